@@ -1,0 +1,98 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Config } from "./config.js";
+import type { MediaStore, Store } from "./domain/ports.js";
+import { createHttpApp } from "./http/app.js";
+import { BoardService } from "./services/boards.js";
+import { CaptchaService } from "./services/captcha.js";
+import { type Clock, systemClock } from "./services/clock.js";
+import type { Services } from "./services/container.js";
+import { Cooldowns } from "./services/cooldowns.js";
+import { PostEvents } from "./services/events.js";
+import { ImageProcessor } from "./services/images.js";
+import { createLogger, type Logger } from "./services/logger.js";
+import { ModerationService } from "./services/moderation.js";
+import { PostingService } from "./services/posting.js";
+import { BoardReader } from "./services/reader.js";
+import { RenderCache } from "./services/render-cache.js";
+import { Secrets } from "./services/secrets.js";
+import { StaffService } from "./services/staff.js";
+import { Urls } from "./services/urls.js";
+import { FsMediaStore } from "../storage/media/fs-media-store.js";
+import { openStore } from "../storage/open.js";
+
+export interface InstanceOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this store instead of opening one from the config (tests sharing a store). */
+  store?: Store;
+  media?: MediaStore;
+}
+
+export interface Instance {
+  services: Services;
+  app: ReturnType<typeof createHttpApp>;
+  /** Starts listening on config.host:config.port (port 0 picks one); resolves with the bound URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The composition root: builds one complete instance from a validated config. No globals. */
+export async function createInstance(config: Config, options: InstanceOptions = {}): Promise<Instance> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? (await openStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
+  const media = options.media ?? new FsMediaStore(join(config.dataDir, "media"));
+  const secrets = await Secrets.load(store.settings);
+  const urls = new Urls(config.publicUrl, config.mediaUrl);
+  const events = new PostEvents();
+  const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: 2, queueLimit: 32 });
+  const cooldowns = new Cooldowns(clock);
+  const posting = new PostingService({ store, media, images, secrets, cooldowns, clock, events, logger, rateLimit: config.rateLimit });
+  const services: Services = {
+    config,
+    logger,
+    clock,
+    store,
+    media,
+    secrets,
+    urls,
+    events,
+    images,
+    cache: new RenderCache(),
+    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock),
+    boards: new BoardService(store, media, clock),
+    posting,
+    reader: new BoardReader(store, secrets),
+    moderation: new ModerationService({ store, posting, events, clock }),
+    staff: new StaffService({ store, clock, adminToken: config.adminToken }),
+  };
+  const app = createHttpApp(services);
+  let server: Server | null = null;
+
+  return {
+    services,
+    app,
+    async listen() {
+      server = app.listen(config.port, config.host);
+      await once(server, "listening");
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+      return `http://${host}:${addr.port}`;
+    },
+    async close(graceMs = 8000) {
+      if (server) {
+        const s = server;
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+      }
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const onOff = (fallback: "on" | "off") =>
+  z
+    .enum(["on", "off", "true", "false", "1", "0"], { message: 'expected "on" or "off"' })
+    .default(fallback)
+    .transform((v) => v === "on" || v === "true" || v === "1");
+
+const url = (what: string) =>
+  z.url({ message: `${what} must be an absolute http(s) URL`, protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""));
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: url("PUBLIC_URL").optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  MEDIA_URL: url("MEDIA_URL").optional(),
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, "MONGODB_URL must start with mongodb:// or mongodb+srv://")
+    .optional(),
+  ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
+  CAPTCHA: onOff("on"),
+  RATE_LIMIT: onOff("on"),
+  FEDERATION: onOff("on"),
+  FEDERATION_MODE: z.enum(["blocklist", "allowlist"]).default("blocklist"),
+  AUTHORIZED_FETCH: onOff("off"),
+  ALLOW_PRIVATE_ADDRESSES: onOff("off"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(off|on|loopback|[0-9]{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'expected "off", "on", "loopback", a hop count or addresses')
+    .default("off"),
+});
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The validated configuration of one instance. Built once; everything else receives it. */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** Host as peers see it (with its port when it has one): names boards in WebFinger. */
+  publicHost: string;
+  dataDir: string;
+  mediaUrl: string;
+  mongodbUrl: string | null;
+  adminToken: string | null;
+  captcha: boolean;
+  rateLimit: boolean;
+  federation: boolean;
+  federationMode: "blocklist" | "allowlist";
+  authorizedFetch: boolean;
+  allowPrivateAddresses: boolean;
+  logLevel: LogLevel;
+  /** Express "trust proxy": which proxies may set X-Forwarded-For (client addresses drive bans and cooldowns). */
+  trustProxy: boolean | number | string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment once; an unknown or malformed value stops with a message naming it. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  const mediaUrl = e.MEDIA_URL ?? `${publicUrl}/media`;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    publicHost: new URL(publicUrl).host,
+    dataDir: resolve(e.DATA_DIR),
+    mediaUrl,
+    mongodbUrl: e.MONGODB_URL ?? null,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    captcha: e.CAPTCHA,
+    rateLimit: e.RATE_LIMIT,
+    federation: e.FEDERATION,
+    federationMode: e.FEDERATION_MODE,
+    authorizedFetch: e.AUTHORIZED_FETCH,
+    allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: trustProxy(e.TRUST_PROXY),
+  };
+}
+
+function trustProxy(value: string): boolean | number | string {
+  if (value === "off") return false;
+  if (value === "on") return true;
+  if (/^[0-9]{1,2}$/.test(value)) return Number(value);
+  return value;
+}

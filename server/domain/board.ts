@@ -1,0 +1,89 @@
+import { DomainError } from "./errors.js";
+
+/** The image types Atoll accepts. Detected from the bytes, never from names or headers. */
+export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+export interface BoardSettings {
+  /** Replies after which a thread stops bumping. */
+  bumpLimit: number;
+  /** Live threads kept; older ones (by bump order, stickies excepted) move to the archive. */
+  maxThreads: number;
+  /** Images a thread accepts before image replies are refused. */
+  imageLimit: number;
+  /** Threads shown per index page. */
+  threadsPerPage: number;
+  /** Largest accepted upload, in bytes. */
+  maxFileSize: number;
+  allowedTypes: ImageType[];
+  defaultName: string;
+  /** A new thread must carry an image. */
+  requireImageForThread: boolean;
+  /** Per-thread poster IDs. */
+  posterIds: boolean;
+  /** Names and tripcodes are dropped: everyone is the default name. */
+  forcedAnon: boolean;
+  /** Safe-for-work board (shown as such in listings and boards.json `ws_board`). */
+  sfw: boolean;
+  /** Longest accepted comment, in characters. */
+  maxCommentLength: number;
+  /** Seconds between two new threads from one address. */
+  threadCooldown: number;
+  /** Seconds between two replies from one address. */
+  replyCooldown: number;
+}
+
+export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
+  bumpLimit: 300,
+  maxThreads: 150,
+  imageLimit: 150,
+  threadsPerPage: 10,
+  maxFileSize: 8 * 1024 * 1024,
+  allowedTypes: [...IMAGE_TYPES],
+  defaultName: "Anonymous",
+  requireImageForThread: true,
+  posterIds: false,
+  forcedAnon: false,
+  sfw: true,
+  maxCommentLength: 4000,
+  threadCooldown: 60,
+  replyCooldown: 10,
+});
+
+export interface Board {
+  /** Short name used in URLs: `/{uri}/`. */
+  uri: string;
+  title: string;
+  description: string;
+  settings: BoardSettings;
+  createdAt: number;
+}
+
+const BOARD_URI = /^[a-z0-9]{1,30}$/;
+/** Names a board may not take because routes or well-known paths use them. */
+const RESERVED_URIS = new Set([
+  "api",
+  "admin",
+  "about",
+  "media",
+  "static",
+  "boards",
+  "ap",
+  "captcha",
+  "users",
+  "nodeinfo",
+  "inbox",
+  "actor",
+  "post",
+  "health",
+]);
+
+export function validateBoardUri(uri: string): string {
+  if (!BOARD_URI.test(uri)) {
+    throw new DomainError("invalid", "A board name is 1 to 30 lowercase letters or digits.");
+  }
+  if (RESERVED_URIS.has(uri)) {
+    throw new DomainError("invalid", `"${uri}" is reserved and cannot name a board.`);
+  }
+  return uri;
+}

@@ -1,0 +1,153 @@
+/**
+ * The storage ports the domain owns. `storage/sqlite` and `storage/mongo` implement them and
+ * pass one contract suite (test/contract). Every method is async so both adapters fit.
+ */
+import type { Readable } from "node:stream";
+import type { Board, BoardSettings } from "./board.js";
+import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "./post.js";
+import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
+
+export interface BoardRepository {
+  /** Throws DomainError("conflict") when the uri is taken. */
+  create(board: Board): Promise<void>;
+  get(uri: string): Promise<Board | null>;
+  list(): Promise<Board[]>;
+  /** Returns the updated board, or null when it does not exist. */
+  update(uri: string, patch: { title?: string; description?: string; settings?: Partial<BoardSettings> }): Promise<Board | null>;
+  /** Deletes the board with all its threads and posts; returns the files no post refers to any more. */
+  delete(uri: string): Promise<{ deleted: boolean; orphans: string[] }>;
+  /** Incremented by every change to any of the board's threads: index and catalog caches key on it. */
+  version(uri: string): Promise<number>;
+}
+
+export type ThreadOrder = "bump" | "created" | "replies";
+
+export interface ListThreadsQuery {
+  archived: boolean;
+  order: ThreadOrder;
+  offset: number;
+  limit: number;
+}
+
+export interface PostRepository {
+  /**
+   * Allocates the next board-wide number, stores the OP and its thread, and moves the threads beyond
+   * `maxThreads` (by bump order, stickies last to go) to the archive, all in one transaction.
+   * Throws DomainError("not_found") for an unknown board.
+   */
+  createThread(board: string, post: NewPost, limits: { maxThreads: number }): Promise<{ post: Post; archived: number[] }>;
+
+  /**
+   * Allocates the next number and stores a reply in one transaction, updating the thread's counts and
+   * bump time (no bump when `post.sage` or once the thread has `bumpLimit` replies).
+   * Throws DomainError "not_found" (no such thread), "locked" (locked or archived thread) or
+   * "forbidden" (the reply has a file and the thread has `imageLimit` images).
+   */
+  createReply(board: string, threadNo: number, post: NewPost, limits: { bumpLimit: number; imageLimit: number }): Promise<Post>;
+
+  getPost(board: string, no: number): Promise<Post | null>;
+  getThread(board: string, no: number): Promise<ThreadState | null>;
+  /** All posts of a thread, OP first, in number order. */
+  getThreadPosts(board: string, no: number): Promise<Post[]>;
+  /** Stickies first in bump order; otherwise by `order`, newest/most first. */
+  listThreads(board: string, query: ListThreadsQuery): Promise<ThreadSummary[]>;
+  countThreads(board: string, archived: boolean): Promise<number>;
+  /** The last `n` replies of each thread, oldest first. */
+  lastReplies(board: string, threadNos: number[], n: number): Promise<Map<number, Post[]>>;
+  /** The file named by `tim` on `board`, if a live post holds it. */
+  findFileByTim(board: string, tim: number): Promise<PostFile | null>;
+
+  /**
+   * Deletes a post; an OP takes its whole thread with it. Returns the deleted posts and the
+   * content addresses (originals and thumbnails) that no remaining post refers to.
+   */
+  deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }>;
+  /** Removes a post's file (keeping the post, marked `fileDeleted`); returns orphaned addresses. */
+  deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }>;
+  /** Sets thread flags; archiving stamps `archivedAt`. Returns the new state, or null. */
+  setThreadFlags(board: string, no: number, flags: { sticky?: boolean; locked?: boolean; archived?: boolean }): Promise<ThreadState | null>;
+  /** Every content address some post refers to (originals and thumbnails), for media garbage collection. */
+  referencedMedia(): Promise<Set<string>>;
+  /** The most recent post time from an address on any board, by kind, for cooldowns across restarts. */
+  lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null>;
+  /** Posts by an address (for moderators acting on a poster). */
+  postsByIpHash(ipHash: string, limit: number): Promise<Post[]>;
+  countPosts(): Promise<number>;
+}
+
+export interface BanRepository {
+  create(ban: Ban): Promise<void>;
+  /** The ban in force on `ipHash` for `board` (board-scoped or global) at `now`, if any. */
+  findActive(ipHash: string, board: string, now: number): Promise<Ban | null>;
+  list(): Promise<Ban[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+export interface ReportRepository {
+  create(report: Report): Promise<void>;
+  /** Open reports, newest first; limited to `boards` when given. */
+  listOpen(boards: string[] | null): Promise<Report[]>;
+  get(id: string): Promise<Report | null>;
+  resolve(id: string): Promise<boolean>;
+  /** Resolves every open report on a post (after it was dealt with). */
+  resolveForPost(board: string, postNo: number): Promise<number>;
+}
+
+export interface UserRepository {
+  /** Throws DomainError("conflict") when the name is taken. */
+  create(user: StaffUser): Promise<void>;
+  get(username: string): Promise<StaffUser | null>;
+  list(): Promise<StaffUser[]>;
+  update(username: string, patch: Partial<Omit<StaffUser, "username" | "createdAt">>): Promise<boolean>;
+  delete(username: string): Promise<boolean>;
+}
+
+export interface SessionRepository {
+  create(session: Session): Promise<void>;
+  get(idHash: string, now: number): Promise<Session | null>;
+  delete(idHash: string): Promise<void>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface TokenRepository {
+  create(token: ApiToken): Promise<void>;
+  findByHash(tokenHash: string): Promise<ApiToken | null>;
+  list(): Promise<ApiToken[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+/** Small instance-wide values (generated secrets and the like). */
+export interface SettingsRepository {
+  get(key: string): Promise<string | null>;
+  /** Stores `value` unless the key exists; returns the value in force (so racing starts agree). */
+  setIfAbsent(key: string, value: string): Promise<string>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "mongodb";
+  readonly boards: BoardRepository;
+  readonly posts: PostRepository;
+  readonly bans: BanRepository;
+  readonly reports: ReportRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly tokens: TokenRepository;
+  readonly settings: SettingsRepository;
+  close(): Promise<void>;
+}
+
+/**
+ * Content-addressed blob storage for media. The local adapter writes under DATA_DIR/media; an
+ * S3-compatible adapter implements the same five methods.
+ */
+export interface MediaStore {
+  /** Stores `data` under its sha256 (computed here) atomically; idempotent. */
+  put(data: Buffer): Promise<string>;
+  /** A stream of the blob and its size, or null when absent. */
+  open(sha256: string): Promise<{ stream: Readable; size: number } | null>;
+  has(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+  /** Every stored address, for garbage collection. */
+  list(): AsyncIterable<string>;
+}

@@ -1,0 +1,98 @@
+import type { ImageType } from "./board.js";
+
+export type ImageExt = ".jpg" | ".png" | ".gif" | ".webp";
+
+export const EXT_BY_TYPE: Readonly<Record<ImageType, ImageExt>> = {
+  "image/jpeg": ".jpg",
+  "image/png": ".png",
+  "image/gif": ".gif",
+  "image/webp": ".webp",
+};
+
+/** A stored image attached to a post. Both files live in the media store by content address. */
+export interface PostFile {
+  /** sha256 (hex) of the stored, metadata-free original: its content address. */
+  sha256: string;
+  /** sha256 (hex) of the thumbnail. */
+  thumbSha256: string;
+  /** 4chan-style file id, unique within the board; names the file in URLs: `{tim}{ext}`, `{tim}s.jpg`. */
+  tim: number;
+  ext: ImageExt;
+  mime: ImageType;
+  /** The uploader's file name without extension: shown as escaped text, never used in a path. */
+  filename: string;
+  /** Bytes of the stored original. */
+  size: number;
+  width: number;
+  height: number;
+  thumbWidth: number;
+  thumbHeight: number;
+  /** base64 MD5 of the stored original, as 4chan reports it. */
+  md5: string;
+  spoiler: boolean;
+}
+
+export interface Post {
+  board: string;
+  /** Board-wide post number. */
+  no: number;
+  /** The thread's OP number; equal to `no` for an OP. */
+  threadNo: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  name: string;
+  trip: string | null;
+  capcode: string | null;
+  subject: string | null;
+  /** The comment as typed (raw text), kept for editing, search and federation `source`. */
+  comment: string;
+  /**
+   * The comment rendered once at write time, in 4chan's `com` markup: escaped text with `<br>`,
+   * `<span class="quote">` greentext, `<a class="quotelink">` quotes, `<s>` spoilers, `<pre>` code.
+   */
+  html: string;
+  /** Numbers of posts on the same board this post quotes (`>>N`), for backlinks. */
+  quotes: number[];
+  posterId: string | null;
+  sage: boolean;
+  file: PostFile | null;
+  /** A file was attached and later deleted by its poster or staff. */
+  fileDeleted: boolean;
+  /** HMAC of the poster's address (IPv6 by /64); null for posts from the fediverse. */
+  ipHash: string | null;
+  /** Hash of the deletion password, if one was given. */
+  passwordHash: string | null;
+  /** ActivityPub id of a post that came from elsewhere; local posts derive theirs from PUBLIC_URL. */
+  apId: string | null;
+  /** Actor id of a fediverse author. */
+  fediActor: string | null;
+}
+
+/** The fields a caller supplies; storage allocates `no` and `threadNo`. */
+export type NewPost = Omit<Post, "no" | "threadNo" | "board">;
+
+export interface ThreadState {
+  board: string;
+  no: number;
+  createdAt: number;
+  bumpedAt: number;
+  /** Replies, not counting the OP. */
+  replyCount: number;
+  /** Replies carrying an image, not counting the OP's. */
+  imageCount: number;
+  sticky: boolean;
+  locked: boolean;
+  archived: boolean;
+  archivedAt: number | null;
+  /** Incremented by every change to the thread or its posts: render caches key on it. */
+  version: number;
+}
+
+export interface ThreadSummary {
+  state: ThreadState;
+  op: Post;
+}
+
+export function isOp(post: Pick<Post, "no" | "threadNo">): boolean {
+  return post.no === post.threadNo;
+}

@@ -1,0 +1,75 @@
+/**
+ * Staff roles, as infinity and LynxChan scope them: instance-wide roles, and board roles that
+ * apply only to the boards listed on the user.
+ */
+export type Role = "admin" | "global_mod" | "board_owner" | "board_volunteer";
+export const ROLES: readonly Role[] = ["admin", "global_mod", "board_owner", "board_volunteer"];
+
+export interface StaffUser {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  /** Boards a board owner or volunteer moderates; ignored for instance-wide roles. */
+  boards: string[];
+  createdAt: number;
+}
+
+export type Permission =
+  | "manage_instance" // boards, staff, tokens, instance settings
+  | "manage_board" // a board's settings and volunteers
+  | "moderate"; // delete, ban, sticky, lock, archive, reports
+
+/** Whether `user` may do `permission` on `board` (or instance-wide when board is null). */
+export function can(user: Pick<StaffUser, "role" | "boards">, permission: Permission, board: string | null): boolean {
+  switch (user.role) {
+    case "admin":
+      return true;
+    case "global_mod":
+      return permission === "moderate";
+    case "board_owner":
+      return board !== null && user.boards.includes(board) && permission !== "manage_instance";
+    case "board_volunteer":
+      return board !== null && user.boards.includes(board) && permission === "moderate";
+  }
+}
+
+export interface Session {
+  /** sha256 of the session cookie value: the cookie itself is never stored. */
+  idHash: string;
+  username: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ApiToken {
+  id: string;
+  /** sha256 of the token: the token itself is shown once and never stored. */
+  tokenHash: string;
+  label: string;
+  createdAt: number;
+}
+
+export interface Ban {
+  id: string;
+  /** HMAC of the banned address (IPv6 by /64). */
+  ipHash: string;
+  /** null: every board. */
+  board: string | null;
+  reason: string;
+  createdAt: number;
+  /** null: permanent. */
+  expiresAt: number | null;
+  createdBy: string;
+  /** The post that earned the ban, as `board/no`, for the record. */
+  postRef: string | null;
+}
+
+export interface Report {
+  id: string;
+  board: string;
+  postNo: number;
+  reason: string;
+  createdAt: number;
+  ipHash: string | null;
+  resolved: boolean;
+}

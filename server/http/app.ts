@@ -1,0 +1,73 @@
+import cookieParser from "cookie-parser";
+import express, { type Express, type RequestHandler } from "express";
+import helmet from "helmet";
+import { staticDir } from "../paths.js";
+import type { Services } from "../services/container.js";
+import { adminApiRouter } from "./admin/api.js";
+import { adminWebRouter } from "./admin/pages.js";
+import { postingApiRouter } from "./api/posting.js";
+import { readApiRouter } from "./api/read.js";
+import { reportsApiRouter } from "./api/reports.js";
+import { mediaRouter } from "./media.js";
+import { errorHandler, sendProblem, toProblem, wantsJson } from "./problem.js";
+import { requestLimiter, sameOriginWrites } from "./guards.js";
+import { renderErrorPage } from "./web/error-page.js";
+import { webRouter } from "./web/routes.js";
+
+
+/** The whole HTTP surface of one instance. */
+export function createHttpApp(s: Services): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", s.config.trustProxy);
+  app.set("etag", false);
+  app.set("query parser", "simple");
+
+  const media = new URL(s.config.mediaUrl).origin;
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          "default-src": ["'self'"],
+          "img-src": ["'self'", "data:", media],
+          "media-src": ["'self'", media],
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+          "font-src": ["'self'"],
+          "connect-src": ["'self'"],
+          "form-action": ["'self'"],
+          "frame-ancestors": ["'none'"],
+          "object-src": ["'none'"],
+          "base-uri": ["'none'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      crossOriginResourcePolicy: { policy: "same-site" },
+      // Thumbnails are linked from other sites and from fediverse clients.
+      referrerPolicy: { policy: "same-origin" },
+      strictTransportSecurity: s.config.publicUrl.startsWith("https://"),
+    }),
+  );
+  app.use(cookieParser());
+  app.use(sameOriginWrites(s.config.publicUrl));
+  if (s.config.rateLimit) app.use(requestLimiter(s.clock));
+
+  app.use("/static", express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
+  app.use("/media", mediaRouter(s));
+  app.use(postingApiRouter(s));
+  app.use(reportsApiRouter(s));
+  app.use(adminApiRouter(s));
+  app.use(readApiRouter(s));
+  app.use(adminWebRouter(s));
+  app.use(webRouter(s));
+
+  const notFound: RequestHandler = (req, res) => {
+    const problem = toProblem({ status: 404, message: "There is nothing at this address." }, s.logger);
+    if (wantsJson(req)) sendProblem(res, problem);
+    else res.status(404).type("html").send(renderErrorPage(s, problem));
+  };
+  app.use(notFound);
+  app.use(errorHandler(s.logger, (problem) => renderErrorPage(s, problem)));
+  return app;
+}

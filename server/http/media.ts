@@ -1,0 +1,57 @@
+import { Router } from "express";
+import type { Services } from "../services/container.js";
+
+const FILE = /^([1-9][0-9]{0,17})(s\.jpg|\.jpg|\.png|\.gif|\.webp)$/;
+const TYPES: Record<string, string> = {
+  ".jpg": "image/jpeg",
+  ".png": "image/png",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  "s.jpg": "image/jpeg",
+};
+
+/**
+ * Serves `/{board}/{tim}{ext}` and `/{board}/{tim}s.jpg` from the content-addressed media store.
+ * The name only selects a post's file through the database; no path is ever built from it. Files are
+ * immutable, so they are cached for a year, and sandboxed so a file can never act as a page.
+ */
+export function mediaRouter(s: Services): Router {
+  const r = Router();
+  r.get("/:board/:file", async (req, res) => {
+    const m = FILE.exec(String(req.params["file"]));
+    const board = String(req.params["board"]);
+    if (!m || !/^[a-z0-9]{1,30}$/.test(board)) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
+    const [, timText, suffix] = m as unknown as [string, string, string];
+    const file = await s.store.posts.findFileByTim(board, Number(timText));
+    const thumb = suffix === "s.jpg";
+    if (!file || (!thumb && file.ext !== suffix)) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
+    const blob = await s.media.open(thumb ? file.thumbSha256 : file.sha256);
+    if (!blob) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
+    res.setHeader("Content-Type", TYPES[suffix] ?? "application/octet-stream");
+    res.setHeader("Content-Length", blob.size);
+    res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+    res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+    res.setHeader("ETag", `"${thumb ? file.thumbSha256 : file.sha256}"`);
+    if (!thumb) {
+      const ascii = `${file.filename}${file.ext}`.replace(/[^\x20-\x7e]|["\\]/g, "_");
+      res.setHeader(
+        "Content-Disposition",
+        `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.filename + file.ext)}`,
+      );
+    }
+    blob.stream.on("error", () => res.destroy());
+    blob.stream.pipe(res);
+  });
+  return r;
+}

@@ -1,0 +1,122 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import express from "express";
+import multer from "multer";
+import type { Board } from "../domain/board.js";
+import { DomainError } from "../domain/errors.js";
+import type { Services } from "../services/container.js";
+import type { PostInput, UploadedFile } from "../services/posting.js";
+
+/** Largest file any board may accept; a board's own limit is applied per request below it. */
+export const MAX_UPLOAD = 64 * 1024 * 1024;
+
+const TEXT_FIELDS = ["name", "email", "sub", "com", "password", "spoiler", "captcha_id", "captcha_answer"] as const;
+
+/**
+ * Reads a post from multipart/form-data or JSON into `req.body` / `req.file`, with multipart limits
+ * taken from the board (file size, one file, few short fields), before any post work starts.
+ */
+export function postBodyParser(s: Services): RequestHandler {
+  const uploaders = new Map<number, RequestHandler>();
+  const uploader = (board: Board): RequestHandler => {
+    const size = board.settings.maxFileSize;
+    let u = uploaders.get(size);
+    if (!u) {
+      u = multer({
+        storage: multer.memoryStorage(),
+        limits: { fileSize: size, files: 1, fields: 20, parts: 24, fieldSize: 64 * 1024, fieldNameSize: 64, headerPairs: 50 },
+      }).single("file");
+      uploaders.set(size, u);
+    }
+    return u;
+  };
+  const json = express.json({ limit: Math.ceil((MAX_UPLOAD * 4) / 3) + 64 * 1024, strict: true });
+
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const uri = String(req.params["board"]);
+      const board = /^[a-z0-9]{1,30}$/.test(uri) ? await s.store.boards.get(uri) : null;
+      if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+      res.locals["board"] = board;
+      if (req.is("multipart/form-data")) {
+        uploader(board)(req, res, (err?: unknown) => {
+          if (err && (err as { code?: string }).code === "LIMIT_FILE_SIZE") {
+            next(new DomainError("too_large", `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`));
+          } else next(err);
+        });
+      } else if (req.is("application/json")) {
+        json(req, res, next);
+      } else if (req.is("application/x-www-form-urlencoded")) {
+        express.urlencoded({ extended: false, limit: 256 * 1024, parameterLimit: 30 })(req, res, next);
+      } else {
+        throw new DomainError("unsupported_media", "Send the post as multipart/form-data or application/json.");
+      }
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** The board postBodyParser resolved. */
+export function boardOf(res: Response): Board {
+  return res.locals["board"] as Board;
+}
+
+/** The text fields of a parsed post body, each a string or undefined; anything else is refused. */
+export function textFields(req: Request): Partial<Record<(typeof TEXT_FIELDS)[number], string>> {
+  const body: unknown = req.body ?? {};
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new DomainError("invalid", "The request body must be an object of fields.");
+  }
+  const out: Partial<Record<(typeof TEXT_FIELDS)[number], string>> = {};
+  for (const key of TEXT_FIELDS) {
+    const v = (body as Record<string, unknown>)[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v === "boolean" || typeof v === "number") out[key] = String(v);
+    else if (typeof v === "string") out[key] = v;
+    else throw new DomainError("invalid", `The field "${key}" must be text.`);
+  }
+  return out;
+}
+
+/** The uploaded file: a multipart part, or in JSON `file: {name, data}` or a base64 data URL. */
+export function uploadedFile(req: Request): UploadedFile | null {
+  if (req.file) return { buffer: req.file.buffer, originalName: req.file.originalname };
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const f = body["file"];
+  if (f === undefined || f === null || f === "") return null;
+  let name = "image";
+  let data: unknown = f;
+  if (typeof f === "object" && !Array.isArray(f)) {
+    name = typeof (f as Record<string, unknown>)["name"] === "string" ? String((f as Record<string, unknown>)["name"]) : name;
+    data = (f as Record<string, unknown>)["data"];
+  }
+  if (typeof data !== "string") throw new DomainError("invalid", 'The field "file" must be base64 data or {"name", "data"}.');
+  const b64 = data.startsWith("data:") ? data.slice(data.indexOf(",") + 1) : data;
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new DomainError("invalid", 'The field "file" is not valid base64.');
+  const buffer = Buffer.from(b64, "base64");
+  if (buffer.length === 0) throw new DomainError("invalid", 'The field "file" is empty.');
+  return { buffer, originalName: name };
+}
+
+const truthy = (v: string | undefined) => v === "on" || v === "true" || v === "1";
+
+/** Builds the service input from a parsed request. */
+export function postInput(req: Request, board: Board, ip: string, password?: string): PostInput {
+  const f = textFields(req);
+  return {
+    board: board.uri,
+    name: f.name,
+    email: f.email,
+    subject: f.sub,
+    comment: f.com,
+    password: password ?? f.password,
+    spoiler: truthy(f.spoiler),
+    file: uploadedFile(req),
+    ip,
+  };
+}
+
+/** The client's address as Express resolved it (honouring TRUST_PROXY). */
+export function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "0.0.0.0";
+}

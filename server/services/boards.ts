@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { type Board, type BoardSettings, DEFAULT_BOARD_SETTINGS, IMAGE_TYPES, validateBoardUri } from "../domain/board.js";
+import { DomainError } from "../domain/errors.js";
+import type { MediaStore, Store } from "../domain/ports.js";
+import type { Clock } from "./clock.js";
+
+const SettingsPatch = z
+  .object({
+    bumpLimit: z.number().int().min(1).max(10_000),
+    maxThreads: z.number().int().min(1).max(10_000),
+    imageLimit: z.number().int().min(0).max(10_000),
+    threadsPerPage: z.number().int().min(1).max(50),
+    maxFileSize: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024),
+    allowedTypes: z.array(z.enum(IMAGE_TYPES)).min(1),
+    defaultName: z.string().trim().min(1).max(100),
+    requireImageForThread: z.boolean(),
+    posterIds: z.boolean(),
+    forcedAnon: z.boolean(),
+    sfw: z.boolean(),
+    maxCommentLength: z.number().int().min(1).max(20_000),
+    threadCooldown: z.number().int().min(0).max(86_400),
+    replyCooldown: z.number().int().min(0).max(86_400),
+  })
+  .partial()
+  .strict();
+
+const BoardFields = z.object({
+  title: z.string().trim().min(1).max(100),
+  description: z.string().trim().max(1000),
+});
+
+export interface BoardPatch {
+  title?: string;
+  description?: string;
+  settings?: Partial<BoardSettings>;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    const where = first?.path.length ? `${first.path.join(".")}: ` : "";
+    throw new DomainError("invalid", `${where}${first?.message ?? "invalid value"}`);
+  }
+  return r.data;
+}
+
+/** Creating, configuring and removing boards: shared by the admin API, the admin pages and the CLI. */
+export class BoardService {
+  constructor(
+    private readonly store: Store,
+    private readonly media: MediaStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: { uri: unknown; title: unknown; description?: unknown; settings?: unknown }): Promise<Board> {
+    if (typeof input.uri !== "string") throw new DomainError("invalid", "uri: a board needs a name");
+    const uri = validateBoardUri(input.uri);
+    const fields = parse(BoardFields, { title: input.title, description: input.description ?? "" });
+    const settings = parse(SettingsPatch, input.settings ?? {});
+    const board: Board = {
+      uri,
+      title: fields.title,
+      description: fields.description,
+      settings: { ...DEFAULT_BOARD_SETTINGS, allowedTypes: [...DEFAULT_BOARD_SETTINGS.allowedTypes], ...settings },
+      createdAt: this.clock(),
+    };
+    await this.store.boards.create(board);
+    return board;
+  }
+
+  async get(uri: string): Promise<Board> {
+    const board = await this.store.boards.get(uri);
+    if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    return board;
+  }
+
+  list(): Promise<Board[]> {
+    return this.store.boards.list();
+  }
+
+  async update(uri: string, patch: { title?: unknown; description?: unknown; settings?: unknown }): Promise<Board> {
+    const fields = parse(BoardFields.partial().strict(), {
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+    });
+    const settings = patch.settings === undefined ? undefined : parse(SettingsPatch, patch.settings);
+    const updated = await this.store.boards.update(uri, { ...fields, ...(settings ? { settings } : {}) });
+    if (!updated) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    return updated;
+  }
+
+  async delete(uri: string): Promise<void> {
+    const { deleted, orphans } = await this.store.boards.delete(uri);
+    if (!deleted) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    for (const sha of orphans) await this.media.delete(sha);
+  }
+}

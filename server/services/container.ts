@@ -1,0 +1,35 @@
+import type { Config } from "../config.js";
+import type { MediaStore, Store } from "../domain/ports.js";
+import type { BoardService } from "./boards.js";
+import type { CaptchaService } from "./captcha.js";
+import type { Clock } from "./clock.js";
+import type { PostEvents } from "./events.js";
+import type { ImageProcessor } from "./images.js";
+import type { Logger } from "./logger.js";
+import type { ModerationService } from "./moderation.js";
+import type { PostingService } from "./posting.js";
+import type { BoardReader } from "./reader.js";
+import type { RenderCache } from "./render-cache.js";
+import type { Secrets } from "./secrets.js";
+import type { StaffService } from "./staff.js";
+import type { Urls } from "./urls.js";
+
+/** Everything one instance is made of, built by the composition root (server/app.ts) and passed down. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  media: MediaStore;
+  secrets: Secrets;
+  urls: Urls;
+  events: PostEvents;
+  images: ImageProcessor;
+  cache: RenderCache;
+  captcha: CaptchaService;
+  boards: BoardService;
+  posting: PostingService;
+  reader: BoardReader;
+  moderation: ModerationService;
+  staff: StaffService;
+}

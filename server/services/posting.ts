@@ -1,0 +1,370 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { Board } from "../domain/board.js";
+import { DomainError } from "../domain/errors.js";
+import { hashIp } from "../domain/ip.js";
+import { extractQuotes, renderMarkup } from "../domain/markup.js";
+import type { MediaStore, Store } from "../domain/ports.js";
+import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../domain/post.js";
+import { parseNameField } from "../domain/tripcode.js";
+import type { Clock } from "./clock.js";
+import type { Cooldowns } from "./cooldowns.js";
+import type { PostEvents } from "./events.js";
+import type { ImageProcessor } from "./images.js";
+import type { Logger } from "./logger.js";
+import type { Secrets } from "./secrets.js";
+
+export interface UploadedFile {
+  buffer: Buffer;
+  originalName: string;
+}
+
+export interface PostInput {
+  board: string;
+  name?: string | undefined;
+  email?: string | undefined;
+  subject?: string | undefined;
+  comment?: string | undefined;
+  password?: string | undefined;
+  spoiler?: boolean | undefined;
+  file?: UploadedFile | null | undefined;
+  /** The poster's address as the server saw it (behind a trusted proxy, the forwarded one). */
+  ip: string;
+}
+
+const LIMITS = { name: 100, email: 100, subject: 100, password: 128, filename: 255 } as const;
+/** Quotes resolved per post; more are rendered as plain dead links. */
+const MAX_RESOLVED_QUOTES = 50;
+
+interface StoredImage {
+  sha256: string;
+  thumbSha256: string;
+  mime: PostFile["mime"];
+  width: number;
+  height: number;
+  thumbWidth: number;
+  thumbHeight: number;
+  size: number;
+  md5: string;
+}
+
+export interface PostingDeps {
+  store: Store;
+  media: MediaStore;
+  images: ImageProcessor;
+  secrets: Secrets;
+  cooldowns: Cooldowns;
+  clock: Clock;
+  events: PostEvents;
+  logger: Logger;
+  rateLimit: boolean;
+}
+
+/**
+ * The write path for posts: validation, bans, cooldowns, image work, markup, then one storage
+ * transaction. Media is written (content-addressed, atomically) before the post; if the post then
+ * fails, blobs no post refers to are removed, so there is never a post without its file nor a file
+ * without its post.
+ */
+export class PostingService {
+  /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
+  private readonly dedupe = new Map<string, StoredImage>();
+  private readonly ipKey: string;
+  private readonly tripKey: string;
+  private readonly passwordKey: string;
+  private timCounter = 0;
+  private lastTimMs = 0;
+
+  constructor(private readonly deps: PostingDeps) {
+    this.ipKey = deps.secrets.key("ip");
+    this.tripKey = deps.secrets.key("tripcode");
+    this.passwordKey = deps.secrets.key("password");
+  }
+
+  hashIp(ip: string): string {
+    return hashIp(ip, this.ipKey);
+  }
+
+  async createThread(input: PostInput): Promise<Post> {
+    const board = await this.board(input.board);
+    const file = input.file ?? null;
+    if (board.settings.requireImageForThread && !file) {
+      throw new DomainError("invalid", "A new thread needs an image.");
+    }
+    if (!file && !input.comment?.trim()) throw new DomainError("invalid", "A new thread needs a comment or an image.");
+    return this.write(board, null, input, async (post) => {
+      const { post: created } = await this.deps.store.posts.createThread(board.uri, post, {
+        maxThreads: board.settings.maxThreads,
+      });
+      return created;
+    });
+  }
+
+  async createReply(input: PostInput & { threadNo: number }): Promise<Post> {
+    const board = await this.board(input.board);
+    const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo);
+    if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
+    if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
+    if (thread.locked) throw new DomainError("locked", "This thread is locked.");
+    if (!input.file && !input.comment?.trim()) throw new DomainError("invalid", "A reply needs a comment or an image.");
+    return this.write(board, input.threadNo, input, (post) =>
+      this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
+        bumpLimit: board.settings.bumpLimit,
+        imageLimit: board.settings.imageLimit,
+      }),
+    );
+  }
+
+  /** Deletes a post (or only its file) when `password` matches the one it was posted with. */
+  async deleteOwn(boardUri: string, no: number, password: string, fileOnly: boolean): Promise<void> {
+    const post = await this.deps.store.posts.getPost(boardUri, no);
+    if (!post) throw new DomainError("not_found", `Post /${boardUri}/${no} does not exist.`);
+    if (!post.passwordHash || !password || !safeEqual(post.passwordHash, this.hashPassword(password))) {
+      throw new DomainError("forbidden", "Wrong password for this post.");
+    }
+    if (fileOnly) {
+      if (!post.file) throw new DomainError("invalid", "This post has no file.");
+      const { orphans } = await this.deps.store.posts.deleteFile(boardUri, no);
+      await this.removeBlobs(orphans);
+      this.deps.events.emit({ type: "file_deleted", post });
+    } else {
+      const { deleted, orphans } = await this.deps.store.posts.deletePost(boardUri, no);
+      await this.removeBlobs(orphans);
+      for (const p of deleted) this.deps.events.emit({ type: "post_deleted", post: p });
+    }
+  }
+
+  hashPassword(password: string): string {
+    return createHmac("sha256", this.passwordKey).update(password).digest("base64url");
+  }
+
+  /** Removes blobs the store reported as no longer referenced. */
+  async removeBlobs(addresses: readonly string[]): Promise<void> {
+    for (const a of addresses) {
+      try {
+        await this.deps.media.delete(a);
+      } catch (err) {
+        this.deps.logger.warn("could not remove media blob", { sha256: a, err });
+      }
+    }
+    if (addresses.length > 0) {
+      const gone = new Set(addresses);
+      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
+    }
+  }
+
+  private async board(uri: string): Promise<Board> {
+    const board = await this.deps.store.boards.get(uri);
+    if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    return board;
+  }
+
+  private async write(
+    board: Board,
+    threadNo: number | null,
+    input: PostInput,
+    insert: (post: NewPost) => Promise<Post>,
+  ): Promise<Post> {
+    const fields = this.validate(board, input);
+    const ipHash = this.hashIp(input.ip);
+    const now = this.deps.clock();
+    const ban = await this.deps.store.bans.findActive(ipHash, board.uri, now);
+    if (ban) {
+      const until = ban.expiresAt === null ? "permanently" : `until ${new Date(ban.expiresAt).toUTCString()}`;
+      throw new DomainError("forbidden", `You are banned ${until}: ${ban.reason}`, {
+        ban: { reason: ban.reason, expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null, board: ban.board },
+      });
+    }
+    const kind = threadNo === null ? "thread" : "reply";
+    let release: () => void = () => {};
+    if (this.deps.rateLimit) {
+      const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
+      const previous = await this.deps.store.posts.lastPostTime(ipHash, kind);
+      release = this.deps.cooldowns.take(ipHash, kind, seconds, previous);
+    }
+    let image: StoredImage | null = null;
+    try {
+      const { name, trip } = parseNameField(fields.name, {
+        defaultName: board.settings.defaultName,
+        forcedAnon: board.settings.forcedAnon,
+        secureSecret: this.tripKey,
+      });
+      const { html, quotes } = await this.render(board.uri, fields.comment);
+      if (input.file) image = await this.storeImage(board, input.file, threadNo === null);
+      const post: NewPost = {
+        createdAt: now,
+        name,
+        trip,
+        capcode: null,
+        subject: fields.subject || null,
+        comment: fields.comment,
+        html,
+        quotes,
+        posterId: null,
+        sage: fields.sage,
+        file: image && input.file ? this.fileRecord(image, input.file.originalName, input.spoiler === true) : null,
+        fileDeleted: false,
+        ipHash,
+        passwordHash: fields.password ? this.hashPassword(fields.password) : null,
+        apId: null,
+        fediActor: null,
+      };
+      const created = await insert(post);
+      this.deps.events.emit({ type: "post_created", post: created });
+      return created;
+    } catch (err) {
+      release();
+      if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
+      throw err;
+    }
+  }
+
+  private validate(board: Board, input: PostInput) {
+    const text = (v: unknown, field: string, max: number): string => {
+      if (v === undefined || v === null) return "";
+      if (typeof v !== "string") throw new DomainError("invalid", `The field "${field}" must be text.`);
+      if (v.length > max) throw new DomainError("invalid", `The field "${field}" is longer than ${max} characters.`);
+      return v;
+    };
+    const comment = text(input.comment, "com", board.settings.maxCommentLength)
+      .replace(/\r\n?/g, "\n")
+      .trimEnd();
+    const email = text(input.email, "email", LIMITS.email).trim().toLowerCase();
+    return {
+      name: text(input.name, "name", LIMITS.name),
+      subject: text(input.subject, "sub", LIMITS.subject).trim(),
+      comment,
+      password: text(input.password, "password", LIMITS.password),
+      sage: email === "sage",
+    };
+  }
+
+  private async render(boardUri: string, comment: string) {
+    const refs = extractQuotes(comment);
+    const sameBoard = new Map<number, number>();
+    for (const no of refs.sameBoard.slice(0, MAX_RESOLVED_QUOTES)) {
+      const p = await this.deps.store.posts.getPost(boardUri, no);
+      if (p) sameBoard.set(no, p.threadNo);
+    }
+    const cross = new Map<string, number>();
+    const boards = new Set<string>();
+    for (const ref of refs.crossBoard.slice(0, MAX_RESOLVED_QUOTES)) {
+      if (!/^[a-z0-9]{1,30}$/.test(ref.board)) continue;
+      if (!boards.has(ref.board) && (await this.deps.store.boards.get(ref.board))) boards.add(ref.board);
+      if (ref.no !== null && boards.has(ref.board)) {
+        const p = await this.deps.store.posts.getPost(ref.board, ref.no);
+        if (p) cross.set(`${ref.board}/${ref.no}`, p.threadNo);
+      }
+    }
+    return renderMarkup(comment, {
+      board: boardUri,
+      threadOf: (no) => sameBoard.get(no) ?? null,
+      crossThreadOf: (b, no) => cross.get(`${b}/${no}`) ?? null,
+      boardExists: (b) => boards.has(b),
+    });
+  }
+
+  private async storeImage(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
+    if (file.buffer.length > board.settings.maxFileSize) {
+      throw new DomainError("too_large", `The file is larger than ${formatBytes(board.settings.maxFileSize)}.`);
+    }
+    const digest = `${op ? "op" : "reply"}:${createHash("sha256").update(file.buffer).digest("hex")}`;
+    const known = this.dedupe.get(digest);
+    if (
+      known &&
+      board.settings.allowedTypes.includes(known.mime) &&
+      (await this.deps.media.has(known.sha256)) &&
+      (await this.deps.media.has(known.thumbSha256))
+    ) {
+      return known;
+    }
+    const processed = await this.deps.images.process(file.buffer, {
+      allowedTypes: board.settings.allowedTypes,
+      maxFileSize: board.settings.maxFileSize,
+      op,
+    });
+    const [sha256, thumbSha256] = await Promise.all([
+      this.deps.media.put(processed.original),
+      this.deps.media.put(processed.thumb),
+    ]);
+    const stored: StoredImage = {
+      sha256,
+      thumbSha256,
+      mime: processed.mime,
+      width: processed.width,
+      height: processed.height,
+      thumbWidth: processed.thumbWidth,
+      thumbHeight: processed.thumbHeight,
+      size: processed.original.length,
+      md5: createHash("md5").update(processed.original).digest("base64"),
+    };
+    this.dedupe.set(digest, stored);
+    if (this.dedupe.size > 1000) {
+      const oldest = this.dedupe.keys().next().value;
+      if (oldest !== undefined) this.dedupe.delete(oldest);
+    }
+    return stored;
+  }
+
+  private fileRecord(image: StoredImage, originalName: string, spoiler: boolean): PostFile {
+    return {
+      sha256: image.sha256,
+      thumbSha256: image.thumbSha256,
+      tim: this.nextTim(),
+      ext: EXT_BY_TYPE[image.mime],
+      mime: image.mime,
+      filename: displayName(originalName),
+      size: image.size,
+      width: image.width,
+      height: image.height,
+      thumbWidth: image.thumbWidth,
+      thumbHeight: image.thumbHeight,
+      md5: image.md5,
+      spoiler,
+    };
+  }
+
+  /** Milliseconds times 1000 plus a counter: unique within this process, ordered, 16 digits as 4chan's. */
+  private nextTim(): number {
+    const ms = this.deps.clock();
+    if (ms !== this.lastTimMs) {
+      this.lastTimMs = ms;
+      this.timCounter = Math.floor(Math.random() * 500);
+    } else {
+      this.timCounter++;
+    }
+    return ms * 1000 + (this.timCounter % 1000);
+  }
+
+  private async collectUnreferenced(addresses: string[]): Promise<void> {
+    try {
+      const referenced = await this.deps.store.posts.referencedMedia();
+      await this.removeBlobs(addresses.filter((a) => !referenced.has(a)));
+    } catch (err) {
+      this.deps.logger.warn("media cleanup after a failed post did not finish", { err });
+    }
+  }
+}
+
+/** The uploader's file name without path or extension, for display only. */
+export function displayName(original: string): string {
+  const base = original.split(/[\\/]/).pop() ?? "";
+  const dot = base.lastIndexOf(".");
+  const stem = (dot > 0 ? base.slice(0, dot) : base)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim()
+    .slice(0, LIMITS.filename);
+  return stem || "image";
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} B`;
+}

@@ -1,0 +1,183 @@
+import type { Board } from "../domain/board.js";
+import type { Store, ThreadOrder } from "../domain/ports.js";
+import type { Post, ThreadState } from "../domain/post.js";
+import { posterId, utcDay } from "../domain/poster-id.js";
+import type { Secrets } from "./secrets.js";
+
+/** Replies shown under each thread on index pages. */
+export const INDEX_REPLIES = 5;
+/** Pages of the board index (threads beyond them still show in the catalog until archived). */
+export const MAX_INDEX_PAGES = 15;
+
+export interface PostView {
+  post: Post;
+  /** The per-thread poster ID when the board shows them. */
+  posterId: string | null;
+  /** Numbers of posts in the shown set that quote this one. */
+  backlinks: number[];
+}
+
+export interface ThreadView {
+  state: ThreadState;
+  /** OP first; on index pages, the OP and the last replies only. */
+  posts: PostView[];
+  omittedPosts: number;
+  omittedImages: number;
+}
+
+export interface IndexPageView {
+  board: Board;
+  page: number;
+  pageCount: number;
+  threads: ThreadView[];
+}
+
+export interface CatalogView {
+  board: Board;
+  order: ThreadOrder;
+  threads: ThreadView[];
+}
+
+/**
+ * The read side: builds the views that pages and the JSON API render. It is the only reader of
+ * posts for display, so poster IDs and backlinks are computed in one place.
+ */
+export class BoardReader {
+  private readonly posterIdKey: string;
+
+  constructor(
+    private readonly store: Store,
+    secrets: Secrets,
+  ) {
+    this.posterIdKey = secrets.key("poster-id");
+  }
+
+  listBoards(): Promise<Board[]> {
+    return this.store.boards.list();
+  }
+
+  getBoard(uri: string): Promise<Board | null> {
+    return this.store.boards.get(uri);
+  }
+
+  getThreadState(board: string, no: number): Promise<ThreadState | null> {
+    return this.store.posts.getThread(board, no);
+  }
+
+  /** A fingerprint that changes whenever anything shown on the board's index or catalog changes. */
+  async boardVersion(board: Board): Promise<string> {
+    const v = await this.store.boards.version(board.uri);
+    return `${v}:${fingerprint(board)}`;
+  }
+
+  async thread(board: Board, state: ThreadState): Promise<ThreadView> {
+    const posts = await this.store.posts.getThreadPosts(board.uri, state.no);
+    return { state, posts: this.views(board, posts), omittedPosts: 0, omittedImages: 0 };
+  }
+
+  pageCount(board: Board, threadCount: number): number {
+    return Math.max(1, Math.min(MAX_INDEX_PAGES, Math.ceil(threadCount / board.settings.threadsPerPage)));
+  }
+
+  /** Index page `page` (1-based): each thread with its last replies. Null past the last page. */
+  async indexPage(board: Board, page: number): Promise<IndexPageView | null> {
+    const per = board.settings.threadsPerPage;
+    const total = await this.store.posts.countThreads(board.uri, false);
+    const pageCount = this.pageCount(board, total);
+    if (page < 1 || page > pageCount) return null;
+    const summaries = await this.store.posts.listThreads(board.uri, {
+      archived: false,
+      order: "bump",
+      offset: (page - 1) * per,
+      limit: per,
+    });
+    const replies = await this.store.posts.lastReplies(
+      board.uri,
+      summaries.map((s) => s.state.no),
+      INDEX_REPLIES,
+    );
+    const threads = summaries.map(({ state, op }) => {
+      const last = replies.get(state.no) ?? [];
+      const shownImages = last.filter((p) => p.file).length;
+      return {
+        state,
+        posts: this.views(board, [op, ...last]),
+        omittedPosts: Math.max(0, state.replyCount - last.length),
+        omittedImages: Math.max(0, state.imageCount - shownImages),
+      };
+    });
+    return { board, page, pageCount, threads };
+  }
+
+  /** Every live thread's OP (with its last replies for the JSON catalog), in the chosen order. */
+  async catalog(board: Board, order: ThreadOrder, withReplies: number): Promise<CatalogView> {
+    const summaries = await this.store.posts.listThreads(board.uri, {
+      archived: false,
+      order,
+      offset: 0,
+      limit: board.settings.maxThreads + 50,
+    });
+    const replies =
+      withReplies > 0
+        ? await this.store.posts.lastReplies(
+            board.uri,
+            summaries.map((s) => s.state.no),
+            withReplies,
+          )
+        : new Map<number, Post[]>();
+    const threads = summaries.map(({ state, op }) => {
+      const last = replies.get(state.no) ?? [];
+      return {
+        state,
+        posts: this.views(board, [op, ...last]),
+        omittedPosts: Math.max(0, state.replyCount - last.length),
+        omittedImages: Math.max(0, state.imageCount - last.filter((p) => p.file).length),
+      };
+    });
+    return { board, order, threads };
+  }
+
+  /** Archived threads, newest archived first. */
+  async archive(board: Board): Promise<ThreadView[]> {
+    const summaries = await this.store.posts.listThreads(board.uri, {
+      archived: true,
+      order: "bump",
+      offset: 0,
+      limit: 3000,
+    });
+    return summaries
+      .sort((a, b) => (b.state.archivedAt ?? 0) - (a.state.archivedAt ?? 0))
+      .map(({ state, op }) => ({ state, posts: this.views(board, [op]), omittedPosts: state.replyCount, omittedImages: 0 }));
+  }
+
+  private views(board: Board, posts: Post[]): PostView[] {
+    const backlinks = new Map<number, number[]>();
+    for (const p of posts) {
+      for (const q of p.quotes) {
+        const list = backlinks.get(q);
+        if (list) {
+          if (!list.includes(p.no)) list.push(p.no);
+        } else backlinks.set(q, [p.no]);
+      }
+    }
+    return posts.map((post) => ({
+      post,
+      posterId: this.posterIdOf(board, post),
+      backlinks: backlinks.get(post.no) ?? [],
+    }));
+  }
+
+  private posterIdOf(board: Board, post: Post): string | null {
+    if (post.posterId) return post.posterId;
+    if (!board.settings.posterIds || !post.ipHash) return null;
+    return posterId(post.ipHash, board.uri, post.threadNo, utcDay(post.createdAt), this.posterIdKey);
+  }
+}
+
+function fingerprint(board: Board): string {
+  // Cheap and stable: settings are a small flat object.
+  let h = 0;
+  const s = JSON.stringify([board.title, board.description, board.settings]);
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(36);
+}
