@@ -12,6 +12,7 @@ import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor } from "./services/images.js";
+import { collectOrphanedMedia } from "./services/media-gc.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { ModerationService } from "./services/moderation.js";
 import { PostingService } from "./services/posting.js";
@@ -72,6 +73,18 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   };
   const app = createHttpApp(services);
   let server: Server | null = null;
+  const gcTimers = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const wait = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        gcTimers.delete(t);
+        if (closing) reject(new Error("closing"));
+        else resolve();
+      }, ms);
+      t.unref();
+      gcTimers.add(t);
+    });
 
   return {
     services,
@@ -79,11 +92,16 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     async listen() {
       server = app.listen(config.port, config.host);
       await once(server, "listening");
+      collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
+        if (!closing) logger.warn("media garbage collection failed", { err });
+      });
       const addr = server.address() as AddressInfo;
       const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
       return `http://${host}:${addr.port}`;
     },
     async close(graceMs = 8000) {
+      closing = true;
+      for (const t of gcTimers) clearTimeout(t);
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

@@ -25,7 +25,7 @@ export function readApiRouter(s: Services): Router {
     sendRendered(req, res, rendered);
   };
 
-  r.get("/boards.json", async (req, res) => {
+  r.get("/boards.json", async (_req, res) => {
     const boards = await s.reader.listBoards();
     const entries = [];
     for (const b of boards) {

@@ -1,0 +1,213 @@
+/**
+ * `npm run bench`: every figure as a ratio to a baseline measured in the same run, because the
+ * machines this runs on are shared and noisy. Reads and posting are compared with a plain Express
+ * route returning a short text; image posting with sharp alone doing the same image work.
+ * The server runs in a child process; the load generator (autocannon) runs here.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import sharp from "sharp";
+
+const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
+const CONNECTIONS = 16;
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+interface Ready {
+  url: string;
+  plainUrl: string;
+  bigThread: number;
+  postTargets: number[];
+}
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  ratio: number;
+  target: number | null;
+}
+
+async function startServer(): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = spawn(process.execPath, [join(here, "server.js")], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line.startsWith("{")) resolve(JSON.parse(line) as Ready);
+    });
+  });
+  return { child, ready };
+}
+
+type Options = autocannon.Options;
+
+async function load(opts: Partial<Options> & { url: string }): Promise<{ rps: number; errors: number; non2xx: number }> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts } as Options);
+  return { rps: result.requests.average, errors: result.errors, non2xx: result.non2xx };
+}
+
+/** A 1920×1080 JPEG with real detail, like a photo. */
+async function photo(): Promise<Buffer> {
+  const w = 1920;
+  const h = 1080;
+  const raw = Buffer.alloc(w * h * 3);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i += 3) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const x = (i / 3) % w;
+    const y = Math.floor(i / 3 / w);
+    raw[i] = (x ^ y) & 0xff;
+    raw[i + 1] = ((x * y) >> 6) & 0xff;
+    raw[i + 2] = seed & 0x3f;
+  }
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+/** The same JPEG made unique per request by a comment segment, so no upload is a duplicate. */
+function uniqueJpeg(base: Buffer, n: number): Buffer {
+  const text = Buffer.from(`atoll-bench-${n}-${Math.random()}`);
+  const segment = Buffer.alloc(4 + text.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(text.length + 2, 2);
+  text.copy(segment, 4);
+  return Buffer.concat([base.subarray(0, 2), segment, base.subarray(2)]);
+}
+
+function multipart(file: Buffer, boundary: string): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="com"\r\n\r\nbenchmark photo\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    ),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+}
+
+/** sharp alone doing what the upload path does: auto-orient, metadata-free original, thumbnail. */
+async function sharpAlone(images: Buffer[], seconds: number, parallel: number): Promise<number> {
+  let done = 0;
+  const end = Date.now() + seconds * 1000;
+  const worker = async (k: number) => {
+    for (let i = k; Date.now() < end; i += parallel) {
+      const input = images[i % images.length]!;
+      await sharp(input).metadata();
+      await Promise.all([
+        sharp(input, { failOn: "truncated" }).rotate().jpeg({ quality: 90 }).toBuffer(),
+        sharp(input).rotate().resize(125, 125, { fit: "inside", withoutEnlargement: true }).flatten({ background: "#ffffff" }).jpeg({ quality: 80 }).toBuffer(),
+      ]);
+      done++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: parallel }, (_, k) => worker(k)));
+  return done / ((Date.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const { child, ready } = await startServer();
+  const rows: Row[] = [];
+  try {
+    const gzip = { "accept-encoding": "gzip" };
+    const baseline = async () => (await load({ url: ready.plainUrl })).rps;
+    const before = await baseline();
+
+    const reads: Array<[string, string]> = [
+      ["thread page, 300 replies", `${ready.url}/big/thread/${ready.bigThread}`],
+      ["catalog, 150 threads", `${ready.url}/cat/catalog`],
+      ["4chan JSON thread, 300 replies", `${ready.url}/big/thread/${ready.bigThread}.json`],
+      ["board index page", `${ready.url}/cat/`],
+    ];
+    const readResults: Array<[string, number]> = [];
+    for (const [name, url] of reads) {
+      const r = await load({ url, headers: gzip });
+      if (r.errors || r.non2xx) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+      readResults.push([name, r.rps]);
+    }
+
+    let n = 0;
+    const textPost = await load({
+      url: ready.url,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      requests: [
+        {
+          setupRequest: (req) => {
+            const target = ready.postTargets[n++ % ready.postTargets.length];
+            return { ...req, method: "POST", path: `/api/v1/boards/post/threads/${target}/replies`, body: JSON.stringify({ com: `benchmark reply ${n}` }) };
+          },
+        },
+      ],
+    });
+    if (textPost.errors || textPost.non2xx) throw new Error(`text posting: ${textPost.errors} errors, ${textPost.non2xx} non-2xx`);
+
+    const after = await baseline();
+    const plain = (before + after) / 2;
+    for (const [name, rps] of readResults) rows.push({ name, value: rps, unit: "req/s", baseline: plain, ratio: rps / plain, target: 0.6 });
+    rows.push({ name: "posting without image", value: textPost.rps, unit: "posts/s", baseline: plain, ratio: textPost.rps / plain, target: 0.2 });
+
+    // Image posting against sharp alone, and page serving while uploads run.
+    const base = await photo();
+    const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
+    const sharpRate = await sharpAlone(variants, DURATION, 2);
+    const boundary = "atollbenchboundary";
+    let m = 0;
+    const imagePosting = load({
+      url: ready.url,
+      connections: 4,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const target = ready.postTargets[m % ready.postTargets.length];
+            const body = multipart(uniqueJpeg(base, 1000 + m++), boundary);
+            return {
+              ...req,
+              method: "POST",
+              path: `/api/v1/boards/post/threads/${target}/replies`,
+              headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+              body: body as unknown as string,
+            };
+          },
+        },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const pagesDuringUploads = await load({ url: `${ready.url}/big/thread/${ready.bigThread}`, headers: gzip, duration: Math.max(1, DURATION - 1) });
+    const images = await imagePosting;
+    if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
+    rows.push({ name: "posting with a 1920×1080 JPEG", value: images.rps, unit: "posts/s", baseline: sharpRate, ratio: images.rps / sharpRate, target: 0.7 });
+    rows.push({
+      name: "thread page while uploads run",
+      value: pagesDuringUploads.rps,
+      unit: "req/s",
+      baseline: plain,
+      ratio: pagesDuringUploads.rps / plain,
+      target: null,
+    });
+    if (images.non2xx) process.stdout.write(`note: ${images.non2xx} image posts were refused (queue full: 503)\n`);
+  } finally {
+    child.kill("SIGTERM");
+  }
+
+  const table = rows.map((r) => ({
+    benchmark: r.name,
+    value: `${r.value.toFixed(1)} ${r.unit}`,
+    baseline: r.baseline.toFixed(1),
+    ratio: `${r.ratio.toFixed(2)}×`,
+    target: r.target === null ? "" : `≥ ${r.target}×`,
+    ok: r.target === null ? "" : r.ratio >= r.target ? "yes" : "NO",
+  }));
+  console.table(table);
+  const outDir = join(process.cwd(), "bench-results");
+  await mkdir(outDir, { recursive: true });
+  const file = join(outDir, "bench.json");
+  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), durationSeconds: DURATION, rows }, null, 2));
+  process.stdout.write(`written ${file}\n`);
+}
+
+await main();

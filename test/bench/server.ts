@@ -1,0 +1,93 @@
+/**
+ * The benchmark's server process: one Atoll instance on a fresh SQLite store, seeded with the pages
+ * the benchmark reads, and beside it a plain Express route returning a short text (the baseline).
+ * Prints one JSON line with the addresses when ready.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import express from "express";
+import { createInstance } from "../../server/app.js";
+import { loadConfig } from "../../server/config.js";
+import type { NewPost } from "../../server/domain/post.js";
+import { createLogger } from "../../server/services/logger.js";
+
+const dataDir = await mkdtemp(join(tmpdir(), "atoll-bench-"));
+const port = Number(process.env["BENCH_PORT"] ?? 0);
+const config = loadConfig({
+  DATA_DIR: dataDir,
+  HOST: "127.0.0.1",
+  PORT: String(port),
+  CAPTCHA: "off",
+  RATE_LIMIT: "off",
+  LOG_LEVEL: "error",
+  PUBLIC_URL: `http://127.0.0.1:${port}`,
+});
+const instance = await createInstance(config, { logger: createLogger("error") });
+const { services } = instance;
+
+const post = (i: number, comment: string): NewPost => ({
+  createdAt: Date.now() + i,
+  name: "Anonymous",
+  trip: null,
+  capcode: null,
+  subject: null,
+  comment,
+  html: comment.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c] ?? c),
+  quotes: [],
+  posterId: null,
+  sage: false,
+  file: null,
+  fileDeleted: false,
+  ipHash: `bench${i % 50}`,
+  passwordHash: null,
+  apId: null,
+  fediActor: null,
+});
+
+// /big/: one thread of 300 replies; /cat/: 150 threads with a few replies each (catalog and index).
+await services.boards.create({ uri: "big", title: "Big thread", settings: { requireImageForThread: false, bumpLimit: 500 } });
+await services.boards.create({ uri: "cat", title: "Catalog", settings: { requireImageForThread: false } });
+await services.boards.create({
+  uri: "post",
+  title: "Posting",
+  settings: { requireImageForThread: false, bumpLimit: 1_000_000, imageLimit: 1_000_000, maxFileSize: 16 * 1024 * 1024 },
+});
+const lorem =
+  "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. >quoted line here";
+const { post: big } = await services.store.posts.createThread("big", { ...post(0, "The big thread"), subject: "Big" }, { maxThreads: 150 });
+for (let i = 1; i <= 300; i++) {
+  await services.store.posts.createReply("big", big.no, post(i, `${lorem} reply ${i}`), { bumpLimit: 500, imageLimit: 150 });
+}
+for (let t = 0; t < 150; t++) {
+  const { post: op } = await services.store.posts.createThread("cat", { ...post(t, `Thread ${t} ${lorem}`), subject: `Thread ${t}` }, { maxThreads: 150 });
+  for (let r = 0; r < 6; r++) {
+    await services.store.posts.createReply("cat", op.no, post(r, `${lorem} ${r}`), { bumpLimit: 300, imageLimit: 150 });
+  }
+}
+const targets: number[] = [];
+for (let t = 0; t < 10; t++) {
+  const { post: op } = await services.store.posts.createThread("post", post(t, `Posting target ${t}`), { maxThreads: 150 });
+  targets.push(op.no);
+}
+
+const url = await instance.listen();
+const plain = express();
+plain.get("/plain", (_req, res) => {
+  res.type("text/plain").send("ok");
+});
+const plainServer = plain.listen(0, "127.0.0.1");
+await new Promise((r) => plainServer.once("listening", r));
+const plainUrl = `http://127.0.0.1:${(plainServer.address() as AddressInfo).port}/plain`;
+
+process.stdout.write(`${JSON.stringify({ ready: true, url, plainUrl, bigThread: big.no, postTargets: targets })}\n`);
+
+const stop = async () => {
+  plainServer.close();
+  await instance.close(1000);
+  await rm(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

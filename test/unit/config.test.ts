@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../server/config.js";
+
+describe("configuration", () => {
+  it("has the contract's defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      publicUrl: "http://localhost:8080",
+      publicHost: "localhost:8080",
+      mediaUrl: "http://localhost:8080/media",
+      mongodbUrl: null,
+      adminToken: null,
+      captcha: true,
+      rateLimit: true,
+      federation: true,
+      federationMode: "blocklist",
+      authorizedFetch: false,
+      allowPrivateAddresses: false,
+      logLevel: "info",
+      trustProxy: false,
+    });
+    expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it("derives PUBLIC_URL from PORT and MEDIA_URL from PUBLIC_URL, without trailing slashes", () => {
+    expect(loadConfig({ PORT: "3000" }).publicUrl).toBe("http://localhost:3000");
+    const c = loadConfig({ PUBLIC_URL: "https://board.example/" });
+    expect(c.publicUrl).toBe("https://board.example");
+    expect(c.publicHost).toBe("board.example");
+    expect(c.mediaUrl).toBe("https://board.example/media");
+    expect(loadConfig({ MEDIA_URL: "https://cdn.example/m/" }).mediaUrl).toBe("https://cdn.example/m");
+  });
+
+  it("reads switches as on/off", () => {
+    const c = loadConfig({ CAPTCHA: "off", RATE_LIMIT: "off", FEDERATION: "off", AUTHORIZED_FETCH: "on", ALLOW_PRIVATE_ADDRESSES: "on", FEDERATION_MODE: "allowlist" });
+    expect([c.captcha, c.rateLimit, c.federation, c.authorizedFetch, c.allowPrivateAddresses, c.federationMode]).toEqual([false, false, false, true, true, "allowlist"]);
+  });
+
+  it("names every malformed variable in one error", () => {
+    const attempt = () => loadConfig({ PORT: "http", CAPTCHA: "maybe", PUBLIC_URL: "ftp://x", MONGODB_URL: "postgres://db", LOG_LEVEL: "loud" });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (e) {
+      const msg = (e as Error).message;
+      for (const name of ["PORT", "CAPTCHA", "PUBLIC_URL", "MONGODB_URL", "LOG_LEVEL"]) expect(msg).toContain(name);
+    }
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ PORT: "", MONGODB_URL: "" })).toMatchObject({ port: 8080, mongodbUrl: null });
+  });
+});
