@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import { ConfigError, loadConfig } from "./config.js";
 import { createInstance } from "./app.js";
 
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Process-wide libvips settings: no cache of decoded uploads, which are each seen once.
+  sharp.cache(false);
   const instance = await createInstance(config);
   await instance.listen();
   process.stdout.write(`Atoll is serving ${config.publicUrl} (listening on ${config.host}:${config.port}, store: ${instance.services.store.kind})\n`);

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Board } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
-import { extractQuotes, renderMarkup } from "../domain/markup.js";
+import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../domain/post.js";
 import { parseNameField } from "../domain/tripcode.js";
@@ -225,9 +225,7 @@ export class PostingService {
       if (v.length > max) throw new DomainError("invalid", `The field "${field}" is longer than ${max} characters.`);
       return v;
     };
-    const comment = text(input.comment, "com", board.settings.maxCommentLength)
-      .replace(/\r\n?/g, "\n")
-      .trimEnd();
+    const comment = normalizeComment(text(input.comment, "com", board.settings.maxCommentLength));
     const email = text(input.email, "email", LIMITS.email).trim().toLowerCase();
     return {
       name: text(input.name, "name", LIMITS.name),
