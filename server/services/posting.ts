@@ -139,16 +139,17 @@ export class PostingService {
 
   /** Removes blobs the store reported as no longer referenced. */
   async removeBlobs(addresses: readonly string[]): Promise<void> {
+    // Forget them for dedupe first, so a new upload of the same image is processed and stored again.
+    if (addresses.length > 0) {
+      const gone = new Set(addresses);
+      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
+    }
     for (const a of addresses) {
       try {
         await this.deps.media.delete(a);
       } catch (err) {
         this.deps.logger.warn("could not remove media blob", { sha256: a, err });
       }
-    }
-    if (addresses.length > 0) {
-      const gone = new Set(addresses);
-      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
     }
   }
 

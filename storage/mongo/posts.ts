@@ -1,0 +1,316 @@
+import type { ClientSession, Filter, MongoClient } from "mongodb";
+import { DomainError } from "../../server/domain/errors.js";
+import type { ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
+import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import { addressesOf } from "../common/addresses.js";
+import { int, intList, num, optBool, page, str } from "../common/guards.js";
+import { countLimit } from "../common/limits.js";
+import { buildPost } from "../common/new-post.js";
+import { type Collections, type PostDoc, postDoc, type ThreadDoc, toFile, toPost, toThread } from "./documents.js";
+import { conflictOnDuplicate } from "./errors.js";
+import { lastRepliesPipeline, listingPipeline, THREAD_ORDERS } from "./listing.js";
+import { findOrphans } from "./orphans.js";
+import { inTransaction } from "./transactions.js";
+
+/**
+ * Posts and threads on MongoDB. Every write that numbers a post or must stay consistent with a
+ * thread's counters runs in one transaction (see transactions.ts); string arguments are checked
+ * to be strings and matched with `$eq`, so no caller value can act as a query operator.
+ */
+export class MongoPostRepository implements PostRepository {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly c: Collections,
+  ) {}
+
+  /** Takes the board's next number (and marks the board changed) inside the transaction. */
+  private async allocate(board: string, session: ClientSession): Promise<number> {
+    const doc = await this.c.boards.findOneAndUpdate(
+      { uri: { $eq: board } },
+      { $inc: { nextNo: 1, version: 1 } },
+      { session, returnDocument: "before", projection: { _id: 0, nextNo: 1 } },
+    );
+    if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
+    return doc.nextNo;
+  }
+
+  private touchBoard(board: string, session: ClientSession) {
+    return this.c.boards.updateOne({ uri: { $eq: board } }, { $inc: { version: 1 } }, { session });
+  }
+
+  async createThread(
+    board: string,
+    input: NewPost,
+    limits: { maxThreads: number },
+  ): Promise<{ post: Post; archived: number[] }> {
+    const b = str(board, "board");
+    const maxThreads = countLimit(limits.maxThreads, "maxThreads");
+    buildPost(b, 0, 0, input); // refuse a malformed post before opening a transaction
+    const work = inTransaction(this.client, async (session) => {
+      const no = await this.allocate(b, session);
+      const post = buildPost(b, no, no, input);
+      const thread: ThreadDoc = {
+        board: b,
+        no,
+        createdAt: post.createdAt,
+        bumpedAt: post.createdAt,
+        replyCount: 0,
+        imageCount: 0,
+        sticky: false,
+        locked: false,
+        archived: false,
+        archivedAt: null,
+        version: 1,
+      };
+      await this.c.threads.insertOne({ ...thread }, { session });
+      await this.c.posts.insertOne(postDoc(post), { session });
+      const live = await this.c.threads.countDocuments({ board: { $eq: b }, archived: false }, { session });
+      let archived: number[] = [];
+      if (live > maxThreads) {
+        const victims = await this.c.threads
+          .find({ board: { $eq: b }, archived: false, sticky: false }, { session, projection: { _id: 0, no: 1 } })
+          .sort({ bumpedAt: 1, no: 1 })
+          .limit(live - maxThreads)
+          .toArray();
+        archived = victims.map((v) => v.no).sort((x, y) => x - y);
+        if (archived.length > 0) {
+          await this.c.threads.updateMany(
+            { board: { $eq: b }, no: { $in: archived } },
+            { $set: { archived: true, archivedAt: post.createdAt }, $inc: { version: 1 } },
+            { session },
+          );
+        }
+      }
+      return { post, archived };
+    });
+    return conflictOnDuplicate(work, "That post number is already taken.");
+  }
+
+  async createReply(
+    board: string,
+    threadNo: number,
+    input: NewPost,
+    limits: { bumpLimit: number; imageLimit: number },
+  ): Promise<Post> {
+    const b = str(board, "board");
+    const t = int(threadNo, "threadNo");
+    const bumpLimit = num(limits.bumpLimit, "bumpLimit");
+    const imageLimit = num(limits.imageLimit, "imageLimit");
+    buildPost(b, 0, t, input);
+    const work = inTransaction(this.client, async (session) => {
+      const thread = await this.c.threads.findOne({ board: { $eq: b }, no: t }, { session });
+      if (!thread) throw new DomainError("not_found", `No thread ${t} on /${b}/.`);
+      if (thread.locked || thread.archived) {
+        throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
+      }
+      if (input.file && thread.imageCount >= imageLimit) throw new DomainError("forbidden", "image limit reached");
+      const post = buildPost(b, await this.allocate(b, session), t, input);
+      await this.c.posts.insertOne(postDoc(post), { session });
+      const bump = !post.sage && thread.replyCount < bumpLimit;
+      await this.c.threads.updateOne(
+        { board: { $eq: b }, no: t },
+        {
+          $inc: { replyCount: 1, imageCount: post.file ? 1 : 0, version: 1 },
+          // $max: a reply stamped before the last bump (clock skew) never sinks the thread
+          ...(bump ? { $max: { bumpedAt: post.createdAt } } : {}),
+        },
+        { session },
+      );
+      return post;
+    });
+    return conflictOnDuplicate(work, "That post number is already taken.");
+  }
+
+  async getPost(board: string, no: number): Promise<Post | null> {
+    const doc = await this.c.posts.findOne({ board: { $eq: str(board, "board") }, no: int(no, "no") });
+    return doc ? toPost(doc) : null;
+  }
+
+  async getThread(board: string, no: number): Promise<ThreadState | null> {
+    const doc = await this.c.threads.findOne({ board: { $eq: str(board, "board") }, no: int(no, "no") });
+    return doc ? toThread(doc) : null;
+  }
+
+  async getThreadPosts(board: string, no: number): Promise<Post[]> {
+    const docs = await this.c.posts
+      .find({ board: { $eq: str(board, "board") }, threadNo: int(no, "no") })
+      .sort({ no: 1 })
+      .toArray();
+    return docs.map(toPost);
+  }
+
+  async listThreads(board: string, query: ListThreadsQuery): Promise<ThreadSummary[]> {
+    if (!THREAD_ORDERS.includes(query.order)) throw new DomainError("invalid", "Unknown thread order.");
+    const { offset, limit } = page(query.offset, query.limit);
+    if (limit === 0) return [];
+    const pipeline = listingPipeline(str(board, "board"), query.archived === true, query.order, offset, limit);
+    const rows = await this.c.threads.aggregate<ThreadDoc & { op: PostDoc[] }>(pipeline).toArray();
+    const out: ThreadSummary[] = [];
+    for (const row of rows) {
+      const op = row.op[0];
+      if (op) out.push({ state: toThread(row), op: toPost(op) });
+    }
+    return out;
+  }
+
+  async countThreads(board: string, archived: boolean): Promise<number> {
+    return this.c.threads.countDocuments({ board: { $eq: str(board, "board") }, archived: archived === true });
+  }
+
+  async lastReplies(board: string, threadNos: number[], n: number): Promise<Map<number, Post[]>> {
+    const nos = intList(threadNos, "threadNos");
+    const out = new Map<number, Post[]>(nos.map((no) => [no, []]));
+    const count = Math.floor(num(n, "n"));
+    if (nos.length === 0 || count <= 0) return out;
+    const rows = await this.c.threads
+      .aggregate<{ no: number; replies: PostDoc[] }>(lastRepliesPipeline(str(board, "board"), nos, count))
+      .toArray();
+    for (const row of rows) out.set(row.no, row.replies.map(toPost).reverse());
+    return out;
+  }
+
+  async findFileByTim(board: string, tim: number): Promise<PostFile | null> {
+    const filter = { board: { $eq: str(board, "board") }, "file.tim": int(tim, "tim") } as Filter<PostDoc>;
+    const doc = await this.c.posts.findOne(filter, { projection: { _id: 0, file: 1 } });
+    return toFile(doc?.file);
+  }
+
+  async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {
+    const b = str(board, "board");
+    const n = int(no, "no");
+    return inTransaction(this.client, async (session) => {
+      const doc = await this.c.posts.findOne({ board: { $eq: b }, no: n }, { session });
+      if (!doc) return { deleted: [], orphans: [] };
+      let deleted: Post[];
+      if (doc.no === doc.threadNo) {
+        const docs = await this.c.posts
+          .find({ board: { $eq: b }, threadNo: n }, { session })
+          .sort({ no: 1 })
+          .toArray();
+        deleted = docs.map(toPost);
+        await this.c.posts.deleteMany({ board: { $eq: b }, threadNo: n }, { session });
+        await this.c.threads.deleteOne({ board: { $eq: b }, no: n }, { session });
+      } else {
+        deleted = [toPost(doc)];
+        await this.c.posts.deleteOne({ board: { $eq: b }, no: n }, { session });
+        const images = doc.file ? 1 : 0;
+        await this.c.threads.updateOne(
+          { board: { $eq: b }, no: doc.threadNo },
+          [
+            {
+              $set: {
+                replyCount: { $max: [0, { $subtract: ["$replyCount", 1] }] },
+                imageCount: { $max: [0, { $subtract: ["$imageCount", images] }] },
+                version: { $add: ["$version", 1] },
+              },
+            },
+          ],
+          { session },
+        );
+      }
+      await this.touchBoard(b, session);
+      return { deleted, orphans: await findOrphans(this.c.posts, addressesOf(deleted.map((p) => p.file)), session) };
+    });
+  }
+
+  async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {
+    const b = str(board, "board");
+    const n = int(no, "no");
+    return inTransaction(this.client, async (session) => {
+      const doc = await this.c.posts.findOne({ board: { $eq: b }, no: n }, { session });
+      const file = toFile(doc?.file);
+      if (!doc || !file) return { file: null, orphans: [] };
+      await this.c.posts.updateOne(
+        { board: { $eq: b }, no: n },
+        { $set: { file: null, fileDeleted: true } },
+        { session },
+      );
+      const images = doc.no === doc.threadNo ? 0 : 1; // an OP's image is not counted
+      await this.c.threads.updateOne(
+        { board: { $eq: b }, no: doc.threadNo },
+        [
+          {
+            $set: {
+              imageCount: { $max: [0, { $subtract: ["$imageCount", images] }] },
+              version: { $add: ["$version", 1] },
+            },
+          },
+        ],
+        { session },
+      );
+      await this.touchBoard(b, session);
+      return { file, orphans: await findOrphans(this.c.posts, addressesOf([file]), session) };
+    });
+  }
+
+  async setThreadFlags(
+    board: string,
+    no: number,
+    flags: { sticky?: boolean; locked?: boolean; archived?: boolean },
+  ): Promise<ThreadState | null> {
+    const b = str(board, "board");
+    const n = int(no, "no");
+    const sticky = optBool(flags.sticky, "sticky");
+    const locked = optBool(flags.locked, "locked");
+    const archived = optBool(flags.archived, "archived");
+    const now = Date.now();
+    // A pipeline update, so archiving keeps the first archivedAt; only booleans and numbers go in.
+    const set: Record<string, unknown> = { version: { $add: ["$version", 1] } };
+    if (sticky !== undefined) set["sticky"] = { $literal: sticky };
+    if (locked !== undefined) set["locked"] = { $literal: locked };
+    if (archived === true) {
+      set["archived"] = { $literal: true };
+      set["archivedAt"] = { $cond: [{ $eq: ["$archived", true] }, "$archivedAt", now] };
+    } else if (archived === false) {
+      set["archived"] = { $literal: false };
+      set["archivedAt"] = { $literal: null };
+    }
+    return inTransaction(this.client, async (session) => {
+      const doc = await this.c.threads.findOneAndUpdate({ board: { $eq: b }, no: n }, [{ $set: set }], {
+        session,
+        returnDocument: "after",
+      });
+      if (!doc) return null;
+      await this.touchBoard(b, session);
+      return toThread(doc);
+    });
+  }
+
+  async referencedMedia(): Promise<Set<string>> {
+    const out = new Set<string>();
+    const cursor = this.c.posts.find(
+      { file: { $ne: null } },
+      { projection: { _id: 0, "file.sha256": 1, "file.thumbSha256": 1 } },
+    );
+    for await (const doc of cursor) {
+      if (!doc.file) continue;
+      out.add(doc.file.sha256);
+      out.add(doc.file.thumbSha256);
+    }
+    return out;
+  }
+
+  async lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null> {
+    if (kind !== "thread" && kind !== "reply") throw new DomainError("invalid", "Unknown post kind.");
+    const doc = await this.c.posts.findOne(
+      { ipHash: { $eq: str(ipHash, "ipHash") }, op: kind === "thread" },
+      { sort: { createdAt: -1 }, projection: { _id: 0, createdAt: 1 } },
+    );
+    return doc?.createdAt ?? null;
+  }
+
+  async postsByIpHash(ipHash: string, limit: number): Promise<Post[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    const docs = await this.c.posts
+      .find({ ipHash: { $eq: str(ipHash, "ipHash") } })
+      .sort({ createdAt: -1, board: 1, no: -1 })
+      .limit(max)
+      .toArray();
+    return docs.map(toPost);
+  }
+
+  async countPosts(): Promise<number> {
+    return this.c.posts.countDocuments({});
+  }
+}

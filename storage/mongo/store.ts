@@ -1,0 +1,94 @@
+/*
+ * MongoDB store
+ * =============
+ *
+ * Requirements
+ * - MongoDB 6.0 or newer (index pages use `$lookup` with both join fields and a sub-pipeline).
+ * - The server MUST run as a replica set, even a single node (`mongod --replSet rs0` then
+ *   `rs.initiate()` once): post numbering, thread counters and moderation actions use
+ *   multi-document transactions, which a standalone mongod refuses. A sharded cluster works too.
+ * - MONGODB_URL names the database in its path (`mongodb://host:27017/atoll?replicaSet=rs0`);
+ *   without one the database is "atoll".
+ *
+ * Consistency
+ * - A board's post numbers come from a counter on the board document, incremented inside the
+ *   transaction that inserts the post, so numbers are gap-free and a refused post consumes none.
+ *   Concurrent posts on one board conflict on that document and the driver retries them.
+ * - Indexes are created at every start (a no-op when they exist); unique indexes turn duplicates
+ *   into DomainError("conflict").
+ *
+ * Safety
+ * - No query or update is built from a caller-chosen field name; string arguments are checked to
+ *   be strings and matched with `$eq`, and settings patches only ever set known keys.
+ */
+import { MongoClient } from "mongodb";
+import type {
+  BanRepository,
+  BoardRepository,
+  PostRepository,
+  ReportRepository,
+  SessionRepository,
+  SettingsRepository,
+  Store,
+  TokenRepository,
+  UserRepository,
+} from "../../server/domain/ports.js";
+import { MongoBanRepository } from "./bans.js";
+import { MongoBoardRepository } from "./boards.js";
+import { databaseNameFromUrl } from "./connection.js";
+import { collectionsOf } from "./documents.js";
+import { ensureIndexes } from "./indexes.js";
+import { MongoPostRepository } from "./posts.js";
+import { MongoReportRepository } from "./reports.js";
+import { MongoSessionRepository } from "./sessions.js";
+import { MongoSettingsRepository } from "./settings.js";
+import { MongoTokenRepository } from "./tokens.js";
+import { MongoUserRepository } from "./users.js";
+
+class MongoStore implements Store {
+  readonly kind = "mongodb" as const;
+  readonly boards: BoardRepository;
+  readonly posts: PostRepository;
+  readonly bans: BanRepository;
+  readonly reports: ReportRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly tokens: TokenRepository;
+  readonly settings: SettingsRepository;
+  private closed = false;
+
+  constructor(
+    private readonly client: MongoClient,
+    dbName: string,
+  ) {
+    const c = collectionsOf(client.db(dbName));
+    this.boards = new MongoBoardRepository(c);
+    this.posts = new MongoPostRepository(client, c);
+    this.bans = new MongoBanRepository(c);
+    this.reports = new MongoReportRepository(c);
+    this.users = new MongoUserRepository(c);
+    this.sessions = new MongoSessionRepository(c);
+    this.tokens = new MongoTokenRepository(c);
+    this.settings = new MongoSettingsRepository(c);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+}
+
+/** Connects to MongoDB, creates the indexes, and returns the store. */
+export async function openMongoStore(url: string): Promise<Store> {
+  const dbName = databaseNameFromUrl(url);
+  const client = new MongoClient(url, { appName: "atoll" });
+  await client.connect();
+  try {
+    await ensureIndexes(collectionsOf(client.db(dbName)));
+    return new MongoStore(client, dbName);
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+}

@@ -1,0 +1,47 @@
+import { DomainError } from "../../server/domain/errors.js";
+import type { UserRepository } from "../../server/domain/ports.js";
+import { ROLES, type StaffUser } from "../../server/domain/staff.js";
+import { checkedUserPatch, int, str, strList, type UserPatch } from "../common/guards.js";
+import { type Collections, toUser, type UserDoc } from "./documents.js";
+import { conflictOnDuplicate } from "./errors.js";
+
+export class MongoUserRepository implements UserRepository {
+  constructor(private readonly c: Collections) {}
+
+  async create(user: StaffUser): Promise<void> {
+    if (!ROLES.includes(user.role)) throw new DomainError("invalid", "Unknown role.");
+    const doc: UserDoc = {
+      username: str(user.username, "username"),
+      passwordHash: str(user.passwordHash, "passwordHash"),
+      role: user.role,
+      boards: strList(user.boards ?? [], "boards"),
+      createdAt: int(user.createdAt, "createdAt"),
+    };
+    await conflictOnDuplicate(this.c.users.insertOne(doc), `The user "${doc.username}" already exists.`);
+  }
+
+  async get(username: string): Promise<StaffUser | null> {
+    const doc = await this.c.users.findOne({ username: { $eq: str(username, "username") } });
+    return doc ? toUser(doc) : null;
+  }
+
+  async list(): Promise<StaffUser[]> {
+    const docs = await this.c.users.find({}).sort({ username: 1 }).toArray();
+    return docs.map(toUser);
+  }
+
+  async update(username: string, patch: UserPatch): Promise<boolean> {
+    const name = str(username, "username");
+    const set = checkedUserPatch(patch);
+    if (Object.keys(set).length === 0) return (await this.c.users.countDocuments({ username: { $eq: name } })) > 0;
+    return (await this.c.users.updateOne({ username: { $eq: name } }, { $set: set })).matchedCount > 0;
+  }
+
+  /** Also ends the account's sessions: a deleted account must not stay logged in anywhere. */
+  async delete(username: string): Promise<boolean> {
+    const name = str(username, "username");
+    const { deletedCount } = await this.c.users.deleteOne({ username: { $eq: name } });
+    await this.c.sessions.deleteMany({ username: { $eq: name } });
+    return deletedCount > 0;
+  }
+}

@@ -1,0 +1,15 @@
+import { join } from "node:path";
+import type { Store } from "../server/domain/ports.js";
+import { openSqliteStore } from "./sqlite/store.js";
+
+/**
+ * The store the configuration asks for: MongoDB when a URL is given, otherwise the embedded SQLite
+ * database at `${dataDir}/atoll.db`. The MongoDB driver is loaded only when it is used.
+ */
+export async function openStore(opts: { dataDir: string; mongodbUrl: string | null }): Promise<Store> {
+  if (opts.mongodbUrl) {
+    const { openMongoStore } = await import("./mongo/store.js");
+    return openMongoStore(opts.mongodbUrl);
+  }
+  return openSqliteStore(join(opts.dataDir, "atoll.db"));
+}

@@ -1,0 +1,173 @@
+import type { Db } from "./database.js";
+
+export interface Migration {
+  /** Strictly increasing; never renumber or edit a released step, add a new one instead. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The schema, as the ordered steps that build it. Each runs once, in its own transaction. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE boards (
+        uri TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_no INTEGER NOT NULL DEFAULT 1,
+        version INTEGER NOT NULL DEFAULT 1
+      ) STRICT;
+
+      CREATE TABLE threads (
+        board TEXT NOT NULL REFERENCES boards (uri) ON DELETE CASCADE,
+        no INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        bumped_at INTEGER NOT NULL,
+        reply_count INTEGER NOT NULL DEFAULT 0,
+        image_count INTEGER NOT NULL DEFAULT 0,
+        sticky INTEGER NOT NULL DEFAULT 0,
+        locked INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0,
+        archived_at INTEGER,
+        version INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (board, no)
+      ) STRICT, WITHOUT ROWID;
+      -- live pages read the few live threads and sort them; the archive walks this index in bump order
+      CREATE INDEX threads_listing ON threads (board, archived, bumped_at);
+
+      CREATE TABLE posts (
+        board TEXT NOT NULL,
+        no INTEGER NOT NULL,
+        thread_no INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        trip TEXT,
+        capcode TEXT,
+        subject TEXT,
+        comment TEXT NOT NULL,
+        html TEXT NOT NULL,
+        quotes TEXT NOT NULL DEFAULT '[]',
+        poster_id TEXT,
+        sage INTEGER NOT NULL DEFAULT 0,
+        file_sha256 TEXT,
+        file_thumb_sha256 TEXT,
+        file_tim INTEGER,
+        file_ext TEXT,
+        file_mime TEXT,
+        file_name TEXT,
+        file_size INTEGER,
+        file_width INTEGER,
+        file_height INTEGER,
+        file_thumb_width INTEGER,
+        file_thumb_height INTEGER,
+        file_md5 TEXT,
+        file_spoiler INTEGER,
+        file_deleted INTEGER NOT NULL DEFAULT 0,
+        ip_hash TEXT,
+        password_hash TEXT,
+        ap_id TEXT,
+        fedi_actor TEXT,
+        PRIMARY KEY (board, no),
+        FOREIGN KEY (board, thread_no) REFERENCES threads (board, no) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX posts_thread ON posts (board, thread_no, no);
+      CREATE INDEX posts_tim ON posts (board, file_tim) WHERE file_tim IS NOT NULL;
+      CREATE INDEX posts_ip ON posts (ip_hash, created_at) WHERE ip_hash IS NOT NULL;
+      CREATE INDEX posts_sha256 ON posts (file_sha256) WHERE file_sha256 IS NOT NULL;
+      CREATE INDEX posts_thumb_sha256 ON posts (file_thumb_sha256) WHERE file_thumb_sha256 IS NOT NULL;
+
+      CREATE TABLE bans (
+        id TEXT PRIMARY KEY,
+        ip_hash TEXT NOT NULL,
+        board TEXT,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        created_by TEXT NOT NULL,
+        post_ref TEXT
+      ) STRICT;
+      CREATE INDEX bans_ip ON bans (ip_hash);
+
+      CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        board TEXT NOT NULL,
+        post_no INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        ip_hash TEXT,
+        resolved INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX reports_open ON reports (resolved, created_at);
+      CREATE INDEX reports_post ON reports (board, post_no);
+
+      CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        boards TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE INDEX sessions_user ON sessions (username);
+
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+/**
+ * Brings the file up to the newest schema. Each step checks and applies itself inside one IMMEDIATE
+ * transaction, so two processes opening the same new file cannot both run it, and a failed step
+ * leaves nothing half-built. Returns the versions applied now (empty when the file was current).
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`);
+  const newest = db.prepare<[], { v: number | null }>("SELECT max(version) AS v FROM schema_migrations").get()?.v ?? 0;
+  const known = migrations.at(-1)?.version ?? 0;
+  if (newest > known) {
+    throw new Error(
+      `The database schema (version ${newest}) is newer than this build knows (${known}); upgrade Atoll.`,
+    );
+  }
+  const isApplied = db.prepare<[number], { version: number }>(
+    "SELECT version FROM schema_migrations WHERE version = ?",
+  );
+  const record = db.prepare<[number, string, number]>(
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+  );
+  const applied: number[] = [];
+  const step = db.transaction((m: Migration) => {
+    if (isApplied.get(m.version)) return;
+    db.exec(m.sql);
+    record.run(m.version, m.name, Date.now());
+    applied.push(m.version);
+  });
+  for (const m of migrations) step.immediate(m);
+  return applied;
+}

@@ -1,0 +1,170 @@
+import type { ThreadOrder } from "../../server/domain/ports.js";
+import type { Db } from "./database.js";
+import {
+  FILE_COLUMNS,
+  type FileRow,
+  POST_COLUMNS,
+  POST_PARAMS,
+  type PostRow,
+  postColumnsOf,
+  THREAD_COLUMNS,
+  type ThreadRow,
+} from "./rows.js";
+
+/** A listing row: the OP's columns plus the thread's, prefixed `t_`. */
+export type ListingRow = PostRow & { [K in keyof ThreadRow as `t_${K}`]: ThreadRow[K] };
+
+const ORDER_COLUMN: Record<ThreadOrder, string> = {
+  bump: "t.bumped_at",
+  created: "t.created_at",
+  replies: "t.reply_count",
+};
+
+function listingSql(archived: boolean, order: ThreadOrder): string {
+  const threadCols = THREAD_COLUMNS.split(", ")
+    .map((c) => `t.${c} AS t_${c}`)
+    .join(", ");
+  // The index restricts a live page to the live threads (a few hundred at most, sorted in memory)
+  // rather than every thread the board ever archived; the archive walks it in bump order.
+  // Live listings put stickies first, among themselves in bump order; the archive has no stickies.
+  const stickyFirst = archived ? "" : "t.sticky DESC, (CASE WHEN t.sticky = 1 THEN t.bumped_at ELSE 0 END) DESC, ";
+  return `SELECT ${postColumnsOf("p")}, ${threadCols}
+    FROM threads t INDEXED BY threads_listing JOIN posts p ON p.board = t.board AND p.no = t.no
+    WHERE t.board = @board AND t.archived = ${archived ? 1 : 0}
+    ORDER BY ${stickyFirst}${ORDER_COLUMN[order]} DESC, t.no DESC
+    LIMIT @limit OFFSET @offset`;
+}
+
+/** Every statement the post repository runs, prepared once when the store opens. */
+export function preparePostStatements(db: Db) {
+  const listing = {} as Record<`${"live" | "archived"}:${ThreadOrder}`, ReturnType<typeof prepareListing>>;
+  function prepareListing(archived: boolean, order: ThreadOrder) {
+    return db.prepare<[{ board: string; limit: number; offset: number }], ListingRow>(listingSql(archived, order));
+  }
+  for (const order of Object.keys(ORDER_COLUMN) as ThreadOrder[]) {
+    listing[`live:${order}`] = prepareListing(false, order);
+    listing[`archived:${order}`] = prepareListing(true, order);
+  }
+
+  return {
+    listing,
+    /** Takes the board's next number and marks the board changed, in one statement. */
+    allocate: db
+      .prepare<[string], number>(
+        "UPDATE boards SET next_no = next_no + 1, version = version + 1 WHERE uri = ? RETURNING next_no - 1",
+      )
+      .pluck(),
+    touchBoard: db.prepare<[string]>("UPDATE boards SET version = version + 1 WHERE uri = ?"),
+    insertPost: db.prepare<[PostRow]>(`INSERT INTO posts (${POST_COLUMNS}) VALUES (${POST_PARAMS})`),
+    insertThread: db.prepare<[{ board: string; no: number; created_at: number }]>(
+      "INSERT INTO threads (board, no, created_at, bumped_at) VALUES (@board, @no, @created_at, @created_at)",
+    ),
+    countLive: db.prepare<[string], number>("SELECT count(*) FROM threads WHERE board = ? AND archived = 0").pluck(),
+    archiveOldest: db
+      .prepare<[{ board: string; n: number; at: number }], number>(
+        `UPDATE threads SET archived = 1, archived_at = @at, version = version + 1
+       WHERE board = @board AND no IN (
+         SELECT no FROM threads WHERE board = @board AND archived = 0 AND sticky = 0
+         ORDER BY bumped_at ASC, no ASC LIMIT @n)
+       RETURNING no`,
+      )
+      .pluck(),
+    /** Bumps with max() so a reply stamped earlier than the last bump (clock skew) never sinks the thread. */
+    afterReply: db.prepare<[{ board: string; no: number; images: number; bump: number | null }]>(
+      `UPDATE threads SET reply_count = reply_count + 1, image_count = image_count + @images,
+         bumped_at = CASE WHEN @bump IS NULL THEN bumped_at ELSE max(bumped_at, @bump) END, version = version + 1
+       WHERE board = @board AND no = @no`,
+    ),
+    afterReplyDeleted: db.prepare<[{ board: string; no: number; images: number }]>(
+      `UPDATE threads SET reply_count = max(reply_count - 1, 0), image_count = max(image_count - @images, 0),
+         version = version + 1
+       WHERE board = @board AND no = @no`,
+    ),
+    afterFileDeleted: db.prepare<[{ board: string; no: number; images: number }]>(
+      "UPDATE threads SET image_count = max(image_count - @images, 0), version = version + 1 WHERE board = @board AND no = @no",
+    ),
+    getPost: db.prepare<[string, number], PostRow>(`SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND no = ?`),
+    getThread: db.prepare<[string, number], ThreadRow>(
+      `SELECT ${THREAD_COLUMNS} FROM threads WHERE board = ? AND no = ?`,
+    ),
+    threadPosts: db.prepare<[string, number], PostRow>(
+      `SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND thread_no = ? ORDER BY no`,
+    ),
+    countThreads: db
+      .prepare<[string, number], number>("SELECT count(*) FROM threads WHERE board = ? AND archived = ?")
+      .pluck(),
+    /*
+     * For each wanted thread, the number of its n-th newest reply is found by walking the
+     * (board, thread_no, no) index backwards n steps; then one range scan per thread reads exactly
+     * those replies. Cost is O(n) per thread however long the thread is, and it is one statement.
+     * CROSS JOIN pins the wanted threads as the outer loop (SQLite never reorders it), and INDEXED BY
+     * keeps the planner from range-scanning the primary key on `no` instead. `from_no` is the only
+     * bound on `no` (replies always number above their OP), so the range starts right at it.
+     */
+    lastReplies: db.prepare<[{ board: string; nos: string; n: number }], PostRow>(
+      `WITH wanted(thread_no) AS (SELECT DISTINCT value FROM json_each(@nos)),
+       cut AS MATERIALIZED (
+         SELECT w.thread_no,
+           coalesce((SELECT q.no FROM posts q WHERE q.board = @board AND q.thread_no = w.thread_no AND q.no > w.thread_no
+                     ORDER BY q.no DESC LIMIT 1 OFFSET @n - 1), w.thread_no + 1) AS from_no
+         FROM wanted w)
+       SELECT ${postColumnsOf("p")} FROM cut
+       CROSS JOIN posts p INDEXED BY posts_thread ON p.board = @board AND p.thread_no = cut.thread_no AND p.no >= cut.from_no
+       ORDER BY p.thread_no, p.no`,
+    ),
+    fileByTim: db.prepare<[string, number], FileRow>(
+      `SELECT ${FILE_COLUMNS} FROM posts WHERE board = ? AND file_tim = ? LIMIT 1`,
+    ),
+    deleteThread: db.prepare<[string, number]>("DELETE FROM threads WHERE board = ? AND no = ?"),
+    deletePost: db.prepare<[string, number]>("DELETE FROM posts WHERE board = ? AND no = ?"),
+    clearFile: db.prepare<[string, number]>(
+      `UPDATE posts SET file_sha256 = NULL, file_thumb_sha256 = NULL, file_tim = NULL, file_ext = NULL,
+         file_mime = NULL, file_name = NULL, file_size = NULL, file_width = NULL, file_height = NULL,
+         file_thumb_width = NULL, file_thumb_height = NULL, file_md5 = NULL, file_spoiler = NULL, file_deleted = 1
+       WHERE board = ? AND no = ?`,
+    ),
+    setFlags: db.prepare<
+      [
+        {
+          board: string;
+          no: number;
+          sticky: number | null;
+          locked: number | null;
+          archived: number | null;
+          now: number;
+        },
+      ],
+      ThreadRow
+    >(
+      `UPDATE threads SET
+         sticky = coalesce(@sticky, sticky),
+         locked = coalesce(@locked, locked),
+         archived_at = CASE WHEN @archived IS NULL THEN archived_at
+                            WHEN @archived = 1 THEN CASE WHEN archived = 1 THEN archived_at ELSE @now END
+                            ELSE NULL END,
+         archived = coalesce(@archived, archived),
+         version = version + 1
+       WHERE board = @board AND no = @no
+       RETURNING ${THREAD_COLUMNS}`,
+    ),
+    referenced: db.prepare<[], { a: string; b: string }>(
+      "SELECT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE file_sha256 IS NOT NULL",
+    ),
+    lastThreadTime: db
+      .prepare<[string], number>(
+        "SELECT created_at FROM posts WHERE ip_hash = ? AND no = thread_no ORDER BY created_at DESC LIMIT 1",
+      )
+      .pluck(),
+    lastReplyTime: db
+      .prepare<[string], number>(
+        "SELECT created_at FROM posts WHERE ip_hash = ? AND no <> thread_no ORDER BY created_at DESC LIMIT 1",
+      )
+      .pluck(),
+    byIpHash: db.prepare<[string, number], PostRow>(
+      `SELECT ${POST_COLUMNS} FROM posts WHERE ip_hash = ? ORDER BY created_at DESC, board, no DESC LIMIT ?`,
+    ),
+    countPosts: db.prepare<[], number>("SELECT count(*) FROM posts").pluck(),
+  };
+}
+
+export type PostStatements = ReturnType<typeof preparePostStatements>;

@@ -1,0 +1,237 @@
+import { DomainError } from "../../server/domain/errors.js";
+import type { ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
+import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import { addressesOf } from "../common/addresses.js";
+import { int, intList, num, optBool, page, str } from "../common/guards.js";
+import { countLimit } from "../common/limits.js";
+import { buildPost } from "../common/new-post.js";
+import type { Db } from "./database.js";
+import { conflictOnDuplicate } from "./errors.js";
+import { OrphanFinder } from "./orphans.js";
+import { type ListingRow, type PostStatements, preparePostStatements } from "./post-statements.js";
+import { fileFromRow, postFromRow, postToRow, threadFromRow } from "./rows.js";
+
+const ORDERS: readonly ThreadOrder[] = ["bump", "created", "replies"];
+
+function threadFromListing(row: ListingRow): ThreadState {
+  return threadFromRow({
+    board: row.t_board,
+    no: row.t_no,
+    created_at: row.t_created_at,
+    bumped_at: row.t_bumped_at,
+    reply_count: row.t_reply_count,
+    image_count: row.t_image_count,
+    sticky: row.t_sticky,
+    locked: row.t_locked,
+    archived: row.t_archived,
+    archived_at: row.t_archived_at,
+    version: row.t_version,
+  });
+}
+
+function flag(value: boolean | undefined): number | null {
+  return value === undefined ? null : value ? 1 : 0;
+}
+
+/**
+ * Posts and threads on SQLite. Every write is one IMMEDIATE transaction that takes the write lock
+ * up front (no lock upgrade that could fail under another process), and numbering happens inside
+ * it: a refused or failed write consumes no number.
+ */
+export class SqlitePostRepository implements PostRepository {
+  private readonly s: PostStatements;
+  private readonly orphans: OrphanFinder;
+  private readonly tx;
+
+  constructor(db: Db) {
+    this.s = preparePostStatements(db);
+    this.orphans = new OrphanFinder(db);
+    const s = this.s;
+
+    const allocate = (board: string): number => {
+      const no = s.allocate.get(board);
+      if (no === undefined) throw new DomainError("not_found", `No board /${board}/.`);
+      return no;
+    };
+    const insert = (post: Post) =>
+      conflictOnDuplicate(() => s.insertPost.run(postToRow(post)), `Post ${post.board}/${post.no} already exists.`);
+
+    this.tx = {
+      createThread: db.transaction((board: string, input: NewPost, maxThreads: number) => {
+        const no = allocate(board);
+        const post = buildPost(board, no, no, input);
+        s.insertThread.run({ board, no, created_at: post.createdAt });
+        insert(post);
+        const excess = s.countLive.get(board)! - maxThreads;
+        const archived = excess > 0 ? s.archiveOldest.all({ board, n: excess, at: post.createdAt }) : [];
+        return { post, archived: archived.sort((a, b) => a - b) };
+      }),
+
+      createReply: db.transaction(
+        (board: string, threadNo: number, input: NewPost, bumpLimit: number, imageLimit: number) => {
+          const thread = s.getThread.get(board, threadNo);
+          if (!thread) throw new DomainError("not_found", `No thread ${threadNo} on /${board}/.`);
+          if (thread.locked || thread.archived) {
+            throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
+          }
+          if (input.file && thread.image_count >= imageLimit) throw new DomainError("forbidden", "image limit reached");
+          const post = buildPost(board, allocate(board), threadNo, input);
+          insert(post);
+          const bump = !post.sage && thread.reply_count < bumpLimit;
+          s.afterReply.run({ board, no: threadNo, images: post.file ? 1 : 0, bump: bump ? post.createdAt : null });
+          return post;
+        },
+      ),
+
+      deletePost: db.transaction((board: string, no: number) => {
+        const row = s.getPost.get(board, no);
+        if (!row) return { deleted: [] as Post[], orphans: [] as string[] };
+        let deleted: Post[];
+        if (row.no === row.thread_no) {
+          deleted = s.threadPosts.all(board, no).map(postFromRow);
+          s.deleteThread.run(board, no); // the posts go with it through the cascade
+        } else {
+          deleted = [postFromRow(row)];
+          s.deletePost.run(board, no);
+          s.afterReplyDeleted.run({ board, no: row.thread_no, images: row.file_sha256 === null ? 0 : 1 });
+        }
+        s.touchBoard.run(board);
+        return { deleted, orphans: this.orphans.find(addressesOf(deleted.map((p) => p.file))) };
+      }),
+
+      deleteFile: db.transaction((board: string, no: number) => {
+        const row = s.getPost.get(board, no);
+        const file = row ? fileFromRow(row) : null;
+        if (!row || !file) return { file: null, orphans: [] as string[] };
+        s.clearFile.run(board, no);
+        // an OP's image is not counted in imageCount, but the thread still renders differently
+        s.afterFileDeleted.run({ board, no: row.thread_no, images: row.no === row.thread_no ? 0 : 1 });
+        s.touchBoard.run(board);
+        return { file, orphans: this.orphans.find(addressesOf([file])) };
+      }),
+
+      setThreadFlags: db.transaction(
+        (board: string, no: number, sticky: number | null, locked: number | null, archived: number | null) => {
+          const row = s.setFlags.get({ board, no, sticky, locked, archived, now: Date.now() });
+          if (!row) return null;
+          s.touchBoard.run(board);
+          return threadFromRow(row);
+        },
+      ),
+    };
+  }
+
+  async createThread(
+    board: string,
+    post: NewPost,
+    limits: { maxThreads: number },
+  ): Promise<{ post: Post; archived: number[] }> {
+    return this.tx.createThread.immediate(str(board, "board"), post, countLimit(limits.maxThreads, "maxThreads"));
+  }
+
+  async createReply(
+    board: string,
+    threadNo: number,
+    post: NewPost,
+    limits: { bumpLimit: number; imageLimit: number },
+  ): Promise<Post> {
+    return this.tx.createReply.immediate(
+      str(board, "board"),
+      int(threadNo, "threadNo"),
+      post,
+      num(limits.bumpLimit, "bumpLimit"),
+      num(limits.imageLimit, "imageLimit"),
+    );
+  }
+
+  async getPost(board: string, no: number): Promise<Post | null> {
+    const row = this.s.getPost.get(str(board, "board"), int(no, "no"));
+    return row ? postFromRow(row) : null;
+  }
+
+  async getThread(board: string, no: number): Promise<ThreadState | null> {
+    const row = this.s.getThread.get(str(board, "board"), int(no, "no"));
+    return row ? threadFromRow(row) : null;
+  }
+
+  async getThreadPosts(board: string, no: number): Promise<Post[]> {
+    return this.s.threadPosts.all(str(board, "board"), int(no, "no")).map(postFromRow);
+  }
+
+  async listThreads(board: string, query: ListThreadsQuery): Promise<ThreadSummary[]> {
+    if (!ORDERS.includes(query.order)) throw new DomainError("invalid", "Unknown thread order.");
+    const { offset, limit } = page(query.offset, query.limit);
+    if (limit === 0) return [];
+    const stmt = this.s.listing[`${query.archived ? "archived" : "live"}:${query.order}`];
+    return stmt
+      .all({ board: str(board, "board"), limit, offset })
+      .map((row) => ({ state: threadFromListing(row), op: postFromRow(row) }));
+  }
+
+  async countThreads(board: string, archived: boolean): Promise<number> {
+    return this.s.countThreads.get(str(board, "board"), archived ? 1 : 0) ?? 0;
+  }
+
+  async lastReplies(board: string, threadNos: number[], n: number): Promise<Map<number, Post[]>> {
+    const nos = intList(threadNos, "threadNos");
+    const out = new Map<number, Post[]>(nos.map((no) => [no, []]));
+    const count = Math.floor(num(n, "n"));
+    if (nos.length === 0 || count <= 0) return out;
+    for (const row of this.s.lastReplies.iterate({ board: str(board, "board"), nos: JSON.stringify(nos), n: count })) {
+      out.get(row.thread_no)?.push(postFromRow(row));
+    }
+    return out;
+  }
+
+  async findFileByTim(board: string, tim: number): Promise<PostFile | null> {
+    const row = this.s.fileByTim.get(str(board, "board"), int(tim, "tim"));
+    return row ? fileFromRow(row) : null;
+  }
+
+  async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {
+    return this.tx.deletePost.immediate(str(board, "board"), int(no, "no"));
+  }
+
+  async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {
+    return this.tx.deleteFile.immediate(str(board, "board"), int(no, "no"));
+  }
+
+  async setThreadFlags(
+    board: string,
+    no: number,
+    flags: { sticky?: boolean; locked?: boolean; archived?: boolean },
+  ): Promise<ThreadState | null> {
+    return this.tx.setThreadFlags.immediate(
+      str(board, "board"),
+      int(no, "no"),
+      flag(optBool(flags.sticky, "sticky")),
+      flag(optBool(flags.locked, "locked")),
+      flag(optBool(flags.archived, "archived")),
+    );
+  }
+
+  async referencedMedia(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const { a, b } of this.s.referenced.iterate()) {
+      out.add(a);
+      out.add(b);
+    }
+    return out;
+  }
+
+  async lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null> {
+    if (kind !== "thread" && kind !== "reply") throw new DomainError("invalid", "Unknown post kind.");
+    const stmt = kind === "thread" ? this.s.lastThreadTime : this.s.lastReplyTime;
+    return stmt.get(str(ipHash, "ipHash")) ?? null;
+  }
+
+  async postsByIpHash(ipHash: string, limit: number): Promise<Post[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    return this.s.byIpHash.all(str(ipHash, "ipHash"), max).map(postFromRow);
+  }
+
+  async countPosts(): Promise<number> {
+    return this.s.countPosts.get() ?? 0;
+  }
+}

@@ -1,0 +1,197 @@
+import type { ImageType } from "../../server/domain/board.js";
+import type { ImageExt, Post, PostFile, ThreadState } from "../../server/domain/post.js";
+
+/** A `posts` row as SQLite returns it: booleans are 0/1, the file is flattened, quotes are JSON. */
+export interface PostRow {
+  board: string;
+  no: number;
+  thread_no: number;
+  created_at: number;
+  name: string;
+  trip: string | null;
+  capcode: string | null;
+  subject: string | null;
+  comment: string;
+  html: string;
+  quotes: string;
+  poster_id: string | null;
+  sage: number;
+  file_sha256: string | null;
+  file_thumb_sha256: string | null;
+  file_tim: number | null;
+  file_ext: string | null;
+  file_mime: string | null;
+  file_name: string | null;
+  file_size: number | null;
+  file_width: number | null;
+  file_height: number | null;
+  file_thumb_width: number | null;
+  file_thumb_height: number | null;
+  file_md5: string | null;
+  file_spoiler: number | null;
+  file_deleted: number;
+  ip_hash: string | null;
+  password_hash: string | null;
+  ap_id: string | null;
+  fedi_actor: string | null;
+}
+
+export type FileRow = Pick<
+  PostRow,
+  | "file_sha256"
+  | "file_thumb_sha256"
+  | "file_tim"
+  | "file_ext"
+  | "file_mime"
+  | "file_name"
+  | "file_size"
+  | "file_width"
+  | "file_height"
+  | "file_thumb_width"
+  | "file_thumb_height"
+  | "file_md5"
+  | "file_spoiler"
+>;
+
+export const FILE_COLUMNS =
+  "file_sha256, file_thumb_sha256, file_tim, file_ext, file_mime, file_name, file_size, file_width, file_height, " +
+  "file_thumb_width, file_thumb_height, file_md5, file_spoiler";
+
+export const POST_COLUMNS =
+  "board, no, thread_no, created_at, name, trip, capcode, subject, comment, html, quotes, poster_id, sage, " +
+  `${FILE_COLUMNS}, file_deleted, ip_hash, password_hash, ap_id, fedi_actor`;
+
+/** The same columns qualified by a table alias, for joins. */
+export function postColumnsOf(alias: string): string {
+  return POST_COLUMNS.split(", ")
+    .map((c) => `${alias}.${c}`)
+    .join(", ");
+}
+
+/** The named parameters the insert statement takes (`@board`, `@no`, ...). */
+export const POST_PARAMS = POST_COLUMNS.split(", ")
+  .map((c) => `@${c}`)
+  .join(", ");
+
+export function fileFromRow(row: FileRow): PostFile | null {
+  if (row.file_sha256 === null) return null;
+  return {
+    sha256: row.file_sha256,
+    thumbSha256: row.file_thumb_sha256 ?? "",
+    tim: row.file_tim ?? 0,
+    ext: (row.file_ext ?? "") as ImageExt,
+    mime: (row.file_mime ?? "") as ImageType,
+    filename: row.file_name ?? "",
+    size: row.file_size ?? 0,
+    width: row.file_width ?? 0,
+    height: row.file_height ?? 0,
+    thumbWidth: row.file_thumb_width ?? 0,
+    thumbHeight: row.file_thumb_height ?? 0,
+    md5: row.file_md5 ?? "",
+    spoiler: row.file_spoiler === 1,
+  };
+}
+
+function parseQuotes(json: string): number[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((n): n is number => typeof n === "number") : [];
+  } catch {
+    return [];
+  }
+}
+
+export function postFromRow(row: PostRow): Post {
+  return {
+    board: row.board,
+    no: row.no,
+    threadNo: row.thread_no,
+    createdAt: row.created_at,
+    name: row.name,
+    trip: row.trip,
+    capcode: row.capcode,
+    subject: row.subject,
+    comment: row.comment,
+    html: row.html,
+    quotes: parseQuotes(row.quotes),
+    posterId: row.poster_id,
+    sage: row.sage === 1,
+    file: fileFromRow(row),
+    fileDeleted: row.file_deleted === 1,
+    ipHash: row.ip_hash,
+    passwordHash: row.password_hash,
+    apId: row.ap_id,
+    fediActor: row.fedi_actor,
+  };
+}
+
+export function postToRow(p: Post): PostRow {
+  const f = p.file;
+  return {
+    board: p.board,
+    no: p.no,
+    thread_no: p.threadNo,
+    created_at: p.createdAt,
+    name: p.name,
+    trip: p.trip,
+    capcode: p.capcode,
+    subject: p.subject,
+    comment: p.comment,
+    html: p.html,
+    quotes: JSON.stringify(p.quotes),
+    poster_id: p.posterId,
+    sage: p.sage ? 1 : 0,
+    file_sha256: f?.sha256 ?? null,
+    file_thumb_sha256: f?.thumbSha256 ?? null,
+    file_tim: f?.tim ?? null,
+    file_ext: f?.ext ?? null,
+    file_mime: f?.mime ?? null,
+    file_name: f?.filename ?? null,
+    file_size: f?.size ?? null,
+    file_width: f?.width ?? null,
+    file_height: f?.height ?? null,
+    file_thumb_width: f?.thumbWidth ?? null,
+    file_thumb_height: f?.thumbHeight ?? null,
+    file_md5: f?.md5 ?? null,
+    file_spoiler: f ? (f.spoiler ? 1 : 0) : null,
+    file_deleted: p.fileDeleted ? 1 : 0,
+    ip_hash: p.ipHash,
+    password_hash: p.passwordHash,
+    ap_id: p.apId,
+    fedi_actor: p.fediActor,
+  };
+}
+
+/** A `threads` row; listing joins read the same fields prefixed with `t_`. */
+export interface ThreadRow {
+  board: string;
+  no: number;
+  created_at: number;
+  bumped_at: number;
+  reply_count: number;
+  image_count: number;
+  sticky: number;
+  locked: number;
+  archived: number;
+  archived_at: number | null;
+  version: number;
+}
+
+export const THREAD_COLUMNS =
+  "board, no, created_at, bumped_at, reply_count, image_count, sticky, locked, archived, archived_at, version";
+
+export function threadFromRow(row: ThreadRow): ThreadState {
+  return {
+    board: row.board,
+    no: row.no,
+    createdAt: row.created_at,
+    bumpedAt: row.bumped_at,
+    replyCount: row.reply_count,
+    imageCount: row.image_count,
+    sticky: row.sticky === 1,
+    locked: row.locked === 1,
+    archived: row.archived === 1,
+    archivedAt: row.archived_at,
+    version: row.version,
+  };
+}

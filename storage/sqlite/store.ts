@@ -1,0 +1,69 @@
+import type {
+  BanRepository,
+  BoardRepository,
+  PostRepository,
+  ReportRepository,
+  SessionRepository,
+  SettingsRepository,
+  Store,
+  TokenRepository,
+  UserRepository,
+} from "../../server/domain/ports.js";
+import { SqliteBanRepository } from "./bans.js";
+import { SqliteBoardRepository } from "./boards.js";
+import { type Db, openDatabase } from "./database.js";
+import { migrate } from "./migrations.js";
+import { SqlitePostRepository } from "./posts.js";
+import { SqliteReportRepository } from "./reports.js";
+import { SqliteSessionRepository } from "./sessions.js";
+import { SqliteSettingsRepository } from "./settings.js";
+import { SqliteTokenRepository } from "./tokens.js";
+import { SqliteUserRepository } from "./users.js";
+
+class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly boards: BoardRepository;
+  readonly posts: PostRepository;
+  readonly bans: BanRepository;
+  readonly reports: ReportRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly tokens: TokenRepository;
+  readonly settings: SettingsRepository;
+
+  constructor(private readonly db: Db) {
+    this.boards = new SqliteBoardRepository(db);
+    this.posts = new SqlitePostRepository(db);
+    this.bans = new SqliteBanRepository(db);
+    this.reports = new SqliteReportRepository(db);
+    this.users = new SqliteUserRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
+    this.tokens = new SqliteTokenRepository(db);
+    this.settings = new SqliteSettingsRepository(db);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma("optimize");
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/**
+ * Opens the SQLite store at `file` (its directory is created if missing) and brings its schema up
+ * to date. The driver is synchronous; the port's async methods simply run it, which is the fastest
+ * way to use SQLite from one process.
+ */
+export function openSqliteStore(file: string): Store {
+  const db = openDatabase(file);
+  try {
+    migrate(db);
+    return new SqliteStore(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,101 @@
+import { DomainError } from "../../server/domain/errors.js";
+import type { UserRepository } from "../../server/domain/ports.js";
+import { ROLES, type Role, type StaffUser } from "../../server/domain/staff.js";
+import { checkedUserPatch, int, str, strList, type UserPatch } from "../common/guards.js";
+import type { Db } from "./database.js";
+import { conflictOnDuplicate } from "./errors.js";
+
+interface UserRow {
+  username: string;
+  password_hash: string;
+  role: string;
+  boards: string;
+  created_at: number;
+}
+
+const COLUMNS = "username, password_hash, role, boards, created_at";
+
+function parseBoards(json: string): string[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((b): b is string => typeof b === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function userFromRow(r: UserRow): StaffUser {
+  return {
+    username: r.username,
+    passwordHash: r.password_hash,
+    role: r.role as Role,
+    boards: parseBoards(r.boards),
+    createdAt: r.created_at,
+  };
+}
+
+export class SqliteUserRepository implements UserRepository {
+  private readonly s;
+  private readonly deleteTx;
+
+  constructor(db: Db) {
+    this.s = {
+      insert: db.prepare<[UserRow]>(
+        `INSERT INTO users (${COLUMNS}) VALUES (@username, @password_hash, @role, @boards, @created_at)`,
+      ),
+      get: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE username = ?`),
+      list: db.prepare<[], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY username`),
+      update: db.prepare<
+        [{ username: string; password_hash: string | null; role: string | null; boards: string | null }]
+      >(
+        `UPDATE users SET password_hash = coalesce(@password_hash, password_hash), role = coalesce(@role, role),
+           boards = coalesce(@boards, boards)
+         WHERE username = @username`,
+      ),
+      delete: db.prepare<[string]>("DELETE FROM users WHERE username = ?"),
+      deleteSessions: db.prepare<[string]>("DELETE FROM sessions WHERE username = ?"),
+    };
+    // A deleted account must not stay logged in anywhere.
+    this.deleteTx = db.transaction((username: string) => {
+      this.s.deleteSessions.run(username);
+      return this.s.delete.run(username).changes > 0;
+    });
+  }
+
+  async create(user: StaffUser): Promise<void> {
+    if (!ROLES.includes(user.role)) throw new DomainError("invalid", "Unknown role.");
+    const row: UserRow = {
+      username: str(user.username, "username"),
+      password_hash: str(user.passwordHash, "passwordHash"),
+      role: user.role,
+      boards: JSON.stringify(strList(user.boards ?? [], "boards")),
+      created_at: int(user.createdAt, "createdAt"),
+    };
+    conflictOnDuplicate(() => this.s.insert.run(row), `The user "${user.username}" already exists.`);
+  }
+
+  async get(username: string): Promise<StaffUser | null> {
+    const row = this.s.get.get(str(username, "username"));
+    return row ? userFromRow(row) : null;
+  }
+
+  async list(): Promise<StaffUser[]> {
+    return this.s.list.all().map(userFromRow);
+  }
+
+  async update(username: string, patch: UserPatch): Promise<boolean> {
+    const p = checkedUserPatch(patch);
+    return (
+      this.s.update.run({
+        username: str(username, "username"),
+        password_hash: p.passwordHash ?? null,
+        role: p.role ?? null,
+        boards: p.boards ? JSON.stringify(p.boards) : null,
+      }).changes > 0
+    );
+  }
+
+  async delete(username: string): Promise<boolean> {
+    return this.deleteTx.immediate(str(username, "username"));
+  }
+}

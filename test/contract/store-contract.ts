@@ -1,0 +1,69 @@
+import { afterAll, afterEach, beforeEach, describe } from "vitest";
+import type { Store } from "../../server/domain/ports.js";
+import { describeBoardContract } from "./boards.contract.js";
+import { describeListingContract } from "./listing.contract.js";
+import { describeMediaRefsContract } from "./media-refs.contract.js";
+import { describePostContract } from "./posts.contract.js";
+import { describeReopenContract } from "./reopen.contract.js";
+import { describeStaffContract } from "./staff.contract.js";
+
+export interface ContractContext {
+  /** The store of the running test: fresh and empty at its start. */
+  store(): Store;
+  /** Closes the store and opens the same data again, or null when the harness cannot. */
+  reopen: (() => Promise<Store>) | null;
+}
+
+export interface ContractOptions {
+  /** Opens the data of a store that was just closed (for the survival tests). */
+  reopen?: (closed: Store) => Promise<Store>;
+}
+
+/**
+ * The behaviour every Store adapter must show. `open` must return a new, empty store each call;
+ * `cleanup` runs once after the suite (drop databases, remove temp dirs).
+ */
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup?: () => Promise<void>,
+  options: ContractOptions = {},
+): void {
+  describe(name, () => {
+    let current: Store | null = null;
+
+    beforeEach(async () => {
+      current = await open();
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = null;
+    });
+    if (cleanup) afterAll(cleanup);
+
+    const store = () => {
+      if (!current) throw new Error("no store is open");
+      return current;
+    };
+    const reopenWith = options.reopen;
+    const ctx: ContractContext = {
+      store,
+      reopen: reopenWith
+        ? async () => {
+            const closed = store();
+            await closed.close();
+            current = null;
+            current = await reopenWith(closed);
+            return current;
+          }
+        : null,
+    };
+
+    describeBoardContract(ctx);
+    describePostContract(ctx);
+    describeListingContract(ctx);
+    describeMediaRefsContract(ctx);
+    describeStaffContract(ctx);
+    describeReopenContract(ctx);
+  });
+}

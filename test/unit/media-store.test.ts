@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import type { Readable } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FsMediaStore } from "../../storage/media/fs-media-store.js";
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const a of iterable) out.push(a);
+  return out;
+}
+
+/** Every file under `dir`, relative to it. */
+function walk(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name), root) : [relative(root, join(dir, e.name))],
+  );
+}
+
+const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+describe("FsMediaStore", () => {
+  let dir: string;
+  let media: FsMediaStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "atoll-media-"));
+    media = new FsMediaStore(join(dir, "media"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("stores a blob under its sha256 and reads it back with its size", async () => {
+    const data = Buffer.from("a small image, or close enough");
+    const address = await media.put(data);
+    expect(address).toBe(sha(data));
+    expect(statSync(join(dir, "media", address.slice(0, 2), address.slice(2, 4), address)).isFile()).toBe(true);
+    expect(await media.has(address)).toBe(true);
+    const blob = await media.open(address);
+    expect(blob?.size).toBe(data.length);
+    expect(await readAll(blob!.stream)).toEqual(data);
+  });
+
+  it("round-trips binary data of several sizes, including empty", async () => {
+    for (const size of [0, 1, 65_537, 1_000_003]) {
+      const data = Buffer.alloc(size, size % 251);
+      const address = await media.put(data);
+      const blob = await media.open(address);
+      expect(blob?.size).toBe(size);
+      expect((await readAll(blob!.stream)).equals(data)).toBe(true);
+    }
+  });
+
+  it("is idempotent: putting the same bytes again keeps one file", async () => {
+    const data = Buffer.from("same bytes");
+    const first = await media.put(data);
+    const again = await Promise.all([media.put(data), media.put(Buffer.from(data)), media.put(data)]);
+    expect(again).toEqual([first, first, first]);
+    expect(walk(join(dir, "media"))).toEqual([join(first.slice(0, 2), first.slice(2, 4), first)]);
+  });
+
+  it("leaves no temp files behind", async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => media.put(Buffer.from(`blob ${i % 7}`))));
+    const files = walk(join(dir, "media"));
+    expect(files).toHaveLength(7);
+    expect(files.every((f) => /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toBe(true);
+  });
+
+  it("answers null and false for an absent blob, and deletes idempotently", async () => {
+    const address = await media.put(Buffer.from("to delete"));
+    await media.delete(address);
+    await media.delete(address);
+    expect(await media.has(address)).toBe(false);
+    expect(await media.open(address)).toBeNull();
+    expect(await media.open("0".repeat(64))).toBeNull();
+  });
+
+  it("refuses anything but 64 lowercase hex digits before touching the file system", async () => {
+    const outside = join(dir, "secret");
+    writeFileSync(outside, "do not read");
+    const bad = [
+      "../secret",
+      "../../secret",
+      `${"a".repeat(63)}/`,
+      "A".repeat(64),
+      "g".repeat(64),
+      "a".repeat(63),
+      "a".repeat(65),
+      "",
+      `${"a".repeat(64)}\0`,
+      { toString: () => "a".repeat(64) },
+    ];
+    for (const address of bad) {
+      await expect(media.open(address as string)).rejects.toMatchObject({ name: "DomainError", kind: "invalid" });
+      await expect(media.has(address as string)).rejects.toMatchObject({ kind: "invalid" });
+      await expect(media.delete(address as string)).rejects.toMatchObject({ kind: "invalid" });
+    }
+    expect(statSync(outside).isFile()).toBe(true);
+  });
+
+  it("lists every stored address and ignores temp files and strays", async () => {
+    expect(await collect(media.list())).toEqual([]);
+    const addresses = await Promise.all(["one", "two", "three"].map((s) => media.put(Buffer.from(s))));
+    const a = addresses[0]!;
+    const folder = join(dir, "media", a.slice(0, 2), a.slice(2, 4));
+    writeFileSync(join(folder, `.tmp-${a}-abc`), "half written");
+    writeFileSync(join(folder, "notes.txt"), "stray");
+    // a valid-looking name in the wrong folder is not a blob of this store
+    writeFileSync(join(folder, "f".repeat(64)), "misplaced");
+    await mkdir(join(dir, "media", "zz"), { recursive: true });
+    expect((await collect(media.list())).sort()).toEqual([...addresses].sort());
+  });
+
+  it("runs two stores on two directories side by side", async () => {
+    const other = new FsMediaStore(join(dir, "other"));
+    const address = await media.put(Buffer.from("only here"));
+    expect(await other.has(address)).toBe(false);
+    expect(await collect(other.list())).toEqual([]);
+  });
+});
