@@ -39,9 +39,15 @@ export function postBodyParser(s: Services): RequestHandler {
       res.locals["board"] = board;
       if (req.is("multipart/form-data")) {
         uploader(board)(req, res, (err?: unknown) => {
-          if (err && (err as { code?: string }).code === "LIMIT_FILE_SIZE") {
-            next(new DomainError("too_large", `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`));
-          } else next(err);
+          if (!err) next();
+          else if (err instanceof multer.MulterError) {
+            if (err.code === "LIMIT_FILE_SIZE") {
+              next(new DomainError("too_large", `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`));
+            } else next(err);
+          } else {
+            // busboy's parse errors (unterminated parts, bad headers, missing boundary) carry no status.
+            next(new DomainError("invalid", "The multipart form is malformed or incomplete."));
+          }
         });
       } else if (req.is("application/json")) {
         json(req, res, next);

@@ -191,10 +191,10 @@ describe("posting and the 4chan-shaped read API", () => {
 
     it("path-like file names are shown as text and never used as paths", async () => {
       const png = await makePng();
-      const res = await request(t.app).post("/api/v1/boards/b/threads").attach("file", png, "../../../etc/<b>passwd</b>.png");
+      const res = await request(t.app).post("/api/v1/boards/b/threads").attach("file", png, "../../../etc/<i>passwd&.png");
       expect(res.status).toBe(201);
       const op = (await request(t.app).get(`/b/thread/${res.body.no}.json`)).body.posts[0];
-      expect(op.filename).toBe("<b>passwd</b>");
+      expect(op.filename).toBe("<i>passwd&");
       const names = await listFiles(join(t.dataDir, "media"));
       expect(names.every((n) => /^[0-9a-f]{64}$/.test(n))).toBe(true);
     });
@@ -214,8 +214,7 @@ describe("posting and the 4chan-shaped read API", () => {
         .post("/api/v1/boards/t/threads")
         .set("Content-Type", "multipart/form-data; boundary=XYZ")
         .send("--XYZ\r\nContent-Disposition: form-data; name=\"com\"\r\n\r\nunterminated");
-      expect(badMultipart.status).toBeGreaterThanOrEqual(400);
-      expect(badMultipart.status).toBeLessThan(500);
+      expectProblem(badMultipart, 400, /malformed/);
       const two = await request(t.app).post("/api/v1/boards/t/threads").attach("file", jpeg, "a.jpg").attach("file", jpeg, "b.jpg");
       expectProblem(two, 400, /one file/);
       expectProblem(await request(t.app).post("/api/v1/boards/t/threads").set("Content-Type", "text/plain").send("hi"), 415);
