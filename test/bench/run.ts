@@ -139,7 +139,7 @@ async function main(): Promise<void> {
         {
           setupRequest: (req) => {
             const target = ready.postTargets[n++ % ready.postTargets.length];
-            return { ...req, method: "POST", path: `/api/v1/boards/post/threads/${target}/replies`, body: JSON.stringify({ com: `benchmark reply ${n}` }) };
+            return { ...req, method: "POST", path: `/api/v1/boards/p/threads/${target}/replies`, body: JSON.stringify({ com: `benchmark reply ${n}` }) };
           },
         },
       ],
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
             return {
               ...req,
               method: "POST",
-              path: `/api/v1/boards/post/threads/${target}/replies`,
+              path: `/api/v1/boards/p/threads/${target}/replies`,
               headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
               body: body as unknown as string,
             };

@@ -50,9 +50,9 @@ const post = (i: number, comment: string): NewPost => ({
 await services.boards.create({ uri: "big", title: "Big thread", settings: { requireImageForThread: false, bumpLimit: 500 } });
 await services.boards.create({ uri: "cat", title: "Catalog", settings: { requireImageForThread: false } });
 await services.boards.create({
-  uri: "post",
+  uri: "p",
   title: "Posting",
-  settings: { requireImageForThread: false, bumpLimit: 1_000_000, imageLimit: 1_000_000, maxFileSize: 16 * 1024 * 1024 },
+  settings: { requireImageForThread: false, bumpLimit: 10_000, imageLimit: 10_000, maxFileSize: 16 * 1024 * 1024 },
 });
 const lorem =
   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. >quoted line here";
@@ -68,7 +68,7 @@ for (let t = 0; t < 150; t++) {
 }
 const targets: number[] = [];
 for (let t = 0; t < 10; t++) {
-  const { post: op } = await services.store.posts.createThread("post", post(t, `Posting target ${t}`), { maxThreads: 150 });
+  const { post: op } = await services.store.posts.createThread("p", post(t, `Posting target ${t}`), { maxThreads: 150 });
   targets.push(op.no);
 }
 

@@ -1,0 +1,7 @@
+import type { CommandGroup } from "../command.js";
+import { boardCommands } from "./board.js";
+import { tokenCommands } from "./token.js";
+import { userCommands } from "./user.js";
+
+/** Every command group of `atoll`; a new group is one module added here. */
+export const COMMANDS: readonly CommandGroup[] = [boardCommands, userCommands, tokenCommands];

@@ -1,0 +1,133 @@
+import express, { type Request, Router } from "express";
+import { DomainError } from "../../domain/errors.js";
+import type { Services } from "../../services/container.js";
+import { API_ACTOR } from "../../services/staff.js";
+import { positiveInt } from "../respond.js";
+import { bearerAuth } from "./auth.js";
+import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
+
+const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
+const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
+
+function boardParam(req: Request): string {
+  const uri = String(req.params["uri"]);
+  if (!/^[a-z0-9]{1,30}$/.test(uri)) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+  return uri;
+}
+
+function postNoParam(req: Request): number {
+  const no = positiveInt(req.params["no"]);
+  if (no === null) throw new DomainError("not_found", `Post ${String(req.params["no"])} does not exist.`);
+  return no;
+}
+
+function truthyQuery(v: unknown): boolean {
+  return v === "1" || v === "true" || v === "on" || v === "yes";
+}
+
+/**
+ * The admin API: boards and moderation, for `Authorization: Bearer` callers, who act as the
+ * synthetic admin "api". Every path under /api/v1/admin needs the token, including those other
+ * routers add later; this router answers only the paths it knows.
+ */
+export function adminApiRouter(s: Services): Router {
+  const r = Router();
+  const json = express.json({ limit: "64kb" });
+  const actor = API_ACTOR;
+
+  r.use("/api/v1/admin", bearerAuth(s), (_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
+
+  r.get("/api/v1/admin/boards", async (_req, res) => {
+    const boards = await s.boards.list();
+    res.json(boards.map(boardJson));
+  });
+
+  r.post("/api/v1/admin/boards", json, async (req, res) => {
+    const body = jsonObject(req.body, BOARD_FIELDS);
+    const board = await s.boards.create({
+      uri: body["uri"],
+      title: body["title"],
+      description: body["description"],
+      settings: body["settings"],
+    });
+    res.status(201).location(`/api/v1/admin/boards/${board.uri}`).json(boardJson(board));
+  });
+
+  r.get("/api/v1/admin/boards/:uri", async (req, res) => {
+    res.json(boardJson(await s.boards.get(boardParam(req))));
+  });
+
+  r.patch("/api/v1/admin/boards/:uri", json, async (req, res) => {
+    const uri = boardParam(req);
+    const body = jsonObject(req.body, BOARD_PATCH_FIELDS);
+    const patch: { title?: unknown; description?: unknown; settings?: unknown } = {};
+    if (body["title"] !== undefined) patch.title = body["title"];
+    if (body["description"] !== undefined) patch.description = body["description"];
+    if (body["settings"] !== undefined) patch.settings = body["settings"];
+    res.json(boardJson(await s.boards.update(uri, patch)));
+  });
+
+  r.delete("/api/v1/admin/boards/:uri", async (req, res) => {
+    await s.boards.delete(boardParam(req));
+    res.status(204).end();
+  });
+
+  r.delete("/api/v1/admin/boards/:uri/posts/:no", async (req, res) => {
+    const fileOnly = truthyQuery(req.query["file_only"]);
+    await s.moderation.deletePost(actor, boardParam(req), postNoParam(req), { fileOnly });
+    res.status(204).end();
+  });
+
+  r.patch("/api/v1/admin/boards/:uri/threads/:no", json, async (req, res) => {
+    const body = jsonObject(req.body, ["sticky", "locked", "archived"]);
+    const thread = await s.moderation.setThreadFlags(actor, boardParam(req), postNoParam(req), {
+      sticky: optionalBoolean(body, "sticky"),
+      locked: optionalBoolean(body, "locked"),
+      archived: optionalBoolean(body, "archived"),
+    });
+    res.json(threadJson(thread));
+  });
+
+  r.get("/api/v1/admin/reports", async (_req, res) => {
+    const reports = await s.moderation.listReports(actor);
+    const out = [];
+    for (const report of reports)
+      out.push(reportJson(report, await s.store.posts.getPost(report.board, report.postNo), s.urls));
+    res.json(out);
+  });
+
+  r.post("/api/v1/admin/reports/:id/resolve", async (req, res) => {
+    await s.moderation.resolveReport(actor, String(req.params["id"]));
+    res.status(204).end();
+  });
+
+  r.get("/api/v1/admin/bans", async (_req, res) => {
+    res.json((await s.moderation.listBans(actor)).map(banJson));
+  });
+
+  r.post("/api/v1/admin/bans", json, async (req, res) => {
+    const body = jsonObject(req.body, ["board", "post", "ip_hash", "reason", "duration"]);
+    const duration = body["duration"];
+    if (duration !== undefined && duration !== null && typeof duration !== "number") {
+      throw new DomainError("invalid", "duration: seconds as a number, or null for a permanent ban.");
+    }
+    const ban = await s.moderation.ban(actor, {
+      board: optionalString(body, "board") ?? null,
+      post: optionalString(body, "post"),
+      ipHash: optionalString(body, "ip_hash"),
+      reason: optionalString(body, "reason") ?? "",
+      durationSeconds: duration ?? null,
+    });
+    res.status(201).json(banJson(ban));
+  });
+
+  r.delete("/api/v1/admin/bans/:id", async (req, res) => {
+    await s.moderation.unban(actor, String(req.params["id"]));
+    res.status(204).end();
+  });
+
+  return r;
+}

@@ -1,0 +1,127 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Request, RequestHandler, Response } from "express";
+import type { StaffUser } from "../../domain/staff.js";
+import type { Clock } from "../../services/clock.js";
+import type { Services } from "../../services/container.js";
+import { SESSION_TTL_MS } from "../../services/staff.js";
+import { sendProblem } from "../problem.js";
+
+export const SESSION_COOKIE = "atoll_session";
+/** Set before sign-in so the login form, too, carries a token bound to this browser. */
+export const LOGIN_COOKIE = "atoll_login";
+export const ADMIN_PATH = "/admin";
+
+/**
+ * Bearer authentication for the admin API: `Authorization: Bearer <token>` with ADMIN_TOKEN or a
+ * minted token. Anything else is a 401 problem naming the scheme.
+ */
+export function bearerAuth(s: Services): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const header = req.headers.authorization ?? "";
+      const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+      if (m && (await s.staff.verifyBearer(m[1]))) return next();
+      res.setHeader("WWW-Authenticate", m ? 'Bearer error="invalid_token"' : 'Bearer realm="atoll"');
+      sendProblem(res, {
+        type: "urn:atoll:problem:unauthorized",
+        title: "Not signed in",
+        status: 401,
+        detail: m ? "The bearer token is not valid." : "Send an admin token as `Authorization: Bearer <token>`.",
+      });
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function cookieOptions(s: Services, maxAge: number) {
+  return {
+    httpOnly: true,
+    sameSite: "strict" as const,
+    secure: s.config.publicUrl.startsWith("https://"),
+    path: ADMIN_PATH,
+    maxAge,
+  };
+}
+
+export function setSessionCookie(s: Services, res: Response, token: string): void {
+  res.cookie(SESSION_COOKIE, token, cookieOptions(s, SESSION_TTL_MS));
+}
+
+export function clearSessionCookie(s: Services, res: Response): void {
+  const { maxAge: _unused, ...opts } = cookieOptions(s, 0);
+  res.clearCookie(SESSION_COOKIE, opts);
+}
+
+export function cookie(req: Request, name: string): string | undefined {
+  const v = (req.cookies as Record<string, unknown> | undefined)?.[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * Form tokens against cross-site requests: an HMAC of the session cookie (or, before sign-in, of the
+ * login cookie) under the instance's CSRF key. A page elsewhere can neither read the cookie nor
+ * compute the HMAC, so it cannot produce a form that passes.
+ */
+export class CsrfTokens {
+  private readonly key: Buffer;
+
+  constructor(s: Services) {
+    this.key = s.secrets.keyBytes("csrf");
+  }
+
+  token(bound: string, purpose: "session" | "login" = "session"): string {
+    return createHmac("sha256", this.key).update(`${purpose}:${bound}`).digest("base64url");
+  }
+
+  check(bound: string | undefined, given: unknown, purpose: "session" | "login" = "session"): boolean {
+    if (!bound || typeof given !== "string" || given.length === 0) return false;
+    const a = Buffer.from(this.token(bound, purpose));
+    const b = Buffer.from(given);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+}
+
+/**
+ * Counts sign-in attempts per name and address in a fixed window, so a password cannot be guessed
+ * at speed from one place nor one account hammered from one address. Kept on the router instance.
+ */
+export class LoginLimiter {
+  private readonly attempts = new Map<string, { start: number; n: number }>();
+
+  constructor(
+    private readonly clock: Clock,
+    readonly max = 10,
+    readonly windowMs = 15 * 60 * 1000,
+  ) {}
+
+  /** Seconds until another attempt is allowed, or 0 when this one may proceed (and is counted). */
+  take(username: string, ip: string): number {
+    const now = this.clock();
+    const key = `${username}\u0000${ip}`;
+    let entry = this.attempts.get(key);
+    if (!entry || now - entry.start >= this.windowMs) {
+      if (this.attempts.size > 50_000) this.prune(now);
+      entry = { start: now, n: 0 };
+      this.attempts.set(key, entry);
+    }
+    if (entry.n >= this.max) return Math.max(1, Math.ceil((entry.start + this.windowMs - now) / 1000));
+    entry.n++;
+    return 0;
+  }
+
+  /** A successful sign-in clears the count for that name and address. */
+  reset(username: string, ip: string): void {
+    this.attempts.delete(`${username}\u0000${ip}`);
+  }
+
+  private prune(now: number): void {
+    for (const [k, v] of this.attempts) if (now - v.start >= this.windowMs) this.attempts.delete(k);
+    if (this.attempts.size > 50_000) this.attempts.clear();
+  }
+}
+
+/** The signed-in user of an admin request, set by the pages router. */
+export function staffUser(res: Response): StaffUser | null {
+  return (res.locals["staff"] as StaffUser | undefined) ?? null;
+}

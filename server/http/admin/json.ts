@@ -1,0 +1,93 @@
+import type { Board } from "../../domain/board.js";
+import { DomainError } from "../../domain/errors.js";
+import type { Post, ThreadState } from "../../domain/post.js";
+import type { Ban, Report } from "../../domain/staff.js";
+import type { Urls } from "../../services/urls.js";
+
+/** The admin API's representations: snake_case members and ISO 8601 times. */
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function boardJson(b: Board) {
+  return { uri: b.uri, title: b.title, description: b.description, settings: b.settings, created_at: iso(b.createdAt) };
+}
+
+/** A report with the reported post, so a moderator's tool can judge it without another request. */
+export function reportJson(r: Report, post: Post | null, urls: Urls) {
+  return {
+    id: r.id,
+    board: r.board,
+    post_no: r.postNo,
+    reason: r.reason,
+    created_at: iso(r.createdAt),
+    resolved: r.resolved,
+    post: post
+      ? {
+          no: post.no,
+          thread_no: post.threadNo,
+          url: urls.thread(post.board, post.threadNo, post.no),
+          name: post.name,
+          trip: post.trip,
+          subject: post.subject,
+          comment: post.comment,
+          file: post.file
+            ? { url: urls.file(post.board, post.file), thumb_url: urls.thumb(post.board, post.file) }
+            : null,
+          created_at: iso(post.createdAt),
+        }
+      : null,
+  };
+}
+
+export function banJson(b: Ban) {
+  return {
+    id: b.id,
+    board: b.board,
+    ip_hash: b.ipHash,
+    reason: b.reason,
+    created_at: iso(b.createdAt),
+    expires_at: iso(b.expiresAt),
+    created_by: b.createdBy,
+    post: b.postRef,
+  };
+}
+
+export function threadJson(t: ThreadState) {
+  return {
+    board: t.board,
+    no: t.no,
+    sticky: t.sticky,
+    locked: t.locked,
+    archived: t.archived,
+    archived_at: iso(t.archivedAt),
+    replies: t.replyCount,
+    images: t.imageCount,
+    bumped_at: iso(t.bumpedAt),
+  };
+}
+
+/** The JSON body as an object of known members; anything else is a 400 naming the stray member. */
+export function jsonObject(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== "object" || Array.isArray(body))
+    throw new DomainError("invalid", "The request body must be a JSON object.");
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key))
+      throw new DomainError("invalid", `Unknown member "${key}"; expected ${allowed.join(", ")}.`);
+  }
+  return body as Record<string, unknown>;
+}
+
+export function optionalString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new DomainError("invalid", `${key}: must be a string.`);
+  return v;
+}
+
+export function optionalBoolean(o: Record<string, unknown>, key: string): boolean | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw new DomainError("invalid", `${key}: must be true or false.`);
+  return v;
+}

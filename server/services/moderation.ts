@@ -1,0 +1,241 @@
+import { randomUUID } from "node:crypto";
+import { DomainError } from "../domain/errors.js";
+import type { Store } from "../domain/ports.js";
+import type { Post, ThreadState } from "../domain/post.js";
+import { type Ban, can, type Permission, type Report } from "../domain/staff.js";
+import type { Clock } from "./clock.js";
+import type { PostEvents } from "./events.js";
+import type { PostingService } from "./posting.js";
+import type { Actor } from "./staff.js";
+
+export interface ModerationDeps {
+  store: Store;
+  posting: Pick<PostingService, "hashIp" | "removeBlobs">;
+  events: PostEvents;
+  clock: Clock;
+}
+
+export const MAX_REPORT_REASON = 200;
+export const MAX_BAN_REASON = 500;
+/** Longest timed ban; anything longer is a permanent one. */
+export const MAX_BAN_SECONDS = 10 * 365 * 24 * 3600;
+
+export interface BanInput {
+  /** The board the ban applies to; null or absent: every board. */
+  board?: string | null | undefined;
+  /** Ban the author of this post, written `board/no`. */
+  post?: string | undefined;
+  /** Or ban this address hash directly. */
+  ipHash?: string | undefined;
+  reason: string;
+  /** null or absent: permanent. */
+  durationSeconds?: number | null | undefined;
+}
+
+export interface ThreadFlags {
+  sticky?: boolean | undefined;
+  locked?: boolean | undefined;
+  archived?: boolean | undefined;
+}
+
+export interface ReportInput {
+  board: string;
+  postNo: number;
+  reason: string;
+  ip: string;
+}
+
+const BOARD = /^[a-z0-9]{1,30}$/;
+
+/**
+ * What staff do to posts and posters: reports, deletions, bans and thread flags. Every method takes
+ * the acting user and checks `can()` first; board roles act only on their own boards.
+ */
+export class ModerationService {
+  constructor(private readonly deps: ModerationDeps) {}
+
+  /** Files a report from a reader. A second open report on the same post from the same address is ignored. */
+  async report(input: ReportInput): Promise<Report> {
+    const reason = typeof input.reason === "string" ? input.reason.trim() : "";
+    if (reason.length === 0) throw new DomainError("invalid", "A report needs a reason.");
+    if (reason.length > MAX_REPORT_REASON) {
+      throw new DomainError("invalid", `A report reason is at most ${MAX_REPORT_REASON} characters.`);
+    }
+    const post = await this.post(input.board, input.postNo);
+    const ipHash = this.deps.posting.hashIp(input.ip);
+    const open = await this.deps.store.reports.listOpen([post.board]);
+    const existing = open.find((r) => r.postNo === post.no && r.ipHash === ipHash);
+    if (existing) return existing;
+    const report: Report = {
+      id: randomUUID(),
+      board: post.board,
+      postNo: post.no,
+      reason,
+      createdAt: this.deps.clock(),
+      ipHash,
+      resolved: false,
+    };
+    await this.deps.store.reports.create(report);
+    return report;
+  }
+
+  /** Open reports the user may act on, newest first. */
+  async listReports(user: Actor): Promise<Report[]> {
+    const scope = this.scope(user);
+    if (scope !== null && scope.length === 0) return [];
+    return this.deps.store.reports.listOpen(scope);
+  }
+
+  /** Dismisses a report (the post stays). */
+  async resolveReport(user: Actor, id: string): Promise<void> {
+    const report = typeof id === "string" && id.length <= 100 ? await this.deps.store.reports.get(id) : null;
+    if (!report) throw new DomainError("not_found", "There is no such report.");
+    this.require(user, "moderate", report.board);
+    await this.deps.store.reports.resolve(id);
+  }
+
+  /** The post and its thread, for a moderator about to act on it. */
+  async inspect(user: Actor, board: string, no: number): Promise<{ post: Post; thread: ThreadState | null }> {
+    this.require(user, "moderate", board);
+    const post = await this.post(board, no);
+    return { post, thread: await this.deps.store.posts.getThread(board, post.threadNo) };
+  }
+
+  /** Deletes a post (an OP takes its thread) or only its file; settles the reports on what went. */
+  async deletePost(user: Actor, board: string, no: number, opts: { fileOnly?: boolean } = {}): Promise<void> {
+    this.require(user, "moderate", board);
+    const post = await this.post(board, no);
+    if (opts.fileOnly) {
+      if (!post.file) throw new DomainError("invalid", "This post has no file.");
+      const { orphans } = await this.deps.store.posts.deleteFile(board, no);
+      await this.deps.posting.removeBlobs(orphans);
+      this.deps.events.emit({ type: "file_deleted", post });
+      await this.deps.store.reports.resolveForPost(board, no);
+      return;
+    }
+    const { deleted, orphans } = await this.deps.store.posts.deletePost(board, no);
+    await this.deps.posting.removeBlobs(orphans);
+    for (const p of deleted) {
+      this.deps.events.emit({ type: "post_deleted", post: p });
+      await this.deps.store.reports.resolveForPost(board, p.no);
+    }
+  }
+
+  async ban(user: Actor, input: BanInput): Promise<Ban> {
+    const board = input.board === undefined || input.board === null || input.board === "" ? null : input.board;
+    if (board !== null) {
+      if (typeof board !== "string" || !BOARD.test(board)) throw new DomainError("invalid", "board: not a board name.");
+    }
+    this.require(user, "moderate", board);
+    if (board !== null && !(await this.deps.store.boards.get(board))) {
+      throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+    }
+    const reason = typeof input.reason === "string" ? input.reason.trim() : "";
+    if (reason.length === 0) throw new DomainError("invalid", "reason: a ban needs a reason (the poster sees it).");
+    if (reason.length > MAX_BAN_REASON)
+      throw new DomainError("invalid", `reason: at most ${MAX_BAN_REASON} characters.`);
+    const duration = input.durationSeconds ?? null;
+    if (duration !== null && (!Number.isInteger(duration) || duration <= 0 || duration > MAX_BAN_SECONDS)) {
+      throw new DomainError(
+        "invalid",
+        `duration: a whole number of seconds from 1 to ${MAX_BAN_SECONDS}, or none for a permanent ban.`,
+      );
+    }
+
+    let ipHash: string;
+    let postRef: string | null = null;
+    if (input.post !== undefined && input.post !== "") {
+      if (input.ipHash !== undefined) throw new DomainError("invalid", "Give either post or ip_hash, not both.");
+      const m = typeof input.post === "string" ? /^([a-z0-9]{1,30})\/([1-9][0-9]{0,14})$/.exec(input.post) : null;
+      if (!m) throw new DomainError("invalid", 'post: written "board/number", for example "b/123".');
+      const postBoard = m[1] as string;
+      // A poster's address is only reachable through posts the user may moderate.
+      this.require(user, "moderate", postBoard);
+      const post = await this.post(postBoard, Number(m[2]));
+      if (!post.ipHash)
+        throw new DomainError("invalid", "This post came from the fediverse; it has no address to ban.");
+      ipHash = post.ipHash;
+      postRef = `${post.board}/${post.no}`;
+    } else if (typeof input.ipHash === "string" && /^[A-Za-z0-9+/=_:.-]{8,200}$/.test(input.ipHash)) {
+      ipHash = input.ipHash;
+    } else {
+      throw new DomainError("invalid", "A ban needs a post (board/number) or an ip_hash.");
+    }
+
+    const now = this.deps.clock();
+    const ban: Ban = {
+      id: randomUUID(),
+      ipHash,
+      board,
+      reason,
+      createdAt: now,
+      expiresAt: duration === null ? null : now + duration * 1000,
+      createdBy: user.username,
+      postRef,
+    };
+    await this.deps.store.bans.create(ban);
+    return ban;
+  }
+
+  /** Bans in force that the user may see: every one for instance-wide staff, their boards' otherwise. */
+  async listBans(user: Actor): Promise<Ban[]> {
+    const now = this.deps.clock();
+    const scope = this.scope(user);
+    const bans = await this.deps.store.bans.list();
+    return bans
+      .filter((b) => b.expiresAt === null || b.expiresAt > now)
+      .filter((b) => scope === null || (b.board !== null && scope.includes(b.board)))
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async unban(user: Actor, id: string): Promise<void> {
+    const ban = (await this.deps.store.bans.list()).find((b) => b.id === id);
+    if (!ban) throw new DomainError("not_found", "There is no such ban.");
+    this.require(user, "moderate", ban.board);
+    await this.deps.store.bans.delete(id);
+  }
+
+  async setThreadFlags(user: Actor, board: string, no: number, flags: ThreadFlags): Promise<ThreadState> {
+    this.require(user, "moderate", board);
+    const patch: { sticky?: boolean; locked?: boolean; archived?: boolean } = {};
+    for (const key of ["sticky", "locked", "archived"] as const) {
+      const v = flags[key];
+      if (v === undefined) continue;
+      if (typeof v !== "boolean") throw new DomainError("invalid", `${key}: true or false.`);
+      patch[key] = v;
+    }
+    if (Object.keys(patch).length === 0)
+      throw new DomainError("invalid", "Set at least one of sticky, locked, archived.");
+    if (!Number.isSafeInteger(no) || no < 1 || !(await this.deps.store.posts.getThread(board, no))) {
+      throw new DomainError("not_found", `Thread /${board}/${no} does not exist.`);
+    }
+    const thread = await this.deps.store.posts.setThreadFlags(board, no, patch);
+    if (!thread) throw new DomainError("not_found", `Thread /${board}/${no} does not exist.`);
+    this.deps.events.emit({ type: "thread_changed", thread });
+    return thread;
+  }
+
+  /** null: every board; otherwise the boards the user moderates. */
+  private scope(user: Actor): string[] | null {
+    if (can(user, "moderate", null)) return null;
+    return user.boards.filter((b) => can(user, "moderate", b));
+  }
+
+  private require(user: Actor, permission: Permission, board: string | null): void {
+    if (!can(user, permission, board)) {
+      throw new DomainError(
+        "forbidden",
+        board === null ? "Only instance-wide staff may do this." : `You may not do this on /${board}/.`,
+      );
+    }
+  }
+
+  private async post(board: string, no: number): Promise<Post> {
+    const post =
+      typeof board === "string" && BOARD.test(board) && Number.isSafeInteger(no) && no > 0
+        ? await this.deps.store.posts.getPost(board, no)
+        : null;
+    if (!post) throw new DomainError("not_found", `Post /${board}/${no} does not exist.`);
+    return post;
+  }
+}
