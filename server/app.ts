@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Config } from "./config.js";
@@ -11,7 +11,7 @@ import { type Clock, systemClock } from "./services/clock.js";
 import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
 import { PostEvents } from "./services/events.js";
-import { ImageProcessor } from "./services/images.js";
+import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { ModerationService } from "./services/moderation.js";
@@ -50,7 +50,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const secrets = await Secrets.load(store.settings);
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
-  const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: 2, queueLimit: 32 });
+  const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const cooldowns = new Cooldowns(clock);
   const posting = new PostingService({ store, media, images, secrets, cooldowns, clock, events, logger, rateLimit: config.rateLimit });
   const services: Services = {
@@ -75,6 +75,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
+  let inFlight = 0;
+  const drained: Array<() => void> = [];
   const wait = (ms: number) =>
     new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -90,7 +92,16 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     services,
     app,
     async listen() {
-      server = app.listen(config.port, config.host);
+      // Requests still being answered, so close() can let them finish before the store goes away.
+      server = createServer((req, res) => {
+        inFlight++;
+        res.once("close", () => {
+          inFlight--;
+          if (inFlight === 0) for (const f of drained.splice(0)) f();
+        });
+        app(req, res);
+      });
+      server.listen(config.port, config.host);
       await once(server, "listening");
       collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
         if (!closing) logger.warn("media garbage collection failed", { err });
@@ -109,6 +120,12 @@ export async function createInstance(config: Config, options: InstanceOptions = 
         const timer = setTimeout(() => s.closeAllConnections(), graceMs);
         await closed;
         clearTimeout(timer);
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            drained.push(resolve);
+            setTimeout(resolve, graceMs).unref();
+          });
+        }
       }
       await store.close();
     },

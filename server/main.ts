@@ -1,6 +1,6 @@
-import sharp from "sharp";
 import { ConfigError, loadConfig } from "./config.js";
 import { createInstance } from "./app.js";
+import { configureSharpForServer } from "./services/images.js";
 
 /** `npm start`: one instance from the environment, stopped cleanly by SIGTERM or SIGINT. */
 async function main(): Promise<void> {
@@ -14,8 +14,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Process-wide libvips settings: no cache of decoded uploads, which are each seen once.
-  sharp.cache(false);
+  configureSharpForServer();
   const instance = await createInstance(config);
   await instance.listen();
   process.stdout.write(`Atoll is serving ${config.publicUrl} (listening on ${config.host}:${config.port}, store: ${instance.services.store.kind})\n`);

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import sharp from "sharp";
 import type { ImageType } from "../domain/board.js";
 import { DomainError, isDomainError } from "../domain/errors.js";
@@ -93,6 +94,23 @@ const broken = () => new DomainError("unprocessable", "The image could not be de
  * number of images in flight. Each instance has its own queue, so two servers in one process do not
  * share limits.
  */
+/**
+ * Image work gets all cores but one, so that uploads in progress never starve the event loop that
+ * serves pages; on one core it shares it.
+ */
+export function imageConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * Process-wide libvips settings for a server: no cache of decoded inputs (each upload is seen once),
+ * and as many libvips threads per image as image workers, so the two limits agree.
+ */
+export function configureSharpForServer(): void {
+  sharp.cache(false);
+  sharp.concurrency(imageConcurrency());
+}
+
 export class ImageProcessor {
   readonly #queue: BoundedQueue;
   readonly #maxPixels: number;

@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import sharp from "sharp";
+import { configureSharpForServer, imageConcurrency } from "../../server/services/images.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
@@ -96,10 +97,16 @@ async function sharpAlone(images: Buffer[], seconds: number, parallel: number): 
   const worker = async (k: number) => {
     for (let i = k; Date.now() < end; i += parallel) {
       const input = images[i % images.length]!;
-      await sharp(input).metadata();
+      await sharp(input, { failOn: "error", limitInputPixels: false }).metadata();
+      const opts = { failOn: "error", limitInputPixels: 40_000_000 } as const;
       await Promise.all([
-        sharp(input, { failOn: "truncated" }).rotate().jpeg({ quality: 90 }).toBuffer(),
-        sharp(input).rotate().resize(125, 125, { fit: "inside", withoutEnlargement: true }).flatten({ background: "#ffffff" }).jpeg({ quality: 80 }).toBuffer(),
+        sharp(input, opts).autoOrient().jpeg({ quality: 90, mozjpeg: false }).toBuffer(),
+        sharp(input, opts)
+          .autoOrient()
+          .resize(125, 125, { fit: "inside", withoutEnlargement: true })
+          .flatten({ background: "#ffffff" })
+          .jpeg({ quality: 85, mozjpeg: false })
+          .toBuffer(),
       ]);
       done++;
     }
@@ -154,7 +161,9 @@ async function main(): Promise<void> {
     // Image posting against sharp alone, and page serving while uploads run.
     const base = await photo();
     const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
-    const sharpRate = await sharpAlone(variants, DURATION, 2);
+    // The same libvips settings and parallelism as the server's upload queue.
+    configureSharpForServer();
+    const sharpRate = await sharpAlone(variants, DURATION, imageConcurrency());
     const boundary = "atollbenchboundary";
     let m = 0;
     const imagePosting = load({

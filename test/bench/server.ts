@@ -11,6 +11,7 @@ import express from "express";
 import { createInstance } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import type { NewPost } from "../../server/domain/post.js";
+import { configureSharpForServer } from "../../server/services/images.js";
 import { createLogger } from "../../server/services/logger.js";
 
 const dataDir = await mkdtemp(join(tmpdir(), "atoll-bench-"));
@@ -24,6 +25,7 @@ const config = loadConfig({
   LOG_LEVEL: "error",
   PUBLIC_URL: `http://127.0.0.1:${port}`,
 });
+configureSharpForServer();
 const instance = await createInstance(config, { logger: createLogger("error") });
 const { services } = instance;
 
