@@ -1,0 +1,116 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Board } from "../../domain/board.js";
+import { staticDir } from "../../paths.js";
+import type { Services } from "../../services/container.js";
+import { type Html, html } from "./html.js";
+
+/** What the header's board list needs of a board. */
+export type NavBoard = Pick<Board, "uri" | "title">;
+
+/**
+ * The board list each instance's header shows. Layout is synchronous (every page, the staff pages
+ * too, renders through it), so it reads a snapshot: the public routes refresh it on each request,
+ * and a render from a snapshot older than a few seconds refreshes it in the background for the next
+ * one. Keyed by the instance, so two instances in one process never see each other's boards.
+ */
+const navSnapshots = new WeakMap<Services, { boards: readonly NavBoard[]; at: number; refreshing: boolean }>();
+const SNAPSHOT_FRESH_MS = 5000;
+
+/** Records the board list the header shows for this instance. */
+export function rememberBoards(s: Services, boards: readonly Board[]): void {
+  navSnapshots.set(s, {
+    boards: boards.map((b) => ({ uri: b.uri, title: b.title })),
+    at: Date.now(),
+    refreshing: false,
+  });
+}
+
+/** The board list last seen for this instance (empty before it was first loaded). */
+export function knownBoards(s: Services): readonly NavBoard[] {
+  const snap = navSnapshots.get(s);
+  if (!snap || (!snap.refreshing && Date.now() - snap.at > SNAPSHOT_FRESH_MS)) {
+    navSnapshots.set(s, { boards: snap?.boards ?? [], at: snap?.at ?? 0, refreshing: true });
+    s.reader.listBoards().then(
+      (boards) => rememberBoards(s, boards),
+      (err: unknown) => {
+        const current = navSnapshots.get(s);
+        if (current) current.refreshing = false;
+        s.logger.warn("could not refresh the board list of the header", { err });
+      },
+    );
+  }
+  return snap?.boards ?? [];
+}
+
+/** The instance's display name. */
+export function instanceName(s: Services): string {
+  return s.config.publicHost;
+}
+
+/** A query suffix that changes with the static files, so browsers may cache them for long. */
+const ASSET_VERSION = (() => {
+  try {
+    const h = createHash("sha1");
+    for (const f of ["style.css", "app.js", "theme.js"]) h.update(readFileSync(join(staticDir(), f)));
+    return h.digest("hex").slice(0, 10);
+  } catch {
+    return "0";
+  }
+})();
+
+export interface LayoutOptions {
+  title: string;
+  body: Html;
+  board?: Board;
+  description?: string;
+  bodyClass?: string;
+  /** The header's board list; defaults to the instance's last known list. */
+  boards?: readonly NavBoard[];
+}
+
+/** The whole HTML document around a page body. Identical for every reader, so pages can be cached. */
+export function layout(s: Services, opts: LayoutOptions): string {
+  const name = instanceName(s);
+  const boards = opts.boards ?? knownBoards(s);
+  const current = opts.board?.uri;
+  const nav = boards.map(
+    (b, i) =>
+      html`${i > 0 ? " / " : ""}<a href="/${b.uri}/" title="${b.title}"${b.uri === current ? html` aria-current="page"` : ""}>${b.uri}</a>`,
+  );
+  const doc = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${opts.title} - ${name}</title>
+${opts.description ? html`<meta name="description" content="${opts.description}">` : ""}
+<link rel="stylesheet" href="/static/style.css?v=${ASSET_VERSION}">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<script src="/static/theme.js?v=${ASSET_VERSION}"></script>
+<script src="/static/app.js?v=${ASSET_VERSION}" defer></script>
+</head>
+<body class="${opts.bodyClass ?? ""}" data-media-url="${s.config.mediaUrl}"${current ? html` data-board="${current}"` : ""}>
+<header class="site-header">
+<a class="site-name" href="/">${name}</a>
+<nav class="board-nav" aria-label="Boards">${boards.length > 0 ? html`<span class="bracket">[</span>${nav}<span class="bracket">]</span>` : ""}</nav>
+<nav class="site-links" aria-label="Site">
+<a href="/">Home</a>
+<a href="/about">About</a>
+<button type="button" class="theme-toggle" hidden aria-label="Switch colour theme" title="Switch colour theme">Theme</button>
+</nav>
+</header>
+<main id="top">
+${opts.body}
+</main>
+<footer class="site-footer">
+<p><a href="/">${name}</a> · <a href="/about">About</a> · <a href="/about/moderation">Rules and moderation</a> · <a href="/boards.json">API</a></p>
+<p class="software">Powered by Atoll, a federated imageboard.</p>
+</footer>
+</body>
+</html>
+`;
+  return doc.value;
+}

@@ -1,0 +1,38 @@
+import type { Board } from "../../../domain/board.js";
+import { plainTextPreview } from "../../../domain/markup.js";
+import type { Services } from "../../../services/container.js";
+import type { ThreadView } from "../../../services/reader.js";
+import { displayDate, isoDate } from "../format.js";
+import { html } from "../html.js";
+import { layout } from "../layout.js";
+import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { threadPath } from "./post.js";
+
+/** The archive: threads that fell off the board, read-only, newest archived first. */
+export function archivePage(s: Services, board: Board, threads: ThreadView[]): string {
+  const rows = threads.map((t) => {
+    const op = t.posts[0]?.post;
+    const when = t.state.archivedAt ?? t.state.bumpedAt;
+    const excerpt = op ? plainTextPreview(op.comment, 120) : "";
+    return html`<tr>
+<td class="num"><a href="${threadPath(board.uri, t.state.no)}">${t.state.no}</a></td>
+<td class="excerpt">${op?.subject ? html`<b class="subject">${op.subject}</b>${excerpt ? ": " : ""}` : ""}${excerpt}</td>
+<td class="num">${t.state.replyCount}</td>
+<td class="date"><time datetime="${isoDate(when)}">${displayDate(when)}</time></td>
+<td><a href="${threadPath(board.uri, t.state.no)}">View</a></td>
+</tr>`;
+  });
+  const body = html`${boardHeader(board)}
+${boardNav(board, "archive", "top")}
+<h2 class="page-title">Archived threads</h2>
+${
+  threads.length > 0
+    ? html`<div class="table-wrap"><table class="archive">
+<thead><tr><th>No.</th><th>Excerpt</th><th>Replies</th><th>Archived</th><th></th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>`
+    : html`<p class="empty">No archived threads yet.</p>`
+}
+${boardNav(board, "archive", "bottom")}`;
+  return layout(s, { title: `${boardTitle(board)} - Archive`, body, board, bodyClass: "board-archive" });
+}

@@ -1,0 +1,64 @@
+import { plainTextPreview } from "../../../domain/markup.js";
+import type { ThreadOrder } from "../../../domain/ports.js";
+import type { Services } from "../../../services/container.js";
+import type { CatalogView, ThreadView } from "../../../services/reader.js";
+import { html } from "../html.js";
+import { layout } from "../layout.js";
+import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { threadPath, thumbnail } from "./post.js";
+
+const ORDERS: ReadonlyArray<[ThreadOrder, string]> = [
+  ["bump", "Bump order"],
+  ["created", "Creation date"],
+  ["replies", "Reply count"],
+];
+
+const TEASER_LENGTH = 160;
+
+function card(s: Services, view: CatalogView, thread: ThreadView) {
+  const op = thread.posts[0]?.post;
+  if (!op) return html``;
+  const { state } = thread;
+  const href = threadPath(view.board.uri, state.no);
+  const f = op.file;
+  const image = f
+    ? thumbnail(s.urls, view.board.uri, f, op.subject ?? `Thread ${state.no}`)
+    : html`<span class="no-image">${op.fileDeleted ? "File deleted" : "No image"}</span>`;
+  const teaser = plainTextPreview(op.comment, TEASER_LENGTH);
+  return html`<article class="catalog-thread${state.sticky ? " sticky" : ""}" id="c${state.no}">
+<a class="catalog-thumb${f?.spoiler ? " spoilered" : ""}" href="${href}">${image}</a>
+<p class="catalog-stats" title="Replies / Images"><span>R: <b>${state.replyCount}</b></span> / <span>I: <b>${state.imageCount}</b></span>${
+    state.sticky ? html` <span class="badge badge-sticky">Sticky</span>` : ""
+  }${state.locked ? html` <span class="badge badge-locked">Closed</span>` : ""}</p>
+<p class="catalog-teaser">${op.subject ? html`<a class="subject" href="${href}">${op.subject}</a>${teaser ? ": " : ""}` : ""}${teaser}</p>
+</article>`;
+}
+
+/** The catalog: every live thread as a card, in the chosen order. */
+export function catalogPage(s: Services, view: CatalogView): string {
+  const { board } = view;
+  const sort = ORDERS.map(([order, label]) =>
+    order === view.order
+      ? html`<strong aria-current="true">${label}</strong>`
+      : html`<a href="/${board.uri}/catalog${order === "bump" ? "" : `?sort=${order}`}">${label}</a>`,
+  );
+  const body = html`${boardHeader(board)}
+${boardNav(board, "catalog", "top")}
+<div class="catalog-tools">
+<p class="sort">Sort by: ${sort}</p>
+<p><a class="button" href="/${board.uri}/#post-form">Start a new thread</a></p>
+</div>
+${
+  view.threads.length > 0
+    ? html`<div class="catalog">${view.threads.map((t) => card(s, view, t))}</div>`
+    : html`<p class="empty">No threads yet.</p>`
+}
+${boardNav(board, "catalog", "bottom")}`;
+  return layout(s, {
+    title: `${boardTitle(board)} - Catalog`,
+    description: board.description || board.title,
+    body,
+    board,
+    bodyClass: "board-catalog",
+  });
+}

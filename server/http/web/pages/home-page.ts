@@ -1,0 +1,35 @@
+import type { Board } from "../../../domain/board.js";
+import type { Services } from "../../../services/container.js";
+import { html } from "../html.js";
+import { instanceName, layout } from "../layout.js";
+
+export interface BoardListing {
+  board: Board;
+  threads: number;
+}
+
+/** The front page: what this instance is and its boards. */
+export function homePage(s: Services, boards: BoardListing[], posts: number | null): string {
+  const name = instanceName(s);
+  const rows = boards.map(
+    ({ board, threads }) => html`<li class="board-card">
+<a class="board-card-link" href="/${board.uri}/"><span class="uri">/${board.uri}/</span> <span class="title">${board.title}</span></a>
+<span class="badge ${board.settings.sfw ? "badge-sfw" : "badge-nsfw"}">${board.settings.sfw ? "SFW" : "NSFW"}</span>
+${board.description ? html`<p class="desc">${board.description}</p>` : ""}
+<p class="counts">${threads} ${threads === 1 ? "thread" : "threads"} · <a href="/${board.uri}/catalog">Catalog</a></p>
+</li>`,
+  );
+  const body = html`<section class="home-intro">
+<h1>${name}</h1>
+<p>An imageboard on the fediverse: post anonymously here, and follow its boards from Mastodon and other fediverse software.</p>
+${posts !== null ? html`<p class="stats">${posts} ${posts === 1 ? "post" : "posts"} on ${boards.length} ${boards.length === 1 ? "board" : "boards"}.</p>` : ""}
+</section>
+<section class="home-boards">
+<h2>Boards</h2>
+${boards.length > 0 ? html`<ul class="board-list">${rows}</ul>` : html`<p class="empty">There are no boards yet.</p>`}
+</section>
+<section class="home-more">
+<p><a href="/about">About this instance</a> · <a href="/about/moderation">Rules and moderation</a></p>
+</section>`;
+  return layout(s, { title: "Home", description: `${name}: an imageboard on the fediverse`, body, bodyClass: "home" });
+}

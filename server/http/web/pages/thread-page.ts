@@ -1,0 +1,52 @@
+import type { Board } from "../../../domain/board.js";
+import { plainTextPreview } from "../../../domain/markup.js";
+import type { Services } from "../../../services/container.js";
+import type { ThreadView } from "../../../services/reader.js";
+import { plural } from "../format.js";
+import { type Html, html } from "../html.js";
+import { layout } from "../layout.js";
+import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { postForm, postsForm } from "./forms.js";
+import { renderThread } from "./post.js";
+
+function notices(board: Board, view: ThreadView): Html {
+  const { state } = view;
+  const items: Html[] = [];
+  if (state.archived) {
+    items.push(
+      html`<p class="notice notice-archived">This thread is archived: it is read-only and takes no more replies.</p>`,
+    );
+  } else if (state.locked) {
+    items.push(html`<p class="notice notice-locked">This thread is closed: it takes no more replies.</p>`);
+  }
+  if (state.sticky)
+    items.push(html`<p class="notice notice-sticky">This thread is pinned to the top of the board.</p>`);
+  if (!state.archived && state.replyCount >= board.settings.bumpLimit) {
+    items.push(html`<p class="notice">Bump limit reached: new replies no longer bump this thread.</p>`);
+  }
+  if (!state.archived && state.imageCount >= board.settings.imageLimit) {
+    items.push(html`<p class="notice">Image limit reached: replies can no longer carry images.</p>`);
+  }
+  return items.length > 0 ? html`<div class="notices">${items}</div>` : html``;
+}
+
+/** A thread page: every post, the thread's status, and the reply form while it takes replies. */
+export function threadPage(s: Services, board: Board, view: ThreadView): string {
+  const op = view.posts[0]?.post;
+  const open = !view.state.archived && !view.state.locked;
+  const label = op?.subject || plainTextPreview(op?.comment ?? "", 60) || `No. ${view.state.no}`;
+  const stats = html`${plural(view.state.replyCount, "reply", "replies")} · ${plural(view.state.imageCount, "image", "images")}`;
+  const body = html`${boardHeader(board)}
+${boardNav(board, "thread", "top", stats)}
+${notices(board, view)}
+${postsForm(board, renderThread(s.urls, board, view, "thread"))}
+${open ? html`<section class="reply-box" id="reply">${postForm(s, board, view.state)}</section>` : ""}
+${boardNav(board, "thread", "bottom", stats)}`;
+  return layout(s, {
+    title: `${boardTitle(board)} - ${label}`,
+    description: plainTextPreview(op?.comment ?? "", 200) || board.title,
+    body,
+    board,
+    bodyClass: `thread-page${open ? "" : " thread-closed"}`,
+  });
+}

@@ -1,0 +1,25 @@
+import type { Board } from "../../domain/board.js";
+import type { Services } from "../../services/container.js";
+import { fingerprint } from "./format.js";
+import { rememberBoards } from "./layout.js";
+
+/** What every page shows besides its own content: the board list in the header. */
+export interface Site {
+  boards: Board[];
+  /** Changes whenever any board's name, title, description or settings change. */
+  version: string;
+}
+
+/** Loads the board list once per request, refreshing the header's snapshot. */
+export async function loadSite(s: Services): Promise<Site> {
+  const boards = await s.reader.listBoards();
+  rememberBoards(s, boards);
+  return { boards, version: fingerprint(boards.map((b) => [b.uri, b.title, b.description, b.settings])) };
+}
+
+const BOARD_URI = /^[a-z0-9]{1,30}$/;
+
+/** Whether a path segment can name a board at all (anything else is simply not ours). */
+export function looksLikeBoard(uri: unknown): uri is string {
+  return typeof uri === "string" && BOARD_URI.test(uri);
+}
