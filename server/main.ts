@@ -1,10 +1,10 @@
-import { ConfigError, loadConfig } from "./config.js";
 import { createInstance } from "./app.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { configureSharpForServer } from "./services/images.js";
 
 /** `npm start`: one instance from the environment, stopped cleanly by SIGTERM or SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   configureSharpForServer();
   const instance = await createInstance(config);
   await instance.listen();
-  process.stdout.write(`Atoll is serving ${config.publicUrl} (listening on ${config.host}:${config.port}, store: ${instance.services.store.kind})\n`);
+  process.stdout.write(
+    `Atoll is serving ${config.publicUrl} (listening on ${config.host}:${config.port}, store: ${instance.services.store.kind})\n`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
