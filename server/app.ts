@@ -2,6 +2,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { FsMediaStore } from "../storage/media/fs-media-store.js";
+import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
@@ -12,8 +14,8 @@ import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
-import { collectOrphanedMedia } from "./services/media-gc.js";
 import { createLogger, type Logger } from "./services/logger.js";
+import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
 import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
@@ -21,8 +23,6 @@ import { RenderCache } from "./services/render-cache.js";
 import { Secrets } from "./services/secrets.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
-import { FsMediaStore } from "../storage/media/fs-media-store.js";
-import { openStore } from "../storage/open.js";
 
 export interface InstanceOptions {
   clock?: Clock;
@@ -52,7 +52,18 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const cooldowns = new Cooldowns(clock);
-  const posting = new PostingService({ store, media, images, secrets, cooldowns, clock, events, logger, rateLimit: config.rateLimit });
+  const posting = new PostingService({
+    store,
+    media,
+    images,
+    secrets,
+    cooldowns,
+    clock,
+    events,
+    logger,
+    rateLimit: config.rateLimit,
+  });
+  const reader = new BoardReader(store, secrets, clock);
   const services: Services = {
     config,
     logger,
@@ -65,9 +76,9 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     images,
     cache: new RenderCache(),
     captcha: new CaptchaService(secrets.keyBytes("captcha"), clock),
-    boards: new BoardService(store, media, clock),
+    boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
-    reader: new BoardReader(store, secrets),
+    reader,
     moderation: new ModerationService({ store, posting, events, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
   };

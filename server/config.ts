@@ -8,7 +8,9 @@ const onOff = (fallback: "on" | "off") =>
     .transform((v) => v === "on" || v === "true" || v === "1");
 
 const url = (what: string) =>
-  z.url({ message: `${what} must be an absolute http(s) URL`, protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""));
+  z
+    .url({ message: `${what} must be an absolute http(s) URL`, protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ""));
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -30,7 +32,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   TRUST_PROXY: z
     .string()
-    .regex(/^(off|on|loopback|[0-9]{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'expected "off", "on", "loopback", a hop count or addresses')
+    .regex(
+      /^(off|on|loopback|[0-9]{1,2}|[0-9a-fA-F.:/,\s]+)$/,
+      'expected "off", "on", "loopback", a hop count or addresses',
+    )
     .default("off"),
 });
 

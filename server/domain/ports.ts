@@ -13,7 +13,10 @@ export interface BoardRepository {
   get(uri: string): Promise<Board | null>;
   list(): Promise<Board[]>;
   /** Returns the updated board, or null when it does not exist. */
-  update(uri: string, patch: { title?: string; description?: string; settings?: Partial<BoardSettings> }): Promise<Board | null>;
+  update(
+    uri: string,
+    patch: { title?: string; description?: string; settings?: Partial<BoardSettings> },
+  ): Promise<Board | null>;
   /** Deletes the board with all its threads and posts; returns the files no post refers to any more. */
   delete(uri: string): Promise<{ deleted: boolean; orphans: string[] }>;
   /** Incremented by every change to any of the board's threads: index and catalog caches key on it. */
@@ -35,7 +38,11 @@ export interface PostRepository {
    * `maxThreads` (by bump order, stickies last to go) to the archive, all in one transaction.
    * Throws DomainError("not_found") for an unknown board.
    */
-  createThread(board: string, post: NewPost, limits: { maxThreads: number }): Promise<{ post: Post; archived: number[] }>;
+  createThread(
+    board: string,
+    post: NewPost,
+    limits: { maxThreads: number },
+  ): Promise<{ post: Post; archived: number[] }>;
 
   /**
    * Allocates the next number and stores a reply in one transaction, updating the thread's counts and
@@ -43,7 +50,12 @@ export interface PostRepository {
    * Throws DomainError "not_found" (no such thread), "locked" (locked or archived thread) or
    * "forbidden" (the reply has a file and the thread has `imageLimit` images).
    */
-  createReply(board: string, threadNo: number, post: NewPost, limits: { bumpLimit: number; imageLimit: number }): Promise<Post>;
+  createReply(
+    board: string,
+    threadNo: number,
+    post: NewPost,
+    limits: { bumpLimit: number; imageLimit: number },
+  ): Promise<Post>;
 
   getPost(board: string, no: number): Promise<Post | null>;
   getThread(board: string, no: number): Promise<ThreadState | null>;
@@ -65,7 +77,11 @@ export interface PostRepository {
   /** Removes a post's file (keeping the post, marked `fileDeleted`); returns orphaned addresses. */
   deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }>;
   /** Sets thread flags; archiving stamps `archivedAt`. Returns the new state, or null. */
-  setThreadFlags(board: string, no: number, flags: { sticky?: boolean; locked?: boolean; archived?: boolean }): Promise<ThreadState | null>;
+  setThreadFlags(
+    board: string,
+    no: number,
+    flags: { sticky?: boolean; locked?: boolean; archived?: boolean },
+  ): Promise<ThreadState | null>;
   /** Every content address some post refers to (originals and thumbnails), for media garbage collection. */
   referencedMedia(): Promise<Set<string>>;
   /** The most recent post time from an address on any board, by kind, for cooldowns across restarts. */

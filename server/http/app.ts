@@ -8,12 +8,11 @@ import { adminWebRouter } from "./admin/pages.js";
 import { postingApiRouter } from "./api/posting.js";
 import { readApiRouter } from "./api/read.js";
 import { reportsApiRouter } from "./api/reports.js";
+import { requestLimiter, sameOriginWrites } from "./guards.js";
 import { mediaRouter } from "./media.js";
 import { errorHandler, sendProblem, toProblem, wantsJson } from "./problem.js";
-import { requestLimiter, sameOriginWrites } from "./guards.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { webRouter } from "./web/routes.js";
-
 
 /** The whole HTTP surface of one instance. */
 export function createHttpApp(s: Services): Express {

@@ -17,7 +17,9 @@ export function sameOriginWrites(publicUrl: string): RequestHandler {
     const origin = req.headers.origin;
     const host = req.headers.host;
     const originOk =
-      origin === undefined || origin === ours || (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
+      origin === undefined ||
+      origin === ours ||
+      (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
     if (site === "cross-site" || !originOk) {
       sendProblem(res, {
         type: "urn:atoll:problem:forbidden",

@@ -23,7 +23,15 @@ export function postBodyParser(s: Services): RequestHandler {
     if (!u) {
       u = multer({
         storage: multer.memoryStorage(),
-        limits: { fileSize: size, files: 1, fields: 20, parts: 24, fieldSize: 64 * 1024, fieldNameSize: 64, headerPairs: 50 },
+        limits: {
+          fileSize: size,
+          files: 1,
+          fields: 20,
+          parts: 24,
+          fieldSize: 64 * 1024,
+          fieldNameSize: 64,
+          headerPairs: 50,
+        },
       }).single("file");
       uploaders.set(size, u);
     }
@@ -42,7 +50,12 @@ export function postBodyParser(s: Services): RequestHandler {
           if (!err) next();
           else if (err instanceof multer.MulterError) {
             if (err.code === "LIMIT_FILE_SIZE") {
-              next(new DomainError("too_large", `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`));
+              next(
+                new DomainError(
+                  "too_large",
+                  `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`,
+                ),
+              );
             } else next(err);
           } else {
             // busboy's parse errors (unterminated parts, bad headers, missing boundary) carry no status.
@@ -93,10 +106,14 @@ export function uploadedFile(req: Request): UploadedFile | null {
   let name = "image";
   let data: unknown = f;
   if (typeof f === "object" && !Array.isArray(f)) {
-    name = typeof (f as Record<string, unknown>)["name"] === "string" ? String((f as Record<string, unknown>)["name"]) : name;
+    name =
+      typeof (f as Record<string, unknown>)["name"] === "string"
+        ? String((f as Record<string, unknown>)["name"])
+        : name;
     data = (f as Record<string, unknown>)["data"];
   }
-  if (typeof data !== "string") throw new DomainError("invalid", 'The field "file" must be base64 data or {"name", "data"}.');
+  if (typeof data !== "string")
+    throw new DomainError("invalid", 'The field "file" must be base64 data or {"name", "data"}.');
   const b64 = data.startsWith("data:") ? data.slice(data.indexOf(",") + 1) : data;
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new DomainError("invalid", 'The field "file" is not valid base64.');
   const buffer = Buffer.from(b64, "base64");

@@ -46,10 +46,17 @@ export interface Problem {
 /** Turns anything thrown into the problem it stands for; an unknown error is a 500 and is logged. */
 export function toProblem(err: unknown, logger: Logger): Problem {
   if (err instanceof DomainError) {
-    return { type: `urn:atoll:problem:${err.kind.replace(/_/g, "-")}`, title: TITLE[err.kind], status: STATUS[err.kind], detail: err.message, ...err.extra };
+    return {
+      type: `urn:atoll:problem:${err.kind.replace(/_/g, "-")}`,
+      title: TITLE[err.kind],
+      status: STATUS[err.kind],
+      detail: err.message,
+      ...err.extra,
+    };
   }
   if (err instanceof MulterError) {
-    const tooBig = err.code === "LIMIT_FILE_SIZE" || err.code === "LIMIT_FIELD_VALUE" || err.code === "LIMIT_PART_COUNT";
+    const tooBig =
+      err.code === "LIMIT_FILE_SIZE" || err.code === "LIMIT_FIELD_VALUE" || err.code === "LIMIT_PART_COUNT";
     const kind: DomainErrorKind = tooBig ? "too_large" : "invalid";
     return toProblem(new DomainError(kind, multerMessage(err)), logger);
   }
@@ -78,7 +85,7 @@ function multerMessage(err: MulterError): string {
       return "The file is too large for this board.";
     case "LIMIT_FILE_COUNT":
     case "LIMIT_UNEXPECTED_FILE":
-      return "Attach at most one file, in the field \"file\".";
+      return 'Attach at most one file, in the field "file".';
     case "LIMIT_FIELD_COUNT":
     case "LIMIT_PART_COUNT":
       return "The form has too many fields.";
@@ -98,7 +105,8 @@ export function wantsJson(req: Request): boolean {
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
-  if (problem.status === 429 && typeof problem["retry_after"] === "number") res.setHeader("Retry-After", String(problem["retry_after"]));
+  if (problem.status === 429 && typeof problem["retry_after"] === "number")
+    res.setHeader("Retry-After", String(problem["retry_after"]));
   if (problem.status === 503) res.setHeader("Retry-After", "5");
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
@@ -115,7 +123,8 @@ export function errorHandler(logger: Logger, htmlPage: HtmlErrorPage): ErrorRequ
     }
     if (wantsJson(req)) sendProblem(res, problem);
     else {
-      if (problem.status === 429 && typeof problem["retry_after"] === "number") res.setHeader("Retry-After", String(problem["retry_after"]));
+      if (problem.status === 429 && typeof problem["retry_after"] === "number")
+        res.setHeader("Retry-After", String(problem["retry_after"]));
       res.status(problem.status).type("html").send(htmlPage(problem, req));
     }
   };

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { type Board, type BoardSettings, DEFAULT_BOARD_SETTINGS, IMAGE_TYPES, validateBoardUri } from "../domain/board.js";
+import {
+  type Board,
+  type BoardSettings,
+  DEFAULT_BOARD_SETTINGS,
+  IMAGE_TYPES,
+  validateBoardUri,
+} from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import type { Clock } from "./clock.js";
@@ -55,6 +61,8 @@ export class BoardService {
     private readonly store: Store,
     private readonly media: MediaStore,
     private readonly clock: Clock,
+    /** Called after every change, so cached views of the boards are dropped at once. */
+    private readonly onChange: () => void = () => {},
   ) {}
 
   async create(input: { uri: unknown; title: unknown; description?: unknown; settings?: unknown }): Promise<Board> {
@@ -70,6 +78,7 @@ export class BoardService {
       createdAt: this.clock(),
     };
     await this.store.boards.create(board);
+    this.onChange();
     return board;
   }
 
@@ -91,12 +100,14 @@ export class BoardService {
     const settings = patch.settings === undefined ? undefined : parse(SettingsPatch, patch.settings);
     const updated = await this.store.boards.update(uri, { ...fields, ...(settings ? { settings } : {}) });
     if (!updated) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    this.onChange();
     return updated;
   }
 
   async delete(uri: string): Promise<void> {
     const { deleted, orphans } = await this.store.boards.delete(uri);
     if (!deleted) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    this.onChange();
     for (const sha of orphans) await this.media.delete(sha);
   }
 }

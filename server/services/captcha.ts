@@ -62,7 +62,8 @@ export class CaptchaService {
     if (!sealed) throw new DomainError("captcha", "That captcha is not valid; load a new one.");
     if (sealed.expiresAt < now) throw new DomainError("captcha", "That captcha has expired; load a new one.");
     this.prune(now);
-    if (this.spent.has(sealed.nonce)) throw new DomainError("captcha", "That captcha was already used; load a new one.");
+    if (this.spent.has(sealed.nonce))
+      throw new DomainError("captcha", "That captcha was already used; load a new one.");
     // Spend the id whatever the answer, so one challenge cannot be guessed at repeatedly.
     this.spent.set(sealed.nonce, sealed.expiresAt);
     const given = Buffer.from(answer.trim().toLowerCase().slice(0, 32));

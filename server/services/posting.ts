@@ -172,7 +172,11 @@ export class PostingService {
     if (ban) {
       const until = ban.expiresAt === null ? "permanently" : `until ${new Date(ban.expiresAt).toUTCString()}`;
       throw new DomainError("forbidden", `You are banned ${until}: ${ban.reason}`, {
-        ban: { reason: ban.reason, expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null, board: ban.board },
+        ban: {
+          reason: ban.reason,
+          expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null,
+          board: ban.board,
+        },
       });
     }
     const kind = threadNo === null ? "thread" : "reply";

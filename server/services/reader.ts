@@ -42,22 +42,65 @@ export interface CatalogView {
  * The read side: builds the views that pages and the JSON API render. It is the only reader of
  * posts for display, so poster IDs and backlinks are computed in one place.
  */
+/** The boards as every page shows them, with fingerprints that change when any of them changes. */
+export interface BoardSnapshot {
+  boards: Board[];
+  byUri: Map<string, Board>;
+  /** Per board: changes with its title, description or settings. */
+  fingerprints: Map<string, string>;
+  /** Changes with any board's name, title, description or settings, or the set of boards. */
+  version: string;
+}
+
+/** How long a snapshot of the boards is trusted without a change seen in this process. */
+const BOARDS_TTL_MS = 2000;
+
 export class BoardReader {
   private readonly posterIdKey: string;
+  private snapshot: { at: number; value: Promise<BoardSnapshot> } | null = null;
 
   constructor(
     private readonly store: Store,
     secrets: Secrets,
+    private readonly now: () => number = Date.now,
   ) {
     this.posterIdKey = secrets.key("poster-id");
   }
 
-  listBoards(): Promise<Board[]> {
-    return this.store.boards.list();
+  /**
+   * The boards, read once and kept: changes made through this process drop the snapshot at once
+   * (invalidateBoards), changes made by another process sharing the database show within two seconds.
+   */
+  boardSnapshot(): Promise<BoardSnapshot> {
+    const t = this.now();
+    if (!this.snapshot || t - this.snapshot.at > BOARDS_TTL_MS) {
+      const value = this.store.boards.list().then((boards) => {
+        const fingerprints = new Map(boards.map((b) => [b.uri, fingerprint(b)]));
+        return {
+          boards,
+          byUri: new Map(boards.map((b) => [b.uri, b])),
+          fingerprints,
+          version: hash(boards.map((b) => `${b.uri}=${fingerprints.get(b.uri)}`).join(",")),
+        };
+      });
+      value.catch(() => {
+        if (this.snapshot?.value === value) this.snapshot = null;
+      });
+      this.snapshot = { at: t, value };
+    }
+    return this.snapshot.value;
   }
 
-  getBoard(uri: string): Promise<Board | null> {
-    return this.store.boards.get(uri);
+  invalidateBoards(): void {
+    this.snapshot = null;
+  }
+
+  async listBoards(): Promise<Board[]> {
+    return (await this.boardSnapshot()).boards;
+  }
+
+  async getBoard(uri: string): Promise<Board | null> {
+    return (await this.boardSnapshot()).byUri.get(uri) ?? null;
   }
 
   getThreadState(board: string, no: number): Promise<ThreadState | null> {
@@ -66,8 +109,8 @@ export class BoardReader {
 
   /** A fingerprint that changes whenever anything shown on the board's index or catalog changes. */
   async boardVersion(board: Board): Promise<string> {
-    const v = await this.store.boards.version(board.uri);
-    return `${v}:${fingerprint(board)}`;
+    const [v, snapshot] = await Promise.all([this.store.boards.version(board.uri), this.boardSnapshot()]);
+    return `${v}:${snapshot.fingerprints.get(board.uri) ?? fingerprint(board)}`;
   }
 
   async thread(board: Board, state: ThreadState): Promise<ThreadView> {
@@ -147,7 +190,12 @@ export class BoardReader {
     });
     return summaries
       .sort((a, b) => (b.state.archivedAt ?? 0) - (a.state.archivedAt ?? 0))
-      .map(({ state, op }) => ({ state, posts: this.views(board, [op]), omittedPosts: state.replyCount, omittedImages: 0 }));
+      .map(({ state, op }) => ({
+        state,
+        posts: this.views(board, [op]),
+        omittedPosts: state.replyCount,
+        omittedImages: 0,
+      }));
   }
 
   private views(board: Board, posts: Post[]): PostView[] {
@@ -175,9 +223,11 @@ export class BoardReader {
 }
 
 function fingerprint(board: Board): string {
-  // Cheap and stable: settings are a small flat object.
+  return hash(JSON.stringify([board.title, board.description, board.settings]));
+}
+
+function hash(text: string): string {
   let h = 0;
-  const s = JSON.stringify([board.title, board.description, board.settings]);
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
   return (h >>> 0).toString(36);
 }

@@ -47,7 +47,9 @@ async function startServer(): Promise<{ child: ChildProcess; ready: Ready }> {
 
 type Options = autocannon.Options;
 
-async function load(opts: Partial<Options> & { url: string }): Promise<{ rps: number; errors: number; non2xx: number }> {
+async function load(
+  opts: Partial<Options> & { url: string },
+): Promise<{ rps: number; errors: number; non2xx: number }> {
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts } as Options);
   return { rps: result.requests.average, errors: result.errors, non2xx: result.non2xx };
 }
@@ -66,7 +68,9 @@ async function photo(): Promise<Buffer> {
     raw[i + 1] = ((x * y) >> 6) & 0xff;
     raw[i + 2] = seed & 0x3f;
   }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** The same JPEG made unique per request by a comment segment, so no upload is a duplicate. */
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
   try {
     const gzip = { "accept-encoding": "gzip" };
     const baseline = async () => (await load({ url: ready.plainUrl })).rps;
+    await load({ url: ready.plainUrl, duration: 1 });
     const before = await baseline();
 
     const reads: Array<[string, string]> = [
@@ -131,6 +136,8 @@ async function main(): Promise<void> {
       ["board index page", `${ready.url}/cat/`],
     ];
     const readResults: Array<[string, number]> = [];
+    // Warm up every route (JIT, render cache) before anything is measured.
+    for (const [, url] of reads) await load({ url, headers: gzip, duration: 1 });
     for (const [name, url] of reads) {
       const r = await load({ url, headers: gzip });
       if (r.errors || r.non2xx) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
@@ -146,17 +153,31 @@ async function main(): Promise<void> {
         {
           setupRequest: (req) => {
             const target = ready.postTargets[n++ % ready.postTargets.length];
-            return { ...req, method: "POST", path: `/api/v1/boards/p/threads/${target}/replies`, body: JSON.stringify({ com: `benchmark reply ${n}` }) };
+            return {
+              ...req,
+              method: "POST",
+              path: `/api/v1/boards/p/threads/${target}/replies`,
+              body: JSON.stringify({ com: `benchmark reply ${n}` }),
+            };
           },
         },
       ],
     });
-    if (textPost.errors || textPost.non2xx) throw new Error(`text posting: ${textPost.errors} errors, ${textPost.non2xx} non-2xx`);
+    if (textPost.errors || textPost.non2xx)
+      throw new Error(`text posting: ${textPost.errors} errors, ${textPost.non2xx} non-2xx`);
 
     const after = await baseline();
     const plain = (before + after) / 2;
-    for (const [name, rps] of readResults) rows.push({ name, value: rps, unit: "req/s", baseline: plain, ratio: rps / plain, target: 0.6 });
-    rows.push({ name: "posting without image", value: textPost.rps, unit: "posts/s", baseline: plain, ratio: textPost.rps / plain, target: 0.2 });
+    for (const [name, rps] of readResults)
+      rows.push({ name, value: rps, unit: "req/s", baseline: plain, ratio: rps / plain, target: 0.6 });
+    rows.push({
+      name: "posting without image",
+      value: textPost.rps,
+      unit: "posts/s",
+      baseline: plain,
+      ratio: textPost.rps / plain,
+      target: 0.2,
+    });
 
     // Image posting against sharp alone, and page serving while uploads run.
     const base = await photo();
@@ -186,10 +207,21 @@ async function main(): Promise<void> {
       ],
     });
     await new Promise((r) => setTimeout(r, 500));
-    const pagesDuringUploads = await load({ url: `${ready.url}/big/thread/${ready.bigThread}`, headers: gzip, duration: Math.max(1, DURATION - 1) });
+    const pagesDuringUploads = await load({
+      url: `${ready.url}/big/thread/${ready.bigThread}`,
+      headers: gzip,
+      duration: Math.max(1, DURATION - 1),
+    });
     const images = await imagePosting;
     if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
-    rows.push({ name: "posting with a 1920×1080 JPEG", value: images.rps, unit: "posts/s", baseline: sharpRate, ratio: images.rps / sharpRate, target: 0.7 });
+    rows.push({
+      name: "posting with a 1920×1080 JPEG",
+      value: images.rps,
+      unit: "posts/s",
+      baseline: sharpRate,
+      ratio: images.rps / sharpRate,
+      target: 0.7,
+    });
     rows.push({
       name: "thread page while uploads run",
       value: pagesDuringUploads.rps,

@@ -49,7 +49,11 @@ const post = (i: number, comment: string): NewPost => ({
 });
 
 // /big/: one thread of 300 replies; /cat/: 150 threads with a few replies each (catalog and index).
-await services.boards.create({ uri: "big", title: "Big thread", settings: { requireImageForThread: false, bumpLimit: 500 } });
+await services.boards.create({
+  uri: "big",
+  title: "Big thread",
+  settings: { requireImageForThread: false, bumpLimit: 500 },
+});
 await services.boards.create({ uri: "cat", title: "Catalog", settings: { requireImageForThread: false } });
 await services.boards.create({
   uri: "p",
@@ -58,19 +62,32 @@ await services.boards.create({
 });
 const lorem =
   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. >quoted line here";
-const { post: big } = await services.store.posts.createThread("big", { ...post(0, "The big thread"), subject: "Big" }, { maxThreads: 150 });
+const { post: big } = await services.store.posts.createThread(
+  "big",
+  { ...post(0, "The big thread"), subject: "Big" },
+  { maxThreads: 150 },
+);
 for (let i = 1; i <= 300; i++) {
-  await services.store.posts.createReply("big", big.no, post(i, `${lorem} reply ${i}`), { bumpLimit: 500, imageLimit: 150 });
+  await services.store.posts.createReply("big", big.no, post(i, `${lorem} reply ${i}`), {
+    bumpLimit: 500,
+    imageLimit: 150,
+  });
 }
 for (let t = 0; t < 150; t++) {
-  const { post: op } = await services.store.posts.createThread("cat", { ...post(t, `Thread ${t} ${lorem}`), subject: `Thread ${t}` }, { maxThreads: 150 });
+  const { post: op } = await services.store.posts.createThread(
+    "cat",
+    { ...post(t, `Thread ${t} ${lorem}`), subject: `Thread ${t}` },
+    { maxThreads: 150 },
+  );
   for (let r = 0; r < 6; r++) {
     await services.store.posts.createReply("cat", op.no, post(r, `${lorem} ${r}`), { bumpLimit: 300, imageLimit: 150 });
   }
 }
 const targets: number[] = [];
 for (let t = 0; t < 10; t++) {
-  const { post: op } = await services.store.posts.createThread("p", post(t, `Posting target ${t}`), { maxThreads: 150 });
+  const { post: op } = await services.store.posts.createThread("p", post(t, `Posting target ${t}`), {
+    maxThreads: 150,
+  });
   targets.push(op.no);
 }
 

@@ -138,7 +138,8 @@ export function catalogThreadJson(board: Board, thread: ThreadView, urls: Urls):
 /** Splits threads into 4chan's numbered pages. */
 export function paginate<T>(items: T[], perPage: number): Array<{ page: number; threads: T[] }> {
   const pages: Array<{ page: number; threads: T[] }> = [];
-  for (let i = 0; i < items.length; i += perPage) pages.push({ page: pages.length + 1, threads: items.slice(i, i + perPage) });
+  for (let i = 0; i < items.length; i += perPage)
+    pages.push({ page: pages.length + 1, threads: items.slice(i, i + perPage) });
   return pages.length > 0 ? pages : [{ page: 1, threads: [] }];
 }
 

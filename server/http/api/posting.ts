@@ -19,7 +19,10 @@ export function checkCaptcha(s: Services, req: Request, res: Response): void {
 
 export function created(s: Services, res: Response, post: Post): void {
   const url = s.urls.thread(post.board, post.threadNo, post.no);
-  res.status(201).location(url).json({ no: post.no, url, ap_id: s.urls.apId(post) });
+  res
+    .status(201)
+    .location(url)
+    .json({ no: post.no, url, ap_id: s.urls.apId(post) });
 }
 
 /** The posting API of the contract, plus captcha issue and password deletion. */

@@ -1,6 +1,5 @@
 import type { Board } from "../../domain/board.js";
 import type { Services } from "../../services/container.js";
-import { fingerprint } from "./format.js";
 import { rememberBoards } from "./layout.js";
 
 /** What every page shows besides its own content: the board list in the header. */
@@ -12,9 +11,9 @@ export interface Site {
 
 /** Loads the board list once per request, refreshing the header's snapshot. */
 export async function loadSite(s: Services): Promise<Site> {
-  const boards = await s.reader.listBoards();
+  const { boards, version } = await s.reader.boardSnapshot();
   rememberBoards(s, boards);
-  return { boards, version: fingerprint(boards.map((b) => [b.uri, b.title, b.description, b.settings])) };
+  return { boards, version };
 }
 
 const BOARD_URI = /^[a-z0-9]{1,30}$/;
