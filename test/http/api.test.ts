@@ -20,7 +20,12 @@ async function listFiles(dir: string): Promise<string[]> {
 function expectProblem(res: request.Response, status: number, detail?: RegExp) {
   expect(res.status).toBe(status);
   expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
+  expect(res.body).toMatchObject({
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+    type: expect.any(String),
+  });
   if (detail) expect(res.body.detail).toMatch(detail);
 }
 
@@ -31,7 +36,11 @@ describe("posting and the 4chan-shaped read API", () => {
   beforeAll(async () => {
     t = await startTestInstance({ PUBLIC_URL: "http://atoll.test" });
     await t.services.boards.create({ uri: "b", title: "Random", description: "Anything goes" });
-    await t.services.boards.create({ uri: "t", title: "Text", settings: { requireImageForThread: false, posterIds: true } });
+    await t.services.boards.create({
+      uri: "t",
+      title: "Text",
+      settings: { requireImageForThread: false, posterIds: true },
+    });
     jpeg = await makeJpeg(640, 480);
   });
   afterAll(() => t.stop());
@@ -46,7 +55,9 @@ describe("posting and the 4chan-shaped read API", () => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ no: 1, url: "http://atoll.test/b/thread/1", ap_id: "http://atoll.test/b/thread/1" });
 
-    const reply = await request(t.app).post("/api/v1/boards/b/threads/1/replies").send({ com: ">>1\nnice", email: "sage" });
+    const reply = await request(t.app)
+      .post("/api/v1/boards/b/threads/1/replies")
+      .send({ com: ">>1\nnice", email: "sage" });
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({ no: 2, url: "http://atoll.test/b/thread/1#p2", ap_id: "http://atoll.test/b/post/2" });
 
@@ -95,7 +106,13 @@ describe("posting and the 4chan-shaped read API", () => {
 
     const boards = await request(t.app).get("/boards.json");
     expect(boards.body.boards.map((x: { board: string }) => x.board)).toEqual(["b", "t"]);
-    expect(boards.body.boards[0]).toMatchObject({ board: "b", title: "Random", bump_limit: 300, per_page: 10, ws_board: 1 });
+    expect(boards.body.boards[0]).toMatchObject({
+      board: "b",
+      title: "Random",
+      bump_limit: 300,
+      per_page: 10,
+      ws_board: 1,
+    });
 
     const catalog = await request(t.app).get("/b/catalog.json");
     expect(catalog.body[0].page).toBe(1);
@@ -155,7 +172,13 @@ describe("posting and the 4chan-shaped read API", () => {
     it("missing fields", async () => {
       expectProblem(await request(t.app).post("/api/v1/boards/b/threads").send({ com: "no image" }), 400, /image/);
       expectProblem(await request(t.app).post("/api/v1/boards/t/threads").send({}), 400, /comment/);
-      expectProblem(await request(t.app).post("/api/v1/boards/t/threads").send({ com: "42", name: { x: 1 } }), 400, /name/);
+      expectProblem(
+        await request(t.app)
+          .post("/api/v1/boards/t/threads")
+          .send({ com: "42", name: { x: 1 } }),
+        400,
+        /name/,
+      );
     });
 
     it("unknown boards and threads", async () => {
@@ -178,20 +201,41 @@ describe("posting and the 4chan-shaped read API", () => {
 
     it("wrong and lying file types, broken images and pixel bombs", async () => {
       const text = Buffer.from("just some text, not an image at all");
-      expectProblem(await request(t.app).post("/api/v1/boards/b/threads").attach("file", text, { filename: "a.png", contentType: "image/png" }), 415);
-      const lying = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+      expectProblem(
+        await request(t.app)
+          .post("/api/v1/boards/b/threads")
+          .attach("file", text, { filename: "a.png", contentType: "image/png" }),
+        415,
+      );
+      const lying = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.alloc(200, 7),
+      ]);
       expectProblem(await request(t.app).post("/api/v1/boards/b/threads").attach("file", lying, "lie.png"), 422);
       const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
       expectProblem(await request(t.app).post("/api/v1/boards/b/threads").attach("file", truncated, "cut.jpg"), 422);
-      const bomb = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: "#fff" } }).png({ compressionLevel: 9 }).toBuffer();
-      expectProblem(await request(t.app).post("/api/v1/boards/b/threads").attach("file", bomb, "bomb.png"), 422, /pixel|large|dimension/i);
+      const bomb = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: "#fff" } })
+        .png({ compressionLevel: 9 })
+        .toBuffer();
+      expectProblem(
+        await request(t.app).post("/api/v1/boards/b/threads").attach("file", bomb, "bomb.png"),
+        422,
+        /pixel|large|dimension/i,
+      );
       const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
-      expectProblem(await request(t.app).post("/api/v1/boards/b/threads").attach("file", svg, { filename: "x.jpg", contentType: "image/jpeg" }), 415);
+      expectProblem(
+        await request(t.app)
+          .post("/api/v1/boards/b/threads")
+          .attach("file", svg, { filename: "x.jpg", contentType: "image/jpeg" }),
+        415,
+      );
     });
 
     it("path-like file names are shown as text and never used as paths", async () => {
       const png = await makePng();
-      const res = await request(t.app).post("/api/v1/boards/b/threads").attach("file", png, "../../../etc/<i>passwd&.png");
+      const res = await request(t.app)
+        .post("/api/v1/boards/b/threads")
+        .attach("file", png, "../../../etc/<i>passwd&.png");
       expect(res.status).toBe(201);
       const op = (await request(t.app).get(`/b/thread/${res.body.no}.json`)).body.posts[0];
       expect(op.filename).toBe("<i>passwd&");
@@ -202,28 +246,48 @@ describe("posting and the 4chan-shaped read API", () => {
     it("locked and archived threads", async () => {
       const thread = await request(t.app).post("/api/v1/boards/t/threads").send({ com: "to lock" });
       await t.services.store.posts.setThreadFlags("t", thread.body.no, { locked: true });
-      expectProblem(await request(t.app).post(`/api/v1/boards/t/threads/${thread.body.no}/replies`).send({ com: "x" }), 423, /locked/);
+      expectProblem(
+        await request(t.app).post(`/api/v1/boards/t/threads/${thread.body.no}/replies`).send({ com: "x" }),
+        423,
+        /locked/,
+      );
       await t.services.store.posts.setThreadFlags("t", thread.body.no, { locked: false, archived: true });
-      expectProblem(await request(t.app).post(`/api/v1/boards/t/threads/${thread.body.no}/replies`).send({ com: "x" }), 423, /archived/);
+      expectProblem(
+        await request(t.app).post(`/api/v1/boards/t/threads/${thread.body.no}/replies`).send({ com: "x" }),
+        423,
+        /archived/,
+      );
     });
 
     it("malformed JSON and multipart, and unsupported bodies", async () => {
-      const badJson = await request(t.app).post("/api/v1/boards/t/threads").set("Content-Type", "application/json").send('{"com": ');
+      const badJson = await request(t.app)
+        .post("/api/v1/boards/t/threads")
+        .set("Content-Type", "application/json")
+        .send('{"com": ');
       expectProblem(badJson, 400, /JSON/);
       const badMultipart = await request(t.app)
         .post("/api/v1/boards/t/threads")
         .set("Content-Type", "multipart/form-data; boundary=XYZ")
-        .send("--XYZ\r\nContent-Disposition: form-data; name=\"com\"\r\n\r\nunterminated");
+        .send('--XYZ\r\nContent-Disposition: form-data; name="com"\r\n\r\nunterminated');
       expectProblem(badMultipart, 400, /malformed/);
-      const two = await request(t.app).post("/api/v1/boards/t/threads").attach("file", jpeg, "a.jpg").attach("file", jpeg, "b.jpg");
+      const two = await request(t.app)
+        .post("/api/v1/boards/t/threads")
+        .attach("file", jpeg, "a.jpg")
+        .attach("file", jpeg, "b.jpg");
       expectProblem(two, 400, /one file/);
-      expectProblem(await request(t.app).post("/api/v1/boards/t/threads").set("Content-Type", "text/plain").send("hi"), 415);
+      expectProblem(
+        await request(t.app).post("/api/v1/boards/t/threads").set("Content-Type", "text/plain").send("hi"),
+        415,
+      );
       const b64 = await request(t.app).post("/api/v1/boards/t/threads").send({ file: "not base64!!" });
       expectProblem(b64, 400, /base64/);
     });
 
     it("cross-site form posts are refused", async () => {
-      const res = await request(t.app).post("/api/v1/boards/t/threads").set("Origin", "https://evil.example").send({ com: "csrf" });
+      const res = await request(t.app)
+        .post("/api/v1/boards/t/threads")
+        .set("Origin", "https://evil.example")
+        .send({ com: "csrf" });
       expectProblem(res, 403, /Cross-site/);
     });
   });
@@ -263,22 +327,46 @@ describe("captcha and rate limits", () => {
   it("refuses a missing, wrong, reused or expired captcha", async () => {
     expectProblem(await request(t.app).post("/api/v1/boards/q/threads").send({ com: "hi" }), 400, /captcha/i);
     const c = await solve();
-    expectProblem(await request(t.app).post("/api/v1/boards/q/threads").send({ com: "hi", ...c, captcha_answer: "zzzzzz" }), 400, /wrong/);
+    expectProblem(
+      await request(t.app)
+        .post("/api/v1/boards/q/threads")
+        .send({ com: "hi", ...c, captcha_answer: "zzzzzz" }),
+      400,
+      /wrong/,
+    );
     // The id was spent by the wrong answer.
-    expectProblem(await request(t.app).post("/api/v1/boards/q/threads").send({ com: "hi", ...c }), 400, /already used/);
+    expectProblem(
+      await request(t.app)
+        .post("/api/v1/boards/q/threads")
+        .send({ com: "hi", ...c }),
+      400,
+      /already used/,
+    );
     const late = await solve();
     now += 11 * 60 * 1000;
-    expectProblem(await request(t.app).post("/api/v1/boards/q/threads").send({ com: "hi", ...late }), 400, /expired/);
+    expectProblem(
+      await request(t.app)
+        .post("/api/v1/boards/q/threads")
+        .send({ com: "hi", ...late }),
+      400,
+      /expired/,
+    );
   });
 
   it("accepts a solved captcha once and enforces the thread cooldown", async () => {
-    const ok = await request(t.app).post("/api/v1/boards/q/threads").send({ com: "hello", ...(await solve()) });
+    const ok = await request(t.app)
+      .post("/api/v1/boards/q/threads")
+      .send({ com: "hello", ...(await solve()) });
     expect(ok.status).toBe(201);
-    const again = await request(t.app).post("/api/v1/boards/q/threads").send({ com: "again", ...(await solve()) });
+    const again = await request(t.app)
+      .post("/api/v1/boards/q/threads")
+      .send({ com: "again", ...(await solve()) });
     expectProblem(again, 429, /wait/);
     expect(Number(again.headers["retry-after"])).toBeGreaterThan(0);
     now += 61_000;
-    const later = await request(t.app).post("/api/v1/boards/q/threads").send({ com: "later", ...(await solve()) });
+    const later = await request(t.app)
+      .post("/api/v1/boards/q/threads")
+      .send({ com: "later", ...(await solve()) });
     expect(later.status).toBe(201);
   });
 });

@@ -22,8 +22,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -56,20 +63,34 @@ describe.skipIf(!existsSync(entry))("the server process (skipped when dist/ is n
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const token = "t".repeat(32);
-    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: url, CAPTCHA: "off", RATE_LIMIT: "off", ADMIN_TOKEN: token };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_URL: url,
+      CAPTCHA: "off",
+      RATE_LIMIT: "off",
+      ADMIN_TOKEN: token,
+    };
 
     const first = start(env);
     await waitReady(url);
     expect(first.output()).toContain(url);
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const board = await fetch(`${url}/api/v1/admin/boards`, { method: "POST", headers: auth, body: JSON.stringify({ uri: "b", title: "Random" }) });
+    const board = await fetch(`${url}/api/v1/admin/boards`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ uri: "b", title: "Random" }),
+    });
     expect(board.status).toBe(201);
     const form = new FormData();
     form.set("com", "survives restarts");
     form.set("file", new Blob([new Uint8Array(await makeJpeg(80, 60))], { type: "image/jpeg" }), "a.jpg");
     const posted = await fetch(`${url}/api/v1/boards/b/threads`, { method: "POST", body: form });
     expect(posted.status).toBe(201);
-    const before = (await (await fetch(`${url}/b/thread/1.json`)).json()) as { posts: Array<{ tim: number; com: string }> };
+    const before = (await (await fetch(`${url}/b/thread/1.json`)).json()) as {
+      posts: Array<{ tim: number; com: string }>;
+    };
 
     const t0 = Date.now();
     first.child.kill("SIGTERM");
@@ -78,7 +99,9 @@ describe.skipIf(!existsSync(entry))("the server process (skipped when dist/ is n
 
     const second = start(env);
     await waitReady(url);
-    const after = (await (await fetch(`${url}/b/thread/1.json`)).json()) as { posts: Array<{ tim: number; com: string }> };
+    const after = (await (await fetch(`${url}/b/thread/1.json`)).json()) as {
+      posts: Array<{ tim: number; com: string }>;
+    };
     expect(after.posts[0]?.com).toBe("survives restarts");
     expect(after.posts[0]?.tim).toBe(before.posts[0]?.tim);
     expect((await fetch(`${url}/media/b/${after.posts[0]?.tim}.jpg`)).status).toBe(200);

@@ -22,7 +22,15 @@ export async function startTestInstance(
   opts: InstanceOptions & { listen?: boolean; dataDir?: string } = {},
 ): Promise<TestInstance> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "atoll-test-")));
-  const config = loadConfig({ CAPTCHA: "off", RATE_LIMIT: "off", LOG_LEVEL: "error", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
+  const config = loadConfig({
+    CAPTCHA: "off",
+    RATE_LIMIT: "off",
+    LOG_LEVEL: "error",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    ...env,
+  });
   const instance = await createInstance(config, { logger: createLogger("error", () => {}), ...opts });
   let url = config.publicUrl;
   if (opts.listen) url = await instance.listen();
@@ -47,7 +55,9 @@ export async function makeJpeg(width = 64, height = 48): Promise<Buffer> {
       raw[i + 1] = (y * 255) / height;
       raw[i + 2] = ((x + y) * 7) % 256;
     }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 export async function makePng(width = 32, height = 32): Promise<Buffer> {

@@ -34,12 +34,33 @@ describe("configuration", () => {
   });
 
   it("reads switches as on/off", () => {
-    const c = loadConfig({ CAPTCHA: "off", RATE_LIMIT: "off", FEDERATION: "off", AUTHORIZED_FETCH: "on", ALLOW_PRIVATE_ADDRESSES: "on", FEDERATION_MODE: "allowlist" });
-    expect([c.captcha, c.rateLimit, c.federation, c.authorizedFetch, c.allowPrivateAddresses, c.federationMode]).toEqual([false, false, false, true, true, "allowlist"]);
+    const c = loadConfig({
+      CAPTCHA: "off",
+      RATE_LIMIT: "off",
+      FEDERATION: "off",
+      AUTHORIZED_FETCH: "on",
+      ALLOW_PRIVATE_ADDRESSES: "on",
+      FEDERATION_MODE: "allowlist",
+    });
+    expect([
+      c.captcha,
+      c.rateLimit,
+      c.federation,
+      c.authorizedFetch,
+      c.allowPrivateAddresses,
+      c.federationMode,
+    ]).toEqual([false, false, false, true, true, "allowlist"]);
   });
 
   it("names every malformed variable in one error", () => {
-    const attempt = () => loadConfig({ PORT: "http", CAPTCHA: "maybe", PUBLIC_URL: "ftp://x", MONGODB_URL: "postgres://db", LOG_LEVEL: "loud" });
+    const attempt = () =>
+      loadConfig({
+        PORT: "http",
+        CAPTCHA: "maybe",
+        PUBLIC_URL: "ftp://x",
+        MONGODB_URL: "postgres://db",
+        LOG_LEVEL: "loud",
+      });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
