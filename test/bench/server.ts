@@ -105,7 +105,8 @@ process.stdout.write(`${JSON.stringify({ ready: true, url, plainUrl, bigThread: 
 const stop = async () => {
   plainServer.close();
   await instance.close(1000);
-  await rm(dataDir, { recursive: true, force: true });
+  // Uploads still being written when the benchmark ends may recreate folders for a moment.
+  await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch(() => {});
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());
