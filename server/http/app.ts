@@ -1,6 +1,8 @@
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
 import helmet from "helmet";
+import { FederationIds } from "../../federation/ids.js";
+import { wellKnownRouter } from "../../federation/routes/well-known.js";
 import { staticDir } from "../paths.js";
 import type { Services } from "../services/container.js";
 import { adminApiRouter } from "./admin/api.js";
@@ -54,6 +56,7 @@ export function createHttpApp(s: Services): Express {
 
   app.use("/static", express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
   app.use("/media", mediaRouter(s));
+  app.use(wellKnownRouter(s, new FederationIds(s.config.publicUrl)));
   app.use(postingApiRouter(s));
   app.use(reportsApiRouter(s));
   app.use(adminApiRouter(s));

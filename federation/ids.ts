@@ -1,0 +1,67 @@
+/**
+ * ActivityPub ids of local actors and collections, derived from PUBLIC_URL in one place. Post ids
+ * come from server/services/urls.ts (a thread's id is its page URL, so pasting it into a fediverse
+ * search finds it).
+ */
+export class FederationIds {
+  readonly host: string;
+
+  constructor(readonly publicUrl: string) {
+    this.host = new URL(publicUrl).host;
+  }
+
+  /** The instance's own `Application` actor: signs fetches and instance-level activities. */
+  instanceActor(): string {
+    return `${this.publicUrl}/ap/actor`;
+  }
+
+  instanceInbox(): string {
+    return `${this.publicUrl}/ap/actor/inbox`;
+  }
+
+  sharedInbox(): string {
+    return `${this.publicUrl}/ap/inbox`;
+  }
+
+  board(uri: string): string {
+    return `${this.publicUrl}/ap/boards/${uri}`;
+  }
+
+  boardInbox(uri: string): string {
+    return `${this.board(uri)}/inbox`;
+  }
+
+  boardOutbox(uri: string): string {
+    return `${this.board(uri)}/outbox`;
+  }
+
+  boardFollowers(uri: string): string {
+    return `${this.board(uri)}/followers`;
+  }
+
+  boardFollowing(uri: string): string {
+    return `${this.board(uri)}/following`;
+  }
+
+  boardModerators(uri: string): string {
+    return `${this.board(uri)}/moderators`;
+  }
+
+  /** The key id of a local actor: its id with `#main-key`, as Mastodon and Lemmy name theirs. */
+  keyId(actorId: string): string {
+    return `${actorId}#main-key`;
+  }
+
+  /** Atoll's JSON-LD context (imageboard extras: post number, tripcode, poster ID, sage, capcode). */
+  context(): string {
+    return `${this.publicUrl}/ns/atoll.jsonld`;
+  }
+
+  /** The board an actor id of ours names, or null. */
+  boardOf(actorId: string): string | null {
+    const prefix = `${this.publicUrl}/ap/boards/`;
+    if (!actorId.startsWith(prefix)) return null;
+    const rest = actorId.slice(prefix.length);
+    return /^[a-z0-9]{1,30}$/.test(rest) ? rest : null;
+  }
+}
