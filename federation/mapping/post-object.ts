@@ -1,0 +1,92 @@
+import type { Board } from "../../server/domain/board.js";
+import type { Post } from "../../server/domain/post.js";
+import type { Urls } from "../../server/services/urls.js";
+import type { FederationIds } from "../ids.js";
+import { AS_CONTEXT, PUBLIC } from "./context.js";
+
+export interface PostObjectContext {
+  urls: Urls;
+  ids: FederationIds;
+  /** The actor local anonymous posts are attributed to. */
+  anonymousActor: string;
+}
+
+/**
+ * A post as an ActivityPub object. Threads and replies are both `Note`s: Mastodon and Misskey show a
+ * Note's text and images in full but reduce a `Page` to its title and a link, while Lemmy and Mbin
+ * accept a Note with a `name` as a post. The subject is also the first line of the content, so
+ * software that ignores `name` still shows it. Imageboard extras go in Atoll's own context, which
+ * other Atoll instances read and everyone else ignores.
+ */
+export function postObject(board: Board, post: Post, ctx: PostObjectContext): Record<string, unknown> {
+  const { urls, ids } = ctx;
+  const op = post.no === post.threadNo;
+  const boardActor = ids.board(board.uri);
+  const threadId = urls.apId({ board: board.uri, no: post.threadNo, threadNo: post.threadNo, apId: null });
+  const object: Record<string, unknown> = {
+    "@context": [
+      AS_CONTEXT,
+      ids.context(),
+      {
+        sensitive: "as:sensitive",
+        Hashtag: "as:Hashtag",
+        toot: "http://joinmastodon.org/ns#",
+        blurhash: "toot:blurhash",
+      },
+    ],
+    id: urls.apId(post),
+    type: "Note",
+    attributedTo: post.fediActor ?? ctx.anonymousActor,
+    to: [PUBLIC, boardActor],
+    cc: [ids.boardFollowers(board.uri)],
+    audience: boardActor,
+    published: new Date(post.createdAt).toISOString(),
+    url: urls.thread(board.uri, post.threadNo, post.no),
+    mediaType: "text/html",
+    content: content(post, urls),
+    source: { content: post.comment, mediaType: "text/plain" },
+    sensitive: (post.file?.spoiler ?? false) || !board.settings.sfw,
+  };
+  if (op) {
+    if (post.subject) object["name"] = post.subject;
+  } else {
+    // Replies answer the thread: imageboard threads are flat, and quoted posts are links in the text.
+    object["inReplyTo"] = threadId;
+    object["context"] = threadId;
+  }
+  if (post.file) {
+    object["attachment"] = [
+      {
+        type: "Document",
+        mediaType: post.file.mime,
+        url: urls.file(board.uri, post.file),
+        name: `${post.file.filename}${post.file.ext}`,
+        width: post.file.width,
+        height: post.file.height,
+      },
+    ];
+    object["image"] = { type: "Image", mediaType: "image/jpeg", url: urls.thumb(board.uri, post.file) };
+  }
+  object["postNumber"] = post.no;
+  if (post.trip) object["tripcode"] = post.trip;
+  if (post.posterId) object["posterId"] = post.posterId;
+  if (post.sage) object["sage"] = true;
+  if (post.capcode) object["capcode"] = post.capcode;
+  object["board"] = boardActor;
+  return object;
+}
+
+/** The rendered comment with links made absolute, the name line, and the subject on top. */
+function content(post: Post, urls: Urls): string {
+  const body = post.html.replace(/href="\//g, `href="${urls.publicUrl}/`);
+  const who = `<b>${escape(post.name)}</b>${post.trip ? ` <code>${escape(post.trip)}</code>` : ""}`;
+  const subject = post.subject ? `<p><strong>${escape(post.subject)}</strong></p>` : "";
+  return `${subject}<p>${who} No.${post.no}</p>${body ? `<p>${body}</p>` : ""}`;
+}
+
+function escape(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+}

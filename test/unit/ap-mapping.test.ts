@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { FederationIds } from "../../federation/ids.js";
+import { boardActor, instanceActor } from "../../federation/mapping/board-actor.js";
+import { postObject } from "../../federation/mapping/post-object.js";
+import { type Board, DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
+import type { Post } from "../../server/domain/post.js";
+import { Urls } from "../../server/services/urls.js";
+
+const ids = new FederationIds("https://atoll.example");
+const urls = new Urls("https://atoll.example", "https://media.atoll.example");
+const board: Board = {
+  uri: "b",
+  title: "Random",
+  description: "Anything <goes>",
+  settings: { ...DEFAULT_BOARD_SETTINGS, allowedTypes: [...DEFAULT_BOARD_SETTINGS.allowedTypes] },
+  createdAt: Date.UTC(2026, 0, 1),
+};
+const PEM = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
+
+function post(overrides: Partial<Post> = {}): Post {
+  return {
+    board: "b",
+    no: 1,
+    threadNo: 1,
+    createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
+    name: "Anonymous",
+    trip: null,
+    capcode: null,
+    subject: "Hello <world>",
+    comment: ">be me\n>>1",
+    html: '<span class="quote">&gt;be me</span><br><a href="/b/thread/1#p1" class="quotelink">&gt;&gt;1</a>',
+    quotes: [1],
+    posterId: null,
+    sage: false,
+    file: {
+      sha256: "a".repeat(64),
+      thumbSha256: "b".repeat(64),
+      tim: 1767323045000123,
+      ext: ".jpg",
+      mime: "image/jpeg",
+      filename: "cat",
+      size: 1234,
+      width: 800,
+      height: 600,
+      thumbWidth: 250,
+      thumbHeight: 188,
+      md5: "x",
+      spoiler: true,
+    },
+    fileDeleted: false,
+    ipHash: "h",
+    passwordHash: null,
+    apId: null,
+    fediActor: null,
+    ...overrides,
+  };
+}
+
+describe("ActivityPub documents", () => {
+  it("a board is a Group with key, inbox, shared inbox, followers and moderators", () => {
+    expect(boardActor(board, PEM, ids, urls)).toMatchSnapshot();
+  });
+
+  it("the instance is an Application actor", () => {
+    expect(instanceActor(PEM, ids)).toMatchSnapshot();
+  });
+
+  it("a thread is a Note with a name, its image attached, addressed to the board", () => {
+    const doc = postObject(board, post(), { urls, ids, anonymousActor: "https://atoll.example/ap/anonymous" });
+    expect(doc).toMatchSnapshot();
+    expect(doc["content"]).toContain("<strong>Hello &lt;world&gt;</strong>");
+    expect(doc["content"]).toContain('href="https://atoll.example/b/thread/1#p1"');
+    expect(doc["sensitive"]).toBe(true);
+  });
+
+  it("a reply answers its thread and keeps imageboard extras", () => {
+    const doc = postObject(
+      board,
+      post({ no: 5, subject: null, file: null, sage: true, trip: "!abc", posterId: "ID12345x" }),
+      {
+        urls,
+        ids,
+        anonymousActor: "https://atoll.example/ap/anonymous",
+      },
+    );
+    expect(doc).toMatchObject({
+      id: "https://atoll.example/b/post/5",
+      inReplyTo: "https://atoll.example/b/thread/1",
+      context: "https://atoll.example/b/thread/1",
+      postNumber: 5,
+      tripcode: "!abc",
+      posterId: "ID12345x",
+      sage: true,
+      sensitive: false,
+    });
+    expect(doc).not.toHaveProperty("name");
+    expect(doc).not.toHaveProperty("attachment");
+  });
+
+  it("a post from the fediverse keeps its own id and author", () => {
+    const doc = postObject(
+      board,
+      post({ no: 6, apId: "https://remote.example/notes/9", fediActor: "https://remote.example/users/al" }),
+      {
+        urls,
+        ids,
+        anonymousActor: "https://atoll.example/ap/anonymous",
+      },
+    );
+    expect(doc["id"]).toBe("https://remote.example/notes/9");
+    expect(doc["attributedTo"]).toBe("https://remote.example/users/al");
+  });
+});
