@@ -1,0 +1,141 @@
+import { isBase64 } from "./digest.js";
+import { SignatureError } from "./signature-error.js";
+
+export interface ParsedSignature {
+  keyId: string;
+  /** Lowercased; null when the header names none. */
+  algorithm: string | null;
+  /** The signed header names, lowercased, in order. `date` when the header names none. */
+  headers: string[];
+  signature: Buffer;
+  created?: number;
+  expires?: number;
+}
+
+/** The parse plus the `created`/`expires` parameters exactly as written, which the signing string uses. */
+export interface ParsedSignatureWithRaw extends ParsedSignature {
+  raw: { created?: string; expires?: string };
+}
+
+const MAX_LENGTH = 8192;
+const MAX_PARAMS = 16;
+const MAX_SIGNED_HEADERS = 32;
+const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+const HEADER_NAME = /^(?:[!#$%&'*+.^_`|~0-9a-z-]+|\([a-z-]+\))$/;
+const TIMESTAMP = /^\d{1,12}$/;
+const EXPIRES = /^\d{1,12}(?:\.\d{1,9})?$/;
+
+const malformed = (message: string) => new SignatureError("malformed", message);
+
+/**
+ * Splits `name="value", name=token, …` into its parameters: values quoted (with backslash escapes) or
+ * bare tokens, commas allowed inside quotes, whitespace allowed around `=` and `,`, duplicates refused.
+ */
+function parseParams(input: string): Map<string, string> {
+  const params = new Map<string, string>();
+  let i = 0;
+  const skipSpace = () => {
+    while (input[i] === " " || input[i] === "\t") i++;
+  };
+  for (;;) {
+    skipSpace();
+    const nameStart = i;
+    while (i < input.length && TOKEN_CHAR.test(input[i]!)) i++;
+    if (i === nameStart) throw malformed("Expected a parameter name in the signature.");
+    const name = input.slice(nameStart, i).toLowerCase();
+    skipSpace();
+    if (input[i] !== "=") throw malformed(`Expected "=" after "${name.slice(0, 40)}".`);
+    i++;
+    skipSpace();
+    let value = "";
+    if (input[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= input.length) throw malformed("Unterminated quoted string in the signature.");
+        const ch = input[i]!;
+        if (ch === '"') break;
+        if (ch === "\\") {
+          i++;
+          if (i >= input.length) throw malformed("Unterminated quoted string in the signature.");
+        }
+        const code = input.charCodeAt(i);
+        if ((code < 0x20 && code !== 0x09) || code === 0x7f) throw malformed("Control character in the signature.");
+        value += input[i];
+        i++;
+      }
+      i++;
+    } else {
+      const valueStart = i;
+      while (i < input.length && TOKEN_CHAR.test(input[i]!)) i++;
+      if (i === valueStart) throw malformed(`Parameter "${name.slice(0, 40)}" has no value.`);
+      value = input.slice(valueStart, i);
+    }
+    if (params.has(name)) throw malformed(`Duplicate signature parameter "${name.slice(0, 40)}".`);
+    if (params.size >= MAX_PARAMS) throw malformed("Too many signature parameters.");
+    params.set(name, value);
+    skipSpace();
+    if (i >= input.length) return params;
+    if (input[i] !== ",") throw malformed("Expected a comma between signature parameters.");
+    i++;
+  }
+}
+
+function signedHeaderList(value: string | undefined): string[] {
+  if (value === undefined) return ["date"];
+  const names = value
+    .trim()
+    .toLowerCase()
+    .split(/[ \t]+/);
+  if (names.length === 0 || names[0] === "") throw malformed("The signed header list is empty.");
+  if (names.length > MAX_SIGNED_HEADERS) throw malformed("Too many signed headers.");
+  if (new Set(names).size !== names.length) throw malformed("A header is listed twice in the signature.");
+  for (const name of names) {
+    if (!HEADER_NAME.test(name)) throw malformed(`Not a header name: "${name.slice(0, 40)}".`);
+  }
+  return names;
+}
+
+/** The `Signature` header's value, or an `Authorization` value with the `Signature` scheme. */
+export function parseSignatureHeaderWithRaw(value: string): ParsedSignatureWithRaw {
+  if (typeof value !== "string") throw malformed("The signature header is not a string.");
+  if (value.length > MAX_LENGTH) throw malformed("The signature header is too long.");
+  const scheme = /^signature[ \t]+/i.exec(value);
+  const params = parseParams(scheme ? value.slice(scheme[0].length) : value);
+
+  const keyId = params.get("keyid");
+  if (!keyId) throw malformed("The signature has no keyId.");
+  const encoded = params.get("signature");
+  if (!encoded || !isBase64(encoded)) throw malformed("The signature value is missing or not base64.");
+  const algorithm = params.get("algorithm");
+  const created = params.get("created");
+  const expires = params.get("expires");
+  if (created !== undefined && !TIMESTAMP.test(created)) throw malformed("The created parameter is not a timestamp.");
+  if (expires !== undefined && !EXPIRES.test(expires)) throw malformed("The expires parameter is not a timestamp.");
+
+  const parsed: ParsedSignatureWithRaw = {
+    keyId,
+    algorithm: algorithm === undefined ? null : algorithm.toLowerCase(),
+    headers: signedHeaderList(params.get("headers")),
+    signature: Buffer.from(encoded, "base64"),
+    raw: {},
+  };
+  if (created !== undefined) {
+    parsed.created = Number(created);
+    parsed.raw.created = created;
+  }
+  if (expires !== undefined) {
+    parsed.expires = Number(expires);
+    parsed.raw.expires = expires;
+  }
+  return parsed;
+}
+
+/**
+ * Parses a draft-cavage signature (`keyId="…",algorithm="…",headers="…",signature="…"`), strictly:
+ * throws SignatureError("malformed") on bad quoting, duplicate parameters, a missing keyId, a signature
+ * that is not base64, or unreadable timestamps.
+ */
+export function parseSignatureHeader(value: string): ParsedSignature {
+  const { raw: _raw, ...parsed } = parseSignatureHeaderWithRaw(value);
+  return parsed;
+}
