@@ -16,12 +16,16 @@
  *   Concurrent posts on one board conflict on that document and the driver retries them.
  * - Indexes are created at every start (a no-op when they exist); unique indexes turn duplicates
  *   into DomainError("conflict").
+ * - Federation (federation/): claiming deliveries is one transaction serialised on a lock document,
+ *   so two workers never lease one item and per-domain limits hold; key creation, inbox dedupe and
+ *   domain health are single atomic upserts.
  *
  * Safety
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
 import { MongoClient } from "mongodb";
+import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -37,6 +41,9 @@ import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
 import { collectionsOf } from "./documents.js";
+import { federationCollectionsOf } from "./federation/documents.js";
+import { ensureFederationIndexes } from "./federation/indexes.js";
+import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
 import { MongoPostRepository } from "./posts.js";
 import { MongoReportRepository } from "./reports.js";
@@ -55,13 +62,15 @@ class MongoStore implements Store {
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
+  readonly federation: FederationStore;
   private closed = false;
 
   constructor(
     private readonly client: MongoClient,
     dbName: string,
   ) {
-    const c = collectionsOf(client.db(dbName));
+    const db = client.db(dbName);
+    const c = collectionsOf(db);
     this.boards = new MongoBoardRepository(c);
     this.posts = new MongoPostRepository(client, c);
     this.bans = new MongoBanRepository(c);
@@ -70,6 +79,7 @@ class MongoStore implements Store {
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
     this.settings = new MongoSettingsRepository(c);
+    this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
   }
 
   async close(): Promise<void> {
@@ -79,13 +89,14 @@ class MongoStore implements Store {
   }
 }
 
-/** Connects to MongoDB, creates the indexes, and returns the store. */
+/** Connects to MongoDB, creates the indexes (federation's too), and returns the store. */
 export async function openMongoStore(url: string): Promise<Store> {
   const dbName = databaseNameFromUrl(url);
   const client = new MongoClient(url, { appName: "atoll" });
   await client.connect();
   try {
     await ensureIndexes(collectionsOf(client.db(dbName)));
+    await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

@@ -135,6 +135,109 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "federation",
+    sql: `
+      CREATE TABLE actor_keys (
+        actor_id TEXT PRIMARY KEY,
+        public_key_pem TEXT NOT NULL,
+        private_key_pem TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE remote_actors (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        shared_inbox TEXT,
+        preferred_username TEXT,
+        name TEXT,
+        summary TEXT,
+        url TEXT,
+        icon_url TEXT,
+        followers TEXT,
+        key_id TEXT NOT NULL UNIQUE,
+        public_key_pem TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        raw TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX remote_actors_domain ON remote_actors (domain);
+
+      -- no foreign key to boards: deleting a board must leave its followers readable until the
+      -- federation layer has told them (it then calls removeByBoard)
+      CREATE TABLE follows (
+        actor_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        board TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
+        inbox TEXT NOT NULL,
+        shared_inbox TEXT,
+        domain TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (actor_id, object_id)
+      ) STRICT;
+      CREATE INDEX follows_board ON follows (board, direction, state, created_at);
+      CREATE INDEX follows_domain ON follows (domain);
+
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        inbox TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        body TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        leased_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      -- a claim walks the due items in this order and stops once it has enough; the index covers
+      -- everything it reads, so skipping the items of busy domains never touches the (large) rows
+      CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id, leased_until, domain);
+      CREATE INDEX deliveries_domain ON deliveries (domain);
+      -- only the items under a lease: a claim counts them by domain
+      CREATE INDEX deliveries_leased ON deliveries (leased_until, domain) WHERE leased_until IS NOT NULL;
+
+      CREATE TABLE dropped_deliveries (
+        id TEXT PRIMARY KEY,
+        inbox TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        dropped_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX dropped_deliveries_time ON dropped_deliveries (dropped_at);
+
+      CREATE TABLE domain_health (
+        domain TEXT PRIMARY KEY,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        first_failure_at INTEGER,
+        last_failure_at INTEGER,
+        last_success_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE inbox_seen (
+        activity_id TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX inbox_seen_expiry ON inbox_seen (expires_at);
+
+      CREATE TABLE remote_posts (
+        ap_id TEXT PRIMARY KEY,
+        board TEXT NOT NULL,
+        no INTEGER NOT NULL,
+        UNIQUE (board, no)
+      ) STRICT;
+    `,
+  },
 ];
 
 /**

@@ -1,3 +1,4 @@
+import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -12,6 +13,7 @@ import type {
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
 import { type Db, openDatabase } from "./database.js";
+import { SqliteFederationStore } from "./federation/store.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteReportRepository } from "./reports.js";
@@ -30,6 +32,7 @@ class SqliteStore implements Store {
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
+  readonly federation: FederationStore;
 
   constructor(private readonly db: Db) {
     this.boards = new SqliteBoardRepository(db);
@@ -40,6 +43,7 @@ class SqliteStore implements Store {
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);
     this.settings = new SqliteSettingsRepository(db);
+    this.federation = new SqliteFederationStore(db);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
 import { describeBoardContract } from "./boards.contract.js";
+import { describeFederationContract } from "./federation.contract.js";
+import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePostContract } from "./posts.contract.js";
@@ -65,5 +67,7 @@ export function describeStoreContract(
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);
     describeReopenContract(ctx);
+    describeFederationContract(ctx);
+    describeDeliveryContract(ctx);
   });
 }

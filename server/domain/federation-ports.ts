@@ -1,0 +1,274 @@
+/**
+ * The storage ports of federation. `storage/sqlite` and `storage/mongo` implement them and pass the
+ * federation part of the contract suite (test/contract/federation*.ts). Like the other ports, every
+ * method is async, times are milliseconds since the epoch passed in by the caller (so tests and
+ * workers agree on "now"), and domains are compared in lower case (the adapters lowercase every
+ * domain they store or look up; normalising IDNs, ports and trailing dots is the caller's job).
+ */
+
+/** An RSA (or other) key pair in PEM, as the generator of a local actor's key returns it. */
+export interface KeyPair {
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+/** The signing key of a local actor (a board's `Group` or the instance's `Application`). */
+export interface ActorKey extends KeyPair {
+  actorId: string;
+  createdAt: number;
+}
+
+export interface ActorKeyRepository {
+  get(actorId: string): Promise<ActorKey | null>;
+  /**
+   * The actor's key, created from `generate()` when it has none. Atomic: callers racing on one
+   * actor (in this process or another) all end with the same stored key; `generate` may run in
+   * more than one of them, and only one result is kept. Throws DomainError("invalid") when
+   * `generate` returns something other than two strings.
+   */
+  getOrCreate(actorId: string, generate: () => KeyPair | Promise<KeyPair>, now?: number): Promise<ActorKey>;
+  /** True when a key was deleted. */
+  delete(actorId: string): Promise<boolean>;
+}
+
+/** A remote actor as last fetched. */
+export interface RemoteActor {
+  id: string;
+  type: string;
+  inbox: string;
+  sharedInbox: string | null;
+  preferredUsername: string | null;
+  name: string | null;
+  summary: string | null;
+  url: string | null;
+  iconUrl: string | null;
+  followers: string | null;
+  /** The id of its public key (`publicKey.id`), which signed requests name as `keyId`. */
+  keyId: string;
+  publicKeyPem: string;
+  /** The lowercase host of `id`. */
+  domain: string;
+  fetchedAt: number;
+  /** The JSON document as fetched; the caller bounds its size. */
+  raw: string;
+}
+
+/** The cache of fetched remote actors. */
+export interface RemoteActorRepository {
+  get(id: string): Promise<RemoteActor | null>;
+  /** The actor whose key has this id, for verifying a signature. */
+  getByKeyId(keyId: string): Promise<RemoteActor | null>;
+  /**
+   * Stores or replaces the actor (every field). A key id names one actor: when another cached
+   * actor holds the same `keyId`, that entry is evicted (it is fetched again when next needed).
+   * The caller must have checked that the key belongs to the actor (same origin, `owner`).
+   */
+  upsert(actor: RemoteActor): Promise<void>;
+  /** True when an actor was deleted. */
+  delete(id: string): Promise<boolean>;
+  /** The cached actors of a domain, by id. */
+  listByDomain(domain: string): Promise<RemoteActor[]>;
+}
+
+export type FollowDirection = "inbound" | "outbound";
+export type FollowState = "pending" | "accepted";
+export const FOLLOW_DIRECTIONS: readonly FollowDirection[] = ["inbound", "outbound"];
+export const FOLLOW_STATES: readonly FollowState[] = ["pending", "accepted"];
+
+/**
+ * A follow relation between a local board and a remote actor. Inbound: a remote actor (`actorId`)
+ * follows the board's actor (`objectId`). Outbound: the board's actor (`actorId`) follows a remote
+ * group (`objectId`). `inbox`, `sharedInbox` and `domain` always describe the remote side.
+ */
+export interface Follow {
+  /** The id of the Follow activity. Unique: an activity id names one follow. */
+  id: string;
+  /** The follower. */
+  actorId: string;
+  /** The followed actor. */
+  objectId: string;
+  /** The uri of the local board involved. */
+  board: string;
+  direction: FollowDirection;
+  state: FollowState;
+  inbox: string;
+  sharedInbox: string | null;
+  domain: string;
+  createdAt: number;
+}
+
+export interface FollowRepository {
+  /**
+   * Stores a follow unless one exists for (actorId, objectId). Idempotent: when it exists, only its
+   * delivery addresses (`inbox`, `sharedInbox`) are refreshed from `follow` (an actor may move
+   * them) and everything else, its id and state included, stays. Returns the stored follow and
+   * whether it was created. Throws DomainError("conflict") when a different pair already holds
+   * the activity id.
+   */
+  add(follow: Follow): Promise<{ follow: Follow; created: boolean }>;
+  /** Marks the follow accepted; returns it, or null when there is none. Accepting twice is fine. */
+  accept(actorId: string, objectId: string): Promise<Follow | null>;
+  /** True when a follow was removed. */
+  remove(actorId: string, objectId: string): Promise<boolean>;
+  get(actorId: string, objectId: string): Promise<Follow | null>;
+  /** By Follow activity id (an Accept, Reject or Undo may name only that). */
+  getById(id: string): Promise<Follow | null>;
+  /** The board's accepted inbound follows, oldest first. */
+  followersOf(board: string): Promise<Follow[]>;
+  /** The board's outbound follows, pending and accepted, oldest first. */
+  followingOf(board: string): Promise<Follow[]>;
+  /** The number of accepted inbound follows of the board. */
+  countFollowers(board: string): Promise<number>;
+  /**
+   * Where to deliver the board's activities: for each accepted inbound follower its shared inbox
+   * when it has one, else its inbox, each address once, sorted.
+   */
+  inboxesForBoard(board: string): Promise<string[]>;
+  /** Removes every follow, both directions, whose remote side is on `domain`; returns how many. */
+  removeByDomain(domain: string): Promise<number>;
+  /** Removes every follow of a board, both directions (when the board is deleted); returns how many. */
+  removeByBoard(board: string): Promise<number>;
+}
+
+/** One signed POST to make. */
+export interface NewDelivery {
+  /** Unique id of this delivery (one per activity and inbox). */
+  id: string;
+  inbox: string;
+  /** The lowercase host of `inbox`: per-domain limits and back-off key on it. */
+  domain: string;
+  /** The request body, exactly as it will be sent (and signed). */
+  body: string;
+  /** The key to sign with (its local actor's key id). */
+  keyId: string;
+  /** The id of the activity in `body`, for logs and for dropping an activity's deliveries. */
+  activityId: string;
+}
+
+export interface Delivery extends NewDelivery {
+  /** Failed attempts so far. */
+  attempts: number;
+  /** Not tried before this time. */
+  nextAttemptAt: number;
+  /** Set while a worker holds the item; a lease that ran out makes the item claimable again. */
+  leasedUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+}
+
+/** A delivery given up on: kept without its body, for operators to see what failed and why. */
+export interface DroppedDelivery {
+  id: string;
+  inbox: string;
+  domain: string;
+  keyId: string;
+  activityId: string;
+  attempts: number;
+  lastError: string;
+  createdAt: number;
+  droppedAt: number;
+}
+
+/**
+ * The durable outbound queue: items survive restarts and are delivered at least once (a worker
+ * that dies mid-delivery leaves its lease to run out, and the item is tried again).
+ */
+export interface DeliveryQueue {
+  /**
+   * Queues the items, due at `now` (default: the current time), all in one transaction. An item
+   * whose id is already queued is left as it is, so a fan-out may be retried after a crash.
+   */
+  enqueue(items: NewDelivery[], now?: number): Promise<void>;
+  /**
+   * Leases up to `limit` due items (`nextAttemptAt <= now`, not leased or lease expired) until
+   * `now + leaseMs`, oldest due first, atomically: two workers, in one process or several, never
+   * hold the same item. Takes at most `perDomainLimit` items of one domain, counting the items of
+   * that domain already under an unexpired lease, so a slow peer cannot occupy every worker.
+   */
+  claim(now: number, limit: number, leaseMs: number, perDomainLimit: number): Promise<Delivery[]>;
+  /** Delivered: removes the item. True when it was there. */
+  complete(id: string): Promise<boolean>;
+  /** A failed attempt: counts it, records `error`, releases the lease and reschedules. */
+  fail(id: string, nextAttemptAt: number, error: string): Promise<boolean>;
+  /**
+   * Gives up on the item: removes it from the queue and records it, without its body, among the
+   * dropped deliveries (see `listDropped`). True when it was there.
+   */
+  drop(id: string, error: string, now?: number): Promise<boolean>;
+  /** Items in the queue, leased or not. */
+  countPending(): Promise<number>;
+  /** Items in the queue for one domain. */
+  pendingForDomain(domain: string): Promise<number>;
+  /** Removes every queued item for a domain (defederation, a peer gone for good); returns how many. */
+  removeForDomain(domain: string): Promise<number>;
+  /** The most recently dropped deliveries, newest first. */
+  listDropped(limit: number): Promise<DroppedDelivery[]>;
+  /** Forgets dropped deliveries recorded before `before`; returns how many. */
+  pruneDropped(before: number): Promise<number>;
+}
+
+/** Delivery health of a peer, for backing off from dead ones. */
+export interface DomainHealth {
+  domain: string;
+  /** Failed deliveries since the last success. */
+  consecutiveFailures: number;
+  /** When the current run of failures began; null while the peer is healthy. */
+  firstFailureAt: number | null;
+  lastFailureAt: number | null;
+  lastSuccessAt: number | null;
+}
+
+export interface DomainHealthRepository {
+  get(domain: string): Promise<DomainHealth | null>;
+  /** A delivery succeeded: the run of failures, if any, ends. */
+  recordSuccess(domain: string, now: number): Promise<void>;
+  /** A delivery failed; returns the run of failures it extends (or starts), atomically counted. */
+  recordFailure(domain: string, now: number): Promise<{ consecutiveFailures: number; firstFailureAt: number }>;
+  /** Every domain with a record, by name. */
+  list(): Promise<DomainHealth[]>;
+}
+
+/** Replay protection for the inbox. */
+export interface InboxDedupe {
+  /**
+   * Records `activityId` as seen until `now + ttlMs` and tells whether it had already been seen
+   * (recorded and not expired at `now`). Atomic: of callers racing on one new id, exactly one gets
+   * false. A repeat within the window does not extend it.
+   */
+  seen(activityId: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Forgets the ids expired at `now`; returns how many. */
+  prune(now: number): Promise<number>;
+}
+
+/** A remote post mirrored locally: its ActivityPub object id and the local post. */
+export interface RemotePostRef {
+  apId: string;
+  board: string;
+  no: number;
+}
+
+/** Maps ActivityPub object ids of remote posts to the local posts that mirror them (one to one). */
+export interface RemotePostIndex {
+  /**
+   * Records the mapping; putting the same mapping again is a no-op. Throws DomainError("conflict")
+   * when the object id already maps to another post, or the post to another object.
+   */
+  put(ref: RemotePostRef): Promise<void>;
+  get(apId: string): Promise<RemotePostRef | null>;
+  /** True when a mapping was deleted. */
+  delete(apId: string): Promise<boolean>;
+  byBoardAndNo(board: string, no: number): Promise<RemotePostRef | null>;
+  /** Removes the mappings of a board's posts (when the board is deleted); returns how many. */
+  deleteByBoard(board: string): Promise<number>;
+}
+
+/** Everything federation stores, one repository per concern. */
+export interface FederationStore {
+  readonly keys: ActorKeyRepository;
+  readonly actors: RemoteActorRepository;
+  readonly follows: FollowRepository;
+  readonly deliveries: DeliveryQueue;
+  readonly domains: DomainHealthRepository;
+  readonly inboxDedupe: InboxDedupe;
+  readonly remotePosts: RemotePostIndex;
+}

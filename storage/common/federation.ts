@@ -1,0 +1,178 @@
+import { DomainError } from "../../server/domain/errors.js";
+import {
+  FOLLOW_DIRECTIONS,
+  FOLLOW_STATES,
+  type Follow,
+  type KeyPair,
+  type NewDelivery,
+  type RemoteActor,
+  type RemotePostRef,
+} from "../../server/domain/federation-ports.js";
+import { int, nullableStr, str } from "./guards.js";
+
+/*
+ * Checks shared by both adapters for what federation stores. Values arrive from remote servers, so
+ * each record is copied field by field (no stray property reaches a row or a document) and a value
+ * of the wrong type is a DomainError before any query runs.
+ */
+
+/** Longest error text kept with a delivery: enough for a status line and the start of a body. */
+export const MAX_ERROR_LENGTH = 2000;
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object") throw new DomainError("invalid", `${what} must be an object.`);
+  return value as Record<string, unknown>;
+}
+
+/** A domain as stored and matched: a non-empty string, in lower case. */
+export function domainArg(value: unknown, what = "domain"): string {
+  const domain = str(value, what).toLowerCase();
+  if (domain === "") throw new DomainError("invalid", `${what} must not be empty.`);
+  return domain;
+}
+
+/** A count or a duration that must be a whole, non-negative number. */
+export function nonNegativeInt(value: unknown, what: string): number {
+  const n = int(value, what);
+  if (n < 0) throw new DomainError("invalid", `${what} must not be negative.`);
+  return n;
+}
+
+/** An error message cut to MAX_ERROR_LENGTH characters. */
+export function boundedError(value: unknown): string {
+  return str(value, "error").slice(0, MAX_ERROR_LENGTH);
+}
+
+export function checkedKeyPair(value: unknown): KeyPair {
+  const pair = object(value, "key pair");
+  return {
+    publicKeyPem: str(pair["publicKeyPem"], "publicKeyPem"),
+    privateKeyPem: str(pair["privateKeyPem"], "privateKeyPem"),
+  };
+}
+
+export function checkedRemoteActor(value: unknown): RemoteActor {
+  const a = object(value, "actor") as Record<keyof RemoteActor, unknown>;
+  return {
+    id: str(a.id, "id"),
+    type: str(a.type, "type"),
+    inbox: str(a.inbox, "inbox"),
+    sharedInbox: nullableStr(a.sharedInbox, "sharedInbox"),
+    preferredUsername: nullableStr(a.preferredUsername, "preferredUsername"),
+    name: nullableStr(a.name, "name"),
+    summary: nullableStr(a.summary, "summary"),
+    url: nullableStr(a.url, "url"),
+    iconUrl: nullableStr(a.iconUrl, "iconUrl"),
+    followers: nullableStr(a.followers, "followers"),
+    keyId: str(a.keyId, "keyId"),
+    publicKeyPem: str(a.publicKeyPem, "publicKeyPem"),
+    domain: domainArg(a.domain),
+    fetchedAt: int(a.fetchedAt, "fetchedAt"),
+    raw: str(a.raw, "raw"),
+  };
+}
+
+export function checkedFollow(value: unknown): Follow {
+  const f = object(value, "follow") as Record<keyof Follow, unknown>;
+  if (!(FOLLOW_DIRECTIONS as readonly unknown[]).includes(f.direction)) {
+    throw new DomainError("invalid", 'direction must be "inbound" or "outbound".');
+  }
+  if (!(FOLLOW_STATES as readonly unknown[]).includes(f.state)) {
+    throw new DomainError("invalid", 'state must be "pending" or "accepted".');
+  }
+  return {
+    id: str(f.id, "id"),
+    actorId: str(f.actorId, "actorId"),
+    objectId: str(f.objectId, "objectId"),
+    board: str(f.board, "board"),
+    direction: f.direction as Follow["direction"],
+    state: f.state as Follow["state"],
+    inbox: str(f.inbox, "inbox"),
+    sharedInbox: nullableStr(f.sharedInbox, "sharedInbox"),
+    domain: domainArg(f.domain),
+    createdAt: int(f.createdAt, "createdAt"),
+  };
+}
+
+/** The items of an enqueue, checked; a list naming one id twice keeps the first. */
+export function checkedDeliveries(values: unknown): NewDelivery[] {
+  if (!Array.isArray(values)) throw new DomainError("invalid", "deliveries must be a list.");
+  const out = new Map<string, NewDelivery>();
+  for (const value of values) {
+    const d = object(value, "delivery") as Record<keyof NewDelivery, unknown>;
+    const item: NewDelivery = {
+      id: str(d.id, "id"),
+      inbox: str(d.inbox, "inbox"),
+      domain: domainArg(d.domain),
+      body: str(d.body, "body"),
+      keyId: str(d.keyId, "keyId"),
+      activityId: str(d.activityId, "activityId"),
+    };
+    if (!out.has(item.id)) out.set(item.id, item);
+  }
+  return [...out.values()];
+}
+
+/** The arguments of a claim, checked: whole, non-negative numbers. */
+export function checkedClaim(
+  now: unknown,
+  limit: unknown,
+  leaseMs: unknown,
+  perDomainLimit: unknown,
+): { now: number; limit: number; until: number; perDomain: number } {
+  const at = int(now, "now");
+  return {
+    now: at,
+    limit: nonNegativeInt(limit, "limit"),
+    until: at + nonNegativeInt(leaseMs, "leaseMs"),
+    perDomain: nonNegativeInt(perDomainLimit, "perDomainLimit"),
+  };
+}
+
+/**
+ * Chooses, from due items offered in the order they should go, those a claim may lease: at most
+ * `limit` in all and at most `perDomain` per domain, counting `active` (unexpired leases by domain).
+ * The adapters stop reading due items as soon as `offer` says the claim is full.
+ */
+export class ClaimPicker {
+  readonly picked: string[] = [];
+  private readonly taken: Map<string, number>;
+
+  constructor(
+    active: Iterable<readonly [string, number]>,
+    private readonly limit: number,
+    private readonly perDomain: number,
+  ) {
+    this.taken = new Map(active);
+  }
+
+  /** True once nothing more can be taken. */
+  get full(): boolean {
+    return this.picked.length >= this.limit || this.perDomain <= 0;
+  }
+
+  /** The domains that have no room left, which a query may leave out. */
+  saturated(): string[] {
+    return [...this.taken].filter(([, n]) => n >= this.perDomain).map(([domain]) => domain);
+  }
+
+  /** Takes the item if its domain has room; returns whether the claim is now full. */
+  offer(item: { id: string; domain: string }): boolean {
+    const n = this.taken.get(item.domain) ?? 0;
+    if (n < this.perDomain) {
+      this.taken.set(item.domain, n + 1);
+      this.picked.push(item.id);
+    }
+    return this.full;
+  }
+}
+
+export function checkedRemotePostRef(value: unknown): RemotePostRef {
+  const r = object(value, "remote post") as Record<keyof RemotePostRef, unknown>;
+  return { apId: str(r.apId, "apId"), board: str(r.board, "board"), no: int(r.no, "no") };
+}
+
+/** Orders claimed deliveries as they were chosen: oldest due first, then by id. */
+export function byDueTime(a: { nextAttemptAt: number; id: string }, b: { nextAttemptAt: number; id: string }): number {
+  return a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

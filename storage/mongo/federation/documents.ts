@@ -1,0 +1,154 @@
+import type { Collection, Db } from "mongodb";
+import type {
+  ActorKey,
+  Delivery,
+  DomainHealth,
+  DroppedDelivery,
+  Follow,
+  RemoteActor,
+  RemotePostRef,
+} from "../../../server/domain/federation-ports.js";
+
+/*
+ * Federation document shapes: the domain records themselves, field for field. Each mapper copies
+ * the fields one by one, which drops `_id` so repositories return plain domain objects.
+ */
+
+export type ActorKeyDoc = ActorKey;
+export type RemoteActorDoc = RemoteActor;
+export type FollowDoc = Follow;
+export type DeliveryDoc = Delivery;
+export type DroppedDeliveryDoc = DroppedDelivery;
+export type DomainHealthDoc = DomainHealth;
+export interface InboxSeenDoc {
+  activityId: string;
+  expiresAt: number;
+}
+export type RemotePostDoc = RemotePostRef;
+/** A document that concurrent operations update only to conflict with each other (see deliveries.ts). */
+export interface LockDoc {
+  name: string;
+  seq: number;
+}
+
+export const FEDERATION_COLLECTIONS = {
+  actorKeys: "actorKeys",
+  remoteActors: "remoteActors",
+  follows: "follows",
+  deliveries: "deliveries",
+  droppedDeliveries: "droppedDeliveries",
+  domainHealth: "domainHealth",
+  inboxSeen: "inboxSeen",
+  remotePosts: "remotePosts",
+  locks: "federationLocks",
+} as const;
+
+export interface FederationCollections {
+  actorKeys: Collection<ActorKeyDoc>;
+  remoteActors: Collection<RemoteActorDoc>;
+  follows: Collection<FollowDoc>;
+  deliveries: Collection<DeliveryDoc>;
+  droppedDeliveries: Collection<DroppedDeliveryDoc>;
+  domainHealth: Collection<DomainHealthDoc>;
+  inboxSeen: Collection<InboxSeenDoc>;
+  remotePosts: Collection<RemotePostDoc>;
+  locks: Collection<LockDoc>;
+}
+
+export function federationCollectionsOf(db: Db): FederationCollections {
+  const n = FEDERATION_COLLECTIONS;
+  return {
+    actorKeys: db.collection<ActorKeyDoc>(n.actorKeys),
+    remoteActors: db.collection<RemoteActorDoc>(n.remoteActors),
+    follows: db.collection<FollowDoc>(n.follows),
+    deliveries: db.collection<DeliveryDoc>(n.deliveries),
+    droppedDeliveries: db.collection<DroppedDeliveryDoc>(n.droppedDeliveries),
+    domainHealth: db.collection<DomainHealthDoc>(n.domainHealth),
+    inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
+    remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
+    locks: db.collection<LockDoc>(n.locks),
+  };
+}
+
+export function toActorKey(d: ActorKeyDoc): ActorKey {
+  return { actorId: d.actorId, publicKeyPem: d.publicKeyPem, privateKeyPem: d.privateKeyPem, createdAt: d.createdAt };
+}
+
+export function toRemoteActor(d: RemoteActorDoc): RemoteActor {
+  return {
+    id: d.id,
+    type: d.type,
+    inbox: d.inbox,
+    sharedInbox: d.sharedInbox ?? null,
+    preferredUsername: d.preferredUsername ?? null,
+    name: d.name ?? null,
+    summary: d.summary ?? null,
+    url: d.url ?? null,
+    iconUrl: d.iconUrl ?? null,
+    followers: d.followers ?? null,
+    keyId: d.keyId,
+    publicKeyPem: d.publicKeyPem,
+    domain: d.domain,
+    fetchedAt: d.fetchedAt,
+    raw: d.raw,
+  };
+}
+
+export function toFollow(d: FollowDoc): Follow {
+  return {
+    id: d.id,
+    actorId: d.actorId,
+    objectId: d.objectId,
+    board: d.board,
+    direction: d.direction,
+    state: d.state,
+    inbox: d.inbox,
+    sharedInbox: d.sharedInbox ?? null,
+    domain: d.domain,
+    createdAt: d.createdAt,
+  };
+}
+
+export function toDelivery(d: DeliveryDoc): Delivery {
+  return {
+    id: d.id,
+    inbox: d.inbox,
+    domain: d.domain,
+    body: d.body,
+    keyId: d.keyId,
+    activityId: d.activityId,
+    attempts: d.attempts,
+    nextAttemptAt: d.nextAttemptAt,
+    leasedUntil: d.leasedUntil ?? null,
+    lastError: d.lastError ?? null,
+    createdAt: d.createdAt,
+  };
+}
+
+export function toDroppedDelivery(d: DroppedDeliveryDoc): DroppedDelivery {
+  return {
+    id: d.id,
+    inbox: d.inbox,
+    domain: d.domain,
+    keyId: d.keyId,
+    activityId: d.activityId,
+    attempts: d.attempts,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    droppedAt: d.droppedAt,
+  };
+}
+
+export function toDomainHealth(d: DomainHealthDoc): DomainHealth {
+  return {
+    domain: d.domain,
+    consecutiveFailures: d.consecutiveFailures ?? 0,
+    firstFailureAt: d.firstFailureAt ?? null,
+    lastFailureAt: d.lastFailureAt ?? null,
+    lastSuccessAt: d.lastSuccessAt ?? null,
+  };
+}
+
+export function toRemotePostRef(d: RemotePostDoc): RemotePostRef {
+  return { apId: d.apId, board: d.board, no: d.no };
+}

@@ -1,0 +1,48 @@
+import { isDuplicateKey } from "../errors.js";
+import type { FederationCollections } from "./documents.js";
+
+/** The lock document every claim transaction updates (see deliveries.ts). */
+export const CLAIM_LOCK = "deliveries.claim";
+
+/**
+ * Creates the indexes the federation queries rely on, and the lock document claims serialise on.
+ * Both are no-ops when already there, so this runs at every start.
+ */
+export async function ensureFederationIndexes(c: FederationCollections): Promise<void> {
+  await c.actorKeys.createIndex({ actorId: 1 }, { unique: true });
+
+  await c.remoteActors.createIndex({ id: 1 }, { unique: true });
+  await c.remoteActors.createIndex({ keyId: 1 }, { unique: true });
+  await c.remoteActors.createIndex({ domain: 1, id: 1 });
+
+  await c.follows.createIndex({ actorId: 1, objectId: 1 }, { unique: true });
+  await c.follows.createIndex({ id: 1 }, { unique: true });
+  await c.follows.createIndex({ board: 1, direction: 1, state: 1, createdAt: 1 });
+  await c.follows.createIndex({ domain: 1 });
+
+  await c.deliveries.createIndex({ id: 1 }, { unique: true });
+  // a claim walks the due items in this order and stops once it has enough
+  await c.deliveries.createIndex({ nextAttemptAt: 1, id: 1 });
+  await c.deliveries.createIndex({ domain: 1 });
+  // a claim counts the unexpired leases by domain: a range above `now`, which unleased items (null) are not in
+  await c.deliveries.createIndex({ leasedUntil: 1, domain: 1 });
+
+  await c.droppedDeliveries.createIndex({ id: 1 }, { unique: true });
+  await c.droppedDeliveries.createIndex({ droppedAt: -1 });
+
+  await c.domainHealth.createIndex({ domain: 1 }, { unique: true });
+
+  await c.inboxSeen.createIndex({ activityId: 1 }, { unique: true });
+  await c.inboxSeen.createIndex({ expiresAt: 1 });
+
+  await c.remotePosts.createIndex({ apId: 1 }, { unique: true });
+  await c.remotePosts.createIndex({ board: 1, no: 1 }, { unique: true });
+
+  await c.locks.createIndex({ name: 1 }, { unique: true });
+  try {
+    await c.locks.updateOne({ name: CLAIM_LOCK }, { $setOnInsert: { seq: 0 } }, { upsert: true });
+  } catch (e) {
+    // another process starting at the same moment created it
+    if (!isDuplicateKey(e)) throw e;
+  }
+}

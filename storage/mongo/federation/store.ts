@@ -1,0 +1,40 @@
+import type { MongoClient } from "mongodb";
+import type {
+  ActorKeyRepository,
+  DeliveryQueue,
+  DomainHealthRepository,
+  FederationStore,
+  FollowRepository,
+  InboxDedupe,
+  RemoteActorRepository,
+  RemotePostIndex,
+} from "../../../server/domain/federation-ports.js";
+import { MongoRemoteActorRepository } from "./actors.js";
+import { MongoDeliveryQueue } from "./deliveries.js";
+import type { FederationCollections } from "./documents.js";
+import { MongoDomainHealthRepository } from "./domains.js";
+import { MongoFollowRepository } from "./follows.js";
+import { MongoInboxDedupe } from "./inbox-dedupe.js";
+import { MongoActorKeyRepository } from "./keys.js";
+import { MongoRemotePostIndex } from "./remote-posts.js";
+
+/** The federation repositories over the store's client (indexes come from ensureFederationIndexes). */
+export class MongoFederationStore implements FederationStore {
+  readonly keys: ActorKeyRepository;
+  readonly actors: RemoteActorRepository;
+  readonly follows: FollowRepository;
+  readonly deliveries: DeliveryQueue;
+  readonly domains: DomainHealthRepository;
+  readonly inboxDedupe: InboxDedupe;
+  readonly remotePosts: RemotePostIndex;
+
+  constructor(client: MongoClient, c: FederationCollections) {
+    this.keys = new MongoActorKeyRepository(c);
+    this.actors = new MongoRemoteActorRepository(c);
+    this.follows = new MongoFollowRepository(c);
+    this.deliveries = new MongoDeliveryQueue(client, c);
+    this.domains = new MongoDomainHealthRepository(c);
+    this.inboxDedupe = new MongoInboxDedupe(c);
+    this.remotePosts = new MongoRemotePostIndex(c);
+  }
+}

@@ -1,0 +1,60 @@
+import type { RemotePostIndex, RemotePostRef } from "../../../server/domain/federation-ports.js";
+import { checkedRemotePostRef } from "../../common/federation.js";
+import { int, str } from "../../common/guards.js";
+import type { Db } from "../database.js";
+import { conflictOnDuplicate } from "../errors.js";
+
+interface RefRow {
+  ap_id: string;
+  board: string;
+  no: number;
+}
+
+function refFromRow(r: RefRow): RemotePostRef {
+  return { apId: r.ap_id, board: r.board, no: r.no };
+}
+
+export class SqliteRemotePostIndex implements RemotePostIndex {
+  private readonly s;
+  private readonly putTx;
+
+  constructor(db: Db) {
+    this.s = {
+      insert: db.prepare<[RefRow]>("INSERT INTO remote_posts (ap_id, board, no) VALUES (@ap_id, @board, @no)"),
+      get: db.prepare<[string], RefRow>("SELECT ap_id, board, no FROM remote_posts WHERE ap_id = ?"),
+      byPost: db.prepare<[string, number], RefRow>(
+        "SELECT ap_id, board, no FROM remote_posts WHERE board = ? AND no = ?",
+      ),
+      delete: db.prepare<[string]>("DELETE FROM remote_posts WHERE ap_id = ?"),
+      deleteByBoard: db.prepare<[string]>("DELETE FROM remote_posts WHERE board = ?"),
+    };
+    this.putTx = db.transaction((row: RefRow) => {
+      const existing = this.s.get.get(row.ap_id);
+      if (existing && existing.board === row.board && existing.no === row.no) return;
+      conflictOnDuplicate(() => this.s.insert.run(row), "The object or the post is already mapped to another.");
+    });
+  }
+
+  async put(ref: RemotePostRef): Promise<void> {
+    const r = checkedRemotePostRef(ref);
+    this.putTx.immediate({ ap_id: r.apId, board: r.board, no: r.no });
+  }
+
+  async get(apId: string): Promise<RemotePostRef | null> {
+    const row = this.s.get.get(str(apId, "apId"));
+    return row ? refFromRow(row) : null;
+  }
+
+  async delete(apId: string): Promise<boolean> {
+    return this.s.delete.run(str(apId, "apId")).changes > 0;
+  }
+
+  async byBoardAndNo(board: string, no: number): Promise<RemotePostRef | null> {
+    const row = this.s.byPost.get(str(board, "board"), int(no, "no"));
+    return row ? refFromRow(row) : null;
+  }
+
+  async deleteByBoard(board: string): Promise<number> {
+    return this.s.deleteByBoard.run(str(board, "board")).changes;
+  }
+}
