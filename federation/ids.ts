@@ -19,6 +19,16 @@ export class FederationIds {
     return `${this.publicUrl}/ap/actor/inbox`;
   }
 
+  /** The `Person` local anonymous posts are attributed to, so every fediverse client shows an author. */
+  anonymousActor(): string {
+    return `${this.publicUrl}/ap/anonymous`;
+  }
+
+  /** The collection of a thread's replies. */
+  threadReplies(board: string, threadNo: number): string {
+    return `${this.publicUrl}/ap/boards/${board}/threads/${threadNo}/replies`;
+  }
+
   sharedInbox(): string {
     return `${this.publicUrl}/ap/inbox`;
   }

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createFederation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
@@ -82,7 +83,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     moderation: new ModerationService({ store, posting, events, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
   };
-  const app = createHttpApp(services);
+  const federation = createFederation(services);
+  const app = createHttpApp(services, federation.router);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
@@ -138,6 +140,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           });
         }
       }
+      await federation.close();
       await store.close();
     },
   };

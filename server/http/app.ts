@@ -1,8 +1,6 @@
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
 import helmet from "helmet";
-import { FederationIds } from "../../federation/ids.js";
-import { wellKnownRouter } from "../../federation/routes/well-known.js";
 import { staticDir } from "../paths.js";
 import type { Services } from "../services/container.js";
 import { adminApiRouter } from "./admin/api.js";
@@ -17,7 +15,8 @@ import { renderErrorPage } from "./web/error-page.js";
 import { webRouter } from "./web/routes.js";
 
 /** The whole HTTP surface of one instance. */
-export function createHttpApp(s: Services): Express {
+/** `federation`: the ActivityPub routes, mounted before the pages so thread URLs negotiate. */
+export function createHttpApp(s: Services, federation: RequestHandler): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", s.config.trustProxy);
@@ -56,7 +55,7 @@ export function createHttpApp(s: Services): Express {
 
   app.use("/static", express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
   app.use("/media", mediaRouter(s));
-  app.use(wellKnownRouter(s, new FederationIds(s.config.publicUrl)));
+  app.use(federation);
   app.use(postingApiRouter(s));
   app.use(reportsApiRouter(s));
   app.use(adminApiRouter(s));

@@ -6,7 +6,7 @@ export function sendRendered(req: Request, res: Response, r: Rendered, cacheCont
   res.setHeader("Content-Type", r.contentType);
   res.setHeader("ETag", r.etag);
   res.setHeader("Cache-Control", cacheControl);
-  res.setHeader("Vary", "Accept-Encoding");
+  res.setHeader("Vary", "Accept, Accept-Encoding");
   if (req.headers["if-none-match"] === r.etag) {
     res.status(304).end();
     return;
