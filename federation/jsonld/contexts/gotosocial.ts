@@ -1,0 +1,35 @@
+/**
+ * GoToSocial's namespace document (https://gotosocial.org/ns): interaction policies (who may like,
+ * reply to, announce or quote a post) and the request/authorization objects that approve them.
+ */
+export default {
+  "@context": {
+    gts: "https://gotosocial.org/ns#",
+    interactionPolicy: { "@id": "gts:interactionPolicy", "@type": "@id" },
+    canLike: { "@id": "gts:canLike", "@type": "@id" },
+    canReply: { "@id": "gts:canReply", "@type": "@id" },
+    canAnnounce: { "@id": "gts:canAnnounce", "@type": "@id" },
+    canQuote: { "@id": "gts:canQuote", "@type": "@id" },
+    always: { "@id": "gts:always", "@type": "@id" },
+    approvalRequired: { "@id": "gts:approvalRequired", "@type": "@id" },
+    automaticApproval: { "@id": "gts:automaticApproval", "@type": "@id" },
+    manualApproval: { "@id": "gts:manualApproval", "@type": "@id" },
+    approvedBy: { "@id": "gts:approvedBy", "@type": "@id" },
+    interactingObject: { "@id": "gts:interactingObject", "@type": "@id" },
+    interactionTarget: { "@id": "gts:interactionTarget", "@type": "@id" },
+    likeAuthorization: { "@id": "gts:likeAuthorization", "@type": "@id" },
+    replyAuthorization: { "@id": "gts:replyAuthorization", "@type": "@id" },
+    announceAuthorization: { "@id": "gts:announceAuthorization", "@type": "@id" },
+    quoteAuthorization: { "@id": "gts:quoteAuthorization", "@type": "@id" },
+    hidesToPublicFromUnauthedWeb: "gts:hidesToPublicFromUnauthedWeb",
+    hidesCcPublicFromUnauthedWeb: "gts:hidesCcPublicFromUnauthedWeb",
+    LikeRequest: "gts:LikeRequest",
+    ReplyRequest: "gts:ReplyRequest",
+    AnnounceRequest: "gts:AnnounceRequest",
+    QuoteRequest: "gts:QuoteRequest",
+    LikeAuthorization: "gts:LikeAuthorization",
+    ReplyAuthorization: "gts:ReplyAuthorization",
+    AnnounceAuthorization: "gts:AnnounceAuthorization",
+    QuoteAuthorization: "gts:QuoteAuthorization",
+  },
+} as const;
