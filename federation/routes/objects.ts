@@ -3,6 +3,7 @@ import type { Board } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
+import { buildAtollContext } from "../jsonld/contexts/atoll.js";
 import type { LocalKeys } from "../keys.js";
 import { boardActor, instanceActor } from "../mapping/board-actor.js";
 import { AS_CONTEXT, PUBLIC, SECURITY_CONTEXT } from "../mapping/context.js";
@@ -50,6 +51,13 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys):
   const ctx = { urls: s.urls, ids, anonymousActor: ids.anonymousActor() };
   const board = async (uri: unknown): Promise<Board | null> =>
     typeof uri === "string" && /^[a-z0-9]{1,30}$/.test(uri) ? s.reader.getBoard(uri) : null;
+
+  const atollContext = JSON.stringify(buildAtollContext(s.config.publicUrl));
+  r.get("/ns/atoll.jsonld", (_req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    res.setHeader("Cache-Control", "public, max-age=86400");
+    res.type("application/ld+json").send(atollContext);
+  });
 
   r.get("/ap/actor", async (_req, res) => {
     send(res, instanceActor((await keys.keyOf(ids.instanceActor())).publicKeyPem, ids));

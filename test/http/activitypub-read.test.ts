@@ -99,6 +99,14 @@ describe("ActivityPub documents over HTTP", () => {
     expect(followers).toMatchObject({ type: "OrderedCollection", totalItems: 0 });
   });
 
+  it("serves Atoll's JSON-LD context for the imageboard extras", async () => {
+    const res = await request(t.app).get("/ns/atoll.jsonld");
+    expect(res.headers["content-type"]).toMatch(/application\/ld\+json/);
+    const ctx = JSON.parse(res.text)["@context"];
+    expect(JSON.stringify(ctx)).toContain("postNumber");
+    expect(JSON.stringify(ctx)).toContain("https://atoll.example/ns/atoll#");
+  });
+
   it("finds the actor through WebFinger", async () => {
     const wf = await request(t.app).get("/.well-known/webfinger").query({ resource: "acct:b@atoll.example" });
     const self = wf.body.links.find((l: { rel: string }) => l.rel === "self");
