@@ -1,0 +1,68 @@
+import type { Services } from "../server/services/container.js";
+import { GuardedFetch, type GuardedResponse } from "./http/guarded-fetch.js";
+import { signRequest } from "./http/signatures.js";
+import type { FederationIds } from "./ids.js";
+import type { LocalKeys } from "./keys.js";
+
+export const USER_AGENT = "Atoll/0.1.0";
+export const AP_ACCEPT =
+  'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
+
+/** What every federation component of one instance shares: ids, keys and the one outbound client. */
+export class FederationContext {
+  readonly http: GuardedFetch;
+
+  constructor(
+    readonly s: Services,
+    readonly ids: FederationIds,
+    readonly keys: LocalKeys,
+    http?: GuardedFetch,
+  ) {
+    this.http =
+      http ??
+      new GuardedFetch({
+        allowPrivateAddresses: s.config.allowPrivateAddresses,
+        userAgent: `${USER_AGENT} (+${s.config.publicUrl})`,
+      });
+  }
+
+  /** A GET signed by the instance actor (so peers with authorized fetch answer it). */
+  async signedGet(url: string, opts: { maxBytes?: number; accept?: string } = {}): Promise<GuardedResponse> {
+    const actor = this.ids.instanceActor();
+    const key = await this.keys.keyOf(actor);
+    return this.http.request(url, {
+      method: "GET",
+      accept: opts.accept ?? AP_ACCEPT,
+      ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
+      sign: (req) =>
+        signRequest({
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          keyId: this.ids.keyId(actor),
+          privateKeyPem: key.privateKeyPem,
+        }),
+    });
+  }
+
+  /** A POST of an activity to an inbox, signed by `actorId`'s key. */
+  async signedPost(url: string, actorId: string, body: string): Promise<GuardedResponse> {
+    const key = await this.keys.keyOf(actorId);
+    const buf = Buffer.from(body, "utf8");
+    return this.http.request(url, {
+      method: "POST",
+      body: buf,
+      headers: { "content-type": "application/activity+json" },
+      redirect: "manual",
+      sign: (req) =>
+        signRequest({
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body: buf,
+          keyId: this.ids.keyId(actorId),
+          privateKeyPem: key.privateKeyPem,
+        }),
+    });
+  }
+}
