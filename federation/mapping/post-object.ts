@@ -79,12 +79,12 @@ export function postObject(board: Board, post: Post, ctx: PostObjectContext): Re
 /** The rendered comment with links made absolute, the name line, and the subject on top. */
 function content(post: Post, urls: Urls): string {
   const body = post.html.replace(/href="\//g, `href="${urls.publicUrl}/`);
-  const who = `<b>${escape(post.name)}</b>${post.trip ? ` <code>${escape(post.trip)}</code>` : ""}`;
-  const subject = post.subject ? `<p><strong>${escape(post.subject)}</strong></p>` : "";
+  const who = `<b>${escapeHtml(post.name)}</b>${post.trip ? ` <code>${escapeHtml(post.trip)}</code>` : ""}`;
+  const subject = post.subject ? `<p><strong>${escapeHtml(post.subject)}</strong></p>` : "";
   return `${subject}<p>${who} No.${post.no}</p>${body ? `<p>${body}</p>` : ""}`;
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
