@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   AUTHORIZED_FETCH: onOff("off"),
   ALLOW_PRIVATE_ADDRESSES: onOff("off"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -59,6 +60,11 @@ export interface Config {
   authorizedFetch: boolean;
   allowPrivateAddresses: boolean;
   logLevel: LogLevel;
+  /**
+   * `all`: serve and deliver; `web`: serve and queue deliveries for another process; `worker`: deliver
+   * (it also serves, so a health check works). Processes split this way share one database.
+   */
+  role: "all" | "web" | "worker";
   /** Express "trust proxy": which proxies may set X-Forwarded-For (client addresses drive bans and cooldowns). */
   trustProxy: boolean | number | string;
 }
@@ -94,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authorizedFetch: e.AUTHORIZED_FETCH,
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,
+    role: e.ATOLL_ROLE,
     trustProxy: trustProxy(e.TRUST_PROXY),
   };
 }

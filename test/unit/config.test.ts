@@ -20,6 +20,7 @@ describe("configuration", () => {
       allowPrivateAddresses: false,
       logLevel: "info",
       trustProxy: false,
+      role: "all",
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -68,6 +69,11 @@ describe("configuration", () => {
       const msg = (e as Error).message;
       for (const name of ["PORT", "CAPTCHA", "PUBLIC_URL", "MONGODB_URL", "LOG_LEVEL"]) expect(msg).toContain(name);
     }
+  });
+
+  it("reads the process role for a web/worker split", () => {
+    expect(loadConfig({ ATOLL_ROLE: "web" }).role).toBe("web");
+    expect(() => loadConfig({ ATOLL_ROLE: "both" })).toThrow(/ATOLL_ROLE/);
   });
 
   it("treats empty variables as unset", () => {
