@@ -1,8 +1,15 @@
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
 import { FederationContext } from "./context.js";
+import { DeliveryPublisher } from "./delivery/publisher.js";
+import { sendsDeliveries } from "./delivery/role.js";
+import { DeliveryWorker } from "./delivery/worker.js";
 import { FederationIds } from "./ids.js";
+import { Inbox } from "./inbox/inbox.js";
+import { QueueOutbox } from "./inbox/outbox.js";
+import { inboxRouter } from "./inbox/router.js";
 import { LocalKeys } from "./keys.js";
+import { RemoteFollowing } from "./remote/follows.js";
 import { objectsRouter } from "./routes/objects.js";
 import { wellKnownRouter } from "./routes/well-known.js";
 
@@ -13,6 +20,14 @@ export interface Federation {
   context: FederationContext;
   /** Routes mounted before the HTML pages, so thread URLs answer content negotiation. */
   router: Router;
+  /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
+  publisher: DeliveryPublisher | null;
+  /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  worker: DeliveryWorker | null;
+  /** The inboxes' pipeline (null with FEDERATION=off); `handleVerified` is its post-signature stage. */
+  inbox: Inbox | null;
+  /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
+  following: RemoteFollowing | null;
   close(): Promise<void>;
 }
 
@@ -24,5 +39,33 @@ export function createFederation(s: Services): Federation {
   // NodeInfo describes the instance whether or not it federates.
   router.use(wellKnownRouter(s, ids));
   if (s.config.federation) router.use(objectsRouter(s, ids, keys));
-  return { ids, keys, context, router, close: async () => {} };
+  // Outbound delivery: with ATOLL_ROLE=web this process only queues deliveries, leaving sending them
+  // to a process running as `worker` or `all` (the default) on the same store.
+  const role = s.config.role;
+  const worker = s.config.federation ? new DeliveryWorker(context) : null;
+  const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
+  publisher?.attach();
+  if (worker && sendsDeliveries(role)) worker.start();
+  // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
+  // to the board's followers by the publisher.
+  const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());
+  const inbox = s.config.federation
+    ? new Inbox(s, context, {
+        outbox: {
+          send: (actor, to, activity) => answers.send(actor, to, activity),
+          announceRemote: async (board, activity) => {
+            await publisher?.announceRemote(board, activity);
+          },
+        },
+      })
+    : null;
+  if (inbox) router.use(inboxRouter(inbox, s.logger));
+  const following = inbox
+    ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))
+    : null;
+  const close = async () => {
+    await publisher?.close();
+    await worker?.stop();
+  };
+  return { ids, keys, context, router, publisher, worker, inbox, following, close };
 }

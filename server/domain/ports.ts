@@ -75,6 +75,11 @@ export interface PostRepository {
    * content addresses (originals and thumbnails) that no remaining post refers to.
    */
   deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }>;
+  /**
+   * Replaces a post's comment and its rendered HTML (an edit by a fediverse author), marking its
+   * thread and board changed. Returns the updated post, or null when there is no such post.
+   */
+  updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null>;
   /** Removes a post's file (keeping the post, marked `fileDeleted`); returns orphaned addresses. */
   deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }>;
   /** Sets thread flags; archiving stamps `archivedAt`. Returns the new state, or null. */

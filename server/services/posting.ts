@@ -31,6 +31,33 @@ export interface PostInput {
   ip: string;
 }
 
+/** A post from the fediverse, already verified, sanitized and reduced to text by federation. */
+export interface RemotePostInput {
+  board: string;
+  /** The local thread it replies to, or null for a new thread. */
+  threadNo: number | null;
+  /** The author's handle (`user@host`), shown as the name. */
+  name: string;
+  subject: string | null;
+  /** Plain text; cut to the board's comment limit. */
+  comment: string;
+  /** Sanitized HTML, shown as the post's body. */
+  html: string;
+  /** The post's ActivityPub object id. */
+  apId: string;
+  /** Its author's actor id. */
+  fediActor: string;
+  /** The first image, fetched by federation; refused images leave the post without one. */
+  image?: UploadedFile | null | undefined;
+  spoiler?: boolean | undefined;
+}
+
+export interface RemotePostResult {
+  post: Post;
+  /** Why the image was left out, when one was offered and refused. */
+  imageRefused: string | null;
+}
+
 const LIMITS = { name: 100, email: 100, subject: 100, password: 128, filename: 255 } as const;
 /** Quotes resolved per post; more are rendered as plain dead links. */
 const MAX_RESOLVED_QUOTES = 50;
@@ -112,6 +139,91 @@ export class PostingService {
         imageLimit: board.settings.imageLimit,
       }),
     );
+  }
+
+  /**
+   * Stores a post that arrived over federation. Captcha, cooldowns and address bans do not apply
+   * (there is no address; remote posts are policed by domain rules). Board rules still do: a locked or
+   * archived thread takes no reply, and a board that needs an image for a thread refuses one without.
+   * An image that cannot be used (wrong type, too large, broken, the thread's image limit) is left out
+   * rather than failing the post.
+   */
+  async createRemote(input: RemotePostInput): Promise<RemotePostResult> {
+    const board = await this.board(input.board);
+    const op = input.threadNo === null;
+    if (!op) {
+      const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo!);
+      if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
+      if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
+      if (thread.locked) throw new DomainError("locked", "This thread is locked.");
+    }
+    const comment = normalizeComment(input.comment).slice(0, board.settings.maxCommentLength);
+    let image: StoredImage | null = null;
+    let imageRefused: string | null = null;
+    if (input.image) {
+      try {
+        image = await this.storeImage(board, input.image, op);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        imageRefused = err.message;
+      }
+    }
+    if (op && !image && board.settings.requireImageForThread) {
+      throw new DomainError("invalid", "A new thread on this board needs an image.");
+    }
+    if (!image && !comment.trim()) throw new DomainError("invalid", "The post has neither text nor a usable image.");
+    const post: NewPost = {
+      createdAt: this.deps.clock(),
+      name: input.name.slice(0, LIMITS.name) || board.settings.defaultName,
+      trip: null,
+      capcode: null,
+      subject: input.subject?.trim().slice(0, LIMITS.subject) || null,
+      comment,
+      html: input.html,
+      quotes: [],
+      posterId: null,
+      sage: false,
+      file: image && input.image ? this.fileRecord(image, input.image.originalName, input.spoiler === true) : null,
+      fileDeleted: false,
+      ipHash: null,
+      passwordHash: null,
+      apId: input.apId,
+      fediActor: input.fediActor,
+    };
+    const insert = (p: NewPost): Promise<Post> =>
+      input.threadNo === null
+        ? this.deps.store.posts
+            .createThread(board.uri, p, { maxThreads: board.settings.maxThreads })
+            .then((r) => r.post)
+        : this.deps.store.posts.createReply(board.uri, input.threadNo, p, {
+            bumpLimit: board.settings.bumpLimit,
+            imageLimit: board.settings.imageLimit,
+          });
+    let created: Post;
+    try {
+      try {
+        created = await insert(post);
+      } catch (err) {
+        // The thread reached its image limit: the text still goes in.
+        if (!(err instanceof DomainError && err.kind === "forbidden" && post.file)) throw err;
+        imageRefused = "The thread has reached its image limit.";
+        created = await insert({ ...post, file: null });
+        await this.collectUnreferenced([image!.sha256, image!.thumbSha256]);
+      }
+    } catch (err) {
+      if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
+      throw err;
+    }
+    this.deps.events.emit({ type: "post_created", post: created });
+    return { post: created, imageRefused };
+  }
+
+  /** Deletes a post without a password check (its fediverse author deleted it); returns what went. */
+  async deleteRemote(boardUri: string, no: number): Promise<Post[]> {
+    const { deleted, orphans } = await this.deps.store.posts.deletePost(boardUri, no);
+    await this.removeBlobs(orphans);
+    for (const p of deleted) this.deps.events.emit({ type: "post_deleted", post: p });
+    return deleted;
   }
 
   /** Deletes a post (or only its file) when `password` matches the one it was posted with. */

@@ -213,6 +213,25 @@ export class MongoPostRepository implements PostRepository {
     });
   }
 
+  async updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null> {
+    if (text === null || typeof text !== "object") throw new DomainError("invalid", "text must be an object.");
+    const b = str(board, "board");
+    const n = int(no, "no");
+    const comment = str(text.comment, "comment");
+    const html = str(text.html, "html");
+    return inTransaction(this.client, async (session) => {
+      const doc = await this.c.posts.findOneAndUpdate(
+        { board: { $eq: b }, no: n },
+        { $set: { comment, html } },
+        { session, returnDocument: "after" },
+      );
+      if (!doc) return null;
+      await this.c.threads.updateOne({ board: { $eq: b }, no: doc.threadNo }, { $inc: { version: 1 } }, { session });
+      await this.touchBoard(b, session);
+      return toPost(doc);
+    });
+  }
+
   async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {
     const b = str(board, "board");
     const n = int(no, "no");

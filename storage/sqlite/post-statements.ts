@@ -117,6 +117,10 @@ export function preparePostStatements(db: Db) {
     ),
     deleteThread: db.prepare<[string, number]>("DELETE FROM threads WHERE board = ? AND no = ?"),
     deletePost: db.prepare<[string, number]>("DELETE FROM posts WHERE board = ? AND no = ?"),
+    setText: db.prepare<[{ board: string; no: number; comment: string; html: string }], PostRow>(
+      `UPDATE posts SET comment = @comment, html = @html WHERE board = @board AND no = @no RETURNING ${POST_COLUMNS}`,
+    ),
+    touchThread: db.prepare<[string, number]>("UPDATE threads SET version = version + 1 WHERE board = ? AND no = ?"),
     clearFile: db.prepare<[string, number]>(
       `UPDATE posts SET file_sha256 = NULL, file_thumb_sha256 = NULL, file_tim = NULL, file_ext = NULL,
          file_mime = NULL, file_name = NULL, file_size = NULL, file_width = NULL, file_height = NULL,

@@ -110,6 +110,14 @@ export class SqlitePostRepository implements PostRepository {
         return { file, orphans: this.orphans.find(addressesOf([file])) };
       }),
 
+      updatePostText: db.transaction((board: string, no: number, comment: string, html: string) => {
+        const row = s.setText.get({ board, no, comment, html });
+        if (!row) return null;
+        s.touchThread.run(board, row.thread_no);
+        s.touchBoard.run(board);
+        return postFromRow(row);
+      }),
+
       setThreadFlags: db.transaction(
         (board: string, no: number, sticky: number | null, locked: number | null, archived: number | null) => {
           const row = s.setFlags.get({ board, no, sticky, locked, archived, now: Date.now() });
@@ -190,6 +198,16 @@ export class SqlitePostRepository implements PostRepository {
 
   async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {
     return this.tx.deletePost.immediate(str(board, "board"), int(no, "no"));
+  }
+
+  async updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null> {
+    if (text === null || typeof text !== "object") throw new DomainError("invalid", "text must be an object.");
+    return this.tx.updatePostText.immediate(
+      str(board, "board"),
+      int(no, "no"),
+      str(text.comment, "comment"),
+      str(text.html, "html"),
+    );
   }
 
   async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {

@@ -5,6 +5,7 @@ import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
+import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
@@ -63,6 +64,7 @@ export function describeStoreContract(
 
     describeBoardContract(ctx);
     describePostContract(ctx);
+    describePostTextContract(ctx);
     describeListingContract(ctx);
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);

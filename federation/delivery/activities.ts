@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import type { Board } from "../../server/domain/board.js";
+import type { Post } from "../../server/domain/post.js";
+import type { Services } from "../../server/services/container.js";
+import type { FederationIds } from "../ids.js";
+import { AS_CONTEXT, PUBLIC } from "../mapping/context.js";
+import { createActivity } from "../routes/objects.js";
+
+/*
+ * The activities a board sends to its followers, FEP-1b12 style: the board (a `Group`) wraps what
+ * happened in an `Announce`. Ids are derived from the post's id (or, for remote activities, from the
+ * remote activity's id), so building the same activities twice gives the same ids and the queue,
+ * which ignores an id it already holds, never sends an activity twice to one inbox.
+ */
+
+/** One activity ready to send: who signs it and the document, `@context` included. */
+export interface OutgoingActivity {
+  /** The local actor that sends (and signs) it. */
+  actor: string;
+  activity: Record<string, unknown>;
+}
+
+export function activityContext(ids: FederationIds): unknown[] {
+  return [AS_CONTEXT, ids.context()];
+}
+
+function announce(
+  ids: FederationIds,
+  boardUri: string,
+  id: string,
+  object: unknown,
+  published: string,
+): OutgoingActivity {
+  const board = ids.board(boardUri);
+  return {
+    actor: board,
+    activity: {
+      "@context": activityContext(ids),
+      id,
+      type: "Announce",
+      actor: board,
+      to: [PUBLIC],
+      cc: [ids.boardFollowers(boardUri)],
+      audience: board,
+      published,
+      object,
+    },
+  };
+}
+
+/**
+ * What the board sends for a new local post: `Announce(Create(Note))`, which Lemmy, Mbin and other
+ * group-aware software read, and, for a thread's OP, a plain boost `Announce(Note id)` as well,
+ * because Mastodon ignores an announced `Create` but shows a boost and fetches the Note by its id.
+ * Replies are not boosted: they would flood timelines with posts out of their thread.
+ */
+export function postActivities(board: Board, post: Post, s: Services, ids: FederationIds): OutgoingActivity[] {
+  const apId = s.urls.apId(post);
+  const published = new Date(post.createdAt).toISOString();
+  const out = [announce(ids, board.uri, `${apId}#announce`, createActivity(board, post, s, ids), published)];
+  if (post.no === post.threadNo) out.push(announce(ids, board.uri, `${apId}#boost`, apId, published));
+  return out;
+}
+
+/**
+ * What goes out when a local post is deleted: the board announces the author's `Delete` of a
+ * `Tombstone` (for group-aware software), and the author sends the same `Delete` itself (Mastodon
+ * only honours a Delete from the account the status belongs to).
+ */
+export function deletionActivities(post: Post, s: Services, ids: FederationIds, now: number): OutgoingActivity[] {
+  const apId = s.urls.apId(post);
+  const author = post.fediActor ?? ids.anonymousActor();
+  const board = ids.board(post.board);
+  const published = new Date(now).toISOString();
+  const del: Record<string, unknown> = {
+    id: `${apId}#delete`,
+    type: "Delete",
+    actor: author,
+    to: [PUBLIC],
+    cc: [ids.boardFollowers(post.board)],
+    audience: board,
+    published,
+    object: { id: apId, type: "Tombstone" },
+  };
+  return [
+    announce(ids, post.board, `${apId}#announce-delete`, del, published),
+    { actor: author, activity: { "@context": activityContext(ids), ...del } },
+  ];
+}
+
+/**
+ * What the board sends for a remote activity it accepted into one of its threads: the activity
+ * itself, embedded as received, in an `Announce`; and for a `Create` of a new thread (an embedded
+ * object with an id and no `inReplyTo`), a plain boost of that object as for local threads.
+ */
+export function remoteActivities(
+  boardUri: string,
+  activity: Record<string, unknown>,
+  activityId: string,
+  ids: FederationIds,
+  now: number,
+): OutgoingActivity[] {
+  const base = `${ids.board(boardUri)}/activities`;
+  const published = new Date(now).toISOString();
+  const out = [announce(ids, boardUri, `${base}/announce/${digest(activityId)}`, activity, published)];
+  const object = activity["object"];
+  if (hasType(activity, "Create") && object !== null && typeof object === "object" && !Array.isArray(object)) {
+    const o = object as Record<string, unknown>;
+    const inReplyTo = o["inReplyTo"];
+    const isReply = inReplyTo !== undefined && inReplyTo !== null && !(Array.isArray(inReplyTo) && !inReplyTo.length);
+    if (typeof o["id"] === "string" && !isReply) {
+      out.push(announce(ids, boardUri, `${base}/boost/${digest(o["id"])}`, o["id"], published));
+    }
+  }
+  return out;
+}
+
+function hasType(doc: Record<string, unknown>, type: string): boolean {
+  const t = doc["type"];
+  return t === type || (Array.isArray(t) && t.includes(type));
+}
+
+/** A short, URL-safe, stable name for a string (an id or an id and an inbox). */
+export function digest(value: string): string {
+  return createHash("sha256").update(value).digest("base64url");
+}
+
+/** The id of the queue item that carries one activity to one inbox. */
+export function deliveryId(activityId: string, inbox: string): string {
+  return digest(`${activityId}\n${inbox}`);
+}
+
+/**
+ * The domain an inbox is on, as per-domain limits, back-off and domain rules key on it: the
+ * hostname in lower case (IDNs in their punycode form, as URL parsing gives them), without a port
+ * or a trailing dot. Null when the inbox is not an http(s) URL.
+ */
+export function inboxDomain(inbox: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(inbox);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
+  return host === "" ? null : host;
+}

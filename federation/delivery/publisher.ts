@@ -1,0 +1,209 @@
+import { DomainError } from "../../server/domain/errors.js";
+import type { NewDelivery } from "../../server/domain/federation-ports.js";
+import type { Post } from "../../server/domain/post.js";
+import type { PostEvent } from "../../server/services/events.js";
+import type { FederationContext } from "../context.js";
+import { isHttpUrl } from "../vocab/url.js";
+import {
+  deletionActivities,
+  deliveryId,
+  inboxDomain,
+  type OutgoingActivity,
+  postActivities,
+  remoteActivities,
+} from "./activities.js";
+
+export interface DeliveryPublisherOptions {
+  /** Called after items were queued (the worker's `kick`), so delivery starts without waiting for a poll. */
+  onEnqueued?: () => void;
+  /** How long `close()` waits for queued work to reach the store. Default 5 s. */
+  closeTimeoutMs?: number;
+}
+
+const MAX_ID_LENGTH = 2048;
+
+/**
+ * Turns what happens on the boards into deliveries in the durable queue. It never sends anything
+ * itself and never runs in the path of an HTTP response: an event only records the post, and the
+ * activities are built and queued on a later turn of the event loop (all the events of one turn
+ * together, so deleting a thread with its replies costs one look-up of the followers per board and
+ * one transaction). A failure is logged, never thrown into the code that emitted the event.
+ *
+ * Queue items carry, in their `keyId` field, the id of the local ACTOR that signs them (a board, or
+ * the anonymous author for its own `Delete`), not a key: the worker loads that actor's key when it
+ * sends, so no private key is ever copied into the queue.
+ */
+export class DeliveryPublisher {
+  readonly #ctx: FederationContext;
+  readonly #opts: DeliveryPublisherOptions;
+  #pendingEvents: PostEvent[] = [];
+  #flushScheduled = false;
+  readonly #work = new Set<Promise<void>>();
+  #detach: (() => void) | null = null;
+
+  constructor(ctx: FederationContext, opts: DeliveryPublisherOptions = {}) {
+    this.#ctx = ctx;
+    this.#opts = opts;
+  }
+
+  /** Starts listening to the instance's post events. Calling it twice has no further effect. */
+  attach(): void {
+    if (this.#detach) return;
+    this.#detach = this.#ctx.s.events.on((event) => this.#onEvent(event));
+  }
+
+  /** Stops listening and waits (bounded) until what was already recorded is queued. */
+  async close(): Promise<void> {
+    this.#detach?.();
+    this.#detach = null;
+    const limit = this.#opts.closeTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limit);
+      timer.unref();
+    });
+    await Promise.race([this.idle(), timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Resolves once every event recorded so far has been turned into queue items (or failed and logged). */
+  async idle(): Promise<void> {
+    while (this.#work.size > 0 || this.#flushScheduled) {
+      if (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #onEvent(event: PostEvent): void {
+    try {
+      if (event.type !== "post_created" && event.type !== "post_deleted") return;
+      if (!isLocal(event.post)) return;
+      this.#pendingEvents.push(event);
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        const events = this.#pendingEvents;
+        this.#pendingEvents = [];
+        this.#track(this.#flush(events));
+      });
+    } catch (err) {
+      this.#ctx.s.logger.error("could not record a post event for delivery", { err });
+    }
+  }
+
+  #track(work: Promise<unknown>): void {
+    const p: Promise<void> = work
+      .then(
+        () => {},
+        (err: unknown) => this.#ctx.s.logger.error("could not queue deliveries", { err }),
+      )
+      .finally(() => this.#work.delete(p));
+    this.#work.add(p);
+  }
+
+  async #flush(events: PostEvent[]): Promise<void> {
+    const byBoard = new Map<string, PostEvent[]>();
+    for (const e of events) {
+      if (e.type !== "post_created" && e.type !== "post_deleted") continue;
+      const list = byBoard.get(e.post.board);
+      if (list) list.push(e);
+      else byBoard.set(e.post.board, [e]);
+    }
+    for (const [board, list] of byBoard) {
+      try {
+        await this.#publishBoard(board, list);
+      } catch (err) {
+        this.#ctx.s.logger.error("could not queue deliveries", { board, err });
+      }
+    }
+  }
+
+  async #publishBoard(boardUri: string, events: PostEvent[]): Promise<number> {
+    const { s, ids } = this.#ctx;
+    const inboxes = await s.store.federation.follows.inboxesForBoard(boardUri);
+    if (inboxes.length === 0) return 0;
+    const now = s.clock();
+    const activities: OutgoingActivity[] = [];
+    const created = events.filter((e) => e.type === "post_created");
+    if (created.length > 0) {
+      // The board may have been deleted since; then there is nothing to announce.
+      const board = await s.store.boards.get(boardUri);
+      if (board) for (const e of created) activities.push(...postActivities(board, e.post, s, ids));
+    }
+    for (const e of events) if (e.type === "post_deleted") activities.push(...deletionActivities(e.post, s, ids, now));
+    return this.#enqueue(activities, inboxes, now);
+  }
+
+  /** Queues the activities of a new local post for the board's followers; returns the number of items. */
+  async publishPost(post: Post): Promise<number> {
+    if (!isLocal(post)) return 0;
+    return this.#publishBoard(post.board, [{ type: "post_created", post }]);
+  }
+
+  /** Queues the deletion of a local post for the board's followers; returns the number of items. */
+  async publishDeletion(post: Post): Promise<number> {
+    if (!isLocal(post)) return 0;
+    return this.#publishBoard(post.board, [{ type: "post_deleted", post }]);
+  }
+
+  /**
+   * For the inbox: the board shares a remote activity it accepted (a `Create` of a post in one of
+   * its threads, a `Delete`, …) with its followers as `Announce(activity)`, plus a boost of the
+   * object when the activity creates a new thread. `activity` is the activity as received (JSON,
+   * embedded unchanged). Returns the number of queue items. Throws DomainError("invalid") when the
+   * activity has no usable id and DomainError("not_found") for an unknown board; store errors
+   * propagate.
+   */
+  async announceRemote(board: string, activity: Record<string, unknown>): Promise<number> {
+    const { s, ids } = this.#ctx;
+    if (activity === null || typeof activity !== "object" || Array.isArray(activity)) {
+      throw new DomainError("invalid", "The activity must be a JSON object.");
+    }
+    const id = activity["id"];
+    if (typeof id !== "string" || !isHttpUrl(id, MAX_ID_LENGTH)) {
+      throw new DomainError("invalid", "The activity has no usable id.");
+    }
+    if (!(await s.store.boards.get(board))) throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+    const inboxes = await s.store.federation.follows.inboxesForBoard(board);
+    if (inboxes.length === 0) return 0;
+    // Followers on the author's own server get it too: the boost is what shows it to them.
+    const now = s.clock();
+    return this.#enqueue(remoteActivities(board, activity, id, ids, now), inboxes, now);
+  }
+
+  async #enqueue(activities: OutgoingActivity[], inboxes: string[], now: number): Promise<number> {
+    const { s } = this.#ctx;
+    const items: NewDelivery[] = [];
+    const targets: Array<{ inbox: string; domain: string }> = [];
+    for (const inbox of inboxes) {
+      const domain = inboxDomain(inbox);
+      if (domain === null) {
+        s.logger.warn("skipping a follower inbox that is not an http(s) URL", { inbox: inbox.slice(0, 200) });
+        continue;
+      }
+      targets.push({ inbox, domain });
+    }
+    for (const { actor, activity } of activities) {
+      const activityId = String(activity["id"]);
+      const body = JSON.stringify(activity);
+      for (const { inbox, domain } of targets) {
+        items.push({ id: deliveryId(activityId, inbox), inbox, domain, body, keyId: actor, activityId });
+      }
+    }
+    if (items.length === 0) return 0;
+    await s.store.federation.deliveries.enqueue(items, now);
+    s.logger.debug("queued deliveries", { items: items.length, activities: activities.length });
+    try {
+      this.#opts.onEnqueued?.();
+    } catch (err) {
+      s.logger.error("the delivery wake-up failed", { err });
+    }
+    return items.length;
+  }
+}
+
+/** A post written on this instance (not mirrored from the fediverse). */
+function isLocal(post: Post): boolean {
+  return post.fediActor === null && post.apId === null;
+}

@@ -1,0 +1,84 @@
+import type { Board } from "../../../server/domain/board.js";
+import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
+import { accepted, forbidden, ignored, malformed } from "../errors.js";
+import { resolveLocalPost } from "../local-posts.js";
+import { announceAccepted } from "../outbox.js";
+import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
+import { embeddedJson, trustedObject } from "../trust.js";
+import type { Handler, InboxDeps } from "./types.js";
+
+/**
+ * Create of a Note (or Page, Article) that belongs here: a reply to one of our posts (or to a remote
+ * post we hold) becomes a reply in that thread; a top-level post addressed to a board, or mentioning
+ * it, becomes a new thread there. The board then announces what it accepted to its followers.
+ */
+export const handleCreate: Handler = async (deps, { activity, json, board: inboxBoard }) => {
+  const ref = activity.object;
+  if (ref === undefined) throw malformed("The Create names no object.");
+  if (typeof ref !== "string" && ref.kind !== "object") return ignored(`Create of a ${ref.type} is not handled.`);
+  const trusted = await trustedObject(deps, activity.actor, ref, embeddedJson(json));
+  const note = trusted.document;
+  if (note.kind !== "object") return ignored(`Create of a ${note.type} is not handled.`);
+  if (!POST_TYPES.has(note.type)) return ignored(`Create(${note.type}) is not handled.`);
+  if (note.attributedTo !== activity.actor) throw forbidden("The object is not attributed to the actor creating it.");
+  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
+
+  const target = await placeOf(deps, note, inboxBoard);
+  if (target === null) return ignored("Neither a reply to a post here nor addressed to a board.");
+  const boardId = deps.ids.board(target.board.uri);
+  if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
+
+  const stored = await storeNote(deps, note, { ...target, author: activity.actor });
+  const { post } = stored;
+
+  // Announce what was accepted, as received, or with the copy fetched from the origin.
+  const announced: Record<string, unknown> = {
+    ...json,
+    object: trusted.json as Record<string, unknown>,
+  };
+  await announceAccepted(deps.outbox, deps.s.logger, target.board.uri, announced);
+  const where = post.no === post.threadNo ? `thread /${post.board}/${post.no}` : `reply /${post.board}/${post.no}`;
+  return accepted(`Posted as ${where}${stored.imageRefused ? ` without its image (${stored.imageRefused})` : ""}.`);
+};
+
+/** Where the object goes: the thread it replies to, or the board it is addressed to. */
+async function placeOf(
+  deps: InboxDeps,
+  note: NormalizedObject,
+  inboxBoard: string | null,
+): Promise<{ board: Board; threadNo: number | null } | null> {
+  if (note.inReplyTo !== undefined) {
+    const parent = await resolveLocalPost(deps.s, note.inReplyTo);
+    if (!parent) return null;
+    const board = await deps.s.store.boards.get(parent.board);
+    return board ? { board, threadNo: parent.threadNo } : null;
+  }
+  const board = await addressedBoard(deps, note, inboxBoard);
+  return board ? { board, threadNo: null } : null;
+}
+
+/** The first existing board the object is addressed to or mentions (the inbox's board first). */
+export async function addressedBoard(
+  deps: InboxDeps,
+  note: NormalizedObject,
+  preferred: string | null,
+): Promise<Board | null> {
+  const candidates = [
+    ...note.to,
+    ...note.cc,
+    ...note.audience,
+    ...note.tag.flatMap((t) => (t.type === "Mention" ? [t.href] : [])),
+  ];
+  const uris = new Set<string>();
+  for (const id of candidates) {
+    if (id === AS_PUBLIC) continue;
+    const uri = deps.ids.boardOf(id);
+    if (uri !== null) uris.add(uri);
+  }
+  const ordered = preferred !== null && uris.has(preferred) ? [preferred, ...uris] : [...uris];
+  for (const uri of ordered.slice(0, 8)) {
+    const board = await deps.s.store.boards.get(uri);
+    if (board) return board;
+  }
+  return null;
+}

@@ -1,0 +1,40 @@
+import { accepted, forbidden, ignored, malformed } from "../errors.js";
+import { announceAccepted } from "../outbox.js";
+import type { Handler } from "./types.js";
+
+/**
+ * Delete of a post we hold, by its author: the post goes, with its media (an opening post takes its
+ * thread), and the board passes the Delete on to its followers. An actor deleting itself loses its follows of our boards and our boards' follows of it.
+ */
+export const handleDelete: Handler = async (deps, { activity, json }) => {
+  const { s, ids } = deps;
+  const id = activity.objectIds[0];
+  if (id === undefined) throw malformed("The Delete names no object.");
+
+  if (id === activity.actor) {
+    let removed = 0;
+    for (const board of await s.store.boards.list()) {
+      const boardId = ids.board(board.uri);
+      if (await s.store.federation.follows.remove(activity.actor, boardId)) removed++;
+      if (await s.store.federation.follows.remove(boardId, activity.actor)) removed++;
+    }
+    await deps.actors.forget(activity.actor);
+    return accepted(`The actor is gone; ${removed} follow(s) removed.`);
+  }
+
+  const remotePosts = s.store.federation.remotePosts;
+  const mapping = await remotePosts.get(id);
+  if (!mapping) return ignored("Not a post we hold.");
+  const post = await s.store.posts.getPost(mapping.board, mapping.no);
+  if (!post) {
+    await remotePosts.delete(id);
+    return ignored("Not a post we hold.");
+  }
+  if (post.fediActor !== activity.actor) throw forbidden("Only the author of a post can delete it.");
+  const deleted = await s.posting.deleteRemote(post.board, post.no);
+  for (const p of deleted) if (p.apId) await remotePosts.delete(p.apId);
+  await announceAccepted(deps.outbox, deps.s.logger, post.board, json);
+  return accepted(
+    `Deleted /${post.board}/${post.no}${deleted.length > 1 ? ` and ${deleted.length - 1} repl(ies)` : ""}.`,
+  );
+};

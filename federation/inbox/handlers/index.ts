@@ -1,0 +1,20 @@
+import { handleAccept, handleReject } from "./accept.js";
+import { handleAnnounce } from "./announce.js";
+import { handleCreate } from "./create.js";
+import { handleDelete } from "./delete.js";
+import { handleFollow } from "./follow.js";
+import type { Handler } from "./types.js";
+import { handleUndo } from "./undo.js";
+import { handleUpdate } from "./update.js";
+
+/** The handler of each activity type the inbox acts on; every other type is answered 202 and ignored. */
+export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ["Follow", handleFollow],
+  ["Undo", handleUndo],
+  ["Accept", handleAccept],
+  ["Reject", handleReject],
+  ["Create", handleCreate],
+  ["Announce", handleAnnounce],
+  ["Update", handleUpdate],
+  ["Delete", handleDelete],
+]);

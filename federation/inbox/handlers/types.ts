@@ -1,0 +1,31 @@
+import type { Services } from "../../../server/services/container.js";
+import type { GuardedFetch } from "../../http/guarded-fetch.js";
+import type { FederationIds } from "../../ids.js";
+import type { RemoteActors } from "../../remote/actors.js";
+import type { RemoteObjects } from "../../remote/objects.js";
+import type { NormalizedActivity } from "../../vocab/normalize.js";
+import type { InboxResult } from "../errors.js";
+import type { InboxOutbox } from "../outbox.js";
+
+/** What every activity handler works with. */
+export interface InboxDeps {
+  s: Services;
+  ids: FederationIds;
+  /** The guarded client, for media (unsigned GETs of attachments). */
+  http: GuardedFetch;
+  actors: RemoteActors;
+  objects: RemoteObjects;
+  outbox: InboxOutbox;
+}
+
+/** A verified activity: its signer is its actor. */
+export interface Inbound {
+  activity: NormalizedActivity;
+  /** The activity's JSON as received (within the shape limits). */
+  json: Record<string, unknown>;
+  /** The board whose inbox it was posted to; null for the shared and instance inboxes. */
+  board: string | null;
+}
+
+/** Handles one activity type. Throws InboxRefusal to refuse; returns what became of it otherwise. */
+export type Handler = (deps: InboxDeps, inbound: Inbound) => Promise<InboxResult>;

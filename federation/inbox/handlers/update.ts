@@ -1,0 +1,50 @@
+import { accepted, forbidden, ignored, malformed } from "../errors.js";
+import { announceAccepted } from "../outbox.js";
+import { noteText, POST_TYPES } from "../remote-note.js";
+import { embeddedJson, remoteRefusal, trustedObject } from "../trust.js";
+import type { Handler } from "./types.js";
+
+/**
+ * Update of a post we hold, by its author: its text is replaced, and the board passes the Update on
+ * to its followers. An actor updating itself refreshes
+ * our cached copy (a new name or key). Anything else is ignored.
+ */
+export const handleUpdate: Handler = async (deps, { activity, json }) => {
+  const { s } = deps;
+  const ref = activity.object;
+  if (ref === undefined) throw malformed("The Update names no object.");
+  const id = typeof ref === "string" ? ref : ref.id;
+
+  if (id === activity.actor) {
+    if (!(await deps.actors.cached(id))) return ignored("An actor we do not know.");
+    try {
+      await deps.actors.get(id, { refresh: true });
+    } catch (err) {
+      throw remoteRefusal(err);
+    }
+    return accepted("The actor was refreshed.");
+  }
+
+  const mapping = await s.store.federation.remotePosts.get(id);
+  if (!mapping) return ignored("Not a post we hold.");
+  const post = await s.store.posts.getPost(mapping.board, mapping.no);
+  if (!post) {
+    await s.store.federation.remotePosts.delete(id);
+    return ignored("Not a post we hold.");
+  }
+  if (post.fediActor !== activity.actor) throw forbidden("Only the author of a post can update it.");
+
+  const trusted = await trustedObject(deps, activity.actor, ref, embeddedJson(json));
+  const note = trusted.document;
+  if (note.kind !== "object" || !POST_TYPES.has(note.type)) return ignored(`Update of a ${note.type} is not handled.`);
+  if (note.attributedTo !== activity.actor) throw forbidden("The object is not attributed to the actor updating it.");
+  const board = await s.store.boards.get(post.board);
+  if (!board) return ignored("Not a post we hold.");
+  const text = noteText(note, false, board.settings.maxCommentLength);
+  await s.store.posts.updatePostText(post.board, post.no, { comment: text.comment, html: text.html });
+  await announceAccepted(deps.outbox, deps.s.logger, post.board, {
+    ...json,
+    object: trusted.json as Record<string, unknown>,
+  });
+  return accepted(`Updated /${post.board}/${post.no}.`);
+};

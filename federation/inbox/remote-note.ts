@@ -1,0 +1,167 @@
+import type { Board } from "../../server/domain/board.js";
+import { DomainError } from "../../server/domain/errors.js";
+import type { Post } from "../../server/domain/post.js";
+import type { UploadedFile } from "../../server/services/posting.js";
+import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
+import { handleOf } from "../remote/actors.js";
+import { RemoteError } from "../remote/errors.js";
+import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
+import { IgnoredActivity } from "./errors.js";
+import type { InboxDeps } from "./handlers/types.js";
+import { htmlToText, plainText, sanitizeContent, textToHtml } from "./sanitize.js";
+
+/** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
+export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
+
+const SUBJECT_LENGTH = 100;
+/** Media waits longer than documents: an image of several megabytes on a slow peer. */
+const IMAGE_TIMEOUT_MS = 30_000;
+
+/** Whether anyone may read the object: public, or addressed to the board itself. */
+export function visibleOnBoard(note: NormalizedObject, boardId: string): boolean {
+  const to = [...note.to, ...note.cc, ...note.audience];
+  return (
+    to.includes(AS_PUBLIC) || to.includes(boardId) || note.tag.some((t) => t.type === "Mention" && t.href === boardId)
+  );
+}
+
+export interface NoteText {
+  subject: string | null;
+  /** Plain text, within the board's comment limit. */
+  comment: string;
+  /** Sanitized HTML. */
+  html: string;
+}
+
+/**
+ * A remote object as post text. The HTML content is sanitized; a content warning (`summary`) goes
+ * on top as plain text. A thread takes its subject from the object's `name` (a Lemmy or Mbin post
+ * title), or else from the first line of text, leading mentions left out, as Lemmy does.
+ */
+export function noteText(note: NormalizedObject, op: boolean, maxCommentLength: number): NoteText {
+  let text: string;
+  let html: string;
+  const content = note.content;
+  if (content !== undefined && note.mediaType !== "text/plain") {
+    html = sanitizeContent(content);
+    text = htmlToText(content);
+  } else {
+    text = htmlToText(textToHtml(content ?? note.source?.content ?? ""));
+    html = textToHtml(text);
+  }
+  const warning = note.summary ? plainText(note.summary) : "";
+  if (warning) {
+    text = `${warning}\n\n${text}`.trim();
+    html = `<p><strong>${textToHtml(warning)}</strong></p>${html}`;
+  }
+  if (text.length > maxCommentLength) {
+    text = text.slice(0, maxCommentLength);
+    html = textToHtml(text);
+  }
+  let subject: string | null = null;
+  if (op) {
+    const title = note.name ? plainText(note.name) : firstLine(text);
+    subject = title.slice(0, SUBJECT_LENGTH) || null;
+  }
+  return { subject, comment: text, html };
+}
+
+function firstLine(text: string): string {
+  for (const line of text.split("\n")) {
+    const stripped = line.replace(/^(?:\s*@[^\s@]+(?:@[^\s@]+)?)+\s*/, "").trim();
+    if (stripped) return stripped;
+  }
+  return "";
+}
+
+/** The object's first image attachment, fetched within the board's file size limit. */
+export async function fetchFirstImage(
+  deps: InboxDeps,
+  note: NormalizedObject,
+  board: Board,
+): Promise<{ image: UploadedFile | null; refused: string | null }> {
+  const attachment = note.attachment.find(
+    (a) => a.mediaType?.startsWith("image/") || (a.mediaType === undefined && a.type === "Image"),
+  );
+  if (!attachment) return { image: null, refused: null };
+  try {
+    const res = await deps.http.request(attachment.url, {
+      accept: "image/*",
+      maxBytes: board.settings.maxFileSize,
+      timeoutMs: IMAGE_TIMEOUT_MS,
+    });
+    if (res.status !== 200) return { image: null, refused: `The image answered ${res.status}.` };
+    if (!(res.headers["content-type"] ?? "").toLowerCase().startsWith("image/")) {
+      return { image: null, refused: "The attachment is not served as an image." };
+    }
+    return { image: { buffer: res.body, originalName: fileName(attachment.url) }, refused: null };
+  } catch (err) {
+    if (err instanceof FetchRefused || err instanceof FetchFailed) return { image: null, refused: err.message };
+    throw err;
+  }
+}
+
+function fileName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "") || "image";
+  } catch {
+    return "image";
+  }
+}
+
+/** The name a remote author's posts show: `user@host`, from the cached or fetched actor. */
+export async function authorName(deps: InboxDeps, actorId: string): Promise<string> {
+  try {
+    return handleOf(await deps.actors.get(actorId));
+  } catch (err) {
+    if (err instanceof RemoteError) return handleOf({ id: actorId, preferredUsername: null });
+    throw err;
+  }
+}
+
+export interface StoredNote {
+  post: Post;
+  imageRefused: string | null;
+}
+
+/**
+ * Stores a remote object as a local post (a new thread when `threadNo` is null) and records which
+ * object it mirrors. Board rules that refuse it (a locked thread, a missing image) make the activity
+ * ignored, not failed.
+ */
+export async function storeNote(
+  deps: InboxDeps,
+  note: NormalizedObject,
+  target: { board: Board; threadNo: number | null; author: string },
+): Promise<StoredNote> {
+  const { board, threadNo, author } = target;
+  const text = noteText(note, threadNo === null, board.settings.maxCommentLength);
+  const { image, refused } = await fetchFirstImage(deps, note, board);
+  let stored: { post: Post; imageRefused: string | null };
+  try {
+    stored = await deps.s.posting.createRemote({
+      board: board.uri,
+      threadNo,
+      name: await authorName(deps, author),
+      subject: text.subject,
+      comment: text.comment,
+      html: text.html,
+      apId: note.id,
+      fediActor: author,
+      image,
+      spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
+    });
+  } catch (err) {
+    if (err instanceof DomainError) throw new IgnoredActivity(`Not posted: ${err.message}`);
+    throw err;
+  }
+  try {
+    await deps.s.store.federation.remotePosts.put({ apId: note.id, board: board.uri, no: stored.post.no });
+  } catch (err) {
+    // Another delivery of the same object won the race: keep one copy.
+    await deps.s.posting.deleteRemote(board.uri, stored.post.no);
+    if (err instanceof DomainError && err.kind === "conflict") throw new IgnoredActivity("The object is already here.");
+    throw err;
+  }
+  return { post: stored.post, imageRefused: stored.imageRefused ?? refused };
+}

@@ -1,0 +1,76 @@
+import sanitizeHtml from "sanitize-html";
+import { escapeHtml, normalizeComment } from "../../server/domain/markup.js";
+
+const LINK_REL = "nofollow noopener noreferrer ugc";
+
+/** Elements whose text is never content (scripts, styles, form widgets): dropped with what they hold. */
+const NON_TEXT = ["script", "style", "textarea", "option", "noscript", "template", "title", "iframe", "object", "svg"];
+
+function httpUrl(href: string | undefined): string | null {
+  if (href === undefined || href.length > 2048) return null;
+  try {
+    const u = new URL(href);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+const CONTENT_OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: ["p", "br", "a", "span", "strong", "em", "b", "i", "s", "code", "pre", "blockquote", "ul", "ol", "li"],
+  allowedAttributes: { a: ["href", "rel"], span: ["class"] },
+  allowedClasses: { span: ["h-card", "mention", "quote"] },
+  allowedSchemes: ["http", "https"],
+  allowedSchemesByTag: {},
+  allowedSchemesAppliedToAttributes: ["href"],
+  allowProtocolRelative: false,
+  disallowedTagsMode: "discard",
+  nonTextTags: NON_TEXT,
+  // Every link is absolute http(s) and marked as user content; anything else loses its href.
+  transformTags: {
+    a: (tagName, attribs) => {
+      const href = httpUrl(attribs["href"]);
+      const kept: sanitizeHtml.Attributes = href ? { href, rel: LINK_REL } : {};
+      return { tagName, attribs: kept };
+    },
+  },
+};
+
+const TEXT_OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: [],
+  allowedAttributes: {},
+  disallowedTagsMode: "discard",
+  nonTextTags: NON_TEXT,
+};
+
+/**
+ * Remote HTML reduced to what a post body may hold: paragraphs, line breaks, links (http and https
+ * only, `nofollow`), mentions and hashtags as Mastodon marks them up, emphasis, code, quotes and
+ * lists. Everything else goes: scripts with their text, attributes, styles, images, iframes.
+ */
+export function sanitizeContent(html: string): string {
+  return sanitizeHtml(html, CONTENT_OPTIONS).trim();
+}
+
+/** The characters sanitize-html escapes in text, back to what they stand for. */
+const ENTITIES: Readonly<Record<string, string>> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"' };
+
+/**
+ * The text of remote HTML: tags stripped, entities decoded, line breaks and paragraphs kept as
+ * newlines, in the form local comments are stored.
+ */
+export function htmlToText(html: string): string {
+  const breaks = html.replace(/<br\s*\/?>/gi, "\n").replace(/<\/(p|li|blockquote|pre)>/gi, "\n\n");
+  const text = sanitizeHtml(breaks, TEXT_OPTIONS).replace(/&(amp|lt|gt|quot);/g, (e) => ENTITIES[e] ?? e);
+  return normalizeComment(text);
+}
+
+/** A name or summary as plain text on one line: tags stripped, whitespace collapsed. */
+export function plainText(html: string): string {
+  return htmlToText(html).replace(/\s+/g, " ").trim();
+}
+
+/** Plain text as post HTML: escaped, with line breaks. */
+export function textToHtml(text: string): string {
+  return escapeHtml(text).replace(/\n/g, "<br>");
+}

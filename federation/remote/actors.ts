@@ -1,0 +1,109 @@
+import type { RemoteActor, RemoteActorRepository } from "../../server/domain/federation-ports.js";
+import type { Clock } from "../../server/services/clock.js";
+import { keyOwnerOf } from "../http/signatures.js";
+import { plainText } from "../inbox/sanitize.js";
+import { type NormalizedActor, normalizeActor } from "../vocab/normalize.js";
+import { RemoteError } from "./errors.js";
+import { domainOf, fetchDocument, type SignedGetter, sameId, short } from "./fetch.js";
+
+/**
+ * Remote actors and their keys: read from the cache, or fetched from the actor's own URL and cached.
+ * A fetched document is believed only for the URL it was served from: its id must be that URL, and
+ * the key used must be listed in it as owned by it. So an actor can never be cached under an id it
+ * merely claims, nor lend its key to another.
+ */
+export class RemoteActors {
+  constructor(
+    private readonly repo: RemoteActorRepository,
+    private readonly http: SignedGetter,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The actor holding the key `keyId`: from the cache when known, else fetched. */
+  async forKey(keyId: string): Promise<{ actor: RemoteActor; fromCache: boolean }> {
+    const cached = await this.repo.getByKeyId(keyId);
+    if (cached) return { actor: cached, fromCache: true };
+    return { actor: await this.fetchForKey(keyId), fromCache: false };
+  }
+
+  /** Fetches the owner of `keyId` afresh (a rotated key) and caches it. */
+  async fetchForKey(keyId: string): Promise<RemoteActor> {
+    const { actor } = await this.fetch(keyOwnerOf(keyId));
+    if (actor.keyId !== keyId) {
+      throw new RemoteError("mismatch", `${short(actor.id)} does not list the key ${short(keyId)} as its own.`);
+    }
+    return actor;
+  }
+
+  /** The actor `id`: from the cache when known (and `refresh` is not asked), else fetched. */
+  async get(id: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor> {
+    if (!opts.refresh) {
+      const cached = await this.repo.get(id);
+      if (cached) return cached;
+    }
+    const { actor } = await this.fetch(id);
+    if (!sameId(actor.id, id)) throw new RemoteError("mismatch", `${short(id)} is served by ${short(actor.id)}.`);
+    return actor;
+  }
+
+  /** Cached only: never touches the network. */
+  cached(id: string): Promise<RemoteActor | null> {
+    return this.repo.get(id);
+  }
+
+  /**
+   * Fetches the actor document at `url`, checks that its id is the URL it was finally served from
+   * and that it has a key of its own, and caches it.
+   */
+  async fetch(url: string): Promise<{ actor: RemoteActor; document: NormalizedActor }> {
+    const fetched = await fetchDocument(this.http, url);
+    const doc = normalizeActor(fetched.json);
+    if (!doc.ok) throw new RemoteError("invalid", `${short(url)} is not a usable actor: ${doc.reason}.`);
+    if (!sameId(doc.id, fetched.url)) {
+      throw new RemoteError("mismatch", `The actor at ${short(fetched.url)} claims the id ${short(doc.id)}.`);
+    }
+    const key = doc.publicKey;
+    if (!key) throw new RemoteError("invalid", `${short(doc.id)} has no public key of its own.`);
+    if (key.owner !== doc.id) throw new RemoteError("mismatch", `The key of ${short(doc.id)} has another owner.`);
+    const actor: RemoteActor = {
+      id: doc.id,
+      type: doc.type,
+      inbox: doc.inbox,
+      sharedInbox: doc.sharedInbox ?? null,
+      preferredUsername: doc.preferredUsername ?? null,
+      // Display text only, never markup: whatever shows it later escapes plain text.
+      name: doc.name === undefined ? null : plainText(doc.name),
+      summary: doc.summary === undefined ? null : plainText(doc.summary),
+      url: doc.url ?? null,
+      iconUrl: doc.icon ?? null,
+      followers: doc.followers ?? null,
+      keyId: key.id,
+      publicKeyPem: key.publicKeyPem,
+      domain: domainOf(doc.id),
+      fetchedAt: this.clock(),
+      raw: JSON.stringify(fetched.json),
+    };
+    await this.repo.upsert(actor);
+    return { actor, document: doc };
+  }
+
+  /** Forgets a cached actor (it deleted itself). */
+  forget(id: string): Promise<boolean> {
+    return this.repo.delete(id);
+  }
+}
+
+/** How an actor is shown as a post's name: `user@host`, from its username or else its id. */
+export function handleOf(actor: Pick<RemoteActor, "id" | "preferredUsername">): string {
+  let host = "";
+  let last = "";
+  try {
+    const u = new URL(actor.id);
+    host = u.host;
+    last = decodeURIComponent(u.pathname.split("/").filter(Boolean).pop() ?? "");
+  } catch {
+    // An id that does not parse cannot come from the normaliser; fall back to the raw id.
+  }
+  const user = (actor.preferredUsername ?? last).replace(/[\s@]/g, "") || "someone";
+  return host ? `${user}@${host}` : user;
+}

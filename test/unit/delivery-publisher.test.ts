@@ -1,0 +1,196 @@
+import request from "supertest";
+import { afterEach, describe, expect, it } from "vitest";
+import { FederationContext } from "../../federation/context.js";
+import { deliveryId, inboxDomain } from "../../federation/delivery/activities.js";
+import { DeliveryPublisher } from "../../federation/delivery/publisher.js";
+import { deliveryRole } from "../../federation/delivery/role.js";
+import { DeliveryWorker } from "../../federation/delivery/worker.js";
+import { FederationIds } from "../../federation/ids.js";
+import { LocalKeys } from "../../federation/keys.js";
+import { DomainError } from "../../server/domain/errors.js";
+import { FakeInbox, until } from "../support/fake-inbox.js";
+import { startTestInstance, type TestInstance } from "../support/instance.js";
+
+const PUBLIC_URL = "http://atoll.test";
+const BOARD_ACTOR = `${PUBLIC_URL}/ap/boards/b`;
+const ANONYMOUS = `${PUBLIC_URL}/ap/anonymous`;
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+/** An instance whose own worker does not run, so what is queued stays in the queue for the test to read. */
+async function instance(): Promise<TestInstance> {
+  const t = await startTestInstance({ PUBLIC_URL, ALLOW_PRIVATE_ADDRESSES: "on", ATOLL_ROLE: "web" });
+  cleanup.push(() => t.stop());
+  await t.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });
+  return t;
+}
+
+function context(t: TestInstance): FederationContext {
+  const ids = new FederationIds(t.services.config.publicUrl);
+  return new FederationContext(t.services, ids, new LocalKeys(t.services.store.federation.keys));
+}
+
+async function follow(t: TestInstance, actor: string, inbox: string, sharedInbox: string | null): Promise<void> {
+  const { follows } = t.services.store.federation;
+  await follows.add({
+    id: `${actor}#follow`,
+    actorId: actor,
+    objectId: BOARD_ACTOR,
+    board: "b",
+    direction: "inbound",
+    state: "pending",
+    inbox,
+    sharedInbox,
+    domain: new URL(actor).hostname,
+    createdAt: Date.now(),
+  });
+  await follows.accept(actor, BOARD_ACTOR);
+}
+
+/** Everything queued, with bodies parsed (claimed and released again by the caller's discretion). */
+async function queuedActivities(t: TestInstance) {
+  const items = await t.services.store.federation.deliveries.claim(Date.now() + 1000, 100, 1, 100);
+  return items.map((i) => ({ ...i, json: JSON.parse(i.body) as Record<string, unknown> }));
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+describe("DeliveryPublisher", () => {
+  it("announces a deletion from the board and sends the author's own Delete, each signed by its actor", async () => {
+    const t = await instance();
+    const post = await t.services.posting.createThread({ board: "b", comment: "bye", password: "pw", ip: "192.0.2.9" });
+    await settle();
+    const inbox = await FakeInbox.start({
+      publicKeyOf: async (actorId) =>
+        JSON.parse((await request(t.app).get(new URL(actorId).pathname)).text).publicKey.publicKeyPem,
+    });
+    cleanup.push(() => inbox.close());
+    await follow(t, `${inbox.base()}/users/a`, `${inbox.base()}/users/a/inbox`, `${inbox.base()}/inbox`);
+    await t.services.posting.deleteOwn("b", post.no, "pw", false);
+    await until(async () => (await t.services.store.federation.deliveries.countPending()) === 2);
+
+    const worker = new DeliveryWorker(context(t));
+    expect(await worker.runOnce()).toBe(2);
+    expect(inbox.received.map((r) => r.verified)).toEqual([true, true]);
+    const noteId = `${PUBLIC_URL}/b/thread/${post.no}`;
+    const announce = inbox.received.find((r) => r.body["type"] === "Announce")!;
+    expect(announce.keyId).toBe(`${BOARD_ACTOR}#main-key`);
+    expect(announce.body).toMatchObject({
+      id: `${noteId}#announce-delete`,
+      actor: BOARD_ACTOR,
+      to: [PUBLIC],
+      cc: [`${BOARD_ACTOR}/followers`],
+      audience: BOARD_ACTOR,
+      object: { type: "Delete", actor: ANONYMOUS, object: { id: noteId, type: "Tombstone" } },
+    });
+    const del = inbox.received.find((r) => r.body["type"] === "Delete")!;
+    expect(del.keyId).toBe(`${ANONYMOUS}#main-key`);
+    expect(del.body).toMatchObject({
+      "@context": ["https://www.w3.org/ns/activitystreams", `${PUBLIC_URL}/ns/atoll.jsonld`],
+      id: `${noteId}#delete`,
+      actor: ANONYMOUS,
+      object: { id: noteId, type: "Tombstone" },
+    });
+  });
+
+  it("queues one item per shared inbox, keyed by the signing actor and the inbox's domain", async () => {
+    const t = await instance();
+    await follow(t, "https://one.example/users/a", "https://one.example/users/a/inbox", "https://one.example/inbox");
+    await follow(t, "https://one.example/users/b", "https://one.example/users/b/inbox", "https://one.example/inbox");
+    await follow(t, "https://Two.Example./u/c", "https://Two.Example./u/c/inbox", null);
+    const post = await t.services.posting.createThread({ board: "b", comment: "hi", ip: "192.0.2.9" });
+    await until(async () => (await t.services.store.federation.deliveries.countPending()) === 4);
+    const items = await queuedActivities(t);
+    expect(items.map((i) => [i.inbox, i.domain, i.keyId]).sort()).toEqual([
+      ["https://Two.Example./u/c/inbox", "two.example", BOARD_ACTOR],
+      ["https://Two.Example./u/c/inbox", "two.example", BOARD_ACTOR],
+      ["https://one.example/inbox", "one.example", BOARD_ACTOR],
+      ["https://one.example/inbox", "one.example", BOARD_ACTOR],
+    ]);
+    const noteId = `${PUBLIC_URL}/b/thread/${post.no}`;
+    expect(new Set(items.map((i) => i.activityId))).toEqual(new Set([`${noteId}#announce`, `${noteId}#boost`]));
+    for (const i of items) expect(i.id).toBe(deliveryId(i.activityId, i.inbox));
+    // Queuing the same post again is a no-op: the ids are derived, and the queue keeps the first.
+    await new DeliveryPublisher(context(t)).publishPost(post);
+    expect(await t.services.store.federation.deliveries.countPending()).toBe(4);
+  });
+
+  it("announces a reply without boosting it", async () => {
+    const t = await instance();
+    const op = await t.services.posting.createThread({ board: "b", comment: "op", ip: "192.0.2.9" });
+    await settle();
+    await follow(t, "https://one.example/users/a", "https://one.example/users/a/inbox", null);
+    const reply = await t.services.posting.createReply({ board: "b", threadNo: op.no, comment: "re", ip: "192.0.2.9" });
+    await until(async () => (await t.services.store.federation.deliveries.countPending()) === 1);
+    const [item] = await queuedActivities(t);
+    expect(item?.json).toMatchObject({
+      type: "Announce",
+      object: {
+        type: "Create",
+        actor: ANONYMOUS,
+        object: { id: `${PUBLIC_URL}/b/post/${reply.no}`, inReplyTo: `${PUBLIC_URL}/b/thread/${op.no}` },
+      },
+    });
+  });
+
+  it("ignores posts from the fediverse and boards without followers", async () => {
+    const t = await instance();
+    const post = await t.services.posting.createThread({ board: "b", comment: "quiet", ip: "192.0.2.9" });
+    await settle();
+    expect(await t.services.store.federation.deliveries.countPending()).toBe(0);
+    await follow(t, "https://one.example/users/a", "https://one.example/users/a/inbox", null);
+    t.services.events.emit({
+      type: "post_created",
+      post: { ...post, no: 99, threadNo: 99, apId: "https://one.example/notes/1", fediActor: "https://one.example/u" },
+    });
+    t.services.events.emit({ type: "post_created", post: { ...post, board: "nosuchboard" } });
+    await settle();
+    expect(await t.services.store.federation.deliveries.countPending()).toBe(0);
+  });
+
+  it("announceRemote wraps the remote activity and boosts a new remote thread", async () => {
+    const t = await instance();
+    await follow(t, "https://one.example/users/a", "https://one.example/users/a/inbox", "https://one.example/inbox");
+    const publisher = new DeliveryPublisher(context(t));
+    const create = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: "https://remote.example/activities/1",
+      type: "Create",
+      actor: "https://remote.example/users/r",
+      object: { id: "https://remote.example/notes/1", type: "Note", content: "<p>hi</p>" },
+    };
+    expect(await publisher.announceRemote("b", create)).toBe(2);
+    const items = await queuedActivities(t);
+    const wrapped = items.find((i) => typeof i.json["object"] === "object")!;
+    expect(wrapped.json).toMatchObject({ type: "Announce", actor: BOARD_ACTOR, to: [PUBLIC], object: create });
+    expect(String(wrapped.json["id"])).toMatch(new RegExp(`^${BOARD_ACTOR}/activities/announce/`));
+    const boost = items.find((i) => typeof i.json["object"] === "string")!;
+    expect(boost.json).toMatchObject({ type: "Announce", object: "https://remote.example/notes/1" });
+    expect(items.every((i) => i.keyId === BOARD_ACTOR && i.domain === "one.example")).toBe(true);
+
+    const replyCreate = {
+      ...create,
+      id: "https://remote.example/activities/2",
+      object: { ...create.object, id: "https://remote.example/notes/2", inReplyTo: "https://atoll.test/b/thread/1" },
+    };
+    expect(await publisher.announceRemote("b", replyCreate)).toBe(1);
+    await expect(publisher.announceRemote("b", { type: "Create" })).rejects.toBeInstanceOf(DomainError);
+    await expect(publisher.announceRemote("nosuch", create)).rejects.toMatchObject({ kind: "not_found" });
+  });
+
+  it("reads ATOLL_ROLE and inbox domains strictly", () => {
+    expect(deliveryRole(undefined)).toBe("all");
+    expect(deliveryRole("web")).toBe("web");
+    expect(deliveryRole("worker")).toBe("worker");
+    expect(() => deliveryRole("both")).toThrow(/ATOLL_ROLE/);
+    expect(inboxDomain("https://Mastodon.Social.:8443/inbox")).toBe("mastodon.social");
+    expect(inboxDomain("https://xn--bcher-kva.example/inbox")).toBe("xn--bcher-kva.example");
+    expect(inboxDomain("https://bücher.example/inbox")).toBe("xn--bcher-kva.example");
+    expect(inboxDomain("ftp://a.example/inbox")).toBeNull();
+    expect(inboxDomain("not a url")).toBeNull();
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GuardedFetch } from "../../federation/http/guarded-fetch.js";
+import { handleOf, RemoteActors } from "../../federation/remote/actors.js";
+import { RemoteError } from "../../federation/remote/errors.js";
+import type { SignedGetter } from "../../federation/remote/fetch.js";
+import { RemoteObjects } from "../../federation/remote/objects.js";
+import type { Store } from "../../server/domain/ports.js";
+import { openSqliteStore } from "../../storage/sqlite/store.js";
+import { FakePeer } from "../support/fake-peer.js";
+
+/** The guarded client, unsigned: the fake peer does not ask for signatures. */
+function getter(): SignedGetter {
+  const http = new GuardedFetch({ allowPrivateAddresses: true, userAgent: "test" });
+  return { signedGet: (url, opts = {}) => http.request(url, { accept: "application/activity+json", ...opts }) };
+}
+
+async function refusal(work: Promise<unknown>): Promise<RemoteError> {
+  const err = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RemoteError);
+  return err as RemoteError;
+}
+
+describe("remote actors and objects", () => {
+  const dir = mkdtempSync(join(tmpdir(), "atoll-inbox-remote-"));
+  let store: Store;
+  let peer: FakePeer;
+  let actors: RemoteActors;
+  let objects: RemoteObjects;
+
+  beforeAll(async () => {
+    store = openSqliteStore(join(dir, "atoll.db"));
+    peer = await FakePeer.start();
+    actors = new RemoteActors(store.federation.actors, getter(), () => 1_000);
+    objects = new RemoteObjects(getter());
+  });
+  afterAll(async () => {
+    await store.close();
+    await peer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fetches an actor by its key id, caches it under its own id, then answers from the cache", async () => {
+    const alice = peer.actor("alice");
+    const { actor, fromCache } = await actors.forKey(alice.keyId);
+    expect(fromCache).toBe(false);
+    expect(actor).toMatchObject({
+      id: alice.id,
+      type: "Person",
+      inbox: alice.inbox,
+      sharedInbox: `${peer.url}/inbox`,
+      preferredUsername: "alice",
+      keyId: alice.keyId,
+      publicKeyPem: alice.publicKeyPem,
+      domain: "127.0.0.1",
+      fetchedAt: 1_000,
+    });
+    expect(await store.federation.actors.getByKeyId(alice.keyId)).toMatchObject({ id: alice.id });
+    const fetches = peer.fetched.length;
+    expect((await actors.forKey(alice.keyId)).fromCache).toBe(true);
+    expect(peer.fetched.length).toBe(fetches);
+    expect(handleOf(actor)).toBe(`alice@${new URL(peer.url).host}`);
+  });
+
+  it("refuses an actor whose id is not the URL it was served from, after redirects too", async () => {
+    const bob = peer.actor("bob");
+    peer.serve("/users/bob", { ...bob.document, id: `${peer.url}/users/someone` });
+    expect((await refusal(actors.forKey(bob.keyId))).kind).toBe("mismatch");
+    expect(await store.federation.actors.get(`${peer.url}/users/someone`)).toBeNull();
+
+    // A redirect to a document that claims the id first asked for: the final URL is what counts.
+    const carol = peer.actor("carol");
+    peer.serve("/users/carol", null, { status: 302, location: `${peer.url}/elsewhere/carol` });
+    peer.serve("/elsewhere/carol", carol.document);
+    expect((await refusal(actors.forKey(carol.keyId))).kind).toBe("mismatch");
+    expect(await store.federation.actors.get(carol.id)).toBeNull();
+  });
+
+  it("refuses a key that is not the actor's: another key id, or owned by someone else", async () => {
+    const dave = peer.actor("dave");
+    expect((await refusal(actors.fetchForKey(`${dave.id}#other-key`))).kind).toBe("mismatch");
+    const erin = peer.actor("erin");
+    peer.serve("/users/erin", {
+      ...erin.document,
+      publicKey: { id: erin.keyId, owner: dave.id, publicKeyPem: erin.publicKeyPem },
+    });
+    expect((await refusal(actors.forKey(erin.keyId))).kind).toBe("invalid");
+    expect(await store.federation.actors.get(erin.id)).toBeNull();
+  });
+
+  it("tells a gone actor, an unreachable one and a non-actor apart", async () => {
+    expect((await refusal(actors.get(`${peer.url}/users/nobody`))).kind).toBe("gone");
+    expect((await refusal(actors.get("http://127.0.0.1:1/users/x"))).kind).toBe("unreachable");
+    peer.serve("/page", "<html></html>", { type: "text/html" });
+    expect((await refusal(actors.get(`${peer.url}/page`))).kind).toBe("invalid");
+    peer.serve("/notes/1", { id: `${peer.url}/notes/1`, type: "Note", content: "x" });
+    expect((await refusal(actors.get(`${peer.url}/notes/1`))).kind).toBe("invalid");
+  });
+
+  it("fetches an object only when it carries the id it was asked for, from that very URL", async () => {
+    const id = `${peer.url}/notes/good`;
+    peer.serve(id, { id, type: "Note", attributedTo: `${peer.url}/users/alice`, content: "<p>ok</p>" });
+    const { document } = await objects.fetch(id);
+    expect(document).toMatchObject({ kind: "object", id, content: "<p>ok</p>" });
+
+    peer.serve("/notes/liar", { id: `${peer.url}/notes/good`, type: "Note" });
+    expect((await refusal(objects.fetch(`${peer.url}/notes/liar`))).kind).toBe("mismatch");
+
+    peer.serve("/notes/moved", null, { status: 301, location: id });
+    expect((await refusal(objects.fetch(`${peer.url}/notes/moved`))).kind).toBe("mismatch");
+
+    let deep: unknown = 1;
+    for (let i = 0; i < 64; i++) deep = { a: deep };
+    peer.serve("/notes/deep", { id: `${peer.url}/notes/deep`, type: "Note", x: deep });
+    expect((await refusal(objects.fetch(`${peer.url}/notes/deep`))).kind).toBe("invalid");
+  });
+});

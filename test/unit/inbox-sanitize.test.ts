@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { noteText, visibleOnBoard } from "../../federation/inbox/remote-note.js";
+import { htmlToText, plainText, sanitizeContent } from "../../federation/inbox/sanitize.js";
+import { type NormalizedObject, normalizeObject } from "../../federation/vocab/normalize.js";
+
+const REL = 'rel="nofollow noopener noreferrer ugc"';
+
+function note(fields: Record<string, unknown>): NormalizedObject {
+  const n = normalizeObject({
+    id: "https://r.example/notes/1",
+    type: "Note",
+    attributedTo: "https://r.example/u/a",
+    ...fields,
+  });
+  if (!n.ok) throw new Error(n.reason);
+  return n;
+}
+
+describe("remote HTML sanitizing", () => {
+  it("keeps the small allowlist and drops scripts, styles, images, handlers and unknown tags", () => {
+    const html =
+      "<p>Hi <strong>there</strong> <em>you</em> <b>b</b> <i>i</i> <s>s</s> <code>c</code></p>" +
+      "<pre>pre</pre><blockquote>q</blockquote><ul><li>one</li></ul><ol><li>two</li></ol>" +
+      '<script>alert("x")</script><style>p{}</style><img src="https://x/i.png" onerror="x()"><iframe src="https://x"></iframe>' +
+      '<div onclick="x()">div text</div><h1>title</h1><br/>';
+    expect(sanitizeContent(html)).toBe(
+      "<p>Hi <strong>there</strong> <em>you</em> <b>b</b> <i>i</i> <s>s</s> <code>c</code></p>" +
+        "<pre>pre</pre><blockquote>q</blockquote><ul><li>one</li></ul><ol><li>two</li></ol>" +
+        "div texttitle<br />",
+    );
+  });
+
+  it("keeps only http(s) links, absolute, marked as user content", () => {
+    expect(sanitizeContent('<a href="https://a.example/x?y=1&amp;z=2" class="u-url" target="_blank">ok</a>')).toBe(
+      `<a href="https://a.example/x?y=1&amp;z=2" ${REL}>ok</a>`,
+    );
+    const bad = [
+      "javascript:alert(1)",
+      "JaVaScRiPt:alert(1)",
+      " javascript:alert(1)",
+      "data:text/html,x",
+      "vbscript:x",
+      "/relative",
+      "//proto.rel/x",
+      "mailto:a@b",
+    ];
+    for (const href of bad) {
+      const out = sanitizeContent(`<a href="${href}">x</a>`);
+      expect(out, href).not.toMatch(/href/);
+      expect(out).toContain("x");
+    }
+  });
+
+  it("keeps mention and hashtag markup: span classes h-card, mention and quote only", () => {
+    expect(sanitizeContent('<span class="h-card mention invisible" style="color:red">@a</span>')).toBe(
+      '<span class="h-card mention">@a</span>',
+    );
+    expect(sanitizeContent('<span class="ellipsis">x</span>')).toBe("<span>x</span>");
+  });
+
+  it("reads HTML as text: breaks and paragraphs become lines, entities decoded, tags gone", () => {
+    expect(htmlToText("<p>a &amp; b &lt;c&gt;</p><p>line<br>two<br/>three</p><script>no</script>")).toBe(
+      "a & b <c>\n\nline\ntwo\nthree",
+    );
+    expect(plainText("<b>Alice</b>\n <i>the</i>   tester")).toBe("Alice the tester");
+  });
+});
+
+describe("remote objects as post text", () => {
+  it("takes a thread's subject from the name, else from the first line without leading mentions", () => {
+    expect(noteText(note({ name: "A <b>title</b>", content: "<p>body</p>" }), true, 4000)).toEqual({
+      subject: "A title",
+      comment: "body",
+      html: "<p>body</p>",
+    });
+    const mention =
+      '<p><span class="h-card"><a href="https://x/b">@<span>b</span></a></span> Hello board</p><p>more</p>';
+    expect(noteText(note({ content: mention }), true, 4000).subject).toBe("Hello board");
+    expect(noteText(note({ content: mention }), false, 4000).subject).toBeNull();
+  });
+
+  it("puts a content warning on top, reads plain text and source, and cuts to the board's limit", () => {
+    const warned = noteText(note({ summary: "<b>spoilers</b>", content: "<p>text</p>" }), false, 4000);
+    expect(warned.comment).toBe("spoilers\n\ntext");
+    expect(warned.html).toBe("<p><strong>spoilers</strong></p><p>text</p>");
+    expect(noteText(note({ mediaType: "text/plain", content: "a <b>\nb" }), false, 4000)).toMatchObject({
+      comment: "a <b>\nb",
+      html: "a &lt;b&gt;<br>b",
+    });
+    const source = noteText(note({ source: { content: "only source", mediaType: "text/markdown" } }), false, 4000);
+    expect(source.comment).toBe("only source");
+    const long = noteText(note({ content: `<p>${"x".repeat(50)}</p><script>y</script>` }), false, 10);
+    expect(long).toEqual({ subject: null, comment: "x".repeat(10), html: "x".repeat(10) });
+  });
+
+  it("sees a post as visible on a board when public or addressed to it", () => {
+    const board = "https://atoll.example/ap/boards/b";
+    expect(visibleOnBoard(note({ to: "as:Public" }), board)).toBe(true);
+    expect(visibleOnBoard(note({ to: [board] }), board)).toBe(true);
+    expect(visibleOnBoard(note({ tag: { type: "Mention", href: board } }), board)).toBe(true);
+    expect(visibleOnBoard(note({ to: ["https://r.example/u/b"] }), board)).toBe(false);
+  });
+});
