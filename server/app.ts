@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { federationActions } from "../federation/admin/index.js";
 import { createFederation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { openStore } from "../storage/open.js";
@@ -84,6 +85,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
   };
   const federation = createFederation(services);
+  const actions = federationActions(federation);
+  if (actions) services.federation = actions;
   const app = createHttpApp(services, federation.router);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();

@@ -54,12 +54,34 @@ function announce(
  * because Mastodon ignores an announced `Create` but shows a boost and fetches the Note by its id.
  * Replies are not boosted: they would flood timelines with posts out of their thread.
  */
-export function postActivities(board: Board, post: Post, s: Services, ids: FederationIds): OutgoingActivity[] {
+export function postActivities(
+  board: Board,
+  post: Post,
+  s: Services,
+  ids: FederationIds,
+  thread?: Pick<Post, "apId"> | null,
+): OutgoingActivity[] {
   const apId = s.urls.apId(post);
   const published = new Date(post.createdAt).toISOString();
-  const out = [announce(ids, board.uri, `${apId}#announce`, createActivity(board, post, s, ids), published)];
+  const out = [announce(ids, board.uri, `${apId}#announce`, createActivity(board, post, s, ids, thread), published)];
   if (post.no === post.threadNo) out.push(announce(ids, board.uri, `${apId}#boost`, apId, published));
   return out;
+}
+
+/**
+ * What the author of a local reply in a mirrored thread sends to the group the thread belongs to:
+ * the plain `Create(Note)`, as a Mastodon or Lemmy user's reply goes to the community, which then
+ * announces it to everyone following it (this board included).
+ */
+export function upstreamCreate(
+  board: Board,
+  post: Post,
+  s: Services,
+  ids: FederationIds,
+  thread: Pick<Post, "apId">,
+): OutgoingActivity {
+  const activity = createActivity(board, post, s, ids, thread);
+  return { actor: String(activity["actor"]), activity: { "@context": activityContext(ids), ...activity } };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { NewDelivery } from "../../server/domain/federation-ports.js";
 import type { Post } from "../../server/domain/post.js";
 import type { PostEvent } from "../../server/services/events.js";
 import type { FederationContext } from "../context.js";
+import { sameOrigin } from "../remote/fetch.js";
 import { isHttpUrl } from "../vocab/url.js";
 import {
   deletionActivities,
@@ -11,6 +12,7 @@ import {
   type OutgoingActivity,
   postActivities,
   remoteActivities,
+  upstreamCreate,
 } from "./activities.js";
 
 export interface DeliveryPublisherOptions {
@@ -122,17 +124,37 @@ export class DeliveryPublisher {
   async #publishBoard(boardUri: string, events: PostEvent[]): Promise<number> {
     const { s, ids } = this.#ctx;
     const inboxes = await s.store.federation.follows.inboxesForBoard(boardUri);
-    if (inboxes.length === 0) return 0;
     const now = s.clock();
     const activities: OutgoingActivity[] = [];
-    const created = events.filter((e) => e.type === "post_created");
-    if (created.length > 0) {
-      // The board may have been deleted since; then there is nothing to announce.
-      const board = await s.store.boards.get(boardUri);
-      if (board) for (const e of created) activities.push(...postActivities(board, e.post, s, ids));
+    let queued = 0;
+    // The board may have been deleted since; then there is nothing to announce.
+    const board = await s.store.boards.get(boardUri);
+    for (const e of events) {
+      if (e.type !== "post_created" && e.type !== "post_deleted") continue;
+      const thread = e.post.no === e.post.threadNo ? null : await s.store.posts.getPost(boardUri, e.post.threadNo);
+      if (e.type === "post_created" && board) activities.push(...postActivities(board, e.post, s, ids, thread));
+      if (e.type === "post_deleted") activities.push(...deletionActivities(e.post, s, ids, now));
+      // A reply in a thread mirrored from a group this board follows also goes to that group.
+      if (thread?.apId && thread.fediActor) {
+        const groups = await this.#groupInboxes(boardUri, thread.apId);
+        if (groups.length === 0) continue;
+        const up =
+          e.type === "post_created"
+            ? board
+              ? [upstreamCreate(board, e.post, s, ids, thread)]
+              : []
+            : deletionActivities(e.post, s, ids, now).slice(1);
+        queued += await this.#enqueue(up, groups, now);
+      }
     }
-    for (const e of events) if (e.type === "post_deleted") activities.push(...deletionActivities(e.post, s, ids, now));
-    return this.#enqueue(activities, inboxes, now);
+    if (inboxes.length === 0) return queued;
+    return queued + (await this.#enqueue(activities, inboxes, now));
+  }
+
+  /** The inboxes of the groups this board follows (accepted) on the origin of a mirrored thread. */
+  async #groupInboxes(boardUri: string, threadApId: string): Promise<string[]> {
+    const follows = await this.#ctx.s.store.federation.follows.followingOf(boardUri);
+    return follows.filter((f) => f.state === "accepted" && sameOrigin(f.objectId, threadApId)).map((f) => f.inbox);
   }
 
   /** Queues the activities of a new local post for the board's followers; returns the number of items. */

@@ -18,11 +18,22 @@ export interface PostObjectContext {
  * software that ignores `name` still shows it. Imageboard extras go in Atoll's own context, which
  * other Atoll instances read and everyone else ignores.
  */
-export function postObject(board: Board, post: Post, ctx: PostObjectContext): Record<string, unknown> {
+export function postObject(
+  board: Board,
+  post: Post,
+  ctx: PostObjectContext,
+  /** For a reply: the thread's opening post (its `apId` is the remote thread's id in a mirrored thread). */
+  thread?: Pick<Post, "apId"> | null,
+): Record<string, unknown> {
   const { urls, ids } = ctx;
   const op = post.no === post.threadNo;
   const boardActor = ids.board(board.uri);
-  const threadId = urls.apId({ board: board.uri, no: post.threadNo, threadNo: post.threadNo, apId: null });
+  const threadId = urls.apId({
+    board: board.uri,
+    no: post.threadNo,
+    threadNo: post.threadNo,
+    apId: thread?.apId ?? null,
+  });
   const object: Record<string, unknown> = {
     "@context": [
       AS_CONTEXT,

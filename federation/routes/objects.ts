@@ -214,7 +214,8 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys):
     const post = await s.store.posts.getPost(b.uri, no);
     const isOp = post !== null && post.no === post.threadNo;
     if (!post || (kind === "thread") !== isOp) return notFound(res);
-    const doc = postObject(b, post, ctx);
+    const thread = isOp ? null : await s.store.posts.getPost(b.uri, post.threadNo);
+    const doc = postObject(b, post, ctx, thread);
     if (isOp) doc["replies"] = ids.threadReplies(b.uri, post.no);
     send(res, doc);
   };
@@ -225,8 +226,14 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys):
 }
 
 /** The `Create` of a local post, as the board's outbox and deliveries carry it. */
-export function createActivity(board: Board, post: Post, s: Services, ids: FederationIds): Record<string, unknown> {
-  const object = postObject(board, post, { urls: s.urls, ids, anonymousActor: ids.anonymousActor() });
+export function createActivity(
+  board: Board,
+  post: Post,
+  s: Services,
+  ids: FederationIds,
+  thread?: Pick<Post, "apId"> | null,
+): Record<string, unknown> {
+  const object = postObject(board, post, { urls: s.urls, ids, anonymousActor: ids.anonymousActor() }, thread);
   delete object["@context"];
   return {
     id: `${s.urls.apId(post)}#create`,

@@ -4,6 +4,7 @@ import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
 import type { PostEvents } from "./events.js";
+import type { FederationActions } from "./federation-actions.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { ModerationService } from "./moderation.js";
@@ -32,4 +33,9 @@ export interface Services {
   reader: BoardReader;
   moderation: ModerationService;
   staff: StaffService;
+  /**
+   * Operator actions on the federation (boards following remote groups), filled in by the
+   * composition root once the federation is built; absent with FEDERATION=off.
+   */
+  federation?: FederationActions;
 }

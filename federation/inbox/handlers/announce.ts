@@ -40,6 +40,8 @@ export const handleAnnounce: Handler = async (deps, { activity, json }) => {
     note = doc;
   }
   if (!POST_TYPES.has(note.type)) return ignored(`Announce of a ${note.type} is not handled.`);
+  // A group passing on a reply written here: the post is already here, as our own.
+  if (note.id.startsWith(`${deps.ids.publicUrl}/`)) return ignored("One of our own posts.");
   if (note.attributedTo === undefined) return ignored("The announced object names no author.");
   // Only the author's own server can say who wrote it.
   if (!sameOrigin(note.id, note.attributedTo))

@@ -1,6 +1,7 @@
 import express, { type Request, Router } from "express";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
+import { boardFollowJson, type FederationActions } from "../../services/federation-actions.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
@@ -19,6 +20,12 @@ function postNoParam(req: Request): number {
   const no = positiveInt(req.params["no"]);
   if (no === null) throw new DomainError("not_found", `Post ${String(req.params["no"])} does not exist.`);
   return no;
+}
+
+/** The federation's operator actions; a 409 when this instance does not federate. */
+function federationOf(s: Services): FederationActions {
+  if (!s.federation) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
+  return s.federation;
 }
 
 function truthyQuery(v: unknown): boolean {
@@ -72,6 +79,28 @@ export function adminApiRouter(s: Services): Router {
 
   r.delete("/api/v1/admin/boards/:uri", async (req, res) => {
     await s.boards.delete(boardParam(req));
+    res.status(204).end();
+  });
+
+  // A board following remote boards or groups (FEP-1b12 Group actors): the Follow and Undo are
+  // queued for delivery, so following answers 202 with the follow, pending until the group accepts.
+  r.get("/api/v1/admin/boards/:uri/follows", async (req, res) => {
+    const follows = await federationOf(s).listFollows(boardParam(req));
+    res.json(follows.map(boardFollowJson));
+  });
+
+  r.post("/api/v1/admin/boards/:uri/follows", json, async (req, res) => {
+    const body = jsonObject(req.body, ["target"]);
+    const follow = await federationOf(s).followBoard(boardParam(req), optionalString(body, "target") ?? "");
+    res.status(202).json(boardFollowJson(follow));
+  });
+
+  r.delete("/api/v1/admin/boards/:uri/follows", async (req, res) => {
+    const target = req.query["target"];
+    if (typeof target !== "string" || target === "") {
+      throw new DomainError("invalid", "Name the followed group: ?target=<actor URL or name@host>.");
+    }
+    await federationOf(s).unfollowBoard(boardParam(req), target);
     res.status(204).end();
   });
 

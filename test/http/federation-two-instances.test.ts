@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/fedify-peer.js";
+import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
+
+/*
+ * Two complete Atoll instances federating over real HTTP on loopback: A on 127.0.0.1 and B on
+ * 127.0.0.3, each with its own store, keys, inboxes and delivery worker. B's board /b/ follows A's
+ * board /a/ (a FEP-1b12 Group) through B's admin API; every step is then checked through the public
+ * 4chan JSON API of the instance concerned. The steps share state and run in order.
+ */
+
+const TOKEN = "federation-test-token-0123456789";
+const AP = "application/activity+json";
+/** The longest any single step may take: deliveries are kicked at once, so this is only a bound. */
+const STEP_MS = 10_000;
+
+type Json = Record<string, unknown>;
+interface FourchanPost extends Json {
+  no: number;
+  resto: number;
+  com?: string;
+  ap_id?: string;
+  fedi_actor?: string;
+}
+
+async function startPeer(host: string): Promise<TestInstance> {
+  const port = await freePort(host);
+  return startTestInstance(
+    {
+      PORT: String(port),
+      HOST: host,
+      PUBLIC_URL: `http://${host}:${port}`,
+      ALLOW_PRIVATE_ADDRESSES: "on",
+      ADMIN_TOKEN: TOKEN,
+    },
+    { listen: true },
+  );
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+const admin = (t: TestInstance, method: string, path: string, body?: unknown) =>
+  call(t.url, method, path, body, { authorization: `Bearer ${TOKEN}` });
+
+/** Polls `probe` every 50 ms until it returns something other than undefined; fails after `ms`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = STEP_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function threadPosts(t: TestInstance, board: string, no: number): Promise<FourchanPost[]> {
+  const res = await call(t.url, "GET", `/${board}/thread/${no}.json`);
+  if (res.status === 404) return [];
+  expect(res.status).toBe(200);
+  return (res.json as { posts: FourchanPost[] }).posts;
+}
+
+async function catalogThreads(t: TestInstance, board: string): Promise<FourchanPost[]> {
+  const res = await call(t.url, "GET", `/${board}/catalog.json`);
+  expect(res.status).toBe(200);
+  return (res.json as Array<{ threads: FourchanPost[] }>).flatMap((page) => page.threads);
+}
+
+async function followers(t: TestInstance, board: string): Promise<string[]> {
+  const res = await call(t.url, "GET", `/ap/boards/${board}/followers?page=1`, undefined, { accept: AP });
+  expect(res.status).toBe(200);
+  return (res.json as { orderedItems: string[] }).orderedItems;
+}
+
+/**
+ * Waits until neither instance has anything left to deliver, twice in a row: a delivery completes
+ * only once the receiving inbox has handled it and queued whatever it sends on, so an empty queue on
+ * both sides means every exchange so far has run to its end.
+ */
+async function settled(...instances: TestInstance[]): Promise<void> {
+  let quiet = 0;
+  await waitFor("the delivery queues to drain", async () => {
+    let pending = 0;
+    for (const t of instances) pending += await t.services.store.federation.deliveries.countPending();
+    quiet = pending === 0 ? quiet + 1 : 0;
+    return quiet >= 3 ? true : undefined;
+  });
+}
+
+describe("two Atoll instances federating over loopback", () => {
+  let A: TestInstance;
+  let B: TestInstance;
+  let groupA: string;
+  /** The thread on A and its mirror on B. */
+  let threadA: { no: number; apId: string };
+  let mirrorNo: number;
+  let replyA: { no: number; apId: string };
+
+  beforeAll(async () => {
+    [A, B] = await Promise.all([startPeer("127.0.0.1"), startPeer("127.0.0.3")]);
+    groupA = `${A.url}/ap/boards/a`;
+    const settings = { requireImageForThread: false };
+    expect((await admin(A, "POST", "/api/v1/admin/boards", { uri: "a", title: "Alpha", settings })).status).toBe(201);
+    expect((await admin(B, "POST", "/api/v1/admin/boards", { uri: "b", title: "Bravo", settings })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await Promise.all([A?.stop(), B?.stop()]);
+  });
+
+  it("B's board follows A's board by its handle; A records the follower and B's follow is accepted", async () => {
+    const handle = `a@${new URL(A.url).host}`;
+    const res = await admin(B, "POST", "/api/v1/admin/boards/b/follows", { target: handle });
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ board: "b", target: groupA, handle, state: "pending" });
+
+    const accepted = await waitFor("B's follow to be accepted", async () => {
+      const list = await admin(B, "GET", "/api/v1/admin/boards/b/follows");
+      const follows = list.json as Array<{ target: string; state: string }>;
+      return follows.length === 1 && follows[0]?.state === "accepted" ? follows : undefined;
+    });
+    expect(accepted[0]).toMatchObject({ target: groupA, state: "accepted" });
+    expect(await followers(A, "a")).toEqual([`${B.url}/ap/boards/b`]);
+  });
+
+  it("a thread posted on A appears on B's board, marked with its origin", async () => {
+    const image = (await makeJpeg(80, 60)).toString("base64");
+    const res = await call(A.url, "POST", "/api/v1/boards/a/threads", {
+      sub: "Hello from A",
+      com: "the first thread of /a/",
+      password: "pw-a-thread",
+      file: { name: "gradient.jpg", data: image },
+    });
+    expect(res.status).toBe(201);
+    threadA = { no: (res.json as Json)["no"] as number, apId: (res.json as Json)["ap_id"] as string };
+    expect(threadA.apId).toBe(`${A.url}/a/thread/${threadA.no}`);
+
+    const mirror = await waitFor("A's thread on B", async () =>
+      (await catalogThreads(B, "b")).find((t) => t.ap_id === threadA.apId),
+    );
+    mirrorNo = mirror.no;
+    expect(mirror).toMatchObject({
+      resto: 0,
+      sub: "Hello from A",
+      fedi_actor: `${A.url}/ap/anonymous`,
+      ext: ".jpg",
+      w: 80,
+      h: 60,
+    });
+    expect(mirror.com).toContain("the first thread of /a/");
+    // Posted on A: A's own JSON carries the same id and no fediverse author.
+    const original = (await threadPosts(A, "a", threadA.no))[0];
+    expect(original).toMatchObject({ no: threadA.no, ap_id: threadA.apId });
+    expect(original?.fedi_actor).toBeUndefined();
+  });
+
+  it("a reply posted on A appears in the mirrored thread on B", async () => {
+    const res = await call(A.url, "POST", `/api/v1/boards/a/threads/${threadA.no}/replies`, {
+      com: "a reply written on A",
+      password: "pw-a-reply",
+    });
+    expect(res.status).toBe(201);
+    replyA = { no: (res.json as Json)["no"] as number, apId: (res.json as Json)["ap_id"] as string };
+
+    const mirrored = await waitFor("A's reply on B", async () =>
+      (await threadPosts(B, "b", mirrorNo)).find((p) => p.ap_id === replyA.apId),
+    );
+    expect(mirrored).toMatchObject({ resto: mirrorNo, fedi_actor: `${A.url}/ap/anonymous` });
+    expect(mirrored.com).toContain("a reply written on A");
+  });
+
+  // B's author sends the reply to the group the thread came from (answering A's id for the thread);
+  // A announces it to its followers, and B ignores the Announce of its own post.
+  it("a reply posted on B into the mirrored thread reaches A's thread, and shows once on B", async () => {
+    const res = await call(B.url, "POST", `/api/v1/boards/b/threads/${mirrorNo}/replies`, {
+      com: "a reply written on B",
+      password: "pw-b-reply",
+    });
+    expect(res.status).toBe(201);
+    await settled(A, B);
+    const onA = (await threadPosts(A, "a", threadA.no)).filter((p) => p.com?.includes("a reply written on B"));
+    expect(onA).toHaveLength(1);
+    expect(onA[0]?.fedi_actor).toBe(`${B.url}/ap/anonymous`);
+    await settled(A, B);
+    const onB = (await threadPosts(B, "b", mirrorNo)).filter((p) => p.com?.includes("a reply written on B"));
+    expect(onB).toHaveLength(1);
+    expect(onB[0]?.ap_id).toBe((res.json as Json)["ap_id"]);
+
+    // Its author deletes it on B: it leaves A's thread too.
+    const del = await call(B.url, "DELETE", `/api/v1/boards/b/posts/${(res.json as Json)["no"]}`, {
+      password: "pw-b-reply",
+    });
+    expect(del.status).toBe(204);
+    await waitFor("B's reply to leave A", async () =>
+      (await threadPosts(A, "a", threadA.no)).some((p) => p.com?.includes("a reply written on B")) ? undefined : true,
+    );
+  });
+
+  it("deleting A's reply on A with its password removes it from B", async () => {
+    const del = await call(A.url, "DELETE", `/api/v1/boards/a/posts/${replyA.no}`, { password: "pw-a-reply" });
+    expect(del.status).toBe(204);
+    expect((await threadPosts(A, "a", threadA.no)).some((p) => p.no === replyA.no)).toBe(false);
+    await waitFor("A's reply to leave B", async () =>
+      (await threadPosts(B, "b", mirrorNo)).some((p) => p.ap_id === replyA.apId) ? undefined : true,
+    );
+    const remaining = await threadPosts(B, "b", mirrorNo);
+    expect(remaining[0]).toMatchObject({ no: mirrorNo, ap_id: threadA.apId });
+    expect(remaining.some((p) => p.ap_id === replyA.apId)).toBe(false);
+  });
+
+  // Known gap: a local post's text never changes, and the one change a local post can go through,
+  // losing its file (poster's or moderator's file-only deletion), emits `file_deleted`, which the
+  // publisher does not turn into an Update. The mirror keeps the file.
+  it.fails("removing the thread's file on A (an update of the post) reaches B", async () => {
+    const del = await call(A.url, "DELETE", `/api/v1/boards/a/posts/${threadA.no}`, {
+      password: "pw-a-thread",
+      file_only: true,
+    });
+    expect(del.status).toBe(204);
+    expect((await threadPosts(A, "a", threadA.no))[0]?.ext).toBeUndefined();
+    await settled(A, B);
+    expect((await threadPosts(B, "b", mirrorNo))[0]?.ext).toBeUndefined();
+  });
+
+  it("after B unfollows, A forgets the follower and new threads on A no longer reach B", async () => {
+    const res = await admin(B, "DELETE", `/api/v1/admin/boards/b/follows?target=${encodeURIComponent(groupA)}`);
+    expect(res.status).toBe(204);
+    expect((await admin(B, "GET", "/api/v1/admin/boards/b/follows")).json).toEqual([]);
+    await waitFor("A to forget its follower", async () => ((await followers(A, "a")).length === 0 ? true : undefined));
+
+    const later = await call(A.url, "POST", "/api/v1/boards/a/threads", { sub: "After", com: "not for B" });
+    expect(later.status).toBe(201);
+    const apId = (later.json as Json)["ap_id"] as string;
+    await settled(A, B);
+    expect(await A.services.store.federation.deliveries.listDropped(10)).toEqual([]);
+    expect(await B.services.store.federation.deliveries.listDropped(10)).toEqual([]);
+    const onB = await catalogThreads(B, "b");
+    expect(onB.some((t) => t.ap_id === apId)).toBe(false);
+    // What B mirrored before the unfollow stays.
+    expect(onB.map((t) => t.ap_id)).toEqual([threadA.apId]);
+  });
+});
