@@ -1,8 +1,15 @@
 /**
- * `npm run bench`: every figure as a ratio to a baseline measured in the same run, because the
- * machines this runs on are shared and noisy. Reads and posting are compared with a plain Express
- * route returning a short text; image posting with sharp alone doing the same image work.
- * The server runs in a child process; the load generator (autocannon) runs here.
+ * `npm run bench`: every throughput figure as a ratio to a baseline measured in the same run,
+ * because the machines this runs on are shared and noisy. Reads, posting and the inbox are compared
+ * with a plain Express route returning a short text; image posting with sharp alone doing the same
+ * image work. Federation latencies (a remote reply becoming visible, a new thread reaching 1,000
+ * followers) are reported in milliseconds. The server runs in a child process; the load generator
+ * (autocannon), the remote peer and the followers' inboxes run here.
+ *
+ * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
+ * only the named sections (reads, posting, inbox, latency, fanout, images) and the baseline.
+ * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
+ * bench-results/profiles when it exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -12,29 +19,54 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import sharp from "sharp";
 import { configureSharpForServer, imageConcurrency } from "../../server/services/images.js";
+import { FakePeer } from "../support/fake-peer.js";
+import { FanoutReceivers, fanout, inboxThroughput, quantile, ReplyFactory, replyLatency } from "./federation.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
 const here = fileURLToPath(new URL(".", import.meta.url));
+const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "images"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
+for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: no section ${s}`);
+const runs = (s: Section) => only.length === 0 || only.includes(s);
+
+/** Remote replies in the timed latency measurement. */
+const LATENCY_REPLIES = 50;
+/** Follower instances for the fan-out, each with its own shared inbox. */
+const FANOUT_INSTANCES = 50;
 
 interface Ready {
   url: string;
   plainUrl: string;
   bigThread: number;
   postTargets: number[];
+  fedThreads: number[];
+  latencyThread: number;
+  fanFollowers: number;
 }
 
+/**
+ * One line of the results. Throughputs carry their baseline and ratio, with a target the ratio
+ * must reach; latencies (ms) and counts carry neither, and a latency's target is an upper bound.
+ */
 interface Row {
   name: string;
   value: number;
   unit: string;
-  baseline: number;
-  ratio: number;
+  baseline: number | null;
+  ratio: number | null;
   target: number | null;
+  /** "ratio": ratio ≥ target; "max": value ≤ target. */
+  targetKind?: "ratio" | "max";
 }
 
-async function startServer(): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(process.execPath, [join(here, "server.js")], { stdio: ["ignore", "pipe", "inherit"] });
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
+  const profile = process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, join(here, "server.js")], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout! });
   const ready = await new Promise<Ready>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -120,9 +152,16 @@ async function sharpAlone(images: Buffer[], seconds: number, parallel: number): 
   return done / ((Date.now() - started) / 1000);
 }
 
+const profileDir = join(process.cwd(), "bench-results", "profiles");
+
 async function main(): Promise<void> {
-  const { child, ready } = await startServer();
+  // The followers' instances must exist before the server is seeded with their inboxes.
+  const receivers = await FanoutReceivers.start(FANOUT_INSTANCES);
+  const peer = await FakePeer.start();
+  const { child, ready } = await startServer({ BENCH_FANOUT_INBOXES: JSON.stringify(receivers.inboxes) });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
   const rows: Row[] = [];
+  const notes: string[] = [];
   try {
     const gzip = { "accept-encoding": "gzip" };
     const baseline = async () => (await load({ url: ready.plainUrl })).rps;
@@ -136,118 +175,166 @@ async function main(): Promise<void> {
       ["board index page", `${ready.url}/cat/`],
     ];
     const readResults: Array<[string, number]> = [];
-    // Warm up every route (JIT, render cache) before anything is measured.
-    for (const [, url] of reads) await load({ url, headers: gzip, duration: 1 });
-    for (const [name, url] of reads) {
-      const r = await load({ url, headers: gzip });
-      if (r.errors || r.non2xx) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
-      readResults.push([name, r.rps]);
+    if (runs("reads")) {
+      // Warm up every route (JIT, render cache) before anything is measured.
+      for (const [, url] of reads) await load({ url, headers: gzip, duration: 1 });
+      for (const [name, url] of reads) {
+        const r = await load({ url, headers: gzip });
+        if (r.errors || r.non2xx) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+        readResults.push([name, r.rps]);
+      }
     }
 
     let n = 0;
-    const textPost = await load({
-      url: ready.url,
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      requests: [
-        {
-          setupRequest: (req) => {
-            const target = ready.postTargets[n++ % ready.postTargets.length];
-            return {
-              ...req,
-              method: "POST",
-              path: `/api/v1/boards/p/threads/${target}/replies`,
-              body: JSON.stringify({ com: `benchmark reply ${n}` }),
-            };
-          },
-        },
-      ],
-    });
-    if (textPost.errors || textPost.non2xx)
+    const textPost = !runs("posting")
+      ? null
+      : await load({
+          url: ready.url,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          requests: [
+            {
+              setupRequest: (req) => {
+                const target = ready.postTargets[n++ % ready.postTargets.length];
+                return {
+                  ...req,
+                  method: "POST",
+                  path: `/api/v1/boards/p/threads/${target}/replies`,
+                  body: JSON.stringify({ com: `benchmark reply ${n}` }),
+                };
+              },
+            },
+          ],
+        });
+    if (textPost && (textPost.errors || textPost.non2xx))
       throw new Error(`text posting: ${textPost.errors} errors, ${textPost.non2xx} non-2xx`);
+
+    // Signed Create(Note) replies from a peer to the shared inbox, spread over ten threads.
+    const actor = peer.actor("bench");
+    const actorPath = new URL(actor.id).pathname;
+    const factory = new ReplyFactory(actor, ready.url, "fed");
+    const inbox = !runs("inbox")
+      ? null
+      : await inboxThroughput({
+          url: ready.url,
+          inboxPath: "/ap/inbox",
+          actor,
+          factory,
+          board: "fed",
+          threads: ready.fedThreads,
+          connections: CONNECTIONS,
+          seconds: DURATION,
+          keyFetches: () => peer.fetched.filter((p) => p === actorPath).length,
+        });
 
     const after = await baseline();
     const plain = (before + after) / 2;
     for (const [name, rps] of readResults)
       rows.push({ name, value: rps, unit: "req/s", baseline: plain, ratio: rps / plain, target: 0.6 });
-    rows.push({
-      name: "posting without image",
-      value: textPost.rps,
-      unit: "posts/s",
-      baseline: plain,
-      ratio: textPost.rps / plain,
-      target: 0.2,
-    });
-
-    // Image posting against sharp alone, and page serving while uploads run.
-    const base = await photo();
-    const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
-    // The same libvips settings and parallelism as the server's upload queue.
-    configureSharpForServer();
-    const sharpRate = await sharpAlone(variants, DURATION, imageConcurrency());
-    const boundary = "atollbenchboundary";
-    let m = 0;
-    const uploads = (duration: number) =>
-      load({
-        url: ready.url,
-        connections: 4,
-        duration,
-        requests: [
-          {
-            setupRequest: (req) => {
-              const target = ready.postTargets[m % ready.postTargets.length];
-              const body = multipart(uniqueJpeg(base, 1000 + m++), boundary);
-              return {
-                ...req,
-                method: "POST",
-                path: `/api/v1/boards/p/threads/${target}/replies`,
-                headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-                body: body as unknown as string,
-              };
-            },
-          },
-        ],
+    if (textPost)
+      rows.push({
+        name: "posting without image",
+        value: textPost.rps,
+        unit: "posts/s",
+        baseline: plain,
+        ratio: textPost.rps / plain,
+        target: 0.2,
       });
-    // Uploads alone, against sharp alone.
-    const images = await uploads(DURATION);
-    if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
-    rows.push({
-      name: "posting with a 1920×1080 JPEG",
-      value: images.rps,
-      unit: "posts/s",
-      baseline: sharpRate,
-      ratio: images.rps / sharpRate,
-      target: 0.7,
-    });
-    // Then pages while uploads keep the image queue busy.
-    const background = uploads(DURATION + 1);
-    await new Promise((r) => setTimeout(r, 500));
-    const pagesDuringUploads = await load({
-      url: `${ready.url}/big/thread/${ready.bigThread}`,
-      headers: gzip,
-      duration: DURATION - 0.5,
-    });
-    await background;
-    rows.push({
-      name: "thread page while uploads run",
-      value: pagesDuringUploads.rps,
-      unit: "req/s",
-      baseline: plain,
-      ratio: pagesDuringUploads.rps / plain,
-      target: null,
-    });
-    if (images.non2xx) process.stdout.write(`note: ${images.non2xx} image posts were refused (queue full: 503)\n`);
+    if (inbox) {
+      rows.push({
+        name: "inbox: signed Create(Note) replies",
+        value: inbox.rps,
+        unit: "replies/s",
+        baseline: plain,
+        ratio: inbox.rps / plain,
+        target: 0.3,
+      });
+      notes.push(
+        `inbox: ${inbox.accepted} of ${inbox.sent} accepted in ${inbox.seconds.toFixed(1)} s; ` +
+          `${inbox.stored} replies in the threads; the peer's actor document was fetched ${inbox.keyFetches}×`,
+      );
+    }
+
+    if (runs("latency")) {
+      const latency = await replyLatency({
+        url: ready.url,
+        inboxPath: "/ap/inbox",
+        actor,
+        factory,
+        board: "fed",
+        threadNo: ready.latencyThread,
+        count: LATENCY_REPLIES,
+      });
+      const name = `remote reply: inbox 202 → in thread JSON (${latency.samples.length} replies)`;
+      for (const [label, q] of [
+        ["median", 0.5],
+        ["p95", 0.95],
+      ] as const) {
+        rows.push({
+          name: `${name}, ${label}`,
+          value: quantile(latency.samples, q),
+          unit: "ms",
+          baseline: null,
+          ratio: null,
+          target: null,
+        });
+      }
+      notes.push(`reply latency: one poll of the thread JSON takes ${latency.pollMs.toFixed(2)} ms (the resolution)`);
+    }
+
+    if (runs("fanout")) {
+      if (ready.fanFollowers === 0) throw new Error("fan-out: the server has no followers seeded");
+      // The first thread warms the delivery path (JIT, connections); the second is the one measured.
+      const cold = await fanout({ url: ready.url, board: "fan", receivers });
+      const warm = await fanout({ url: ready.url, board: "fan", receivers });
+      if (warm.verified < warm.requests) {
+        throw new Error(`fan-out: ${warm.requests - warm.verified} of ${warm.requests} requests did not verify`);
+      }
+      const label = `new thread to ${ready.fanFollowers} followers on ${FANOUT_INSTANCES} instances`;
+      rows.push({
+        name: `${label}: 201 → last signed request`,
+        value: warm.ms,
+        unit: "ms",
+        baseline: null,
+        ratio: null,
+        target: 2000,
+        targetKind: "max",
+      });
+      rows.push({
+        name: `${label}: signed requests`,
+        value: warm.requests,
+        unit: "requests",
+        baseline: null,
+        ratio: null,
+        target: null,
+      });
+      notes.push(
+        `fan-out: ${warm.requests} signed requests to ${warm.inboxes} shared inboxes in ${warm.ms.toFixed(0)} ms ` +
+          `(the first thread, on a cold path: ${cold.requests} in ${cold.ms.toFixed(0)} ms)`,
+      );
+    }
+
+    if (runs("images")) {
+      await imageBenchmarks(ready, rows, plain);
+      // Uploads the load generator abandoned when it stopped are still in the server's image
+      // queue; let them finish before the server closes its store.
+      await new Promise((r) => setTimeout(r, 2500));
+    }
+    for (const note of notes) process.stdout.write(`note: ${note}\n`);
   } finally {
     child.kill("SIGTERM");
+    await exited;
+    await receivers.close();
+    await peer.close();
   }
 
   const table = rows.map((r) => ({
     benchmark: r.name,
     value: `${r.value.toFixed(1)} ${r.unit}`,
-    baseline: r.baseline.toFixed(1),
-    ratio: `${r.ratio.toFixed(2)}×`,
-    target: r.target === null ? "" : `≥ ${r.target}×`,
-    ok: r.target === null ? "" : r.ratio >= r.target ? "yes" : "NO",
+    baseline: r.baseline === null ? "" : r.baseline.toFixed(1),
+    ratio: r.ratio === null ? "" : `${r.ratio.toFixed(2)}×`,
+    target: r.target === null ? "" : r.targetKind === "max" ? `≤ ${r.target} ${r.unit}` : `≥ ${r.target}×`,
+    ok: r.target === null ? "" : meets(r) ? "yes" : "NO",
   }));
   console.table(table);
   const outDir = join(process.cwd(), "bench-results");
@@ -255,6 +342,75 @@ async function main(): Promise<void> {
   const file = join(outDir, "bench.json");
   await writeFile(file, JSON.stringify({ date: new Date().toISOString(), durationSeconds: DURATION, rows }, null, 2));
   process.stdout.write(`written ${file}\n`);
+  if (process.env["BENCH_CPU_PROF"]) process.stdout.write(`server CPU profile in ${profileDir}\n`);
+}
+
+function meets(r: Row): boolean {
+  if (r.target === null) return true;
+  if (r.targetKind === "max") return r.value <= r.target;
+  return r.ratio !== null && r.ratio >= r.target;
+}
+
+/** Image posting against sharp alone, and page serving while uploads run. */
+async function imageBenchmarks(ready: Ready, rows: Row[], plain: number): Promise<void> {
+  const gzip = { "accept-encoding": "gzip" };
+  const base = await photo();
+  const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
+  // The same libvips settings and parallelism as the server's upload queue.
+  configureSharpForServer();
+  const sharpRate = await sharpAlone(variants, DURATION, imageConcurrency());
+  const boundary = "atollbenchboundary";
+  let m = 0;
+  const uploads = (duration: number) =>
+    load({
+      url: ready.url,
+      connections: 4,
+      duration,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const target = ready.postTargets[m % ready.postTargets.length];
+            const body = multipart(uniqueJpeg(base, 1000 + m++), boundary);
+            return {
+              ...req,
+              method: "POST",
+              path: `/api/v1/boards/p/threads/${target}/replies`,
+              headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+              body: body as unknown as string,
+            };
+          },
+        },
+      ],
+    });
+  // Uploads alone, against sharp alone.
+  const images = await uploads(DURATION);
+  if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
+  rows.push({
+    name: "posting with a 1920×1080 JPEG",
+    value: images.rps,
+    unit: "posts/s",
+    baseline: sharpRate,
+    ratio: images.rps / sharpRate,
+    target: 0.7,
+  });
+  // Then pages while uploads keep the image queue busy.
+  const background = uploads(DURATION + 1);
+  await new Promise((r) => setTimeout(r, 500));
+  const pagesDuringUploads = await load({
+    url: `${ready.url}/big/thread/${ready.bigThread}`,
+    headers: gzip,
+    duration: DURATION - 0.5,
+  });
+  await background;
+  rows.push({
+    name: "thread page while uploads run",
+    value: pagesDuringUploads.rps,
+    unit: "req/s",
+    baseline: plain,
+    ratio: pagesDuringUploads.rps / plain,
+    target: null,
+  });
+  if (images.non2xx) process.stdout.write(`note: ${images.non2xx} image posts were refused (queue full: 503)\n`);
 }
 
 await main();

@@ -1,10 +1,13 @@
 /**
  * The benchmark's server process: one Atoll instance on a fresh SQLite store, seeded with the pages
  * the benchmark reads, and beside it a plain Express route returning a short text (the baseline).
- * Prints one JSON line with the addresses when ready.
+ * Federation is on, with private addresses allowed so loopback peers can be reached: /fed/ has
+ * threads for remote replies to land in, and /fan/ has 1,000 followers spread over the shared
+ * inboxes given in BENCH_FANOUT_INBOXES (a JSON array of URLs). Prints one JSON line with the
+ * addresses when ready.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import express from "express";
@@ -15,7 +18,16 @@ import { configureSharpForServer } from "../../server/services/images.js";
 import { createLogger } from "../../server/services/logger.js";
 
 const dataDir = await mkdtemp(join(tmpdir(), "atoll-bench-"));
-const port = Number(process.env["BENCH_PORT"] ?? 0);
+/** A port free right now: PUBLIC_URL must name the real port, since ids and reply targets derive from it. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const free = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return free;
+}
+
+const port = Number(process.env["BENCH_PORT"] ?? 0) || (await freePort());
 const config = loadConfig({
   DATA_DIR: dataDir,
   HOST: "127.0.0.1",
@@ -24,6 +36,8 @@ const config = loadConfig({
   RATE_LIMIT: "off",
   LOG_LEVEL: "error",
   PUBLIC_URL: `http://127.0.0.1:${port}`,
+  FEDERATION: "on",
+  ALLOW_PRIVATE_ADDRESSES: "on",
 });
 configureSharpForServer();
 const instance = await createInstance(config, { logger: createLogger("error") });
@@ -91,6 +105,45 @@ for (let t = 0; t < 10; t++) {
   targets.push(op.no);
 }
 
+// /fed/: threads that remote replies arrive in (the inbox benchmark spreads them over the first ten;
+// the last one is kept quiet for the arrival-to-visible latency).
+await services.boards.create({
+  uri: "fed",
+  title: "Federated",
+  settings: { requireImageForThread: false, bumpLimit: 10_000, imageLimit: 10_000 },
+});
+const fedThreads: number[] = [];
+for (let t = 0; t < 11; t++) {
+  const { post: op } = await services.store.posts.createThread("fed", post(t, `Federated thread ${t}`), {
+    maxThreads: 150,
+  });
+  fedThreads.push(op.no);
+}
+
+// /fan/: 1,000 accepted followers, 20 on each shared inbox.
+const fanInboxes = JSON.parse(process.env["BENCH_FANOUT_INBOXES"] ?? "[]") as string[];
+await services.boards.create({ uri: "fan", title: "Fan-out", settings: { requireImageForThread: false } });
+const fanObject = `${config.publicUrl}/ap/boards/fan`;
+const FOLLOWERS = fanInboxes.length > 0 ? 1000 : 0;
+for (let i = 0; i < FOLLOWERS; i++) {
+  const sharedInbox = fanInboxes[i % fanInboxes.length]!;
+  const origin = new URL(sharedInbox).origin;
+  const actorId = `${origin}/users/f${i}`;
+  await services.store.federation.follows.add({
+    id: `${actorId}#follow-fan`,
+    actorId,
+    objectId: fanObject,
+    board: "fan",
+    direction: "inbound",
+    state: "pending",
+    inbox: `${actorId}/inbox`,
+    sharedInbox,
+    domain: new URL(origin).hostname,
+    createdAt: Date.now(),
+  });
+  await services.store.federation.follows.accept(actorId, fanObject);
+}
+
 const url = await instance.listen();
 const plain = express();
 plain.get("/plain", (_req, res) => {
@@ -100,7 +153,18 @@ const plainServer = plain.listen(0, "127.0.0.1");
 await new Promise((r) => plainServer.once("listening", r));
 const plainUrl = `http://127.0.0.1:${(plainServer.address() as AddressInfo).port}/plain`;
 
-process.stdout.write(`${JSON.stringify({ ready: true, url, plainUrl, bigThread: big.no, postTargets: targets })}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    ready: true,
+    url,
+    plainUrl,
+    bigThread: big.no,
+    postTargets: targets,
+    fedThreads: fedThreads.slice(0, 10),
+    latencyThread: fedThreads[10],
+    fanFollowers: FOLLOWERS,
+  })}\n`,
+);
 
 const stop = async () => {
   plainServer.close();
