@@ -143,6 +143,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           });
         }
       }
+      // A post whose client went away is still being written: let it finish before the store closes.
+      await posting.drain(graceMs);
       await federation.close();
       await store.close();
     },

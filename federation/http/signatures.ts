@@ -58,6 +58,8 @@ export interface VerifiableRequest {
 
 export interface VerifyOptions {
   publicKeyPem: string;
+  /** Where parsed keys are kept between requests; without it the PEM is parsed every time. */
+  keyCache?: PublicKeyCache;
   now?: Date;
   /** How old Date or (created) may be. Default 1 h. */
   maxSkewMs?: number;
@@ -96,7 +98,7 @@ export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): void
   }
 
   checkTimes(sig, headers, signed, opts);
-  const key = publicKey(opts.publicKeyPem);
+  const key = opts.keyCache ? opts.keyCache.get(opts.publicKeyPem) : publicKey(opts.publicKeyPem);
   const signingString = buildSigningString(sig, req.method, req.path, headers);
   let ok = false;
   try {
@@ -206,4 +208,26 @@ function readKey(read: () => KeyObject): KeyObject {
 function publicKey(pem: string): KeyObject {
   if (typeof pem !== "string" || pem.length > 16_384) throw new SignatureError("key", "The public key is unusable.");
   return readKey(() => createPublicKey(pem));
+}
+
+/**
+ * Parsed public keys by PEM, for one inbox. Parsing a PEM costs more than the RSA verification
+ * itself, and an inbox sees the same few keys over and over. Bounded; the oldest entry goes first.
+ */
+export class PublicKeyCache {
+  private readonly keys = new Map<string, KeyObject>();
+
+  constructor(private readonly max = 2048) {}
+
+  get(pem: string): KeyObject {
+    const cached = this.keys.get(pem);
+    if (cached) return cached;
+    const key = publicKey(pem);
+    if (this.keys.size >= this.max) {
+      const oldest = this.keys.keys().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+    this.keys.set(pem, key);
+    return key;
+  }
 }

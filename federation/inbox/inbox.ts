@@ -7,6 +7,7 @@ import type { GuardedFetch } from "../http/guarded-fetch.js";
 import {
   keyOwnerOf,
   type ParsedSignature,
+  PublicKeyCache,
   parseSignatureHeader,
   SignatureError,
   verifyRequest,
@@ -67,6 +68,7 @@ export interface InboxOptions {
 export class Inbox {
   readonly deps: InboxDeps;
   #lastPrune = 0;
+  readonly #keyCache = new PublicKeyCache();
 
   constructor(s: Services, ctx: FederationContext, opts: InboxOptions = {}) {
     const actors = opts.actors ?? new RemoteActors(s.store.federation.actors, ctx, s.clock);
@@ -149,7 +151,12 @@ export class Inbox {
   private async verify(req: InboxRequest, keyId: string): Promise<string> {
     const { actor, fromCache } = await this.deps.actors.forKey(keyId);
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
-    const options = { maxSkewMs: MAX_SKEW_MS, maxFutureMs: MAX_FUTURE_MS, now: new Date(this.deps.s.clock()) };
+    const options = {
+      maxSkewMs: MAX_SKEW_MS,
+      maxFutureMs: MAX_FUTURE_MS,
+      now: new Date(this.deps.s.clock()),
+      keyCache: this.#keyCache,
+    };
     try {
       verifyRequest(request, { ...options, publicKeyPem: actor.publicKeyPem });
       return actor.id;

@@ -111,7 +111,39 @@ export class PostingService {
     return hashIp(ip, this.ipKey);
   }
 
-  async createThread(input: PostInput): Promise<Post> {
+  /**
+   * Resolves once no post is being written (or after `timeoutMs`), so shutdown can close the store
+   * without cutting off a post whose client has already gone away.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private inFlight = 0;
+
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  createThread(input: PostInput): Promise<Post> {
+    return this.tracked(() => this.createThreadNow(input));
+  }
+
+  createReply(input: PostInput & { threadNo: number }): Promise<Post> {
+    return this.tracked(() => this.createReplyNow(input));
+  }
+
+  createRemote(input: RemotePostInput): Promise<RemotePostResult> {
+    return this.tracked(() => this.createRemoteNow(input));
+  }
+
+  private async createThreadNow(input: PostInput): Promise<Post> {
     const board = await this.board(input.board);
     const file = input.file ?? null;
     if (board.settings.requireImageForThread && !file) {
@@ -126,7 +158,7 @@ export class PostingService {
     });
   }
 
-  async createReply(input: PostInput & { threadNo: number }): Promise<Post> {
+  private async createReplyNow(input: PostInput & { threadNo: number }): Promise<Post> {
     const board = await this.board(input.board);
     const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo);
     if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
@@ -148,7 +180,7 @@ export class PostingService {
    * An image that cannot be used (wrong type, too large, broken, the thread's image limit) is left out
    * rather than failing the post.
    */
-  async createRemote(input: RemotePostInput): Promise<RemotePostResult> {
+  private async createRemoteNow(input: RemotePostInput): Promise<RemotePostResult> {
     const board = await this.board(input.board);
     const op = input.threadNo === null;
     if (!op) {

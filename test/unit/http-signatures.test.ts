@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   digestHeader,
   keyOwnerOf,
+  PublicKeyCache,
   parseSignatureHeader,
   SignatureError,
   type SignatureErrorReason,
@@ -374,5 +375,22 @@ describe("keyOwnerOf", () => {
     expect(keyOwnerOf("https://misskey.example/users/9abc#other")).toBe("https://misskey.example/users/9abc");
     expect(keyOwnerOf("https://plain.example/key")).toBe("https://plain.example/key");
     expect(keyOwnerOf("")).toBe("");
+  });
+});
+
+describe("PublicKeyCache", () => {
+  it("parses each key once and verifies with the parsed key, refusing what it cannot read", () => {
+    const cache = new PublicKeyCache(2);
+    const first = cache.get(publicKeyPem);
+    expect(cache.get(publicKeyPem)).toBe(first);
+    expect(verify(signed("POST", '{"a":1}'), { keyCache: cache })).toBe("none");
+    expect(verify(signed("POST", '{"a":1}'), { keyCache: cache, publicKeyPem: other.publicKey })).toBe("signature");
+    expect(reasonOf(() => cache.get("not a key"))).toBe("key");
+    // Bounded: a third key evicts the oldest.
+    cache.get(other.publicKey);
+    cache.get(
+      generateKeyPairSync("rsa", { modulusLength: 1024, publicKeyEncoding: pem, privateKeyEncoding: pkcs8 }).publicKey,
+    );
+    expect(cache.get(publicKeyPem)).not.toBe(first);
   });
 });
