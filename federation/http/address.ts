@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { ipv6Groups } from "../../server/domain/ip.js";
 
 /**
  * Whether an IP address is a public unicast address that an outbound federation request may contact.
@@ -63,30 +64,7 @@ function isPublicV6(b: readonly number[]): boolean {
 
 /** The 16 bytes of an address that node:net has already accepted as IPv6. */
 function ipv6Bytes(address: string): number[] | null {
-  const groups = (part: string): number[] => {
-    if (part === "") return [];
-    const out: number[] = [];
-    for (const piece of part.split(":")) {
-      if (piece.includes(".")) {
-        const [a = 0, b = 0, c = 0, d = 0] = piece.split(".").map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else {
-        out.push(Number.parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const gap = address.indexOf("::");
-  let all: number[];
-  if (gap < 0) {
-    all = groups(address);
-  } else {
-    const head = groups(address.slice(0, gap));
-    const tail = groups(address.slice(gap + 2));
-    const fill = 8 - head.length - tail.length;
-    if (fill < 0) return null;
-    all = [...head, ...Array<number>(fill).fill(0), ...tail];
-  }
+  const all = ipv6Groups(address);
   if (all.length !== 8 || all.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) return null;
   return all.flatMap((g) => [g >> 8, g & 0xff]);
 }

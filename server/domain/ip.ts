@@ -14,7 +14,7 @@ export interface NormalizedIp {
 const invalid = () => new DomainError("invalid", "Not a valid IP address.");
 
 /** The eight 16-bit groups of a valid IPv6 address (which may end in dotted IPv4). */
-function ipv6Groups(address: string): number[] {
+export function ipv6Groups(address: string): number[] {
   const toGroups = (part: string): number[] => {
     if (part === "") return [];
     const out: number[] = [];
@@ -32,7 +32,7 @@ function ipv6Groups(address: string): number[] {
   if (gap < 0) return toGroups(address);
   const head = toGroups(address.slice(0, gap));
   const tail = toGroups(address.slice(gap + 2));
-  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  return [...head, ...Array<number>(Math.max(0, 8 - head.length - tail.length)).fill(0), ...tail];
 }
 
 /**
