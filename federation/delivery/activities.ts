@@ -111,6 +111,37 @@ export function deletionActivities(post: Post, s: Services, ids: FederationIds, 
 }
 
 /**
+ * What goes out when a local post changes (its file was removed): the author's `Update` with the
+ * post as it is now, sent by the author and announced by the board, like a deletion.
+ */
+export function updateActivities(
+  board: Board,
+  post: Post,
+  s: Services,
+  ids: FederationIds,
+  thread: Pick<Post, "apId"> | null,
+  now: number,
+): OutgoingActivity[] {
+  const apId = s.urls.apId(post);
+  const created = createActivity(board, post, s, ids, thread);
+  const published = new Date(now).toISOString();
+  const update: Record<string, unknown> = {
+    id: `${apId}#update-${now}`,
+    type: "Update",
+    actor: created["actor"],
+    to: created["to"],
+    cc: created["cc"],
+    audience: created["audience"],
+    published,
+    object: created["object"],
+  };
+  return [
+    announce(ids, board.uri, `${apId}#announce-update-${now}`, update, published),
+    { actor: String(created["actor"]), activity: { "@context": activityContext(ids), ...update } },
+  ];
+}
+
+/**
  * What the board sends for a remote activity it accepted into one of its threads: the activity
  * itself, embedded as received, in an `Announce`; and for a `Create` of a new thread (an embedded
  * object with an id and no `inReplyTo`), a plain boost of that object as for local threads.

@@ -12,6 +12,7 @@ import {
   type OutgoingActivity,
   postActivities,
   remoteActivities,
+  updateActivities,
   upstreamCreate,
 } from "./activities.js";
 
@@ -78,7 +79,7 @@ export class DeliveryPublisher {
 
   #onEvent(event: PostEvent): void {
     try {
-      if (event.type !== "post_created" && event.type !== "post_deleted") return;
+      if (event.type !== "post_created" && event.type !== "post_deleted" && event.type !== "file_deleted") return;
       if (!isLocal(event.post)) return;
       this.#pendingEvents.push(event);
       if (this.#flushScheduled) return;
@@ -107,7 +108,7 @@ export class DeliveryPublisher {
   async #flush(events: PostEvent[]): Promise<void> {
     const byBoard = new Map<string, PostEvent[]>();
     for (const e of events) {
-      if (e.type !== "post_created" && e.type !== "post_deleted") continue;
+      if (e.type !== "post_created" && e.type !== "post_deleted" && e.type !== "file_deleted") continue;
       const list = byBoard.get(e.post.board);
       if (list) list.push(e);
       else byBoard.set(e.post.board, [e]);
@@ -130,6 +131,13 @@ export class DeliveryPublisher {
     // The board may have been deleted since; then there is nothing to announce.
     const board = await s.store.boards.get(boardUri);
     for (const e of events) {
+      if (e.type === "file_deleted") {
+        if (!board) continue;
+        const thread = e.post.no === e.post.threadNo ? null : await s.store.posts.getPost(boardUri, e.post.threadNo);
+        const changed = { ...e.post, file: null, fileDeleted: true };
+        activities.push(...updateActivities(board, changed, s, ids, thread, now));
+        continue;
+      }
       if (e.type !== "post_created" && e.type !== "post_deleted") continue;
       const thread = e.post.no === e.post.threadNo ? null : await s.store.posts.getPost(boardUri, e.post.threadNo);
       if (e.type === "post_created" && board) activities.push(...postActivities(board, e.post, s, ids, thread));

@@ -222,10 +222,9 @@ describe("two Atoll instances federating over loopback", () => {
     expect(remaining.some((p) => p.ap_id === replyA.apId)).toBe(false);
   });
 
-  // Known gap: a local post's text never changes, and the one change a local post can go through,
-  // losing its file (poster's or moderator's file-only deletion), emits `file_deleted`, which the
-  // publisher does not turn into an Update. The mirror keeps the file.
-  it.fails("removing the thread's file on A (an update of the post) reaches B", async () => {
+  // A local post's one possible change, losing its file (poster's or moderator's file-only
+  // deletion), federates as the author's Update of the Note without its attachment.
+  it("removing the thread's file on A (an update of the post) reaches B", async () => {
     const del = await call(A.url, "DELETE", `/api/v1/boards/a/posts/${threadA.no}`, {
       password: "pw-a-thread",
       file_only: true,

@@ -42,6 +42,11 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
   if (!board) return ignored("Not a post we hold.");
   const text = noteText(note, false, board.settings.maxCommentLength);
   await s.store.posts.updatePostText(post.board, post.no, { comment: text.comment, html: text.html });
+  // An update that no longer carries an image removes the post's file (an author or moderator took it down).
+  if (post.file && note.attachment.length === 0) {
+    const { orphans } = await s.store.posts.deleteFile(post.board, post.no);
+    await s.posting.removeBlobs(orphans);
+  }
   await announceAccepted(deps.outbox, deps.s.logger, post.board, {
     ...json,
     object: trusted.json as Record<string, unknown>,
