@@ -55,7 +55,18 @@ export class RemoteActors {
    * Fetches the actor document at `url`, checks that its id is the URL it was finally served from
    * and that it has a key of its own, and caches it.
    */
-  async fetch(url: string): Promise<{ actor: RemoteActor; document: NormalizedActor }> {
+  fetch(url: string): Promise<{ actor: RemoteActor; document: NormalizedActor }> {
+    // Requests signed by one new key arrive together: they share one fetch of its owner.
+    const running = this.#fetching.get(url);
+    if (running) return running;
+    const work = this.#fetchNow(url).finally(() => this.#fetching.delete(url));
+    this.#fetching.set(url, work);
+    return work;
+  }
+
+  readonly #fetching = new Map<string, Promise<{ actor: RemoteActor; document: NormalizedActor }>>();
+
+  async #fetchNow(url: string): Promise<{ actor: RemoteActor; document: NormalizedActor }> {
     const fetched = await fetchDocument(this.http, url);
     const doc = normalizeActor(fetched.json);
     if (!doc.ok) throw new RemoteError("invalid", `${short(url)} is not a usable actor: ${doc.reason}.`);

@@ -67,6 +67,14 @@ describe("remote actors and objects", () => {
     expect(handleOf(actor)).toBe(`alice@${new URL(peer.url).host}`);
   });
 
+  it("shares one fetch of a new key's owner among requests arriving together", async () => {
+    const dora = peer.actor("dora");
+    const before = peer.fetched.length;
+    const results = await Promise.all(Array.from({ length: 8 }, () => actors.forKey(dora.keyId)));
+    expect(results.every((r) => r.actor.id === dora.id)).toBe(true);
+    expect(peer.fetched.length - before).toBe(1);
+  });
+
   it("refuses an actor whose id is not the URL it was served from, after redirects too", async () => {
     const bob = peer.actor("bob");
     peer.serve("/users/bob", { ...bob.document, id: `${peer.url}/users/someone` });
