@@ -58,6 +58,8 @@ const BOARDS_TTL_MS = 2000;
 export class BoardReader {
   private readonly posterIdKey: string;
   private snapshot: { at: number; value: Promise<BoardSnapshot> } | null = null;
+  /** The boards of the last snapshot that loaded, for synchronous readers (the page header). */
+  private lastBoards: readonly Board[] = [];
 
   constructor(
     private readonly store: Store,
@@ -76,6 +78,7 @@ export class BoardReader {
     if (!this.snapshot || t - this.snapshot.at > BOARDS_TTL_MS) {
       const value = this.store.boards.list().then((boards) => {
         const fingerprints = new Map(boards.map((b) => [b.uri, fingerprint(b)]));
+        this.lastBoards = boards;
         return {
           boards,
           byUri: new Map(boards.map((b) => [b.uri, b])),
@@ -93,6 +96,15 @@ export class BoardReader {
 
   invalidateBoards(): void {
     this.snapshot = null;
+  }
+
+  /**
+   * The boards as last loaded, without waiting: a stale or dropped snapshot starts reloading in the
+   * background for the next caller. For code that must stay synchronous, such as the page layout.
+   */
+  knownBoards(): readonly Board[] {
+    if (!this.snapshot || this.now() - this.snapshot.at > BOARDS_TTL_MS) this.boardSnapshot().catch(() => {});
+    return this.lastBoards;
   }
 
   async listBoards(): Promise<Board[]> {

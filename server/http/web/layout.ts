@@ -9,39 +9,9 @@ import { type Html, html } from "./html.js";
 /** What the header's board list needs of a board. */
 export type NavBoard = Pick<Board, "uri" | "title">;
 
-/**
- * The board list each instance's header shows. Layout is synchronous (every page, the staff pages
- * too, renders through it), so it reads a snapshot: the public routes refresh it on each request,
- * and a render from a snapshot older than a few seconds refreshes it in the background for the next
- * one. Keyed by the instance, so two instances in one process never see each other's boards.
- */
-const navSnapshots = new WeakMap<Services, { boards: readonly NavBoard[]; at: number; refreshing: boolean }>();
-const SNAPSHOT_FRESH_MS = 5000;
-
-/** Records the board list the header shows for this instance. */
-export function rememberBoards(s: Services, boards: readonly Board[]): void {
-  navSnapshots.set(s, {
-    boards: boards.map((b) => ({ uri: b.uri, title: b.title })),
-    at: Date.now(),
-    refreshing: false,
-  });
-}
-
-/** The board list last seen for this instance (empty before it was first loaded). */
-export function knownBoards(s: Services): readonly NavBoard[] {
-  const snap = navSnapshots.get(s);
-  if (!snap || (!snap.refreshing && Date.now() - snap.at > SNAPSHOT_FRESH_MS)) {
-    navSnapshots.set(s, { boards: snap?.boards ?? [], at: snap?.at ?? 0, refreshing: true });
-    s.reader.listBoards().then(
-      (boards) => rememberBoards(s, boards),
-      (err: unknown) => {
-        const current = navSnapshots.get(s);
-        if (current) current.refreshing = false;
-        s.logger.warn("could not refresh the board list of the header", { err });
-      },
-    );
-  }
-  return snap?.boards ?? [];
+/** The boards the header lists: the reader's last snapshot, refreshed in the background when stale. */
+function knownBoards(s: Services): readonly NavBoard[] {
+  return s.reader.knownBoards();
 }
 
 /** The instance's display name. */

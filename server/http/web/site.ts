@@ -1,6 +1,5 @@
 import type { Board } from "../../domain/board.js";
 import type { Services } from "../../services/container.js";
-import { rememberBoards } from "./layout.js";
 
 /** What every page shows besides its own content: the board list in the header. */
 export interface Site {
@@ -9,10 +8,9 @@ export interface Site {
   version: string;
 }
 
-/** Loads the board list once per request, refreshing the header's snapshot. */
+/** Loads the board list once per request (from the reader's snapshot). */
 export async function loadSite(s: Services): Promise<Site> {
   const { boards, version } = await s.reader.boardSnapshot();
-  rememberBoards(s, boards);
   return { boards, version };
 }
 
