@@ -1,3 +1,4 @@
+import { isBoardUri } from "../server/domain/board.js";
 /**
  * ActivityPub ids of local actors and collections, derived from PUBLIC_URL in one place. Post ids
  * come from server/services/urls.ts (a thread's id is its page URL, so pasting it into a fediverse
@@ -72,6 +73,6 @@ export class FederationIds {
     const prefix = `${this.publicUrl}/ap/boards/`;
     if (!actorId.startsWith(prefix)) return null;
     const rest = actorId.slice(prefix.length);
-    return /^[a-z0-9]{1,30}$/.test(rest) ? rest : null;
+    return isBoardUri(rest) ? rest : null;
   }
 }

@@ -1,3 +1,4 @@
+import { isBoardUri } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
@@ -88,7 +89,7 @@ export class BoardFollows implements FederationActions {
   }
 
   private async requireBoard(uri: string): Promise<void> {
-    if (typeof uri !== "string" || !/^[a-z0-9]{1,30}$/.test(uri) || !(await this.deps.store.boards.get(uri))) {
+    if (!isBoardUri(uri) || !(await this.deps.store.boards.get(uri))) {
       throw new DomainError("not_found", `There is no board /${String(uri).slice(0, 40)}/.`);
     }
   }

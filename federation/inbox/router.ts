@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from "express";
+import { isBoardUri } from "../../server/domain/board.js";
 import type { Logger } from "../../server/services/logger.js";
 import { InboxRefusal, type InboxResult } from "./errors.js";
 import type { Inbox } from "./inbox.js";
@@ -8,7 +9,6 @@ import type { Inbox } from "./inbox.js";
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
 
 const ACTIVITY_TYPES = /^application\/(?:activity\+json|ld\+json|json)\s*(?:;|$)/i;
-const BOARD = /^[a-z0-9]{1,30}$/;
 
 function isActivityType(req: IncomingMessage): boolean {
   return ACTIVITY_TYPES.test(req.headers["content-type"] ?? "");
@@ -64,7 +64,7 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
   const boardOf = (req: Request): string | null => {
     const b: unknown = req.params["board"];
     if (b === undefined) return null;
-    if (typeof b !== "string" || !BOARD.test(b)) throw new InboxRefusal(404, "There is no such board.");
+    if (!isBoardUri(b)) throw new InboxRefusal(404, "There is no such board.");
     return b;
   };
   r.post(paths, raw, handle(boardOf));

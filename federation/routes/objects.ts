@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import type { Board } from "../../server/domain/board.js";
+import { isBoardUri } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
@@ -49,8 +50,7 @@ function pageParam(req: Request): number | null {
 export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys): Router {
   const r = Router();
   const ctx = { urls: s.urls, ids, anonymousActor: ids.anonymousActor() };
-  const board = async (uri: unknown): Promise<Board | null> =>
-    typeof uri === "string" && /^[a-z0-9]{1,30}$/.test(uri) ? s.reader.getBoard(uri) : null;
+  const board = async (uri: unknown): Promise<Board | null> => (isBoardUri(uri) ? s.reader.getBoard(uri) : null);
 
   const atollContext = JSON.stringify(buildAtollContext(s.config.publicUrl));
   r.get("/ns/atoll.jsonld", (_req, res) => {

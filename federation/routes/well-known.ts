@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from "express";
+import { isBoardUri } from "../../server/domain/board.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
 
@@ -32,7 +33,7 @@ export function parseResource(
   const host = value.slice(at + 1).toLowerCase();
   if (host !== ids.host.toLowerCase()) return null;
   if (user === ids.host.toLowerCase() || user === "actor") return { kind: "instance" };
-  return /^[a-z0-9]{1,30}$/.test(user) ? { kind: "board", uri: user } : null;
+  return isBoardUri(user) ? { kind: "board", uri: user } : null;
 }
 
 /** WebFinger, host-meta and NodeInfo 2.1. */

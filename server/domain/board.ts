@@ -78,6 +78,11 @@ const RESERVED_URIS = new Set([
   "health",
 ]);
 
+/** Whether a value can name a board (reserved names included): the check every route makes first. */
+export function isBoardUri(value: unknown): value is string {
+  return typeof value === "string" && BOARD_URI.test(value);
+}
+
 export function validateBoardUri(uri: string): string {
   if (!BOARD_URI.test(uri)) {
     throw new DomainError("invalid", "A board name is 1 to 30 lowercase letters or digits.");

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { isBoardUri } from "../domain/board.js";
 import type { Services } from "../services/container.js";
 
 const FILE = /^([1-9][0-9]{0,17})(s\.jpg|\.jpg|\.png|\.gif|\.webp)$/;
@@ -20,7 +21,7 @@ export function mediaRouter(s: Services): Router {
   r.get("/:board/:file", async (req, res) => {
     const m = FILE.exec(String(req.params["file"]));
     const board = String(req.params["board"]);
-    if (!m || !/^[a-z0-9]{1,30}$/.test(board)) {
+    if (!m || !isBoardUri(board)) {
       res.status(404).type("text/plain").send("Not found");
       return;
     }

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import express from "express";
 import multer from "multer";
 import type { Board } from "../domain/board.js";
+import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Services } from "../services/container.js";
 import type { PostInput, UploadedFile } from "../services/posting.js";
@@ -42,7 +43,7 @@ export function postBodyParser(s: Services): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const uri = String(req.params["board"]);
-      const board = /^[a-z0-9]{1,30}$/.test(uri) ? await s.store.boards.get(uri) : null;
+      const board = isBoardUri(uri) ? await s.store.boards.get(uri) : null;
       if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
       res.locals["board"] = board;
       if (req.is("multipart/form-data")) {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Store } from "../domain/ports.js";
 import type { Post, ThreadState } from "../domain/post.js";
@@ -44,8 +45,6 @@ export interface ReportInput {
   reason: string;
   ip: string;
 }
-
-const BOARD = /^[a-z0-9]{1,30}$/;
 
 /**
  * What staff do to posts and posters: reports, deletions, bans and thread flags. Every method takes
@@ -124,7 +123,7 @@ export class ModerationService {
   async ban(user: Actor, input: BanInput): Promise<Ban> {
     const board = input.board === undefined || input.board === null || input.board === "" ? null : input.board;
     if (board !== null) {
-      if (typeof board !== "string" || !BOARD.test(board)) throw new DomainError("invalid", "board: not a board name.");
+      if (!isBoardUri(board)) throw new DomainError("invalid", "board: not a board name.");
     }
     this.require(user, "moderate", board);
     if (board !== null && !(await this.deps.store.boards.get(board))) {
@@ -232,9 +231,7 @@ export class ModerationService {
 
   private async post(board: string, no: number): Promise<Post> {
     const post =
-      typeof board === "string" && BOARD.test(board) && Number.isSafeInteger(no) && no > 0
-        ? await this.deps.store.posts.getPost(board, no)
-        : null;
+      isBoardUri(board) && Number.isSafeInteger(no) && no > 0 ? await this.deps.store.posts.getPost(board, no) : null;
     if (!post) throw new DomainError("not_found", `Post /${board}/${no} does not exist.`);
     return post;
   }

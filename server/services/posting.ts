@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Board } from "../domain/board.js";
+import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
@@ -395,7 +396,7 @@ export class PostingService {
     const cross = new Map<string, number>();
     const boards = new Set<string>();
     for (const ref of refs.crossBoard.slice(0, MAX_RESOLVED_QUOTES)) {
-      if (!/^[a-z0-9]{1,30}$/.test(ref.board)) continue;
+      if (!isBoardUri(ref.board)) continue;
       if (!boards.has(ref.board) && (await this.deps.store.boards.get(ref.board))) boards.add(ref.board);
       if (ref.no !== null && boards.has(ref.board)) {
         const p = await this.deps.store.posts.getPost(ref.board, ref.no);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
+import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Store } from "../domain/ports.js";
 import { type ApiToken, ROLES, type Role, type StaffUser } from "../domain/staff.js";
@@ -212,7 +213,7 @@ export class StaffService {
     const unique = [...new Set(boards.map((b) => b.trim()).filter((b) => b.length > 0))];
     if (unique.length === 0) throw new DomainError("invalid", `A ${role.replace("_", " ")} needs at least one board.`);
     for (const b of unique) {
-      if (!/^[a-z0-9]{1,30}$/.test(b) || !(await this.deps.store.boards.get(b))) {
+      if (!isBoardUri(b) || !(await this.deps.store.boards.get(b))) {
         throw new DomainError("invalid", `Board /${b}/ does not exist.`);
       }
     }

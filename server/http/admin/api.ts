@@ -1,4 +1,5 @@
 import express, { type Request, Router } from "express";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { boardFollowJson, type FederationActions } from "../../services/federation-actions.js";
@@ -12,7 +13,7 @@ const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
 
 function boardParam(req: Request): string {
   const uri = String(req.params["uri"]);
-  if (!/^[a-z0-9]{1,30}$/.test(uri)) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+  if (!isBoardUri(uri)) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
   return uri;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import express, { type Request, type Response, Router } from "express";
-import { type BoardSettings, IMAGE_TYPES } from "../../domain/board.js";
+import { type BoardSettings, IMAGE_TYPES, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import { can, type Report, type Role, type StaffUser } from "../../domain/staff.js";
@@ -77,8 +77,7 @@ function currentPath(req: Request): string {
 function postRef(body: FormBody): { board: string; no: number } {
   const board = field(body, "board") ?? "";
   const no = positiveInt(field(body, "no"));
-  if (!/^[a-z0-9]{1,30}$/.test(board) || no === null)
-    throw new DomainError("invalid", "Name a board and a post number.");
+  if (!isBoardUri(board) || no === null) throw new DomainError("invalid", "Name a board and a post number.");
   return { board, no };
 }
 
@@ -300,8 +299,7 @@ export function adminWebRouter(s: Services): Router {
     if (board !== "" || noText !== "") {
       const no = positiveInt(noText);
       try {
-        if (!/^[a-z0-9]{1,30}$/.test(board) || no === null)
-          throw new DomainError("invalid", "Name a board and a post number.");
+        if (!isBoardUri(board) || no === null) throw new DomainError("invalid", "Name a board and a post number.");
         found = await s.moderation.inspect(v.user, board, no);
       } catch (err) {
         if (!(err instanceof DomainError) || err.kind === "forbidden") throw err;

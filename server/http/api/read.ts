@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import type { Board } from "../../domain/board.js";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { ThreadOrder } from "../../domain/ports.js";
 import type { Services } from "../../services/container.js";
@@ -14,7 +15,7 @@ export function readApiRouter(s: Services): Router {
 
   const board = async (req: Request): Promise<Board> => {
     const uri = String(req.params["board"]);
-    const b = /^[a-z0-9]{1,30}$/.test(uri) ? await s.reader.getBoard(uri) : null;
+    const b = isBoardUri(uri) ? await s.reader.getBoard(uri) : null;
     if (!b) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     return b;
   };

@@ -1,4 +1,5 @@
 import express, { Router } from "express";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { clientIp } from "../post-input.js";
@@ -16,7 +17,7 @@ export function reportsApiRouter(s: Services): Router {
   r.post("/api/v1/boards/:board/posts/:no/report", json, form, async (req, res) => {
     const board = String(req.params["board"]);
     const no = positiveInt(req.params["no"]);
-    if (no === null || !/^[a-z0-9]{1,30}$/.test(board)) throw new DomainError("not_found", "No such post.");
+    if (no === null || !isBoardUri(board)) throw new DomainError("not_found", "No such post.");
     const body: unknown = req.body ?? {};
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new DomainError("invalid", "The request body must be an object with a reason.");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import express, { type CookieOptions, type Request, type Response, Router } from "express";
 import type { Board } from "../../domain/board.js";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
@@ -10,7 +11,6 @@ import { positiveInt } from "../respond.js";
 import { html } from "./html.js";
 import { noticePage } from "./pages/notice-page.js";
 import { threadPath } from "./pages/post.js";
-import { looksLikeBoard } from "./site.js";
 
 /** The deletion password a browser posts with when its form leaves the field empty. */
 export const PASSWORD_COOKIE = "atoll_pw";
@@ -152,7 +152,7 @@ export function formRoutes(s: Services): Router {
 }
 
 async function formBoard(s: Services, uri: unknown): Promise<Board | null> {
-  if (!looksLikeBoard(uri)) return null;
+  if (!isBoardUri(uri)) return null;
   const board = await s.reader.getBoard(uri);
   if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
   return board;

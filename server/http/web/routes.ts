@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import type { Board } from "../../domain/board.js";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
@@ -12,7 +13,7 @@ import { homePage } from "./pages/home-page.js";
 import { indexPage } from "./pages/index-page.js";
 import { threadPath } from "./pages/post.js";
 import { threadPage } from "./pages/thread-page.js";
-import { loadSite, looksLikeBoard, type Site } from "./site.js";
+import { loadSite, type Site } from "./site.js";
 
 const HTML_TYPE = "text/html; charset=utf-8";
 
@@ -31,7 +32,7 @@ export function webRouter(s: Services): Router {
 
   /** The board named in the URL; undefined when the segment cannot be a board (the route passes). */
   const boardOf = (site: Site, uri: unknown): Board | undefined => {
-    if (!looksLikeBoard(uri)) return undefined;
+    if (!isBoardUri(uri)) return undefined;
     const board = site.boards.find((b) => b.uri === uri);
     if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     return board;

@@ -13,10 +13,3 @@ export async function loadSite(s: Services): Promise<Site> {
   const { boards, version } = await s.reader.boardSnapshot();
   return { boards, version };
 }
-
-const BOARD_URI = /^[a-z0-9]{1,30}$/;
-
-/** Whether a path segment can name a board at all (anything else is simply not ours). */
-export function looksLikeBoard(uri: unknown): uri is string {
-  return typeof uri === "string" && BOARD_URI.test(uri);
-}
