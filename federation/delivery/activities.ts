@@ -4,7 +4,7 @@ import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
 import { AS_CONTEXT, PUBLIC } from "../mapping/context.js";
-import { createActivity } from "../routes/objects.js";
+import { createActivity } from "../mapping/create-activity.js";
 
 /*
  * The activities a board sends to its followers, FEP-1b12 style: the board (a `Group`) wraps what

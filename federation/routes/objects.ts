@@ -1,13 +1,12 @@
 import { type Request, type Response, Router } from "express";
-import type { Board } from "../../server/domain/board.js";
-import { isBoardUri } from "../../server/domain/board.js";
-import type { Post } from "../../server/domain/post.js";
+import { type Board, isBoardUri } from "../../server/domain/board.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
 import { buildAtollContext } from "../jsonld/contexts/atoll.js";
 import type { LocalKeys } from "../keys.js";
 import { boardActor, instanceActor } from "../mapping/board-actor.js";
-import { AS_CONTEXT, PUBLIC, SECURITY_CONTEXT } from "../mapping/context.js";
+import { AS_CONTEXT, SECURITY_CONTEXT } from "../mapping/context.js";
+import { createActivity } from "../mapping/create-activity.js";
 import { postObject } from "../mapping/post-object.js";
 
 export const AP_CONTENT_TYPE = "application/activity+json; charset=utf-8";
@@ -223,26 +222,4 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys):
   r.get("/:board/post/:no", negotiate("post"));
 
   return r;
-}
-
-/** The `Create` of a local post, as the board's outbox and deliveries carry it. */
-export function createActivity(
-  board: Board,
-  post: Post,
-  s: Services,
-  ids: FederationIds,
-  thread?: Pick<Post, "apId"> | null,
-): Record<string, unknown> {
-  const object = postObject(board, post, { urls: s.urls, ids, anonymousActor: ids.anonymousActor() }, thread);
-  delete object["@context"];
-  return {
-    id: `${s.urls.apId(post)}#create`,
-    type: "Create",
-    actor: post.fediActor ?? ids.anonymousActor(),
-    to: [PUBLIC, ids.board(board.uri)],
-    cc: [ids.boardFollowers(board.uri)],
-    audience: ids.board(board.uri),
-    published: new Date(post.createdAt).toISOString(),
-    object,
-  };
 }
