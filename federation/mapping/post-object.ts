@@ -1,4 +1,5 @@
 import type { Board } from "../../server/domain/board.js";
+import { escapeHtml } from "../../server/domain/markup.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Urls } from "../../server/services/urls.js";
 import type { FederationIds } from "../ids.js";
@@ -93,11 +94,4 @@ function content(post: Post, urls: Urls): string {
   const who = `<b>${escapeHtml(post.name)}</b>${post.trip ? ` <code>${escapeHtml(post.trip)}</code>` : ""}`;
   const subject = post.subject ? `<p><strong>${escapeHtml(post.subject)}</strong></p>` : "";
   return `${subject}<p>${who} No.${post.no}</p>${body ? `<p>${body}</p>` : ""}`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
 }

@@ -1,8 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import express from "express";
 import multer from "multer";
-import type { Board } from "../domain/board.js";
-import { isBoardUri } from "../domain/board.js";
+import { type Board, isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Services } from "../services/container.js";
 import type { PostInput, UploadedFile } from "../services/posting.js";

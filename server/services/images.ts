@@ -81,7 +81,8 @@ export function sniffImageType(input: Buffer): ImageType | null {
   return null;
 }
 
-function formatBytes(n: number): string {
+/** A size for messages: `8 MB`, `500 KB`. */
+export function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
   if (n >= 1024) return `${Math.round(n / 1024)} KB`;
   return `${n} bytes`;

@@ -1,6 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { Board } from "../domain/board.js";
-import { isBoardUri } from "../domain/board.js";
+import { type Board, isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
@@ -10,7 +9,7 @@ import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
 import type { PostEvents } from "./events.js";
-import type { ImageProcessor } from "./images.js";
+import { formatBytes, type ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { Secrets } from "./secrets.js";
 
@@ -509,10 +508,4 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
-  return `${n} B`;
 }

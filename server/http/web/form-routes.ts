@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import express, { type CookieOptions, type Request, type Response, Router } from "express";
-import type { Board } from "../../domain/board.js";
-import { isBoardUri } from "../../domain/board.js";
+import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";

@@ -1,3 +1,5 @@
+import { escapeHtml } from "../../domain/markup.js";
+
 /**
  * HTML built from tagged templates: every interpolated value is escaped unless it is already `Html`
  * (the output of another template, or markup rendered by the markup module). There is no other way
@@ -10,11 +12,7 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
+export { escapeHtml };
 
 export type Interpolation = Html | string | number | boolean | null | undefined | readonly Interpolation[];
 

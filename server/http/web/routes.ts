@@ -1,6 +1,5 @@
 import { type Request, type Response, Router } from "express";
-import type { Board } from "../../domain/board.js";
-import { isBoardUri } from "../../domain/board.js";
+import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
