@@ -1,5 +1,7 @@
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
+import { localCollections } from "./apex/collections.js";
+import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { sendsDeliveries } from "./delivery/role.js";
@@ -8,6 +10,8 @@ import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
 import { inboxRouter } from "./inbox/router.js";
+import { buildAtollContext } from "./jsonld/contexts/atoll.js";
+import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
 import { RemoteFollowing } from "./remote/follows.js";
 import { objectsRouter } from "./routes/objects.js";
@@ -38,7 +42,16 @@ export function createFederation(s: Services): Federation {
   const router = Router();
   // NodeInfo describes the instance whether or not it federates.
   router.use(wellKnownRouter(s, ids));
-  if (s.config.federation) router.use(objectsRouter(s, ids, keys));
+  if (s.config.federation) {
+    const apex = new ApexEngine({
+      publicUrl: s.config.publicUrl,
+      contextUrl: ids.context(),
+      loader: createDocumentLoader({ [ids.context()]: buildAtollContext(s.config.publicUrl) }),
+      resolve: localCollections(s, ids),
+      logger: s.logger,
+    });
+    router.use(objectsRouter(s, ids, keys, apex));
+  }
   // Outbound delivery: with ATOLL_ROLE=web this process only queues deliveries, leaving sending them
   // to a process running as `worker` or `all` (the default) on the same store.
   const role = s.config.role;

@@ -78,25 +78,38 @@ describe("ActivityPub documents over HTTP", () => {
     expect((await request(t.app).get("/b/thread/99999").set("Accept", AP)).status).toBe(404);
   });
 
-  it("paginates the outbox and the replies collection", async () => {
+  it("paginates the outbox and the replies collection by cursor", async () => {
     const outbox = JSON.parse((await request(t.app).get("/ap/boards/b/outbox")).text);
     expect(outbox).toMatchObject({
       type: "OrderedCollection",
       totalItems: 23,
-      first: "https://atoll.example/ap/boards/b/outbox?page=1",
+      first: "https://atoll.example/ap/boards/b/outbox?page=true",
     });
-    const p1 = JSON.parse((await request(t.app).get("/ap/boards/b/outbox?page=1")).text);
+    expect(outbox["@context"]).toContain("https://atoll.example/ns/atoll.jsonld");
+    const p1 = JSON.parse((await request(t.app).get("/ap/boards/b/outbox?page=true")).text);
+    expect(p1).toMatchObject({ type: "OrderedCollectionPage", partOf: "https://atoll.example/ap/boards/b/outbox" });
     expect(p1.orderedItems).toHaveLength(20);
     expect(p1.orderedItems[0]).toMatchObject({ type: "Create", object: { type: "Note" } });
-    expect(p1.next).toBe("https://atoll.example/ap/boards/b/outbox?page=2");
-    const p2 = JSON.parse((await request(t.app).get("/ap/boards/b/outbox?page=2")).text);
+    expect(p1.next).toBe("https://atoll.example/ap/boards/b/outbox?page=20");
+    const p2 = JSON.parse((await request(t.app).get(new URL(p1.next).pathname + new URL(p1.next).search)).text);
     expect(p2.orderedItems).toHaveLength(3);
     expect(p2.next).toBeUndefined();
-    expect((await request(t.app).get("/ap/boards/b/outbox?page=abc")).status).toBe(404);
-    const replies = JSON.parse((await request(t.app).get(`/ap/boards/b/threads/${op}/replies?page=1`)).text);
+    const ids = [...p1.orderedItems, ...p2.orderedItems].map((a: { id: string }) => a.id);
+    expect(new Set(ids).size).toBe(23);
+    for (const bad of ["abc", "-1", "1.5"]) {
+      const res = await request(t.app).get(`/ap/boards/b/outbox?page=${bad}`);
+      expect(res.status).toBe(400);
+      expect(res.headers["content-type"]).toMatch(/problem\+json/);
+    }
+    expect((await request(t.app).get("/ap/boards/b/outbox?page=a&page=b")).status).toBe(400);
+    expect((await request(t.app).get("/ap/boards/nope/outbox")).status).toBe(404);
+    expect((await request(t.app).get("/ap/boards/b/threads/99999/replies")).status).toBe(404);
+    const replies = JSON.parse((await request(t.app).get(`/ap/boards/b/threads/${op}/replies?page=true`)).text);
     expect(replies.orderedItems).toEqual([`https://atoll.example/b/post/${reply}`]);
     const followers = JSON.parse((await request(t.app).get("/ap/boards/b/followers")).text);
     expect(followers).toMatchObject({ type: "OrderedCollection", totalItems: 0 });
+    const moderators = JSON.parse((await request(t.app).get("/ap/boards/b/moderators?page=true")).text);
+    expect(moderators.orderedItems).toEqual(["https://atoll.example/ap/actor"]);
   });
 
   it("serves Atoll's JSON-LD context for the imageboard extras", async () => {

@@ -1,0 +1,75 @@
+import { isBoardUri } from "../../server/domain/board.js";
+import type { Services } from "../../server/services/container.js";
+import type { FederationIds } from "../ids.js";
+import { createActivity } from "../mapping/create-activity.js";
+import type { CollectionResolver, CollectionSource } from "./store.js";
+
+const THREAD_NO = /^[1-9][0-9]{0,14}$/;
+
+/**
+ * The local collections, read from Atoll's stores: a board's outbox (its live threads as
+ * `Create(Note)`, newest first), followers (accepted), following, moderators, and a thread's
+ * replies (oldest first, as the thread reads). Returns null for any other id.
+ */
+export function localCollections(s: Services, ids: FederationIds): CollectionResolver {
+  const prefix = `${ids.publicUrl}/ap/boards/`;
+  return async (collectionId) => {
+    if (!collectionId.startsWith(prefix)) return null;
+    const parts = collectionId.slice(prefix.length).split("/");
+    const [uri, name, no, tail] = parts;
+    if (!isBoardUri(uri)) return null;
+    const board = await s.reader.getBoard(uri);
+    if (!board) return null;
+    if (parts.length === 2) {
+      switch (name) {
+        case "outbox":
+          return {
+            count: () => s.store.posts.countThreads(uri, false),
+            slice: async (offset, limit) => {
+              const threads = await s.store.posts.listThreads(uri, {
+                archived: false,
+                order: "created",
+                offset,
+                limit,
+              });
+              return threads.map(({ op }) => createActivity(board, op, s, ids));
+            },
+          };
+        case "followers":
+          return fromList(async () => (await s.store.federation.follows.followersOf(uri)).map((f) => f.actorId));
+        case "following":
+          return fromList(async () => (await s.store.federation.follows.followingOf(uri)).map((f) => f.objectId));
+        case "moderators":
+          return fromList(async () => [ids.instanceActor()]);
+        default:
+          return null;
+      }
+    }
+    if (parts.length === 4 && name === "threads" && tail === "replies" && no !== undefined && THREAD_NO.test(no)) {
+      const thread = await s.store.posts.getThread(uri, Number(no));
+      if (!thread) return null;
+      return {
+        count: async () => thread.replyCount,
+        slice: async (offset, limit) =>
+          (await s.store.posts.getThreadPosts(uri, Number(no)))
+            .slice(1)
+            .slice(offset, offset + limit)
+            .map((p) => s.urls.apId(p)),
+      };
+    }
+    return null;
+  };
+}
+
+/** A collection whose items are one list read once per request. */
+function fromList(read: () => Promise<string[]>): CollectionSource {
+  let list: Promise<string[]> | null = null;
+  const items = () => {
+    list ??= read();
+    return list;
+  };
+  return {
+    count: async () => (await items()).length,
+    slice: async (offset, limit) => (await items()).slice(offset, offset + limit),
+  };
+}
