@@ -14,6 +14,7 @@ import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
+import { DomainPolicy } from "./services/domain-policy.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
@@ -66,6 +67,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     rateLimit: config.rateLimit,
   });
   const reader = new BoardReader(store, secrets, clock);
+  const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const services: Services = {
     config,
     logger,
@@ -83,6 +85,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     reader,
     moderation: new ModerationService({ store, posting, events, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
+    policy,
   };
   const federation = createFederation(services);
   const actions = federationActions(federation);

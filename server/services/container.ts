@@ -3,6 +3,7 @@ import type { MediaStore, Store } from "../domain/ports.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { DomainPolicy } from "./domain-policy.js";
 import type { PostEvents } from "./events.js";
 import type { FederationActions } from "./federation-actions.js";
 import type { ImageProcessor } from "./images.js";
@@ -33,6 +34,8 @@ export interface Services {
   reader: BoardReader;
   moderation: ModerationService;
   staff: StaffService;
+  /** The domain rules in force (defederation), checked at every boundary. */
+  policy: DomainPolicy;
   /**
    * Operator actions on the federation (boards following remote groups), filled in by the
    * composition root once the federation is built; absent with FEDERATION=off.
