@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_ADDRESSES: onOff("off"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  BLOCKLIST_SYNC_HOURS: z.coerce.number().min(0.05).max(24 * 30).default(6),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -58,6 +60,10 @@ export interface Config {
   federation: boolean;
   federationMode: "blocklist" | "allowlist";
   authorizedFetch: boolean;
+  /** How long a suspended domain's posts stay (hidden) before they are deleted, in ms. */
+  purgeGraceMs: number;
+  /** How often subscribed blocklists are fetched again, in ms. */
+  blocklistSyncMs: number;
   allowPrivateAddresses: boolean;
   logLevel: LogLevel;
   /**
@@ -98,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     federation: e.FEDERATION,
     federationMode: e.FEDERATION_MODE,
     authorizedFetch: e.AUTHORIZED_FETCH,
+    purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
+    blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,
     role: e.ATOLL_ROLE,

@@ -21,7 +21,14 @@ describe("configuration", () => {
       logLevel: "info",
       trustProxy: false,
       role: "all",
+      purgeGraceMs: 7 * 86_400_000,
+      blocklistSyncMs: 6 * 3_600_000,
     });
+    expect(loadConfig({ PURGE_GRACE_DAYS: "0", BLOCKLIST_SYNC_HOURS: "0.5" })).toMatchObject({
+      purgeGraceMs: 0,
+      blocklistSyncMs: 1_800_000,
+    });
+    expect(() => loadConfig({ PURGE_GRACE_DAYS: "-1" })).toThrow(/PURGE_GRACE_DAYS/);
     expect(c.dataDir).toMatch(/\/data$/);
   });
 
