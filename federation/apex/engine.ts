@@ -19,7 +19,7 @@ export interface ApexEngineOptions {
 }
 
 /** A page request: absent for the collection itself, `true` for the first page, else a cursor from a `next` link. */
-const PAGE = /^(true|0|[1-9][0-9]{0,8})$/;
+const PAGE = /^(true|o(0|[1-9][0-9]{0,8}))$/;
 
 /** The apex functions this engine disables: Atoll's own federation code does their work. */
 export const REPLACED_BY_ATOLL = [

@@ -14,8 +14,12 @@ export type CollectionResolver = (collectionId: string) => Promise<CollectionSou
 
 /** The largest page apex may ask for; `getCollection(…, Infinity)` is never served from a request. */
 const MAX_STREAM = 1000;
-/** A cursor is a position in the collection: a non-negative integer of at most nine digits. */
-const CURSOR = /^(0|[1-9][0-9]{0,8})$/;
+/**
+ * A cursor is a position in the collection, written `o<offset>` (`o20`): not a bare number, so a
+ * client asking for `?page=2` in the page-number style is told so instead of being served a page
+ * that starts two items in.
+ */
+const CURSOR = /^o(0|[1-9][0-9]{0,8})$/;
 
 /** The item shape this store hands apex: the item itself, and the cursor after it on the page's last item. */
 export interface StreamEntry extends ApexStreamItem {
@@ -55,12 +59,12 @@ export class ApexStore implements ApexStoreInterface {
   async getStream(collectionId: string, limit: number | null, after: string | null): Promise<StreamEntry[]> {
     const source = await this.#source(collectionId);
     if (after !== null && !CURSOR.test(after)) throw new DomainError("invalid", "The page cursor is not valid.");
-    const offset = after === null ? 0 : Number(after);
+    const offset = after === null ? 0 : Number(after.slice(1));
     const size = Math.min(limit ?? MAX_STREAM, MAX_STREAM);
     const items = await source.slice(offset, size + 1);
     const more = items.length > size;
     const page = items.slice(0, size);
-    return page.map((item, i) => (more && i === page.length - 1 ? { item, _id: String(offset + size) } : { item }));
+    return page.map((item, i) => (more && i === page.length - 1 ? { item, _id: `o${offset + size}` } : { item }));
   }
 
   /** Contexts come from the preloaded set only; an unknown URL is refused, never fetched. */

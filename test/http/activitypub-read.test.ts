@@ -90,13 +90,13 @@ describe("ActivityPub documents over HTTP", () => {
     expect(p1).toMatchObject({ type: "OrderedCollectionPage", partOf: "https://atoll.example/ap/boards/b/outbox" });
     expect(p1.orderedItems).toHaveLength(20);
     expect(p1.orderedItems[0]).toMatchObject({ type: "Create", object: { type: "Note" } });
-    expect(p1.next).toBe("https://atoll.example/ap/boards/b/outbox?page=20");
+    expect(p1.next).toBe("https://atoll.example/ap/boards/b/outbox?page=o20");
     const p2 = JSON.parse((await request(t.app).get(new URL(p1.next).pathname + new URL(p1.next).search)).text);
     expect(p2.orderedItems).toHaveLength(3);
     expect(p2.next).toBeUndefined();
     const ids = [...p1.orderedItems, ...p2.orderedItems].map((a: { id: string }) => a.id);
     expect(new Set(ids).size).toBe(23);
-    for (const bad of ["abc", "-1", "1.5"]) {
+    for (const bad of ["abc", "-1", "1.5", "1", "o-1"]) {
       const res = await request(t.app).get(`/ap/boards/b/outbox?page=${bad}`);
       expect(res.status).toBe(400);
       expect(res.headers["content-type"]).toMatch(/problem\+json/);

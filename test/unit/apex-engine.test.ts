@@ -69,7 +69,7 @@ describe("apex engine", () => {
   it("refuses malformed cursors and unknown collections", async () => {
     const e = engine(items);
     await expect(e.collection(FOLLOWERS, "-1")).rejects.toMatchObject({ kind: "invalid" });
-    await expect(e.collection(FOLLOWERS, "1e9")).rejects.toMatchObject({ kind: "invalid" });
+    await expect(e.collection(FOLLOWERS, "o1e9")).rejects.toMatchObject({ kind: "invalid" });
     await expect(e.collection(`${PUB}/ap/boards/b/nothing`, undefined)).rejects.toMatchObject({ kind: "not_found" });
   });
 
