@@ -5,6 +5,7 @@ import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
 import { AS_CONTEXT, PUBLIC } from "../mapping/context.js";
 import { createActivity } from "../mapping/create-activity.js";
+import type { SoftwareFamily } from "./software.js";
 
 /*
  * The activities a board sends to its followers, FEP-1b12 style: the board (a `Group`) wraps what
@@ -18,6 +19,11 @@ export interface OutgoingActivity {
   /** The local actor that sends (and signs) it. */
   actor: string;
   activity: Record<string, unknown>;
+  /**
+   * Only followers on this family of software read it (and those whose software is unknown get it
+   * too); absent, every follower is sent it. See software.ts.
+   */
+  family?: SoftwareFamily;
 }
 
 export function activityContext(ids: FederationIds): unknown[] {
@@ -30,10 +36,12 @@ function announce(
   id: string,
   object: unknown,
   published: string,
+  family?: SoftwareFamily,
 ): OutgoingActivity {
   const board = ids.board(boardUri);
   return {
     actor: board,
+    ...(family ? { family } : {}),
     activity: {
       "@context": activityContext(ids),
       id,
@@ -52,7 +60,9 @@ function announce(
  * What the board sends for a new local post: `Announce(Create(Note))`, which Lemmy, Mbin and other
  * group-aware software read, and, for a thread's OP, a plain boost `Announce(Note id)` as well,
  * because Mastodon ignores an announced `Create` but shows a boost and fetches the Note by its id.
- * Replies are not boosted: they would flood timelines with posts out of their thread.
+ * Replies are not boosted: they would flood timelines with posts out of their thread. Each is
+ * tagged with the software family that reads it, so a follower whose software is known is sent
+ * only that one (and a microblog nothing for a reply).
  */
 export function postActivities(
   board: Board,
@@ -63,8 +73,9 @@ export function postActivities(
 ): OutgoingActivity[] {
   const apId = s.urls.apId(post);
   const published = new Date(post.createdAt).toISOString();
-  const out = [announce(ids, board.uri, `${apId}#announce`, createActivity(board, post, s, ids, thread), published)];
-  if (post.no === post.threadNo) out.push(announce(ids, board.uri, `${apId}#boost`, apId, published));
+  const create = createActivity(board, post, s, ids, thread);
+  const out = [announce(ids, board.uri, `${apId}#announce`, create, published, "group")];
+  if (post.no === post.threadNo) out.push(announce(ids, board.uri, `${apId}#boost`, apId, published, "microblog"));
   return out;
 }
 
@@ -144,7 +155,9 @@ export function updateActivities(
 /**
  * What the board sends for a remote activity it accepted into one of its threads: the activity
  * itself, embedded as received, in an `Announce`; and for a `Create` of a new thread (an embedded
- * object with an id and no `inReplyTo`), a plain boost of that object as for local threads.
+ * object with an id and no `inReplyTo`), a plain boost of that object as for local threads. As for
+ * local posts, an announced `Create` is for group-aware software and the boost for microblogs;
+ * anything else (an `Update`, a `Delete`) goes to every follower.
  */
 export function remoteActivities(
   boardUri: string,
@@ -155,14 +168,24 @@ export function remoteActivities(
 ): OutgoingActivity[] {
   const base = `${ids.board(boardUri)}/activities`;
   const published = new Date(now).toISOString();
-  const out = [announce(ids, boardUri, `${base}/announce/${digest(activityId)}`, activity, published)];
+  const isCreate = hasType(activity, "Create");
+  const out = [
+    announce(
+      ids,
+      boardUri,
+      `${base}/announce/${digest(activityId)}`,
+      activity,
+      published,
+      isCreate ? "group" : undefined,
+    ),
+  ];
   const object = activity["object"];
-  if (hasType(activity, "Create") && object !== null && typeof object === "object" && !Array.isArray(object)) {
+  if (isCreate && object !== null && typeof object === "object" && !Array.isArray(object)) {
     const o = object as Record<string, unknown>;
     const inReplyTo = o["inReplyTo"];
     const isReply = inReplyTo !== undefined && inReplyTo !== null && !(Array.isArray(inReplyTo) && !inReplyTo.length);
     if (typeof o["id"] === "string" && !isReply) {
-      out.push(announce(ids, boardUri, `${base}/boost/${digest(o["id"])}`, o["id"], published));
+      out.push(announce(ids, boardUri, `${base}/boost/${digest(o["id"])}`, o["id"], published, "microblog"));
     }
   }
   return out;

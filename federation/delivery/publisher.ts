@@ -1,5 +1,4 @@
 import { DomainError } from "../../server/domain/errors.js";
-import type { NewDelivery } from "../../server/domain/federation-ports.js";
 import type { Post } from "../../server/domain/post.js";
 import type { PostEvent } from "../../server/services/events.js";
 import type { FederationContext } from "../context.js";
@@ -7,7 +6,6 @@ import { sameOrigin } from "../remote/fetch.js";
 import { isHttpUrl } from "../vocab/url.js";
 import {
   deletionActivities,
-  deliveryId,
   inboxDomain,
   type OutgoingActivity,
   postActivities,
@@ -15,12 +13,16 @@ import {
   updateActivities,
   upstreamCreate,
 } from "./activities.js";
+import { planDeliveries } from "./fanout.js";
+import { type PeerInbox, PeerSoftware } from "./peer-software.js";
 
 export interface DeliveryPublisherOptions {
   /** Called after items were queued (the worker's `kick`), so delivery starts without waiting for a poll. */
   onEnqueued?: () => void;
   /** How long `close()` waits for queued work to reach the store. Default 5 s. */
   closeTimeoutMs?: number;
+  /** What the followers' instances run; by default NodeInfo through the context's guarded client. */
+  peers?: PeerSoftware;
 }
 
 const MAX_ID_LENGTH = 2048;
@@ -35,10 +37,17 @@ const MAX_ID_LENGTH = 2048;
  * Queue items carry, in their `keyId` field, the id of the local ACTOR that signs them (a board, or
  * the anonymous author for its own `Delete`), not a key: the worker loads that actor's key when it
  * sends, so no private key is ever copied into the queue.
+ *
+ * Each follower inbox is sent only the activities its software reads (see software.ts): a new
+ * thread is one request per inbox whose software is known, two for the others. The software of an
+ * instance never seen before is looked up before the fan-out is queued, except for `announceRemote`,
+ * which runs in the inbox's response and leaves the lookup to the background.
  */
 export class DeliveryPublisher {
   readonly #ctx: FederationContext;
   readonly #opts: DeliveryPublisherOptions;
+  /** The followers' software, shared by every fan-out of this publisher. */
+  readonly peers: PeerSoftware;
   #pendingEvents: PostEvent[] = [];
   #flushScheduled = false;
   readonly #work = new Set<Promise<void>>();
@@ -47,6 +56,11 @@ export class DeliveryPublisher {
   constructor(ctx: FederationContext, opts: DeliveryPublisherOptions = {}) {
     this.#ctx = ctx;
     this.#opts = opts;
+    this.peers =
+      opts.peers ??
+      new PeerSoftware(ctx.s.store.federation.instances, PeerSoftware.nodeInfo(ctx.http), ctx.s.logger, {
+        clock: ctx.s.clock,
+      });
   }
 
   /** Starts listening to the instance's post events. Calling it twice has no further effect. */
@@ -65,7 +79,7 @@ export class DeliveryPublisher {
       timer = setTimeout(resolve, limit);
       timer.unref();
     });
-    await Promise.race([this.idle(), timeout]);
+    await Promise.race([Promise.all([this.idle(), this.peers.idle()]), timeout]);
     clearTimeout(timer);
   }
 
@@ -152,11 +166,11 @@ export class DeliveryPublisher {
               ? [upstreamCreate(board, e.post, s, ids, thread)]
               : []
             : deletionActivities(e.post, s, ids, now).slice(1);
-        queued += await this.#enqueue(up, groups, now);
+        queued += await this.#enqueue(up, groups, now, true);
       }
     }
     if (inboxes.length === 0) return queued;
-    return queued + (await this.#enqueue(activities, inboxes, now));
+    return queued + (await this.#enqueue(activities, inboxes, now, true));
   }
 
   /** The inboxes of the groups this board follows (accepted) on the origin of a mirrored thread. */
@@ -194,18 +208,26 @@ export class DeliveryPublisher {
     if (typeof id !== "string" || !isHttpUrl(id, MAX_ID_LENGTH)) {
       throw new DomainError("invalid", "The activity has no usable id.");
     }
-    if (!(await s.store.boards.get(board))) throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+    // The reader's snapshot of the boards answers without a query; the store settles a miss (a
+    // board created by another process within the snapshot's lifetime).
+    if (!((await s.reader.getBoard(board)) ?? (await s.store.boards.get(board)))) {
+      throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+    }
     const inboxes = await s.store.federation.follows.inboxesForBoard(board);
     if (inboxes.length === 0) return 0;
     // Followers on the author's own server get it too: the boost is what shows it to them.
     const now = s.clock();
-    return this.#enqueue(remoteActivities(board, activity, id, ids, now), inboxes, now);
+    // This runs in the inbox's response: an instance never seen before is not waited for.
+    return this.#enqueue(remoteActivities(board, activity, id, ids, now), inboxes, now, false);
   }
 
-  async #enqueue(activities: OutgoingActivity[], inboxes: string[], now: number): Promise<number> {
+  /**
+   * Queues `activities` for `inboxes`, each inbox getting those its software reads. `wait`: look up
+   * the software of instances never seen before first (see PeerSoftware.kindsOf).
+   */
+  async #enqueue(activities: OutgoingActivity[], inboxes: string[], now: number, wait: boolean): Promise<number> {
     const { s } = this.#ctx;
-    const items: NewDelivery[] = [];
-    const targets: Array<{ inbox: string; domain: string }> = [];
+    const targets: PeerInbox[] = [];
     for (const inbox of inboxes) {
       const domain = inboxDomain(inbox);
       if (domain === null) {
@@ -214,13 +236,15 @@ export class DeliveryPublisher {
       }
       targets.push({ inbox, domain });
     }
-    for (const { actor, activity } of activities) {
-      const activityId = String(activity["id"]);
-      const body = JSON.stringify(activity);
-      for (const { inbox, domain } of targets) {
-        items.push({ id: deliveryId(activityId, inbox), inbox, domain, body, keyId: actor, activityId });
-      }
-    }
+    if (targets.length === 0 || activities.length === 0) return 0;
+    // Only activities meant for one family of software make the followers' software matter.
+    const kinds = activities.some((a) => a.family !== undefined)
+      ? await this.peers.kindsOf(targets, { wait })
+      : new Map<string, never>();
+    const items = planDeliveries(
+      activities,
+      targets.map((t) => ({ ...t, kind: kinds.get(t.domain) ?? "unknown" })),
+    );
     if (items.length === 0) return 0;
     await s.store.federation.deliveries.enqueue(items, now);
     s.logger.debug("queued deliveries", { items: items.length, activities: activities.length });

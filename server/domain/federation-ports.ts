@@ -262,6 +262,47 @@ export interface RemotePostIndex {
   deleteByBoard(board: string): Promise<number>;
 }
 
+/**
+ * What a remote instance runs, as its NodeInfo said when last asked: the fan-out picks, per
+ * follower inbox, the activities that software reads (see federation/delivery/software.ts).
+ */
+export interface InstanceSoftware {
+  /** The lowercase host, as inboxes are keyed (see `NewDelivery.domain`). */
+  domain: string;
+  /** NodeInfo's `software.name`, lower case; null while no lookup has ever succeeded. */
+  software: string | null;
+  /** NodeInfo's `software.version`, when it gave one. */
+  version: string | null;
+  /** When the domain was last asked, whether the answer was usable or not. */
+  fetchedAt: number;
+  /** Why the last lookup failed; null when it succeeded. */
+  lastError: string | null;
+}
+
+/** Longest software name and version kept (NodeInfo allows any string; real ones are short). */
+export const MAX_SOFTWARE_FIELD_LENGTH = 100;
+
+/**
+ * The software of remote instances, one record per domain. Software names are stored in lower
+ * case, and names and versions cut to MAX_SOFTWARE_FIELD_LENGTH; errors to the adapters' error cap.
+ */
+export interface InstanceRepository {
+  get(domain: string): Promise<InstanceSoftware | null>;
+  /** The records of those of `domains` that have one, by domain; unknown domains are left out. */
+  getMany(domains: string[]): Promise<InstanceSoftware[]>;
+  /** A lookup that worked: stores the name and version, clears the error. Returns the record. */
+  recordSoftware(domain: string, software: string, version: string | null, now: number): Promise<InstanceSoftware>;
+  /**
+   * A lookup that failed: records when and why, and keeps the name and version learnt before (a
+   * peer whose NodeInfo is down for a while still runs the same software). Returns the record.
+   */
+  recordFailure(domain: string, error: string, now: number): Promise<InstanceSoftware>;
+  /** True when a record was deleted. */
+  delete(domain: string): Promise<boolean>;
+  /** Every record, by domain. */
+  list(): Promise<InstanceSoftware[]>;
+}
+
 /** Everything federation stores, one repository per concern. */
 export interface FederationStore {
   readonly keys: ActorKeyRepository;
@@ -271,4 +312,5 @@ export interface FederationStore {
   readonly domains: DomainHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly remotePosts: RemotePostIndex;
+  readonly instances: InstanceRepository;
 }

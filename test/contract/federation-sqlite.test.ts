@@ -3,9 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../storage/sqlite/database.js";
+import { CachedFollowRepository } from "../../storage/sqlite/federation/cached-follows.js";
+import { SqliteFollowRepository } from "../../storage/sqlite/federation/follows.js";
 import { MIGRATIONS, migrate } from "../../storage/sqlite/migrations.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 import { newBoard, newPost, ROOMY, range } from "./factories.js";
+import { follow } from "./federation.contract.js";
 import { delivery } from "./federation-deliveries.contract.js";
 
 /* SQLite specifics of the federation storage: upgrading an existing file, and two connections on one file. */
@@ -31,6 +34,64 @@ describe("SQLite federation storage", () => {
       expect(await store.federation.deliveries.countPending()).toBe(1);
     } finally {
       await store.close();
+    }
+  });
+
+  it("upgrades a federating database to instance records, keeping its follows", async () => {
+    const file = join(dir, "v2.db");
+    const db = openDatabase(file);
+    expect(migrate(db, MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
+    db.close();
+    const old = openSqliteStore(file);
+    await old.federation.follows.add(follow());
+    await old.close();
+
+    const store = openSqliteStore(file);
+    try {
+      expect(await store.federation.follows.inboxesForBoard("b")).toEqual([follow().inbox]);
+      expect(await store.federation.instances.list()).toEqual([]);
+      await store.federation.instances.recordSoftware("remote.example", "lemmy", "0.19", 1000);
+      expect((await store.federation.instances.get("remote.example"))?.software).toBe("lemmy");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("answers a board's inboxes from memory, yet sees a follow another connection just made", async () => {
+    const file = join(dir, "follows.db");
+    const a = openSqliteStore(file);
+    const b = openSqliteStore(file);
+    try {
+      const first = follow({ actorId: "https://one.example/u", domain: "one.example" });
+      await a.federation.follows.add(first);
+      expect(await a.federation.follows.inboxesForBoard("b")).toEqual([first.inbox]);
+      const second = follow({ actorId: "https://two.example/u", domain: "two.example" });
+      await b.federation.follows.add(second);
+      expect(await a.federation.follows.inboxesForBoard("b")).toEqual([first.inbox, second.inbox]);
+      await b.federation.follows.removeByDomain("one.example");
+      expect(await a.federation.follows.inboxesForBoard("b")).toEqual([second.inbox]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("keeps nothing from inside a transaction: a rolled back follow is not delivered to", async () => {
+    const db = openDatabase(join(dir, "tx.db"));
+    try {
+      migrate(db);
+      const follows = new CachedFollowRepository(new SqliteFollowRepository(db), db);
+      const kept = follow({ actorId: "https://kept.example/u", domain: "kept.example" });
+      await follows.add(kept);
+      expect(await follows.inboxesForBoard("b")).toEqual([kept.inbox]);
+      db.exec("BEGIN");
+      const undone = follow({ actorId: "https://undone.example/u", domain: "undone.example" });
+      await follows.add(undone);
+      expect(await follows.inboxesForBoard("b")).toEqual([kept.inbox, undone.inbox]);
+      db.exec("ROLLBACK");
+      expect(await follows.inboxesForBoard("b")).toEqual([kept.inbox]);
+    } finally {
+      db.close();
     }
   });
 

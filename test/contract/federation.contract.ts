@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Follow, KeyPair, RemoteActor } from "../../server/domain/federation-ports.js";
+import {
+  type Follow,
+  type KeyPair,
+  MAX_SOFTWARE_FIELD_LENGTH,
+  type RemoteActor,
+} from "../../server/domain/federation-ports.js";
+import { MAX_ERROR_LENGTH } from "../../storage/common/federation.js";
 import { expectDomainError, range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -262,6 +268,30 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
       expect(await follows.inboxesForBoard("z")).toEqual([]);
     });
 
+    it("answers the delivery addresses after every kind of change at once", async () => {
+      const follows = store().federation.follows;
+      const a = follow({ actorId: "https://one.example/a", domain: "one.example" });
+      expect(await follows.inboxesForBoard("b")).toEqual([]);
+      await follows.add(a);
+      expect(await follows.inboxesForBoard("b")).toEqual([a.inbox]);
+      // an actor moving to a shared inbox
+      await follows.add({ ...a, sharedInbox: "https://one.example/inbox" });
+      expect(await follows.inboxesForBoard("b")).toEqual(["https://one.example/inbox"]);
+      const p = follow({ actorId: "https://two.example/p", domain: "two.example", state: "pending" });
+      await follows.add(p);
+      expect(await follows.inboxesForBoard("b")).toEqual(["https://one.example/inbox"]);
+      await follows.accept(p.actorId, p.objectId);
+      expect(await follows.inboxesForBoard("b")).toEqual(["https://one.example/inbox", p.inbox]);
+      await follows.remove(p.actorId, p.objectId);
+      expect(await follows.inboxesForBoard("b")).toEqual(["https://one.example/inbox"]);
+      await follows.add(p);
+      await follows.accept(p.actorId, p.objectId);
+      expect(await follows.removeByDomain("one.example")).toBe(1);
+      expect(await follows.inboxesForBoard("b")).toEqual([p.inbox]);
+      expect(await follows.removeByBoard("b")).toBe(1);
+      expect(await follows.inboxesForBoard("b")).toEqual([]);
+    });
+
     it("removes a domain's follows in both directions, or a board's", async () => {
       const follows = store().federation.follows;
       await follows.add(follow({ actorId: "https://gone.example/u1", domain: "gone.example" }));
@@ -386,6 +416,100 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
     });
   });
 
+  describe("federation: instance software", () => {
+    it("records what a domain runs, in lower case, and keeps it through a failed lookup", async () => {
+      const instances = store().federation.instances;
+      expect(await instances.get("lemmy.example")).toBeNull();
+      expect(await instances.recordSoftware("Lemmy.Example", " Lemmy ", "0.19.3", 1000)).toEqual({
+        domain: "lemmy.example",
+        software: "lemmy",
+        version: "0.19.3",
+        fetchedAt: 1000,
+        lastError: null,
+      });
+      // the peer's NodeInfo is down for a while: when and why are recorded, the software stays
+      expect(await instances.recordFailure("lemmy.example", "answered 502", 2000)).toEqual({
+        domain: "lemmy.example",
+        software: "lemmy",
+        version: "0.19.3",
+        fetchedAt: 2000,
+        lastError: "answered 502",
+      });
+      // a failure on a domain never learnt records no software
+      expect(await instances.recordFailure("Quiet.Example", "answered 404", 3000)).toEqual({
+        domain: "quiet.example",
+        software: null,
+        version: null,
+        fetchedAt: 3000,
+        lastError: "answered 404",
+      });
+      // a later success replaces everything and clears the error
+      expect(await instances.recordSoftware("quiet.example", "mastodon", null, 4000)).toEqual({
+        domain: "quiet.example",
+        software: "mastodon",
+        version: null,
+        fetchedAt: 4000,
+        lastError: null,
+      });
+      expect(await instances.get("QUIET.example")).toEqual(await instances.get("quiet.example"));
+      expect((await instances.list()).map((i) => i.domain)).toEqual(["lemmy.example", "quiet.example"]);
+      expect(await instances.delete("Lemmy.example")).toBe(true);
+      expect(await instances.delete("lemmy.example")).toBe(false);
+      expect(await instances.get("lemmy.example")).toBeNull();
+    });
+
+    it("reads many domains at once: those recorded, each once, in any case", async () => {
+      const instances = store().federation.instances;
+      for (const [i, d] of ["c.example", "a.example", "b.example"].entries()) {
+        await instances.recordSoftware(d, `soft-${d[0]}`, null, 1000 + i);
+      }
+      const got = await instances.getMany(["B.example", "a.example", "nowhere.example", "b.example"]);
+      expect(got.map((i) => [i.domain, i.software]).sort()).toEqual([
+        ["a.example", "soft-a"],
+        ["b.example", "soft-b"],
+      ]);
+      expect(await instances.getMany([])).toEqual([]);
+      const many = range(1, 300).map((i) => `host${i}.example`);
+      for (const d of many.slice(0, 5)) await instances.recordFailure(d, "timeout", 5000);
+      expect(await instances.getMany(many)).toHaveLength(5);
+    });
+
+    it("cuts long names, versions and errors, and refuses malformed arguments", async () => {
+      const instances = store().federation.instances;
+      const long = await instances.recordSoftware("long.example", "x".repeat(500), "1".repeat(500), 1000);
+      expect(long.software).toHaveLength(MAX_SOFTWARE_FIELD_LENGTH);
+      expect(long.version).toHaveLength(MAX_SOFTWARE_FIELD_LENGTH);
+      expect((await instances.recordFailure("long.example", "e".repeat(10_000), 2000)).lastError).toHaveLength(
+        MAX_ERROR_LENGTH,
+      );
+      await expectDomainError(instances.get({ $ne: "" } as never), "invalid");
+      await expectDomainError(instances.get(""), "invalid");
+      await expectDomainError(instances.getMany("a.example" as never), "invalid");
+      await expectDomainError(instances.getMany([{ $gt: "" }] as never), "invalid");
+      await expectDomainError(instances.recordSoftware("x.example", "  ", null, 1000), "invalid");
+      await expectDomainError(instances.recordSoftware("x.example", { $set: 1 } as never, null, 1000), "invalid");
+      await expectDomainError(instances.recordSoftware("x.example", "lemmy", 3 as never, 1000), "invalid");
+      await expectDomainError(instances.recordSoftware("x.example", "lemmy", null, 1.5), "invalid");
+      await expectDomainError(instances.recordFailure("x.example", null as never, 1000), "invalid");
+      await expectDomainError(instances.delete([] as never), "invalid");
+      expect(await instances.get("x.example")).toBeNull();
+    });
+
+    it("keeps one record when 20 lookups of a new domain finish together", async () => {
+      const instances = store().federation.instances;
+      await Promise.all(
+        range(1, 20).map((i) =>
+          i % 2
+            ? instances.recordFailure("busy.example", `e${i}`, 1000 + i)
+            : instances.recordSoftware("busy.example", "mbin", null, 1000 + i),
+        ),
+      );
+      const all = await instances.list();
+      expect(all).toHaveLength(1);
+      expect(all[0]?.domain).toBe("busy.example");
+    });
+  });
+
   describe("federation: remote post index", () => {
     it("maps object ids to local posts one to one", async () => {
       const index = store().federation.remotePosts;
@@ -410,7 +534,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
   });
 
   describe.skipIf(reopen === null)("federation: closing and reopening", () => {
-    it("keeps keys, actors, follows, queued deliveries, health, dedupe and mappings", async () => {
+    it("keeps keys, actors, follows, queued deliveries, health, dedupe, mappings and instance software", async () => {
       const s = store();
       const key = await s.federation.keys.getOrCreate(BOARD_ACTOR, keyPair);
       await s.federation.actors.upsert(remoteActor());
@@ -428,6 +552,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
       await s.federation.domains.recordFailure("remote.example", 1000);
       await s.federation.inboxDedupe.seen("https://remote.example/a/1", 1000, 60_000);
       await s.federation.remotePosts.put({ apId: "https://remote.example/n/1", board: "b", no: 3 });
+      await s.federation.instances.recordSoftware("remote.example", "piefed", "1.0", 1000);
 
       const again = await reopen!();
       expect(await again.federation.keys.get(BOARD_ACTOR)).toEqual(key);
@@ -443,6 +568,13 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         apId: "https://remote.example/n/1",
         board: "b",
         no: 3,
+      });
+      expect(await again.federation.instances.get("remote.example")).toEqual({
+        domain: "remote.example",
+        software: "piefed",
+        version: "1.0",
+        fetchedAt: 1000,
+        lastError: null,
       });
     });
   });

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { keyOwnerOf, verifyRequest } from "../../federation/http/signatures.js";
 
@@ -41,6 +41,9 @@ export class FakeInbox {
   maxConcurrentTotal = 0;
   /** Decides the answer to each request; default 202 at once. */
   respond: (r: Received) => Reply = () => ({ status: 202 });
+  /** The GETs answered (NodeInfo lookups, …), as `address path`; they are not in `received`. */
+  readonly fetched: string[] = [];
+  readonly #docs = new Map<string, unknown>();
 
   readonly #servers: Server[] = [];
   readonly #bases = new Map<string, string>();
@@ -58,6 +61,10 @@ export class FakeInbox {
     const inbox = new FakeInbox(opts.publicKeyOf);
     for (const address of opts.addresses ?? ["127.0.0.1"]) {
       const server = createServer((req, res) => {
+        if (req.method === "GET") {
+          inbox.#get(address, req.url ?? "/", res);
+          return;
+        }
         inbox.#handle(address, req).then(
           (reply) => {
             res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
@@ -83,6 +90,26 @@ export class FakeInbox {
     const base = this.#bases.get(key);
     if (!base) throw new Error(`not listening on ${key}`);
     return base;
+  }
+
+  /** Serves `body` as JSON to GETs of `path` on `address`; other GETs answer 404. */
+  serve(address: string, path: string, body: unknown): void {
+    this.#docs.set(`${address} ${path}`, body);
+  }
+
+  /** Makes the server on `address` report `software` in its NodeInfo (2.1, linked from the well-known document). */
+  serveNodeInfo(address: string, software: string, version = "1.0.0"): void {
+    const schema = "http://nodeinfo.diaspora.software/ns/schema/2.1";
+    this.serve(address, "/.well-known/nodeinfo", {
+      links: [{ rel: schema, href: `${this.base(address)}/nodeinfo/2.1` }],
+    });
+    this.serve(address, "/nodeinfo/2.1", {
+      version: "2.1",
+      software: { name: software, version },
+      protocols: ["activitypub"],
+      usage: { users: {} },
+      openRegistrations: false,
+    });
   }
 
   /** Resolves once `check` holds for what was received, or rejects after `timeoutMs`. */
@@ -158,6 +185,16 @@ export class FakeInbox {
     } finally {
       this.#leave(address);
     }
+  }
+
+  #get(address: string, path: string, res: ServerResponse): void {
+    this.fetched.push(`${address} ${path}`);
+    const doc = this.#docs.get(`${address} ${path}`);
+    if (doc === undefined) {
+      res.writeHead(404, { "content-type": "application/json" }).end("{}");
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(doc));
   }
 
   #key(actorId: string): Promise<string> {

@@ -94,11 +94,12 @@ export class FakePeer {
     });
   }
 
-  static async start(): Promise<FakePeer> {
+  /** Listens on `address` (a loopback address: each is its own domain to the instance). */
+  static async start(address = "127.0.0.1"): Promise<FakePeer> {
     const peer = new FakePeer();
-    peer.#server.listen(0, "127.0.0.1");
+    peer.#server.listen(0, address);
     await once(peer.#server, "listening");
-    peer.url = `http://127.0.0.1:${(peer.#server.address() as AddressInfo).port}`;
+    peer.url = `http://${address}:${(peer.#server.address() as AddressInfo).port}`;
     return peer;
   }
 

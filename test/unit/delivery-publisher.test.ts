@@ -182,6 +182,35 @@ describe("DeliveryPublisher", () => {
     await expect(publisher.announceRemote("nosuch", create)).rejects.toMatchObject({ kind: "not_found" });
   });
 
+  it("announceRemote does not wait to learn a new instance's software, and uses it from then on", async () => {
+    const t = await instance();
+    const inbox = await FakeInbox.start({ addresses: ["127.0.0.61"], publicKeyOf: async () => "" });
+    cleanup.push(() => inbox.close());
+    inbox.serveNodeInfo("127.0.0.61", "mastodon");
+    await follow(t, `${inbox.base()}/users/m`, `${inbox.base()}/users/m/inbox`, `${inbox.base()}/inbox`);
+    const publisher = new DeliveryPublisher(context(t));
+    const create = (n: number, extra: Record<string, unknown> = {}) => ({
+      id: `https://remote.example/activities/${n}`,
+      type: "Create",
+      actor: "https://remote.example/users/r",
+      object: { id: `https://remote.example/notes/${n}`, type: "Note", content: "<p>hi</p>", ...extra },
+    });
+    // Unknown yet: both activities, while the lookup runs behind the inbox's answer.
+    expect(await publisher.announceRemote("b", create(1))).toBe(2);
+    await publisher.peers.idle();
+    expect((await t.services.store.federation.instances.get("127.0.0.61"))?.software).toBe("mastodon");
+    // A microblog: the boost of a new thread only, nothing for a reply, a Delete as for everyone.
+    expect(await publisher.announceRemote("b", create(2))).toBe(1);
+    expect(await publisher.announceRemote("b", create(3, { inReplyTo: `${PUBLIC_URL}/b/thread/1` }))).toBe(0);
+    const del = { id: "https://remote.example/activities/4", type: "Delete", actor: "https://remote.example/users/r" };
+    expect(await publisher.announceRemote("b", { ...del, object: "https://remote.example/notes/2" })).toBe(1);
+    const boosts = (await queuedActivities(t)).filter((i) => i.activityId.includes("/boost/"));
+    expect(boosts.map((i) => i.json["object"]).sort()).toEqual([
+      "https://remote.example/notes/1",
+      "https://remote.example/notes/2",
+    ]);
+  });
+
   it("reads ATOLL_ROLE and inbox domains strictly", () => {
     expect(deliveryRole(undefined)).toBe("all");
     expect(deliveryRole("web")).toBe("web");

@@ -5,6 +5,7 @@ import type {
   DomainHealth,
   DroppedDelivery,
   Follow,
+  InstanceSoftware,
   RemoteActor,
   RemotePostRef,
 } from "../../../server/domain/federation-ports.js";
@@ -25,6 +26,7 @@ export interface InboxSeenDoc {
   expiresAt: number;
 }
 export type RemotePostDoc = RemotePostRef;
+export type InstanceDoc = InstanceSoftware;
 /** A document that concurrent operations update only to conflict with each other (see deliveries.ts). */
 export interface LockDoc {
   name: string;
@@ -41,6 +43,7 @@ export const FEDERATION_COLLECTIONS = {
   inboxSeen: "inboxSeen",
   remotePosts: "remotePosts",
   locks: "federationLocks",
+  instances: "instances",
 } as const;
 
 export interface FederationCollections {
@@ -53,6 +56,7 @@ export interface FederationCollections {
   inboxSeen: Collection<InboxSeenDoc>;
   remotePosts: Collection<RemotePostDoc>;
   locks: Collection<LockDoc>;
+  instances: Collection<InstanceDoc>;
 }
 
 export function federationCollectionsOf(db: Db): FederationCollections {
@@ -67,6 +71,7 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
     remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
     locks: db.collection<LockDoc>(n.locks),
+    instances: db.collection<InstanceDoc>(n.instances),
   };
 }
 
@@ -151,4 +156,14 @@ export function toDomainHealth(d: DomainHealthDoc): DomainHealth {
 
 export function toRemotePostRef(d: RemotePostDoc): RemotePostRef {
   return { apId: d.apId, board: d.board, no: d.no };
+}
+
+export function toInstance(d: InstanceDoc): InstanceSoftware {
+  return {
+    domain: d.domain,
+    software: d.software ?? null,
+    version: d.version ?? null,
+    fetchedAt: d.fetchedAt,
+    lastError: d.lastError ?? null,
+  };
 }

@@ -38,6 +38,8 @@ export async function ensureFederationIndexes(c: FederationCollections): Promise
   await c.remotePosts.createIndex({ apId: 1 }, { unique: true });
   await c.remotePosts.createIndex({ board: 1, no: 1 }, { unique: true });
 
+  await c.instances.createIndex({ domain: 1 }, { unique: true });
+
   await c.locks.createIndex({ name: 1 }, { unique: true });
   try {
     await c.locks.updateOne({ name: CLAIM_LOCK }, { $setOnInsert: { seq: 0 } }, { upsert: true });

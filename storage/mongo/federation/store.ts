@@ -6,6 +6,7 @@ import type {
   FederationStore,
   FollowRepository,
   InboxDedupe,
+  InstanceRepository,
   RemoteActorRepository,
   RemotePostIndex,
 } from "../../../server/domain/federation-ports.js";
@@ -15,6 +16,7 @@ import type { FederationCollections } from "./documents.js";
 import { MongoDomainHealthRepository } from "./domains.js";
 import { MongoFollowRepository } from "./follows.js";
 import { MongoInboxDedupe } from "./inbox-dedupe.js";
+import { MongoInstanceRepository } from "./instances.js";
 import { MongoActorKeyRepository } from "./keys.js";
 import { MongoRemotePostIndex } from "./remote-posts.js";
 
@@ -27,6 +29,7 @@ export class MongoFederationStore implements FederationStore {
   readonly domains: DomainHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly remotePosts: RemotePostIndex;
+  readonly instances: InstanceRepository;
 
   constructor(client: MongoClient, c: FederationCollections) {
     this.keys = new MongoActorKeyRepository(c);
@@ -36,5 +39,6 @@ export class MongoFederationStore implements FederationStore {
     this.domains = new MongoDomainHealthRepository(c);
     this.inboxDedupe = new MongoInboxDedupe(c);
     this.remotePosts = new MongoRemotePostIndex(c);
+    this.instances = new MongoInstanceRepository(c);
   }
 }

@@ -5,19 +5,23 @@ import type {
   FederationStore,
   FollowRepository,
   InboxDedupe,
+  InstanceRepository,
   RemoteActorRepository,
   RemotePostIndex,
 } from "../../../server/domain/federation-ports.js";
+import { CommitGroup } from "../commit-group.js";
 import type { Db } from "../database.js";
 import { SqliteRemoteActorRepository } from "./actors.js";
+import { CachedFollowRepository } from "./cached-follows.js";
 import { SqliteDeliveryQueue } from "./deliveries.js";
 import { SqliteDomainHealthRepository } from "./domains.js";
 import { SqliteFollowRepository } from "./follows.js";
 import { SqliteInboxDedupe } from "./inbox-dedupe.js";
+import { SqliteInstanceRepository } from "./instances.js";
 import { SqliteActorKeyRepository } from "./keys.js";
 import { SqliteRemotePostIndex } from "./remote-posts.js";
 
-/** The federation repositories on the store's connection (the schema comes from migration 2). */
+/** The federation repositories on the store's connection (the schema comes from migrations 2 and 3). */
 export class SqliteFederationStore implements FederationStore {
   readonly keys: ActorKeyRepository;
   readonly actors: RemoteActorRepository;
@@ -26,14 +30,17 @@ export class SqliteFederationStore implements FederationStore {
   readonly domains: DomainHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly remotePosts: RemotePostIndex;
+  readonly instances: InstanceRepository;
 
-  constructor(db: Db) {
+  /** `group`: the store's grouped commits, shared with the post repository (see CommitGroup). */
+  constructor(db: Db, group = new CommitGroup(db)) {
     this.keys = new SqliteActorKeyRepository(db);
     this.actors = new SqliteRemoteActorRepository(db);
-    this.follows = new SqliteFollowRepository(db);
+    this.follows = new CachedFollowRepository(new SqliteFollowRepository(db), db);
     this.deliveries = new SqliteDeliveryQueue(db);
     this.domains = new SqliteDomainHealthRepository(db);
-    this.inboxDedupe = new SqliteInboxDedupe(db);
-    this.remotePosts = new SqliteRemotePostIndex(db);
+    this.inboxDedupe = new SqliteInboxDedupe(db, group);
+    this.remotePosts = new SqliteRemotePostIndex(db, group);
+    this.instances = new SqliteInstanceRepository(db);
   }
 }
