@@ -104,10 +104,11 @@ export function normalizeDomain(input: string): string | null {
   } catch {
     return null;
   }
-  if (!hasScheme && (url.username !== "" || url.password !== "")) return null;
+  // Credentials are refused with a scheme too: `https://user@x.example` is not how a domain is written.
+  if (url.username !== "" || url.password !== "") return null;
+  if (!hasScheme && (url.pathname !== "/" || url.search !== "" || url.hash !== "")) return null;
   let host = url.hostname;
   if (host.startsWith("[")) return host.length > 2 ? host : null; // IPv6 literal, already canonical
-  if (!hasScheme && (url.pathname !== "/" || url.search !== "" || url.hash !== "")) return null;
   host = host.endsWith(".") ? host.slice(0, -1) : host;
   // The URL parser has already applied IDNA; domainToASCII also refuses what IDNA refuses.
   host = domainToASCII(host);
@@ -237,6 +238,12 @@ export class DomainPolicyIndex {
   readonly #blocks = new Map<string, { rule: DomainBlock; decision: PolicyDecision }>();
   readonly #allows = new Set<string>();
   readonly #boards = new Map<string, Map<string, BoardDomainRule>>();
+  /**
+   * Board decisions, made once per (board rule, instance decision) pair met: both sides are shared
+   * objects of this index, so the cache is bounded and a board check allocates nothing after the
+   * first time.
+   */
+  readonly #boardDecisions = new Map<BoardDomainRule, Map<PolicyDecision, PolicyDecision>>();
   readonly #local: string;
 
   constructor(snapshot: PolicySnapshot) {
@@ -267,8 +274,22 @@ export class DomainPolicyIndex {
       const rules = this.#boards.get(board);
       if (rules) {
         const rule = this.#walk(host, rules);
-        if (rule) decision = boardDecision(decision, rule);
+        if (rule) decision = this.#boardDecision(decision, rule);
       }
+    }
+    return decision;
+  }
+
+  #boardDecision(base: PolicyDecision, rule: BoardDomainRule): PolicyDecision {
+    let byBase = this.#boardDecisions.get(rule);
+    if (!byBase) {
+      byBase = new Map();
+      this.#boardDecisions.set(rule, byBase);
+    }
+    let decision = byBase.get(base);
+    if (!decision) {
+      decision = boardDecision(base, rule);
+      byBase.set(base, decision);
     }
     return decision;
   }

@@ -165,9 +165,35 @@ export interface PurgeRepository {
   done(domain: string): Promise<void>;
 }
 
+/** An inbound activity held for a moderator: a new thread from a silenced domain. */
+export interface HeldActivity {
+  /** The activity's id (unique: the same activity is held once). */
+  id: string;
+  board: string;
+  /** The normalised domain of its actor. */
+  domain: string;
+  actorId: string;
+  /** The activity as received (JSON text, bounded by the inbox's size limit). */
+  activity: string;
+  receivedAt: number;
+}
+
+export interface HeldRepository {
+  /** Holds the activity; false when one with its id is already held. */
+  add(held: HeldActivity): Promise<boolean>;
+  get(id: string): Promise<HeldActivity | null>;
+  /** Held activities, oldest first, of one board or all. */
+  list(board?: string): Promise<HeldActivity[]>;
+  /** True when it was held. */
+  remove(id: string): Promise<boolean>;
+  /** Drops everything held from a domain (it was suspended); returns how many. */
+  removeByDomain(domain: string): Promise<number>;
+}
+
 /** Everything domain moderation stores. `Store.domains` in server/domain/ports.ts. */
 export interface DomainStore {
   rules: DomainRuleRepository;
   subscriptions: SubscriptionRepository;
   purges: PurgeRepository;
+  held: HeldRepository;
 }

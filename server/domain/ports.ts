@@ -4,6 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
+import type { DomainStore } from "./domain-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "./post.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
@@ -157,6 +158,7 @@ export interface Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
+  readonly domains: DomainStore;
   close(): Promise<void>;
 }
 

@@ -19,12 +19,15 @@
  * - Federation (federation/): claiming deliveries is one transaction serialised on a lock document,
  *   so two workers never lease one item and per-domain limits hold; key creation, inbox dedupe and
  *   domain health are single atomic upserts.
+ * - Domain moderation (domains/): every rules change set is one transaction that bumps the rules
+ *   counter first, so concurrent change sets serialise and the audit log gets a gap-free order.
  *
  * Safety
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
 import { MongoClient } from "mongodb";
+import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
@@ -41,6 +44,7 @@ import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
 import { collectionsOf } from "./documents.js";
+import { domainCollectionsOf, ensureDomainIndexes, MongoDomainStore } from "./domains/index.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
@@ -63,6 +67,7 @@ class MongoStore implements Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
+  readonly domains: DomainStore;
   private closed = false;
 
   constructor(
@@ -80,6 +85,7 @@ class MongoStore implements Store {
     this.tokens = new MongoTokenRepository(c);
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
+    this.domains = new MongoDomainStore(client, domainCollectionsOf(db));
   }
 
   async close(): Promise<void> {
@@ -89,7 +95,7 @@ class MongoStore implements Store {
   }
 }
 
-/** Connects to MongoDB, creates the indexes (federation's too), and returns the store. */
+/** Connects to MongoDB, creates the indexes (federation's and domain moderation's too), and returns the store. */
 export async function openMongoStore(url: string): Promise<Store> {
   const dbName = databaseNameFromUrl(url);
   const client = new MongoClient(url, { appName: "atoll" });
@@ -97,6 +103,7 @@ export async function openMongoStore(url: string): Promise<Store> {
   try {
     await ensureIndexes(collectionsOf(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
+    await ensureDomainIndexes(domainCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

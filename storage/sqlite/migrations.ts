@@ -238,6 +238,148 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: "instance software",
+    sql: `
+      -- what each remote instance runs (its NodeInfo), so a fan-out sends each inbox only the
+      -- activities its software reads; software is null until a lookup has succeeded
+      CREATE TABLE instances (
+        domain TEXT PRIMARY KEY,
+        software TEXT,
+        version TEXT,
+        fetched_at INTEGER NOT NULL,
+        last_error TEXT
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    name: "domain moderation",
+    sql: `
+      -- instance-wide domain rules; a domain has at most one block and one allow
+      CREATE TABLE domain_blocks (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL UNIQUE,
+        severity TEXT NOT NULL CHECK (severity IN ('noop', 'silence', 'suspend')),
+        reject_media INTEGER NOT NULL,
+        reject_reports INTEGER NOT NULL,
+        private_comment TEXT NOT NULL,
+        public_comment TEXT NOT NULL,
+        obfuscate INTEGER NOT NULL,
+        expires_at INTEGER,
+        evidence_url TEXT,
+        origin TEXT NOT NULL CHECK (origin IN ('manual', 'subscription')),
+        staged_severity TEXT CHECK (staged_severity IN ('noop', 'silence', 'suspend')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE domain_allows (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL UNIQUE,
+        comment TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- no foreign key to boards, like follows: the rules of a deleted board are the policy layer's to drop
+      CREATE TABLE domain_board_rules (
+        id TEXT PRIMARY KEY,
+        board TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('silence', 'suspend')),
+        reject_media INTEGER NOT NULL,
+        comment TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (board, domain)
+      ) STRICT;
+
+      -- append-only: seq (the rowid) is the order entries were written in, the tie-break between
+      -- entries of one moment; the triggers refuse any change to a written entry
+      CREATE TABLE domain_audit (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        before_json TEXT,
+        after_json TEXT,
+        reason TEXT NOT NULL,
+        subscription_id TEXT
+      ) STRICT;
+      -- both end in the rowid, so newest-first paging is a backwards walk of one index
+      CREATE INDEX domain_audit_time ON domain_audit (at);
+      CREATE INDEX domain_audit_domain ON domain_audit (domain, at);
+      CREATE TRIGGER domain_audit_no_update BEFORE UPDATE ON domain_audit
+      BEGIN
+        SELECT RAISE(ABORT, 'the domain audit log is append-only');
+      END;
+      CREATE TRIGGER domain_audit_no_delete BEFORE DELETE ON domain_audit
+      BEGIN
+        SELECT RAISE(ABORT, 'the domain audit log is append-only');
+      END;
+
+      -- moved by every apply; other processes on the file reload their rules when it changes
+      CREATE TABLE domain_rules_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO domain_rules_version (id, version) VALUES (1, 0);
+
+      CREATE TABLE blocklist_subscriptions (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        excludes TEXT NOT NULL,
+        draft INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_sync_at INTEGER,
+        last_status TEXT,
+        last_change TEXT
+      ) STRICT;
+
+      CREATE TABLE blocklist_entries (
+        subscription_id TEXT NOT NULL REFERENCES blocklist_subscriptions (id) ON DELETE CASCADE,
+        domain TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('noop', 'silence', 'suspend')),
+        reject_media INTEGER NOT NULL,
+        reject_reports INTEGER NOT NULL,
+        public_comment TEXT NOT NULL,
+        obfuscate INTEGER NOT NULL,
+        PRIMARY KEY (subscription_id, domain)
+      ) STRICT, WITHOUT ROWID;
+
+      -- one row once an admin has set it; until then the defaults of the code apply
+      CREATE TABLE domain_consensus (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        min_sources INTEGER NOT NULL,
+        min_share REAL,
+        merge TEXT NOT NULL CHECK (merge IN ('strictest', 'mildest')),
+        stage_while_followed INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE domain_purges (
+        domain TEXT PRIMARY KEY,
+        at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX domain_purges_due ON domain_purges (at);
+
+      -- new threads from silenced domains, waiting for a moderator
+      CREATE TABLE held_activities (
+        id TEXT PRIMARY KEY,
+        board TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        activity TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX held_activities_board ON held_activities (board, received_at);
+      CREATE INDEX held_activities_domain ON held_activities (domain);
+    `,
+  },
 ];
 
 /**

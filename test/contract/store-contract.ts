@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
 import { describeBoardContract } from "./boards.contract.js";
+import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeListingContract } from "./listing.contract.js";
@@ -71,5 +72,6 @@ export function describeStoreContract(
     describeReopenContract(ctx);
     describeFederationContract(ctx);
     describeDeliveryContract(ctx);
+    describeDomainContract(ctx);
   });
 }

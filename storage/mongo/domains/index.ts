@@ -1,0 +1,31 @@
+import type { MongoClient } from "mongodb";
+import type {
+  DomainRuleRepository,
+  DomainStore,
+  HeldRepository,
+  PurgeRepository,
+  SubscriptionRepository,
+} from "../../../server/domain/domain-ports.js";
+import type { DomainCollections } from "./documents.js";
+import { MongoHeldRepository } from "./held.js";
+import { MongoPurgeRepository } from "./purges.js";
+import { MongoDomainRuleRepository } from "./rules.js";
+import { MongoSubscriptionRepository } from "./subscriptions.js";
+
+export { domainCollectionsOf } from "./documents.js";
+export { ensureDomainIndexes } from "./indexes.js";
+
+/** The domain moderation repositories over the store's client (indexes come from ensureDomainIndexes). */
+export class MongoDomainStore implements DomainStore {
+  readonly rules: DomainRuleRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly purges: PurgeRepository;
+  readonly held: HeldRepository;
+
+  constructor(client: MongoClient, c: DomainCollections) {
+    this.rules = new MongoDomainRuleRepository(client, c);
+    this.subscriptions = new MongoSubscriptionRepository(client, c);
+    this.purges = new MongoPurgeRepository(c);
+    this.held = new MongoHeldRepository(c);
+  }
+}

@@ -1,0 +1,27 @@
+import type {
+  DomainRuleRepository,
+  DomainStore,
+  HeldRepository,
+  PurgeRepository,
+  SubscriptionRepository,
+} from "../../../server/domain/domain-ports.js";
+import type { Db } from "../database.js";
+import { SqliteHeldRepository } from "./held.js";
+import { SqlitePurgeRepository } from "./purges.js";
+import { SqliteDomainRuleRepository } from "./rules.js";
+import { SqliteSubscriptionRepository } from "./subscriptions.js";
+
+/** The domain moderation repositories on the store's connection (the schema comes from migration 4). */
+export class SqliteDomainStore implements DomainStore {
+  readonly rules: DomainRuleRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly purges: PurgeRepository;
+  readonly held: HeldRepository;
+
+  constructor(db: Db) {
+    this.rules = new SqliteDomainRuleRepository(db);
+    this.subscriptions = new SqliteSubscriptionRepository(db);
+    this.purges = new SqlitePurgeRepository(db);
+    this.held = new SqliteHeldRepository(db);
+  }
+}
