@@ -5,6 +5,7 @@ import { staticDir } from "../paths.js";
 import type { Services } from "../services/container.js";
 import { adminApiRouter } from "./admin/api.js";
 import { adminWebRouter } from "./admin/pages.js";
+import { instanceApiRouter } from "./api/instance.js";
 import { postingApiRouter } from "./api/posting.js";
 import { readApiRouter } from "./api/read.js";
 import { reportsApiRouter } from "./api/reports.js";
@@ -58,6 +59,7 @@ export function createHttpApp(s: Services, federation: RequestHandler): Express 
   app.use(federation);
   app.use(postingApiRouter(s));
   app.use(reportsApiRouter(s));
+  app.use(instanceApiRouter(s));
   app.use(adminApiRouter(s));
   app.use(readApiRouter(s));
   app.use(adminWebRouter(s));

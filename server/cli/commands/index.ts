@@ -1,7 +1,15 @@
 import type { CommandGroup } from "../command.js";
 import { boardCommands } from "./board.js";
+import { domainCommands } from "./domain.js";
+import { subscriptionCommands } from "./subscription.js";
 import { tokenCommands } from "./token.js";
 import { userCommands } from "./user.js";
 
 /** Every command group of `atoll`; a new group is one module added here. */
-export const COMMANDS: readonly CommandGroup[] = [boardCommands, userCommands, tokenCommands];
+export const COMMANDS: readonly CommandGroup[] = [
+  boardCommands,
+  userCommands,
+  tokenCommands,
+  domainCommands,
+  subscriptionCommands,
+];

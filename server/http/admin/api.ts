@@ -6,6 +6,7 @@ import { boardFollowJson, type FederationActions } from "../../services/federati
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
+import { domainAdminRouter } from "./domains.js";
 import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
@@ -159,5 +160,6 @@ export function adminApiRouter(s: Services): Router {
     res.status(204).end();
   });
 
+  r.use(domainAdminRouter(s));
   return r;
 }

@@ -22,6 +22,7 @@ import {
   setSessionCookie,
   staffUser,
 } from "./auth.js";
+import { domainPages } from "./domain-pages.js";
 import {
   bansView,
   boardSettingsView,
@@ -411,5 +412,12 @@ export function adminWebRouter(s: Services): Router {
     back(res, v, "token_deleted", "/admin/tokens");
   });
 
+  domainPages(s, {
+    page,
+    post,
+    postWith: (path, parsers, action) => r.post(path, ...parsers, signedIn("post", action)),
+    render,
+    back,
+  });
   return r;
 }

@@ -28,6 +28,21 @@ export const NOTICES: Readonly<Record<string, string>> = {
   user_deleted: "Staff account deleted.",
   token_deleted: "Token deleted.",
   thread_saved: "Thread updated.",
+  domain_block_created: "Domain block added.",
+  domain_block_saved: "Domain block saved.",
+  domain_block_deleted: "Domain block deleted.",
+  domain_block_confirmed: "Staged rule raised.",
+  domain_allow_created: "Domain allowed.",
+  domain_allow_deleted: "Domain no longer allowed.",
+  subscription_created: "Subscribed to the list.",
+  subscription_saved: "Subscription saved.",
+  subscription_synced: "List synced; the rules are in line with it.",
+  subscription_synced_draft: "List synced as a draft: see what it would change, then apply it.",
+  subscription_applied: "Draft applied.",
+  subscription_deleted: "Subscription deleted; rules only it carried were retracted.",
+  consensus_saved: "Consensus settings saved.",
+  board_rule_created: "Board rule added.",
+  board_rule_deleted: "Board rule deleted.",
 };
 
 export const BAN_DURATIONS: ReadonlyArray<[string, string]> = [
@@ -95,7 +110,9 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     ["/admin/threads", "Posts & threads"],
   ];
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
-  if (can(u, "manage_instance", null)) links.push(["/admin/users", "Staff"], ["/admin/tokens", "API tokens"]);
+  if (can(u, "manage_instance", null)) {
+    links.push(["/admin/domains", "Domains"], ["/admin/users", "Staff"], ["/admin/tokens", "API tokens"]);
+  }
   return html`<div class="admin">
   <nav class="admin-nav" aria-label="Administration">
     <ul>${links.map(([href, label]) => html`<li><a href="${href}"${href === v.path ? html` aria-current="page"` : null}>${label}</a></li>`)}</ul>
@@ -289,7 +306,7 @@ export function boardsView(v: ViewContext, boards: Board[]): Html {
   const rows = boards.map(
     (b) => html`<tr>
   <td><a href="${v.s.urls.board(b.uri)}">/${b.uri}/</a></td><td>${b.title}</td><td>${b.settings.sfw ? "SFW" : "NSFW"}</td>
-  <td><a href="/admin/boards/${b.uri}">Settings</a></td>
+  <td><a href="/admin/boards/${b.uri}">Settings</a> · <a href="/admin/boards/${b.uri}/domains">Domain rules</a></td>
   <td>${
     admin
       ? html`<form method="post" action="/admin/boards/${b.uri}/delete" class="admin-inline">${csrfField(v.csrf)}<label><input type="checkbox" name="confirm" value="yes" required> delete with all posts</label> <button type="submit" class="danger">Delete</button></form>`

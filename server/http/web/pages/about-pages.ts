@@ -1,3 +1,5 @@
+import type { PublicDomainBlock } from "../../../domain/blocklists.js";
+import type { DomainAllow } from "../../../domain/domain-policy.js";
 import type { Services } from "../../../services/container.js";
 import { type Html, html } from "../html.js";
 import { instanceName, layout } from "../layout.js";
@@ -102,6 +104,53 @@ the instance keeps a keyed hash of them.</p>`,
 administrators decide which servers this instance federates with.</p>`,
     },
   ];
+}
+
+const SEVERITY_WORDS: Record<PublicDomainBlock["severity"], string> = {
+  suspend: "Suspended",
+  silence: "Limited",
+};
+
+/**
+ * The servers this instance limits, for the moderation page: each public rule with its public
+ * reason (obfuscated domains as masked, with their digest to match them by) and, in allowlist mode,
+ * the servers it federates with.
+ */
+export function domainRulesSection(
+  mode: "blocklist" | "allowlist",
+  blocks: readonly PublicDomainBlock[],
+  allows: readonly DomainAllow[],
+): AboutSection {
+  const allowlist =
+    mode === "allowlist"
+      ? html`<p>This instance federates <strong>only with the servers listed here</strong> (and their subdomains); it
+exchanges nothing with any other server.</p>
+${
+  allows.length === 0
+    ? html`<p>No server is listed yet.</p>`
+    : html`<ul class="allowed-servers">${allows.map((a) => html`<li><code>${a.domain}</code></li>`)}</ul>`
+}`
+      : null;
+  const rows = blocks.map(
+    (b) =>
+      html`<tr><td><code title="SHA-256: ${b.digest}">${b.domain}</code></td><td>${SEVERITY_WORDS[b.severity]}</td><td>${b.comment || html`<em>no reason given</em>`}</td></tr>`,
+  );
+  const limited =
+    blocks.length === 0
+      ? html`<p>${mode === "allowlist" ? "No listed server is limited." : "This instance does not limit any server."}</p>`
+      : html`<p><strong>Suspended</strong> servers cannot exchange anything with this instance: their posts are not
+shown and nothing is sent to them. Posts from <strong>limited</strong> servers are hidden from board indexes and
+catalogs, and their new threads wait for a moderator.</p>
+<table class="domain-rules">
+<thead><tr><th>Server</th><th>Severity</th><th>Reason</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>
+<p>The same list as JSON: <a href="/api/v1/instance/domain_blocks"><code>/api/v1/instance/domain_blocks</code></a>.</p>`;
+  return {
+    id: "servers",
+    title: mode === "allowlist" ? "Federated and limited servers" : "Limited servers",
+    body: html`${allowlist}${limited}`,
+  };
 }
 
 /** The instance's moderation page: rules, reports, bans, staff roles, and any `extra` sections. */

@@ -1,0 +1,143 @@
+import { BLOCKLIST_FORMATS, type BlocklistFormat } from "../../domain/domain-ports.js";
+import { DomainError } from "../../domain/errors.js";
+import { subscriptionJson, syncResultJson } from "../../http/admin/domains.js";
+import type { SyncResult } from "../../services/domain-moderation.js";
+import { type CommandGroup, iso, stringOption, table, UsageError } from "../command.js";
+import { CLI_ACTOR, domainService, progressLines } from "./domain.js";
+
+function summarize(r: SyncResult): string {
+  const parts = [`${r.created} created`, `${r.updated} updated`, `${r.removed} removed`];
+  if (r.staged > 0) parts.push(`${r.staged} staged as silence while followed`);
+  if (r.errors > 0) parts.push(`${r.errors} line(s) skipped`);
+  return `${r.draft ? "draft, would apply: " : ""}${parts.join(", ")}`;
+}
+
+export const subscriptionCommands: CommandGroup = {
+  name: "subscription",
+  summary: "follow remote blocklists that keep the domain rules up to date",
+  subcommands: [
+    {
+      name: "add",
+      summary: "subscribe to a blocklist",
+      usage: "<url> [--format F] [--priority N] [--exclude D]... [--draft]",
+      details: [
+        `--format F          ${BLOCKLIST_FORMATS.join(", ")} (default auto: guessed from the content)`,
+        "--priority N        higher first: the highest-priority list carrying a domain gives its comment",
+        "--exclude D         never block this domain (or its subdomains) from this list; several as",
+        "                    a comma-separated list (a, b)",
+        "--draft             syncs only record what would change until it is applied (in /admin)",
+        "The list is fetched by the server's periodic sync, or now with `atoll subscription sync <id>`.",
+      ],
+      options: {
+        format: { type: "string", short: "f" },
+        priority: { type: "string", short: "p" },
+        exclude: { type: "string", multiple: true },
+        draft: { type: "boolean" },
+        json: { type: "boolean" },
+      },
+      positionals: { min: 1, max: 1, names: ["url"] },
+      async run(ctx, args) {
+        const helpFor = "subscription add";
+        const format = stringOption(args, "format") ?? "auto";
+        if (!(BLOCKLIST_FORMATS as readonly string[]).includes(format)) {
+          throw new UsageError(`--format is one of ${BLOCKLIST_FORMATS.join(", ")}.`, helpFor);
+        }
+        const priorityText = stringOption(args, "priority") ?? "0";
+        if (!/^-?[0-9]{1,7}$/.test(priorityText)) throw new UsageError("--priority is a whole number.", helpFor);
+        const excludes = (stringOption(args, "exclude") ?? "")
+          .split(/[\s,]+/)
+          .map((d) => d.trim())
+          .filter((d) => d !== "");
+        const domains = await domainService(ctx);
+        const sub = await domains.addSubscription(
+          {
+            url: args.positionals[0] as string,
+            format: format as BlocklistFormat,
+            priority: Number(priorityText),
+            excludes,
+            draft: args.values["draft"] === true,
+          },
+          CLI_ACTOR,
+        );
+        if (args.values["json"]) return ctx.out(JSON.stringify(subscriptionJson(sub)));
+        ctx.out(`Subscribed ${sub.id} to ${sub.url}${sub.draft ? " (draft)" : ""}.`);
+      },
+    },
+    {
+      name: "list",
+      summary: "list the subscribed blocklists with their last sync",
+      usage: "[--json]",
+      options: { json: { type: "boolean" } },
+      positionals: { min: 0, max: 0, names: [] },
+      async run(ctx, args) {
+        const subs = await (await domainService(ctx)).listSubscriptions();
+        if (args.values["json"]) return ctx.out(JSON.stringify(subs.map(subscriptionJson)));
+        if (subs.length === 0) {
+          ctx.out("No subscriptions. Add one with: atoll subscription add <url>");
+          return;
+        }
+        const rows = subs.map((sub) => [
+          sub.id,
+          sub.draft ? "draft" : "live",
+          String(sub.priority),
+          sub.format,
+          sub.lastSyncAt === null ? "never" : iso(sub.lastSyncAt),
+          sub.lastStatus ?? "-",
+          sub.url,
+        ]);
+        for (const line of table(["ID", "STATE", "PRIORITY", "FORMAT", "LAST SYNC", "STATUS", "URL"], rows))
+          ctx.out(line);
+      },
+    },
+    {
+      name: "sync",
+      summary: "fetch one subscribed list now, or all of them, and bring the rules in line",
+      usage: "[id] [--json]",
+      details: [
+        "[id]                the subscription; all of them when absent",
+        "--json              print the sync results as the admin API does",
+        "Progress is written to standard error. A draft subscription only records what would change.",
+      ],
+      options: { json: { type: "boolean" } },
+      positionals: { min: 0, max: 1, names: ["id"] },
+      async run(ctx, args) {
+        const domains = await domainService(ctx);
+        const id = args.positionals[0];
+        const ids = id !== undefined ? [id] : (await domains.listSubscriptions()).map((sub) => sub.id);
+        if (ids.length === 0) {
+          ctx.out("No subscriptions to sync.");
+          return;
+        }
+        const results: SyncResult[] = [];
+        const failed: string[] = [];
+        for (const sub of ids) {
+          try {
+            const result = await domains.sync(sub, CLI_ACTOR, progressLines(ctx, `sync ${sub}: `));
+            results.push(result);
+            if (!args.values["json"]) ctx.out(`${sub}: ${summarize(result)}.`);
+          } catch (err) {
+            // With one id the error is the answer; with all, the others still sync.
+            if (id !== undefined || !(err instanceof DomainError)) throw err;
+            failed.push(sub);
+            ctx.err(`${sub}: ${err.message}`);
+          }
+        }
+        if (args.values["json"]) ctx.out(JSON.stringify(results.map(syncResultJson)));
+        if (failed.length > 0)
+          throw new DomainError("invalid", `${failed.length} of ${ids.length} lists failed to sync.`);
+      },
+    },
+    {
+      name: "remove",
+      summary: "unsubscribe; rules only that list carried are retracted",
+      usage: "<id>",
+      options: {},
+      positionals: { min: 1, max: 1, names: ["id"] },
+      async run(ctx, args) {
+        const id = args.positionals[0] as string;
+        const result = await (await domainService(ctx)).removeSubscription(id, CLI_ACTOR);
+        ctx.out(`Removed subscription ${id}; ${result.removed} rule(s) retracted.`);
+      },
+    },
+  ],
+};
