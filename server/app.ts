@@ -14,6 +14,7 @@ import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
+import { DomainModerationService } from "./services/domain-moderation.js";
 import { DomainPolicy } from "./services/domain-policy.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
@@ -66,8 +67,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     logger,
     rateLimit: config.rateLimit,
   });
-  const reader = new BoardReader(store, secrets, clock);
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
+  const reader = new BoardReader(store, secrets, policy, clock);
   const services: Services = {
     config,
     logger,
@@ -86,7 +87,18 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     moderation: new ModerationService({ store, posting, events, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
+    domains: new DomainModerationService({
+      store,
+      policy,
+      clock,
+      logger,
+      purgeGraceMs: config.purgeGraceMs,
+      syncIntervalMs: config.blocklistSyncMs,
+      allowPrivateAddresses: config.allowPrivateAddresses,
+    }),
   };
+  // The rules are in force before the first request is answered or the first activity is sent.
+  await services.domains.load();
   const federation = createFederation(services);
   const actions = federationActions(federation);
   if (actions) services.federation = actions;
@@ -122,6 +134,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       });
       server.listen(config.port, config.host);
       await once(server, "listening");
+      await services.domains.start({ syncs: config.role !== "web" });
       collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
         if (!closing) logger.warn("media garbage collection failed", { err });
       });
@@ -132,6 +145,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     async close(graceMs = 8000) {
       closing = true;
       for (const t of gcTimers) clearTimeout(t);
+      services.domains.stop();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

@@ -3,6 +3,7 @@ import type { MediaStore, Store } from "../domain/ports.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { DomainModerationService } from "./domain-moderation.js";
 import type { DomainPolicy } from "./domain-policy.js";
 import type { PostEvents } from "./events.js";
 import type { FederationActions } from "./federation-actions.js";
@@ -36,6 +37,8 @@ export interface Services {
   staff: StaffService;
   /** The domain rules in force (defederation), checked at every boundary. */
   policy: DomainPolicy;
+  /** Domain blocks, allows, board rules, blocklist subscriptions and their audit log. */
+  domains: DomainModerationService;
   /**
    * Operator actions on the federation (boards following remote groups), filled in by the
    * composition root once the federation is built; absent with FEDERATION=off.

@@ -4,11 +4,17 @@ import { DomainError } from "../../domain/errors.js";
 import type { ThreadOrder } from "../../domain/ports.js";
 import type { Services } from "../../services/container.js";
 import { positiveInt, sendRendered } from "../respond.js";
+import { variantKey, visibilityOf } from "../web/limited.js";
 import { boardJson, catalogThreadJson, indexThreadJson, paginate, threadJson } from "./fourchan.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
-/** The 4chan-shaped read API: boards.json, and per board catalog, threads, pages, archive and threads. */
+/**
+ * The 4chan-shaped read API: boards.json, and per board catalog, threads, pages, archive and threads.
+ * Threads and replies from suspended servers are never in it; those from limited (silenced) servers
+ * only for a reader who opts in (`?show_limited=1` or the pages' cookie). Each answer is cached per
+ * version of what it shows, of the domain rules, and per opt-in.
+ */
 export function readApiRouter(s: Services): Router {
   const r = Router();
 
@@ -25,21 +31,28 @@ export function readApiRouter(s: Services): Router {
     sendRendered(req, res, rendered);
   };
 
-  r.get("/boards.json", async (_req, res) => {
-    const boards = await s.reader.listBoards();
-    const entries = [];
-    for (const b of boards) {
-      const count = await s.store.posts.countThreads(b.uri, false);
-      entries.push(boardJson(b, s.reader.pageCount(b, count)));
-    }
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    res.type("json").send(JSON.stringify({ boards: entries }));
+  /** A board's listings change with its threads and with the domain rules. */
+  const boardVersion = async (b: Board) => `${await s.reader.boardVersion(b)}:${s.reader.rulesVersion()}`;
+
+  r.get("/boards.json", async (req, res) => {
+    const snapshot = await s.reader.boardSnapshot();
+    const vis = visibilityOf(req);
+    // `pages` counts the threads the reader can see, so it changes with any board's threads.
+    const versions = await Promise.all(snapshot.boards.map((b) => s.store.boards.version(b.uri)));
+    const version = `${snapshot.version}:${versions.join(",")}:${s.reader.rulesVersion()}`;
+    await send(req, res, `json:boards:${variantKey(vis)}`, version, async () => {
+      const entries = [];
+      for (const b of snapshot.boards)
+        entries.push(boardJson(b, s.reader.pageCount(b, await s.reader.visibleThreadCount(b, vis))));
+      return { boards: entries };
+    });
   });
 
   r.get("/:board/catalog.json", async (req, res) => {
     const b = await board(req);
-    await send(req, res, `json:catalog:${b.uri}`, await s.reader.boardVersion(b), async () => {
-      const view = await s.reader.catalog(b, "bump", 5);
+    const vis = visibilityOf(req);
+    await send(req, res, `json:catalog:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+      const view = await s.reader.catalog(b, "bump", 5, vis);
       return paginate(
         view.threads.map((t) => catalogThreadJson(b, t, s.urls)),
         b.settings.threadsPerPage,
@@ -49,8 +62,9 @@ export function readApiRouter(s: Services): Router {
 
   r.get("/:board/threads.json", async (req, res) => {
     const b = await board(req);
-    await send(req, res, `json:threads:${b.uri}`, await s.reader.boardVersion(b), async () => {
-      const view = await s.reader.catalog(b, "bump", 0);
+    const vis = visibilityOf(req);
+    await send(req, res, `json:threads:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+      const view = await s.reader.catalog(b, "bump", 0, vis);
       const entries = view.threads.map((t) => ({
         no: t.state.no,
         last_modified: Math.floor(t.state.bumpedAt / 1000),
@@ -62,9 +76,10 @@ export function readApiRouter(s: Services): Router {
 
   r.get("/:board/archive.json", async (req, res) => {
     const b = await board(req);
-    await send(req, res, `json:archive:${b.uri}`, await s.reader.boardVersion(b), async () => {
-      const threads = await s.reader.archive(b);
-      return threads.map((t) => t.state.no);
+    const vis = visibilityOf(req);
+    await send(req, res, `json:archive:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+      const view = await s.reader.archive(b, vis);
+      return view.threads.map((t) => t.state.no);
     });
   });
 
@@ -72,9 +87,21 @@ export function readApiRouter(s: Services): Router {
     const b = await board(req);
     const no = positiveInt(req.params["no"]);
     const state = no === null ? null : await s.reader.getThreadState(b.uri, no);
-    if (!state) throw new DomainError("not_found", `Thread /${b.uri}/${String(req.params["no"])} does not exist.`);
-    await send(req, res, `json:thread:${b.uri}:${state.no}`, `${state.version}`, async () =>
-      threadJson(b, await s.reader.thread(b, state), s.urls),
+    const missing = () => new DomainError("not_found", `Thread /${b.uri}/${String(req.params["no"])} does not exist.`);
+    const vis = visibilityOf(req);
+    // Unlike the thread's page, its JSON is part of the API that leaves limited servers out.
+    const reach = state ? await s.reader.threadReach(b, state) : "hidden";
+    if (!state || reach === "hidden" || (reach === "limited" && !vis.showLimited)) throw missing();
+    await send(
+      req,
+      res,
+      `json:thread:${b.uri}:${state.no}:${variantKey(vis)}`,
+      `${state.version}:${s.reader.rulesVersion()}`,
+      async () => {
+        const view = await s.reader.thread(b, state, vis);
+        if (!view) throw missing();
+        return threadJson(b, view, s.urls);
+      },
     );
   });
 
@@ -82,8 +109,9 @@ export function readApiRouter(s: Services): Router {
     const b = await board(req);
     const page = positiveInt(req.params["page"]);
     if (page === null) throw new DomainError("not_found", "No such page.");
-    await send(req, res, `json:page:${b.uri}:${page}`, await s.reader.boardVersion(b), async () => {
-      const view = await s.reader.indexPage(b, page);
+    const vis = visibilityOf(req);
+    await send(req, res, `json:page:${b.uri}:${page}:${variantKey(vis)}`, await boardVersion(b), async () => {
+      const view = await s.reader.indexPage(b, page, vis);
       if (!view) throw new DomainError("not_found", `Page ${page} of /${b.uri}/ does not exist.`);
       return { threads: view.threads.map((t) => indexThreadJson(b, t, s.urls)) };
     });

@@ -5,7 +5,8 @@ import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
 import { positiveInt, sendRendered } from "../respond.js";
 import { formRoutes } from "./form-routes.js";
-import { aboutPage, moderationPage } from "./pages/about-pages.js";
+import { limitedRoutes, variantKey, visibilityOf } from "./limited.js";
+import { aboutPage, domainRulesSection, moderationPage } from "./pages/about-pages.js";
 import { archivePage } from "./pages/archive-page.js";
 import { catalogPage } from "./pages/catalog-page.js";
 import { homePage } from "./pages/home-page.js";
@@ -18,8 +19,9 @@ const HTML_TYPE = "text/html; charset=utf-8";
 
 /**
  * The public web interface: server-rendered pages that work without JavaScript, and the forms that
- * post, delete and report. Every page is the same for every reader and is rendered once per version
- * of what it shows (the store's change counters plus the board list), then served from the cache
+ * post, delete and report. A page is the same for every reader who made the same choice about posts
+ * from limited servers, and is rendered once per version of what it shows (the store's change
+ * counters, the board list and the domain rules) and per such choice, then served from the cache
  * with its ETag.
  */
 export function webRouter(s: Services): Router {
@@ -55,22 +57,28 @@ export function webRouter(s: Services): Router {
 
   r.get("/about/moderation", async (req, res) => {
     const site = await loadSite(s);
-    await send(req, res, "moderation", site.version, async () => moderationPage(s));
+    await send(req, res, "moderation", `${site.version}:${s.policy.version}`, async () =>
+      moderationPage(s, [
+        domainRulesSection(s.policy.mode, await s.domains.publicBlocks(), await s.domains.listAllows()),
+      ]),
+    );
   });
 
   r.use(formRoutes(s));
+  r.use(limitedRoutes(s));
 
   r.get("/:board/catalog", async (req, res, next) => {
     const site = await loadSite(s);
     const board = boardOf(site, req.params["board"]);
     if (!board) return next();
     const order = parseOrder(req.query["sort"]);
+    const vis = visibilityOf(req);
     await send(
       req,
       res,
-      `catalog:${board.uri}:${order}`,
-      `${await s.reader.boardVersion(board)}:${site.version}`,
-      async () => catalogPage(s, await s.reader.catalog(board, order, 0)),
+      `catalog:${board.uri}:${order}:${variantKey(vis)}`,
+      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
+      async () => catalogPage(s, await s.reader.catalog(board, order, 0, vis)),
     );
   });
 
@@ -78,8 +86,13 @@ export function webRouter(s: Services): Router {
     const site = await loadSite(s);
     const board = boardOf(site, req.params["board"]);
     if (!board) return next();
-    await send(req, res, `archive:${board.uri}`, `${await s.reader.boardVersion(board)}:${site.version}`, async () =>
-      archivePage(s, board, await s.reader.archive(board)),
+    const vis = visibilityOf(req);
+    await send(
+      req,
+      res,
+      `archive:${board.uri}:${variantKey(vis)}`,
+      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
+      async () => archivePage(s, await s.reader.archive(board, vis)),
     );
   });
 
@@ -89,10 +102,23 @@ export function webRouter(s: Services): Router {
     if (!board) return next();
     const no = positiveInt(req.params["no"]);
     const state = no === null ? null : await s.reader.getThreadState(board.uri, no);
-    if (!state) throw new DomainError("not_found", `Thread /${board.uri}/${String(req.params["no"])} does not exist.`);
+    const missing = () =>
+      new DomainError("not_found", `Thread /${board.uri}/${String(req.params["no"])} does not exist.`);
+    // A suspended server's thread answers exactly as one that does not exist; a limited server's
+    // thread still opens from its address, as its own page says.
+    if (!state || (await s.reader.threadReach(board, state)) === "hidden") throw missing();
+    const vis = visibilityOf(req);
     // The thread's own counter, not the board's: a thread page stays cached while other threads change.
-    await send(req, res, `thread:${board.uri}:${state.no}`, `${state.version}:${site.version}`, async () =>
-      threadPage(s, board, await s.reader.thread(board, state)),
+    await send(
+      req,
+      res,
+      `thread:${board.uri}:${state.no}:${variantKey(vis)}`,
+      `${state.version}:${site.version}:${s.reader.rulesVersion()}`,
+      async () => {
+        const view = await s.reader.thread(board, state, vis);
+        if (!view) throw missing();
+        return threadPage(s, board, view, vis.showLimited);
+      },
     );
   });
 
@@ -103,7 +129,8 @@ export function webRouter(s: Services): Router {
     if (!board) return next();
     const no = positiveInt(req.params["no"]);
     const post = no === null ? null : await s.store.posts.getPost(board.uri, no);
-    if (!post) throw new DomainError("not_found", `Post /${board.uri}/${String(req.params["no"])} does not exist.`);
+    if (!post || s.reader.postReach(board, post) === "hidden")
+      throw new DomainError("not_found", `Post /${board.uri}/${String(req.params["no"])} does not exist.`);
     res.redirect(302, threadPath(board.uri, post.threadNo, post.no));
   });
 
@@ -127,13 +154,14 @@ export function webRouter(s: Services): Router {
   });
 
   const sendIndex = async (req: Request, res: Response, site: Site, board: Board, page: number) => {
+    const vis = visibilityOf(req);
     await send(
       req,
       res,
-      `index:${board.uri}:${page}`,
-      `${await s.reader.boardVersion(board)}:${site.version}`,
+      `index:${board.uri}:${page}:${variantKey(vis)}`,
+      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
       async () => {
-        const view = await s.reader.indexPage(board, page);
+        const view = await s.reader.indexPage(board, page, vis);
         if (!view) throw new DomainError("not_found", `Page ${page} of /${board.uri}/ does not exist.`);
         return indexPage(s, view);
       },

@@ -1,15 +1,15 @@
-import type { Board } from "../../../domain/board.js";
 import { plainTextPreview } from "../../../domain/markup.js";
 import type { Services } from "../../../services/container.js";
-import type { ThreadView } from "../../../services/reader.js";
+import type { ArchiveView } from "../../../services/reader.js";
 import { displayDate, isoDate } from "../format.js";
 import { html } from "../html.js";
 import { layout } from "../layout.js";
-import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { threadPath } from "./post.js";
 
 /** The archive: threads that fell off the board, read-only, newest archived first. */
-export function archivePage(s: Services, board: Board, threads: ThreadView[]): string {
+export function archivePage(s: Services, view: ArchiveView): string {
+  const { board, threads } = view;
   const rows = threads.map((t) => {
     const op = t.posts[0]?.post;
     const when = t.state.archivedAt ?? t.state.bumpedAt;
@@ -24,6 +24,7 @@ export function archivePage(s: Services, board: Board, threads: ThreadView[]): s
   });
   const body = html`${boardHeader(board)}
 ${boardNav(board, "archive", "top")}
+${limitedToggle(board, { showLimited: view.showLimited, limitedHidden: view.limitedHidden, here: `/${board.uri}/archive` })}
 <h2 class="page-title">Archived threads</h2>
 ${
   threads.length > 0

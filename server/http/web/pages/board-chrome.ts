@@ -30,3 +30,30 @@ ${jump}
 ${extra ? html`<span class="nav-extra">${extra}</span>` : ""}
 </nav>`;
 }
+
+export interface LimitedState {
+  /** The reader has opted in to posts from limited servers. */
+  showLimited: boolean;
+  /** Something from a limited server was left out of this page. */
+  limitedHidden: boolean;
+  /** This page's path, to come back to after the toggle. */
+  here: string;
+}
+
+/**
+ * A line saying that posts from limited (silenced) servers are left out, with a button that shows
+ * them (or, once shown, hides them again). A plain form, so it works without JavaScript. Nothing
+ * when the page left nothing out and the reader has not opted in.
+ */
+export function limitedToggle(board: Board, state: LimitedState): Html {
+  if (!state.showLimited && !state.limitedHidden) return html``;
+  const text = state.showLimited
+    ? "Showing posts from servers this instance has limited."
+    : "Posts from servers this instance has limited are hidden.";
+  const label = state.showLimited ? "Hide posts from limited servers" : "Show posts from limited servers";
+  return html`<form class="limited-toggle" method="post" action="/${board.uri}/limited">
+<input type="hidden" name="return" value="${state.here}">
+<input type="hidden" name="show" value="${state.showLimited ? "0" : "1"}">
+<span class="limited-text">${text}</span> <button type="submit" class="link-button">${label}</button>
+</form>`;
+}

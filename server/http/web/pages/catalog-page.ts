@@ -4,8 +4,8 @@ import type { Services } from "../../../services/container.js";
 import type { CatalogView, ThreadView } from "../../../services/reader.js";
 import { html } from "../html.js";
 import { layout } from "../layout.js";
-import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
-import { threadPath, thumbnail } from "./post.js";
+import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
+import { LIMITED_TITLE, threadPath, thumbnail } from "./post.js";
 
 const ORDERS: ReadonlyArray<[ThreadOrder, string]> = [
   ["bump", "Bump order"],
@@ -25,11 +25,13 @@ function card(s: Services, view: CatalogView, thread: ThreadView) {
     ? thumbnail(s.urls, view.board.uri, f, op.subject ?? `Thread ${state.no}`)
     : html`<span class="no-image">${op.fileDeleted ? "File deleted" : "No image"}</span>`;
   const teaser = plainTextPreview(op.comment, TEASER_LENGTH);
-  return html`<article class="catalog-thread${state.sticky ? " sticky" : ""}" id="c${state.no}">
+  return html`<article class="catalog-thread${state.sticky ? " sticky" : ""}${thread.limited ? " from-limited" : ""}" id="c${state.no}">
 <a class="catalog-thumb${f?.spoiler ? " spoilered" : ""}" href="${href}">${image}</a>
 <p class="catalog-stats" title="Replies / Images"><span>R: <b>${state.replyCount}</b></span> / <span>I: <b>${state.imageCount}</b></span>${
     state.sticky ? html` <span class="badge badge-sticky">Sticky</span>` : ""
-  }${state.locked ? html` <span class="badge badge-locked">Closed</span>` : ""}</p>
+  }${state.locked ? html` <span class="badge badge-locked">Closed</span>` : ""}${
+    thread.limited ? html` <span class="badge badge-limited" title="${LIMITED_TITLE}">Limited</span>` : ""
+  }</p>
 <p class="catalog-teaser">${op.subject ? html`<a class="subject" href="${href}">${op.subject}</a>${teaser ? ": " : ""}` : ""}${teaser}</p>
 </article>`;
 }
@@ -48,6 +50,11 @@ ${boardNav(board, "catalog", "top")}
 <p class="sort">Sort by: ${sort}</p>
 <p><a class="button" href="/${board.uri}/#post-form">Start a new thread</a></p>
 </div>
+${limitedToggle(board, {
+  showLimited: view.showLimited,
+  limitedHidden: view.limitedHidden,
+  here: `/${board.uri}/catalog${view.order === "bump" ? "" : `?sort=${view.order}`}`,
+})}
 ${
   view.threads.length > 0
     ? html`<div class="catalog">${view.threads.map((t) => card(s, view, t))}</div>`

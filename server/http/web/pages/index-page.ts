@@ -2,7 +2,7 @@ import type { Services } from "../../../services/container.js";
 import type { IndexPageView } from "../../../services/reader.js";
 import { type Html, html } from "../html.js";
 import { layout } from "../layout.js";
-import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { postForm, postsForm } from "./forms.js";
 import { renderThread } from "./post.js";
 
@@ -31,6 +31,11 @@ export function indexPage(s: Services, view: IndexPageView): string {
   const body = html`${boardHeader(board)}
 <details class="form-box" open><summary>Start a new thread</summary>${postForm(s, board)}</details>
 ${boardNav(board, "index", "top")}
+${limitedToggle(board, {
+  showLimited: view.showLimited,
+  limitedHidden: view.limitedHidden,
+  here: view.page === 1 ? `/${board.uri}/` : `/${board.uri}/${view.page}`,
+})}
 ${postsForm(board, html`${threads}`)}
 ${pagination(view)}
 ${boardNav(board, "index", "bottom")}`;

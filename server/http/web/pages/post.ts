@@ -6,6 +6,8 @@ import { displayDate, fediHandle, fileSize, idHue, isoDate, plural, shortFileNam
 import { type Html, html, trusted } from "../html.js";
 
 export const SPOILER_IMAGE = "/static/spoiler.svg";
+/** The tooltip of the badge on posts from limited (silenced) servers. */
+export const LIMITED_TITLE = "From a server that this instance's moderators have limited";
 const SPOILER_SIZE = 100;
 
 /** Where a post is shown: on the board index (threads cut short) or on its own thread page. */
@@ -61,7 +63,7 @@ function nameBlock(view: PostView): Html {
     fedi
       ? html` <a class="fedi-handle" href="${fedi.href}" rel="nofollow noopener ugc" target="_blank" title="Posted from the fediverse">@${fedi.handle}</a>`
       : ""
-  }`;
+  }${view.limited ? html` <span class="badge badge-limited" title="${LIMITED_TITLE}">Limited</span>` : ""}`;
 }
 
 function capitalise(s: string): string {

@@ -5,13 +5,18 @@ import type { ThreadView } from "../../../services/reader.js";
 import { plural } from "../format.js";
 import { type Html, html } from "../html.js";
 import { layout } from "../layout.js";
-import { boardHeader, boardNav, boardTitle } from "./board-chrome.js";
+import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { postForm, postsForm } from "./forms.js";
 import { renderThread } from "./post.js";
 
 function notices(board: Board, view: ThreadView): Html {
   const { state } = view;
   const items: Html[] = [];
+  if (view.limited) {
+    items.push(
+      html`<p class="notice notice-limited">This thread comes from a server that this instance's moderators have limited. It opens from a direct link, but the board's index, catalog and API leave it out unless you choose to show posts from limited servers.</p>`,
+    );
+  }
   if (state.archived) {
     items.push(
       html`<p class="notice notice-archived">This thread is archived: it is read-only and takes no more replies.</p>`,
@@ -31,7 +36,7 @@ function notices(board: Board, view: ThreadView): Html {
 }
 
 /** A thread page: every post, the thread's status, and the reply form while it takes replies. */
-export function threadPage(s: Services, board: Board, view: ThreadView): string {
+export function threadPage(s: Services, board: Board, view: ThreadView, showLimited = false): string {
   const op = view.posts[0]?.post;
   const open = !view.state.archived && !view.state.locked;
   const label = op?.subject || plainTextPreview(op?.comment ?? "", 60) || `No. ${view.state.no}`;
@@ -39,6 +44,12 @@ export function threadPage(s: Services, board: Board, view: ThreadView): string 
   const body = html`${boardHeader(board)}
 ${boardNav(board, "thread", "top", stats)}
 ${notices(board, view)}
+${limitedToggle(board, {
+  showLimited,
+  // A limited OP's notice speaks of the choice, so the switch is there too.
+  limitedHidden: view.limitedHidden || view.limited,
+  here: `/${board.uri}/thread/${view.state.no}`,
+})}
 ${postsForm(board, renderThread(s.urls, board, view, "thread"))}
 ${open ? html`<section class="reply-box" id="reply">${postForm(s, board, view.state)}</section>` : ""}
 ${boardNav(board, "thread", "bottom", stats)}`;
