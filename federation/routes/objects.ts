@@ -36,6 +36,15 @@ function notFound(res: Response): void {
     .send(JSON.stringify({ type: "about:blank", title: "Not found", status: 404, detail: "No such object." }));
 }
 
+/** 410 with a Tombstone, so a peer that cached the post learns it was deleted. */
+function gone(res: Response, id: string): void {
+  res.setHeader("Access-Control-Allow-Origin", "*");
+  res
+    .status(410)
+    .type(AP_CONTENT_TYPE)
+    .send(JSON.stringify({ "@context": AS_CONTEXT, id, type: "Tombstone", formerType: "Note" }));
+}
+
 function problem(res: Response, status: number, detail: string): void {
   res
     .status(status)
@@ -130,8 +139,14 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, 
     const no = typeof raw === "string" && /^[1-9][0-9]{0,14}$/.test(raw) ? Number(raw) : null;
     if (!b || no === null) return notFound(res);
     const post = await s.store.posts.getPost(b.uri, no);
-    const isOp = post !== null && post.no === post.threadNo;
-    if (!post || (kind === "thread") !== isOp) return notFound(res);
+    if (!post) {
+      // Numbers are never reused: one the board has given out and no longer holds was deleted.
+      const last = await s.store.boards.lastNumber(b.uri);
+      if (last !== null && no <= last) return gone(res, `${s.config.publicUrl}/${b.uri}/${kind}/${no}`);
+      return notFound(res);
+    }
+    const isOp = post.no === post.threadNo;
+    if ((kind === "thread") !== isOp) return notFound(res);
     const thread = isOp ? null : await s.store.posts.getPost(b.uri, post.threadNo);
     const doc = postObject(b, post, ctx, thread);
     if (isOp) doc["replies"] = ids.threadReplies(b.uri, post.no);

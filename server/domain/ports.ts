@@ -23,6 +23,11 @@ export interface BoardRepository {
   delete(uri: string): Promise<{ deleted: boolean; orphans: string[] }>;
   /** Incremented by every change to any of the board's threads: index and catalog caches key on it. */
   version(uri: string): Promise<number>;
+  /**
+   * The highest post number the board has given out (0 before its first post), or null for an
+   * unknown board. Numbers are never reused, so a missing post at or below it was deleted.
+   */
+  lastNumber(uri: string): Promise<number | null>;
 }
 
 export type ThreadOrder = "bump" | "created" | "replies";

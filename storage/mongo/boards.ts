@@ -82,4 +82,9 @@ export class MongoBoardRepository implements BoardRepository {
     const doc = await this.c.boards.findOne({ uri: { $eq: str(uri, "uri") } }, { projection: { _id: 0, version: 1 } });
     return doc?.version ?? 0;
   }
+
+  async lastNumber(uri: string): Promise<number | null> {
+    const doc = await this.c.boards.findOne({ uri: { $eq: str(uri, "uri") } }, { projection: { _id: 0, nextNo: 1 } });
+    return doc ? doc.nextNo - 1 : null;
+  }
 }

@@ -59,6 +59,7 @@ export class SqliteBoardRepository implements BoardRepository {
       deleteReports: db.prepare<[string]>("DELETE FROM reports WHERE board = ?"),
       // threads and posts follow through the foreign-key cascades
       delete: db.prepare<[string]>("DELETE FROM boards WHERE uri = ?"),
+      lastNumber: db.prepare<[string], number>("SELECT next_no - 1 FROM boards WHERE uri = ?").pluck(),
       version: db.prepare<[string], number>("SELECT version FROM boards WHERE uri = ?").pluck(),
     };
 
@@ -131,5 +132,9 @@ export class SqliteBoardRepository implements BoardRepository {
 
   async version(uri: string): Promise<number> {
     return this.s.version.get(str(uri, "uri")) ?? 0;
+  }
+
+  async lastNumber(uri: string): Promise<number | null> {
+    return this.s.lastNumber.get(str(uri, "uri")) ?? null;
   }
 }

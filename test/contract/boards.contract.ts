@@ -74,6 +74,18 @@ export function describeBoardContract({ store }: ContractContext): void {
       expect(v2).toBeGreaterThan(v1);
     });
 
+    it("knows the last number it gave out, which a deletion does not take back", async () => {
+      const s = store();
+      expect(await s.boards.lastNumber("b")).toBeNull();
+      await s.boards.create(newBoard("b"));
+      expect(await s.boards.lastNumber("b")).toBe(0);
+      const { post } = await s.posts.createThread("b", newPost(), ROOMY);
+      const reply = await s.posts.createReply("b", post.no, newPost(), ROOMY);
+      expect(await s.boards.lastNumber("b")).toBe(reply.no);
+      await s.posts.deletePost("b", reply.no);
+      expect(await s.boards.lastNumber("b")).toBe(reply.no);
+    });
+
     it("deletes a board with its threads, posts and reports, returning orphaned files", async () => {
       const s = store();
       await s.boards.create(newBoard("b"));

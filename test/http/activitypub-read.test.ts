@@ -78,6 +78,31 @@ describe("ActivityPub documents over HTTP", () => {
     expect((await request(t.app).get("/b/thread/99999").set("Accept", AP)).status).toBe(404);
   });
 
+  it("answers 410 with a Tombstone for a deleted post, 404 for a number never given out", async () => {
+    const created = await request(t.app)
+      .post("/api/v1/boards/b/threads/" + op + "/replies")
+      .send({ com: "soon gone", password: "pw12345" });
+    expect(created.status).toBe(201);
+    const no = created.body.no as number;
+    expect((await request(t.app).get(`/b/post/${no}`).set("Accept", AP)).status).toBe(200);
+    const del = await request(t.app).delete(`/api/v1/boards/b/posts/${no}`).send({ password: "pw12345" });
+    expect(del.status).toBe(204);
+    const res = await request(t.app).get(`/b/post/${no}`).set("Accept", AP);
+    expect(res.status).toBe(410);
+    expect(JSON.parse(res.text)).toMatchObject({
+      id: `https://atoll.example/b/post/${no}`,
+      type: "Tombstone",
+      formerType: "Note",
+    });
+    expect(
+      (
+        await request(t.app)
+          .get(`/b/post/${no + 1000}`)
+          .set("Accept", AP)
+      ).status,
+    ).toBe(404);
+  });
+
   it("paginates the outbox and the replies collection by cursor", async () => {
     const outbox = JSON.parse((await request(t.app).get("/ap/boards/b/outbox")).text);
     expect(outbox).toMatchObject({
