@@ -32,7 +32,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
-  BLOCKLIST_SYNC_HOURS: z.coerce.number().min(0.05).max(24 * 30).default(6),
+  BLOCKLIST_SYNC_HOURS: z.coerce
+    .number()
+    .min(0.05)
+    .max(24 * 30)
+    .default(6),
   TRUST_PROXY: z
     .string()
     .regex(

@@ -80,7 +80,7 @@ describe("ActivityPub documents over HTTP", () => {
 
   it("answers 410 with a Tombstone for a deleted post, 404 for a number never given out", async () => {
     const created = await request(t.app)
-      .post("/api/v1/boards/b/threads/" + op + "/replies")
+      .post(`/api/v1/boards/b/threads/${op}/replies`)
       .send({ com: "soon gone", password: "pw12345" });
     expect(created.status).toBe(201);
     const no = created.body.no as number;
