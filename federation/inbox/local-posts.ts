@@ -1,4 +1,5 @@
-import type { Post } from "../../server/domain/post.js";
+import type { Board } from "../../server/domain/board.js";
+import type { Post, ThreadState } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 
 const LOCAL_POST = /^\/([a-z0-9]{1,30})\/(thread|post)\/([1-9][0-9]{0,14})$/;
@@ -21,4 +22,39 @@ export async function resolveLocalPost(s: Services, id: string): Promise<Post | 
   const ref = await s.store.federation.remotePosts.get(id);
   if (!ref) return null;
   return s.store.posts.getPost(ref.board, ref.no);
+}
+
+/** The thread a reply to `id` goes into, and its state when reading the post was not needed. */
+export interface LocalThread {
+  board: string;
+  threadNo: number;
+  /** Read on the way for an id naming the thread itself; null when only its number is known. */
+  state: ThreadState | null;
+}
+
+/**
+ * The local thread an ActivityPub id belongs to: a thread of ours by its own id (the thread's state
+ * is all that is read), or the thread of a post of ours or of a remote post we hold. Null when we
+ * have no such post. The same ids name the same posts as for `resolveLocalPost`.
+ */
+export async function resolveLocalThread(s: Services, id: string): Promise<LocalThread | null> {
+  const prefix = s.config.publicUrl;
+  if (id.startsWith(`${prefix}/`)) {
+    const m = LOCAL_POST.exec(id.slice(prefix.length));
+    if (m?.[2] === "thread") {
+      // A thread's row lives exactly as long as its opening post.
+      const state = await s.store.posts.getThread(m[1]!, Number(m[3]));
+      return state ? { board: state.board, threadNo: state.no, state } : null;
+    }
+  }
+  const post = await resolveLocalPost(s, id);
+  return post ? { board: post.board, threadNo: post.threadNo, state: null } : null;
+}
+
+/**
+ * A board by uri, from the reader's snapshot of the boards (kept current by this process's changes,
+ * and within seconds of another's), or from the store when the snapshot does not have it yet.
+ */
+export async function localBoard(s: Services, uri: string): Promise<Board | null> {
+  return (await s.reader.getBoard(uri)) ?? s.store.boards.get(uri);
 }

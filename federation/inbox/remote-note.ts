@@ -1,6 +1,7 @@
 import type { Board } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
-import type { Post } from "../../server/domain/post.js";
+import type { RemoteActor } from "../../server/domain/federation-ports.js";
+import type { Post, ThreadState } from "../../server/domain/post.js";
 import type { UploadedFile } from "../../server/services/posting.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { handleOf } from "../remote/actors.js";
@@ -8,7 +9,7 @@ import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
 import { IgnoredActivity } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
-import { htmlToText, plainText, sanitizeContent, textToHtml } from "./sanitize.js";
+import { htmlToText, plainText, sanitizeWithText, textToHtml } from "./sanitize.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
@@ -43,8 +44,7 @@ export function noteText(note: NormalizedObject, op: boolean, maxCommentLength: 
   let html: string;
   const content = note.content;
   if (content !== undefined && note.mediaType !== "text/plain") {
-    html = sanitizeContent(content);
-    text = htmlToText(content);
+    ({ html, text } = sanitizeWithText(content));
   } else {
     text = htmlToText(textToHtml(content ?? note.source?.content ?? ""));
     html = textToHtml(text);
@@ -109,8 +109,12 @@ function fileName(url: string): string {
   }
 }
 
-/** The name a remote author's posts show: `user@host`, from the cached or fetched actor. */
-export async function authorName(deps: InboxDeps, actorId: string): Promise<string> {
+/**
+ * The name a remote author's posts show: `user@host`, from the cached or fetched actor (`known`, the
+ * actor already at hand, when it is the author).
+ */
+export async function authorName(deps: InboxDeps, actorId: string, known: RemoteActor | null = null): Promise<string> {
+  if (known?.id === actorId) return handleOf(known);
   try {
     return handleOf(await deps.actors.get(actorId));
   } catch (err) {
@@ -127,30 +131,41 @@ export interface StoredNote {
 /**
  * Stores a remote object as a local post (a new thread when `threadNo` is null) and records which
  * object it mirrors. Board rules that refuse it (a locked thread, a missing image) make the activity
- * ignored, not failed.
+ * ignored, not failed. `signer`, the actor that signed the delivery, saves looking the author up
+ * again when it is the author.
  */
 export async function storeNote(
   deps: InboxDeps,
   note: NormalizedObject,
-  target: { board: Board; threadNo: number | null; author: string },
+  target: {
+    board: Board;
+    threadNo: number | null;
+    author: string;
+    signer?: RemoteActor | null;
+    /** The thread's state when it was just read, saving a second read. */
+    thread?: ThreadState | null;
+  },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
   const text = noteText(note, threadNo === null, board.settings.maxCommentLength);
   const { image, refused } = await fetchFirstImage(deps, note, board);
   let stored: { post: Post; imageRefused: string | null };
   try {
-    stored = await deps.s.posting.createRemote({
-      board: board.uri,
-      threadNo,
-      name: await authorName(deps, author),
-      subject: text.subject,
-      comment: text.comment,
-      html: text.html,
-      apId: note.id,
-      fediActor: author,
-      image,
-      spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
-    });
+    stored = await deps.s.posting.createRemote(
+      {
+        board: board.uri,
+        threadNo,
+        name: await authorName(deps, author, target.signer ?? null),
+        subject: text.subject,
+        comment: text.comment,
+        html: text.html,
+        apId: note.id,
+        fediActor: author,
+        image,
+        spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
+      },
+      { board, thread: target.thread ?? undefined },
+    );
   } catch (err) {
     if (err instanceof DomainError) throw new IgnoredActivity(`Not posted: ${err.message}`);
     throw err;

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from "express";
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
 import type { Logger } from "../../server/services/logger.js";
+import { keyIdOfHeaders } from "../http/key-id.js";
 import { InboxRefusal, type InboxResult } from "./errors.js";
-import type { Inbox } from "./inbox.js";
+import { type Inbox, signerRefusal } from "./inbox.js";
 
 /** Largest activity accepted. */
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -14,8 +15,76 @@ function isActivityType(req: IncomingMessage): boolean {
   return ACTIVITY_TYPES.test(req.headers["content-type"] ?? "");
 }
 
+/** An error for the router's error handler, with the status body-parser would have given it. */
+function bodyError(status: 400 | 413, message: string): Error & { status: number } {
+  return Object.assign(new Error(message), { status });
+}
+
+/**
+ * The raw body of an uncompressed activity, read here as `express.raw` would read it (same limit,
+ * same statuses, the whole request read off before an error is answered) without its general
+ * machinery, which costs more than the rest of reading a small body. Compressed bodies, bodies of
+ * other types and requests without a body are left to `fallback` (express.raw).
+ */
+function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const encoding = req.headers["content-encoding"];
+    const declared = req.headers["content-length"];
+    // Node's parser has already refused a Content-Length that is not a number.
+    const hasBody = req.headers["transfer-encoding"] !== undefined || declared !== undefined;
+    if ((encoding !== undefined && encoding.toLowerCase() !== "identity") || !hasBody || !isActivityType(req)) {
+      fallback(req, res, next);
+      return;
+    }
+    const length = declared === undefined ? null : Number(declared);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed: Error | null = length !== null && length > limit ? bodyError(413, "request entity too large") : null;
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("aborted", onAborted);
+      req.off("error", onError);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (failed) return;
+      if (received > limit) {
+        failed = bodyError(413, "request entity too large");
+        chunks.length = 0;
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (!failed && length !== null && received !== length) {
+        failed = bodyError(400, "request size did not match content length");
+      }
+      if (failed) return next(failed);
+      req.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+      next();
+    };
+    const onAborted = () => {
+      cleanup();
+      next(bodyError(400, "request aborted"));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      next(Object.assign(err, { status: 400 }));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("aborted", onAborted);
+    req.on("error", onError);
+  };
+}
+
+/** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
 function problem(res: Response, status: number, title: string, detail: string, type: string): void {
-  res.status(status).type("application/problem+json").send(JSON.stringify({ type, title, status, detail }));
+  const body = JSON.stringify({ type, title, status, detail });
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.end(body);
 }
 
 function refuse(res: Response, r: InboxRefusal): void {
@@ -30,7 +99,7 @@ function refuse(res: Response, r: InboxRefusal): void {
  */
 export function inboxRouter(inbox: Inbox, logger: Logger): Router {
   const r = Router();
-  const raw = express.raw({ type: isActivityType, limit: MAX_ACTIVITY_BYTES });
+  const raw = activityBody(MAX_ACTIVITY_BYTES, express.raw({ type: isActivityType, limit: MAX_ACTIVITY_BYTES }));
 
   const handle = (board: (req: Request) => string | null) => async (req: Request, res: Response) => {
     if (!Buffer.isBuffer(req.body)) {
@@ -67,7 +136,17 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     if (!isBoardUri(b)) throw new InboxRefusal(404, "There is no such board.");
     return b;
   };
-  r.post(paths, raw, handle(boardOf));
+  // Before the body is read: a request signed by a key on a suspended domain costs nothing more
+  // (no parsing, no key fetch, no JSON-LD, no crypto). Unsigned ones go on, to be answered 401.
+  const suspended: RequestHandler = (req, res, next) => {
+    const keyId = keyIdOfHeaders(req.headers);
+    if (keyId === null) return next();
+    const b: unknown = req.params["board"];
+    const refusal = signerRefusal(inbox.deps.s, keyId, typeof b === "string" && isBoardUri(b) ? b : null);
+    if (refusal === null) return next();
+    refuse(res, new InboxRefusal(403, refusal));
+  };
+  r.post(paths, suspended, raw, handle(boardOf));
   r.all(paths, (_req, res) => {
     res.setHeader("Allow", "POST");
     refuse(res, new InboxRefusal(405, "Inboxes take POST only."));

@@ -55,14 +55,29 @@ export function sanitizeContent(html: string): string {
 /** The characters sanitize-html escapes in text, back to what they stand for. */
 const ENTITIES: Readonly<Record<string, string>> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"' };
 
+function decodeEscapes(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot);/g, (e) => ENTITIES[e] ?? e);
+}
+
+/**
+ * Remote HTML as both a post body and its text, parsed once: the text is read off the sanitized
+ * HTML, which holds only allowlisted tags, with every `<`, `>` and `&` in text and attribute values
+ * escaped, so a tag is exactly a `<…>` run and the only entities are the four sanitize-html writes.
+ * Line breaks and paragraph ends become newlines as in `htmlToText`.
+ */
+export function sanitizeWithText(html: string): { html: string; text: string } {
+  const clean = sanitizeHtml(html, CONTENT_OPTIONS);
+  const breaks = clean.replace(/<br \/>/g, "\n").replace(/<\/(?:p|li|blockquote|pre)>/g, "\n\n");
+  return { html: clean.trim(), text: normalizeComment(decodeEscapes(breaks.replace(/<[^>]*>/g, ""))) };
+}
+
 /**
  * The text of remote HTML: tags stripped, entities decoded, line breaks and paragraphs kept as
  * newlines, in the form local comments are stored.
  */
 export function htmlToText(html: string): string {
   const breaks = html.replace(/<br\s*\/?>/gi, "\n").replace(/<\/(p|li|blockquote|pre)>/gi, "\n\n");
-  const text = sanitizeHtml(breaks, TEXT_OPTIONS).replace(/&(amp|lt|gt|quot);/g, (e) => ENTITIES[e] ?? e);
-  return normalizeComment(text);
+  return normalizeComment(decodeEscapes(sanitizeHtml(breaks, TEXT_OPTIONS)));
 }
 
 /** A name or summary as plain text on one line: tags stripped, whitespace collapsed. */

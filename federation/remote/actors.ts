@@ -13,15 +13,19 @@ import { domainOf, fetchDocument, type SignedGetter, sameId, short } from "./fet
  * merely claims, nor lend its key to another.
  */
 export class RemoteActors {
+  readonly #memory: ActorMemory;
+
   constructor(
     private readonly repo: RemoteActorRepository,
     private readonly http: SignedGetter,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#memory = new ActorMemory(clock);
+  }
 
   /** The actor holding the key `keyId`: from the cache when known, else fetched. */
   async forKey(keyId: string): Promise<{ actor: RemoteActor; fromCache: boolean }> {
-    const cached = await this.repo.getByKeyId(keyId);
+    const cached = this.#memory.byKey(keyId) ?? this.#memory.remember(await this.repo.getByKeyId(keyId));
     if (cached) return { actor: cached, fromCache: true };
     return { actor: await this.fetchForKey(keyId), fromCache: false };
   }
@@ -38,7 +42,7 @@ export class RemoteActors {
   /** The actor `id`: from the cache when known (and `refresh` is not asked), else fetched. */
   async get(id: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor> {
     if (!opts.refresh) {
-      const cached = await this.repo.get(id);
+      const cached = await this.cached(id);
       if (cached) return cached;
     }
     const { actor } = await this.fetch(id);
@@ -47,8 +51,8 @@ export class RemoteActors {
   }
 
   /** Cached only: never touches the network. */
-  cached(id: string): Promise<RemoteActor | null> {
-    return this.repo.get(id);
+  async cached(id: string): Promise<RemoteActor | null> {
+    return this.#memory.byId(id) ?? this.#memory.remember(await this.repo.get(id));
   }
 
   /**
@@ -94,13 +98,73 @@ export class RemoteActors {
       fetchedAt: this.clock(),
       raw: JSON.stringify(fetched.json),
     };
+    // The store evicts whoever held the key before; the memory drops the same entries.
+    this.#memory.drop((a) => a.id === actor.id || a.keyId === actor.keyId);
     await this.repo.upsert(actor);
+    this.#memory.remember(actor);
     return { actor, document: doc };
   }
 
   /** Forgets a cached actor (it deleted itself). */
   forget(id: string): Promise<boolean> {
+    this.#memory.drop((a) => a.id === id);
     return this.repo.delete(id);
+  }
+}
+
+/** How long an actor read from the store is answered from memory. */
+const MEMORY_TTL_MS = 60_000;
+/** Actors kept in memory; the oldest entry goes first. */
+const MEMORY_MAX = 1024;
+
+/**
+ * The actors this process read or fetched lately, by key id and by id, in front of the store: an
+ * inbox sees the same few peers sign request after request. Changes made here (a fetch, a
+ * forgotten actor) update it at once; changes another process makes to the store show once an
+ * entry is a minute old. A key that no longer verifies is refetched whatever the entry's age.
+ */
+class ActorMemory {
+  readonly #entries = new Map<string, { actor: RemoteActor; at: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  byKey(keyId: string): RemoteActor | null {
+    return this.#lookup(`k ${keyId}`);
+  }
+
+  byId(id: string): RemoteActor | null {
+    return this.#lookup(`i ${id}`);
+  }
+
+  /** Keeps `actor` (when there is one) and returns it. */
+  remember(actor: RemoteActor | null): RemoteActor | null {
+    if (!actor) return null;
+    // One entry per actor and per key: an actor read with a new key no longer answers for its old one.
+    this.drop((a) => (a.id === actor.id) !== (a.keyId === actor.keyId));
+    const entry = { actor, at: this.clock() };
+    for (const key of [`k ${actor.keyId}`, `i ${actor.id}`]) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    while (this.#entries.size > MEMORY_MAX) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+    }
+    return actor;
+  }
+
+  drop(match: (actor: RemoteActor) => boolean): void {
+    for (const [key, entry] of this.#entries) if (match(entry.actor)) this.#entries.delete(key);
+  }
+
+  #lookup(key: string): RemoteActor | null {
+    const entry = this.#entries.get(key);
+    if (!entry) return null;
+    const age = this.clock() - entry.at;
+    if (age >= 0 && age < MEMORY_TTL_MS) return entry.actor;
+    this.#entries.delete(key);
+    return null;
   }
 }
 

@@ -82,10 +82,15 @@ export interface PostRepository {
    */
   deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }>;
   /**
-   * Replaces a post's comment and its rendered HTML (an edit by a fediverse author), marking its
-   * thread and board changed. Returns the updated post, or null when there is no such post.
+   * Replaces a post's comment and its rendered HTML (an edit by a fediverse author), and its subject
+   * when `subject` is given (null clears it), marking its thread and board changed. Returns the
+   * updated post, or null when there is no such post.
    */
-  updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null>;
+  updatePostText(
+    board: string,
+    no: number,
+    text: { comment: string; html: string; subject?: string | null },
+  ): Promise<Post | null>;
   /** Removes a post's file (keeping the post, marked `fileDeleted`); returns orphaned addresses. */
   deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }>;
   /** Sets thread flags; archiving stamps `archivedAt`. Returns the new state, or null. */
@@ -101,6 +106,13 @@ export interface PostRepository {
   /** Posts by an address (for moderators acting on a poster). */
   postsByIpHash(ipHash: string, limit: number): Promise<Post[]>;
   countPosts(): Promise<number>;
+  /**
+   * The distinct fediverse authors (`fediActor`) of the posts held, sorted: domain moderation finds
+   * a remote domain's posts through them (its media to drop, its posts to purge).
+   */
+  remoteAuthors(): Promise<string[]>;
+  /** Every post by one of these fediverse authors, by board, then number. */
+  listByAuthors(actorIds: string[]): Promise<Post[]>;
 }
 
 export interface BanRepository {

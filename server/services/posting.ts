@@ -4,7 +4,7 @@ import { DomainError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../domain/post.js";
+import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
 import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
@@ -139,8 +139,12 @@ export class PostingService {
     return this.tracked(() => this.createReplyNow(input));
   }
 
-  createRemote(input: RemotePostInput): Promise<RemotePostResult> {
-    return this.tracked(() => this.createRemoteNow(input));
+  /**
+   * `opts` may carry the board and the thread replied to as the caller just read them, saving reading
+   * them again (each is used only when it is the one `input` names).
+   */
+  createRemote(input: RemotePostInput, opts: { board?: Board; thread?: ThreadState } = {}): Promise<RemotePostResult> {
+    return this.tracked(() => this.createRemoteNow(input, opts));
   }
 
   private async createThreadNow(input: PostInput): Promise<Post> {
@@ -180,11 +184,18 @@ export class PostingService {
    * An image that cannot be used (wrong type, too large, broken, the thread's image limit) is left out
    * rather than failing the post.
    */
-  private async createRemoteNow(input: RemotePostInput): Promise<RemotePostResult> {
-    const board = await this.board(input.board);
+  private async createRemoteNow(
+    input: RemotePostInput,
+    known: { board?: Board; thread?: ThreadState },
+  ): Promise<RemotePostResult> {
+    const board = known.board?.uri === input.board ? known.board : await this.board(input.board);
     const op = input.threadNo === null;
     if (!op) {
-      const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo!);
+      // The thread's flags are checked again where the reply is stored; this spares the image work.
+      const thread =
+        known.thread?.board === board.uri && known.thread.no === input.threadNo
+          ? known.thread
+          : await this.deps.store.posts.getThread(board.uri, input.threadNo!);
       if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
       if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
       if (thread.locked) throw new DomainError("locked", "This thread is locked.");

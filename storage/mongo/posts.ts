@@ -3,7 +3,7 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
 import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
-import { int, intList, num, optBool, page, str } from "../common/guards.js";
+import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
 import { buildPost } from "../common/new-post.js";
 import { type Collections, type PostDoc, postDoc, type ThreadDoc, toFile, toPost, toThread } from "./documents.js";
@@ -213,16 +213,22 @@ export class MongoPostRepository implements PostRepository {
     });
   }
 
-  async updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null> {
+  async updatePostText(
+    board: string,
+    no: number,
+    text: { comment: string; html: string; subject?: string | null },
+  ): Promise<Post | null> {
     if (text === null || typeof text !== "object") throw new DomainError("invalid", "text must be an object.");
     const b = str(board, "board");
     const n = int(no, "no");
     const comment = str(text.comment, "comment");
     const html = str(text.html, "html");
+    const set =
+      text.subject === undefined ? { comment, html } : { comment, html, subject: nullableStr(text.subject, "subject") };
     return inTransaction(this.client, async (session) => {
       const doc = await this.c.posts.findOneAndUpdate(
         { board: { $eq: b }, no: n },
-        { $set: { comment, html } },
+        { $set: set },
         { session, returnDocument: "after" },
       );
       if (!doc) return null;
@@ -331,5 +337,21 @@ export class MongoPostRepository implements PostRepository {
 
   async countPosts(): Promise<number> {
     return this.c.posts.countDocuments({});
+  }
+
+  async remoteAuthors(): Promise<string[]> {
+    const authors = await this.c.posts.distinct("fediActor", { fediActor: { $type: "string" } });
+    return (authors as unknown[]).filter((a): a is string => typeof a === "string").sort();
+  }
+
+  async listByAuthors(actorIds: string[]): Promise<Post[]> {
+    if (!Array.isArray(actorIds)) throw new DomainError("invalid", "actorIds must be a list.");
+    const ids = [...new Set(actorIds.map((id) => str(id, "actorId")))];
+    if (ids.length === 0) return [];
+    const docs = await this.c.posts
+      .find({ fediActor: { $in: ids } })
+      .sort({ board: 1, no: 1 })
+      .toArray();
+    return docs.map(toPost);
   }
 }

@@ -24,18 +24,34 @@ function parseSettings(json: string): BoardSettings {
   }
 }
 
-function boardFromRow(row: BoardRow): Board {
-  return {
-    uri: row.uri,
-    title: row.title,
-    description: row.description,
-    settings: parseSettings(row.settings),
-    createdAt: row.created_at,
-  };
+/** Stored settings texts already parsed and checked: boards are read on every post, and rarely change. */
+const PARSED_SETTINGS_MAX = 256;
+
+/** Settings by their stored JSON text, parsed once; each caller gets its own copy. */
+class SettingsParser {
+  readonly #parsed = new Map<string, BoardSettings>();
+
+  parse(json: string): BoardSettings {
+    let settings = this.#parsed.get(json);
+    if (!settings) {
+      settings = parseSettings(json);
+      if (this.#parsed.size >= PARSED_SETTINGS_MAX) this.#parsed.clear();
+      this.#parsed.set(json, settings);
+    }
+    return { ...settings, allowedTypes: [...settings.allowedTypes] };
+  }
 }
 
 export class SqliteBoardRepository implements BoardRepository {
   private readonly s;
+  private readonly settings = new SettingsParser();
+  private readonly fromRow = (row: BoardRow): Board => ({
+    uri: row.uri,
+    title: row.title,
+    description: row.description,
+    settings: this.settings.parse(row.settings),
+    createdAt: row.created_at,
+  });
   private readonly orphans: OrphanFinder;
   private readonly updateTx;
   private readonly deleteTx;
@@ -67,7 +83,7 @@ export class SqliteBoardRepository implements BoardRepository {
       (uri: string, patch: { title?: string; description?: string; settings?: Partial<BoardSettings> }) => {
         const row = this.s.get.get(uri);
         if (!row) return null;
-        const current = boardFromRow(row);
+        const current = this.fromRow(row);
         const next: Board = {
           ...current,
           title: patch.title === undefined ? current.title : str(patch.title, "title"),
@@ -110,11 +126,11 @@ export class SqliteBoardRepository implements BoardRepository {
 
   async get(uri: string): Promise<Board | null> {
     const row = this.s.get.get(str(uri, "uri"));
-    return row ? boardFromRow(row) : null;
+    return row ? this.fromRow(row) : null;
   }
 
   async list(): Promise<Board[]> {
-    return this.s.list.all().map(boardFromRow);
+    return this.s.list.all().map(this.fromRow);
   }
 
   async update(

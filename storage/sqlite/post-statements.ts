@@ -87,6 +87,13 @@ export function preparePostStatements(db: Db) {
     getThread: db.prepare<[string, number], ThreadRow>(
       `SELECT ${THREAD_COLUMNS} FROM threads WHERE board = ? AND no = ?`,
     ),
+    /** getPost and getThread as values (see postRowFromValues), for the reads on every post. */
+    getPostValues: db
+      .prepare<[string, number], unknown[]>(`SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND no = ?`)
+      .raw(true),
+    getThreadValues: db
+      .prepare<[string, number], unknown[]>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE board = ? AND no = ?`)
+      .raw(true),
     threadPosts: db.prepare<[string, number], PostRow>(
       `SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND thread_no = ? ORDER BY no`,
     ),
@@ -119,6 +126,13 @@ export function preparePostStatements(db: Db) {
     deletePost: db.prepare<[string, number]>("DELETE FROM posts WHERE board = ? AND no = ?"),
     setText: db.prepare<[{ board: string; no: number; comment: string; html: string }], PostRow>(
       `UPDATE posts SET comment = @comment, html = @html WHERE board = @board AND no = @no RETURNING ${POST_COLUMNS}`,
+    ),
+    setTextAndSubject: db.prepare<
+      [{ board: string; no: number; comment: string; html: string; subject: string | null }],
+      PostRow
+    >(
+      `UPDATE posts SET comment = @comment, html = @html, subject = @subject WHERE board = @board AND no = @no
+       RETURNING ${POST_COLUMNS}`,
     ),
     touchThread: db.prepare<[string, number]>("UPDATE threads SET version = version + 1 WHERE board = ? AND no = ?"),
     clearFile: db.prepare<[string, number]>(

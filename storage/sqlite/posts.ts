@@ -2,14 +2,24 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
 import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
-import { int, intList, num, optBool, page, str } from "../common/guards.js";
+import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
 import { buildPost } from "../common/new-post.js";
+import { CommitGroup } from "./commit-group.js";
 import type { Db } from "./database.js";
 import { conflictOnDuplicate } from "./errors.js";
 import { OrphanFinder } from "./orphans.js";
 import { type ListingRow, type PostStatements, preparePostStatements } from "./post-statements.js";
-import { fileFromRow, postFromRow, postToRow, threadFromRow } from "./rows.js";
+import {
+  fileFromRow,
+  POST_COLUMNS,
+  type PostRow,
+  postFromRow,
+  postRowFromValues,
+  postToRow,
+  threadFromRow,
+  threadRowFromValues,
+} from "./rows.js";
 
 const ORDERS: readonly ThreadOrder[] = ["bump", "created", "replies"];
 
@@ -34,19 +44,35 @@ function flag(value: boolean | undefined): number | null {
 }
 
 /**
- * Posts and threads on SQLite. Every write is one IMMEDIATE transaction that takes the write lock
- * up front (no lock upgrade that could fail under another process), and numbering happens inside
- * it: a refused or failed write consumes no number.
+ * Posts and threads on SQLite. Every write runs in an IMMEDIATE transaction that takes the write
+ * lock up front (no lock upgrade that could fail under another process), and numbering happens
+ * inside it: a refused or failed write consumes no number. New threads and replies share their
+ * transaction with the other writes of the same event-loop turn (see CommitGroup), each as its own
+ * savepoint.
  */
 export class SqlitePostRepository implements PostRepository {
   private readonly s: PostStatements;
   private readonly orphans: OrphanFinder;
   private readonly tx;
+  /** Queries by fediverse author, for domain moderation (rare: a scan is fine). */
+  private readonly byAuthor;
 
-  constructor(db: Db) {
+  /** `group`: new posts of one event-loop turn commit together (see CommitGroup). */
+  constructor(
+    db: Db,
+    private readonly group = new CommitGroup(db),
+  ) {
     this.s = preparePostStatements(db);
     this.orphans = new OrphanFinder(db);
     const s = this.s;
+    this.byAuthor = {
+      authors: db
+        .prepare<[], string>("SELECT DISTINCT fedi_actor FROM posts WHERE fedi_actor IS NOT NULL ORDER BY fedi_actor")
+        .pluck(),
+      posts: db.prepare<[string], PostRow>(
+        `SELECT ${POST_COLUMNS} FROM posts WHERE fedi_actor IN (SELECT value FROM json_each(?)) ORDER BY board, no`,
+      ),
+    };
 
     const allocate = (board: string): number => {
       const no = s.allocate.get(board);
@@ -69,8 +95,9 @@ export class SqlitePostRepository implements PostRepository {
 
       createReply: db.transaction(
         (board: string, threadNo: number, input: NewPost, bumpLimit: number, imageLimit: number) => {
-          const thread = s.getThread.get(board, threadNo);
-          if (!thread) throw new DomainError("not_found", `No thread ${threadNo} on /${board}/.`);
+          const values = s.getThreadValues.get(board, threadNo);
+          if (!values) throw new DomainError("not_found", `No thread ${threadNo} on /${board}/.`);
+          const thread = threadRowFromValues(values);
           if (thread.locked || thread.archived) {
             throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
           }
@@ -110,13 +137,18 @@ export class SqlitePostRepository implements PostRepository {
         return { file, orphans: this.orphans.find(addressesOf([file])) };
       }),
 
-      updatePostText: db.transaction((board: string, no: number, comment: string, html: string) => {
-        const row = s.setText.get({ board, no, comment, html });
-        if (!row) return null;
-        s.touchThread.run(board, row.thread_no);
-        s.touchBoard.run(board);
-        return postFromRow(row);
-      }),
+      updatePostText: db.transaction(
+        (board: string, no: number, comment: string, html: string, subject: string | null | undefined) => {
+          const row =
+            subject === undefined
+              ? s.setText.get({ board, no, comment, html })
+              : s.setTextAndSubject.get({ board, no, comment, html, subject });
+          if (!row) return null;
+          s.touchThread.run(board, row.thread_no);
+          s.touchBoard.run(board);
+          return postFromRow(row);
+        },
+      ),
 
       setThreadFlags: db.transaction(
         (board: string, no: number, sticky: number | null, locked: number | null, archived: number | null) => {
@@ -134,7 +166,9 @@ export class SqlitePostRepository implements PostRepository {
     post: NewPost,
     limits: { maxThreads: number },
   ): Promise<{ post: Post; archived: number[] }> {
-    return this.tx.createThread.immediate(str(board, "board"), post, countLimit(limits.maxThreads, "maxThreads"));
+    const uri = str(board, "board");
+    const maxThreads = countLimit(limits.maxThreads, "maxThreads");
+    return this.group.run(() => this.tx.createThread(uri, post, maxThreads));
   }
 
   async createReply(
@@ -143,23 +177,21 @@ export class SqlitePostRepository implements PostRepository {
     post: NewPost,
     limits: { bumpLimit: number; imageLimit: number },
   ): Promise<Post> {
-    return this.tx.createReply.immediate(
-      str(board, "board"),
-      int(threadNo, "threadNo"),
-      post,
-      num(limits.bumpLimit, "bumpLimit"),
-      num(limits.imageLimit, "imageLimit"),
-    );
+    const uri = str(board, "board");
+    const thread = int(threadNo, "threadNo");
+    const bumpLimit = num(limits.bumpLimit, "bumpLimit");
+    const imageLimit = num(limits.imageLimit, "imageLimit");
+    return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit));
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {
-    const row = this.s.getPost.get(str(board, "board"), int(no, "no"));
-    return row ? postFromRow(row) : null;
+    const values = this.s.getPostValues.get(str(board, "board"), int(no, "no"));
+    return values ? postFromRow(postRowFromValues(values)) : null;
   }
 
   async getThread(board: string, no: number): Promise<ThreadState | null> {
-    const row = this.s.getThread.get(str(board, "board"), int(no, "no"));
-    return row ? threadFromRow(row) : null;
+    const values = this.s.getThreadValues.get(str(board, "board"), int(no, "no"));
+    return values ? threadFromRow(threadRowFromValues(values)) : null;
   }
 
   async getThreadPosts(board: string, no: number): Promise<Post[]> {
@@ -200,13 +232,18 @@ export class SqlitePostRepository implements PostRepository {
     return this.tx.deletePost.immediate(str(board, "board"), int(no, "no"));
   }
 
-  async updatePostText(board: string, no: number, text: { comment: string; html: string }): Promise<Post | null> {
+  async updatePostText(
+    board: string,
+    no: number,
+    text: { comment: string; html: string; subject?: string | null },
+  ): Promise<Post | null> {
     if (text === null || typeof text !== "object") throw new DomainError("invalid", "text must be an object.");
     return this.tx.updatePostText.immediate(
       str(board, "board"),
       int(no, "no"),
       str(text.comment, "comment"),
       str(text.html, "html"),
+      text.subject === undefined ? undefined : nullableStr(text.subject, "subject"),
     );
   }
 
@@ -251,5 +288,16 @@ export class SqlitePostRepository implements PostRepository {
 
   async countPosts(): Promise<number> {
     return this.s.countPosts.get() ?? 0;
+  }
+
+  async remoteAuthors(): Promise<string[]> {
+    return this.byAuthor.authors.all();
+  }
+
+  async listByAuthors(actorIds: string[]): Promise<Post[]> {
+    if (!Array.isArray(actorIds)) throw new DomainError("invalid", "actorIds must be a list.");
+    const ids = [...new Set(actorIds.map((id) => str(id, "actorId")))];
+    if (ids.length === 0) return [];
+    return this.byAuthor.posts.all(JSON.stringify(ids)).map(postFromRow);
   }
 }

@@ -1,3 +1,4 @@
+import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
@@ -12,7 +13,9 @@ import type {
 } from "../../server/domain/ports.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
+import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
+import { SqliteDomainStore } from "./domains/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
@@ -33,22 +36,29 @@ class SqliteStore implements Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
+  readonly domains: DomainStore;
+
+  /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
+  private readonly group: CommitGroup;
 
   constructor(private readonly db: Db) {
+    this.group = new CommitGroup(db);
     this.boards = new SqliteBoardRepository(db);
-    this.posts = new SqlitePostRepository(db);
+    this.posts = new SqlitePostRepository(db, this.group);
     this.bans = new SqliteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);
     this.settings = new SqliteSettingsRepository(db);
-    this.federation = new SqliteFederationStore(db);
+    this.federation = new SqliteFederationStore(db, this.group);
+    this.domains = new SqliteDomainStore(db);
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
     try {
+      this.group.flush();
       this.db.pragma("optimize");
     } finally {
       this.db.close();

@@ -34,6 +34,24 @@ export function describePostTextContract({ store }: ContractContext): void {
       expect(updated).toMatchObject({ no: op.no, threadNo: op.no, subject: "kept", comment: "new", html: "new" });
     });
 
+    it("replaces the subject only when one is given, and clears it with null", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const { post: op } = await s.posts.createThread("b", newPost({ subject: "old title" }), ROOMY);
+      const kept = await s.posts.updatePostText("b", op.no, { comment: "a", html: "a" });
+      expect(kept?.subject).toBe("old title");
+      const renamed = await s.posts.updatePostText("b", op.no, { comment: "b", html: "b", subject: "new title" });
+      expect(renamed).toEqual({ ...op, comment: "b", html: "b", subject: "new title" });
+      expect(await s.posts.getPost("b", op.no)).toEqual(renamed);
+      const cleared = await s.posts.updatePostText("b", op.no, { comment: "c", html: "c", subject: null });
+      expect(cleared?.subject).toBeNull();
+      await expectDomainError(
+        s.posts.updatePostText("b", op.no, { comment: "d", html: "d", subject: 5 as unknown as string }),
+        "invalid",
+      );
+      expect((await s.posts.getPost("b", op.no))?.comment).toBe("c");
+    });
+
     it("returns null for a post or board that does not exist, and refuses values that are not text", async () => {
       const s = store();
       await s.boards.create(newBoard("b"));

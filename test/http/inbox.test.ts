@@ -1,12 +1,13 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join, relative, sep } from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FederationContext } from "../../federation/context.js";
 import { GuardedFetch } from "../../federation/http/guarded-fetch.js";
-import { keyOwnerOf, verifyRequest } from "../../federation/http/signatures.js";
+import { keyOwnerOf, signRequest, verifyRequest } from "../../federation/http/signatures.js";
 import { FederationIds } from "../../federation/ids.js";
 import { InboxRefusal } from "../../federation/inbox/errors.js";
 import { Inbox } from "../../federation/inbox/inbox.js";
@@ -122,7 +123,7 @@ describe("inbox over HTTP", () => {
         ),
       ).not.toThrow();
 
-      const followers = await request(t.app).get("/ap/boards/b/followers?page=1");
+      const followers = await request(t.app).get("/ap/boards/b/followers?page=true");
       expect(JSON.parse(followers.text).orderedItems).toContain(alice.id);
     });
 
@@ -299,6 +300,34 @@ describe("inbox over HTTP", () => {
       expect(post?.file).not.toBeNull();
     });
 
+    it("takes a new subject from an Update of a thread's opening post, as plain text, and none for a reply", async () => {
+      const opNote = note(alice, { name: "First title", content: "<p>first text</p>" });
+      expect((await send(create(alice, opNote), alice)).body["title"]).toBe("Accepted");
+      const ref = (await postByApId(String(opNote["id"])))!;
+      expect((await t.services.store.posts.getPost(ref.board, ref.no))?.subject).toBe("First title");
+
+      const renamed = { ...opNote, name: "A <b>second</b>\n title", content: "<p>second text</p>" };
+      const res = await send({ id: fresh("update"), type: "Update", actor: alice.id, object: renamed }, alice);
+      expect(res.body["title"]).toBe("Accepted");
+      expect(await t.services.store.posts.getPost(ref.board, ref.no)).toMatchObject({
+        subject: "A second title",
+        comment: "second text",
+      });
+      const untitled = { ...renamed, name: undefined, content: "<p>@b A first line</p><p>more</p>" };
+      await send({ id: fresh("update"), type: "Update", actor: alice.id, object: untitled }, alice);
+      expect((await t.services.store.posts.getPost(ref.board, ref.no))?.subject).toBe("A first line");
+
+      const reply = note(alice, { inReplyTo: `${t.url}/b/thread/${ref.no}` });
+      expect((await send(create(alice, reply), alice)).body["title"]).toBe("Accepted");
+      const replyRef = (await postByApId(String(reply["id"])))!;
+      const named = { ...reply, name: "A reply's name", content: "<p>edited reply</p>" };
+      await send({ id: fresh("update"), type: "Update", actor: alice.id, object: named }, alice);
+      expect(await t.services.store.posts.getPost(replyRef.board, replyRef.no)).toMatchObject({
+        subject: null,
+        comment: "edited reply",
+      });
+    });
+
     it("applies a Delete by the author, media included, and refuses one by anyone else", async () => {
       const ref = (await postByApId(String(replyNote["id"])))!;
       const file = (await t.services.store.posts.getPost("b", ref.no))!.file!;
@@ -456,6 +485,49 @@ describe("inbox over HTTP", () => {
         body: {},
       }));
       expect(res.status).toBe(413);
+    });
+
+    it("reads a body sent in chunks without a length, and refuses one that runs over 256 KiB with 413", async () => {
+      const chunked = async (body: Buffer, signed: Buffer): Promise<{ status: number; json: Json }> => {
+        const target = new URL(sharedInbox);
+        const headers: Record<string, string> = { "content-type": "application/activity+json" };
+        const signature = signRequest({
+          method: "POST",
+          url: target,
+          headers: {},
+          body: signed,
+          keyId: alice.keyId,
+          privateKeyPem: alice.privateKeyPem,
+        });
+        for (const [k, v] of Object.entries(signature)) headers[k.toLowerCase()] = v;
+        return new Promise((resolve, reject) => {
+          const req = httpRequest(
+            { method: "POST", host: target.hostname, port: target.port, path: target.pathname, headers },
+            (res) => {
+              const parts: Buffer[] = [];
+              res.on("data", (c: Buffer) => parts.push(c));
+              res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(parts).toString() || "{}") }),
+              );
+            },
+          );
+          req.on("error", reject);
+          // No Content-Length: node sends the body chunked, here in pieces of 1000 bytes.
+          for (let i = 0; i < body.length; i += 1000) req.write(body.subarray(i, i + 1000));
+          req.end();
+        });
+      };
+      const n = reply();
+      const body = Buffer.from(JSON.stringify(create(alice, n)));
+      const taken = await chunked(body, body);
+      expect(taken.status).toBe(202);
+      expect(taken.json["title"]).toBe("Accepted");
+      expect(await postByApId(String(n["id"]))).not.toBeNull();
+
+      const big = Buffer.from(JSON.stringify(create(alice, reply(), { padding: "x".repeat(300 * 1024) })));
+      expect((await chunked(big, big)).status).toBe(413);
+      const tampered = Buffer.from(JSON.stringify(create(alice, reply())));
+      expect((await chunked(tampered, Buffer.from("something else"))).status).toBe(401);
     });
 
     it("refuses deeply nested JSON with 400", async () => {

@@ -48,6 +48,28 @@ describe("PostingService.createRemote", () => {
     expect(first.post.comment.length).toBeLessThanOrEqual(20);
   });
 
+  it("uses the board and thread the caller just read instead of reading them again, when they are the ones named", async () => {
+    const board = (await t.services.store.boards.get("b"))!;
+    const thread = (await t.services.store.posts.getThread("b", op))!;
+    // Stand-ins that differ from what is stored show which ones were used.
+    const strict = { ...board, settings: { ...board.settings, maxCommentLength: 5 } };
+    const { post } = await t.services.posting.createRemote(
+      { board: "b", threadNo: op, ...remote({ comment: "0123456789" }) },
+      { board: strict, thread },
+    );
+    expect(post.comment).toBe("01234");
+    const locked = { ...thread, locked: true };
+    await expect(
+      t.services.posting.createRemote({ board: "b", threadNo: op, ...remote() }, { board, thread: locked }),
+    ).rejects.toMatchObject({ kind: "locked" });
+    // Another board's or thread's are not taken for the one named.
+    const other = await t.services.posting.createRemote(
+      { board: "b", threadNo: op, ...remote({ comment: "0123456789" }) },
+      { board: { ...strict, uri: "pics" }, thread: { ...locked, no: op + 1000 } },
+    );
+    expect(other.post.comment).toBe("0123456789");
+  });
+
   it("cuts the text to the board's comment limit", async () => {
     const { post } = await t.services.posting.createRemote({
       board: "b",

@@ -67,6 +67,36 @@ describe("remote actors and objects", () => {
     expect(handleOf(actor)).toBe(`alice@${new URL(peer.url).host}`);
   });
 
+  it("answers from memory for a minute, drops what it forgets or refetches, and rereads the store after", async () => {
+    let now = 50_000;
+    const remembering = new RemoteActors(store.federation.actors, getter(), () => now);
+    const gina = peer.actor("gina");
+    expect((await remembering.forKey(gina.keyId)).fromCache).toBe(false);
+    // Gone from the store behind its back (another process): still known here for a while.
+    await store.federation.actors.delete(gina.id);
+    expect((await remembering.forKey(gina.keyId)).actor.id).toBe(gina.id);
+    expect((await remembering.cached(gina.id))?.id).toBe(gina.id);
+    now += 60_000;
+    expect(await remembering.cached(gina.id)).toBeNull();
+    const fetches = peer.fetched.length;
+    expect((await remembering.forKey(gina.keyId)).fromCache).toBe(false);
+    expect(peer.fetched.length).toBe(fetches + 1);
+
+    // A refetch with a rotated key: the old key no longer names the actor, here or in the store.
+    const keyId = `${gina.id}#key-2`;
+    peer.serve("/users/gina", {
+      ...gina.document,
+      publicKey: { id: keyId, owner: gina.id, publicKeyPem: gina.publicKeyPem },
+    });
+    expect((await remembering.fetchForKey(keyId)).keyId).toBe(keyId);
+    expect((await remembering.forKey(keyId)).fromCache).toBe(true);
+    await expect(remembering.forKey(gina.keyId)).rejects.toBeInstanceOf(RemoteError);
+
+    await remembering.forget(gina.id);
+    expect(await remembering.cached(gina.id)).toBeNull();
+    expect(await store.federation.actors.get(gina.id)).toBeNull();
+  });
+
   it("shares one fetch of a new key's owner among requests arriving together", async () => {
     const dora = peer.actor("dora");
     const before = peer.fetched.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { noteText, visibleOnBoard } from "../../federation/inbox/remote-note.js";
-import { htmlToText, plainText, sanitizeContent } from "../../federation/inbox/sanitize.js";
+import { htmlToText, plainText, sanitizeContent, sanitizeWithText } from "../../federation/inbox/sanitize.js";
 import { type NormalizedObject, normalizeObject } from "../../federation/vocab/normalize.js";
 
 const REL = 'rel="nofollow noopener noreferrer ugc"';
@@ -63,6 +63,26 @@ describe("remote HTML sanitizing", () => {
       "a & b <c>\n\nline\ntwo\nthree",
     );
     expect(plainText("<b>Alice</b>\n <i>the</i>   tester")).toBe("Alice the tester");
+  });
+});
+
+describe("sanitizing and reading text in one pass", () => {
+  it("gives the sanitized HTML and the text htmlToText reads from the same markup", () => {
+    const samples = [
+      "<p>a &amp; b &lt;c&gt; &quot;q&quot;</p><p>line<br>two<br/>three</p><script>no</script>",
+      '<p><span class="h-card"><a href="https://x/b" class="u-url mention">@<span>b</span></a></span> hi</p>',
+      "<blockquote><p>quoted</p></blockquote><ul><li>one</li><li>two</li></ul><pre>x\n  y</pre>tail",
+      '<div onclick="x()">div text</div><h1>title</h1><a href="javascript:alert(1)">bad</a> &nbsp;&#39;',
+      "  <p>  padded  </p>  ",
+    ];
+    for (const html of samples) {
+      expect(sanitizeWithText(html), html).toEqual({ html: sanitizeContent(html), text: htmlToText(html) });
+    }
+  });
+
+  it("reads paragraphs the parser closes itself as paragraphs", () => {
+    expect(sanitizeWithText("<p>one<p>two").text).toBe("one\n\ntwo");
+    expect(sanitizeWithText('a<br class="x">b').text).toBe("a\nb");
   });
 });
 

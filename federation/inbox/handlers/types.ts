@@ -1,3 +1,4 @@
+import type { RemoteActor } from "../../../server/domain/federation-ports.js";
 import type { Services } from "../../../server/services/container.js";
 import type { GuardedFetch } from "../../http/guarded-fetch.js";
 import type { FederationIds } from "../../ids.js";
@@ -25,6 +26,8 @@ export interface Inbound {
   json: Record<string, unknown>;
   /** The board whose inbox it was posted to; null for the shared and instance inboxes. */
   board: string | null;
+  /** The actor whose key verified the request, as cached; null when the caller vouched for it. */
+  signer: RemoteActor | null;
 }
 
 /** Handles one activity type. Throws InboxRefusal to refuse; returns what became of it otherwise. */

@@ -5,8 +5,8 @@ import { embeddedJson, remoteRefusal, trustedObject } from "../trust.js";
 import type { Handler } from "./types.js";
 
 /**
- * Update of a post we hold, by its author: its text is replaced, and the board passes the Update on
- * to its followers. An actor updating itself refreshes
+ * Update of a post we hold, by its author: its text (and an opening post's subject) is replaced, and
+ * the board passes the Update on to its followers. An actor updating itself refreshes
  * our cached copy (a new name or key). Anything else is ignored.
  */
 export const handleUpdate: Handler = async (deps, { activity, json }) => {
@@ -40,8 +40,14 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
   if (note.attributedTo !== activity.actor) throw forbidden("The object is not attributed to the actor updating it.");
   const board = await s.store.boards.get(post.board);
   if (!board) return ignored("Not a post we hold.");
-  const text = noteText(note, false, board.settings.maxCommentLength);
-  await s.store.posts.updatePostText(post.board, post.no, { comment: text.comment, html: text.html });
+  // An opening post's subject follows its name (or first line) as on Create; replies have none.
+  const op = post.no === post.threadNo;
+  const text = noteText(note, op, board.settings.maxCommentLength);
+  await s.store.posts.updatePostText(post.board, post.no, {
+    comment: text.comment,
+    html: text.html,
+    ...(op ? { subject: text.subject } : {}),
+  });
   // An update that no longer carries an image removes the post's file (an author or moderator took it down).
   if (post.file && note.attachment.length === 0) {
     const { orphans } = await s.store.posts.deleteFile(post.board, post.no);

@@ -1,12 +1,17 @@
 import type { InboxDedupe } from "../../../server/domain/federation-ports.js";
 import { nonNegativeInt } from "../../common/federation.js";
 import { int, str } from "../../common/guards.js";
+import { CommitGroup } from "../commit-group.js";
 import type { Db } from "../database.js";
 
 export class SqliteInboxDedupe implements InboxDedupe {
   private readonly s;
 
-  constructor(db: Db) {
+  /** `group`: records of one event-loop turn commit together (see CommitGroup). */
+  constructor(
+    db: Db,
+    private readonly group = new CommitGroup(db),
+  ) {
     this.s = {
       /**
        * Inserts the id, or renews an entry that has expired; an entry still in force is left as it
@@ -23,7 +28,7 @@ export class SqliteInboxDedupe implements InboxDedupe {
   async seen(activityId: string, now: number, ttlMs: number): Promise<boolean> {
     const at = int(now, "now");
     const params = { id: str(activityId, "activityId"), now: at, expires: at + nonNegativeInt(ttlMs, "ttlMs") };
-    return this.s.record.run(params).changes === 0;
+    return this.group.run(() => this.s.record.run(params).changes === 0);
   }
 
   async prune(now: number): Promise<number> {

@@ -1,6 +1,7 @@
 import type { RemotePostIndex, RemotePostRef } from "../../../server/domain/federation-ports.js";
 import { checkedRemotePostRef } from "../../common/federation.js";
 import { int, str } from "../../common/guards.js";
+import { CommitGroup } from "../commit-group.js";
 import type { Db } from "../database.js";
 import { conflictOnDuplicate } from "../errors.js";
 
@@ -18,7 +19,11 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
   private readonly s;
   private readonly putTx;
 
-  constructor(db: Db) {
+  /** `group`: mappings put in one event-loop turn commit together (see CommitGroup). */
+  constructor(
+    db: Db,
+    private readonly group = new CommitGroup(db),
+  ) {
     this.s = {
       insert: db.prepare<[RefRow]>("INSERT INTO remote_posts (ap_id, board, no) VALUES (@ap_id, @board, @no)"),
       get: db.prepare<[string], RefRow>("SELECT ap_id, board, no FROM remote_posts WHERE ap_id = ?"),
@@ -37,7 +42,8 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
 
   async put(ref: RemotePostRef): Promise<void> {
     const r = checkedRemotePostRef(ref);
-    this.putTx.immediate({ ap_id: r.apId, board: r.board, no: r.no });
+    const row = { ap_id: r.apId, board: r.board, no: r.no };
+    return this.group.run(() => this.putTx(row));
   }
 
   async get(apId: string): Promise<RemotePostRef | null> {
