@@ -1,5 +1,7 @@
+import { normalizeDomain } from "../server/domain/domain-policy.js";
 import type { Services } from "../server/services/container.js";
-import { GuardedFetch, type GuardedResponse } from "./http/guarded-fetch.js";
+import type { DomainPolicy } from "../server/services/domain-policy.js";
+import { GuardedFetch, type GuardedResponse, type HostPolicy } from "./http/guarded-fetch.js";
 import { signRequest } from "./http/signatures.js";
 import type { FederationIds } from "./ids.js";
 import type { LocalKeys } from "./keys.js";
@@ -23,6 +25,7 @@ export class FederationContext {
       new GuardedFetch({
         allowPrivateAddresses: s.config.allowPrivateAddresses,
         userAgent: `${USER_AGENT} (+${s.config.publicUrl})`,
+        hostPolicy: hostPolicyOf(s.policy),
       });
   }
 
@@ -65,4 +68,20 @@ export class FederationContext {
         }),
     });
   }
+}
+
+/**
+ * The domain rules as the guarded client applies them to every hop: nothing is fetched from or
+ * sent to a suspended domain (for the instance, or for the board a request is made for), and no
+ * media is fetched from a domain whose media is rejected.
+ */
+export function hostPolicyOf(policy: DomainPolicy): HostPolicy {
+  return (hostname, scope) => {
+    const host = normalizeDomain(hostname);
+    if (host === null) return "not a usable host name";
+    const decision = policy.check(host, scope.board);
+    if (decision.suspended) return decision.reason;
+    if (scope.media === true && decision.rejectMedia) return `media is rejected (${decision.reason})`;
+    return null;
+  };
 }

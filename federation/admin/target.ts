@@ -80,7 +80,8 @@ export function webfingerSchemes(host: string, allowPrivateAddresses: boolean): 
 /**
  * The ActivityPub actor id a handle names: `GET {scheme}://{host}/.well-known/webfinger?resource=
  * acct:{user}@{host}` through the guarded client, then the `self` link of an ActivityPub type.
- * Throws DomainError("unprocessable") when the host cannot be reached or does not know the handle.
+ * Throws DomainError("unprocessable") when the host cannot be reached or does not know the handle,
+ * and DomainError("forbidden") when the domain rules refuse the host or the actor it names.
  */
 export async function resolveHandle(
   http: GuardedFetch,
@@ -101,6 +102,9 @@ export async function resolveHandle(
     } catch (err) {
       // Only a failure to talk at all moves on to the next scheme; an answer is final.
       if (!(err instanceof FetchFailed || err instanceof FetchRefused)) throw err;
+      if (err instanceof FetchRefused && err.reason === "blocked") {
+        throw new DomainError("forbidden", `${target.host} is not federated with: ${err.message}`);
+      }
       lastError = err.message;
     }
   }
@@ -123,7 +127,17 @@ export async function resolveHandle(
       if (link === null || typeof link !== "object") continue;
       const { rel, type, href } = link as Record<string, unknown>;
       if (rel !== "self" || typeof type !== "string" || !AP_LINK_TYPE.test(type) || typeof href !== "string") continue;
-      if (urlProblem(href, MAX_TARGET_LENGTH) === undefined) return href;
+      if (urlProblem(href, MAX_TARGET_LENGTH) !== undefined) continue;
+      // The answer is checked against the domain rules too: an allowed host may name an actor on
+      // a suspended one.
+      const refused = http.refusalFor(href);
+      if (refused !== null) {
+        throw new DomainError(
+          "forbidden",
+          `${handle} names ${href.slice(0, 200)}, which is not federated with: ${refused}.`,
+        );
+      }
+      return href;
     }
   }
   throw new DomainError("unprocessable", `WebFinger for ${handle} names no ActivityPub actor.`);

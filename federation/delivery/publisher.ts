@@ -1,3 +1,4 @@
+import { domainOfUrl } from "../../server/domain/domain-policy.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { PostEvent } from "../../server/services/events.js";
@@ -138,7 +139,7 @@ export class DeliveryPublisher {
 
   async #publishBoard(boardUri: string, events: PostEvent[]): Promise<number> {
     const { s, ids } = this.#ctx;
-    const inboxes = await s.store.federation.follows.inboxesForBoard(boardUri);
+    const inboxes = await this.followerInboxes(boardUri);
     const now = s.clock();
     const activities: OutgoingActivity[] = [];
     let queued = 0;
@@ -176,7 +177,83 @@ export class DeliveryPublisher {
   /** The inboxes of the groups this board follows (accepted) on the origin of a mirrored thread. */
   async #groupInboxes(boardUri: string, threadApId: string): Promise<string[]> {
     const follows = await this.#ctx.s.store.federation.follows.followingOf(boardUri);
-    return follows.filter((f) => f.state === "accepted" && sameOrigin(f.objectId, threadApId)).map((f) => f.inbox);
+    return follows
+      .filter((f) => f.state === "accepted" && sameOrigin(f.objectId, threadApId))
+      .filter((f) => this.#federates(boardUri, f.objectId, f.inbox, f.sharedInbox))
+      .map((f) => f.inbox);
+  }
+
+  /**
+   * Where the board's activities go: for each accepted follower its shared inbox when it has one,
+   * else its inbox, each address once, sorted; leaving out every follower whose actor, inbox or
+   * shared inbox is on a domain suspended for the instance or by the board's own rules. A follower
+   * on an allowed domain whose shared inbox is on a suspended one receives nothing.
+   */
+  async followerInboxes(boardUri: string): Promise<string[]> {
+    const follows = await this.#ctx.s.store.federation.follows.followersOf(boardUri);
+    const out = new Set<string>();
+    let left = 0;
+    for (const f of follows) {
+      if (this.#federates(boardUri, f.actorId, f.inbox, f.sharedInbox)) out.add(f.sharedInbox ?? f.inbox);
+      else left++;
+    }
+    if (left > 0) this.#ctx.s.logger.debug("followers on suspended domains left out", { board: boardUri, left });
+    return [...out].sort();
+  }
+
+  /** Whether nothing of the remote side is on a domain suspended for the instance or the board. */
+  #federates(board: string, actorId: string, inbox: string, sharedInbox: string | null): boolean {
+    const { policy } = this.#ctx.s;
+    return (
+      policy.allowsUrl(actorId, board) &&
+      policy.allowsUrl(inbox, board) &&
+      (sharedInbox === null || policy.allowsUrl(sharedInbox, board))
+    );
+  }
+
+  /**
+   * Why the board may not pass on a remote activity (its actor, its object or the object's
+   * author, or what the object replies to, is on a domain suspended for the instance or the
+   * board), or null.
+   */
+  #announceRefusal(board: string, activity: Record<string, unknown>): string | null {
+    const { policy } = this.#ctx.s;
+    const urls: string[] = [];
+    const idOf = (v: unknown): string | null =>
+      typeof v === "string"
+        ? v
+        : v !== null && typeof v === "object" && !Array.isArray(v)
+          ? idOf((v as { id?: unknown }).id)
+          : null;
+    const add = (v: unknown) => {
+      const list = Array.isArray(v) ? v.slice(0, 16) : [v];
+      for (const e of list) {
+        const id = idOf(e);
+        if (id !== null) urls.push(id);
+      }
+    };
+    add(activity["id"]);
+    add(activity["actor"]);
+    const object = Array.isArray(activity["object"]) ? activity["object"].slice(0, 16) : [activity["object"]];
+    for (const o of object) {
+      add(o);
+      if (o !== null && typeof o === "object" && !Array.isArray(o)) {
+        const rec = o as Record<string, unknown>;
+        add(rec["attributedTo"]);
+        add(rec["actor"]);
+        add(rec["inReplyTo"]);
+        add(rec["object"]);
+        for (const key of ["quote", "quoteUrl", "quoteUri", "_misskey_quote"]) add(rec[key]);
+      }
+    }
+    for (const url of urls) {
+      const host = domainOfUrl(url);
+      // Not an http(s) URL: no domain's content (the inbox refused anything unusable already).
+      if (host === null) continue;
+      const d = policy.check(host, board);
+      if (d.suspended) return `${url.slice(0, 200)}: ${d.reason}`;
+    }
+    return null;
   }
 
   /** Queues the activities of a new local post for the board's followers; returns the number of items. */
@@ -213,7 +290,12 @@ export class DeliveryPublisher {
     if (!((await s.reader.getBoard(board)) ?? (await s.store.boards.get(board)))) {
       throw new DomainError("not_found", `Board /${board}/ does not exist.`);
     }
-    const inboxes = await s.store.federation.follows.inboxesForBoard(board);
+    const refused = this.#announceRefusal(board, activity);
+    if (refused !== null) {
+      s.logger.info("not announcing a suspended domain's content", { board, id, refused });
+      return 0;
+    }
+    const inboxes = await this.followerInboxes(board);
     if (inboxes.length === 0) return 0;
     // Followers on the author's own server get it too: the boost is what shows it to them.
     const now = s.clock();

@@ -1,3 +1,4 @@
+import { domainOfUrl, normalizeDomain } from "../../server/domain/domain-policy.js";
 import type { Delivery, DomainHealth } from "../../server/domain/federation-ports.js";
 import type { FederationContext } from "../context.js";
 import { FetchFailed, FetchRefused, type GuardedResponse } from "../http/guarded-fetch.js";
@@ -198,6 +199,12 @@ export class DeliveryWorker {
 
   async #deliver(item: Delivery, epoch: number): Promise<void> {
     const { s } = this.#ctx;
+    // The rules may have changed since the item was queued: a suspended domain gets nothing.
+    const suspended = this.#suspension(item);
+    if (suspended !== null) {
+      await this.#drop(item, `Dropped: ${suspended}`);
+      return;
+    }
     const actor = await this.#signer(item.keyId);
     if (actor === null) {
       await this.#drop(item, `No local actor signs ${item.keyId.slice(0, 300)}.`);
@@ -247,6 +254,21 @@ export class DeliveryWorker {
     }
     await this.#drop(item, error);
     if (status === 410) await this.#removeGoneFollower(item.inbox);
+  }
+
+  /**
+   * Why the domain rules forbid sending the item (its inbox's domain is suspended for the instance,
+   * or by the rules of the board that signs it), or null.
+   */
+  #suspension(item: Delivery): string | null {
+    const { s, ids } = this.#ctx;
+    const host = domainOfUrl(item.inbox) ?? normalizeDomain(item.domain);
+    if (host === null) return `${item.inbox.slice(0, 200)} has no usable host.`;
+    const actor = item.keyId.endsWith("#main-key") ? item.keyId.slice(0, -"#main-key".length) : item.keyId;
+    const board = ids.boardOf(actor);
+    const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
+    if (!decision.suspended) return null;
+    return `${host} is suspended by the domain rules${board === null ? "" : ` of /${board}/`} (${decision.reason}).`;
   }
 
   /** The local actor that signs an item, from the actor id (or key id) it names; null if not ours. */

@@ -11,7 +11,8 @@ export type FetchRefusedReason =
   | "timeout" // the whole exchange, redirects included, took longer than allowed
   | "status" // a redirect status without a usable Location
   | "encoding" // a Content-Encoding other than gzip or identity
-  | "json"; // json() on a body that is not JSON
+  | "json" // json() on a body that is not JSON
+  | "blocked"; // the host is suspended by the domain rules (or media is rejected from it)
 
 export class FetchRefused extends Error {
   override readonly name = "FetchRefused";

@@ -27,7 +27,26 @@ export interface GuardedFetchOptions {
   isAllowedAddress?: (ip: string) => boolean;
   /** Extra trusted CA certificates (PEM) for https, for a private CA on a LAN or in tests. */
   ca?: string | Buffer;
+  /**
+   * The domain rules: called with the hostname of every hop (the first URL and each redirect)
+   * before anything is resolved or connected, it returns why the host is refused, or null. See
+   * `FetchScope` for what a request says about itself.
+   */
+  hostPolicy?: HostPolicy;
+  /** The scope of requests that give none (a client made for media, see `withScope`). */
+  scope?: FetchScope;
 }
+
+/** What a request is for, as the domain rules tell requests apart. */
+export interface FetchScope {
+  /** Media (attachments, avatars): refused from domains whose media is rejected, not only suspended ones. */
+  media?: boolean;
+  /** The local board the request is made for: its own rules apply on top of the instance's. */
+  board?: string;
+}
+
+/** Why `host` may not be contacted for a request of `scope`, or null when it may. */
+export type HostPolicy = (host: string, scope: FetchScope) => string | null;
 
 export interface SignableRequest {
   method: string;
@@ -49,6 +68,8 @@ export interface GuardedRequestInit {
   redirect?: "follow" | "manual";
   /** Called for every hop, after the URL is validated, to add signature headers. */
   sign?: (req: SignableRequest) => Record<string, string>;
+  /** What the request is for (media, a board), for the domain rules; the client's own scope by default. */
+  scope?: FetchScope;
 }
 
 export interface GuardedResponse {
@@ -73,6 +94,7 @@ const MAX_ADDRESSES = 32;
  * between the check and the connect.
  */
 export class GuardedFetch {
+  readonly #options: GuardedFetchOptions;
   readonly #allowPrivate: boolean;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
@@ -81,8 +103,13 @@ export class GuardedFetch {
   readonly #lookup: (hostname: string) => Promise<ResolvedAddress[]>;
   readonly #isAllowed: (ip: string) => boolean;
   readonly #ca: string | Buffer | undefined;
+  readonly #hostPolicy: HostPolicy | undefined;
+  readonly #scope: FetchScope;
 
   constructor(opts: GuardedFetchOptions) {
+    this.#options = opts;
+    this.#hostPolicy = opts.hostPolicy;
+    this.#scope = opts.scope ?? {};
     this.#allowPrivate = opts.allowPrivateAddresses;
     this.#userAgent = opts.userAgent;
     this.#timeoutMs = positive(opts.timeoutMs ?? 10_000, "timeoutMs");
@@ -96,6 +123,28 @@ export class GuardedFetch {
     this.#ca = opts.ca;
   }
 
+  /** The same client (options, domain rules) whose requests default to `scope` (media, a board). */
+  withScope(scope: FetchScope): GuardedFetch {
+    return new GuardedFetch({ ...this.#options, scope: { ...this.#scope, ...scope } });
+  }
+
+  /**
+   * Why the domain rules refuse `url` for a request of `scope` (the client's own by default), or
+   * null when they let it through; also null for what is not an http(s) URL (the request refuses
+   * that for its own reasons). For checking a URL learnt indirectly (a WebFinger answer) before use.
+   */
+  refusalFor(url: string, scope?: FetchScope): string | null {
+    if (!this.#hostPolicy) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
+    return this.#hostPolicy(parsed.hostname, scope ?? this.#scope);
+  }
+
   async request(url: string, init: GuardedRequestInit = {}): Promise<GuardedResponse> {
     const deadline = Date.now() + positive(init.timeoutMs ?? this.#timeoutMs, "timeoutMs");
     const maxBytes = positive(init.maxBytes ?? this.#maxBytes, "maxBytes");
@@ -105,8 +154,9 @@ export class GuardedFetch {
     for (const [name, value] of Object.entries(init.headers ?? {})) baseHeaders[name.toLowerCase()] = value;
     if (init.accept !== undefined) baseHeaders["accept"] = init.accept;
     const follow = init.redirect !== "manual";
+    const scope = init.scope ?? this.#scope;
 
-    let current = this.#parse(url);
+    let current = this.#parse(url, scope);
     for (let redirects = 0; ; redirects++) {
       const target = await this.#resolve(current, deadline);
       const headers: Record<string, string> = {
@@ -129,7 +179,7 @@ export class GuardedFetch {
       if (redirects >= this.#maxRedirects) {
         throw new FetchRefused("too_many_redirects", `More than ${this.#maxRedirects} redirects from ${url}.`);
       }
-      const next = this.#parseLocation(res.headers["location"], current);
+      const next = this.#parseLocation(res.headers["location"], current, scope);
       // As browsers do: 303 turns anything into a GET, 301/302 turn a POST into a GET; 307/308 keep both.
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
         method = "GET";
@@ -144,7 +194,7 @@ export class GuardedFetch {
     }
   }
 
-  #parse(raw: string): URL {
+  #parse(raw: string, scope: FetchScope): URL {
     if (typeof raw !== "string" || raw.length > MAX_URL_LENGTH) {
       throw new FetchRefused("bad_url", "The URL is missing or too long.");
     }
@@ -154,11 +204,11 @@ export class GuardedFetch {
     } catch {
       throw new FetchRefused("bad_url", `Not a URL: ${raw.slice(0, 200)}`);
     }
-    this.#checkUrl(url);
+    this.#checkUrl(url, scope);
     return url;
   }
 
-  #parseLocation(location: string | undefined, base: URL): URL {
+  #parseLocation(location: string | undefined, base: URL, scope: FetchScope): URL {
     if (location === undefined || location === "") {
       throw new FetchRefused("status", `A redirect from ${base.href} has no Location.`);
     }
@@ -169,11 +219,11 @@ export class GuardedFetch {
     } catch {
       throw new FetchRefused("bad_url", `A redirect from ${base.href} points to an invalid URL.`);
     }
-    this.#checkUrl(url);
+    this.#checkUrl(url, scope);
     return url;
   }
 
-  #checkUrl(url: URL): void {
+  #checkUrl(url: URL, scope: FetchScope): void {
     const schemeOk = url.protocol === "https:" || (this.#allowPrivate && url.protocol === "http:");
     if (!schemeOk) {
       throw new FetchRefused("scheme", `Refusing ${url.protocol} URL${this.#allowPrivate ? "" : " (https only)"}.`);
@@ -182,6 +232,9 @@ export class GuardedFetch {
       throw new FetchRefused("bad_url", "Refusing a URL with credentials.");
     }
     if (url.hostname === "") throw new FetchRefused("bad_url", "The URL has no host.");
+    // The domain rules come before DNS: a suspended host is never even resolved.
+    const refused = this.#hostPolicy?.(url.hostname, scope) ?? null;
+    if (refused !== null) throw new FetchRefused("blocked", `Refusing ${url.hostname}: ${refused}.`);
   }
 
   /** Resolves the hostname (unless it is an address) and checks every address it yields. */

@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { domainOfUrl } from "../../server/domain/domain-policy.js";
 import { DomainError } from "../../server/domain/errors.js";
+import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationContext } from "../context.js";
 import { checkDigest } from "../http/digest.js";
@@ -18,8 +20,10 @@ import { RemoteActors } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { sameOrigin } from "../remote/fetch.js";
 import { RemoteObjects } from "../remote/objects.js";
-import { type NormalizedActivity, normalizeActivity } from "../vocab/normalize.js";
+import { type NormalizedActivity, type NormalizedDocument, normalizeActivity } from "../vocab/normalize.js";
+import { checkInboundDomains, checkReferences, describeRefusal, documentReferences } from "./domain-check.js";
 import {
+  forbidden,
   IgnoredActivity,
   InboxRefusal,
   type InboxResult,
@@ -75,9 +79,10 @@ export class Inbox {
     this.deps = {
       s,
       ids: ctx.ids,
-      http: ctx.http,
+      // Handlers fetch only media with it: domains whose media is rejected are refused too.
+      http: ctx.http.withScope({ media: true }),
       actors,
-      objects: new RemoteObjects(ctx),
+      objects: new RemoteObjects(ctx, (doc, json) => this.#screenFetched(doc, json)),
       outbox: opts.outbox ?? new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ctx.ids),
     };
   }
@@ -97,13 +102,16 @@ export class Inbox {
       throw notFound(`There is no board /${req.board}/.`);
     }
     const signature = guard(() => precheck(req, s.clock()));
+    // A suspended signer is refused before the body is parsed or its key looked up.
+    const refusal = signerRefusal(s, signature.keyId, req.board);
+    if (refusal !== null) throw forbidden(refusal);
     const { json, activity } = parse(req.body);
 
     // Only the actor's own origin can vouch for its key: no fetch on behalf of a stranger's keyId.
     if (!sameOrigin(keyOwnerOf(signature.keyId), activity.actor)) {
       throw unauthorized("The signing key is not on the actor's origin.");
     }
-    let signer: string;
+    let signer: RemoteActor;
     try {
       signer = await this.verify(req, signature.keyId);
     } catch (err) {
@@ -112,13 +120,14 @@ export class Inbox {
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
       throw asUnauthorized(err);
     }
-    if (signer !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
+    if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
+    await this.#screen(activity, json, req.board, signature.keyId);
 
     this.#pruneReplays();
     if (await s.store.federation.inboxDedupe.seen(activity.id, s.clock(), REPLAY_WINDOW_MS)) {
       return ignored("Already received.");
     }
-    return this.dispatch(activity, json, req.board);
+    return this.dispatch(activity, json, req.board, signer);
   }
 
   /**
@@ -133,7 +142,38 @@ export class Inbox {
   ): Promise<InboxResult> {
     const parsed = parseValue(json);
     if (parsed.activity.actor !== signerActorId) throw unauthorized("The key's owner is not the activity's actor.");
-    return this.dispatch(parsed.activity, parsed.json, opts.board ?? null);
+    await this.#screen(parsed.activity, parsed.json, opts.board ?? null);
+    return this.dispatch(parsed.activity, parsed.json, opts.board ?? null, null);
+  }
+
+  /**
+   * The domain rules over everything the activity names (see domain-check.ts): a 403 before
+   * anything is stored or fetched on its behalf.
+   */
+  async #screen(
+    activity: NormalizedActivity,
+    json: Record<string, unknown>,
+    board: string | null,
+    keyId?: string,
+  ): Promise<void> {
+    const refusal = await checkInboundDomains(this.deps, activity, {
+      json,
+      board,
+      ...(keyId === undefined ? {} : { keyId }),
+    });
+    if (refusal === null) return;
+    const reason = describeRefusal(refusal);
+    this.deps.s.logger.info("inbox: refused by the domain rules", { id: activity.id, actor: activity.actor, reason });
+    throw forbidden(reason);
+  }
+
+  /** The same rules over a document fetched for a handler (a Create or Announce naming its object by id). */
+  async #screenFetched(doc: NormalizedDocument, json: unknown): Promise<void> {
+    const refusal = await checkReferences(this.deps, documentReferences(doc, json));
+    if (refusal === null) return;
+    const reason = describeRefusal(refusal);
+    this.deps.s.logger.info("inbox: a fetched document is refused by the domain rules", { id: doc.id, reason });
+    throw forbidden(reason);
   }
 
   /** Forgets expired replay records now and then, in the background; a failure is only logged. */
@@ -148,7 +188,7 @@ export class Inbox {
   }
 
   /** Resolves the key's owner and checks the signature; retries once with a fresh key from the cache. */
-  private async verify(req: InboxRequest, keyId: string): Promise<string> {
+  private async verify(req: InboxRequest, keyId: string): Promise<RemoteActor> {
     const { actor, fromCache } = await this.deps.actors.forKey(keyId);
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
     const options = {
@@ -159,25 +199,26 @@ export class Inbox {
     };
     try {
       verifyRequest(request, { ...options, publicKeyPem: actor.publicKeyPem });
-      return actor.id;
+      return actor;
     } catch (err) {
       if (!(err instanceof SignatureError) || !fromCache) throw err;
       if (err.reason !== "signature" && err.reason !== "key") throw err;
     }
     const fresh = await this.deps.actors.fetchForKey(keyId);
     verifyRequest(request, { ...options, publicKeyPem: fresh.publicKeyPem });
-    return fresh.id;
+    return fresh;
   }
 
   private async dispatch(
     activity: NormalizedActivity,
     json: Record<string, unknown>,
     board: string | null,
+    signer: RemoteActor | null,
   ): Promise<InboxResult> {
     const handler = HANDLERS.get(activity.type);
     if (!handler) return ignored(`${activity.type} is not handled.`);
     try {
-      return await handler(this.deps, { activity, json, board });
+      return await handler(this.deps, { activity, json, board, signer });
     } catch (err) {
       if (err instanceof InboxRefusal) throw err;
       if (err instanceof IgnoredActivity) return ignored(err.message);
@@ -190,6 +231,17 @@ export class Inbox {
       throw malformed("The activity could not be processed.");
     }
   }
+}
+
+/**
+ * Why the domain rules refuse whoever signed with `keyId` (suspended for the instance, or for the
+ * board whose inbox was posted to), or null. Cheap: no body, no key, no I/O.
+ */
+export function signerRefusal(s: Services, keyId: string, board: string | null): string | null {
+  const host = domainOfUrl(keyId);
+  if (host === null) return null; // not a URL: the signature check refuses it
+  const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
+  return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
 }
 
 function guard<T>(f: () => T): T {

@@ -14,7 +14,14 @@ export interface FetchedObject {
  * so a peer can only ever speak for its own documents. Nothing is cached here.
  */
 export class RemoteObjects {
-  constructor(private readonly http: SignedGetter) {}
+  constructor(
+    private readonly http: SignedGetter,
+    /**
+     * Looks at every document fetched before it is handed out, and throws to refuse it (the
+     * inbox's domain rules: a fetched Note may reply to, quote or mention a suspended domain).
+     */
+    private readonly screen?: (document: NormalizedDocument, json: unknown) => void | Promise<void>,
+  ) {}
 
   async fetch(id: string): Promise<FetchedObject> {
     const fetched = await fetchDocument(this.http, id);
@@ -26,6 +33,7 @@ export class RemoteObjects {
     if (!sameId(fetched.url, id)) {
       throw new RemoteError("mismatch", `${short(id)} was served from another address, ${short(fetched.url)}.`);
     }
+    if (this.screen) await this.screen(doc, fetched.json);
     return { document: doc, json: fetched.json };
   }
 }

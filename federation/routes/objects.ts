@@ -9,6 +9,7 @@ import type { LocalKeys } from "../keys.js";
 import { boardActor, instanceActor } from "../mapping/board-actor.js";
 import { AS_CONTEXT, SECURITY_CONTEXT } from "../mapping/context.js";
 import { postObject } from "../mapping/post-object.js";
+import type { SignedReads } from "./authorized-fetch.js";
 
 export const AP_CONTENT_TYPE = "application/activity+json; charset=utf-8";
 
@@ -23,8 +24,9 @@ export function prefersActivityJson(req: Request): boolean {
 }
 
 function send(res: Response, doc: unknown): void {
-  res.setHeader("Vary", "Accept, Accept-Encoding");
-  res.setHeader("Cache-Control", "public, max-age=60");
+  const signed = res.locals["signedRead"] === true;
+  res.setHeader("Vary", signed ? "Accept, Accept-Encoding, Signature" : "Accept, Accept-Encoding");
+  res.setHeader("Cache-Control", signed ? "private, max-age=60" : "public, max-age=60");
   res.setHeader("Access-Control-Allow-Origin", "*");
   res.type(AP_CONTENT_TYPE).send(JSON.stringify(doc));
 }
@@ -56,8 +58,19 @@ function problem(res: Response, status: number, detail: string): void {
  * Every local ActivityPub id dereferences: actors, collections (paginated), and posts. Thread and
  * reply URLs answer ActivityPub content negotiation; browsers fall through to the HTML pages.
  */
-export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, apex: ApexEngine): Router {
+export function objectsRouter(
+  s: Services,
+  ids: FederationIds,
+  keys: LocalKeys,
+  apex: ApexEngine,
+  reads?: SignedReads,
+): Router {
   const r = Router();
+  // With authorized fetch, every ActivityPub GET but the instance actor's (which peers need to
+  // check our own signed fetches) and the JSON-LD context must be signed.
+  const admit = (req: Request, res: Response, board: string | null = null): Promise<boolean> | boolean =>
+    reads ? reads.admit(req, res, board) : true;
+  const boardArg = (req: Request): string | null => (isBoardUri(req.params["board"]) ? req.params["board"] : null);
   const ctx = { urls: s.urls, ids, anonymousActor: ids.anonymousActor() };
   const board = async (uri: unknown): Promise<Board | null> => (isBoardUri(uri) ? s.reader.getBoard(uri) : null);
 
@@ -72,7 +85,8 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, 
     send(res, instanceActor((await keys.keyOf(ids.instanceActor())).publicKeyPem, ids));
   });
 
-  r.get("/ap/anonymous", async (_req, res) => {
+  r.get("/ap/anonymous", async (req, res) => {
+    if (!(await admit(req, res))) return;
     const id = ids.anonymousActor();
     const key = await keys.keyOf(id);
     send(res, {
@@ -90,6 +104,7 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, 
   });
 
   r.get("/ap/boards/:board", async (req, res) => {
+    if (!(await admit(req, res, boardArg(req)))) return;
     const b = await board(req.params["board"]);
     if (!b) return notFound(res);
     send(res, boardActor(b, (await keys.keyOf(ids.board(b.uri))).publicKeyPem, ids, s.urls));
@@ -98,6 +113,7 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, 
   // Collections are built by the instance's apex engine over Atoll's stores; pages are cursors
   // (`?page=true` for the first, then the `next` links), as Mastodon pages its collections.
   const collection = (id: (req: Request) => string | null) => async (req: Request, res: Response) => {
+    if (!(await admit(req, res, boardArg(req)))) return;
     const page = req.query["page"];
     if (page !== undefined && typeof page !== "string") return problem(res, 400, "The page parameter is not valid.");
     const collectionId = id(req);
@@ -134,6 +150,7 @@ export function objectsRouter(s: Services, ids: FederationIds, keys: LocalKeys, 
   // Content negotiation on the HTML URLs of threads and replies.
   const negotiate = (kind: "thread" | "post") => async (req: Request, res: Response, next: () => void) => {
     if (!prefersActivityJson(req)) return next();
+    if (!(await admit(req, res, boardArg(req)))) return;
     const b = await board(req.params["board"]);
     const raw = req.params["no"];
     const no = typeof raw === "string" && /^[1-9][0-9]{0,14}$/.test(raw) ? Number(raw) : null;

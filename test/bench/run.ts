@@ -22,6 +22,7 @@ import { configureSharpForServer, imageConcurrency } from "../../server/services
 import { FakePeer } from "../support/fake-peer.js";
 import { csvImportMs, policyBench } from "./domains.js";
 import { FanoutReceivers, fanout, inboxThroughput, quantile, ReplyFactory, replyLatency } from "./federation.js";
+import { refusalBench } from "./refusal.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
@@ -352,6 +353,16 @@ async function main(): Promise<void> {
         ratio: null,
         target: 5000,
         targetKind: "max",
+      });
+      const refusal = await refusalBench({ seconds: DURATION, connections: CONNECTIONS });
+      if (refusal.other > 0) throw new Error(`refusal: ${refusal.other} answers were not 403`);
+      rows.push({
+        name: "inbox POST from a suspended domain, refused",
+        value: refusal.refusalRps,
+        unit: "req/s",
+        baseline: refusal.plainRps,
+        ratio: refusal.ratio,
+        target: 0.8,
       });
       notes.push(
         `domains: parsing the 20,000-row CSV alone takes ${policy.csvImportParseMs.toFixed(0)} ms; ` +

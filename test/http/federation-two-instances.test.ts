@@ -81,7 +81,7 @@ async function catalogThreads(t: TestInstance, board: string): Promise<FourchanP
 }
 
 async function followers(t: TestInstance, board: string): Promise<string[]> {
-  const res = await call(t.url, "GET", `/ap/boards/${board}/followers?page=1`, undefined, { accept: AP });
+  const res = await call(t.url, "GET", `/ap/boards/${board}/followers?page=true`, undefined, { accept: AP });
   expect(res.status).toBe(200);
   return (res.json as { orderedItems: string[] }).orderedItems;
 }

@@ -2,6 +2,7 @@ import { handleAccept, handleReject } from "./accept.js";
 import { handleAnnounce } from "./announce.js";
 import { handleCreate } from "./create.js";
 import { handleDelete } from "./delete.js";
+import { handleFlag } from "./flag.js";
 import { handleFollow } from "./follow.js";
 import type { Handler } from "./types.js";
 import { handleUndo } from "./undo.js";
@@ -17,4 +18,5 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ["Announce", handleAnnounce],
   ["Update", handleUpdate],
   ["Delete", handleDelete],
+  ["Flag", handleFlag],
 ]);
