@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
+import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain-effects.js";
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
@@ -13,7 +14,10 @@ import { inboxRouter } from "./inbox/router.js";
 import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
+import { RemoteActors } from "./remote/actors.js";
 import { RemoteFollowing } from "./remote/follows.js";
+import { dropSuspendedPeers } from "./remote/suspension.js";
+import { SignedReads } from "./routes/authorized-fetch.js";
 import { objectsRouter } from "./routes/objects.js";
 import { wellKnownRouter } from "./routes/well-known.js";
 
@@ -40,6 +44,12 @@ export function createFederation(s: Services): Federation {
   const keys = new LocalKeys(s.store.federation.keys);
   const context = new FederationContext(s, ids, keys);
   const router = Router();
+  // One cache of remote actors and their keys for the inbox, signed reads and follows.
+  const actors = new RemoteActors(s.store.federation.actors, context, s.clock);
+  // The inboxes come first: a POST from a suspended domain is refused before any other route is
+  // matched (the inbox router is filled in once the inbox is built, below).
+  const inboxes = Router();
+  router.use(inboxes);
   // NodeInfo describes the instance whether or not it federates.
   router.use(wellKnownRouter(s, ids));
   if (s.config.federation) {
@@ -50,7 +60,7 @@ export function createFederation(s: Services): Federation {
       resolve: localCollections(s, ids),
       logger: s.logger,
     });
-    router.use(objectsRouter(s, ids, keys, apex));
+    router.use(objectsRouter(s, ids, keys, apex, new SignedReads(s, actors)));
   }
   // Outbound delivery: with ATOLL_ROLE=web this process only queues deliveries, leaving sending them
   // to a process running as `worker` or `all` (the default) on the same store.
@@ -64,6 +74,7 @@ export function createFederation(s: Services): Federation {
   const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());
   const inbox = s.config.federation
     ? new Inbox(s, context, {
+        actors,
         outbox: {
           send: (actor, to, activity) => answers.send(actor, to, activity),
           announceRemote: async (board, activity) => {
@@ -72,11 +83,25 @@ export function createFederation(s: Services): Federation {
         },
       })
     : null;
-  if (inbox) router.use(inboxRouter(inbox, s.logger));
+  if (inbox) inboxes.use(inboxRouter(inbox, s.logger));
+  // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
+  // are fetched through the same guarded client as everything else.
+  if (s.config.federation) {
+    s.domains.connect({ effects: new FederationDomainEffects(s), fetcher: new GuardedBlocklistFetcher(context.http) });
+  }
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))
     : null;
+  // A domain newly suspended: its cached actors (and their keys) and its queued deliveries go.
+  const stopListening = s.config.federation
+    ? s.policy.onChange((change) => {
+        dropSuspendedPeers(s, actors, change).catch((err: unknown) => {
+          s.logger.error("could not apply a suspension to cached actors and queued deliveries", { err });
+        });
+      })
+    : () => {};
   const close = async () => {
+    stopListening();
     await publisher?.close();
     await worker?.stop();
   };

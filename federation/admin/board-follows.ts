@@ -29,7 +29,7 @@ export interface BoardFollowsDeps {
  * Activities go onto the delivery queue: the worker of whichever process delivers for this store
  * sends them, so the command line, which has no worker, can use this too.
  */
-export class BoardFollows implements FederationActions {
+export class BoardFollows implements Pick<FederationActions, "followBoard" | "unfollowBoard" | "listFollows"> {
   constructor(private readonly deps: BoardFollowsDeps) {}
 
   async followBoard(localBoard: string, target: string): Promise<BoardFollowView> {

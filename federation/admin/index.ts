@@ -1,8 +1,11 @@
 import type { FederationActions } from "../../server/services/federation-actions.js";
 import type { Federation } from "../index.js";
 import { BoardFollows } from "./board-follows.js";
+import { SilenceReview } from "./silence.js";
 
 export { BoardFollows, type BoardFollowsDeps } from "./board-follows.js";
+export { FederationDomainEffects, GuardedBlocklistFetcher } from "./domain-effects.js";
+export { SilenceReview } from "./silence.js";
 export { isLoopbackHost, parseFollowTarget, resolveHandle, webfingerSchemes } from "./target.js";
 
 /**
@@ -14,7 +17,7 @@ export function federationActions(federation: Federation): FederationActions | u
   const { following, inbox, context } = federation;
   if (!following || !inbox) return undefined;
   const outbox = inbox.deps.outbox;
-  return new BoardFollows({
+  const follows = new BoardFollows({
     store: context.s.store,
     ids: federation.ids,
     http: federation.context.http,
@@ -22,4 +25,16 @@ export function federationActions(federation: Federation): FederationActions | u
     send: (actor, to, activity) => outbox.send(actor, to, activity),
     allowPrivateAddresses: context.s.config.allowPrivateAddresses,
   });
+  const silence = new SilenceReview(inbox.deps);
+  return {
+    followBoard: (board, target) => follows.followBoard(board, target),
+    unfollowBoard: (board, target) => follows.unfollowBoard(board, target),
+    listFollows: (board) => follows.listFollows(board),
+    listFollowRequests: (board) => silence.listFollowRequests(board),
+    authorizeFollowRequest: (board, id) => silence.authorizeFollowRequest(board, id),
+    rejectFollowRequest: (board, id) => silence.rejectFollowRequest(board, id),
+    listHeld: (board) => silence.listHeld(board),
+    approveHeld: (id) => silence.approveHeld(id),
+    rejectHeld: (id) => silence.rejectHeld(id),
+  };
 }

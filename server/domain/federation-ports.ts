@@ -128,6 +128,13 @@ export interface FollowRepository {
   removeByDomain(domain: string): Promise<number>;
   /** Removes every follow of a board, both directions (when the board is deleted); returns how many. */
   removeByBoard(board: string): Promise<number>;
+  /**
+   * Every remote domain that has follows (both directions, any state) with how many, sorted by
+   * domain: domain moderation severs and counts follows through it.
+   */
+  domains(): Promise<Array<{ domain: string; count: number }>>;
+  /** The board's inbound follows waiting for approval (pending), oldest first. */
+  pendingFollowersOf(board: string): Promise<Follow[]>;
 }
 
 /** One signed POST to make. */

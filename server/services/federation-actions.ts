@@ -33,6 +33,78 @@ export interface FederationActions {
   unfollowBoard(localBoard: string, target: string): Promise<BoardFollowView>;
   /** The board's outbound follows, pending and accepted, oldest first. */
   listFollows(localBoard: string): Promise<BoardFollowView[]>;
+
+  /** Inbound follows of the board waiting for approval (from silenced domains), oldest first. */
+  listFollowRequests(localBoard: string): Promise<FollowRequestView[]>;
+  /**
+   * Accepts a waiting follow (named by its Follow activity id or by the follower's actor id) and
+   * queues the board's Accept for the follower. "not_found" when the board has no such request.
+   */
+  authorizeFollowRequest(localBoard: string, id: string): Promise<FollowRequestView>;
+  /** Forgets a waiting follow and queues the board's Reject for the follower. */
+  rejectFollowRequest(localBoard: string, id: string): Promise<FollowRequestView>;
+
+  /** New threads from silenced domains held for a moderator, oldest first, of one board or all. */
+  listHeld(board?: string): Promise<HeldThreadView[]>;
+  /**
+   * Posts a held thread exactly as if it had just arrived, then forgets it. "not_found" for an
+   * unknown id; "unprocessable" when it cannot be posted now (it stays held, to retry or reject).
+   */
+  approveHeld(id: string): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored"; detail: string }>;
+  /** Drops a held thread without posting it. */
+  rejectHeld(id: string): Promise<HeldThreadView>;
+}
+
+/** An inbound follow of a board waiting for a moderator. */
+export interface FollowRequestView {
+  /** The id of the Follow activity. */
+  id: string;
+  board: string;
+  /** The follower's actor id. */
+  actor: string;
+  /** The follower's `name@host`, when its actor is known here; null otherwise. */
+  handle: string | null;
+  domain: string;
+  createdAt: number;
+}
+
+/** A new thread held for a moderator. */
+export interface HeldThreadView {
+  /** The id of the Create activity. */
+  id: string;
+  board: string;
+  domain: string;
+  actor: string;
+  /** The object's id, subject and text (tags removed, cut), as far as the held activity embeds them. */
+  objectId: string | null;
+  subject: string | null;
+  text: string;
+  receivedAt: number;
+}
+
+/** A follow request as the admin API shows it, in Mastodon's spirit: snake_case, ISO 8601 times. */
+export function followRequestJson(f: FollowRequestView) {
+  return {
+    id: f.id,
+    board: f.board,
+    actor: f.actor,
+    handle: f.handle,
+    domain: f.domain,
+    created_at: new Date(f.createdAt).toISOString(),
+  };
+}
+
+export function heldThreadJson(h: HeldThreadView) {
+  return {
+    id: h.id,
+    board: h.board,
+    domain: h.domain,
+    actor: h.actor,
+    object_id: h.objectId,
+    subject: h.subject,
+    text: h.text,
+    received_at: new Date(h.receivedAt).toISOString(),
+  };
 }
 
 /** A follow as the admin API and `atoll board follows --json` show it: snake_case, ISO 8601 times. */

@@ -8,7 +8,7 @@
  * before the timed run, on worker threads, since signing is the client's cost.
  */
 import { once } from "node:events";
-import { Agent, createServer, type IncomingMessage, request, type Server } from "node:http";
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -376,25 +376,44 @@ interface Delivered {
   at: number;
   inbox: string;
   verified: boolean;
+  /** `announce`: Announce(Create), `boost`: Announce(<note id>). */
+  kind: "announce" | "boost" | "other";
 }
+
+/** What the receivers run, as their NodeInfo says: every other one group-aware, the rest microblogs. */
+const GROUP_AWARE = ["lemmy", "mbin", "piefed", "kbin", "lotide"];
+const MICROBLOGS = ["mastodon", "misskey", "gotosocial", "pleroma", "akkoma"];
+const NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1";
 
 /**
  * Fifty remote instances' shared inboxes: one HTTP server per loopback address (so each is its own
  * domain to the delivery worker, with its own per-domain limit), each verifying the signature of
- * every POST against the keys it was given and recording when it arrived.
+ * every POST against the keys it was given and recording when it arrived. Each also serves NodeInfo
+ * naming its software, half of them group-aware (Lemmy, Mbin, …) and half microblogs (Mastodon,
+ * Misskey, …), as real followers would, so the server learns what each one reads.
  */
 export class FanoutReceivers {
   readonly inboxes: string[] = [];
   /** keyId → PEM of the keys whose signatures count as verified. */
   readonly keys = new Map<string, string>();
   readonly received: Delivered[] = [];
+  /** The software each receiver reports, by inbox. */
+  readonly software = new Map<string, string>();
+  /** GETs of NodeInfo documents answered. */
+  nodeInfoRequests = 0;
   readonly #servers: Server[] = [];
 
   static async start(count: number): Promise<FanoutReceivers> {
     const r = new FanoutReceivers();
     for (let i = 0; i < count; i++) {
       const address = `127.0.1.${i + 1}`;
+      const names = i % 2 === 0 ? GROUP_AWARE : MICROBLOGS;
+      const software = names[Math.floor(i / 2) % names.length]!;
       const server = createServer((req, res) => {
+        if (req.method === "GET") {
+          r.#nodeInfo(req, res, software);
+          return;
+        }
         r.#take(address, req).then(
           () => res.writeHead(202).end(),
           () => res.writeHead(400).end(),
@@ -403,9 +422,26 @@ export class FanoutReceivers {
       server.listen(0, address);
       await once(server, "listening");
       r.#servers.push(server);
-      r.inboxes.push(`http://${address}:${(server.address() as AddressInfo).port}/inbox`);
+      const inbox = `http://${address}:${(server.address() as AddressInfo).port}/inbox`;
+      r.inboxes.push(inbox);
+      r.software.set(inbox, software);
     }
     return r;
+  }
+
+  #nodeInfo(req: IncomingMessage, res: ServerResponse, software: string): void {
+    req.resume();
+    const json = (body: unknown) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.url === "/.well-known/nodeinfo") {
+      this.nodeInfoRequests++;
+      json({ links: [{ rel: NODEINFO_SCHEMA, href: `http://${req.headers.host}/nodeinfo/2.1` }] });
+    } else if (req.url === "/nodeinfo/2.1") {
+      this.nodeInfoRequests++;
+      json({ version: "2.1", software: { name: software, version: "1.0.0" }, protocols: ["activitypub"] });
+    } else {
+      res.writeHead(404).end();
+    }
   }
 
   async #take(address: string, req: IncomingMessage): Promise<void> {
@@ -430,7 +466,14 @@ export class FanoutReceivers {
       }
     }
     const port = (req.socket.localPort ?? 0).toString();
-    this.received.push({ at, inbox: `http://${address}:${port}${req.url ?? "/"}`, verified });
+    let kind: Delivered["kind"] = "other";
+    try {
+      const object = (JSON.parse(rawBody.toString("utf8")) as { object?: unknown }).object;
+      kind = typeof object === "string" ? "boost" : object && typeof object === "object" ? "announce" : "other";
+    } catch {
+      kind = "other";
+    }
+    this.received.push({ at, inbox: `http://${address}:${port}${req.url ?? "/"}`, verified, kind });
   }
 
   async close(): Promise<void> {
@@ -450,6 +493,14 @@ export interface Fanout {
   requests: number;
   verified: number;
   inboxes: number;
+  /** Announce(Create) requests, all to group-aware receivers when their software is known. */
+  announces: number;
+  /** Boosts, all to microblog receivers when their software is known. */
+  boosts: number;
+  /** Requests whose kind does not match the software of the receiver (should be 0). */
+  mismatched: number;
+  /** NodeInfo GETs the receivers answered during this fan-out. */
+  nodeInfoRequests: number;
 }
 
 /**
@@ -466,6 +517,7 @@ export async function fanout(o: { url: string; board: string; receivers: FanoutR
     o.receivers.keys.set(key.id, key.publicKeyPem);
 
     const seen = o.receivers.received.length;
+    const lookupsBefore = o.receivers.nodeInfoRequests;
     const body = Buffer.from(JSON.stringify({ sub: "Fan-out", com: "A new thread for every follower" }));
     const res = await send(`${o.url}/api/v1/boards/${o.board}/threads`, agent, {
       method: "POST",
@@ -482,11 +534,16 @@ export async function fanout(o: { url: string; board: string; receivers: FanoutR
       const now = performance.now();
       if ((got.length > 0 && now - last > 1000) || now > deadline) {
         if (got.length === 0) throw new Error("fan-out: no follower inbox received anything in 30 s");
+        const groupAware = (g: Delivered) => GROUP_AWARE.includes(o.receivers.software.get(g.inbox) ?? "");
         return {
           ms: last - created,
           requests: got.length,
           verified: got.filter((g) => g.verified).length,
           inboxes: new Set(got.map((g) => g.inbox)).size,
+          announces: got.filter((g) => g.kind === "announce").length,
+          boosts: got.filter((g) => g.kind === "boost").length,
+          mismatched: got.filter((g) => (g.kind === "announce") !== groupAware(g)).length,
+          nodeInfoRequests: o.receivers.nodeInfoRequests - lookupsBefore,
         };
       }
     }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
 import { describeBoardContract } from "./boards.contract.js";
+import { describeDefederationDataContract } from "./defederation-data.contract.js";
 import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
@@ -73,5 +74,6 @@ export function describeStoreContract(
     describeFederationContract(ctx);
     describeDeliveryContract(ctx);
     describeDomainContract(ctx);
+    describeDefederationDataContract(ctx);
   });
 }

@@ -1,18 +1,31 @@
 import type { Board } from "../../../server/domain/board.js";
+import type { ThreadState } from "../../../server/domain/post.js";
 import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
-import { accepted, forbidden, ignored, malformed } from "../errors.js";
-import { resolveLocalPost } from "../local-posts.js";
+import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
+import { localBoard, resolveLocalThread } from "../local-posts.js";
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { embeddedJson, trustedObject } from "../trust.js";
-import type { Handler, InboxDeps } from "./types.js";
+import { actorDomain, silencedOn } from "./silence.js";
+import type { Handler, Inbound, InboxDeps } from "./types.js";
 
 /**
  * Create of a Note (or Page, Article) that belongs here: a reply to one of our posts (or to a remote
  * post we hold) becomes a reply in that thread; a top-level post addressed to a board, or mentioning
  * it, becomes a new thread there. The board then announces what it accepted to its followers.
  */
-export const handleCreate: Handler = async (deps, { activity, json, board: inboxBoard }) => {
+export const handleCreate: Handler = (deps, inbound) => receiveCreate(deps, inbound, { hold: true });
+
+/**
+ * The Create handler. A new thread from a domain silenced on its board is held for a moderator
+ * (`store.domains.held`, the activity as received) instead of being posted; approving it runs it
+ * through here again with `hold: false`, so it is posted exactly as if it had just arrived.
+ */
+export async function receiveCreate(
+  deps: InboxDeps,
+  { activity, json, board: inboxBoard, signer }: Inbound,
+  opts: { hold: boolean },
+): Promise<InboxResult> {
   const ref = activity.object;
   if (ref === undefined) throw malformed("The Create names no object.");
   if (typeof ref !== "string" && ref.kind !== "object") return ignored(`Create of a ${ref.type} is not handled.`);
@@ -27,8 +40,19 @@ export const handleCreate: Handler = async (deps, { activity, json, board: inbox
   if (target === null) return ignored("Neither a reply to a post here nor addressed to a board.");
   const boardId = deps.ids.board(target.board.uri);
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
+  if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) {
+    const held = await deps.s.store.domains.held.add({
+      id: activity.id,
+      board: target.board.uri,
+      domain: actorDomain(activity.actor),
+      actorId: activity.actor,
+      activity: JSON.stringify(json),
+      receivedAt: deps.s.clock(),
+    });
+    return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
+  }
 
-  const stored = await storeNote(deps, note, { ...target, author: activity.actor });
+  const stored = await storeNote(deps, note, { ...target, author: activity.actor, signer });
   const { post } = stored;
 
   // Announce what was accepted, as received, or with the copy fetched from the origin.
@@ -39,19 +63,19 @@ export const handleCreate: Handler = async (deps, { activity, json, board: inbox
   await announceAccepted(deps.outbox, deps.s.logger, target.board.uri, announced);
   const where = post.no === post.threadNo ? `thread /${post.board}/${post.no}` : `reply /${post.board}/${post.no}`;
   return accepted(`Posted as ${where}${stored.imageRefused ? ` without its image (${stored.imageRefused})` : ""}.`);
-};
+}
 
 /** Where the object goes: the thread it replies to, or the board it is addressed to. */
 async function placeOf(
   deps: InboxDeps,
   note: NormalizedObject,
   inboxBoard: string | null,
-): Promise<{ board: Board; threadNo: number | null } | null> {
+): Promise<{ board: Board; threadNo: number | null; thread?: ThreadState | null } | null> {
   if (note.inReplyTo !== undefined) {
-    const parent = await resolveLocalPost(deps.s, note.inReplyTo);
+    const parent = await resolveLocalThread(deps.s, note.inReplyTo);
     if (!parent) return null;
-    const board = await deps.s.store.boards.get(parent.board);
-    return board ? { board, threadNo: parent.threadNo } : null;
+    const board = await localBoard(deps.s, parent.board);
+    return board ? { board, threadNo: parent.threadNo, thread: parent.state } : null;
   }
   const board = await addressedBoard(deps, note, inboxBoard);
   return board ? { board, threadNo: null } : null;

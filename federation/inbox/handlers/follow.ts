@@ -1,14 +1,16 @@
 import { DomainError } from "../../../server/domain/errors.js";
-import { AS_CONTEXT } from "../../mapping/context.js";
+import type { Follow } from "../../../server/domain/federation-ports.js";
+import { learnFollowerSoftware } from "../../delivery/peer-software.js";
 import { domainOf } from "../../remote/fetch.js";
 import { accepted, ignored, malformed, notFound } from "../errors.js";
-import { activityId } from "../outbox.js";
 import { remoteRefusal } from "../trust.js";
+import { followAnswer, silencedOn } from "./silence.js";
 import type { Handler } from "./types.js";
 
 /**
  * Follow of a board: recorded as accepted (boards approve followers automatically) and answered with
- * an Accept signed by the board. Follows of anything else of ours are ignored.
+ * an Accept signed by the board. A follower on a silenced domain waits, pending, for a moderator to
+ * authorize or reject it (no answer is sent until then). Follows of anything else of ours are ignored.
  */
 export const handleFollow: Handler = async (deps, { activity }) => {
   const { s, ids } = deps;
@@ -28,20 +30,24 @@ export const handleFollow: Handler = async (deps, { activity }) => {
     throw remoteRefusal(err);
   }
   const boardId = ids.board(uri);
+  const silenced = silencedOn(s, follower.id, uri);
+  let stored: Follow;
   try {
-    const { created } = await s.store.federation.follows.add({
+    const added = await s.store.federation.follows.add({
       id: activity.id,
       actorId: follower.id,
       objectId: boardId,
       board: uri,
       direction: "inbound",
-      state: "accepted",
+      state: silenced ? "pending" : "accepted",
       inbox: follower.inbox,
       sharedInbox: follower.sharedInbox,
       domain: domainOf(follower.id),
       createdAt: s.clock(),
     });
-    if (!created) await s.store.federation.follows.accept(follower.id, boardId);
+    stored = added.follow;
+    // A repeat is accepted unless the domain is silenced: then a moderator's decision stands.
+    if (!added.created && !silenced) stored = (await s.store.federation.follows.accept(follower.id, boardId)) ?? stored;
   } catch (err) {
     if (err instanceof DomainError && err.kind === "conflict") {
       throw malformed("The Follow's id already names another follow.");
@@ -49,13 +55,14 @@ export const handleFollow: Handler = async (deps, { activity }) => {
     throw err;
   }
 
-  await deps.outbox.send(boardId, follower.inbox, {
-    "@context": AS_CONTEXT,
-    id: activityId(boardId, "accept"),
-    type: "Accept",
-    actor: boardId,
-    object: { id: activity.id, type: "Follow", actor: follower.id, object: boardId },
-    to: [follower.id],
-  });
+  // What the follower's server runs decides what the board sends it; learnt now, off the response path.
+  void learnFollowerSoftware(deps, follower.sharedInbox ?? follower.inbox);
+
+  if (stored.state === "pending") return accepted(`${follower.id} asks to follow /${uri}/; a moderator decides.`);
+  await deps.outbox.send(
+    boardId,
+    follower.inbox,
+    followAnswer("Accept", boardId, { id: activity.id, actorId: follower.id }),
+  );
   return accepted(`${follower.id} follows /${uri}/.`);
 };

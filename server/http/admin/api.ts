@@ -7,6 +7,7 @@ import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
 import { domainAdminRouter } from "./domains.js";
+import { followRequestsRouter } from "./follow-requests.js";
 import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
@@ -161,5 +162,6 @@ export function adminApiRouter(s: Services): Router {
   });
 
   r.use(domainAdminRouter(s));
+  r.use(followRequestsRouter(s));
   return r;
 }

@@ -116,4 +116,22 @@ export class MongoFollowRepository implements FollowRepository {
   async removeByBoard(board: string): Promise<number> {
     return (await this.c.follows.deleteMany({ board: { $eq: str(board, "board") } })).deletedCount;
   }
+
+  async domains(): Promise<Array<{ domain: string; count: number }>> {
+    const rows = await this.c.follows
+      .aggregate<{ _id: string; count: number }>([
+        { $group: { _id: "$domain", count: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    return rows.map((r) => ({ domain: r._id, count: r.count }));
+  }
+
+  async pendingFollowersOf(board: string): Promise<Follow[]> {
+    const docs = await this.c.follows
+      .find({ board: { $eq: str(board, "board") }, direction: "inbound", state: "pending" })
+      .sort({ createdAt: 1, id: 1 })
+      .toArray();
+    return docs.map(toFollow);
+  }
 }

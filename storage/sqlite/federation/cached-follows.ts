@@ -82,6 +82,14 @@ export class CachedFollowRepository implements FollowRepository {
     return this.#inner.countFollowers(board);
   }
 
+  domains(): Promise<Array<{ domain: string; count: number }>> {
+    return this.#inner.domains();
+  }
+
+  pendingFollowersOf(board: string): Promise<Follow[]> {
+    return this.#inner.pendingFollowersOf(board);
+  }
+
   async #write<T>(work: () => Promise<T>): Promise<T> {
     this.#drop();
     try {

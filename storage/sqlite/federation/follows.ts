@@ -96,6 +96,13 @@ export class SqliteFollowRepository implements FollowRepository {
         .pluck(),
       removeByDomain: db.prepare<[string]>("DELETE FROM follows WHERE domain = ?"),
       removeByBoard: db.prepare<[string]>("DELETE FROM follows WHERE board = ?"),
+      domains: db.prepare<[], { domain: string; count: number }>(
+        "SELECT domain, count(*) AS count FROM follows GROUP BY domain ORDER BY domain",
+      ),
+      pending: db.prepare<[string], FollowRow>(
+        `SELECT ${COLUMNS} FROM follows WHERE board = ? AND direction = 'inbound' AND state = 'pending'
+         ORDER BY created_at, id`,
+      ),
     };
     this.addTx = db.transaction((row: FollowRow) => {
       const refreshed = this.s.refresh.get(row);
@@ -150,5 +157,13 @@ export class SqliteFollowRepository implements FollowRepository {
 
   async removeByBoard(board: string): Promise<number> {
     return this.s.removeByBoard.run(str(board, "board")).changes;
+  }
+
+  async domains(): Promise<Array<{ domain: string; count: number }>> {
+    return this.s.domains.all().map((r) => ({ domain: r.domain, count: r.count }));
+  }
+
+  async pendingFollowersOf(board: string): Promise<Follow[]> {
+    return this.s.pending.all(str(board, "board")).map(followFromRow);
   }
 }
