@@ -12,7 +12,7 @@ import {
   PublicKeyCache,
   parseSignatureHeader,
   SignatureError,
-  verifyRequest,
+  verifyRequestAsync,
 } from "../http/signatures.js";
 import type { FederationIds } from "../ids.js";
 import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
@@ -98,7 +98,7 @@ export class Inbox {
   /** The whole pipeline. Throws InboxRefusal with the status to answer; resolves for a 202. */
   async receive(req: InboxRequest): Promise<InboxResult> {
     const { s } = this.deps;
-    if (req.board !== null && !(await s.store.boards.get(req.board))) {
+    if (req.board !== null && !(await s.reader.getBoard(req.board))) {
       throw notFound(`There is no board /${req.board}/.`);
     }
     const signature = guard(() => precheck(req, s.clock()));
@@ -198,14 +198,14 @@ export class Inbox {
       keyCache: this.#keyCache,
     };
     try {
-      verifyRequest(request, { ...options, publicKeyPem: actor.publicKeyPem });
+      await verifyRequestAsync(request, { ...options, publicKeyPem: actor.publicKeyPem });
       return actor;
     } catch (err) {
       if (!(err instanceof SignatureError) || !fromCache) throw err;
       if (err.reason !== "signature" && err.reason !== "key") throw err;
     }
     const fresh = await this.deps.actors.fetchForKey(keyId);
-    verifyRequest(request, { ...options, publicKeyPem: fresh.publicKeyPem });
+    await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
   }
 

@@ -10,6 +10,7 @@ import {
   signRequest,
   type VerifiableRequest,
   verifyRequest,
+  verifyRequestAsync,
 } from "../../federation/http/signatures.js";
 
 const pem = { type: "spki", format: "pem" } as const;
@@ -92,6 +93,27 @@ describe("signRequest", () => {
     const ed = generateKeyPairSync("ed25519", { privateKeyEncoding: pkcs8, publicKeyEncoding: pem });
     expect(reasonOf(() => signRequest({ ...base, keyId, privateKeyPem: ed.privateKey }))).toBe("key");
     expect(reasonOf(() => signRequest({ ...base, keyId: 'a"b', privateKeyPem }))).toBe("key");
+  });
+});
+
+describe("verifyRequestAsync", () => {
+  const verifyAsync = async (req: VerifiableRequest): Promise<SignatureErrorReason | "none"> => {
+    try {
+      await verifyRequestAsync(req, { publicKeyPem, now });
+      return "none";
+    } catch (e) {
+      expect(e).toBeInstanceOf(SignatureError);
+      return (e as SignatureError).reason;
+    }
+  };
+
+  it("agrees with verifyRequest: accepts a good signature, refuses tampering and a stale date", async () => {
+    const post = signed("POST", '{"type":"Follow"}');
+    expect(await verifyAsync(post)).toBe("none");
+    expect(await verifyAsync({ ...post, path: "/b/inbox" })).toBe("signature");
+    expect(await verifyAsync({ ...post, rawBody: Buffer.from("{}") })).toBe("digest");
+    const old = signed("POST", "{}", inbox, new Date(now.getTime() - 3 * 3_600_000));
+    expect(await verifyAsync(old)).toBe(verify(old));
   });
 });
 
