@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "../../server/domain/domain-policy.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../server/domain/domain-policy.js";
+import { domainBlock } from "../support/domain-rules.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 /*
@@ -14,25 +15,7 @@ const BAD = "bad.example";
 const QUIET = "quiet.example";
 const FINE = "fine.example";
 
-function block(domain: string, severity: Severity, extra: Partial<DomainBlock> = {}): DomainBlock {
-  return {
-    id: `block-${domain}`,
-    domain,
-    severity,
-    rejectMedia: false,
-    rejectReports: false,
-    privateComment: "",
-    publicComment: "",
-    obfuscate: false,
-    expiresAt: null,
-    evidenceUrl: null,
-    origin: "manual",
-    stagedSeverity: null,
-    createdAt: 0,
-    updatedAt: 0,
-    ...extra,
-  };
-}
+const block = domainBlock;
 
 function boardRule(board: string, domain: string, severity: "silence" | "suspend"): BoardDomainRule {
   return { id: `rule-${board}-${domain}`, board, domain, severity, rejectMedia: false, comment: "", createdAt: 0 };

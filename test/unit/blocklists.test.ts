@@ -17,14 +17,10 @@ import {
   publicDomainBlocks,
   toMastodonCsv,
 } from "../../server/domain/blocklists.js";
-import {
-  type DomainBlock,
-  normalizeDomain,
-  obfuscateDomain,
-  type Severity,
-} from "../../server/domain/domain-policy.js";
+import { normalizeDomain, obfuscateDomain, type Severity } from "../../server/domain/domain-policy.js";
 import type { BlocklistEntry, ConsensusSettings } from "../../server/domain/domain-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
+import { domainBlock } from "../support/domain-rules.js";
 
 const NOW = 1_700_000_000_000;
 
@@ -32,25 +28,7 @@ function entry(domain: string, severity: Severity = "suspend", extra: Partial<Bl
   return { domain, severity, rejectMedia: false, rejectReports: false, publicComment: "", obfuscate: false, ...extra };
 }
 
-function block(domain: string, severity: Severity, extra: Partial<DomainBlock> = {}): DomainBlock {
-  return {
-    id: `id-${domain}`,
-    domain,
-    severity,
-    rejectMedia: false,
-    rejectReports: false,
-    privateComment: "",
-    publicComment: "",
-    obfuscate: false,
-    expiresAt: null,
-    evidenceUrl: null,
-    origin: "manual",
-    stagedSeverity: null,
-    createdAt: 0,
-    updatedAt: 0,
-    ...extra,
-  };
-}
+const block = domainBlock;
 
 function expectTooLarge(fn: () => unknown): void {
   let caught: unknown;

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   type BoardDomainRule,
   type DomainAllow,
-  type DomainBlock,
   DomainPolicyIndex,
   domainOfUrl,
   domainSuffixes,
@@ -11,33 +10,15 @@ import {
   obfuscateDomain,
   type PolicySnapshot,
   requireDomain,
-  type Severity,
   stricter,
 } from "../../server/domain/domain-policy.js";
 import { DomainError } from "../../server/domain/errors.js";
+import { domainBlock } from "../support/domain-rules.js";
 
 const NOW = 1_700_000_000_000;
 const LOCAL = "atoll.example";
 
-function block(domain: string, severity: Severity, extra: Partial<DomainBlock> = {}): DomainBlock {
-  return {
-    id: `b-${domain}`,
-    domain,
-    severity,
-    rejectMedia: false,
-    rejectReports: false,
-    privateComment: "",
-    publicComment: "",
-    obfuscate: false,
-    expiresAt: null,
-    evidenceUrl: null,
-    origin: "manual",
-    stagedSeverity: null,
-    createdAt: 0,
-    updatedAt: 0,
-    ...extra,
-  };
-}
+const block = domainBlock;
 
 function allow(domain: string): DomainAllow {
   return { id: `a-${domain}`, domain, comment: "", createdAt: 0 };
