@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
 import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain-effects.js";
@@ -10,7 +11,7 @@ import { DeliveryWorker } from "./delivery/worker.js";
 import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
-import { inboxRouter } from "./inbox/router.js";
+import { earlyRefusal, inboxRouter } from "./inbox/router.js";
 import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
@@ -28,6 +29,13 @@ export interface Federation {
   context: FederationContext;
   /** Routes mounted before the HTML pages, so thread URLs answer content negotiation. */
   router: Router;
+  /**
+   * The inboxes, mounted ahead of the app-wide middleware: server-to-server POSTs need none of it
+   * (no cookies, no page headers), and a suspended domain's POST is refused at the least cost.
+   */
+  inboxes: Router;
+  /** Answers a suspended domain's inbox POST before the app sees it (see earlyRefusal); null without federation. */
+  refuseEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
   publisher: DeliveryPublisher | null;
   /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
@@ -46,10 +54,9 @@ export function createFederation(s: Services): Federation {
   const router = Router();
   // One cache of remote actors and their keys for the inbox, signed reads and follows.
   const actors = new RemoteActors(s.store.federation.actors, context, s.clock);
-  // The inboxes come first: a POST from a suspended domain is refused before any other route is
-  // matched (the inbox router is filled in once the inbox is built, below).
+  // The inboxes are a router of their own, which the HTTP app mounts first: a POST from a suspended
+  // domain is refused before any other middleware runs (filled in once the inbox is built, below).
   const inboxes = Router();
-  router.use(inboxes);
   // NodeInfo describes the instance whether or not it federates.
   router.use(wellKnownRouter(s, ids));
   if (s.config.federation) {
@@ -105,5 +112,6 @@ export function createFederation(s: Services): Federation {
     await publisher?.close();
     await worker?.stop();
   };
-  return { ids, keys, context, router, publisher, worker, inbox, following, close };
+  const refuseEarly = inbox ? earlyRefusal(inbox) : null;
+  return { ids, keys, context, router, inboxes, refuseEarly, publisher, worker, inbox, following, close };
 }

@@ -102,7 +102,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const federation = createFederation(services);
   const actions = federationActions(federation);
   if (actions) services.federation = actions;
-  const app = createHttpApp(services, federation.router);
+  const app = createHttpApp(services, federation.router, federation.inboxes);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
@@ -130,6 +130,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           inFlight--;
           if (inFlight === 0) for (const f of drained.splice(0)) f();
         });
+        if (federation.refuseEarly?.(req, res)) return;
         app(req, res);
       });
       server.listen(config.port, config.host);

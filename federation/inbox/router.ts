@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
 import type { Logger } from "../../server/services/logger.js";
@@ -79,16 +79,46 @@ function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
 }
 
 /** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
-function problem(res: Response, status: number, title: string, detail: string, type: string): void {
+function problem(res: ServerResponse, status: number, title: string, detail: string, type: string): void {
   const body = JSON.stringify({ type, title, status, detail });
   res.statusCode = status;
   res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
   res.setHeader("Content-Length", Buffer.byteLength(body));
+  // Mounted ahead of the app-wide headers: the one that matters for a JSON answer is set here.
+  res.setHeader("X-Content-Type-Options", "nosniff");
   res.end(body);
 }
 
-function refuse(res: Response, r: InboxRefusal): void {
+function refuse(res: ServerResponse, r: InboxRefusal): void {
   problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`);
+}
+
+const BOARD_INBOX = /^\/ap\/boards\/([a-z0-9]{1,30})\/inbox$/;
+
+/**
+ * The refusal of a suspended domain's inbox POST, for the HTTP server to try before it hands the
+ * request to the app: it reads only the method, the path and the Signature header, so such a POST
+ * costs no more than a plain route. Returns true when it answered. The inbox router makes the same
+ * check for requests that reach it another way.
+ */
+export function earlyRefusal(inbox: Inbox): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== "POST" || req.url === undefined || !req.url.startsWith("/ap/")) return false;
+    const q = req.url.indexOf("?");
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    let board: string | null = null;
+    if (path !== "/ap/inbox" && path !== "/ap/actor/inbox") {
+      const m = BOARD_INBOX.exec(path);
+      if (!m) return false;
+      board = m[1]!;
+    }
+    const keyId = keyIdOfHeaders(req.headers);
+    if (keyId === null) return false;
+    const refusal = signerRefusal(inbox.deps.s, keyId, board);
+    if (refusal === null) return false;
+    refuse(res, new InboxRefusal(403, refusal));
+    return true;
+  };
 }
 
 /**

@@ -16,13 +16,18 @@ import { renderErrorPage } from "./web/error-page.js";
 import { webRouter } from "./web/routes.js";
 
 /** The whole HTTP surface of one instance. */
-/** `federation`: the ActivityPub routes, mounted before the pages so thread URLs negotiate. */
-export function createHttpApp(s: Services, federation: RequestHandler): Express {
+/**
+ * `federation`: the ActivityPub routes, mounted before the pages so thread URLs negotiate.
+ * `inboxes`: the ActivityPub inboxes, mounted before everything else (signed server-to-server
+ * POSTs answered with problem documents need no cookies, page headers or cross-site checks).
+ */
+export function createHttpApp(s: Services, federation: RequestHandler, inboxes?: RequestHandler): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", s.config.trustProxy);
   app.set("etag", false);
   app.set("query parser", "simple");
+  if (inboxes) app.use(inboxes);
 
   const media = new URL(s.config.mediaUrl).origin;
   app.use(

@@ -5,8 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditActor } from "../../server/domain/domain-ports.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import { FakePeer, postSigned } from "../support/fake-peer.js";
-import { type FedifyPeer, fedifyPeerUnavailable, freePort, startFedifyPeer } from "../support/fedify-peer.js";
+import { type FedifyPeer, fedifyPeerUnavailable, startFedifyPeer } from "../support/fedify-peer.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
+import {
+  call,
+  catalogThreads,
+  type Json,
+  settled as settledWithin,
+  startLoopbackInstance,
+  waitFor as waitForWithin,
+} from "../support/loopback.js";
+
+const startAtoll = (host: string, env: Record<string, string> = {}) => startLoopbackInstance(host, TOKEN, env);
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = STEP_MS) =>
+  waitForWithin(what, probe, ms);
+const settled = (...instances: TestInstance[]) => settledWithin(STEP_MS, ...instances);
 
 /*
  * Defederation with several parties on loopback, each on an address of its own (a domain to the
@@ -19,81 +32,8 @@ const TOKEN = "defederation-test-token-0123456789";
 const STEP_MS = 15_000;
 const CLI: AuditActor = { kind: "cli", id: "" };
 
-type Json = Record<string, unknown>;
-interface FourchanPost extends Json {
-  no: number;
-  resto: number;
-  com?: string;
-  ap_id?: string;
-  fedi_actor?: string;
-}
-
-async function startAtoll(host: string, env: Record<string, string> = {}): Promise<TestInstance> {
-  const port = await freePort(host);
-  return startTestInstance(
-    {
-      PORT: String(port),
-      HOST: host,
-      PUBLIC_URL: `http://${host}:${port}`,
-      ALLOW_PRIVATE_ADDRESSES: "on",
-      ADMIN_TOKEN: TOKEN,
-      ...env,
-    },
-    { listen: true },
-  );
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
 const admin = (t: TestInstance, method: string, path: string, body?: unknown) =>
   call(t.url, method, path, body, { authorization: `Bearer ${TOKEN}` });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = STEP_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits until no instance has anything left to deliver, three polls in a row. */
-async function settled(...instances: TestInstance[]): Promise<void> {
-  let quiet = 0;
-  await waitFor("the delivery queues to drain", async () => {
-    let pending = 0;
-    for (const t of instances) pending += await t.services.store.federation.deliveries.countPending();
-    quiet = pending === 0 ? quiet + 1 : 0;
-    return quiet >= 3 ? true : undefined;
-  });
-}
-
-async function catalogThreads(t: TestInstance, board: string): Promise<FourchanPost[]> {
-  const res = await call(t.url, "GET", `/${board}/catalog.json`);
-  expect(res.status).toBe(200);
-  return (res.json as Array<{ threads: FourchanPost[] }>).flatMap((page) => page.threads);
-}
 
 async function createBoard(t: TestInstance, uri: string): Promise<void> {
   const res = await admin(t, "POST", "/api/v1/admin/boards", {

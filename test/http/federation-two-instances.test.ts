@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/fedify-peer.js";
-import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
+import { makeJpeg, type TestInstance } from "../support/instance.js";
+import {
+  call,
+  catalogThreads,
+  type FourchanPost,
+  type Json,
+  settled as settledWithin,
+  startLoopbackInstance,
+  waitFor as waitForWithin,
+} from "../support/loopback.js";
 
 /*
  * Two complete Atoll instances federating over real HTTP on loopback: A on 127.0.0.1 and B on
@@ -14,58 +22,12 @@ const AP = "application/activity+json";
 /** The longest any single step may take: deliveries are kicked at once, so this is only a bound. */
 const STEP_MS = 10_000;
 
-type Json = Record<string, unknown>;
-interface FourchanPost extends Json {
-  no: number;
-  resto: number;
-  com?: string;
-  ap_id?: string;
-  fedi_actor?: string;
-}
-
-async function startPeer(host: string): Promise<TestInstance> {
-  const port = await freePort(host);
-  return startTestInstance(
-    {
-      PORT: String(port),
-      HOST: host,
-      PUBLIC_URL: `http://${host}:${port}`,
-      ALLOW_PRIVATE_ADDRESSES: "on",
-      ADMIN_TOKEN: TOKEN,
-    },
-    { listen: true },
-  );
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const startPeer = (host: string) => startLoopbackInstance(host, TOKEN);
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, ms = STEP_MS) => waitForWithin(what, probe, ms);
+const settled = (...instances: TestInstance[]) => settledWithin(STEP_MS, ...instances);
 
 const admin = (t: TestInstance, method: string, path: string, body?: unknown) =>
   call(t.url, method, path, body, { authorization: `Bearer ${TOKEN}` });
-
-/** Polls `probe` every 50 ms until it returns something other than undefined; fails after `ms`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = STEP_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function threadPosts(t: TestInstance, board: string, no: number): Promise<FourchanPost[]> {
   const res = await call(t.url, "GET", `/${board}/thread/${no}.json`);
@@ -74,31 +36,10 @@ async function threadPosts(t: TestInstance, board: string, no: number): Promise<
   return (res.json as { posts: FourchanPost[] }).posts;
 }
 
-async function catalogThreads(t: TestInstance, board: string): Promise<FourchanPost[]> {
-  const res = await call(t.url, "GET", `/${board}/catalog.json`);
-  expect(res.status).toBe(200);
-  return (res.json as Array<{ threads: FourchanPost[] }>).flatMap((page) => page.threads);
-}
-
 async function followers(t: TestInstance, board: string): Promise<string[]> {
   const res = await call(t.url, "GET", `/ap/boards/${board}/followers?page=true`, undefined, { accept: AP });
   expect(res.status).toBe(200);
   return (res.json as { orderedItems: string[] }).orderedItems;
-}
-
-/**
- * Waits until neither instance has anything left to deliver, twice in a row: a delivery completes
- * only once the receiving inbox has handled it and queued whatever it sends on, so an empty queue on
- * both sides means every exchange so far has run to its end.
- */
-async function settled(...instances: TestInstance[]): Promise<void> {
-  let quiet = 0;
-  await waitFor("the delivery queues to drain", async () => {
-    let pending = 0;
-    for (const t of instances) pending += await t.services.store.federation.deliveries.countPending();
-    quiet = pending === 0 ? quiet + 1 : 0;
-    return quiet >= 3 ? true : undefined;
-  });
 }
 
 describe("two Atoll instances federating over loopback", () => {
