@@ -39,6 +39,16 @@ export class FederationDomainEffects implements DomainEffects {
     return severed;
   }
 
+  async remoteDomains(): Promise<string[]> {
+    const out = new Set<string>();
+    for (const actor of await this.s.store.posts.remoteAuthors()) {
+      const host = domainOfUrl(actor);
+      if (host !== null) out.add(host);
+    }
+    for (const { domain } of await this.s.store.federation.follows.domains()) out.add(domain);
+    return [...out];
+  }
+
   async followCounts(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const { domain, count } of await this.s.store.federation.follows.domains()) {

@@ -49,6 +49,8 @@ export interface DomainEffects {
   dropMedia(rejects: (domain: string) => boolean): Promise<number>;
   /** Deletes the posts of a purged domain (and its subdomains); returns how many. */
   purgePosts(domain: string): Promise<number>;
+  /** Every remote domain the instance holds posts or follows of. */
+  remoteDomains(): Promise<string[]>;
 }
 
 export interface DomainModerationOptions {
@@ -162,6 +164,9 @@ export class DomainModerationService {
   async start(opts: { syncs?: boolean } = {}): Promise<void> {
     await this.load();
     this.stop();
+    await this.reconcile().catch((err: unknown) =>
+      this.#o.logger.error("domain moderation: could not apply the rules to held data", { err }),
+    );
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(() => {
         fn().catch((err: unknown) => this.#o.logger.error("domain moderation: periodic work failed", { err }));
@@ -172,6 +177,27 @@ export class DomainModerationService {
     every(this.#o.reloadIntervalMs ?? 5000, () => this.tick());
     // Only one kind of process fetches lists (not ATOLL_ROLE=web), so a split deployment syncs once.
     if (opts.syncs !== false) every(Math.min(this.#o.syncIntervalMs, 3_600_000), () => this.syncDue());
+  }
+
+  /**
+   * Applies the rules in force to everything held, not only to what a change names: at start, the
+   * rules may differ from those the data was last reconciled with (FEDERATION_MODE switched to
+   * allowlist, rules written by another process while this one was down). Severs follows, drops
+   * media, and schedules a purge for every held domain now suspended that has none.
+   */
+  async reconcile(): Promise<void> {
+    const { effects } = this.#o;
+    if (!effects) return;
+    const { policy, store, clock, purgeGraceMs } = this.#o;
+    await effects.severFollows((d) => policy.check(d).suspended);
+    await effects.dropMedia((d) => policy.check(d).rejectMedia);
+    const scheduled = new Set(await store.domains.purges.due(Number.MAX_SAFE_INTEGER));
+    const now = clock();
+    for (const domain of await effects.remoteDomains()) {
+      if (policy.check(domain).suspended && !scheduled.has(domain)) {
+        await store.domains.purges.schedule(domain, now + purgeGraceMs);
+      }
+    }
   }
 
   stop(): void {

@@ -37,6 +37,11 @@ class RecordedEffects implements DomainEffects {
     this.purged.push(domain);
     return 1;
   }
+  /** Domains the instance holds posts of, besides those it has follows with. */
+  posts = new Set<string>();
+  async remoteDomains(): Promise<string[]> {
+    return [...new Set([...this.follows.keys(), ...this.posts])];
+  }
 }
 
 describe("domain moderation service", () => {
@@ -208,6 +213,33 @@ describe("domain moderation service", () => {
     await expect(svc.addSubscription({ url: "https://lists.example/missing.csv" }, ADMIN)).rejects.toMatchObject({
       kind: "conflict",
     });
+  });
+
+  it("at start, applies allowlist mode to everything held: severs, and schedules purges once", async () => {
+    const allowlist = new DomainPolicy({ clock: () => now, mode: "allowlist", publicUrl: "https://atoll.example" });
+    const strict = new DomainModerationService({
+      store,
+      policy: allowlist,
+      clock: () => now,
+      logger: createLogger("error", () => {}),
+      purgeGraceMs: DAY,
+      syncIntervalMs: DAY,
+      effects,
+    });
+    effects.follows.set("friend.example", 1);
+    effects.follows.set("stranger.example", 2);
+    effects.posts.add("lurker.example");
+    await strict.createAllow({ domain: "friend.example" }, ADMIN);
+    effects.severed = [];
+    effects.follows.set("stranger.example", 2);
+    await strict.reconcile();
+    expect(effects.severed).toEqual(["stranger.example"]);
+    // Posts held from a domain not allowed are purged after the grace; severed follows leave nothing to purge.
+    expect(await store.domains.purges.due(now + DAY)).toEqual(["lurker.example"]);
+    // A second start does not postpone the purge it already scheduled.
+    now += DAY / 2;
+    await strict.reconcile();
+    expect(await store.domains.purges.due(now + DAY / 2)).toEqual(["lurker.example"]);
   });
 
   it("board rules only add limits, on their board", async () => {
