@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { DomainBlock } from "../../server/domain/domain-policy.js";
+import { domainBlock } from "../support/domain-rules.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const PASSWORD = "correct horse battery";
@@ -342,22 +342,13 @@ describe("domain moderation admin pages", () => {
 
   it("raises a staged rule from the list", async () => {
     const now = Date.now();
-    const staged: DomainBlock = {
+    const staged = domainBlock("staged.example", "silence", {
       id: randomUUID(),
-      domain: "staged.example",
-      severity: "silence",
-      rejectMedia: false,
-      rejectReports: false,
-      privateComment: "",
-      publicComment: "",
-      obfuscate: false,
-      expiresAt: null,
-      evidenceUrl: null,
       origin: "subscription",
       stagedSeverity: "suspend",
       createdAt: now,
       updatedAt: now,
-    };
+    });
     await instance.services.store.domains.rules.apply([{ op: "create_block", block: staged }], []);
     await instance.services.domains.load();
     const { agent, csrf } = await signIn("boss");
