@@ -89,6 +89,8 @@ export async function fetchFirstImage(
       accept: "image/*",
       maxBytes: board.settings.maxFileSize,
       timeoutMs: IMAGE_TIMEOUT_MS,
+      // Media for this board: the instance's reject_media rules and the board's own apply.
+      scope: { media: true, board: board.uri },
     });
     if (res.status !== 200) return { image: null, refused: `The image answered ${res.status}.` };
     if (!(res.headers["content-type"] ?? "").toLowerCase().startsWith("image/")) {

@@ -278,6 +278,36 @@ describe("domain rules at every federation boundary", () => {
       expect(ctx.http.refusalFor(`${media.url}/x`, { media: true })).toMatch(/media/);
     });
 
+    it("applies a board's own reject_media to a reply's image, and only on that board", async () => {
+      await t.services.domains.createBoardRule(
+        "pics",
+        { domain: "127.0.0.2", severity: "silence", rejectMedia: true },
+        CLI,
+      );
+      try {
+        good.serve("/media/dog.jpg", await makeJpeg(32, 24), { type: "image/jpeg" });
+        const image = [{ type: "Document", mediaType: "image/jpeg", url: `${good.url}/media/dog.jpg` }];
+        const onPics = await t.services.posting.createThread({ board: "pics", comment: "pics op", ip: "192.0.2.20" });
+        const onB = await t.services.posting.createThread({ board: "b", comment: "b op", ip: "192.0.2.21" });
+        const reply = (op: { board: string; no: number }) =>
+          note(good, alice, { inReplyTo: `${t.url}/${op.board}/thread/${op.no}`, attachment: image });
+        const fetchedBefore = good.fetched.filter((f) => f.includes("dog.jpg")).length;
+        const toPics = reply(onPics);
+        expect((await postSigned(inbox(), create(good, alice, toPics), alice)).status).toBe(202);
+        const picsRef = await stored(String(toPics["id"]));
+        expect((await t.services.store.posts.getPost(picsRef!.board, picsRef!.no))?.file).toBeNull();
+        expect(good.fetched.filter((f) => f.includes("dog.jpg")).length).toBe(fetchedBefore);
+        const toB = reply(onB);
+        expect((await postSigned(inbox(), create(good, alice, toB), alice)).status).toBe(202);
+        const bRef = await stored(String(toB["id"]));
+        expect((await t.services.store.posts.getPost(bRef!.board, bRef!.no))?.file).not.toBeNull();
+      } finally {
+        for (const r of await t.services.domains.listBoardRules("pics")) {
+          if (r.domain === "127.0.0.2") await t.services.domains.deleteBoardRule("pics", r.id, CLI);
+        }
+      }
+    });
+
     it("re-checks a WebFinger answer: an allowed host naming an actor on a suspended one is refused", async () => {
       const host = good.url.slice("http://".length);
       good.serve(
