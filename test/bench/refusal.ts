@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,8 +20,9 @@ import autocannon from "autocannon";
 import express from "express";
 import { signRequest } from "../../federation/http/signatures.js";
 import { createInstance } from "../../server/app.js";
-import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/services/logger.js";
+import { freePort } from "../support/fedify-peer.js";
+import { benchConfig } from "./instance-config.js";
 
 export interface RefusalBench {
   /** Refused (403) POSTs per second. */
@@ -41,29 +42,11 @@ interface Ready {
   plainUrl: string;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 /** Server mode: an instance suspending 127.0.0.3 and the plain route; prints one JSON line when ready. */
 async function serve(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "atoll-bench-refusal-"));
   const port = await freePort();
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    CAPTCHA: "off",
-    RATE_LIMIT: "off",
-    LOG_LEVEL: "error",
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    FEDERATION: "on",
-    ALLOW_PRIVATE_ADDRESSES: "on",
-  });
+  const config = benchConfig(dataDir, port);
   const instance = await createInstance(config, { logger: createLogger("error") });
   await instance.services.boards.create({ uri: "b", title: "Bench", settings: { requireImageForThread: false } });
   await instance.services.domains.createBlock({ domain: SUSPENDED, severity: "suspend" }, { kind: "cli", id: "" });

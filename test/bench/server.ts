@@ -7,38 +7,21 @@
  * addresses when ready.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import express from "express";
 import { createInstance } from "../../server/app.js";
-import { loadConfig } from "../../server/config.js";
 import type { NewPost } from "../../server/domain/post.js";
 import { configureSharpForServer } from "../../server/services/images.js";
 import { createLogger } from "../../server/services/logger.js";
+import { freePort } from "../support/fedify-peer.js";
+import { benchConfig } from "./instance-config.js";
 
 const dataDir = await mkdtemp(join(tmpdir(), "atoll-bench-"));
-/** A port free right now: PUBLIC_URL must name the real port, since ids and reply targets derive from it. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const free = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return free;
-}
 
 const port = Number(process.env["BENCH_PORT"] ?? 0) || (await freePort());
-const config = loadConfig({
-  DATA_DIR: dataDir,
-  HOST: "127.0.0.1",
-  PORT: String(port),
-  CAPTCHA: "off",
-  RATE_LIMIT: "off",
-  LOG_LEVEL: "error",
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-  FEDERATION: "on",
-  ALLOW_PRIVATE_ADDRESSES: "on",
-});
+const config = benchConfig(dataDir, port);
 configureSharpForServer();
 const instance = await createInstance(config, { logger: createLogger("error") });
 const { services } = instance;
