@@ -196,6 +196,8 @@ export class Inbox {
       maxFutureMs: MAX_FUTURE_MS,
       now: new Date(this.deps.s.clock()),
       keyCache: this.#keyCache,
+      // precheck() has hashed the body against its Digest already.
+      digestChecked: true,
     };
     try {
       await verifyRequestAsync(request, { ...options, publicKeyPem: actor.publicKeyPem });

@@ -144,6 +144,15 @@ describe("verifyRequest", () => {
     expect(verify({ ...post, headers: { ...post.headers, signature: flipped } })).toBe("signature");
   });
 
+  it("with digestChecked, does not hash the body again but still requires a signed Digest", () => {
+    const post = signed("POST", '{"type":"Follow"}');
+    const other = { ...post, rawBody: Buffer.from('{"type":"Block"}') };
+    expect(verify(other)).toBe("digest");
+    expect(verify(other, { digestChecked: true })).toBe("none");
+    const { digest: _dropped, ...withoutDigest } = post.headers;
+    expect(verify({ ...post, headers: withoutDigest }, { digestChecked: true })).toBe("digest");
+  });
+
   it("refuses a replayed Digest with another body, and a body without digest", () => {
     const first = signed("POST", '{"n":1}');
     const second = signed("POST", '{"n":2}');
