@@ -155,6 +155,25 @@ describe("domain rules at every federation boundary", () => {
       expect(evil.fetched).toEqual([]);
     });
 
+    it("makes the same refusal inside the app, for requests that reach it without the server's early check", async () => {
+      const body = Buffer.from(JSON.stringify(create(evil, eve, note(evil, eve))));
+      const headers = signRequest({
+        method: "POST",
+        url: new URL(inbox()),
+        headers: {},
+        body,
+        keyId: eve.keyId,
+        privateKeyPem: eve.privateKeyPem,
+      });
+      const res = await request(t.app)
+        .post("/ap/inbox")
+        .set({ ...headers, "content-type": "application/activity+json" })
+        .send(body);
+      expect(res.status).toBe(403);
+      expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(evil.fetched).toEqual([]);
+    });
+
     it("still answers an unsigned POST with 401", async () => {
       const res = await postSigned(inbox(), create(evil, eve, note(evil, eve)), null);
       expect(res.status).toBe(401);
