@@ -150,6 +150,8 @@ export interface InboxThroughput {
   stored: number;
   /** How often the peer served its actor document to the server (1: fetched once, then cached). */
   keyFetches: number;
+  /** The server's CPU time (all its threads) per accepted activity in the timed run, in ms; null if unknown. */
+  cpuMsPerReply: number | null;
 }
 
 export interface InboxBenchOptions {
@@ -165,6 +167,8 @@ export interface InboxBenchOptions {
   seconds: number;
   /** GETs of the actor document the peer has answered so far. */
   keyFetches: () => number;
+  /** The server process's CPU time so far in ms, or null where it cannot be read. */
+  serverCpuMs?: () => number | null;
 }
 
 /**
@@ -201,7 +205,9 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
 
   const count = Math.min(60_000, Math.max(o.connections * 20, Math.ceil(warmRate * o.seconds * 1.2)));
   const pool = await presign(inboxUrl, o.actor, build(count));
+  const cpuBefore = o.serverCpuMs?.() ?? null;
   const run = await fire(inboxUrl, pool, o.connections);
+  const cpuAfter = o.serverCpuMs?.() ?? null;
   assertMostlyAccepted("inbox", run);
 
   const expected = 1 + warmRun.accepted + run.accepted;
@@ -219,6 +225,8 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
     seconds: run.seconds,
     stored,
     keyFetches: o.keyFetches(),
+    cpuMsPerReply:
+      cpuBefore === null || cpuAfter === null || run.accepted === 0 ? null : (cpuAfter - cpuBefore) / run.accepted,
   };
 }
 

@@ -12,6 +12,7 @@
  * bench-results/profiles when it exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -81,11 +82,27 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 
 type Options = autocannon.Options;
 
+/**
+ * The CPU time a process has used so far (user and system, all its threads), in ms, from
+ * /proc/<pid>/stat (in clock ticks, 100 per second on Linux); null where there is no /proc.
+ */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces; the fields after it are space-separated.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 async function load(
   opts: Partial<Options> & { url: string },
-): Promise<{ rps: number; errors: number; non2xx: number }> {
+): Promise<{ rps: number; errors: number; non2xx: number; total: number }> {
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts } as Options);
-  return { rps: result.requests.average, errors: result.errors, non2xx: result.non2xx };
+  return { rps: result.requests.average, errors: result.errors, non2xx: result.non2xx, total: result.requests.total };
 }
 
 /** A 1920×1080 JPEG with real detail, like a photo. */
@@ -166,7 +183,15 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     const gzip = { "accept-encoding": "gzip" };
-    const baseline = async () => (await load({ url: ready.plainUrl })).rps;
+    // The plain route's rate, and the server's CPU time per plain request while it ran.
+    const plainCpu: number[] = [];
+    const baseline = async () => {
+      const cpu = processCpuMs(child.pid);
+      const r = await load({ url: ready.plainUrl });
+      const used = processCpuMs(child.pid);
+      if (cpu !== null && used !== null && r.total > 0) plainCpu.push((used - cpu) / r.total);
+      return r.rps;
+    };
     await load({ url: ready.plainUrl, duration: 1 });
     const before = await baseline();
 
@@ -227,6 +252,7 @@ async function main(): Promise<void> {
           connections: CONNECTIONS,
           seconds: DURATION,
           keyFetches: () => peer.fetched.filter((p) => p === actorPath).length,
+          serverCpuMs: () => processCpuMs(child.pid),
         });
 
     const after = await baseline();
@@ -253,7 +279,11 @@ async function main(): Promise<void> {
       });
       notes.push(
         `inbox: ${inbox.accepted} of ${inbox.sent} accepted in ${inbox.seconds.toFixed(1)} s; ` +
-          `${inbox.stored} replies in the threads; the peer's actor document was fetched ${inbox.keyFetches}×`,
+          `${inbox.stored} replies in the threads; the peer's actor document was fetched ${inbox.keyFetches}×` +
+          (inbox.cpuMsPerReply === null || plainCpu.length === 0
+            ? ""
+            : `; server CPU ${(inbox.cpuMsPerReply * 1000).toFixed(0)} µs per reply, ` +
+              `${((plainCpu.reduce((a, b) => a + b, 0) / plainCpu.length) * 1000).toFixed(0)} µs per plain request`),
       );
     }
 
