@@ -1,3 +1,4 @@
+import { canonicalAuthority } from "../../server/domain/domain-policy.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
 import { RemoteError } from "./errors.js";
@@ -79,6 +80,9 @@ export function domainOf(id: string): string {
 
 /** Whether two ids are on the same origin (scheme, host and port). */
 export function sameOrigin(a: string, b: string): boolean {
+  const x = canonicalAuthority(a);
+  const y = canonicalAuthority(b);
+  if (x !== null && y !== null) return x.scheme === y.scheme && x.host === y.host && x.port === y.port;
   try {
     return new URL(a).origin === new URL(b).origin;
   } catch {

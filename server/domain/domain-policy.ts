@@ -126,9 +126,56 @@ export function requireDomain(input: string): string {
   return d;
 }
 
+/**
+ * An http(s) URL whose authority is already canonical: a host of lower-case ASCII letters, digits
+ * and hyphens in dot-separated labels, an optional port without leading zeros, then the end or a
+ * path, query or fragment. Anything else (upper case, userinfo, backslashes, whitespace, punycode,
+ * a trailing dot, IPv6) is left to the URL parser.
+ */
+const CANONICAL_HTTP_URL = /^(https?):\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(0|[1-9][0-9]{0,4}))?(?:[/?#]|$)/;
+/** A dotted-quad IPv4 address as the URL parser writes it (no leading zeros, each part ≤ 255). */
+const CANONICAL_IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
+/** The parts of an http(s) URL that name where it lives. */
+export interface UrlAuthority {
+  scheme: "http" | "https";
+  /** Normalised as by `normalizeDomain`. */
+  host: string;
+  /** The port as the URL parser keeps it: null when none was given or it is the scheme's default. */
+  port: number | null;
+}
+
+/**
+ * The scheme, host and port of `url` read without the URL parser, when the parser could only give
+ * the same answer; null when it has to be asked. This is the shape of nearly every id and inbox URL
+ * in activities, so the inbox's origin and domain checks rarely need the parser at all.
+ */
+export function canonicalAuthority(url: string): UrlAuthority | null {
+  const m = CANONICAL_HTTP_URL.exec(url);
+  if (m === null) return null;
+  const scheme = m[1] as "http" | "https";
+  const host = m[2]!;
+  let port = m[3] === undefined ? null : Number(m[3]);
+  if (port !== null && port > 65_535) return null;
+  if (port === (scheme === "https" ? 443 : 80)) port = null;
+  if (host.length > MAX_DOMAIN) return null;
+  const last = host.lastIndexOf(".");
+  const c = host.charCodeAt(last + 1);
+  if (c >= 48 && c <= 57) {
+    // A last label starting with a digit makes the host an IPv4 address, in any of several forms.
+    return CANONICAL_IPV4.test(host) ? { scheme, host, port } : null;
+  }
+  if (host.includes("xn--")) return null;
+  for (const label of host.split(".")) if (!LABEL.test(label)) return null;
+  return { scheme, host, port };
+}
+
 /** The normalised host of an http(s) URL, or null. */
 export function domainOfUrl(url: string): string | null {
   if (typeof url !== "string" || url.length > 4096) return null;
+  const fast = canonicalAuthority(url);
+  if (fast !== null) return fast.host;
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type BoardDomainRule,
+  canonicalAuthority,
   type DomainAllow,
   DomainPolicyIndex,
   domainOfUrl,
@@ -114,6 +115,95 @@ describe("normalizeDomain", () => {
     expect(domainOfUrl("https://Remote.Example/users/a")).toBe("remote.example");
     expect(domainOfUrl("ftp://remote.example/x")).toBeNull();
     expect(domainOfUrl("not a url")).toBeNull();
+  });
+
+  it("domainOfUrl answers as the URL parser does, for canonical URLs read without it too", () => {
+    // What the WHATWG parser makes of each URL, then normalised: the reference answer.
+    const parsed = (url: string): string | null => {
+      try {
+        const u = new URL(url);
+        return u.protocol === "https:" || u.protocol === "http:" ? normalizeDomain(u.hostname) : null;
+      } catch {
+        return null;
+      }
+    };
+    const hosts = [
+      "remote.example",
+      "a-b.c-d.example",
+      "-lead.example",
+      "trail-.example",
+      "xn--bcher-kva.example",
+      "xn--zz.example",
+      "127.1",
+      "0x7f.1",
+      "1.2.3.4",
+      "198.51.100.7",
+      "0.0.0.0",
+      "255.255.255.255",
+      "256.1.1.1",
+      "010.0.0.1",
+      "1.2.3.04",
+      "1.2.3",
+      "example.123",
+      "example.0x10",
+      "123.example",
+      "a..b",
+      "example.org.",
+      "EXAMPLE.org",
+      "ex_ample.org",
+      "bücher.example",
+      "exa%2Dmple.org",
+      `${"a".repeat(63)}.example`,
+      `${"a".repeat(64)}.example`,
+      `${"abcdefghi.".repeat(26)}example`,
+      "user@remote.example",
+      "user:pw@remote.example",
+      "[2001:db8::1]",
+    ];
+    const tails = [
+      "",
+      "/",
+      "/users/a#main-key",
+      "?q=1",
+      "#x",
+      ":443/x",
+      ":8080",
+      ":65535/",
+      ":65536/",
+      ":",
+      "\\x",
+      "\t/x",
+    ];
+    let checked = 0;
+    for (const scheme of ["https://", "http://", "HTTPS://", "ftp://", " https://"]) {
+      for (const host of hosts) {
+        for (const tail of tails) {
+          const url = `${scheme}${host}${tail}`;
+          expect(domainOfUrl(url), url).toBe(parsed(url));
+          const fast = canonicalAuthority(url);
+          if (fast !== null) {
+            const u = new URL(url);
+            expect(fast, url).toEqual({
+              scheme: u.protocol.slice(0, -1),
+              host: u.hostname,
+              port: u.port === "" ? null : Number(u.port),
+            });
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(5 * hosts.length * tails.length);
+    expect(domainOfUrl("https://remote.example/users/a")).toBe("remote.example");
+    expect(domainOfUrl("https://127.1/")).toBe("127.0.0.1");
+    expect(domainOfUrl("https://remote.example:65536/")).toBeNull();
+    expect(canonicalAuthority("https://remote.example:443/a")).toEqual({
+      scheme: "https",
+      host: "remote.example",
+      port: null,
+    });
+    expect(canonicalAuthority("http://127.0.0.1:8080/a")).toEqual({ scheme: "http", host: "127.0.0.1", port: 8080 });
+    expect(canonicalAuthority("https://127.1/")).toBeNull();
   });
 });
 

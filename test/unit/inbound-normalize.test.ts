@@ -594,6 +594,9 @@ describe("hostile input", () => {
       ["https://a.example/x\n", "contains whitespace, control characters or a backslash"],
       ["https://good.example\\@evil.example/", "contains whitespace, control characters or a backslash"],
       ["https://a.example:99999/1", "is not a valid URL"],
+      ["https://a.example:123456/1", "is not a valid URL"],
+      ["https://a.example:8x/1", "is not a valid URL"],
+      ["https://a.example:1:2/1", "is not a valid URL"],
     ];
     for (const [id, problem] of cases) {
       expect(refused(normalizeObject(note({ id })))).toBe(`id ${problem}`);
@@ -603,6 +606,8 @@ describe("hostile input", () => {
   it("accepts the unusual but valid ids real servers use", () => {
     for (const id of [
       "http://lemmy-alpha:8541/post/2",
+      "http://127.0.0.1:65535/users/a",
+      "https://a.example:/users/a",
       "https://[2001:db8::1]/users/1",
       "https://another_instance.gnusocial.test/activity/1",
       "https://pfefferle.org/post/#activity#activity",

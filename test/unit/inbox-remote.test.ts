@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuardedFetch } from "../../federation/http/guarded-fetch.js";
 import { handleOf, RemoteActors } from "../../federation/remote/actors.js";
 import { RemoteError } from "../../federation/remote/errors.js";
-import type { SignedGetter } from "../../federation/remote/fetch.js";
+import { type SignedGetter, sameOrigin } from "../../federation/remote/fetch.js";
 import { RemoteObjects } from "../../federation/remote/objects.js";
 import type { Store } from "../../server/domain/ports.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
@@ -25,6 +25,36 @@ async function refusal(work: Promise<unknown>): Promise<RemoteError> {
   expect(err).toBeInstanceOf(RemoteError);
   return err as RemoteError;
 }
+
+describe("sameOrigin", () => {
+  it("compares scheme, host and port as the URL parser does", () => {
+    const same: Array<[string, string]> = [
+      ["https://a.example/users/x", "https://a.example/notes/1"],
+      ["https://a.example:443/users/x", "https://a.example/x"],
+      ["http://a.example:80/x", "http://a.example/y"],
+      ["https://A.Example/x", "https://a.example/y"],
+      ["http://127.0.0.1:8080/x", "http://127.0.0.1:8080/y"],
+      ["http://127.1:8080/x", "http://127.0.0.1:8080/y"],
+      ["https://a.example:0443/x", "https://a.example/y"],
+    ];
+    const different: Array<[string, string]> = [
+      ["https://a.example/x", "http://a.example/x"],
+      ["https://a.example/x", "https://b.example/x"],
+      ["https://a.example/x", "https://a.example.evil/x"],
+      ["https://a.example:8443/x", "https://a.example/x"],
+      ["http://127.0.0.1:8080/x", "http://127.0.0.1:8081/x"],
+      ["https://a.example/x", "not a url"],
+    ];
+    for (const [a, b] of same) {
+      expect(sameOrigin(a, b), `${a} ${b}`).toBe(true);
+      expect(sameOrigin(b, a), `${b} ${a}`).toBe(true);
+    }
+    for (const [a, b] of different) {
+      expect(sameOrigin(a, b), `${a} ${b}`).toBe(false);
+      expect(sameOrigin(b, a), `${b} ${a}`).toBe(false);
+    }
+  });
+});
 
 describe("remote actors and objects", () => {
   const dir = mkdtempSync(join(tmpdir(), "atoll-inbox-remote-"));
