@@ -20,12 +20,21 @@ export interface ParsedSignatureWithRaw extends ParsedSignature {
 const MAX_LENGTH = 8192;
 const MAX_PARAMS = 16;
 const MAX_SIGNED_HEADERS = 32;
-const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
 const HEADER_NAME = /^(?:[!#$%&'*+.^_`|~0-9a-z-]+|\([a-z-]+\))$/;
 const TIMESTAMP = /^\d{1,12}$/;
 const EXPIRES = /^\d{1,12}(?:\.\d{1,9})?$/;
 
 const malformed = (message: string) => new SignatureError("malformed", message);
+
+/** A token (RFC 9110): a parameter name or an unquoted value. */
+const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
+const SPACE = /[ \t]*/y;
+/** The inside of a quoted string: any character but controls (tab allowed), `\\` escaping the next one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it keeps out.
+const QUOTED = /"((?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[^\x00-\x08\x0a-\x1f\x7f])*)"/y;
+const ESCAPED = /\\(.)/gs;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * Splits `name="value", name=token, …` into its parameters: values quoted (with backslash escapes) or
@@ -35,40 +44,42 @@ function parseParams(input: string): Map<string, string> {
   const params = new Map<string, string>();
   let i = 0;
   const skipSpace = () => {
-    while (input[i] === " " || input[i] === "\t") i++;
+    SPACE.lastIndex = i;
+    SPACE.test(input);
+    i = SPACE.lastIndex;
+  };
+  const token = (): string | null => {
+    TOKEN.lastIndex = i;
+    const m = TOKEN.exec(input);
+    if (m === null) return null;
+    i = TOKEN.lastIndex;
+    return m[0];
   };
   for (;;) {
     skipSpace();
-    const nameStart = i;
-    while (i < input.length && TOKEN_CHAR.test(input[i]!)) i++;
-    if (i === nameStart) throw malformed("Expected a parameter name in the signature.");
-    const name = input.slice(nameStart, i).toLowerCase();
+    const raw = token();
+    if (raw === null) throw malformed("Expected a parameter name in the signature.");
+    const name = raw.toLowerCase();
     skipSpace();
     if (input[i] !== "=") throw malformed(`Expected "=" after "${name.slice(0, 40)}".`);
     i++;
     skipSpace();
-    let value = "";
+    let value: string;
     if (input[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= input.length) throw malformed("Unterminated quoted string in the signature.");
-        const ch = input[i]!;
-        if (ch === '"') break;
-        if (ch === "\\") {
-          i++;
-          if (i >= input.length) throw malformed("Unterminated quoted string in the signature.");
-        }
-        const code = input.charCodeAt(i);
-        if ((code < 0x20 && code !== 0x09) || code === 0x7f) throw malformed("Control character in the signature.");
-        value += input[i];
-        i++;
+      QUOTED.lastIndex = i;
+      const m = QUOTED.exec(input);
+      if (m === null) {
+        const rest = input.slice(i + 1);
+        throw malformed(
+          CONTROL.test(rest) ? "Control character in the signature." : "Unterminated quoted string in the signature.",
+        );
       }
-      i++;
+      i = QUOTED.lastIndex;
+      value = m[1]!.includes("\\") ? m[1]!.replace(ESCAPED, "$1") : m[1]!;
     } else {
-      const valueStart = i;
-      while (i < input.length && TOKEN_CHAR.test(input[i]!)) i++;
-      if (i === valueStart) throw malformed(`Parameter "${name.slice(0, 40)}" has no value.`);
-      value = input.slice(valueStart, i);
+      const v = token();
+      if (v === null) throw malformed(`Parameter "${name.slice(0, 40)}" has no value.`);
+      value = v;
     }
     if (params.has(name)) throw malformed(`Duplicate signature parameter "${name.slice(0, 40)}".`);
     if (params.size >= MAX_PARAMS) throw malformed("Too many signature parameters.");

@@ -5,7 +5,12 @@ import { type ParsedSignatureWithRaw, parseSignatureHeaderWithRaw } from "./sign
 
 export { digestHeader } from "./digest.js";
 export { SignatureError, type SignatureErrorReason } from "./signature-error.js";
-export { type ParsedSignature, parseSignatureHeader } from "./signature-header.js";
+export {
+  type ParsedSignature,
+  type ParsedSignatureWithRaw,
+  parseSignatureHeader,
+  parseSignatureHeaderWithRaw,
+} from "./signature-header.js";
 
 /*
  * draft-cavage HTTP Signatures, as Mastodon, GoToSocial, Misskey, Pleroma and Lemmy exchange them:
@@ -72,6 +77,11 @@ export interface VerifyOptions {
    * before anything else): the digest must still be signed, but is not hashed a second time.
    */
   digestChecked?: boolean;
+  /**
+   * The request's signature header as the caller has already parsed it (with
+   * `parseSignatureHeaderWithRaw`, from these very headers), so it is not parsed a second time.
+   */
+  parsed?: ParsedSignatureWithRaw;
 }
 
 /** Throws SignatureError unless the request carries a valid signature by the given key. */
@@ -109,7 +119,7 @@ function prepareVerification(
   opts: VerifyOptions,
 ): { key: KeyObject; data: Buffer; signature: Buffer } {
   const headers = lowercaseHeaders(req.headers);
-  const sig = parseSignatureHeaderWithRaw(signatureValue(headers));
+  const sig = opts.parsed ?? parseSignatureHeaderWithRaw(signatureValue(headers));
   const algorithm = sig.algorithm;
   if (algorithm !== null && algorithm !== "rsa-sha256" && algorithm !== "hs2019") {
     throw new SignatureError("algorithm", `Unsupported signature algorithm "${algorithm.slice(0, 40)}".`);

@@ -8,9 +8,9 @@ import { checkDigest } from "../http/digest.js";
 import type { GuardedFetch } from "../http/guarded-fetch.js";
 import {
   keyOwnerOf,
-  type ParsedSignature,
+  type ParsedSignatureWithRaw,
   PublicKeyCache,
-  parseSignatureHeader,
+  parseSignatureHeaderWithRaw,
   SignatureError,
   verifyRequestAsync,
 } from "../http/signatures.js";
@@ -113,7 +113,7 @@ export class Inbox {
     }
     let signer: RemoteActor;
     try {
-      signer = await this.verify(req, signature.keyId);
+      signer = await this.verify(req, signature);
     } catch (err) {
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
@@ -188,7 +188,8 @@ export class Inbox {
   }
 
   /** Resolves the key's owner and checks the signature; retries once with a fresh key from the cache. */
-  private async verify(req: InboxRequest, keyId: string): Promise<RemoteActor> {
+  private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw): Promise<RemoteActor> {
+    const { keyId } = signature;
     const { actor, fromCache } = await this.deps.actors.forKey(keyId);
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
     const options = {
@@ -196,8 +197,9 @@ export class Inbox {
       maxFutureMs: MAX_FUTURE_MS,
       now: new Date(this.deps.s.clock()),
       keyCache: this.#keyCache,
-      // precheck() has hashed the body against its Digest already.
+      // precheck() has parsed the signature and hashed the body against its Digest already.
       digestChecked: true,
+      parsed: signature,
     };
     try {
       await verifyRequestAsync(request, { ...options, publicKeyPem: actor.publicKeyPem });
@@ -266,10 +268,10 @@ function asUnauthorized(err: unknown): InboxRefusal {
  * must, the Digest matches the body, and the signed time is within the window. Cheap refusals of
  * broken or stale requests, so they cost no key fetch.
  */
-function precheck(req: InboxRequest, now: number): ParsedSignature {
+function precheck(req: InboxRequest, now: number): ParsedSignatureWithRaw {
   const header = first(req.headers["signature"]) ?? signatureAuthorization(first(req.headers["authorization"]));
   if (header === undefined) throw new SignatureError("missing", "The request is not signed.");
-  const sig = parseSignatureHeader(header);
+  const sig = parseSignatureHeaderWithRaw(header);
   const signed = new Set(sig.headers);
   for (const name of ["(request-target)", "host", "digest"]) {
     if (!signed.has(name)) throw new SignatureError("headers", `The signature does not cover ${name}.`);
