@@ -11,7 +11,7 @@ import { DeliveryWorker } from "./delivery/worker.js";
 import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
-import { earlyRefusal, inboxRouter } from "./inbox/router.js";
+import { inboxEntry, inboxRouter } from "./inbox/router.js";
 import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
@@ -34,8 +34,11 @@ export interface Federation {
    * (no cookies, no page headers), and a suspended domain's POST is refused at the least cost.
    */
   inboxes: Router;
-  /** Answers a suspended domain's inbox POST before the app sees it (see earlyRefusal); null without federation. */
-  refuseEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
+  /**
+   * Takes inbox POSTs before the app sees them (see inboxEntry): true when it answered the request.
+   * Null without federation.
+   */
+  serveEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
   publisher: DeliveryPublisher | null;
   /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
@@ -112,6 +115,6 @@ export function createFederation(s: Services): Federation {
     await publisher?.close();
     await worker?.stop();
   };
-  const refuseEarly = inbox ? earlyRefusal(inbox) : null;
-  return { ids, keys, context, router, inboxes, refuseEarly, publisher, worker, inbox, following, close };
+  const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
+  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, following, close };
 }

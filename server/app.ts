@@ -130,7 +130,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           inFlight--;
           if (inFlight === 0) for (const f of drained.splice(0)) f();
         });
-        if (federation.refuseEarly?.(req, res)) return;
+        if (federation.serveEarly?.(req, res)) return;
         app(req, res);
       });
       server.listen(config.port, config.host);

@@ -4,7 +4,7 @@ import { isBoardUri } from "../../server/domain/board.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
 import { InboxRefusal, type InboxResult } from "./errors.js";
-import { type Inbox, signerRefusal } from "./inbox.js";
+import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
 /** Largest activity accepted. */
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -16,76 +16,94 @@ function isActivityType(req: IncomingMessage): boolean {
 }
 
 /** An error for the router's error handler, with the status body-parser would have given it. */
-function bodyError(status: 400 | 413, message: string): Error & { status: number } {
+function bodyError(status: 400 | 413, message: string): BodyError {
   return Object.assign(new Error(message), { status });
 }
 
+type BodyError = Error & { status: number };
+
+/** Whether the request carries an uncompressed activity body that `readActivityBody` can read. */
+function plainActivityBody(req: IncomingMessage): boolean {
+  const encoding = req.headers["content-encoding"];
+  // Node's parser has already refused a Content-Length that is not a number.
+  const hasBody = req.headers["transfer-encoding"] !== undefined || req.headers["content-length"] !== undefined;
+  return (encoding === undefined || encoding.toLowerCase() === "identity") && hasBody && isActivityType(req);
+}
+
 /**
- * The raw body of an uncompressed activity, read here as `express.raw` would read it (same limit,
- * same statuses, the whole request read off before an error is answered) without its general
- * machinery, which costs more than the rest of reading a small body. Compressed bodies, bodies of
- * other types and requests without a body are left to `fallback` (express.raw).
+ * Reads an uncompressed activity body whole, as `express.raw` would (same limit, same statuses, the
+ * whole request read off before an error is answered) without its general machinery, which costs
+ * more than the rest of reading a small body.
+ */
+function readActivityBody(req: IncomingMessage, limit: number, done: (err: BodyError | null, body?: Buffer) => void) {
+  const declared = req.headers["content-length"];
+  const length = declared === undefined ? null : Number(declared);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let failed: BodyError | null = length !== null && length > limit ? bodyError(413, "request entity too large") : null;
+  const cleanup = () => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("aborted", onAborted);
+    req.off("error", onError);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (failed) return;
+    if (received > limit) {
+      failed = bodyError(413, "request entity too large");
+      chunks.length = 0;
+    } else chunks.push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    if (!failed && length !== null && received !== length) {
+      failed = bodyError(400, "request size did not match content length");
+    }
+    if (failed) return done(failed);
+    done(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+  };
+  const onAborted = () => {
+    cleanup();
+    done(bodyError(400, "request aborted"));
+  };
+  const onError = (err: Error) => {
+    cleanup();
+    done(Object.assign(err, { status: 400 }));
+  };
+  req.on("data", onData);
+  req.on("end", onEnd);
+  req.on("aborted", onAborted);
+  req.on("error", onError);
+}
+
+/**
+ * The raw body of an uncompressed activity (`readActivityBody`) as middleware. Compressed bodies,
+ * bodies of other types and requests without a body are left to `fallback` (express.raw).
  */
 function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
   return (req, res, next) => {
-    const encoding = req.headers["content-encoding"];
-    const declared = req.headers["content-length"];
-    // Node's parser has already refused a Content-Length that is not a number.
-    const hasBody = req.headers["transfer-encoding"] !== undefined || declared !== undefined;
-    if ((encoding !== undefined && encoding.toLowerCase() !== "identity") || !hasBody || !isActivityType(req)) {
+    if (!plainActivityBody(req)) {
       fallback(req, res, next);
       return;
     }
-    const length = declared === undefined ? null : Number(declared);
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let failed: Error | null = length !== null && length > limit ? bodyError(413, "request entity too large") : null;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("aborted", onAborted);
-      req.off("error", onError);
-    };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (failed) return;
-      if (received > limit) {
-        failed = bodyError(413, "request entity too large");
-        chunks.length = 0;
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      if (!failed && length !== null && received !== length) {
-        failed = bodyError(400, "request size did not match content length");
-      }
-      if (failed) return next(failed);
-      req.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+    readActivityBody(req, limit, (err, body) => {
+      if (err) return next(err);
+      req.body = body;
       next();
-    };
-    const onAborted = () => {
-      cleanup();
-      next(bodyError(400, "request aborted"));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      next(Object.assign(err, { status: 400 }));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("aborted", onAborted);
-    req.on("error", onError);
+    });
   };
 }
 
 /** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
 function problem(res: ServerResponse, status: number, title: string, detail: string, type: string): void {
   const body = JSON.stringify({ type, title, status, detail });
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
-  res.setHeader("Content-Length", Buffer.byteLength(body));
-  // Mounted ahead of the app-wide headers: the one that matters for a JSON answer is set here.
-  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.writeHead(status, {
+    "Content-Type": "application/problem+json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    // Answered ahead of the app-wide headers: the one that matters for a JSON answer is set here.
+    "X-Content-Type-Options": "nosniff",
+  });
   res.end(body);
 }
 
@@ -93,19 +111,54 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
   problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`);
 }
 
+/** A body that could not be read (over the limit, a broken stream), answered as the peer's fault. */
+function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
+  const status = (err as { status?: unknown })?.status;
+  if (status === 413) return new InboxRefusal(413, `Activities are limited to ${MAX_ACTIVITY_BYTES} bytes.`);
+  if (status === 415) return new InboxRefusal(415, "The body's encoding or charset is not supported.");
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return new InboxRefusal(400, "The request body could not be read.");
+  }
+  logger.error("inbox failed", { err });
+  return new InboxRefusal(400, "The activity could not be processed.");
+}
+
+/** Runs the inbox pipeline on a read body and answers: 202 when taken, the refusal's status otherwise. */
+async function answer(inbox: Inbox, logger: Logger, res: ServerResponse, request: InboxRequest): Promise<void> {
+  try {
+    const result: InboxResult = await inbox.receive(request);
+    problem(
+      res,
+      202,
+      result.outcome === "accepted" ? "Accepted" : "Ignored",
+      result.detail,
+      `urn:atoll:inbox:${result.outcome}`,
+    );
+  } catch (err) {
+    if (err instanceof InboxRefusal) return refuse(res, err);
+    logger.error("inbox failed", { err });
+    refuse(res, new InboxRefusal(400, "The activity could not be processed."));
+  }
+}
+
 const BOARD_INBOX = /^\/ap\/boards\/([a-z0-9]{1,30})\/inbox$/;
 
 /**
- * The refusal of a suspended domain's inbox POST, for the HTTP server to try before it hands the
- * request to the app: it reads only the method, the path and the Signature header, so such a POST
- * costs no more than a plain route. Returns true when it answered. The inbox router makes the same
- * check for requests that reach it another way.
+ * The inbox POSTs, for the HTTP server to try before it hands a request to the app. Server-to-server
+ * deliveries need nothing of the app (no cookies, sessions, page headers, cross-site checks or
+ * routing), so an inbox POST with an uncompressed activity body is answered here in full: refused
+ * with 403 from its Signature header alone when a suspended domain signed it (before the body is
+ * read, any key is fetched or any crypto is done), or read and handed to the pipeline. Returns
+ * true when it took the request. Anything else on an inbox path (other methods, compressed or
+ * mistyped bodies, paths spelled differently) goes on to the inbox router, which answers the same
+ * way.
  */
-export function earlyRefusal(inbox: Inbox): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    if (req.method !== "POST" || req.url === undefined || !req.url.startsWith("/ap/")) return false;
-    const q = req.url.indexOf("?");
-    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const url = req.url;
+    if (req.method !== "POST" || url === undefined || !url.startsWith("/ap/")) return false;
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
     let board: string | null = null;
     if (path !== "/ap/inbox" && path !== "/ap/actor/inbox") {
       const m = BOARD_INBOX.exec(path);
@@ -113,10 +166,18 @@ export function earlyRefusal(inbox: Inbox): (req: IncomingMessage, res: ServerRe
       board = m[1]!;
     }
     const keyId = keyIdOfHeaders(req.headers);
-    if (keyId === null) return false;
-    const refusal = signerRefusal(inbox.deps.s, keyId, board);
-    if (refusal === null) return false;
-    refuse(res, new InboxRefusal(403, refusal));
+    const refusal = keyId === null ? null : signerRefusal(inbox.deps.s, keyId, board);
+    if (refusal !== null) {
+      refuse(res, new InboxRefusal(403, refusal));
+      return true;
+    }
+    if (!plainActivityBody(req)) return false;
+    readActivityBody(req, MAX_ACTIVITY_BYTES, (err, body) => {
+      if (err) return refuse(res, bodyRefusal(err, logger));
+      answer(inbox, logger, res, { method: "POST", path: url, headers: req.headers, body: body!, board }).catch(
+        (failure: unknown) => logger.error("inbox failed", { err: failure }),
+      );
+    });
     return true;
   };
 }
@@ -135,28 +196,20 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     if (!Buffer.isBuffer(req.body)) {
       return refuse(res, new InboxRefusal(415, "Send the activity as application/activity+json."));
     }
-    let uri: string | null = null;
+    let uri: string | null;
     try {
       uri = board(req);
-      const result: InboxResult = await inbox.receive({
-        method: req.method,
-        path: req.originalUrl,
-        headers: req.headers,
-        body: req.body,
-        board: uri,
-      });
-      problem(
-        res,
-        202,
-        result.outcome === "accepted" ? "Accepted" : "Ignored",
-        result.detail,
-        `urn:atoll:inbox:${result.outcome}`,
-      );
     } catch (err) {
       if (err instanceof InboxRefusal) return refuse(res, err);
-      logger.error("inbox failed", { err });
-      refuse(res, new InboxRefusal(400, "The activity could not be processed."));
+      throw err;
     }
+    await answer(inbox, logger, res, {
+      method: req.method,
+      path: req.originalUrl,
+      headers: req.headers,
+      body: req.body,
+      board: uri,
+    });
   };
 
   const paths = ["/ap/inbox", "/ap/actor/inbox", "/ap/boards/:board/inbox"];
@@ -185,15 +238,7 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
   // Body parsing failures (over the limit, a broken stream) are the peer's: answered as such.
   const onError: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const status = (err as { status?: unknown })?.status;
-    if (status === 413)
-      return refuse(res, new InboxRefusal(413, `Activities are limited to ${MAX_ACTIVITY_BYTES} bytes.`));
-    if (status === 415) return refuse(res, new InboxRefusal(415, "The body's encoding or charset is not supported."));
-    if (typeof status === "number" && status >= 400 && status < 500) {
-      return refuse(res, new InboxRefusal(400, "The request body could not be read."));
-    }
-    logger.error("inbox failed", { err });
-    refuse(res, new InboxRefusal(400, "The activity could not be processed."));
+    refuse(res, bodyRefusal(err, logger));
   };
   r.use(paths, onError);
   return r;
