@@ -290,13 +290,13 @@ export class DeliveryPublisher {
     if (!((await s.reader.getBoard(board)) ?? (await s.store.boards.get(board)))) {
       throw new DomainError("not_found", `Board /${board}/ does not exist.`);
     }
+    const inboxes = await this.followerInboxes(board);
+    if (inboxes.length === 0) return 0;
     const refused = this.#announceRefusal(board, activity);
     if (refused !== null) {
       s.logger.info("not announcing a suspended domain's content", { board, id, refused });
       return 0;
     }
-    const inboxes = await this.followerInboxes(board);
-    if (inboxes.length === 0) return 0;
     // Followers on the author's own server get it too: the boost is what shows it to them.
     const now = s.clock();
     // This runs in the inbox's response: an instance never seen before is not waited for.

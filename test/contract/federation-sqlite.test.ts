@@ -68,8 +68,16 @@ describe("SQLite federation storage", () => {
       const second = follow({ actorId: "https://two.example/u", domain: "two.example" });
       await b.federation.follows.add(second);
       expect(await a.federation.follows.inboxesForBoard("b")).toEqual([first.inbox, second.inbox]);
+      expect((await a.federation.follows.followersOf("b")).map((f) => f.actorId)).toEqual([
+        first.actorId,
+        second.actorId,
+      ]);
       await b.federation.follows.removeByDomain("one.example");
       expect(await a.federation.follows.inboxesForBoard("b")).toEqual([second.inbox]);
+      expect((await a.federation.follows.followersOf("b")).map((f) => f.actorId)).toEqual([second.actorId]);
+      // Through this connection too: its own write drops what it kept.
+      await a.federation.follows.remove(second.actorId, second.objectId);
+      expect(await a.federation.follows.followersOf("b")).toEqual([]);
     } finally {
       await a.close();
       await b.close();
@@ -88,8 +96,10 @@ describe("SQLite federation storage", () => {
       const undone = follow({ actorId: "https://undone.example/u", domain: "undone.example" });
       await follows.add(undone);
       expect(await follows.inboxesForBoard("b")).toEqual([kept.inbox, undone.inbox]);
+      expect(await follows.followersOf("b")).toHaveLength(2);
       db.exec("ROLLBACK");
       expect(await follows.inboxesForBoard("b")).toEqual([kept.inbox]);
+      expect((await follows.followersOf("b")).map((f) => f.actorId)).toEqual([kept.actorId]);
     } finally {
       db.close();
     }

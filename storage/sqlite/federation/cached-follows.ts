@@ -2,9 +2,9 @@ import type { Follow, FollowRepository } from "../../../server/domain/federation
 import type { Db } from "../database.js";
 
 /**
- * The follow repository with each board's delivery addresses (`inboxesForBoard`) kept in memory,
- * since the inbox asks for them on every remote post it accepts and the answer only changes when a
- * follow does. The memory is exact, never merely recent:
+ * The follow repository with each board's followers (`followersOf`, frozen) and delivery addresses
+ * (`inboxesForBoard`) kept in memory, since the inbox asks for them on every remote post it accepts
+ * and the answer only changes when a follow does. The memory is exact, never merely recent:
  * - every write through this repository drops it (all boards: writes are rare, and one by domain
  *   touches many boards);
  * - a commit by another connection on the same file (another process) moves SQLite's
@@ -20,6 +20,7 @@ export class CachedFollowRepository implements FollowRepository {
   #seenVersion: number | null = null;
   #generation = 0;
   readonly #inboxes = new Map<string, readonly string[]>();
+  readonly #followers = new Map<string, readonly Follow[]>();
 
   constructor(inner: FollowRepository, db: Db) {
     this.#inner = inner;
@@ -28,18 +29,34 @@ export class CachedFollowRepository implements FollowRepository {
   }
 
   async inboxesForBoard(board: string): Promise<string[]> {
-    if (this.#db.inTransaction) return this.#inner.inboxesForBoard(board);
+    return [...(await this.#remembered(this.#inboxes, board, () => this.#inner.inboxesForBoard(board)))];
+  }
+
+  async followersOf(board: string): Promise<Follow[]> {
+    const followers = await this.#remembered(this.#followers, board, async () =>
+      (await this.#inner.followersOf(board)).map((f) => Object.freeze(f)),
+    );
+    return [...followers];
+  }
+
+  /** The board's entry in `memory`, or what `load` reads, kept when it is safe to (see above). */
+  async #remembered<T>(
+    memory: Map<string, readonly T[]>,
+    board: string,
+    load: () => Promise<T[]>,
+  ): Promise<readonly T[]> {
+    if (this.#db.inTransaction) return load();
     const version = this.#dataVersion.get() ?? null;
     if (version !== this.#seenVersion) {
       this.#drop();
       this.#seenVersion = version;
     }
-    const kept = typeof board === "string" ? this.#inboxes.get(board) : undefined;
-    if (kept) return [...kept];
+    const kept = typeof board === "string" ? memory.get(board) : undefined;
+    if (kept) return kept;
     const generation = this.#generation;
-    const inboxes = await this.#inner.inboxesForBoard(board);
-    if (generation === this.#generation && !this.#db.inTransaction) this.#inboxes.set(board, [...inboxes]);
-    return inboxes;
+    const loaded = await load();
+    if (generation === this.#generation && !this.#db.inTransaction) memory.set(board, [...loaded]);
+    return loaded;
   }
 
   add(follow: Follow): Promise<{ follow: Follow; created: boolean }> {
@@ -70,10 +87,6 @@ export class CachedFollowRepository implements FollowRepository {
     return this.#inner.getById(id);
   }
 
-  followersOf(board: string): Promise<Follow[]> {
-    return this.#inner.followersOf(board);
-  }
-
   followingOf(board: string): Promise<Follow[]> {
     return this.#inner.followingOf(board);
   }
@@ -102,5 +115,6 @@ export class CachedFollowRepository implements FollowRepository {
   #drop(): void {
     this.#generation++;
     this.#inboxes.clear();
+    this.#followers.clear();
   }
 }

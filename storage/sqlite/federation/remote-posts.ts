@@ -1,9 +1,9 @@
+import { DomainError } from "../../../server/domain/errors.js";
 import type { RemotePostIndex, RemotePostRef } from "../../../server/domain/federation-ports.js";
 import { checkedRemotePostRef } from "../../common/federation.js";
 import { int, str } from "../../common/guards.js";
 import { CommitGroup } from "../commit-group.js";
 import type { Db } from "../database.js";
-import { conflictOnDuplicate } from "../errors.js";
 
 interface RefRow {
   ap_id: string;
@@ -17,7 +17,7 @@ function refFromRow(r: RefRow): RemotePostRef {
 
 export class SqliteRemotePostIndex implements RemotePostIndex {
   private readonly s;
-  private readonly putTx;
+  private readonly putRow;
 
   /** `group`: mappings put in one event-loop turn commit together (see CommitGroup). */
   constructor(
@@ -25,7 +25,9 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
     private readonly group = new CommitGroup(db),
   ) {
     this.s = {
-      insert: db.prepare<[RefRow]>("INSERT INTO remote_posts (ap_id, board, no) VALUES (@ap_id, @board, @no)"),
+      insert: db.prepare<[RefRow]>(
+        "INSERT INTO remote_posts (ap_id, board, no) VALUES (@ap_id, @board, @no) ON CONFLICT DO NOTHING",
+      ),
       get: db.prepare<[string], RefRow>("SELECT ap_id, board, no FROM remote_posts WHERE ap_id = ?"),
       byPost: db.prepare<[string, number], RefRow>(
         "SELECT ap_id, board, no FROM remote_posts WHERE board = ? AND no = ?",
@@ -33,17 +35,19 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
       delete: db.prepare<[string]>("DELETE FROM remote_posts WHERE ap_id = ?"),
       deleteByBoard: db.prepare<[string]>("DELETE FROM remote_posts WHERE board = ?"),
     };
-    this.putTx = db.transaction((row: RefRow) => {
+    // One statement, so atomic by itself (as CommitGroup needs); the read after it only explains a refusal.
+    this.putRow = (row: RefRow) => {
+      if (this.s.insert.run(row).changes > 0) return;
       const existing = this.s.get.get(row.ap_id);
       if (existing && existing.board === row.board && existing.no === row.no) return;
-      conflictOnDuplicate(() => this.s.insert.run(row), "The object or the post is already mapped to another.");
-    });
+      throw new DomainError("conflict", "The object or the post is already mapped to another.");
+    };
   }
 
   async put(ref: RemotePostRef): Promise<void> {
     const r = checkedRemotePostRef(ref);
     const row = { ap_id: r.apId, board: r.board, no: r.no };
-    return this.group.run(() => this.putTx(row));
+    return this.group.run(() => this.putRow(row));
   }
 
   async get(apId: string): Promise<RemotePostRef | null> {
