@@ -49,7 +49,13 @@ export interface Instance {
 export async function createInstance(config: Config, options: InstanceOptions = {}): Promise<Instance> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? (await openStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
+  const store =
+    options.store ??
+    (await openStore({
+      dataDir: config.dataDir,
+      mongodbUrl: config.mongodbUrl,
+      onWarning: (message, err) => logger.warn(message, { err }),
+    }));
   const media = options.media ?? new FsMediaStore(join(config.dataDir, "media"));
   const secrets = await Secrets.load(store.settings);
   const urls = new Urls(config.publicUrl, config.mediaUrl);

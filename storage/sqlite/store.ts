@@ -13,6 +13,7 @@ import type {
 } from "../../server/domain/ports.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
+import { type CheckpointerOptions, WalCheckpointer } from "./checkpointer.js";
 import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
 import { SqliteDomainStore } from "./domains/index.js";
@@ -40,9 +41,15 @@ class SqliteStore implements Store {
 
   /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
   private readonly group: CommitGroup;
+  /** Checkpoints off the thread that commits, once the WAL grows (none for an in-memory database). */
+  private readonly checkpointer: WalCheckpointer | null;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    checkpoints: CheckpointerOptions | false = {},
+  ) {
     this.group = new CommitGroup(db);
+    this.checkpointer = db.memory || checkpoints === false ? null : new WalCheckpointer(db, checkpoints);
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
     this.bans = new SqliteBanRepository(db);
@@ -57,6 +64,10 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    // The background thread's connection goes first, so this one, closing last, checkpoints the
+    // WAL into the database file and removes it.
+    await this.checkpointer?.close();
+    if (!this.db.open) return;
     try {
       this.group.flush();
       this.db.pragma("optimize");
@@ -69,13 +80,14 @@ class SqliteStore implements Store {
 /**
  * Opens the SQLite store at `file` (its directory is created if missing) and brings its schema up
  * to date. The driver is synchronous; the port's async methods simply run it, which is the fastest
- * way to use SQLite from one process.
+ * way to use SQLite from one process. `checkpoints`: how the WAL is checkpointed (see
+ * WalCheckpointer), or false to leave it to SQLite on the committing connection.
  */
-export function openSqliteStore(file: string): Store {
+export function openSqliteStore(file: string, opts: { checkpoints?: CheckpointerOptions | false } = {}): Store {
   const db = openDatabase(file);
   try {
     migrate(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, opts.checkpoints);
   } catch (e) {
     db.close();
     throw e;
