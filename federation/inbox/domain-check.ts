@@ -7,7 +7,7 @@ import {
   type NormalizedDocument,
   type NormalizedEmbedded,
 } from "../vocab/normalize.js";
-import { resolveLocalPost } from "./local-posts.js";
+import { resolveLocalOrigin } from "./local-posts.js";
 
 /*
  * The domain rules applied to an inbound activity once its signer is known. Every id the activity
@@ -250,7 +250,7 @@ export async function checkReferences(
     if (!isParentField(ref.field)) continue;
     // Only posts held here form a chain: ours by URL, mirrored ones by their object id.
     reads++;
-    const post = await resolveLocalPost(s, ref.url);
+    const post = await resolveLocalOrigin(s, ref.url);
     if (!post) continue;
     chainBoards.add(post.board);
     const key = `${post.board}/${post.no}`;
@@ -259,7 +259,7 @@ export async function checkReferences(
     pushOrigin(chain, `${ref.field}(held)`, post);
     if (post.no !== post.threadNo && reads < MAX_CHAIN_READS) {
       reads++;
-      const op = await s.store.posts.getPost(post.board, post.threadNo);
+      const op = await s.store.posts.getOrigin(post.board, post.threadNo);
       if (op) pushOrigin(chain, `${ref.field}(thread)`, op);
     }
   }

@@ -1,27 +1,43 @@
 import type { Board } from "../../server/domain/board.js";
-import type { Post, ThreadState } from "../../server/domain/post.js";
+import type { Post, PostOrigin, ThreadState } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 
 const LOCAL_POST = /^\/([a-z0-9]{1,30})\/(thread|post)\/([1-9][0-9]{0,14})$/;
 
 /**
- * The local post an ActivityPub id names: one of ours (`{PUBLIC_URL}/{board}/thread/{no}` or
- * `/{board}/post/{no}`), or a remote post we hold a copy of. Null when we have no such post.
+ * Where the local post an ActivityPub id names would be: one of ours by its URL
+ * (`{PUBLIC_URL}/{board}/thread/{no}` names an opening post, `/{board}/post/{no}` a reply, as
+ * Urls.apId mints them), or a remote post we hold a copy of. Null when the id cannot name one.
  */
-export async function resolveLocalPost(s: Services, id: string): Promise<Post | null> {
+async function localAddress(
+  s: Services,
+  id: string,
+): Promise<{ board: string; no: number; op: boolean | null } | null> {
   const prefix = s.config.publicUrl;
   if (id.startsWith(`${prefix}/`)) {
     const m = LOCAL_POST.exec(id.slice(prefix.length));
-    if (!m) return null;
-    const post = await s.store.posts.getPost(m[1]!, Number(m[3]));
-    if (!post) return null;
-    // A thread id names an opening post and a post id a reply, as Urls.apId mints them.
-    const op = post.no === post.threadNo;
-    return (m[2] === "thread") === op ? post : null;
+    return m ? { board: m[1]!, no: Number(m[3]), op: m[2] === "thread" } : null;
   }
   const ref = await s.store.federation.remotePosts.get(id);
-  if (!ref) return null;
-  return s.store.posts.getPost(ref.board, ref.no);
+  return ref ? { board: ref.board, no: ref.no, op: null } : null;
+}
+
+/** `post`, when it is an opening post or a reply as its id said (`op`; null: the id does not say). */
+function matching<T extends { no: number; threadNo: number }>(post: T | null, op: boolean | null): T | null {
+  if (post === null || op === null) return post;
+  return (post.no === post.threadNo) === op ? post : null;
+}
+
+/** The local post an ActivityPub id names (see localAddress), or null when we have no such post. */
+export async function resolveLocalPost(s: Services, id: string): Promise<Post | null> {
+  const at = await localAddress(s, id);
+  return at ? matching(await s.store.posts.getPost(at.board, at.no), at.op) : null;
+}
+
+/** Like resolveLocalPost, reading only where the post comes from (no text or file). */
+export async function resolveLocalOrigin(s: Services, id: string): Promise<PostOrigin | null> {
+  const at = await localAddress(s, id);
+  return at ? matching(await s.store.posts.getOrigin(at.board, at.no), at.op) : null;
 }
 
 /** The thread a reply to `id` goes into, and its state when reading the post was not needed. */

@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
 import type { DomainStore } from "./domain-ports.js";
 import type { FederationStore } from "./federation-ports.js";
-import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "./post.js";
+import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 
 export interface BoardRepository {
@@ -65,6 +65,8 @@ export interface PostRepository {
   ): Promise<Post>;
 
   getPost(board: string, no: number): Promise<Post | null>;
+  /** Where a post comes from, without its text or file: for the checks made on every inbound reply. */
+  getOrigin(board: string, no: number): Promise<PostOrigin | null>;
   getThread(board: string, no: number): Promise<ThreadState | null>;
   /** All posts of a thread, OP first, in number order. */
   getThreadPosts(board: string, no: number): Promise<Post[]>;

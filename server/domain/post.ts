@@ -71,6 +71,9 @@ export interface Post {
 /** The fields a caller supplies; storage allocates `no` and `threadNo`. */
 export type NewPost = Omit<Post, "no" | "threadNo" | "board">;
 
+/** Which post and thread it is, and where it came from: a post without its text or file. */
+export type PostOrigin = Pick<Post, "board" | "no" | "threadNo" | "apId" | "fediActor">;
+
 export interface ThreadState {
   board: string;
   no: number;

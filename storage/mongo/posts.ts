@@ -1,7 +1,7 @@
 import type { ClientSession, Filter, MongoClient } from "mongodb";
 import { DomainError } from "../../server/domain/errors.js";
 import type { ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
-import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
@@ -124,6 +124,22 @@ export class MongoPostRepository implements PostRepository {
   async getPost(board: string, no: number): Promise<Post | null> {
     const doc = await this.c.posts.findOne({ board: { $eq: str(board, "board") }, no: int(no, "no") });
     return doc ? toPost(doc) : null;
+  }
+
+  async getOrigin(board: string, no: number): Promise<PostOrigin | null> {
+    const doc = await this.c.posts.findOne(
+      { board: { $eq: str(board, "board") }, no: int(no, "no") },
+      { projection: { _id: 0, board: 1, no: 1, threadNo: 1, apId: 1, fediActor: 1 } },
+    );
+    return doc
+      ? {
+          board: doc.board,
+          no: doc.no,
+          threadNo: doc.threadNo,
+          apId: doc.apId ?? null,
+          fediActor: doc.fediActor ?? null,
+        }
+      : null;
   }
 
   async getThread(board: string, no: number): Promise<ThreadState | null> {

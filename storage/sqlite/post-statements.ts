@@ -84,6 +84,11 @@ export function preparePostStatements(db: Db) {
       "UPDATE threads SET image_count = max(image_count - @images, 0), version = version + 1 WHERE board = @board AND no = @no",
     ),
     getPost: db.prepare<[string, number], PostRow>(`SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND no = ?`),
+    getOrigin: db
+      .prepare<[string, number], [string, number, number, string | null, string | null]>(
+        "SELECT board, no, thread_no, ap_id, fedi_actor FROM posts WHERE board = ? AND no = ?",
+      )
+      .raw(true),
     getThread: db.prepare<[string, number], ThreadRow>(
       `SELECT ${THREAD_COLUMNS} FROM threads WHERE board = ? AND no = ?`,
     ),

@@ -1,6 +1,6 @@
 import { DomainError } from "../../server/domain/errors.js";
 import type { ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
-import type { NewPost, Post, PostFile, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
@@ -187,6 +187,11 @@ export class SqlitePostRepository implements PostRepository {
   async getPost(board: string, no: number): Promise<Post | null> {
     const values = this.s.getPostValues.get(str(board, "board"), int(no, "no"));
     return values ? postFromRow(postRowFromValues(values)) : null;
+  }
+
+  async getOrigin(board: string, no: number): Promise<PostOrigin | null> {
+    const v = this.s.getOrigin.get(str(board, "board"), int(no, "no"));
+    return v ? { board: v[0], no: v[1], threadNo: v[2], apId: v[3], fediActor: v[4] } : null;
   }
 
   async getThread(board: string, no: number): Promise<ThreadState | null> {

@@ -54,6 +54,36 @@ export function describePostContract({ store }: ContractContext): void {
       expect(await s.posts.getPost("b", 2)).toEqual(reply);
     });
 
+    it("reads where a post comes from without its text or file", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const op = await s.posts.createThread("b", newPost(), ROOMY);
+      const remote = await s.posts.createReply(
+        "b",
+        op.post.no,
+        newPost({ apId: "https://remote.example/notes/9", fediActor: "https://remote.example/users/z" }),
+        ROOMY,
+      );
+      expect(await s.posts.getOrigin("b", op.post.no)).toEqual({
+        board: "b",
+        no: op.post.no,
+        threadNo: op.post.no,
+        apId: null,
+        fediActor: null,
+      });
+      expect(await s.posts.getOrigin("b", remote.no)).toEqual({
+        board: "b",
+        no: remote.no,
+        threadNo: op.post.no,
+        apId: "https://remote.example/notes/9",
+        fediActor: "https://remote.example/users/z",
+      });
+      expect(await s.posts.getOrigin("b", 99)).toBeNull();
+      expect(await s.posts.getOrigin("c", op.post.no)).toBeNull();
+      await expectDomainError(s.posts.getOrigin({ $ne: "x" } as never, 1), "invalid");
+      await expectDomainError(s.posts.getOrigin("b", "1" as never), "invalid");
+    });
+
     it("numbers posts board-wide: threads and replies share one sequence per board", async () => {
       const s = store();
       await s.boards.create(newBoard("b"));
