@@ -114,6 +114,7 @@ export function createFederation(s: Services): Federation {
     stopListening();
     await publisher?.close();
     await worker?.stop();
+    await inbox?.close();
   };
   const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
   return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, following, close };

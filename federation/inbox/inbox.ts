@@ -35,6 +35,7 @@ import {
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { type InboxOutbox, QueueOutbox } from "./outbox.js";
+import { SanitizerThreads } from "./sanitizer-threads.js";
 
 /** How long an activity id is remembered, so a replay within it is ignored. */
 export const REPLAY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -61,6 +62,8 @@ export interface InboxOptions {
   outbox?: InboxOutbox;
   /** The remote actor cache to share (key lookups); by default one of the inbox's own. */
   actors?: RemoteActors;
+  /** Where post bodies are sanitized; by default a thread of the inbox's own where there are several cores. */
+  sanitizer?: SanitizerThreads;
 }
 
 /**
@@ -84,7 +87,17 @@ export class Inbox {
       actors,
       objects: new RemoteObjects(ctx, (doc, json) => this.#screenFetched(doc, json)),
       outbox: opts.outbox ?? new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ctx.ids),
+      sanitizer:
+        opts.sanitizer ??
+        new SanitizerThreads({
+          onError: (err) => s.logger.warn("post bodies are sanitized on the request thread", { err }),
+        }),
     };
+  }
+
+  /** Stops what the inbox runs beside the request thread (the sanitizer's thread). */
+  async close(): Promise<void> {
+    await this.deps.sanitizer.close();
   }
 
   get ids(): FederationIds {

@@ -9,7 +9,8 @@ import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
 import { IgnoredActivity } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
-import { htmlToText, plainText, sanitizeWithText, textToHtml } from "./sanitize.js";
+import { htmlToText, plainText, textToHtml } from "./sanitize.js";
+import type { SanitizerThreads } from "./sanitizer-threads.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
@@ -39,12 +40,17 @@ export interface NoteText {
  * on top as plain text. A thread takes its subject from the object's `name` (a Lemmy or Mbin post
  * title), or else from the first line of text, leading mentions left out, as Lemmy does.
  */
-export function noteText(note: NormalizedObject, op: boolean, maxCommentLength: number): NoteText {
+export async function noteText(
+  sanitizer: Pick<SanitizerThreads, "sanitizeWithText">,
+  note: NormalizedObject,
+  op: boolean,
+  maxCommentLength: number,
+): Promise<NoteText> {
   let text: string;
   let html: string;
   const content = note.content;
   if (content !== undefined && note.mediaType !== "text/plain") {
-    ({ html, text } = sanitizeWithText(content));
+    ({ html, text } = await sanitizer.sanitizeWithText(content));
   } else {
     text = htmlToText(textToHtml(content ?? note.source?.content ?? ""));
     html = textToHtml(text);
@@ -149,7 +155,7 @@ export async function storeNote(
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
-  const text = noteText(note, threadNo === null, board.settings.maxCommentLength);
+  const text = await noteText(deps.sanitizer, note, threadNo === null, board.settings.maxCommentLength);
   const { image, refused } = await fetchFirstImage(deps, note, board);
   let stored: { post: Post; imageRefused: string | null };
   try {

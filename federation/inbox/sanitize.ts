@@ -1,55 +1,74 @@
 import sanitizeHtml from "sanitize-html";
 import { escapeHtml, normalizeComment } from "../../server/domain/markup.js";
 
-const LINK_REL = "nofollow noopener noreferrer ugc";
-
 /** Elements whose text is never content (scripts, styles, form widgets): dropped with what they hold. */
-const NON_TEXT = ["script", "style", "textarea", "option", "noscript", "template", "title", "iframe", "object", "svg"];
+export const NON_TEXT_TAGS = [
+  "script",
+  "style",
+  "textarea",
+  "option",
+  "noscript",
+  "template",
+  "title",
+  "iframe",
+  "object",
+  "svg",
+];
 
-function httpUrl(href: string | undefined): string | null {
-  if (href === undefined || href.length > 2048) return null;
-  try {
-    const u = new URL(href);
-    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-  } catch {
-    return null;
-  }
+/**
+ * The policy for post bodies, as a function of the sanitize-html module and the non-text tags: it
+ * refers to nothing outside itself but its parameters and standard globals, so the very same code
+ * runs here and, as source, in the sanitizer threads (see SanitizerThreads).
+ *
+ * Kept: paragraphs, line breaks, links (http and https only, absolute, `nofollow`), mentions and
+ * hashtags as Mastodon marks them up, emphasis, code, quotes and lists. Everything else goes:
+ * scripts with their text, attributes, styles, images, iframes.
+ */
+export function contentPolicy(lib: typeof sanitizeHtml, nonTextTags: string[]): (html: string) => string {
+  const rel = "nofollow noopener noreferrer ugc";
+  const httpUrl = (href: string | undefined): string | null => {
+    if (href === undefined || href.length > 2048) return null;
+    try {
+      const u = new URL(href);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch {
+      return null;
+    }
+  };
+  const options: sanitizeHtml.IOptions = {
+    allowedTags: ["p", "br", "a", "span", "strong", "em", "b", "i", "s", "code", "pre", "blockquote", "ul", "ol", "li"],
+    allowedAttributes: { a: ["href", "rel"], span: ["class"] },
+    allowedClasses: { span: ["h-card", "mention", "quote"] },
+    allowedSchemes: ["http", "https"],
+    allowedSchemesByTag: {},
+    allowedSchemesAppliedToAttributes: ["href"],
+    allowProtocolRelative: false,
+    disallowedTagsMode: "discard",
+    nonTextTags: nonTextTags,
+    // Every link is absolute http(s) and marked as user content; anything else loses its href.
+    transformTags: {
+      a: (tagName, attribs) => {
+        const href = httpUrl(attribs["href"]);
+        const kept: sanitizeHtml.Attributes = href ? { href, rel } : {};
+        return { tagName, attribs: kept };
+      },
+    },
+  };
+  return (html) => lib(html, options);
 }
 
-const CONTENT_OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: ["p", "br", "a", "span", "strong", "em", "b", "i", "s", "code", "pre", "blockquote", "ul", "ol", "li"],
-  allowedAttributes: { a: ["href", "rel"], span: ["class"] },
-  allowedClasses: { span: ["h-card", "mention", "quote"] },
-  allowedSchemes: ["http", "https"],
-  allowedSchemesByTag: {},
-  allowedSchemesAppliedToAttributes: ["href"],
-  allowProtocolRelative: false,
-  disallowedTagsMode: "discard",
-  nonTextTags: NON_TEXT,
-  // Every link is absolute http(s) and marked as user content; anything else loses its href.
-  transformTags: {
-    a: (tagName, attribs) => {
-      const href = httpUrl(attribs["href"]);
-      const kept: sanitizeHtml.Attributes = href ? { href, rel: LINK_REL } : {};
-      return { tagName, attribs: kept };
-    },
-  },
-};
+const sanitizeBody = contentPolicy(sanitizeHtml, NON_TEXT_TAGS);
 
 const TEXT_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [],
   allowedAttributes: {},
   disallowedTagsMode: "discard",
-  nonTextTags: NON_TEXT,
+  nonTextTags: NON_TEXT_TAGS,
 };
 
-/**
- * Remote HTML reduced to what a post body may hold: paragraphs, line breaks, links (http and https
- * only, `nofollow`), mentions and hashtags as Mastodon marks them up, emphasis, code, quotes and
- * lists. Everything else goes: scripts with their text, attributes, styles, images, iframes.
- */
+/** Remote HTML reduced to what a post body may hold (see contentPolicy). */
 export function sanitizeContent(html: string): string {
-  return sanitizeHtml(html, CONTENT_OPTIONS).trim();
+  return sanitizeBody(html).trim();
 }
 
 /** The characters sanitize-html escapes in text, back to what they stand for. */
@@ -66,7 +85,11 @@ function decodeEscapes(text: string): string {
  * Line breaks and paragraph ends become newlines as in `htmlToText`.
  */
 export function sanitizeWithText(html: string): { html: string; text: string } {
-  const clean = sanitizeHtml(html, CONTENT_OPTIONS);
+  return withText(sanitizeBody(html));
+}
+
+/** What `contentPolicy` made of some HTML, trimmed, with its text read off it (see sanitizeWithText). */
+export function withText(clean: string): { html: string; text: string } {
   const breaks = clean.replace(/<br \/>/g, "\n").replace(/<\/(?:p|li|blockquote|pre)>/g, "\n\n");
   return { html: clean.trim(), text: normalizeComment(decodeEscapes(breaks.replace(/<[^>]*>/g, ""))) };
 }

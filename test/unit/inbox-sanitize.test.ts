@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { noteText, visibleOnBoard } from "../../federation/inbox/remote-note.js";
 import { htmlToText, plainText, sanitizeContent, sanitizeWithText } from "../../federation/inbox/sanitize.js";
+import { SanitizerThreads } from "../../federation/inbox/sanitizer-threads.js";
 import { type NormalizedObject, normalizeObject } from "../../federation/vocab/normalize.js";
 
 const REL = 'rel="nofollow noopener noreferrer ugc"';
@@ -86,30 +90,100 @@ describe("sanitizing and reading text in one pass", () => {
   });
 });
 
+describe("sanitizing on a thread of its own", () => {
+  const samples = [
+    "<p>a &amp; b &lt;c&gt; &quot;q&quot;</p><p>line<br>two<br/>three</p><script>no</script>",
+    '<p><span class="h-card mention invisible"><a href="https://x/b" class="u-url mention">@<span>b</span></a></span> hi</p>',
+    '<a href="javascript:alert(1)">bad</a><a href="/relative">rel</a><a href="https://a.example/x?y=1&amp;z=2">ok</a>',
+    '<img src="https://x/i.png" onerror="x()"><iframe src="https://x"></iframe><div onclick="x()">div</div>',
+    "<blockquote><p>quoted</p></blockquote><ul><li>one</li></ul><pre>x\n  y</pre>tail &nbsp;&#39;",
+    "plain text, no markup at all",
+  ];
+
+  it("answers exactly as sanitizing in place does, many bodies at once, each to its own caller", async () => {
+    const threads = new SanitizerThreads({ thread: true });
+    try {
+      const bodies = Array.from({ length: 300 }, (_, i) => `${samples[i % samples.length]}<p>#${i}</p>`);
+      const answers = await Promise.all(bodies.map((b) => threads.sanitizeWithText(b)));
+      // The thread really did the work: it is running, and has not fallen back.
+      expect(threads.threaded).toBe(true);
+      answers.forEach((a, i) => expect(a, bodies[i]).toEqual(sanitizeWithText(bodies[i]!)));
+    } finally {
+      await threads.close();
+    }
+    expect(threads.threaded).toBe(false);
+  });
+
+  it("two side by side in one process keep their own threads and answers", async () => {
+    const a = new SanitizerThreads({ thread: true });
+    const b = new SanitizerThreads({ thread: true });
+    try {
+      const [x, y] = await Promise.all([a.sanitizeWithText(samples[0]!), b.sanitizeWithText(samples[1]!)]);
+      expect(x).toEqual(sanitizeWithText(samples[0]!));
+      expect(y).toEqual(sanitizeWithText(samples[1]!));
+      expect(a.threaded && b.threaded).toBe(true);
+      await a.close();
+      // One closing leaves the other working.
+      expect(await b.sanitizeWithText(samples[2]!)).toEqual(sanitizeWithText(samples[2]!));
+      expect(b.threaded).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("falls back to sanitizing in place when the thread cannot run, losing no body", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atoll-sanitizer-"));
+    const broken = join(dir, "broken.cjs");
+    writeFileSync(broken, 'throw new Error("no sanitizer here");\n');
+    const errors: Error[] = [];
+    const threads = new SanitizerThreads({ thread: true, lib: broken, onError: (e) => errors.push(e) });
+    try {
+      const answers = await Promise.all(samples.map((s) => threads.sanitizeWithText(s)));
+      answers.forEach((a, i) => expect(a).toEqual(sanitizeWithText(samples[i]!)));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/sanitizer thread stopped: .*no sanitizer here/);
+      expect(threads.threaded).toBe(false);
+      // And from then on, in place.
+      expect(await threads.sanitizeWithText(samples[3]!)).toEqual(sanitizeWithText(samples[3]!));
+    } finally {
+      await threads.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("remote objects as post text", () => {
-  it("takes a thread's subject from the name, else from the first line without leading mentions", () => {
-    expect(noteText(note({ name: "A <b>title</b>", content: "<p>body</p>" }), true, 4000)).toEqual({
+  const inline = new SanitizerThreads({ thread: false });
+
+  it("takes a thread's subject from the name, else from the first line without leading mentions", async () => {
+    expect(await noteText(inline, note({ name: "A <b>title</b>", content: "<p>body</p>" }), true, 4000)).toEqual({
       subject: "A title",
       comment: "body",
       html: "<p>body</p>",
     });
     const mention =
       '<p><span class="h-card"><a href="https://x/b">@<span>b</span></a></span> Hello board</p><p>more</p>';
-    expect(noteText(note({ content: mention }), true, 4000).subject).toBe("Hello board");
-    expect(noteText(note({ content: mention }), false, 4000).subject).toBeNull();
+    expect((await noteText(inline, note({ content: mention }), true, 4000)).subject).toBe("Hello board");
+    expect((await noteText(inline, note({ content: mention }), false, 4000)).subject).toBeNull();
   });
 
-  it("puts a content warning on top, reads plain text and source, and cuts to the board's limit", () => {
-    const warned = noteText(note({ summary: "<b>spoilers</b>", content: "<p>text</p>" }), false, 4000);
+  it("puts a content warning on top, reads plain text and source, and cuts to the board's limit", async () => {
+    const warned = await noteText(inline, note({ summary: "<b>spoilers</b>", content: "<p>text</p>" }), false, 4000);
     expect(warned.comment).toBe("spoilers\n\ntext");
     expect(warned.html).toBe("<p><strong>spoilers</strong></p><p>text</p>");
-    expect(noteText(note({ mediaType: "text/plain", content: "a <b>\nb" }), false, 4000)).toMatchObject({
+    expect(await noteText(inline, note({ mediaType: "text/plain", content: "a <b>\nb" }), false, 4000)).toMatchObject({
       comment: "a <b>\nb",
       html: "a &lt;b&gt;<br>b",
     });
-    const source = noteText(note({ source: { content: "only source", mediaType: "text/markdown" } }), false, 4000);
+    const source = await noteText(
+      inline,
+      note({ source: { content: "only source", mediaType: "text/markdown" } }),
+      false,
+      4000,
+    );
     expect(source.comment).toBe("only source");
-    const long = noteText(note({ content: `<p>${"x".repeat(50)}</p><script>y</script>` }), false, 10);
+    const long = await noteText(inline, note({ content: `<p>${"x".repeat(50)}</p><script>y</script>` }), false, 10);
     expect(long).toEqual({ subject: null, comment: "x".repeat(10), html: "x".repeat(10) });
   });
 

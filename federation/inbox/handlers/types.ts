@@ -7,6 +7,7 @@ import type { RemoteObjects } from "../../remote/objects.js";
 import type { NormalizedActivity } from "../../vocab/normalize.js";
 import type { InboxResult } from "../errors.js";
 import type { InboxOutbox } from "../outbox.js";
+import type { SanitizerThreads } from "../sanitizer-threads.js";
 
 /** What every activity handler works with. */
 export interface InboxDeps {
@@ -17,6 +18,8 @@ export interface InboxDeps {
   actors: RemoteActors;
   objects: RemoteObjects;
   outbox: InboxOutbox;
+  /** Where remote post bodies are sanitized. */
+  sanitizer: SanitizerThreads;
 }
 
 /** A verified activity: its signer is its actor. */

@@ -42,7 +42,7 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
   if (!board) return ignored("Not a post we hold.");
   // An opening post's subject follows its name (or first line) as on Create; replies have none.
   const op = post.no === post.threadNo;
-  const text = noteText(note, op, board.settings.maxCommentLength);
+  const text = await noteText(deps.sanitizer, note, op, board.settings.maxCommentLength);
   await s.store.posts.updatePostText(post.board, post.no, {
     comment: text.comment,
     html: text.html,
