@@ -107,7 +107,7 @@ describe("sanitizing on a thread of its own", () => {
       const answers = await Promise.all(bodies.map((b) => threads.sanitizeWithText(b)));
       // The thread really did the work: it is running, and has not fallen back.
       expect(threads.threaded).toBe(true);
-      answers.forEach((a, i) => expect(a, bodies[i]).toEqual(sanitizeWithText(bodies[i]!)));
+      expect(answers).toEqual(bodies.map((b) => sanitizeWithText(b)));
     } finally {
       await threads.close();
     }
@@ -140,7 +140,7 @@ describe("sanitizing on a thread of its own", () => {
     const threads = new SanitizerThreads({ thread: true, lib: broken, onError: (e) => errors.push(e) });
     try {
       const answers = await Promise.all(samples.map((s) => threads.sanitizeWithText(s)));
-      answers.forEach((a, i) => expect(a).toEqual(sanitizeWithText(samples[i]!)));
+      expect(answers).toEqual(samples.map((s) => sanitizeWithText(s)));
       expect(errors).toHaveLength(1);
       expect(errors[0]!.message).toMatch(/sanitizer thread stopped: .*no sanitizer here/);
       expect(threads.threaded).toBe(false);
