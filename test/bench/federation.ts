@@ -152,6 +152,8 @@ export interface InboxThroughput {
   keyFetches: number;
   /** The server's CPU time (all its threads) per accepted activity in the timed run, in ms; null if unknown. */
   cpuMsPerReply: number | null;
+  /** Each round of the timed run: the inbox's rate, and the baseline's, measured just before it. */
+  rounds: Array<{ rps: number; baseline: number | null }>;
 }
 
 export interface InboxBenchOptions {
@@ -169,14 +171,20 @@ export interface InboxBenchOptions {
   keyFetches: () => number;
   /** The server process's CPU time so far in ms, or null where it cannot be read. */
   serverCpuMs?: () => number | null;
+  /**
+   * The timed run in this many rounds (default 1), each preceded by a measurement of the baseline
+   * (`baseline`, its rate), so each round's ratio compares rates taken seconds apart.
+   */
+  rounds?: number;
+  baseline?: () => Promise<number>;
 }
 
 /**
  * Drives the inbox with pre-signed `Create(Note)` replies. One activity goes alone first (the
  * server fetches and caches the peer's key), then a warm-up at full concurrency gives the rate;
  * enough activities for about `seconds` at that rate are then signed and sent with autocannon as
- * an exact number of requests, so none is ever sent twice. The rate is the 2xx answers over the
- * time to the last of them. Throws when most are refused or when the 2xx answers did not become
+ * an exact number of requests, so none is ever sent twice, in `rounds` rounds each after a
+ * baseline measurement. A round's rate is its 2xx answers over the time to the last of them. Throws when most are refused or when the 2xx answers did not become
  * posts in the threads.
  */
 export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroughput> {
@@ -195,22 +203,37 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
     );
   }
 
-  const warm = await presign(inboxUrl, o.actor, build(Math.max(600, o.connections * 30)));
+  const warm = await presign(inboxUrl, o.actor, build(Math.max(2000, o.connections * 100)));
   const warmRun = await fire(inboxUrl, warm, o.connections);
   assertMostlyAccepted("inbox warm-up", warmRun);
-  // The second half of the warm-up runs on warm code: its rate sizes the timed run.
+  // Long enough for the server to reach its steady state (JIT, caches, background threads
+  // started); the second half of the warm-up runs on warm code, and its rate sizes the timed run.
   const half = warmRun.acceptedAt.slice(Math.floor(warmRun.acceptedAt.length / 2));
   const span = (half.at(-1)! - half[0]!) / 1000;
   const warmRate = span > 0 ? (half.length - 1) / span : warmRun.accepted / warmRun.seconds;
 
-  const count = Math.min(60_000, Math.max(o.connections * 20, Math.ceil(warmRate * o.seconds * 1.2)));
-  const pool = await presign(inboxUrl, o.actor, build(count));
-  const cpuBefore = o.serverCpuMs?.() ?? null;
-  const run = await fire(inboxUrl, pool, o.connections);
-  const cpuAfter = o.serverCpuMs?.() ?? null;
-  assertMostlyAccepted("inbox", run);
+  const rounds = Math.max(1, o.rounds ?? 1);
+  const perRound = Math.min(20_000, Math.max(o.connections * 20, Math.ceil((warmRate * o.seconds * 1.2) / rounds)));
+  const pool = await presign(inboxUrl, o.actor, build(perRound * rounds));
+  const measured: InboxThroughput["rounds"] = [];
+  let sent = 0;
+  let accepted = 0;
+  let seconds = 0;
+  let cpuMs: number | null = 0;
+  for (let r = 0; r < rounds; r++) {
+    const baseline = o.baseline ? await o.baseline() : null;
+    const cpuBefore = o.serverCpuMs?.() ?? null;
+    const run = await fire(inboxUrl, pool.slice(r * perRound, (r + 1) * perRound), o.connections);
+    const cpuAfter = o.serverCpuMs?.() ?? null;
+    assertMostlyAccepted("inbox", run);
+    measured.push({ rps: run.accepted / run.seconds, baseline });
+    sent += run.sent;
+    accepted += run.accepted;
+    seconds += run.seconds;
+    cpuMs = cpuMs === null || cpuBefore === null || cpuAfter === null ? null : cpuMs + (cpuAfter - cpuBefore);
+  }
 
-  const expected = 1 + warmRun.accepted + run.accepted;
+  const expected = 1 + warmRun.accepted + accepted;
   const stored = await settledCount(() => storedReplies(o.url, o.board, o.threads, o.actor.id), expected);
   if (stored < expected * 0.95) {
     throw new Error(
@@ -219,14 +242,14 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
     );
   }
   return {
-    rps: run.accepted / run.seconds,
-    sent: run.sent,
-    accepted: run.accepted,
-    seconds: run.seconds,
+    rps: accepted / seconds,
+    sent,
+    accepted,
+    seconds,
     stored,
     keyFetches: o.keyFetches(),
-    cpuMsPerReply:
-      cpuBefore === null || cpuAfter === null || run.accepted === 0 ? null : (cpuAfter - cpuBefore) / run.accepted,
+    cpuMsPerReply: cpuMs === null || accepted === 0 ? null : cpuMs / accepted,
+    rounds: measured,
   };
 }
 
