@@ -56,21 +56,51 @@ export class CaptchaService {
 
   /** Checks an answer and spends the id; throws DomainError("captcha") with the reason otherwise. */
   verify(id: string | undefined, answer: string | undefined): void {
-    if (!id || !answer) throw new DomainError("captcha", "Solve the captcha to post.");
-    const sealed = this.open(id);
+    this.verifyAny(id ? [id] : [], answer);
+  }
+
+  /**
+   * Checks an answer against several challenges a reader holds (one per open tab, newest first)
+   * and spends the one it solves, returning its id; the others stay usable. A wrong answer spends
+   * them all, so no challenge can be guessed at repeatedly. Throws DomainError("captcha") with the
+   * reason (for the newest challenge when none is usable).
+   */
+  verifyAny(ids: readonly string[], answer: string | undefined): string {
+    if (ids.length === 0 || !answer) throw new DomainError("captcha", "Solve the captcha to post.");
     const now = this.clock();
-    if (!sealed) throw new DomainError("captcha", "That captcha is not valid; load a new one.");
-    if (sealed.expiresAt < now) throw new DomainError("captcha", "That captcha has expired; load a new one.");
     this.prune(now);
-    if (this.spent.has(sealed.nonce))
-      throw new DomainError("captcha", "That captcha was already used; load a new one.");
-    // Spend the id whatever the answer, so one challenge cannot be guessed at repeatedly.
-    this.spent.set(sealed.nonce, sealed.expiresAt);
-    const given = Buffer.from(answer.trim().toLowerCase().slice(0, 32));
-    const expected = Buffer.from(sealed.answer);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new DomainError("captcha", "The captcha answer was wrong; try the new one.");
+    const usable: Array<{ id: string; sealed: Sealed }> = [];
+    let refusal: string | null = null;
+    for (const id of ids) {
+      const sealed = this.open(id);
+      const why = !sealed
+        ? "That captcha is not valid; load a new one."
+        : sealed.expiresAt < now
+          ? "That captcha has expired; load a new one."
+          : this.spent.has(sealed.nonce)
+            ? "That captcha was already used; load a new one."
+            : null;
+      if (why === null && sealed) usable.push({ id, sealed });
+      else refusal ??= why;
     }
+    if (usable.length === 0) throw new DomainError("captcha", refusal ?? "Solve the captcha to post.");
+    const given = Buffer.from(answer.trim().toLowerCase().slice(0, 32));
+    let solved: string | null = null;
+    for (const { id, sealed } of usable) {
+      const expected = Buffer.from(sealed.answer);
+      if (solved === null && given.length === expected.length && timingSafeEqual(given, expected)) solved = id;
+    }
+    for (const { id, sealed } of usable) {
+      if (solved === null || solved === id) this.spent.set(sealed.nonce, sealed.expiresAt);
+    }
+    if (solved === null) throw new DomainError("captcha", "The captcha answer was wrong; try the new one.");
+    return solved;
+  }
+
+  /** Whether a challenge can still be answered: ours, not expired, not spent. */
+  usable(id: string): boolean {
+    const sealed = this.open(id);
+    return sealed !== null && sealed.expiresAt >= this.clock() && !this.spent.has(sealed.nonce);
   }
 
   /** The expected answer of a challenge, for in-process callers such as tests; never served over HTTP. */

@@ -475,4 +475,31 @@ describe("web pages with the captcha on", () => {
     expect(ok.status).toBe(303);
     expect(ok.headers.location).toMatch(/^\/b\/thread\/\d+$/);
   });
+
+  it("takes each open tab's captcha: solving one leaves the other answerable, a wrong answer spends both", async () => {
+    const agent = request.agent(instance.app);
+    const newest = async () => (cookieValue(await agent.get("/captcha.png"), "atoll_captcha") ?? "").split(".")[0]!;
+    const post = (answer: string) =>
+      agent.post("/b/post").field("com", "from a tab").field("captcha_answer", answer).attach("file", jpeg, "a.jpg");
+    const answerOf = (id: string) => instance.services.captcha.answerOf(id) ?? "";
+
+    // Two tabs load their pages, each its own image; the first tab posts, then the second.
+    const first = await newest();
+    const second = await newest();
+    expect(first).not.toBe(second);
+    expect((await post(answerOf(first))).status).toBe(303);
+    expect((await post(answerOf(second))).status).toBe(303);
+    // Each was spent by its post.
+    const replayed = await post(answerOf(first));
+    expect(replayed.status).toBe(400);
+
+    // A wrong answer spends every challenge held, so none can be guessed at again.
+    const third = await newest();
+    const fourth = await newest();
+    expect(instance.services.captcha.usable(third) && instance.services.captcha.usable(fourth)).toBe(true);
+    expect((await post("zzzzzz")).status).toBe(400);
+    expect(instance.services.captcha.usable(third)).toBe(false);
+    expect(instance.services.captcha.usable(fourth)).toBe(false);
+    expect((await post(answerOf(third))).status).toBe(400);
+  });
 });

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, Router } from "express";
+import express, { type CookieOptions, type Request, type Response, Router } from "express";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
@@ -6,15 +6,54 @@ import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../pos
 import { positiveInt } from "../respond.js";
 
 export const CAPTCHA_COOKIE = "atoll_captcha";
+/** Challenges a reader may hold at once in the cookie: one per open tab, the newest first. */
+export const MAX_CAPTCHAS_HELD = 4;
+const CAPTCHA_TTL_MS = 10 * 60 * 1000;
 
-/** Checks the captcha (when on) from the body's `captcha_id`, or the cookie the captcha image set. */
+/** The challenge ids in the captcha cookie, newest first. */
+export function heldCaptchas(req: Request): string[] {
+  const value = (req.cookies as Record<string, unknown> | undefined)?.[CAPTCHA_COOKIE];
+  if (typeof value !== "string" || value.length > 4096) return [];
+  return value
+    .split(".")
+    .filter((id) => id !== "")
+    .slice(0, MAX_CAPTCHAS_HELD);
+}
+
+/**
+ * Checks the captcha (when on) from the body's `captcha_id`, or else against the challenges the
+ * captcha images set in the cookie (each open page loads its own): the one solved is spent and
+ * the others stay, so a second tab's captcha still works.
+ */
 export function checkCaptcha(s: Services, req: Request, res: Response): void {
   if (!s.config.captcha) return;
   const f = textFields(req);
-  const cookie = (req.cookies as Record<string, string> | undefined)?.[CAPTCHA_COOKIE];
-  const id = f.captcha_id || cookie;
-  if (cookie && !f.captcha_id) res.clearCookie(CAPTCHA_COOKIE, { path: "/" });
-  s.captcha.verify(id, f.captcha_answer);
+  if (f.captcha_id) {
+    s.captcha.verify(f.captcha_id, f.captcha_answer);
+    return;
+  }
+  const held = heldCaptchas(req);
+  let solved: string;
+  try {
+    solved = s.captcha.verifyAny(held, f.captcha_answer);
+  } catch (err) {
+    if (held.length > 0) res.clearCookie(CAPTCHA_COOKIE, { path: "/" });
+    throw err;
+  }
+  const left = held.filter((id) => id !== solved && s.captcha.usable(id));
+  if (left.length === 0) res.clearCookie(CAPTCHA_COOKIE, { path: "/" });
+  else res.cookie(CAPTCHA_COOKIE, left.join("."), captchaCookie(s));
+}
+
+/** How the captcha cookie is set: for this site only, out of scripts' reach, for a challenge's life. */
+export function captchaCookie(s: Services): CookieOptions {
+  return {
+    httpOnly: true,
+    sameSite: "lax",
+    path: "/",
+    maxAge: CAPTCHA_TTL_MS,
+    secure: s.config.publicUrl.startsWith("https://"),
+  };
 }
 
 export function created(s: Services, res: Response, post: Post): void {

@@ -4,7 +4,7 @@ import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
-import { CAPTCHA_COOKIE, checkCaptcha } from "../api/posting.js";
+import { CAPTCHA_COOKIE, captchaCookie, checkCaptcha, heldCaptchas, MAX_CAPTCHAS_HELD } from "../api/posting.js";
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
 import { positiveInt } from "../respond.js";
 import { html } from "./html.js";
@@ -14,7 +14,6 @@ import { threadPath } from "./pages/post.js";
 /** The deletion password a browser posts with when its form leaves the field empty. */
 export const PASSWORD_COOKIE = "atoll_pw";
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-const CAPTCHA_TTL_MS = 10 * 60 * 1000;
 /** Posts one delete or report form may name. */
 const MAX_SELECTED = 50;
 
@@ -46,11 +45,14 @@ export function formRoutes(s: Services): Router {
     res.redirect(303, options === "nonoko" ? `/${board.uri}/` : threadPath(board.uri, post.threadNo, post.no));
   };
 
-  r.get("/captcha.png", async (_req, res) => {
+  // Each page's image is a challenge of its own, added to those the reader holds (one per open
+  // tab), so answering one tab's captcha leaves the others' answerable.
+  r.get("/captcha.png", async (req, res) => {
     const id = s.captcha.create();
     const png = await s.captcha.image(id);
     if (!png) throw new Error("a fresh captcha has no image");
-    res.cookie(CAPTCHA_COOKIE, id, cookie(CAPTCHA_TTL_MS));
+    const held = heldCaptchas(req).filter((h) => s.captcha.usable(h));
+    res.cookie(CAPTCHA_COOKIE, [id, ...held].slice(0, MAX_CAPTCHAS_HELD).join("."), captchaCookie(s));
     res.setHeader("Cache-Control", "no-store");
     res.type("png").send(png);
   });
