@@ -30,6 +30,19 @@ const EnvSchema = z.object({
   AUTHORIZED_FETCH: onOff("off"),
   ALLOW_PRIVATE_ADDRESSES: onOff("off"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  INSTANCE_NAME: z
+    .string()
+    .trim()
+    .min(1, "INSTANCE_NAME must not be blank")
+    .max(100, "INSTANCE_NAME is limited to 100 characters")
+    .regex(/^[^\p{Cc}]*$/u, "INSTANCE_NAME must be one line of text")
+    .optional(),
+  INSTANCE_DESCRIPTION: z
+    .string()
+    .trim()
+    .max(500, "INSTANCE_DESCRIPTION is limited to 500 characters")
+    .regex(/^[^\p{Cc}]*$/u, "INSTANCE_DESCRIPTION must be one line of text")
+    .default(""),
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   BLOCKLIST_SYNC_HOURS: z.coerce
@@ -55,6 +68,10 @@ export interface Config {
   publicUrl: string;
   /** Host as peers see it (with its port when it has one): names boards in WebFinger. */
   publicHost: string;
+  /** What the instance calls itself on its pages and to peers (NodeInfo); the host by default. */
+  instanceName: string;
+  /** One line about the instance, on the front page and in NodeInfo; may be empty. */
+  instanceDescription: string;
   dataDir: string;
   mediaUrl: string;
   mongodbUrl: string | null;
@@ -99,6 +116,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     publicUrl,
     publicHost: new URL(publicUrl).host,
+    instanceName: e.INSTANCE_NAME ?? new URL(publicUrl).host,
+    instanceDescription: e.INSTANCE_DESCRIPTION,
     dataDir: resolve(e.DATA_DIR),
     mediaUrl,
     mongodbUrl: e.MONGODB_URL ?? null,

@@ -105,7 +105,8 @@ export function wellKnownRouter(s: Services, ids: FederationIds): Router {
           localPosts: posts,
         },
         metadata: {
-          nodeName: s.config.publicHost,
+          nodeName: s.config.instanceName,
+          nodeDescription: s.config.instanceDescription,
           federation: { enabled: s.config.federation, mode: s.config.federationMode },
           boards: boards.map((b) => ({ uri: b.uri, title: b.title, actor: ids.board(b.uri), sfw: b.settings.sfw })),
         },

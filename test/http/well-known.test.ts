@@ -8,7 +8,11 @@ describe("WebFinger, host-meta and NodeInfo", () => {
   let t: TestInstance;
 
   beforeAll(async () => {
-    t = await startTestInstance({ PUBLIC_URL: "https://boards.example:8443" });
+    t = await startTestInstance({
+      PUBLIC_URL: "https://boards.example:8443",
+      INSTANCE_NAME: "Lagoon <Chan>",
+      INSTANCE_DESCRIPTION: "Boards about boats & harbours.",
+    });
     await t.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });
     await t.services.posting.createThread({ board: "b", comment: "hello", ip: "192.0.2.1" });
   });
@@ -83,7 +87,21 @@ describe("WebFinger, host-meta and NodeInfo", () => {
       protocols: ["activitypub"],
       openRegistrations: false,
       usage: { users: { total: 1 }, localPosts: 1 },
-      metadata: { boards: [{ uri: "b", title: "Random", actor: "https://boards.example:8443/ap/boards/b" }] },
+      metadata: {
+        nodeName: "Lagoon <Chan>",
+        nodeDescription: "Boards about boats & harbours.",
+        boards: [{ uri: "b", title: "Random", actor: "https://boards.example:8443/ap/boards/b" }],
+      },
     });
+  });
+
+  it("shows the instance's name and description on its pages, as text", async () => {
+    const home = await request(t.app).get("/");
+    expect(home.status).toBe(200);
+    expect(home.text).toContain("<h1>Lagoon &lt;Chan&gt;</h1>");
+    expect(home.text).toContain("Boards about boats &amp; harbours.");
+    expect(home.text).not.toContain("<Chan>");
+    const board = await request(t.app).get("/b/");
+    expect(board.text).toMatch(/<title>[^<]* - Lagoon &lt;Chan&gt;<\/title>/);
   });
 });

@@ -9,6 +9,8 @@ describe("configuration", () => {
       host: "0.0.0.0",
       publicUrl: "http://localhost:8080",
       publicHost: "localhost:8080",
+      instanceName: "localhost:8080",
+      instanceDescription: "",
       mediaUrl: "http://localhost:8080/media",
       mongodbUrl: null,
       adminToken: null,
@@ -39,6 +41,16 @@ describe("configuration", () => {
     expect(c.publicHost).toBe("board.example");
     expect(c.mediaUrl).toBe("https://board.example/media");
     expect(loadConfig({ MEDIA_URL: "https://cdn.example/m/" }).mediaUrl).toBe("https://cdn.example/m");
+  });
+
+  it("names the instance: the host by default, else one line of text within limits", () => {
+    expect(loadConfig({ PUBLIC_URL: "https://board.example" }).instanceName).toBe("board.example");
+    const named = loadConfig({ INSTANCE_NAME: "  Lagoon Chan ", INSTANCE_DESCRIPTION: "Boards about boats." });
+    expect([named.instanceName, named.instanceDescription]).toEqual(["Lagoon Chan", "Boards about boats."]);
+    expect(() => loadConfig({ INSTANCE_NAME: "   " })).toThrow(/INSTANCE_NAME/);
+    expect(() => loadConfig({ INSTANCE_NAME: "x".repeat(101) })).toThrow(/INSTANCE_NAME/);
+    expect(() => loadConfig({ INSTANCE_NAME: "two\nlines" })).toThrow(/INSTANCE_NAME/);
+    expect(() => loadConfig({ INSTANCE_DESCRIPTION: "y".repeat(501) })).toThrow(/INSTANCE_DESCRIPTION/);
   });
 
   it("reads switches as on/off", () => {

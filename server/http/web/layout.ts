@@ -16,7 +16,7 @@ function knownBoards(s: Services): readonly NavBoard[] {
 
 /** The instance's display name. */
 export function instanceName(s: Services): string {
-  return s.config.publicHost;
+  return s.config.instanceName;
 }
 
 /** A query suffix that changes with the static files, so browsers may cache them for long. */

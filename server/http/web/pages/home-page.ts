@@ -21,6 +21,7 @@ ${board.description ? html`<p class="desc">${board.description}</p>` : ""}
   );
   const body = html`<section class="home-intro">
 <h1>${name}</h1>
+${s.config.instanceDescription ? html`<p class="home-description">${s.config.instanceDescription}</p>` : ""}
 <p>An imageboard on the fediverse: post anonymously here, and follow its boards from Mastodon and other fediverse software.</p>
 ${posts !== null ? html`<p class="stats">${posts} ${posts === 1 ? "post" : "posts"} on ${boards.length} ${boards.length === 1 ? "board" : "boards"}.</p>` : ""}
 </section>
