@@ -193,11 +193,19 @@ export class StaffService {
 
   /** Whether a bearer token is the configured ADMIN_TOKEN or one minted by createToken. */
   async verifyBearer(token: string | undefined | null): Promise<boolean> {
-    if (typeof token !== "string" || token.length === 0 || token.length > 512) return false;
-    if (this.deps.adminToken !== null && secretEquals(token, this.deps.adminToken)) return true;
-    if (!token.startsWith(TOKEN_PREFIX)) return false;
+    return (await this.bearerIdentity(token)) !== null;
+  }
+
+  /**
+   * Which admin token `token` is, for the audit log: `ADMIN_TOKEN` for the configured one, else the
+   * minted token's id; null when it is none of them.
+   */
+  async bearerIdentity(token: string | undefined | null): Promise<string | null> {
+    if (typeof token !== "string" || token.length === 0 || token.length > 512) return null;
+    if (this.deps.adminToken !== null && secretEquals(token, this.deps.adminToken)) return "ADMIN_TOKEN";
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
     // The lookup is by hash, so its timing says nothing about the token itself.
-    return (await this.deps.store.tokens.findByHash(sha256(token))) !== null;
+    return (await this.deps.store.tokens.findByHash(sha256(token)))?.id ?? null;
   }
 
   private dummy(): Promise<string> {

@@ -600,12 +600,12 @@ describe("domain moderation admin API", () => {
     const spam = audit.filter((e) => e.domain === "spam.example").map((e) => e.action);
     expect(spam).toEqual(["block.delete", "block.create"]);
     const createdSpam = audit.find((e) => e.domain === "spam.example" && e.action === "block.create");
-    expect(createdSpam).toMatchObject({ actor: { kind: "token", id: "api" }, subscription_id: id });
+    expect(createdSpam).toMatchObject({ actor: { kind: "token", id: "ADMIN_TOKEN" }, subscription_id: id });
     expect(audit.some((e) => e.action === "subscription.create" && e.subscription_id === id)).toBe(true);
     expect(audit.filter((e) => e.action === "subscription.sync").length).toBe(2);
     expect(audit.find((e) => e.domain === "mine.example")).toMatchObject({
       action: "block.create",
-      actor: { kind: "token", id: "api" },
+      actor: { kind: "token", id: "ADMIN_TOKEN" },
       subscription_id: null,
     });
 
@@ -683,7 +683,7 @@ describe("domain moderation admin API", () => {
       "block.update",
       "block.create",
     ]);
-    for (const e of log.body) expect(e.actor).toEqual({ kind: "token", id: "api" });
+    for (const e of log.body) expect(e.actor).toEqual({ kind: "token", id: "ADMIN_TOKEN" });
     expect(log.body[2]).toMatchObject({
       domain: "audited.example",
       before: { severity: "suspend" },
@@ -707,10 +707,19 @@ describe("domain moderation admin API", () => {
     const lines = csv.text.trimEnd().split("\n");
     expect(lines[0]).toBe("id,at,actor_kind,actor_id,action,domain,subscription_id,reason,before,after");
     expect(lines).toHaveLength(5);
-    expect(lines[1]).toContain(",token,api,block.create,audited.example,");
+    expect(lines[1]).toContain(",token,ADMIN_TOKEN,block.create,audited.example,");
     // A reason that looks like a formula is defused for spreadsheets.
     expect(lines[1]).toContain(",'=cmd(),");
     expect(lines[4]).toContain(",block.delete,");
+
+    // A minted token is named by its id.
+    const minted = await instance.services.staff.createToken("blocklist bot");
+    await api()
+      .post("/api/v1/admin/domain_blocks")
+      .set({ Authorization: `Bearer ${minted.token}` })
+      .send({ domain: "by-bot.example", severity: "silence" });
+    const byBot = await api().get("/api/v1/admin/domain_audit?limit=1").set(auth);
+    expect(byBot.body[0]).toMatchObject({ domain: "by-bot.example", actor: { kind: "token", id: minted.id } });
   });
 
   it("raises a staged rule on confirmation", async () => {

@@ -20,7 +20,11 @@ export function bearerAuth(s: Services): RequestHandler {
     try {
       const header = req.headers.authorization ?? "";
       const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-      if (m && (await s.staff.verifyBearer(m[1]))) return next();
+      const who = m ? await s.staff.bearerIdentity(m[1]) : null;
+      if (who !== null) {
+        res.locals["bearer"] = who;
+        return next();
+      }
       res.setHeader("WWW-Authenticate", m ? 'Bearer error="invalid_token"' : 'Bearer realm="atoll"');
       sendProblem(res, {
         type: "urn:atoll:problem:unauthorized",
@@ -32,6 +36,12 @@ export function bearerAuth(s: Services): RequestHandler {
       next(err);
     }
   };
+}
+
+/** Which admin token authenticated the request (see bearerAuth): `ADMIN_TOKEN` or a minted token's id. */
+export function bearerOf(res: Response): string {
+  const who: unknown = res.locals["bearer"];
+  return typeof who === "string" ? who : "";
 }
 
 export function cookieOptions(s: Services, maxAge: number) {

@@ -30,6 +30,7 @@ import type {
 } from "../../services/domain-moderation.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { sendProblem, toProblem } from "../problem.js";
+import { bearerOf } from "./auth.js";
 
 /*
  * The admin API of domain moderation. The block and allow endpoints follow Mastodon's admin API
@@ -436,11 +437,13 @@ function queryFlag(req: Request, key: string): boolean {
 
 /**
  * The domain-moderation admin API, mounted by the admin API router behind its bearer check. API
- * callers are recorded in the audit log as the token actor; they act as the API's admin.
+ * callers are recorded in the audit log by their token (`ADMIN_TOKEN` or the minted token's id);
+ * they act as the API's admin.
  */
 export function domainAdminRouter(s: Services): Router {
   const r = Router();
-  const actor: AuditActor = { kind: "token", id: API_ACTOR.username };
+  /** The audit log's name for who made a change: the admin token the request carried. */
+  const actorOf = (res: Response): AuditActor => ({ kind: "token", id: bearerOf(res) || API_ACTOR.username });
   const json = express.json({ limit: "64kb" });
   const form = express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 });
   const csv = express.text({ type: ["text/csv", "text/plain", "application/csv"], limit: MAX_IMPORT_BYTES });
@@ -494,7 +497,7 @@ export function domainAdminRouter(s: Services): Router {
       res.json(importJson(await s.domains.previewImport(req.body), true));
       return;
     }
-    res.json(importJson(await s.domains.importCsv(req.body, actor), false));
+    res.json(importJson(await s.domains.importCsv(req.body, actorOf(res)), false));
   });
 
   r.post("/api/v1/admin/domain_blocks", json, form, async (req, res) => {
@@ -522,7 +525,7 @@ export function domainAdminRouter(s: Services): Router {
       throw alreadyBlocked(domain, existing);
     }
     try {
-      res.json(domainBlockJson(await validated(() => s.domains.createBlock(input, actor))));
+      res.json(domainBlockJson(await validated(() => s.domains.createBlock(input, actorOf(res)))));
     } catch (err) {
       // The rule in the store may be one the compiled rules do not show (expired, or just made elsewhere).
       if (!(err instanceof DomainError) || err.kind !== "conflict") throw err;
@@ -549,18 +552,20 @@ export function domainAdminRouter(s: Services): Router {
       }
     }
     const patch = blockFields(f, s.clock());
-    res.json(domainBlockJson(await validated(() => s.domains.updateBlock(id, patch, actor))));
+    res.json(domainBlockJson(await validated(() => s.domains.updateBlock(id, patch, actorOf(res)))));
   });
 
   r.delete("/api/v1/admin/domain_blocks/:id", async (req, res) => {
     admin();
-    await s.domains.deleteBlock(idParam(req, "domain block"), actor);
+    await s.domains.deleteBlock(idParam(req, "domain block"), actorOf(res));
     res.json({});
   });
 
   r.post("/api/v1/admin/domain_blocks/:id/confirm", async (req, res) => {
     admin();
-    res.json(domainBlockJson(await validated(() => s.domains.confirmStaged(idParam(req, "domain block"), actor))));
+    res.json(
+      domainBlockJson(await validated(() => s.domains.confirmStaged(idParam(req, "domain block"), actorOf(res)))),
+    );
   });
 
   // ------------------------------------------------------------------ allows (Mastodon)
@@ -578,7 +583,7 @@ export function domainAdminRouter(s: Services): Router {
     if (typeof domain !== "string") throw validation("domain must be text.");
     const comment = textField(f, "comment");
     const allow = await validated(() =>
-      s.domains.createAllow({ domain, ...(comment !== undefined ? { comment } : {}) }, actor),
+      s.domains.createAllow({ domain, ...(comment !== undefined ? { comment } : {}) }, actorOf(res)),
     );
     res.json(domainAllowJson(allow));
   });
@@ -590,7 +595,7 @@ export function domainAdminRouter(s: Services): Router {
 
   r.delete("/api/v1/admin/domain_allows/:id", async (req, res) => {
     admin();
-    await s.domains.deleteAllow(idParam(req, "domain allow"), actor);
+    await s.domains.deleteAllow(idParam(req, "domain allow"), actorOf(res));
     res.json({});
   });
 
@@ -606,7 +611,7 @@ export function domainAdminRouter(s: Services): Router {
     const f = fields(req);
     const url = f["url"];
     if (typeof url !== "string" || url === "") throw validation("url is required.");
-    const sub = await validated(() => s.domains.addSubscription({ url, ...subscriptionFields(f) }, actor));
+    const sub = await validated(() => s.domains.addSubscription({ url, ...subscriptionFields(f) }, actorOf(res)));
     res.status(201).location(`/api/v1/admin/domain_subscriptions/${sub.id}`).json(subscriptionJson(sub));
   });
 
@@ -618,7 +623,7 @@ export function domainAdminRouter(s: Services): Router {
   r.put("/api/v1/admin/domain_subscriptions/consensus", json, form, async (req, res) => {
     admin();
     const settings = consensusFields(fields(req));
-    res.json(consensusJson(await validated(() => s.domains.setConsensus(settings, actor))));
+    res.json(consensusJson(await validated(() => s.domains.setConsensus(settings, actorOf(res)))));
   });
 
   r.get("/api/v1/admin/domain_subscriptions/:id", async (req, res) => {
@@ -632,22 +637,22 @@ export function domainAdminRouter(s: Services): Router {
     const f = fields(req);
     if (f["url"] !== undefined) throw validation("The url of a subscription cannot change; add another.");
     const patch = subscriptionFields(f);
-    res.json(subscriptionJson(await validated(() => s.domains.updateSubscription(id, patch, actor))));
+    res.json(subscriptionJson(await validated(() => s.domains.updateSubscription(id, patch, actorOf(res)))));
   });
 
   r.delete("/api/v1/admin/domain_subscriptions/:id", async (req, res) => {
     admin();
-    res.json(syncResultJson(await s.domains.removeSubscription(idParam(req, "subscription"), actor)));
+    res.json(syncResultJson(await s.domains.removeSubscription(idParam(req, "subscription"), actorOf(res))));
   });
 
   r.post("/api/v1/admin/domain_subscriptions/:id/sync", async (req, res) => {
     admin();
-    res.json(syncResultJson(await s.domains.sync(idParam(req, "subscription"), actor)));
+    res.json(syncResultJson(await s.domains.sync(idParam(req, "subscription"), actorOf(res))));
   });
 
   r.post("/api/v1/admin/domain_subscriptions/:id/apply", async (req, res) => {
     admin();
-    res.json(syncResultJson(await s.domains.applyDraft(idParam(req, "subscription"), actor)));
+    res.json(syncResultJson(await s.domains.applyDraft(idParam(req, "subscription"), actorOf(res))));
   });
 
   // ------------------------------------------------------------------ audit
@@ -708,7 +713,7 @@ export function domainAdminRouter(s: Services): Router {
           ...(rejectMedia !== undefined ? { rejectMedia } : {}),
           ...(comment !== undefined ? { comment } : {}),
         },
-        actor,
+        actorOf(res),
       ),
     );
     res.status(201).location(`/api/v1/admin/boards/${board}/domain_rules/${rule.id}`).json(boardRuleJson(rule));
@@ -716,7 +721,7 @@ export function domainAdminRouter(s: Services): Router {
 
   r.delete("/api/v1/admin/boards/:uri/domain_rules/:id", async (req, res) => {
     const board = await boardParam(req);
-    await s.domains.deleteBoardRule(board, idParam(req, "board rule"), actor);
+    await s.domains.deleteBoardRule(board, idParam(req, "board rule"), actorOf(res));
     res.status(204).end();
   });
 
