@@ -3,7 +3,7 @@ import { hash, verify } from "@node-rs/argon2";
 import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Store } from "../domain/ports.js";
-import { type ApiToken, ROLES, type Role, type StaffUser } from "../domain/staff.js";
+import { type ApiToken, can, ROLES, type Role, type StaffUser } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
 
 export interface StaffDeps {
@@ -60,6 +60,12 @@ function secretEquals(a: string, b: string): boolean {
  * session cookies and API tokens are random values of which only a sha256 is stored, so a copy of
  * the database signs no one in.
  */
+function requireBoardManager(by: Actor, board: string): void {
+  if (!isBoardUri(board) || !can(by, "manage_board", board)) {
+    throw new DomainError("forbidden", `Only a manager of /${board}/ can change its volunteers.`);
+  }
+}
+
 export class StaffService {
   /** A hash of a random password, verified when a name is unknown so that both cases cost the same. */
   private dummyHash: Promise<string> | null = null;
@@ -125,6 +131,40 @@ export class StaffService {
       throw new DomainError("not_found", `There is no user "${username}".`);
     }
     return publicUser({ ...user, ...changes });
+  }
+
+  /** The volunteers of a board: accounts with the volunteer role that include it. */
+  async volunteersOf(board: string): Promise<PublicStaffUser[]> {
+    return (await this.listUsers()).filter((u) => u.role === "board_volunteer" && u.boards.includes(board));
+  }
+
+  /**
+   * A board's owner (or anyone who may manage the board) gives it a volunteer: a new volunteer
+   * account for this board (a password is then needed), or an existing volunteer of other boards
+   * who gains this one. Accounts of any other role are not theirs to touch.
+   */
+  async addVolunteer(by: Actor, board: string, username: string, password?: string): Promise<PublicStaffUser> {
+    requireBoardManager(by, board);
+    const name = checkUsername(username);
+    const existing = await this.getUser(name);
+    if (!existing) return this.createUser(name, password ?? "", "board_volunteer", [board]);
+    if (existing.role !== "board_volunteer") {
+      throw new DomainError("conflict", `"${name}" is not a volunteer account; only an admin can change it.`);
+    }
+    if (existing.boards.includes(board)) return publicUser(existing);
+    return this.updateUser(name, { boards: [...existing.boards, board] });
+  }
+
+  /** Takes a volunteer off a board; an account left with no board is deleted. */
+  async removeVolunteer(by: Actor, board: string, username: string): Promise<void> {
+    requireBoardManager(by, board);
+    const user = USERNAME_PATTERN.test(username) ? await this.getUser(username) : null;
+    if (!user || user.role !== "board_volunteer" || !user.boards.includes(board)) {
+      throw new DomainError("not_found", `"${username}" is not a volunteer of /${board}/.`);
+    }
+    const left = user.boards.filter((b) => b !== board);
+    if (left.length === 0) await this.deleteUser(user.username);
+    else await this.updateUser(user.username, { boards: left });
   }
 
   async deleteUser(username: string): Promise<void> {

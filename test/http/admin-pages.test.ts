@@ -296,6 +296,61 @@ describe("admin pages", () => {
     expect(await instance.services.store.posts.getPost("b", onB.body.no)).toBeNull();
   });
 
+  it("lets a board owner add and take off its board's volunteers, and nothing more", async () => {
+    await instance.services.staff.createUser("owner", PASSWORD, "board_owner", ["b"]);
+    await instance.services.staff.createUser("gvol", PASSWORD, "board_volunteer", ["g"]);
+    await instance.services.staff.createUser("mod", PASSWORD, "global_mod", []);
+    const { agent } = await signIn("owner");
+    const page = await agent.get("/admin/boards/b");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<section id="volunteers">');
+    expect(page.text).toContain("<td>vol</td>");
+    const csrf = csrfOf(page.text);
+    const add = (body: Record<string, string>, board = "b") =>
+      agent
+        .post(`/admin/boards/${board}/volunteers`)
+        .type("form")
+        .send({ csrf, ...body });
+
+    // A new volunteer account for /b/, which can sign in and moderate /b/ only.
+    expect((await add({ username: "newvol", password: "a long enough password" })).status).toBe(303);
+    expect(await instance.services.store.users.get("newvol")).toMatchObject({
+      role: "board_volunteer",
+      boards: ["b"],
+    });
+    expect((await signIn("newvol", "a long enough password")).res.status).toBe(303);
+    // An existing volunteer of another board gains /b/ too.
+    expect((await add({ username: "gvol" })).status).toBe(303);
+    expect((await instance.services.store.users.get("gvol"))?.boards).toEqual(["g", "b"]);
+    // Not: a new account without a password, another role's account, another board's volunteers.
+    expect((await add({ username: "nopass" })).status).toBe(400);
+    expect(await instance.services.store.users.get("nopass")).toBeNull();
+    const mod = await add({ username: "mod" });
+    expect(mod.status).toBe(409);
+    expect((await instance.services.store.users.get("mod"))?.role).toBe("global_mod");
+    expect((await add({ username: "sneaky", password: "a long enough password" }, "g")).status).toBe(403);
+    expect(await instance.services.store.users.get("sneaky")).toBeNull();
+
+    // Taking one off: off /b/ only when it has other boards, the account gone when it had only /b/.
+    const remove = (who: string, board = "b") =>
+      agent.post(`/admin/boards/${board}/volunteers/${who}/remove`).type("form").send({ csrf });
+    expect((await remove("gvol")).status).toBe(303);
+    expect((await instance.services.store.users.get("gvol"))?.boards).toEqual(["g"]);
+    expect((await remove("newvol")).status).toBe(303);
+    expect(await instance.services.store.users.get("newvol")).toBeNull();
+    expect((await remove("gvol", "g")).status).toBe(403);
+    expect((await remove("mod")).status).toBe(404);
+    expect((await instance.services.store.users.get("mod"))?.role).toBe("global_mod");
+
+    // Without the form token, nothing happens.
+    const forged = await agent
+      .post("/admin/boards/b/volunteers")
+      .type("form")
+      .send({ username: "forged", password: "a long enough password" });
+    expect(forged.status).toBe(403);
+    expect(await instance.services.store.users.get("forged")).toBeNull();
+  });
+
   it("signs out: the session no longer works", async () => {
     const { agent } = await signIn("boss");
     const dash = await agent.get("/admin");

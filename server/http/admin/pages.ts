@@ -36,6 +36,7 @@ import {
   tokensView,
   usersView,
   type ViewContext,
+  volunteersView,
 } from "./views.js";
 
 type FormBody = Record<string, string | string[] | undefined>;
@@ -345,7 +346,28 @@ export function adminWebRouter(s: Services): Router {
     const uri = String(req.params["uri"]);
     requirePermission(v.user, "manage_board", uri);
     const board = await s.boards.get(uri);
-    render(req, res, v, `Settings of /${board.uri}/`, boardSettingsView(v, board));
+    const volunteers = await s.staff.volunteersOf(board.uri);
+    render(
+      req,
+      res,
+      v,
+      `Settings of /${board.uri}/`,
+      html`${boardSettingsView(v, board)}${volunteersView(v, board, volunteers)}`,
+    );
+  });
+
+  // A board's volunteers, managed by its owner (the service checks who may).
+  post("/admin/boards/:uri/volunteers", async (req, res, v, body) => {
+    const uri = String(req.params["uri"]);
+    const password = field(body, "password");
+    await s.staff.addVolunteer(v.user, uri, (field(body, "username") ?? "").trim(), password || undefined);
+    back(res, v, "volunteer_added", `/admin/boards/${uri}`);
+  });
+
+  post("/admin/boards/:uri/volunteers/:username/remove", async (req, res, v) => {
+    const uri = String(req.params["uri"]);
+    await s.staff.removeVolunteer(v.user, uri, String(req.params["username"]));
+    back(res, v, "volunteer_removed", `/admin/boards/${uri}`);
   });
 
   post("/admin/boards/:uri/settings", async (req, res, v, body) => {

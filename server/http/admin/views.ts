@@ -24,6 +24,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   board_created: "Board created.",
   board_deleted: "Board deleted.",
   board_saved: "Board settings saved.",
+  volunteer_added: "Volunteer added to the board.",
+  volunteer_removed: "Volunteer taken off the board.",
   user_created: "Staff account created.",
   user_deleted: "Staff account deleted.",
   token_deleted: "Token deleted.",
@@ -299,6 +301,32 @@ export function boardSettingsView(v: ViewContext, board: Board): Html {
   )}</fieldset>
   <p><button type="submit">Save settings</button></p>
 </form>`;
+}
+
+/**
+ * A board's volunteers, for whoever manages the board: who they are, taking one off, and adding
+ * one (a new volunteer account, or an existing volunteer of another board by name).
+ */
+export function volunteersView(v: ViewContext, board: Board, volunteers: PublicStaffUser[]): Html {
+  const rows = volunteers.map(
+    (
+      u,
+    ) => html`<tr><td>${u.username}</td><td>${u.boards.map((b) => `/${b}/`).join(" ")}</td><td>${time(u.createdAt)}</td>
+  <td>${actionForm(v, `/admin/boards/${board.uri}/volunteers/${u.username}/remove`, "Take off this board", {}, "danger")}</td></tr>`,
+  );
+  return html`<section id="volunteers"><h2>Volunteers</h2>
+  ${
+    volunteers.length === 0
+      ? html`<p class="admin-muted">/${board.uri}/ has no volunteers yet.</p>`
+      : html`<table class="admin-table"><thead><tr><th>Name</th><th>Boards</th><th>Since</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+  }
+  <form method="post" action="/admin/boards/${board.uri}/volunteers" class="admin-form">
+    ${csrfField(v.csrf)}
+    <p>Volunteers moderate this board: delete posts and files, ban, lock and sticky threads, handle its reports.</p>
+    <p><label>Username <input name="username" required pattern="[a-z0-9_]{2,32}" maxlength="32" autocomplete="off"></label></p>
+    <p><label>Password, for a new account <input name="password" type="password" minlength="10" maxlength="1024" autocomplete="new-password"></label></p>
+    <p><button type="submit">Add volunteer</button></p>
+  </form></section>`;
 }
 
 export function boardsView(v: ViewContext, boards: Board[]): Html {
