@@ -159,7 +159,7 @@ export class StaffService {
   async removeVolunteer(by: Actor, board: string, username: string): Promise<void> {
     requireBoardManager(by, board);
     const user = USERNAME_PATTERN.test(username) ? await this.getUser(username) : null;
-    if (!user || user.role !== "board_volunteer" || !user.boards.includes(board)) {
+    if (user?.role !== "board_volunteer" || !user.boards.includes(board)) {
       throw new DomainError("not_found", `"${username}" is not a volunteer of /${board}/.`);
     }
     const left = user.boards.filter((b) => b !== board);
