@@ -11,6 +11,7 @@ import {
 import { type NormalizedActivity, normalizeActivity, normalizeObject } from "../../federation/vocab/normalize.js";
 import type { BoardDomainRule, DomainBlock, Severity } from "../../server/domain/domain-policy.js";
 import { DomainPolicy } from "../../server/services/domain-policy.js";
+import { domainBlock } from "../support/domain-rules.js";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 const PUBLIC = `${AS}#Public`;
@@ -18,22 +19,7 @@ const LOCAL = "https://atoll.example";
 const NOW = 1_700_000_000_000;
 
 function block(domain: string, severity: Severity = "suspend"): DomainBlock {
-  return {
-    id: `b-${domain}`,
-    domain,
-    severity,
-    rejectMedia: false,
-    rejectReports: false,
-    privateComment: "",
-    publicComment: "",
-    obfuscate: false,
-    expiresAt: null,
-    evidenceUrl: null,
-    origin: "manual",
-    stagedSeverity: null,
-    createdAt: 0,
-    updatedAt: 0,
-  };
+  return domainBlock(domain, severity);
 }
 
 function boardRule(board: string, domain: string): BoardDomainRule {
