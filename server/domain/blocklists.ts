@@ -424,6 +424,31 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A JSON array of objects, one entry each: `read` turns an item into an entry or records why not
+ * (and returns null). `line` is the item's position in the array, from 1; line 0 is the document.
+ */
+function parseJsonItems(
+  text: string,
+  read: (item: Record<string, unknown>, line: number, errors: ErrorList) => BlocklistEntry | null,
+): ParseResult {
+  if (typeof text !== "string") return notText();
+  checkSize(text);
+  const array = jsonArray(text);
+  if (!Array.isArray(array)) return array;
+  const errors = new ErrorList();
+  const entries = new EntryMap();
+  array.forEach((item, i) => {
+    if (!isRecord(item)) {
+      errors.add(i + 1, "not an object");
+      return;
+    }
+    const entry = read(item, i + 1, errors);
+    if (entry !== null) entries.set(entry);
+  });
+  return { entries: entries.values(), errors: errors.finish() };
+}
+
 function jsonBool(v: unknown): boolean {
   return v === true || (typeof v === "string" && v.trim().toLowerCase() === "true");
 }
@@ -435,43 +460,31 @@ function jsonBool(v: unknown): boolean {
  * position in the array, from 1; line 0 is the whole document.
  */
 export function parseGoToSocialJson(text: string): ParseResult {
-  if (typeof text !== "string") return notText();
-  checkSize(text);
-  const array = jsonArray(text);
-  if (!Array.isArray(array)) return array;
-  const errors = new ErrorList();
-  const entries = new EntryMap();
-  array.forEach((item, i) => {
-    const line = i + 1;
-    if (!isRecord(item)) {
-      errors.add(line, "not an object");
-      return;
-    }
+  return parseJsonItems(text, (item, line, errors) => {
     const raw = typeof item["domain"] === "string" ? item["domain"] : "";
     const domain = domainOf(raw);
     if (domain === null) {
       invalidDomain(errors, line, raw);
-      return;
+      return null;
     }
     let severity: Severity = "suspend";
     if (item["severity"] !== undefined && item["severity"] !== null) {
       const s = typeof item["severity"] === "string" ? readSeverity(item["severity"]) : null;
       if (s === null) {
         errors.add(line, `${quote(String(item["severity"]))} is not a severity`);
-        return;
+        return null;
       }
       severity = s;
     }
-    entries.set({
+    return {
       domain,
       severity,
       rejectMedia: jsonBool(item["reject_media"]),
       rejectReports: jsonBool(item["reject_reports"]),
       publicComment: comment(item["public_comment"]),
       obfuscate: jsonBool(item["obfuscate"]),
-    });
+    };
   });
-  return { entries: entries.values(), errors: errors.finish() };
 }
 
 /**
@@ -481,43 +494,31 @@ export function parseGoToSocialJson(text: string): ParseResult {
  * flags, so they are false; `comment` is the public comment. `line` is the item's position, from 1.
  */
 export function parseMastodonApi(text: string): ParseResult {
-  if (typeof text !== "string") return notText();
-  checkSize(text);
-  const array = jsonArray(text);
-  if (!Array.isArray(array)) return array;
-  const errors = new ErrorList();
-  const entries = new EntryMap();
-  array.forEach((item, i) => {
-    const line = i + 1;
-    if (!isRecord(item)) {
-      errors.add(line, "not an object");
-      return;
-    }
+  return parseJsonItems(text, (item, line, errors) => {
     const raw = typeof item["domain"] === "string" ? item["domain"] : "";
     if (raw.includes("*")) {
       errors.add(line, `${quote(raw)} is obfuscated and cannot be matched`);
-      return;
+      return null;
     }
     const domain = domainOf(raw);
     if (domain === null) {
       invalidDomain(errors, line, raw);
-      return;
+      return null;
     }
     const s = item["severity"];
     if (s !== "silence" && s !== "suspend") {
       errors.add(line, `${quote(String(s))} is not a severity (silence or suspend)`);
-      return;
+      return null;
     }
-    entries.set({
+    return {
       domain,
       severity: s,
       rejectMedia: false,
       rejectReports: false,
       publicComment: comment(item["comment"]),
       obfuscate: false,
-    });
+    };
   });
-  return { entries: entries.values(), errors: errors.finish() };
 }
 
 // ------------------------------------------------------------------------------------------ plain
