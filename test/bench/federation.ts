@@ -16,6 +16,7 @@ import autocannon from "autocannon";
 import { verifyRequest } from "../../federation/http/signatures.js";
 import type { FakeActor } from "../support/fake-peer.js";
 import type { SignJob } from "./sign-worker.js";
+import { type Paired, paired, quantile } from "./stats.js";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 const PUBLIC = `${AS}#Public`;
@@ -152,8 +153,8 @@ export interface InboxThroughput {
   keyFetches: number;
   /** The server's CPU time (all its threads) per accepted activity in the timed run, in ms; null if unknown. */
   cpuMsPerReply: number | null;
-  /** Each round of the timed run: the inbox's rate, and the baseline's, measured just before it. */
-  rounds: Array<{ rps: number; baseline: number | null }>;
+  /** The timed run's rounds against the baseline measured just before each (medians and rounds). */
+  paired: Paired;
 }
 
 export interface InboxBenchOptions {
@@ -171,12 +172,9 @@ export interface InboxBenchOptions {
   keyFetches: () => number;
   /** The server process's CPU time so far in ms, or null where it cannot be read. */
   serverCpuMs?: () => number | null;
-  /**
-   * The timed run in this many rounds (default 1), each preceded by a measurement of the baseline
-   * (`baseline`, its rate), so each round's ratio compares rates taken seconds apart.
-   */
-  rounds?: number;
-  baseline?: () => Promise<number>;
+  /** The timed run in this many rounds, each right after a measurement of the baseline (its rate). */
+  rounds: number;
+  baseline: () => Promise<number>;
 }
 
 /**
@@ -212,26 +210,28 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
   const span = (half.at(-1)! - half[0]!) / 1000;
   const warmRate = span > 0 ? (half.length - 1) / span : warmRun.accepted / warmRun.seconds;
 
-  const rounds = Math.max(1, o.rounds ?? 1);
+  const rounds = Math.max(1, o.rounds);
   const perRound = Math.min(20_000, Math.max(o.connections * 20, Math.ceil((warmRate * o.seconds * 1.2) / rounds)));
   const pool = await presign(inboxUrl, o.actor, build(perRound * rounds));
-  const measured: InboxThroughput["rounds"] = [];
   let sent = 0;
   let accepted = 0;
   let seconds = 0;
   let cpuMs: number | null = 0;
-  for (let r = 0; r < rounds; r++) {
-    const baseline = o.baseline ? await o.baseline() : null;
-    const cpuBefore = o.serverCpuMs?.() ?? null;
-    const run = await fire(inboxUrl, pool.slice(r * perRound, (r + 1) * perRound), o.connections);
-    const cpuAfter = o.serverCpuMs?.() ?? null;
-    assertMostlyAccepted("inbox", run);
-    measured.push({ rps: run.accepted / run.seconds, baseline });
-    sent += run.sent;
-    accepted += run.accepted;
-    seconds += run.seconds;
-    cpuMs = cpuMs === null || cpuBefore === null || cpuAfter === null ? null : cpuMs + (cpuAfter - cpuBefore);
-  }
+  const measured = await paired(
+    async (r) => {
+      const cpuBefore = o.serverCpuMs?.() ?? null;
+      const run = await fire(inboxUrl, pool.slice(r * perRound, (r + 1) * perRound), o.connections);
+      const cpuAfter = o.serverCpuMs?.() ?? null;
+      assertMostlyAccepted("inbox", run);
+      sent += run.sent;
+      accepted += run.accepted;
+      seconds += run.seconds;
+      cpuMs = cpuMs === null || cpuBefore === null || cpuAfter === null ? null : cpuMs + (cpuAfter - cpuBefore);
+      return run.accepted / run.seconds;
+    },
+    o.baseline,
+    rounds,
+  );
 
   const expected = 1 + warmRun.accepted + accepted;
   const stored = await settledCount(() => storedReplies(o.url, o.board, o.threads, o.actor.id), expected);
@@ -249,7 +249,7 @@ export async function inboxThroughput(o: InboxBenchOptions): Promise<InboxThroug
     stored,
     keyFetches: o.keyFetches(),
     cpuMsPerReply: cpuMs === null || accepted === 0 ? null : cpuMs / accepted,
-    rounds: measured,
+    paired: measured,
   };
 }
 
@@ -581,13 +581,4 @@ export async function fanout(o: { url: string; board: string; receivers: FanoutR
   } finally {
     agent.destroy();
   }
-}
-
-export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

@@ -23,8 +23,9 @@ import sharp from "sharp";
 import { configureSharpForServer, imageConcurrency } from "../../server/services/images.js";
 import { FakePeer } from "../support/fake-peer.js";
 import { csvImportMs, policyBench } from "./domains.js";
-import { FanoutReceivers, fanout, inboxThroughput, quantile, ReplyFactory, replyLatency } from "./federation.js";
+import { FanoutReceivers, fanout, inboxThroughput, ReplyFactory, replyLatency } from "./federation.js";
 import { refusalBench } from "./refusal.js";
+import { type Paired, paired, quantile } from "./stats.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
@@ -84,33 +85,6 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 }
 
 type Options = autocannon.Options;
-
-/** Medians over alternating rounds of a measurement and its baseline. */
-interface Paired {
-  value: number;
-  baseline: number;
-  /** The median of the rounds' ratios. */
-  ratio: number;
-}
-
-/**
- * Runs the baseline, then the measurement, `rounds` times; each round's ratio compares two rates
- * taken seconds apart, so a burst of load from elsewhere on a shared machine moves one round rather
- * than the figure.
- */
-async function paired(measure: () => Promise<number>, base: () => Promise<number>, rounds = 3): Promise<Paired> {
-  const values: number[] = [];
-  const baselines: number[] = [];
-  const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const b = await base();
-    const v = await measure();
-    values.push(v);
-    baselines.push(b);
-    ratios.push(v / b);
-  }
-  return { value: quantile(values, 0.5), baseline: quantile(baselines, 0.5), ratio: quantile(ratios, 0.5) };
-}
 
 /**
  * The CPU time a process has used so far (user and system, all its threads), in ms, from
@@ -310,34 +284,19 @@ async function main(): Promise<void> {
         target: 0.2,
       });
     if (inbox) {
-      const paired = inbox.rounds.filter((r): r is { rps: number; baseline: number } => r.baseline !== null);
+      const p = inbox.paired;
       rows.push({
         name: "inbox: signed Create(Note) replies",
-        value: quantile(
-          inbox.rounds.map((r) => r.rps),
-          0.5,
-        ),
+        value: p.value,
         unit: "replies/s",
-        baseline:
-          paired.length > 0
-            ? quantile(
-                paired.map((r) => r.baseline),
-                0.5,
-              )
-            : plain,
-        ratio:
-          paired.length > 0
-            ? quantile(
-                paired.map((r) => r.rps / r.baseline),
-                0.5,
-              )
-            : inbox.rps / plain,
+        baseline: p.baseline,
+        ratio: p.ratio,
         target: 0.3,
       });
       notes.push(
         `inbox: ${inbox.accepted} of ${inbox.sent} accepted in ${inbox.seconds.toFixed(1)} s; ` +
           `${inbox.stored} replies in the threads; the peer's actor document was fetched ${inbox.keyFetches}×; ` +
-          `rounds (inbox/baseline): ${inbox.rounds.map((r) => `${r.rps.toFixed(0)}/${r.baseline?.toFixed(0) ?? "-"}`).join(", ")}` +
+          `rounds (inbox/baseline): ${inbox.paired.rounds.map((r) => `${r.value.toFixed(0)}/${r.baseline.toFixed(0)}`).join(", ")}` +
           (inbox.cpuMsPerReply === null || plainCpu.length === 0
             ? ""
             : `; server CPU ${(inbox.cpuMsPerReply * 1000).toFixed(0)} µs per reply, ` +
