@@ -53,7 +53,7 @@ interface Waiting {
  */
 export class SanitizerThreads {
   readonly #useThread: boolean;
-  readonly #lib: string;
+  readonly #lib: string | undefined;
   readonly #onError: ((err: Error) => void) | undefined;
   #worker: Worker | null = null;
   #failed = false;
@@ -63,7 +63,7 @@ export class SanitizerThreads {
 
   constructor(opts: SanitizerOptions = {}) {
     this.#useThread = opts.thread ?? availableParallelism() > 1;
-    this.#lib = opts.lib ?? createRequire(import.meta.url).resolve("sanitize-html");
+    this.#lib = opts.lib;
     this.#onError = opts.onError;
   }
 
@@ -95,7 +95,10 @@ export class SanitizerThreads {
     if (!this.#useThread || this.#failed || this.#closed) return null;
     const worker = new Worker(threadSource(), {
       eval: true,
-      workerData: { lib: this.#lib, nonTextTags: NON_TEXT_TAGS },
+      workerData: {
+        lib: this.#lib ?? createRequire(import.meta.url).resolve("sanitize-html"),
+        nonTextTags: NON_TEXT_TAGS,
+      },
     });
     worker.unref();
     worker.on("message", ([id, clean, error]: [number, string | null, string | null]) => {

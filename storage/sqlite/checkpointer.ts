@@ -71,7 +71,8 @@ parentPort.on("message", (m) => {
 export class WalCheckpointer {
   readonly #db: Db;
   readonly #wal: string;
-  readonly #opts: Required<Omit<CheckpointerOptions, "onError">> & Pick<CheckpointerOptions, "onError">;
+  readonly #opts: Required<Omit<CheckpointerOptions, "onError" | "driver">> &
+    Pick<CheckpointerOptions, "onError" | "driver">;
   #watch: NodeJS.Timeout | null = null;
   #worker: Worker | null = null;
   #exited: Promise<void> | null = null;
@@ -85,7 +86,7 @@ export class WalCheckpointer {
       watchMs: opts.watchMs ?? 1000,
       intervalMs: opts.intervalMs ?? 250,
       fallbackPages: opts.fallbackPages ?? 16_384,
-      driver: opts.driver ?? createRequire(import.meta.url).resolve("better-sqlite3"),
+      driver: opts.driver,
       onError: opts.onError,
     };
     this.#watch = setInterval(() => void this.#look(), this.#opts.watchMs);
@@ -111,7 +112,11 @@ export class WalCheckpointer {
     this.#watch = null;
     const worker = new Worker(THREAD, {
       eval: true,
-      workerData: { driver: this.#opts.driver, file: this.#db.name, intervalMs: this.#opts.intervalMs },
+      workerData: {
+        driver: this.#opts.driver ?? createRequire(import.meta.url).resolve("better-sqlite3"),
+        file: this.#db.name,
+        intervalMs: this.#opts.intervalMs,
+      },
     });
     worker.unref();
     this.#worker = worker;
