@@ -63,14 +63,17 @@ describe("outbound delivery, end to end", () => {
     // A follower whose software is unknown (no NodeInfo) gets both the Announce(Create) and the boost.
     const base = inbox.base(UNKNOWN_HOST);
     await follow("b", `${base}/users/alice`, `${base}/users/alice/inbox`, `${base}/shared/b`);
-    // A slow peer: every answer takes 2 s. The poster must not wait for it.
-    inbox.respond = () => ({ status: 202, delayMs: 2000 });
+    // A peer that answers nothing until the poster has had the answer: a poster waiting for the
+    // peer would never get one.
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    inbox.respond = () => ({ status: 202, hold: answered });
 
-    const started = performance.now();
     const res = await request(t.app).post("/api/v1/boards/b/threads").send({ sub: "Hello", com: "fediverse" });
-    const elapsed = performance.now() - started;
     expect(res.status).toBe(201);
-    expect(elapsed).toBeLessThan(1000);
+    answer();
 
     const noteId: string = res.body.ap_id;
     const forB = (r: Received[]) => r.filter((x) => x.path === "/shared/b");
@@ -127,7 +130,6 @@ describe("outbound delivery, end to end", () => {
     for (const a of ADDRESSES) expect(inbox.fetched.filter((f) => f === `${a} /.well-known/nodeinfo`)).toHaveLength(1);
     expect((await t.services.store.federation.instances.get(ADDRESSES[6]!))?.software).toBe("lemmy");
     for (const a of ADDRESSES) expect(inbox.maxConcurrent.get(a) ?? 0).toBeLessThanOrEqual(2);
-    expect(elapsed).toBeLessThan(5000);
   });
 });
 

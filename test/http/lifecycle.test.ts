@@ -1,57 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../server/paths.js";
 import { makeJpeg } from "../support/instance.js";
+import { exitCode, freePort, serverBuilt, startServer as start, waitReady } from "../support/server-process.js";
 
-const root = projectRoot();
-const entry = join(root, "dist", "server", "main.js");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env["PATH"] ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitReady(url: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(`${url}/boards.json`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become ready`);
-}
-
-describe.skipIf(!existsSync(entry))("the server process (skipped when dist/ is not built: run npm run build)", () => {
+describe.skipIf(!serverBuilt)("the server process (skipped when dist/ is not built: run npm run build)", () => {
   const dirs: string[] = [];
   afterAll(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -92,10 +46,10 @@ describe.skipIf(!existsSync(entry))("the server process (skipped when dist/ is n
       posts: Array<{ tim: number; com: string }>;
     };
 
-    const t0 = Date.now();
+    // The process forces itself out with code 1 once 9.5 s of its own have passed: 0 is a clean stop
+    // within that, however busy the machine. A process that never exits fails after a minute.
     first.child.kill("SIGTERM");
-    expect(await first.exited).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await exitCode(first)).toBe(0);
 
     const second = start(env);
     await waitReady(url);
@@ -106,13 +60,13 @@ describe.skipIf(!existsSync(entry))("the server process (skipped when dist/ is n
     expect(after.posts[0]?.tim).toBe(before.posts[0]?.tim);
     expect((await fetch(`${url}/media/b/${after.posts[0]?.tim}.jpg`)).status).toBe(200);
     second.child.kill("SIGINT");
-    expect(await second.exited).toBe(0);
-  });
+    expect(await exitCode(second)).toBe(0);
+  }, 300_000);
 
   it("refuses a malformed configuration with a message naming the variable", async () => {
     const bad = start({ PORT: "eighty", CAPTCHA: "maybe" });
-    expect(await bad.exited).toBe(2);
+    expect(await exitCode(bad)).toBe(2);
     expect(bad.output()).toMatch(/PORT/);
     expect(bad.output()).toMatch(/CAPTCHA/);
-  });
+  }, 120_000);
 });

@@ -19,6 +19,8 @@ export interface Received {
 export interface Reply {
   status: number;
   delayMs?: number;
+  /** The answer waits for this as well (a peer that answers only when the test lets it). */
+  hold?: Promise<void>;
   headers?: Record<string, string>;
 }
 
@@ -181,6 +183,7 @@ export class FakeInbox {
       for (const w of [...this.#waiters]) w();
       const reply = verified ? this.respond(received) : { status: 401 };
       if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+      if (reply.hold) await reply.hold;
       return reply;
     } finally {
       this.#leave(address);

@@ -15,6 +15,7 @@ import {
 } from "../../federation/vocab/normalize.js";
 import { urlProblem } from "../../federation/vocab/url.js";
 import { DomainError } from "../../server/domain/errors.js";
+import { growthRatio } from "../support/growth.js";
 
 const ACTOR = "https://social.example/users/alice";
 
@@ -520,20 +521,23 @@ describe("hostile input", () => {
     expect(normalizeObject(note({ url: deepArray, tag: deepArray, attachment: deepArray })).ok).toBe(true);
   });
 
-  it("bounds huge arrays", () => {
+  it("bounds huge arrays", async () => {
     const many = Array.from({ length: 200_000 }, (_, i) => `https://a.example/users/${i}`);
     expect(refused(normalizeActivity(create(note(), { to: many })))).toBe("to has more than 1000 recipients");
     expect(refused(normalizeActivity(create(many)))).toBe("object names more than 64 objects");
-    const started = performance.now();
-    const o = object(
-      note({
-        attachment: many.map((url) => ({ type: "Image", url })),
-        tag: many.map((href) => ({ type: "Mention", href })),
-        url: many,
-        attributedTo: [ACTOR, ...many],
-      }),
-    );
-    expect(performance.now() - started).toBeLessThan(200);
+    const huge = (n: number) => {
+      const urls = many.slice(0, n);
+      return note({
+        attachment: urls.map((url) => ({ type: "Image", url })),
+        tag: urls.map((href) => ({ type: "Mention", href })),
+        url: urls,
+        attributedTo: [ACTOR, ...urls],
+      });
+    };
+    const o = object(huge(many.length));
+    // The work stops at the limits: sixteen times the elements take about as long, not sixteen times.
+    const docs = new Map([12_500, 200_000].map((n) => [n, huge(n)]));
+    expect(await growthRatio((n) => object(docs.get(n)), 12_500, { factor: 16 })).toBeLessThan(8);
     expect(o.attachment).toHaveLength(DEFAULT_NORMALIZE_LIMITS.maxAttachments);
     expect(o.tag).toHaveLength(DEFAULT_NORMALIZE_LIMITS.maxTags);
     expect(o.attributedTo).toBe(ACTOR);
@@ -685,7 +689,7 @@ describe("hostile input", () => {
 });
 
 describe("speed", () => {
-  it("normalizes a typical Create(Note) in well under 50 µs", () => {
+  it("normalizes a typical Create(Note) in well under 50 µs (reported; asserted only against a collapse)", () => {
     const doc = create(
       note({
         summary: null,
@@ -718,6 +722,8 @@ describe("speed", () => {
     }
     const elapsed = performance.now() - started;
     console.log(`normalizeActivity(Create(Note)): ${((elapsed * 1000) / iterations).toFixed(2)} µs per call`);
-    expect(elapsed).toBeLessThan(2_000);
+    // Only a catastrophic regression (2 ms a call, forty times the aim) fails this; the bench's inbox
+    // figures measure the speed.
+    expect(elapsed).toBeLessThan(20_000);
   });
 });

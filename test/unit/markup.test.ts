@@ -7,6 +7,7 @@ import {
   plainTextPreview,
   renderMarkup,
 } from "../../server/domain/markup.js";
+import { growthRatio } from "../support/growth.js";
 
 /** Board "b" has posts 1 (an OP), 2 and 3 in thread 1 and 10 in thread 10; board "g" has post 5 in thread 4. */
 const ctx: MarkupContext = {
@@ -363,36 +364,48 @@ describe("normalizeComment", () => {
 });
 
 describe("robustness", () => {
-  const pathological = [
-    "*".repeat(4000),
-    "[spoiler]".repeat(444),
-    "[/spoiler]".repeat(400),
-    "[code]".repeat(666),
-    "[spoiler]**".repeat(363),
-    ">".repeat(4000),
-    ">>".repeat(2000),
-    `>>${"9".repeat(3998)}`,
-    ">>>/".repeat(1000),
-    `>>>/${"a".repeat(3996)}`,
-    "https://".repeat(500),
-    `https://example.com/${"(".repeat(3980)}`,
-    `https://${"a.".repeat(1996)}`,
-    "\n".repeat(4000),
-    "> \n".repeat(1333),
-    "**\n>".repeat(1333),
-    "[".repeat(4000),
-    "a".repeat(4000),
-    "http://a.b/?".repeat(333),
+  /** `unit` repeated to about `chars` characters. */
+  const rep = (unit: string, chars: number) => unit.repeat(Math.max(1, Math.floor(chars / unit.length)));
+  /** Inputs that make naive parsers backtrack or rescan, each built at a given length. */
+  const pathological: Array<(chars: number) => string> = [
+    (n) => rep("*", n),
+    (n) => rep("[spoiler]", n),
+    (n) => rep("[/spoiler]", n),
+    (n) => rep("[code]", n),
+    (n) => rep("[spoiler]**", n),
+    (n) => rep(">", n),
+    (n) => rep(">>", n),
+    (n) => `>>${rep("9", n - 2)}`,
+    (n) => rep(">>>/", n),
+    (n) => `>>>/${rep("a", n - 4)}`,
+    (n) => rep("https://", n),
+    (n) => `https://example.com/${rep("(", n - 20)}`,
+    (n) => `https://${rep("a.", n - 8)}`,
+    (n) => rep("\n", n),
+    (n) => rep("> \n", n),
+    (n) => rep("**\n>", n),
+    (n) => rep("[", n),
+    (n) => rep("a", n),
+    (n) => rep("http://a.b/?", n),
   ];
+  const everything = (text: string) => {
+    renderMarkup(text, ctx);
+    extractQuotes(text);
+    plainTextPreview(text, 120);
+  };
 
-  it("renders 4000-character pathological inputs quickly and safely", () => {
-    for (const text of pathological) {
-      const started = performance.now();
-      const out = renderMarkup(text, ctx).html;
-      extractQuotes(text);
-      plainTextPreview(text, 120);
-      expect(performance.now() - started).toBeLessThan(100);
-      assertSafe(out);
+  it("renders 4000-character pathological inputs safely", () => {
+    for (const make of pathological) assertSafe(renderMarkup(make(4000), ctx).html);
+  });
+
+  it("takes time linear in the length of pathological inputs", async () => {
+    // Linear work gives about 4 for four times the input; quadratic rescanning gives about 16.
+    for (const make of pathological) {
+      const inputs = new Map([1000, 4000].map((n) => [n, make(n)]));
+      const ratio = await growthRatio((n) => {
+        for (let i = 0; i < 20; i++) everything(inputs.get(n)!);
+      }, 1000);
+      expect(ratio, make(12)).toBeLessThan(10);
     }
   });
 
@@ -432,11 +445,12 @@ describe("robustness", () => {
     }
   });
 
-  it("handles a full-length normal post fast", () => {
+  it("handles a normal post in time linear in its length", async () => {
     const line = ">>2 look at this https://example.com/path?x=1 [spoiler]secret[/spoiler] **bold** & <tags>\n";
-    const text = line.repeat(Math.floor(4000 / line.length));
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) renderMarkup(text, ctx);
-    expect((performance.now() - started) / 100).toBeLessThan(10);
+    const texts = new Map([1000, 4000].map((n) => [n, line.repeat(Math.floor(n / line.length))]));
+    const ratio = await growthRatio((n) => {
+      for (let i = 0; i < 20; i++) renderMarkup(texts.get(n)!, ctx);
+    }, 1000);
+    expect(ratio).toBeLessThan(10);
   });
 });
