@@ -178,6 +178,11 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  /**
+   * A cheap read that reaches the database: resolves while the store can serve, rejects when it
+   * cannot (closed, unreadable, unreachable). Readiness probes call it.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { postingApiRouter } from "./api/posting.js";
 import { readApiRouter } from "./api/read.js";
 import { reportsApiRouter } from "./api/reports.js";
 import { requestLimiter, sameOriginWrites } from "./guards.js";
+import { healthRouter } from "./health.js";
 import { mediaRouter } from "./media.js";
 import { errorHandler, sendProblem, toProblem, wantsJson } from "./problem.js";
 import { renderErrorPage } from "./web/error-page.js";
@@ -27,6 +28,8 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   app.set("trust proxy", s.config.trustProxy);
   app.set("etag", false);
   app.set("query parser", "simple");
+  // Probes first: answered whatever the limits, cookies or rules below would say.
+  app.use(healthRouter(s));
   if (inboxes) app.use(inboxes);
 
   const media = new URL(s.config.mediaUrl).origin;

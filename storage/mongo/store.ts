@@ -26,7 +26,7 @@
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
-import { MongoClient } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
@@ -69,12 +69,14 @@ class MongoStore implements Store {
   readonly federation: FederationStore;
   readonly domains: DomainStore;
   private closed = false;
+  private readonly db: Db;
 
   constructor(
     private readonly client: MongoClient,
     dbName: string,
   ) {
     const db = client.db(dbName);
+    this.db = db;
     const c = collectionsOf(db);
     this.boards = new MongoBoardRepository(c);
     this.posts = new MongoPostRepository(client, c);
@@ -86,6 +88,12 @@ class MongoStore implements Store {
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
     this.domains = new MongoDomainStore(client, domainCollectionsOf(db));
+  }
+
+  async ping(): Promise<void> {
+    // The driver would reconnect a closed client on use: a closed store must say so instead.
+    if (this.closed) throw new Error("The MongoDB store is closed");
+    await this.db.command({ ping: 1 });
   }
 
   async close(): Promise<void> {

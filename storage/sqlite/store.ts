@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
@@ -43,6 +44,8 @@ class SqliteStore implements Store {
   private readonly group: CommitGroup;
   /** Checkpoints off the thread that commits, once the WAL grows (none for an in-memory database). */
   private readonly checkpointer: WalCheckpointer | null;
+  /** Reads a page of the schema table: a closed or unreadable database fails it. */
+  private readonly probe: Database.Statement<[], unknown>;
 
   constructor(
     private readonly db: Db,
@@ -60,6 +63,12 @@ class SqliteStore implements Store {
     this.settings = new SqliteSettingsRepository(db);
     this.federation = new SqliteFederationStore(db, this.group);
     this.domains = new SqliteDomainStore(db);
+    this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
+  }
+
+  async ping(): Promise<void> {
+    if (!this.db.open) throw new Error("The database connection is not open");
+    this.probe.get();
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
+import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
@@ -75,5 +76,6 @@ export function describeStoreContract(
     describeDeliveryContract(ctx);
     describeDomainContract(ctx);
     describeDefederationDataContract(ctx);
+    describePingContract(ctx);
   });
 }

@@ -28,8 +28,10 @@ describe.skipIf(!serverBuilt)("the server process (skipped when dist/ is not bui
     };
 
     const first = start(env);
-    await waitReady(url);
+    await waitReady(url, "/readyz");
     expect(first.output()).toContain(url);
+    const live = await fetch(`${url}/livez`);
+    expect([live.status, (await live.text()).trim()]).toEqual([200, "ok"]);
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const board = await fetch(`${url}/api/v1/admin/boards`, {
       method: "POST",
