@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { federationActions } from "../federation/admin/index.js";
 import { createFederation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
@@ -9,6 +10,7 @@ import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
+import { InFlightRequests } from "./http/in-flight.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
@@ -112,8 +114,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
-  let inFlight = 0;
-  const drained: Array<() => void> = [];
+  // Requests still being answered, so close() can let them finish before the store goes away.
+  const requests = new InFlightRequests();
   const wait = (ms: number) =>
     new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -129,13 +131,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     services,
     app,
     async listen() {
-      // Requests still being answered, so close() can let them finish before the store goes away.
       server = createServer((req, res) => {
-        inFlight++;
-        res.once("close", () => {
-          inFlight--;
-          if (inFlight === 0) for (const f of drained.splice(0)) f();
-        });
+        requests.track(req, res);
         if (federation.serveEarly?.(req, res)) return;
         app(req, res);
       });
@@ -151,24 +148,27 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     },
     async close(graceMs = 8000) {
       closing = true;
+      // One grace for everything: requests, then posts whose clients have gone.
+      const deadline = performance.now() + graceMs;
+      const left = () => Math.max(0, deadline - performance.now());
       for (const t of gcTimers) clearTimeout(t);
       services.domains.stop();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeIdleConnections();
-        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+        const timer = setTimeout(() => {
+          requests.logCut(logger);
+          s.closeAllConnections();
+        }, graceMs);
         await closed;
         clearTimeout(timer);
-        if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            drained.push(resolve);
-            setTimeout(resolve, graceMs).unref();
-          });
-        }
+        // Cut connections report their requests closed a moment after the server itself.
+        await requests.idle(Math.max(left(), 100));
       }
       // A post whose client went away is still being written: let it finish before the store closes.
-      await posting.drain(graceMs);
+      const unfinished = await posting.drain(left());
+      if (unfinished > 0) logger.warn("posts still being written were cut at shutdown", { posts: unfinished });
       await federation.close();
       await store.close();
     },

@@ -113,11 +113,13 @@ export class PostingService {
 
   /**
    * Resolves once no post is being written (or after `timeoutMs`), so shutdown can close the store
-   * without cutting off a post whose client has already gone away.
+   * without cutting off a post whose client has already gone away. Returns how many are still being
+   * written (0 when drained).
    */
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number): Promise<number> {
     const end = Date.now() + timeoutMs;
     while (this.inFlight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.inFlight;
   }
 
   private inFlight = 0;
