@@ -1,5 +1,6 @@
 import { createInstance } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
+import { checkDataDir, DataDirError } from "./data-dir.js";
 import { configureSharpForServer } from "./services/images.js";
 
 /** `npm start`: one instance from the environment, stopped cleanly by SIGTERM or SIGINT. */
@@ -10,6 +11,15 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  try {
+    await checkDataDir(config.dataDir, { sqlite: config.mongodbUrl === null });
+  } catch (err) {
+    if (err instanceof DataDirError) {
+      process.stderr.write(`Atoll cannot start: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
