@@ -139,6 +139,14 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       server.listen(config.port, config.host);
       await once(server, "listening");
       await services.domains.start({ syncs: config.role !== "web" });
+      if (media instanceof FsMediaStore) {
+        media.removeAbandonedTemps().then(
+          (removed) => {
+            if (removed > 0) logger.info("removed temp files left by interrupted media writes", { removed });
+          },
+          (err: unknown) => logger.warn("could not remove abandoned media temp files", { err }),
+        );
+      }
       collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
         if (!closing) logger.warn("media garbage collection failed", { err });
       });

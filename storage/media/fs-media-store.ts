@@ -1,15 +1,14 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { type Dirent, constants as fsConstants } from "node:fs";
-import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../../server/domain/errors.js";
 import type { MediaStore } from "../../server/domain/ports.js";
+import { abandoned, localHost, TEMP_PREFIX, tempName } from "./temp-files.js";
 
 const ADDRESS = /^[0-9a-f]{64}$/;
 const FANOUT = /^[0-9a-f]{2}$/;
-/** Temp files start with a dot so neither `list()` nor a reader can mistake them for blobs. */
-const TEMP_PREFIX = ".tmp-";
 
 function checkAddress(sha256: unknown): string {
   if (typeof sha256 !== "string" || !ADDRESS.test(sha256)) {
@@ -40,9 +39,14 @@ async function syncDir(path: string): Promise<void> {
  * Content-addressed blobs on the local file system at `dir/ab/cd/<sha256>`. A blob appears whole or
  * not at all: it is written to a temp file beside its final place, synced, renamed over, and the
  * directory synced, so a crash never leaves a truncated file under a valid address. Paths are only
- * ever built from a validated address.
+ * ever built from a validated address. A temp file names its writer (see temp-files.ts), so what a
+ * killed writer left is removed by `removeAbandonedTemps` at the next start.
  */
 export class FsMediaStore implements MediaStore {
+  readonly #host = localHost();
+  /** The temp files this process is writing now. */
+  readonly #writing = new Set<string>();
+
   constructor(private readonly dir: string) {}
 
   private pathOf(sha256: string): { folder: string; file: string } {
@@ -62,7 +66,9 @@ export class FsMediaStore implements MediaStore {
       await syncDir(this.dir);
       await syncDir(join(this.dir, sha256.slice(0, 2)));
     }
-    const temp = join(folder, `${TEMP_PREFIX}${sha256}-${randomBytes(6).toString("hex")}`);
+    const name = tempName(this.#host);
+    const temp = join(folder, name);
+    this.#writing.add(name);
     try {
       const handle = await open(temp, "wx", 0o644);
       try {
@@ -76,6 +82,8 @@ export class FsMediaStore implements MediaStore {
     } catch (e) {
       await unlink(temp).catch(() => {});
       throw e;
+    } finally {
+      this.#writing.delete(name);
     }
     await syncDir(folder);
     return sha256;
@@ -135,6 +143,41 @@ export class FsMediaStore implements MediaStore {
         }
       }
     }
+  }
+
+  /**
+   * Removes the temp files their writers left behind: a process killed while writing a blob leaves
+   * one. A file another live process on this machine is writing now is left alone (see `abandoned`).
+   * Returns how many were removed.
+   */
+  async removeAbandonedTemps(now = Date.now()): Promise<number> {
+    const self = { host: this.#host, pid: process.pid, writing: this.#writing };
+    let removed = 0;
+    for (const a of await this.subdirs(this.dir)) {
+      for (const b of await this.subdirs(join(this.dir, a))) {
+        const folder = join(this.dir, a, b);
+        let entries: Dirent[];
+        try {
+          entries = await readdir(folder, { withFileTypes: true });
+        } catch (e) {
+          if (isMissing(e)) continue;
+          throw e;
+        }
+        for (const entry of entries) {
+          if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
+          const path = join(folder, entry.name);
+          try {
+            if (!abandoned(entry.name, now - (await lstat(path)).mtimeMs, self)) continue;
+            await unlink(path);
+            removed++;
+          } catch (e) {
+            // Renamed into place or removed by its writer in the meantime.
+            if (!isMissing(e)) throw e;
+          }
+        }
+      }
+    }
+    return removed;
   }
 
   /** Two-hex-digit fan-out folders under `path` (none when it does not exist yet). */

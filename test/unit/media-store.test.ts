@@ -1,11 +1,13 @@
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsMediaStore } from "../../storage/media/fs-media-store.js";
+import { ABANDONED_AFTER_MS, localHost, tempName } from "../../storage/media/temp-files.js";
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -124,5 +126,75 @@ describe("FsMediaStore", () => {
     const address = await media.put(Buffer.from("only here"));
     expect(await other.has(address)).toBe(false);
     expect(await collect(other.list())).toEqual([]);
+  });
+});
+
+describe("FsMediaStore temp files of interrupted writes", () => {
+  let dir: string;
+  let media: FsMediaStore;
+  let folder: string;
+  const host = localHost();
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "atoll-media-temp-"));
+    media = new FsMediaStore(join(dir, "media"));
+    folder = join(dir, "media", "ab", "cd");
+    await mkdir(folder, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A temp file as a writer names it, last written `ageMs` ago. */
+  const temp = (name: string, ageMs = 0) => {
+    writeFileSync(join(folder, name), "half written");
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(join(folder, name), at, at);
+    return name;
+  };
+
+  /** The id of a process that ran on this machine and has exited. */
+  const deadPid = () => {
+    const run = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    return Number(run.stdout);
+  };
+
+  it("names each temp file after its writer's machine and process", async () => {
+    expect(tempName()).toMatch(new RegExp(`^\\.tmp-${host.replace(/\./g, "\\.")}-${process.pid}-[0-9a-f]{12}$`));
+    expect(tempName()).not.toBe(tempName());
+    await media.put(Buffer.from("whole"));
+    expect(walk(join(dir, "media")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("removes those of dead writers and old ones, and keeps those live writers are writing", async () => {
+    const live = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      const gone = [
+        temp(tempName(host, deadPid())),
+        // This process's id, but not a file it is writing: a previous process had the same id.
+        temp(tempName(host, process.pid)),
+        temp(tempName("elsewhere.example", 4242), ABANDONED_AFTER_MS + 60_000),
+        temp(tempName(host, live.pid!), ABANDONED_AFTER_MS + 60_000),
+        temp(".tmp-0123abcd-legacy", ABANDONED_AFTER_MS + 60_000),
+      ];
+      const kept = [
+        temp(tempName(host, live.pid!)),
+        // Another machine's writer on a shared volume cannot be asked: only age counts.
+        temp(tempName("elsewhere.example", 4242)),
+        temp(".tmp-0123abcd-legacy-recent"),
+      ];
+      expect(await media.removeAbandonedTemps()).toBe(gone.length);
+      expect(readdirSync(folder).sort()).toEqual(kept.sort());
+      expect(await media.removeAbandonedTemps()).toBe(0);
+    } finally {
+      live.kill();
+    }
+  });
+
+  it("leaves blobs and other files alone", async () => {
+    const a = await media.put(Buffer.from("kept"));
+    writeFileSync(join(folder, "stray.txt"), "");
+    temp(tempName(host, deadPid()));
+    expect(await media.removeAbandonedTemps()).toBe(1);
+    expect(await collect(media.list())).toEqual([a]);
+    expect(readdirSync(folder)).toEqual(["stray.txt"]);
   });
 });
