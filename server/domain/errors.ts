@@ -32,3 +32,37 @@ export class DomainError extends Error {
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;
 }
+
+/**
+ * Our own storage failed, not the request: the disk holding the media or the database is full.
+ * Transient: the same request may succeed once space is freed. Deliberately not a DomainError, so
+ * nothing that treats refusals as final (an inbox ignoring an activity, an image left out of a
+ * remote post) swallows it: the HTTP edge answers 507, and a delivery from a peer should be answered
+ * as a temporary failure so the peer retries it.
+ */
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+  readonly reason = "full" as const;
+  constructor(
+    /** What is full: the media files or the database. */
+    readonly store: "media" | "database",
+    /** For the log: what failed, with the underlying code. */
+    message: string,
+    /** For the client: what happened to what they sent. */
+    readonly detail = "The server's storage is full, so nothing was saved. Please try again later.",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  /** The same failure, telling the client `detail`. */
+  withDetail(detail: string): StorageError {
+    return new StorageError(this.store, this.message, detail, { cause: this.cause });
+  }
+}
+
+/** Error codes of a full disk or quota from the file system. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}

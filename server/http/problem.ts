@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from "express";
 import { MulterError } from "multer";
-import { DomainError, type DomainErrorKind } from "../domain/errors.js";
+import { DomainError, type DomainErrorKind, StorageError } from "../domain/errors.js";
 import type { Logger } from "../services/logger.js";
 
 const STATUS: Record<DomainErrorKind, number> = {
@@ -43,8 +43,20 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** Turns anything thrown into the problem it stands for; an unknown error is a 500 and is logged. */
+/**
+ * Turns anything thrown into the problem it stands for; an unknown error is a 500 and is logged. A
+ * full disk is 507 Insufficient Storage: the server's trouble, not the request's, and passing (the
+ * service that met it has logged it).
+ */
 export function toProblem(err: unknown, logger: Logger): Problem {
+  if (err instanceof StorageError) {
+    return {
+      type: "urn:atoll:problem:insufficient-storage",
+      title: "Insufficient storage",
+      status: 507,
+      detail: err.detail,
+    };
+  }
   if (err instanceof DomainError) {
     return {
       type: `urn:atoll:problem:${err.kind.replace(/_/g, "-")}`,

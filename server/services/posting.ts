@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { type Board, isBoardUri } from "../domain/board.js";
-import { DomainError } from "../domain/errors.js";
+import { DomainError, StorageError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
@@ -59,6 +59,8 @@ export interface RemotePostResult {
 }
 
 const LIMITS = { name: 100, email: 100, subject: 100, password: 128, filename: 255 } as const;
+/** What a poster is told when a full disk stopped their post. */
+const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
 /** Quotes resolved per post; more are rendered as plain dead links. */
 const MAX_RESOLVED_QUOTES = 50;
 
@@ -90,7 +92,8 @@ export interface PostingDeps {
  * The write path for posts: validation, bans, cooldowns, image work, markup, then one storage
  * transaction. Media is written (content-addressed, atomically) before the post; if the post then
  * fails, blobs no post refers to are removed, so there is never a post without its file nor a file
- * without its post.
+ * without its post. A full disk (media or database) fails the post with a StorageError, which is
+ * logged here and never turned into a refusal: local posters get 507, peers should retry.
  */
 export class PostingService {
   /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
@@ -209,7 +212,10 @@ export class PostingService {
       try {
         image = await this.storeImage(board, input.image, op);
       } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
+        // A refused image leaves the post without it; our disk being full fails the post.
+        if (!(err instanceof DomainError)) {
+          throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
+        }
         imageRefused = err.message;
       }
     }
@@ -257,7 +263,7 @@ export class PostingService {
       }
     } catch (err) {
       if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
-      throw err;
+      throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
     }
     this.deps.events.emit({ type: "post_created", post: created });
     return { post: created, imageRefused };
@@ -376,8 +382,19 @@ export class PostingService {
     } catch (err) {
       release();
       if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
-      throw err;
+      throw this.reported(err, { board: board.uri, thread: threadNo });
     }
+  }
+
+  /** Logs a full disk as the error it is for the operator, and gives the poster's account of it. */
+  private reported(err: unknown, where: Record<string, unknown>): unknown {
+    if (!(err instanceof StorageError)) return err;
+    this.deps.logger.error(`post not saved: the ${err.store === "media" ? "media storage" : "database"} is full`, {
+      ...where,
+      full: err.store,
+      err,
+    });
+    return err.withDetail(NOT_SAVED);
   }
 
   private validate(board: Board, input: PostInput) {
@@ -442,10 +459,18 @@ export class PostingService {
       maxFileSize: board.settings.maxFileSize,
       op,
     });
-    const [sha256, thumbSha256] = await Promise.all([
+    const puts = await Promise.allSettled([
       this.deps.media.put(processed.original),
       this.deps.media.put(processed.thumb),
     ]);
+    const [original, thumb] = puts;
+    if (original.status === "rejected" || thumb.status === "rejected") {
+      // The one that was stored is nobody's yet (unless another post has the same bytes): remove it now.
+      await this.collectUnreferenced(puts.flatMap((p) => (p.status === "fulfilled" ? [p.value] : [])));
+      throw original.status === "rejected" ? original.reason : (thumb as PromiseRejectedResult).reason;
+    }
+    const sha256 = original.value;
+    const thumbSha256 = thumb.value;
     const stored: StoredImage = {
       sha256,
       thumbSha256,
@@ -496,6 +521,7 @@ export class PostingService {
   }
 
   private async collectUnreferenced(addresses: string[]): Promise<void> {
+    if (addresses.length === 0) return;
     try {
       const referenced = await this.deps.store.posts.referencedMedia();
       await this.removeBlobs(addresses.filter((a) => !referenced.has(a)));

@@ -3,7 +3,7 @@ import { type Dirent, constants as fsConstants } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { DomainError } from "../../server/domain/errors.js";
+import { DomainError, isDiskFull, StorageError } from "../../server/domain/errors.js";
 import type { MediaStore } from "../../server/domain/ports.js";
 import { abandoned, localHost, TEMP_PREFIX, tempName } from "./temp-files.js";
 
@@ -54,8 +54,19 @@ export class FsMediaStore implements MediaStore {
     return { folder, file: join(folder, sha256) };
   }
 
+  /** A full disk or quota is reported as a StorageError, with nothing of the blob left behind. */
   async put(data: Buffer): Promise<string> {
     if (!Buffer.isBuffer(data)) throw new DomainError("invalid", "Media data must be bytes.");
+    try {
+      return await this.#write(data);
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new StorageError("media", `the media storage under ${this.dir} is full (${code})`, undefined, { cause: e });
+    }
+  }
+
+  async #write(data: Buffer): Promise<string> {
     const sha256 = createHash("sha256").update(data).digest("hex");
     const { folder, file } = this.pathOf(sha256);
     if (await this.has(sha256)) return sha256;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Db } from "./database.js";
+import { asStorageFailure } from "./errors.js";
 
 interface Queued {
   work: () => unknown;
@@ -18,7 +19,8 @@ interface Queued {
  * a failed statement entirely), or a function made with `db.transaction`, which runs as a savepoint
  * inside the group's transaction. When the transaction as a whole fails (it cannot begin, SQLite
  * rolled it back, the commit fails), nothing of it is kept and every caller gets the error. A write
- * resolves only once its transaction has committed, so its caller reads what it wrote.
+ * resolves only once its transaction has committed, so its caller reads what it wrote. A full disk
+ * reaches callers as a StorageError.
  */
 export class CommitGroup {
   readonly #db: Db;
@@ -59,7 +61,7 @@ export class CommitGroup {
       try {
         only.resolve(this.#tx.immediate(only.work));
       } catch (err) {
-        only.reject(err);
+        only.reject(asStorageFailure(err));
       }
       return;
     }
@@ -78,13 +80,14 @@ export class CommitGroup {
         }),
       ) as Outcome[];
     } catch (err) {
-      for (const q of batch) q.reject(err);
+      const failure = asStorageFailure(err);
+      for (const q of batch) q.reject(failure);
       return;
     }
     batch.forEach((q, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) q.resolve(outcome.value);
-      else q.reject(outcome.err);
+      else q.reject(asStorageFailure(outcome.err));
     });
   }
 }

@@ -1,4 +1,4 @@
-import { DomainError } from "../../server/domain/errors.js";
+import { DomainError, isDiskFull, StorageError } from "../../server/domain/errors.js";
 
 /** A primary key or unique index refused the row. */
 export function isUniqueViolation(e: unknown): boolean {
@@ -14,4 +14,16 @@ export function conflictOnDuplicate<T>(fn: () => T, message: string): T {
     if (isUniqueViolation(e)) throw new DomainError("conflict", message);
     throw e;
   }
+}
+
+/**
+ * A StorageError for SQLite's "database or disk is full" (the disk, a quota, or max_page_count), so
+ * callers can tell our storage failing from their request failing; any other error as it is.
+ */
+export function asStorageFailure(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL" || isDiskFull(e)) {
+    return new StorageError("database", `the database's disk is full (${String(code)})`, undefined, { cause: e });
+  }
+  return e;
 }
