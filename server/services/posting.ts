@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Board, isBoardUri } from "../domain/board.js";
 import { DomainError, StorageError } from "../domain/errors.js";
 import { hashIp } from "../domain/ip.js";
@@ -9,8 +9,9 @@ import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
 import type { PostEvents } from "./events.js";
-import { formatBytes, type ImageProcessor } from "./images.js";
+import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
+import { PostFiles, type StoredImage } from "./post-files.js";
 import type { Secrets } from "./secrets.js";
 
 export interface UploadedFile {
@@ -64,18 +65,6 @@ const NOT_SAVED = "The server's storage is full, so your post was not saved. Ple
 /** Quotes resolved per post; more are rendered as plain dead links. */
 const MAX_RESOLVED_QUOTES = 50;
 
-interface StoredImage {
-  sha256: string;
-  thumbSha256: string;
-  mime: PostFile["mime"];
-  width: number;
-  height: number;
-  thumbWidth: number;
-  thumbHeight: number;
-  size: number;
-  md5: string;
-}
-
 export interface PostingDeps {
   store: Store;
   media: MediaStore;
@@ -96,8 +85,7 @@ export interface PostingDeps {
  * logged here and never turned into a refusal: local posters get 507, peers should retry.
  */
 export class PostingService {
-  /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
-  private readonly dedupe = new Map<string, StoredImage>();
+  private readonly files: PostFiles;
   private readonly ipKey: string;
   private readonly tripKey: string;
   private readonly passwordKey: string;
@@ -105,6 +93,7 @@ export class PostingService {
   private lastTimMs = 0;
 
   constructor(private readonly deps: PostingDeps) {
+    this.files = new PostFiles(deps);
     this.ipKey = deps.secrets.key("ip");
     this.tripKey = deps.secrets.key("tripcode");
     this.passwordKey = deps.secrets.key("password");
@@ -210,7 +199,7 @@ export class PostingService {
     let imageRefused: string | null = null;
     if (input.image) {
       try {
-        image = await this.storeImage(board, input.image, op);
+        image = await this.files.store(board, input.image, op);
       } catch (err) {
         // A refused image leaves the post without it; our disk being full fails the post.
         if (!(err instanceof DomainError)) {
@@ -259,10 +248,10 @@ export class PostingService {
         if (!(err instanceof DomainError && err.kind === "forbidden" && post.file)) throw err;
         imageRefused = "The thread has reached its image limit.";
         created = await insert({ ...post, file: null });
-        await this.collectUnreferenced([image!.sha256, image!.thumbSha256]);
+        await this.files.collectUnreferenced([image!.sha256, image!.thumbSha256]);
       }
     } catch (err) {
-      if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
+      if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
       throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
     }
     this.deps.events.emit({ type: "post_created", post: created });
@@ -301,19 +290,8 @@ export class PostingService {
   }
 
   /** Removes blobs the store reported as no longer referenced. */
-  async removeBlobs(addresses: readonly string[]): Promise<void> {
-    // Forget them for dedupe first, so a new upload of the same image is processed and stored again.
-    if (addresses.length > 0) {
-      const gone = new Set(addresses);
-      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
-    }
-    for (const a of addresses) {
-      try {
-        await this.deps.media.delete(a);
-      } catch (err) {
-        this.deps.logger.warn("could not remove media blob", { sha256: a, err });
-      }
-    }
+  removeBlobs(addresses: readonly string[]): Promise<void> {
+    return this.files.removeBlobs(addresses);
   }
 
   private async board(uri: string): Promise<Board> {
@@ -357,7 +335,7 @@ export class PostingService {
         secureSecret: this.tripKey,
       });
       const { html, quotes } = await this.render(board.uri, fields.comment);
-      if (input.file) image = await this.storeImage(board, input.file, threadNo === null);
+      if (input.file) image = await this.files.store(board, input.file, threadNo === null);
       const post: NewPost = {
         createdAt: now,
         name,
@@ -381,7 +359,7 @@ export class PostingService {
       return created;
     } catch (err) {
       release();
-      if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
+      if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
       throw this.reported(err, { board: board.uri, thread: threadNo });
     }
   }
@@ -440,56 +418,6 @@ export class PostingService {
     });
   }
 
-  private async storeImage(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
-    if (file.buffer.length > board.settings.maxFileSize) {
-      throw new DomainError("too_large", `The file is larger than ${formatBytes(board.settings.maxFileSize)}.`);
-    }
-    const digest = `${op ? "op" : "reply"}:${createHash("sha256").update(file.buffer).digest("hex")}`;
-    const known = this.dedupe.get(digest);
-    if (
-      known &&
-      board.settings.allowedTypes.includes(known.mime) &&
-      (await this.deps.media.has(known.sha256)) &&
-      (await this.deps.media.has(known.thumbSha256))
-    ) {
-      return known;
-    }
-    const processed = await this.deps.images.process(file.buffer, {
-      allowedTypes: board.settings.allowedTypes,
-      maxFileSize: board.settings.maxFileSize,
-      op,
-    });
-    const puts = await Promise.allSettled([
-      this.deps.media.put(processed.original),
-      this.deps.media.put(processed.thumb),
-    ]);
-    const [original, thumb] = puts;
-    if (original.status === "rejected" || thumb.status === "rejected") {
-      // The one that was stored is nobody's yet (unless another post has the same bytes): remove it now.
-      await this.collectUnreferenced(puts.flatMap((p) => (p.status === "fulfilled" ? [p.value] : [])));
-      throw original.status === "rejected" ? original.reason : (thumb as PromiseRejectedResult).reason;
-    }
-    const sha256 = original.value;
-    const thumbSha256 = thumb.value;
-    const stored: StoredImage = {
-      sha256,
-      thumbSha256,
-      mime: processed.mime,
-      width: processed.width,
-      height: processed.height,
-      thumbWidth: processed.thumbWidth,
-      thumbHeight: processed.thumbHeight,
-      size: processed.original.length,
-      md5: createHash("md5").update(processed.original).digest("base64"),
-    };
-    this.dedupe.set(digest, stored);
-    if (this.dedupe.size > 1000) {
-      const oldest = this.dedupe.keys().next().value;
-      if (oldest !== undefined) this.dedupe.delete(oldest);
-    }
-    return stored;
-  }
-
   private fileRecord(image: StoredImage, originalName: string, spoiler: boolean): PostFile {
     return {
       sha256: image.sha256,
@@ -518,16 +446,6 @@ export class PostingService {
       this.timCounter++;
     }
     return ms * 1000 + (this.timCounter % 1000);
-  }
-
-  private async collectUnreferenced(addresses: string[]): Promise<void> {
-    if (addresses.length === 0) return;
-    try {
-      const referenced = await this.deps.store.posts.referencedMedia();
-      await this.removeBlobs(addresses.filter((a) => !referenced.has(a)));
-    } catch (err) {
-      this.deps.logger.warn("media cleanup after a failed post did not finish", { err });
-    }
   }
 }
 

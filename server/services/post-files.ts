@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import type { Board } from "../domain/board.js";
+import { DomainError } from "../domain/errors.js";
+import type { MediaStore, Store } from "../domain/ports.js";
+import type { PostFile } from "../domain/post.js";
+import { formatBytes, type ImageProcessor } from "./images.js";
+import type { Logger } from "./logger.js";
+import type { UploadedFile } from "./posting.js";
+
+/** An upload as stored: its blobs and what a post's file record needs of it. */
+export interface StoredImage {
+  sha256: string;
+  thumbSha256: string;
+  mime: PostFile["mime"];
+  width: number;
+  height: number;
+  thumbWidth: number;
+  thumbHeight: number;
+  size: number;
+  md5: string;
+}
+
+/**
+ * The files of posts: uploads processed into an original and a thumbnail and stored as blobs (an
+ * identical upload reuses them), and blobs removed once no post refers to them.
+ */
+export class PostFiles {
+  /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
+  private readonly dedupe = new Map<string, StoredImage>();
+
+  constructor(private readonly deps: { store: Store; media: MediaStore; images: ImageProcessor; logger: Logger }) {}
+
+  /**
+   * Processes an upload and stores its original and thumbnail, or returns those of an identical
+   * upload still stored. When one of the two cannot be stored, the other is removed again (unless a
+   * post already refers to it) before the error is thrown.
+   */
+  async store(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
+    if (file.buffer.length > board.settings.maxFileSize) {
+      throw new DomainError("too_large", `The file is larger than ${formatBytes(board.settings.maxFileSize)}.`);
+    }
+    const digest = `${op ? "op" : "reply"}:${createHash("sha256").update(file.buffer).digest("hex")}`;
+    const known = this.dedupe.get(digest);
+    if (
+      known &&
+      board.settings.allowedTypes.includes(known.mime) &&
+      (await this.deps.media.has(known.sha256)) &&
+      (await this.deps.media.has(known.thumbSha256))
+    ) {
+      return known;
+    }
+    const processed = await this.deps.images.process(file.buffer, {
+      allowedTypes: board.settings.allowedTypes,
+      maxFileSize: board.settings.maxFileSize,
+      op,
+    });
+    const puts = await Promise.allSettled([
+      this.deps.media.put(processed.original),
+      this.deps.media.put(processed.thumb),
+    ]);
+    const [original, thumb] = puts;
+    if (original.status === "rejected" || thumb.status === "rejected") {
+      // The one that was stored is nobody's yet (unless another post has the same bytes): remove it now.
+      await this.collectUnreferenced(puts.flatMap((p) => (p.status === "fulfilled" ? [p.value] : [])));
+      throw original.status === "rejected" ? original.reason : (thumb as PromiseRejectedResult).reason;
+    }
+    const sha256 = original.value;
+    const thumbSha256 = thumb.value;
+    const stored: StoredImage = {
+      sha256,
+      thumbSha256,
+      mime: processed.mime,
+      width: processed.width,
+      height: processed.height,
+      thumbWidth: processed.thumbWidth,
+      thumbHeight: processed.thumbHeight,
+      size: processed.original.length,
+      md5: createHash("md5").update(processed.original).digest("base64"),
+    };
+    this.dedupe.set(digest, stored);
+    if (this.dedupe.size > 1000) {
+      const oldest = this.dedupe.keys().next().value;
+      if (oldest !== undefined) this.dedupe.delete(oldest);
+    }
+    return stored;
+  }
+
+  /** Removes blobs the store reported as no longer referenced. */
+  async removeBlobs(addresses: readonly string[]): Promise<void> {
+    // Forget them for dedupe first, so a new upload of the same image is processed and stored again.
+    if (addresses.length > 0) {
+      const gone = new Set(addresses);
+      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
+    }
+    for (const a of addresses) {
+      try {
+        await this.deps.media.delete(a);
+      } catch (err) {
+        this.deps.logger.warn("could not remove media blob", { sha256: a, err });
+      }
+    }
+  }
+
+  /** Removes those of `addresses` no post refers to: the blobs of a post that failed. */
+  async collectUnreferenced(addresses: string[]): Promise<void> {
+    if (addresses.length === 0) return;
+    try {
+      const referenced = await this.deps.store.posts.referencedMedia();
+      await this.removeBlobs(addresses.filter((a) => !referenced.has(a)));
+    } catch (err) {
+      this.deps.logger.warn("media cleanup after a failed post did not finish", { err });
+    }
+  }
+}
