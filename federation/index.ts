@@ -102,16 +102,25 @@ export function createFederation(s: Services): Federation {
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))
     : null;
-  // A domain newly suspended: its cached actors (and their keys) and its queued deliveries go.
+  // A domain newly suspended: its cached actors (and their keys) and its queued deliveries go. The
+  // runs go one after another, and close() waits for the last, so the store is still open for it
+  // (a command line process closes it as soon as its command returns).
+  let suspensions: Promise<void> = Promise.resolve();
   const stopListening = s.config.federation
     ? s.policy.onChange((change) => {
-        dropSuspendedPeers(s, actors, change).catch((err: unknown) => {
-          s.logger.error("could not apply a suspension to cached actors and queued deliveries", { err });
-        });
+        suspensions = suspensions
+          .then(() => dropSuspendedPeers(s, actors, change))
+          .then(
+            () => {},
+            (err: unknown) => {
+              s.logger.error("could not apply a suspension to cached actors and queued deliveries", { err });
+            },
+          );
       })
     : () => {};
   const close = async () => {
     stopListening();
+    await suspensions;
     await publisher?.close();
     await worker?.stop();
     await inbox?.close();
