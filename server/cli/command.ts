@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
+import type { Instance } from "../app.js";
 import type { Config } from "../config.js";
 import type { Store } from "../domain/ports.js";
 import type { BoardService } from "../services/boards.js";
@@ -11,6 +12,8 @@ export interface CliIO {
   env?: Record<string, string | undefined>;
   /** Asks the operator for a secret (without echo). Absent: there is no one to ask. */
   prompt?: (question: string) => Promise<string>;
+  /** Asks the operator a yes-or-no question. Absent: there is no one to ask. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** The services a command works with, over the same store the server uses; no HTTP server. */
@@ -24,9 +27,20 @@ export interface CliServices {
 export interface CliContext {
   out(line: string): void;
   err(line: string): void;
-  /** Opens the store on first use, so `--help` and usage errors never touch it. */
+  /**
+   * Opens the store on first use, so `--help` and usage errors never touch it. A store that does not
+   * exist yet is created only when the operator confirms (`--yes`, or y at the terminal's question).
+   */
   services(): Promise<CliServices>;
+  /**
+   * The whole instance over the same store, built on first use as a web-only process (nothing runs
+   * in the background), for commands that act as the server does (domain rules, follows). It is
+   * closed before the command line returns, after the effects of what the command did have run.
+   */
+  instance(): Promise<Instance>;
   prompt: ((question: string) => Promise<string>) | null;
+  /** `--yes` was given: what would otherwise be asked or refused is confirmed. */
+  assumeYes: boolean;
 }
 
 export interface ParsedArgs {

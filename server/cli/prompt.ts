@@ -29,3 +29,14 @@ export function promptHidden(question: string): Promise<string> {
     input.on("data", onData);
   });
 }
+
+/** Asks a yes-or-no question on the terminal; only an answer of y or yes counts as yes. */
+export async function confirmOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

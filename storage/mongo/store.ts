@@ -43,7 +43,7 @@ import type {
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
-import { collectionsOf } from "./documents.js";
+import { COLLECTIONS, collectionsOf } from "./documents.js";
 import { domainCollectionsOf, ensureDomainIndexes, MongoDomainStore } from "./domains/index.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
@@ -116,5 +116,21 @@ export async function openMongoStore(url: string): Promise<Store> {
   } catch (e) {
     await client.close();
     throw e;
+  }
+}
+
+/**
+ * Whether the database the URL names holds Atoll's collections already (opening the store would
+ * otherwise create them). Connects and disconnects on its own.
+ */
+export async function mongoStoreExists(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { appName: "atoll" });
+  try {
+    await client.connect();
+    const found = await client.db(databaseNameFromUrl(url)).listCollections({}, { nameOnly: true }).toArray();
+    const ours = new Set<string>(Object.values(COLLECTIONS));
+    return found.some((c) => ours.has(c.name));
+  } finally {
+    await client.close();
   }
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseDuration } from "../../server/cli/commands/domain.js";
 import { runCli } from "../../server/cli/main.js";
+import { openStore } from "../../storage/open.js";
 import { startTestInstance } from "../support/instance.js";
 
 const CSV_HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
@@ -32,6 +33,8 @@ describe("atoll domain and subscription commands", () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "atoll-cli-domain-"));
+    // The store exists, as it does once the server has run on DATA_DIR.
+    await (await openStore({ dataDir, mongodbUrl: null })).close();
   });
 
   afterEach(async () => {

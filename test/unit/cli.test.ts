@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../server/cli/main.js";
+import { type CliIO, runCli } from "../../server/cli/main.js";
 import { StaffService } from "../../server/services/staff.js";
 import { openStore } from "../../storage/open.js";
 
@@ -11,6 +12,8 @@ describe("atoll command line", () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "atoll-cli-"));
+    // The store exists, as it does once the server has run on DATA_DIR.
+    await (await openStore({ dataDir, mongodbUrl: null })).close();
   });
 
   afterEach(async () => {
@@ -184,6 +187,86 @@ describe("atoll command line", () => {
     expect(entry?.label).toBe("ci");
     expect((await atoll("token", "delete", entry?.id as string)).code).toBe(0);
     expect((await atoll("token", "list")).out).toContain("No API tokens");
+  });
+
+  describe("on a DATA_DIR without a store", () => {
+    let fresh: string;
+    beforeEach(() => {
+      fresh = join(dataDir, "elsewhere");
+    });
+    const run = (argv: string[], extra: Partial<CliIO> = {}) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      return runCli(argv, {
+        out: (s) => out.push(s),
+        err: (s) => err.push(s),
+        env: { DATA_DIR: fresh },
+        ...extra,
+      }).then((code) => ({ code, out: out.join(""), err: err.join("") }));
+    };
+
+    it("refuses to create a new, empty store unless told so, naming the path and the way on", async () => {
+      const refused = await run(["board", "list"]);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(join(fresh, "atoll.db"));
+      expect(refused.err).toContain("new, empty");
+      expect(refused.err).toContain("DATA_DIR");
+      expect(refused.err).toContain("--yes");
+      expect(existsSync(fresh)).toBe(false);
+
+      const created = await run(["board", "create", "b", "--title", "Random", "--yes"]);
+      expect(created).toMatchObject({ code: 0, err: "" });
+      expect(existsSync(join(fresh, "atoll.db"))).toBe(true);
+      // Once it exists, nothing is asked.
+      expect((await run(["board", "list"])).out).toContain("/b/");
+    });
+
+    it("takes --yes before the command too", async () => {
+      expect((await run(["--yes", "board", "list"])).code).toBe(0);
+      expect(existsSync(join(fresh, "atoll.db"))).toBe(true);
+    });
+
+    it("asks at a terminal, and creates the store only on yes", async () => {
+      const questions: string[] = [];
+      const no = await run(["token", "list"], {
+        confirm: async (q) => {
+          questions.push(q);
+          return false;
+        },
+      });
+      expect(no.code).toBe(1);
+      expect(questions).toHaveLength(1);
+      expect(questions[0]).toContain(join(fresh, "atoll.db"));
+      expect(questions[0]).toMatch(/\(y\/N\)/);
+      expect(existsSync(fresh)).toBe(false);
+      const yes = await run(["token", "list"], { confirm: async () => true });
+      expect(yes.code).toBe(0);
+      expect(existsSync(join(fresh, "atoll.db"))).toBe(true);
+    });
+
+    it("never touches the store to print help or refuse bad usage", async () => {
+      for (const argv of [
+        ["--help"],
+        ["help", "board"],
+        ["board", "--help"],
+        ["board", "create", "--help"],
+        ["domain", "import", "--help"],
+        ["board", "create"],
+        ["board", "explode"],
+      ]) {
+        const r = await run(argv, { confirm: async () => true });
+        expect(r.code, argv.join(" ")).not.toBe(1);
+        expect(existsSync(fresh), argv.join(" ")).toBe(false);
+      }
+    });
+  });
+
+  it("keeps one meaning for --yes: board delete takes it anywhere", async () => {
+    await atoll("board", "create", "x", "--title", "X");
+    await atoll("board", "create", "y", "--title", "Y");
+    expect((await atoll("board", "delete", "x", "-y")).code).toBe(0);
+    expect((await atoll("--yes", "board", "delete", "y")).code).toBe(0);
+    expect((await atoll("board", "list")).out).toContain("No boards yet");
   });
 
   it("reports a bad configuration", async () => {

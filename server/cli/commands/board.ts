@@ -1,7 +1,5 @@
-import { createInstance } from "../../app.js";
 import { DomainError } from "../../domain/errors.js";
 import { boardFollowJson, type FederationActions } from "../../services/federation-actions.js";
-import { createLogger } from "../../services/logger.js";
 import { type CliContext, type CommandGroup, iso, stringOption, table, UsageError } from "../command.js";
 
 /**
@@ -12,11 +10,9 @@ import { type CliContext, type CommandGroup, iso, stringOption, table, UsageErro
  * target (WebFinger, the group's actor) happens here, through the same guarded client the server uses.
  */
 async function federation(ctx: CliContext): Promise<FederationActions> {
-  const { config, store } = await ctx.services();
+  const { config } = await ctx.services();
   if (!config.federation) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
-  const logger = createLogger(config.logLevel, (line) => ctx.err(line.trimEnd()));
-  const instance = await createInstance({ ...config, role: "web" }, { store, logger });
-  const actions = instance.services.federation;
+  const actions = (await ctx.instance()).services.federation;
   if (!actions) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
   return actions;
 }
@@ -87,11 +83,11 @@ export const boardCommands: CommandGroup = {
       summary: "delete a board with all its threads, posts and files",
       usage: "<uri> --yes",
       details: ["--yes               confirm: the board's posts and files are gone for good"],
-      options: { yes: { type: "boolean", short: "y" } },
+      options: {},
       positionals: { min: 1, max: 1, names: ["uri"] },
       async run(ctx, args) {
         const uri = args.positionals[0] as string;
-        if (args.values["yes"] !== true) {
+        if (!ctx.assumeYes) {
           throw new UsageError(
             `Deleting /${uri}/ removes all its posts and files; add --yes to confirm.`,
             "board delete",

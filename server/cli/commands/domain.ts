@@ -1,5 +1,4 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createInstance } from "../../app.js";
 import { isSeverity, normalizeDomain, SEVERITIES } from "../../domain/domain-policy.js";
 import type { AuditActor } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
@@ -12,7 +11,6 @@ import {
   parseIsoTime,
 } from "../../http/admin/domains.js";
 import type { DomainModerationService, Progress } from "../../services/domain-moderation.js";
-import { createLogger } from "../../services/logger.js";
 import {
   type CliContext,
   type CommandGroup,
@@ -27,16 +25,13 @@ import {
 export const CLI_ACTOR: Readonly<AuditActor> = Object.freeze({ kind: "cli", id: "" });
 
 /**
- * Domain moderation over the command line's store. The instance is built as a web-only process
- * (ATOLL_ROLE=web) so nothing runs in the background: a change is stored with its audit entry and
- * the effects this process can carry out, and a running server on the same store picks the new
- * rules up within seconds.
+ * Domain moderation over the command line's store, through the command line's instance (a web-only
+ * process: nothing runs in the background): a change is stored with its audit entry and the effects
+ * this process can carry out, which finish before the command returns, and a running server on the
+ * same store picks the new rules up within seconds.
  */
 export async function domainService(ctx: CliContext): Promise<DomainModerationService> {
-  const { config, store } = await ctx.services();
-  const logger = createLogger(config.logLevel, (line) => ctx.err(line.trimEnd()));
-  const instance = await createInstance({ ...config, role: "web" }, { store, logger });
-  return instance.services.domains;
+  return (await ctx.instance()).services.domains;
 }
 
 /** Reads a file, or standard input for `-`. */
