@@ -1,11 +1,19 @@
-import { performance } from "node:perf_hooks";
+/**
+ * CPU time (user and system, in milliseconds) this process spends in `work`. Unlike wall-clock time,
+ * other processes competing for the cores on a busy machine barely change it.
+ */
+export async function cpuTime(work: () => unknown): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
 
 /**
- * How much longer `work` takes on an input `factor` times larger: the best of `rounds` runs at each
- * size, after one warm-up run at each. Shared, busy machines slow runs down but never speed them
- * up, so the best runs compare the work itself; a ratio near `factor` means linear, near 1 means
- * bounded, near `factor`² quadratic. Tests assert the ratio instead of a time, which no machine's
- * load can break.
+ * How much more CPU time `work` takes on an input `factor` times larger: the least of `rounds` runs
+ * at each size, after one warm-up run at each (a collection or a cold cache only ever adds). A ratio
+ * near `factor` means linear, near 1 bounded, near `factor`² quadratic. Tests assert the ratio
+ * instead of a time, which no machine's load can break.
  */
 export async function growthRatio(
   work: (n: number) => unknown,
@@ -17,15 +25,11 @@ export async function growthRatio(
   const best = async (size: number): Promise<number> => {
     await work(size);
     let min = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < rounds; i++) {
-      const started = performance.now();
-      await work(size);
-      min = Math.min(min, performance.now() - started);
-    }
+    for (let i = 0; i < rounds; i++) min = Math.min(min, await cpuTime(() => work(size)));
     return min;
   };
   const small = await best(n);
   const large = await best(n * factor);
-  // A run too short for the timer to see counts as a tenth of a microsecond.
-  return large / Math.max(small, 1e-4);
+  // A run too short to be measured counts as a microsecond.
+  return large / Math.max(small, 1e-3);
 }
