@@ -3,8 +3,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { projectRoot } from "../../server/paths.js";
+
+// A dozen Node.js processes per test, which a busy machine starts slowly.
+vi.setConfig({ testTimeout: 120_000 });
 
 /**
  * scripts/build.js run for real on a small copy of the project's layout, with a stand-in for the
