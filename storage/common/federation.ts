@@ -5,6 +5,7 @@ import {
   type Follow,
   type KeyPair,
   type NewDelivery,
+  type NewInboundRetry,
   type RemoteActor,
   type RemotePostRef,
 } from "../../server/domain/federation-ports.js";
@@ -175,4 +176,22 @@ export function checkedRemotePostRef(value: unknown): RemotePostRef {
 /** Orders claimed deliveries as they were chosen: oldest due first, then by id. */
 export function byDueTime(a: { nextAttemptAt: number; id: string }, b: { nextAttemptAt: number; id: string }): number {
   return a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Largest activity body kept for another try (the inbox refuses larger ones before this). */
+const MAX_RETRY_BODY = 1024 * 1024;
+
+export function checkedInboundRetry(value: unknown): NewInboundRetry {
+  const r = object(value, "inbound retry") as Record<keyof NewInboundRetry, unknown>;
+  const body = str(r.body, "body");
+  if (body.length > MAX_RETRY_BODY) throw new DomainError("too_large", "The activity is too large to keep.");
+  const id = str(r.id, "id");
+  if (id === "") throw new DomainError("invalid", "id must not be empty.");
+  return {
+    id,
+    board: nullableStr(r.board, "board"),
+    signer: str(r.signer, "signer"),
+    body,
+    lastError: boundedError(r.lastError),
+  };
 }

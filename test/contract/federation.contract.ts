@@ -342,6 +342,17 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
       expect(results.filter((r) => !r)).toHaveLength(1);
     });
 
+    it("tells whether an id is recorded without recording it", async () => {
+      const dedupe = store().federation.inboxDedupe;
+      const id = "https://remote.example/activities/has";
+      expect(await dedupe.has(id, 1000)).toBe(false);
+      // asking recorded nothing: the first sighting is still the first
+      expect(await dedupe.seen(id, 1000, 500)).toBe(false);
+      expect(await dedupe.has(id, 1499)).toBe(true);
+      expect(await dedupe.has(id, 1500)).toBe(false);
+      await expectDomainError(dedupe.has({ $ne: null } as never, 1), "invalid");
+    });
+
     it("prunes only expired ids", async () => {
       const dedupe = store().federation.inboxDedupe;
       await dedupe.seen("old", 1000, 100);

@@ -5,6 +5,7 @@ import type {
   DomainHealth,
   DroppedDelivery,
   Follow,
+  InboundRetry,
   InstanceSoftware,
   RemoteActor,
   RemotePostRef,
@@ -26,6 +27,9 @@ export interface InboxSeenDoc {
   expiresAt: number;
 }
 export type RemotePostDoc = RemotePostRef;
+export interface InboundRetryDoc extends InboundRetry {
+  leasedUntil: number | null;
+}
 export type InstanceDoc = InstanceSoftware;
 /** A document that concurrent operations update only to conflict with each other (see deliveries.ts). */
 export interface LockDoc {
@@ -41,6 +45,7 @@ export const FEDERATION_COLLECTIONS = {
   droppedDeliveries: "droppedDeliveries",
   domainHealth: "domainHealth",
   inboxSeen: "inboxSeen",
+  inboundRetries: "inboundRetries",
   remotePosts: "remotePosts",
   locks: "federationLocks",
   instances: "instances",
@@ -54,6 +59,7 @@ export interface FederationCollections {
   droppedDeliveries: Collection<DroppedDeliveryDoc>;
   domainHealth: Collection<DomainHealthDoc>;
   inboxSeen: Collection<InboxSeenDoc>;
+  inboundRetries: Collection<InboundRetryDoc>;
   remotePosts: Collection<RemotePostDoc>;
   locks: Collection<LockDoc>;
   instances: Collection<InstanceDoc>;
@@ -69,6 +75,7 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     droppedDeliveries: db.collection<DroppedDeliveryDoc>(n.droppedDeliveries),
     domainHealth: db.collection<DomainHealthDoc>(n.domainHealth),
     inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
+    inboundRetries: db.collection<InboundRetryDoc>(n.inboundRetries),
     remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
     locks: db.collection<LockDoc>(n.locks),
     instances: db.collection<InstanceDoc>(n.instances),

@@ -35,6 +35,10 @@ export async function ensureFederationIndexes(c: FederationCollections): Promise
   await c.inboxSeen.createIndex({ activityId: 1 }, { unique: true });
   await c.inboxSeen.createIndex({ expiresAt: 1 });
 
+  await c.inboundRetries.createIndex({ id: 1 }, { unique: true });
+  // a claim walks the due items still tried in this order
+  await c.inboundRetries.createIndex({ failedAt: 1, nextAttemptAt: 1, id: 1 });
+
   await c.remotePosts.createIndex({ apId: 1 }, { unique: true });
   await c.remotePosts.createIndex({ board: 1, no: 1 }, { unique: true });
 
