@@ -11,6 +11,7 @@ import { DeliveryWorker } from "./delivery/worker.js";
 import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
+import { InboxRetryWorker } from "./inbox/retry-worker.js";
 import { inboxEntry, inboxRouter } from "./inbox/router.js";
 import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
@@ -45,6 +46,8 @@ export interface Federation {
   worker: DeliveryWorker | null;
   /** The inboxes' pipeline (null with FEDERATION=off); `handleVerified` is its post-signature stage. */
   inbox: Inbox | null;
+  /** Tries again what the inbox kept for later (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  inboxRetries: InboxRetryWorker | null;
   /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
   following: RemoteFollowing | null;
   close(): Promise<void>;
@@ -94,6 +97,9 @@ export function createFederation(s: Services): Federation {
       })
     : null;
   if (inbox) inboxes.use(inboxRouter(inbox, s.logger));
+  // What the inbox kept for another try is tried by the processes that also send deliveries.
+  const inboxRetries = inbox ? new InboxRetryWorker(s, inbox) : null;
+  if (inboxRetries && sendsDeliveries(role)) inboxRetries.start();
   // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
@@ -114,8 +120,9 @@ export function createFederation(s: Services): Federation {
     stopListening();
     await publisher?.close();
     await worker?.stop();
+    await inboxRetries?.stop();
     await inbox?.close();
   };
   const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
-  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, following, close };
+  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, inboxRetries, following, close };
 }

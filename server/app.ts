@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { federationActions } from "../federation/admin/index.js";
-import { createFederation } from "../federation/index.js";
+import { createFederation, type Federation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
@@ -39,6 +39,8 @@ export interface InstanceOptions {
 export interface Instance {
   services: Services;
   app: ReturnType<typeof createHttpApp>;
+  /** The ActivityPub side (its inbox, delivery worker and retries), for tests and tools. */
+  federation: Federation;
   /** Starts listening on config.host:config.port (port 0 picks one); resolves with the bound URL. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the store. */
@@ -128,6 +130,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   return {
     services,
     app,
+    federation,
     async listen() {
       // Requests still being answered, so close() can let them finish before the store goes away.
       server = createServer((req, res) => {

@@ -23,6 +23,7 @@ import { RemoteObjects } from "../remote/objects.js";
 import { type NormalizedActivity, type NormalizedDocument, normalizeActivity } from "../vocab/normalize.js";
 import { checkInboundDomains, checkReferences, describeRefusal, documentReferences } from "./domain-check.js";
 import {
+  deferred,
   forbidden,
   IgnoredActivity,
   InboxRefusal,
@@ -30,7 +31,9 @@ import {
   ignored,
   malformed,
   notFound,
+  TransientFailure,
   unauthorized,
+  unavailable,
 } from "./errors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps } from "./handlers/types.js";
@@ -45,6 +48,13 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
 
 /** How often expired replay records are pruned (on the next delivery after this long). */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** What a peer is asked to wait before sending again when its key cannot be fetched now. */
+const KEY_RETRY_AFTER_S = 30;
+/** What a peer is asked to wait when the store cannot keep an activity now. */
+const STORE_RETRY_AFTER_S = 10;
+/** The first retry of an activity kept for later. */
+export const FIRST_RETRY_MS = 30_000;
 
 /** A POST to an inbox, as the router hands it over: the body exactly as received. */
 export interface InboxRequest {
@@ -64,6 +74,11 @@ export interface InboxOptions {
   actors?: RemoteActors;
   /** Where post bodies are sanitized; by default a thread of the inbox's own where there are several cores. */
   sanitizer?: SanitizerThreads;
+  /**
+   * Told the domain of every peer whose signed activity was verified: it is up, whatever the
+   * delivery queue thinks (the delivery worker ends its back-off at once).
+   */
+  onPeerActive?: (domain: string) => void;
 }
 
 /**
@@ -76,6 +91,9 @@ export class Inbox {
   readonly deps: InboxDeps;
   #lastPrune = 0;
   readonly #keyCache = new PublicKeyCache();
+  readonly #onPeerActive: (domain: string) => void;
+  /** Activities being handled in this process, so a copy arriving meanwhile waits for the first. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(s: Services, ctx: FederationContext, opts: InboxOptions = {}) {
     const actors = opts.actors ?? new RemoteActors(s.store.federation.actors, ctx, s.clock);
@@ -93,6 +111,7 @@ export class Inbox {
           onError: (err) => s.logger.warn("post bodies are sanitized on the request thread", { err }),
         }),
     };
+    this.#onPeerActive = opts.onPeerActive ?? (() => {});
   }
 
   /** Stops what the inbox runs beside the request thread (the sanitizer's thread). */
@@ -131,16 +150,110 @@ export class Inbox {
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
+      // The key's server is down or busy: nothing can be verified, so nothing is taken; the peer
+      // is asked to send the activity again, not told it arrived.
+      if (err instanceof RemoteError && err.transient) {
+        throw unavailable(`The signing key cannot be fetched now (${err.message}).`, KEY_RETRY_AFTER_S);
+      }
       throw asUnauthorized(err);
     }
     if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
     await this.#screen(activity, json, req.board, signature.keyId);
+    this.#onPeerActive(signer.domain);
 
     this.#pruneReplays();
-    if (await s.store.federation.inboxDedupe.seen(activity.id, s.clock(), REPLAY_WINDOW_MS)) {
+    return this.#once(activity.id, async () => {
+      if (await s.store.federation.inboxDedupe.has(activity.id, s.clock())) return ignored("Already received.");
+      return this.#handle(activity, json, req.board, signer, req.body);
+    });
+  }
+
+  /**
+   * Runs `work` for an activity id unless this process is handling the same id right now: a copy
+   * arriving meanwhile (a peer resending after a timeout, the same activity at two inboxes) waits
+   * for the first and is answered as already received.
+   */
+  async #once(id: string, work: () => Promise<InboxResult>): Promise<InboxResult> {
+    const running = this.#inFlight.get(id);
+    if (running) {
+      await running.catch(() => {});
       return ignored("Already received.");
     }
-    return this.dispatch(activity, json, req.board, signer);
+    const p = work();
+    this.#inFlight.set(id, p);
+    try {
+      return await p;
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  /**
+   * Hands a verified, screened activity to its handler, and only then records it as received: a
+   * process that dies half-way leaves it unrecorded, so the peer's next try is taken. Handlers are
+   * idempotent (a post already here is not posted again), which makes the rare second run harmless.
+   * When something the handler needs is out of reach for now, the activity is kept in the inbox's
+   * retry queue and tried again by this instance; when even that cannot be stored, the peer is
+   * asked to send it again (503). In neither case is an activity answered as taken and then lost.
+   */
+  async #handle(
+    activity: NormalizedActivity,
+    json: Record<string, unknown>,
+    board: string | null,
+    signer: RemoteActor,
+    body: Buffer,
+  ): Promise<InboxResult> {
+    const { s } = this.deps;
+    let result: InboxResult;
+    try {
+      result = await this.dispatch(activity, json, board, signer);
+    } catch (err) {
+      if (!(err instanceof TransientFailure)) throw err;
+      const now = s.clock();
+      try {
+        await s.store.federation.inboundRetries.add(
+          { id: activity.id, board, signer: signer.id, body: body.toString("utf8"), lastError: err.message },
+          now,
+          now + FIRST_RETRY_MS,
+        );
+      } catch (storeErr) {
+        s.logger.warn("inbox: an activity could not be kept for another try", { id: activity.id, err: storeErr });
+        throw unavailable("The activity cannot be taken now; send it again later.", STORE_RETRY_AFTER_S);
+      }
+      s.logger.info("inbox: kept for another try", { id: activity.id, reason: err.message });
+      result = deferred(`Taken; it will be acted on once this passes: ${err.message}`);
+    }
+    await this.#remember(activity.id);
+    return result;
+  }
+
+  /** Records an activity as received. Its effects are stored already: a failure here is only logged. */
+  async #remember(id: string): Promise<void> {
+    const { s } = this.deps;
+    try {
+      await s.store.federation.inboxDedupe.seen(id, s.clock(), REPLAY_WINDOW_MS);
+    } catch (err) {
+      s.logger.warn("inbox: could not record an activity as received", { id, err });
+    }
+  }
+
+  /**
+   * Tries again an activity kept in the retry queue: the post-signature stage (the domain rules as
+   * they are now, then the handler). Resolves with what became of it, throws InboxRefusal when it is
+   * refused now, and TransientFailure when it is still out of reach. `lastChance`: the last try, done
+   * without what is still out of reach where a handler can (see Inbound.lastChance).
+   */
+  async retry(item: { body: string; signer: string; board: string | null }, lastChance: boolean): Promise<InboxResult> {
+    let json: unknown;
+    try {
+      json = JSON.parse(item.body);
+    } catch {
+      throw malformed("The kept activity is not JSON.");
+    }
+    const parsed = parseValue(json);
+    if (parsed.activity.actor !== item.signer) throw unauthorized("The key's owner is not the activity's actor.");
+    await this.#screen(parsed.activity, parsed.json, item.board);
+    return this.dispatch(parsed.activity, parsed.json, item.board, null, lastChance);
   }
 
   /**
@@ -226,26 +339,37 @@ export class Inbox {
     return fresh;
   }
 
+  /**
+   * Runs the activity's handler. Resolves with what became of it; throws InboxRefusal to refuse it
+   * for good, and TransientFailure when it may succeed later: a peer out of reach, a full queue of
+   * ours, or a failure of our own (a store error, a bug), which is retried rather than answered
+   * as if the peer's activity were at fault.
+   */
   private async dispatch(
     activity: NormalizedActivity,
     json: Record<string, unknown>,
     board: string | null,
     signer: RemoteActor | null,
+    lastChance = false,
   ): Promise<InboxResult> {
     const handler = HANDLERS.get(activity.type);
     if (!handler) return ignored(`${activity.type} is not handled.`);
     try {
-      return await handler(this.deps, { activity, json, board, signer });
+      return await handler(this.deps, { activity, json, board, signer, lastChance });
     } catch (err) {
-      if (err instanceof InboxRefusal) throw err;
+      if (err instanceof InboxRefusal || err instanceof TransientFailure) throw err;
       if (err instanceof IgnoredActivity) return ignored(err.message);
-      if (err instanceof RemoteError) return ignored(err.message);
+      if (err instanceof RemoteError) {
+        if (err.transient) throw new TransientFailure(err.message);
+        return ignored(err.message);
+      }
       if (err instanceof DomainError) {
         if (err.kind === "invalid" || err.kind === "too_large") throw malformed(err.message);
+        if (err.kind === "busy") throw new TransientFailure(err.message);
         return ignored(err.message);
       }
       this.deps.s.logger.error("inbox handler failed", { type: activity.type, id: activity.id, err });
-      throw malformed("The activity could not be processed.");
+      throw new TransientFailure("The activity could not be processed here now.");
     }
   }
 }

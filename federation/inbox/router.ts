@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import { isBoardUri } from "../../server/domain/board.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
-import { InboxRefusal, type InboxResult } from "./errors.js";
+import { InboxRefusal, type InboxResult, unavailable } from "./errors.js";
 import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
 /** Largest activity accepted. */
@@ -96,20 +96,34 @@ function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
 }
 
 /** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
-function problem(res: ServerResponse, status: number, title: string, detail: string, type: string): void {
+function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  type: string,
+  retryAfter: number | null = null,
+): void {
   const body = JSON.stringify({ type, title, status, detail });
   res.writeHead(status, {
     "Content-Type": "application/problem+json; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),
     // Answered ahead of the app-wide headers: the one that matters for a JSON answer is set here.
     "X-Content-Type-Options": "nosniff",
+    ...(retryAfter === null ? {} : { "Retry-After": String(retryAfter) }),
   });
   res.end(body);
 }
 
 function refuse(res: ServerResponse, r: InboxRefusal): void {
-  problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`);
+  problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`, r.retryAfter);
 }
+
+const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
+  accepted: "Accepted",
+  ignored: "Ignored",
+  deferred: "Accepted for later",
+};
 
 /** A body that could not be read (over the limit, a broken stream), answered as the peer's fault. */
 function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
@@ -127,17 +141,12 @@ function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
 async function answer(inbox: Inbox, logger: Logger, res: ServerResponse, request: InboxRequest): Promise<void> {
   try {
     const result: InboxResult = await inbox.receive(request);
-    problem(
-      res,
-      202,
-      result.outcome === "accepted" ? "Accepted" : "Ignored",
-      result.detail,
-      `urn:atoll:inbox:${result.outcome}`,
-    );
+    problem(res, 202, OUTCOME_TITLES[result.outcome], result.detail, `urn:atoll:inbox:${result.outcome}`);
   } catch (err) {
     if (err instanceof InboxRefusal) return refuse(res, err);
+    // Not the peer's fault (the pipeline refuses what is): it is asked to send the activity again.
     logger.error("inbox failed", { err });
-    refuse(res, new InboxRefusal(400, "The activity could not be processed."));
+    refuse(res, unavailable("The activity could not be taken now; send it again later.", 30));
   }
 }
 

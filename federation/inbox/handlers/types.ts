@@ -31,6 +31,11 @@ export interface Inbound {
   board: string | null;
   /** The actor whose key verified the request, as cached; null when the caller vouched for it. */
   signer: RemoteActor | null;
+  /**
+   * The last try of an activity kept for retries: what is still out of reach is done without (a
+   * post is taken without the image its server does not serve) instead of failing again.
+   */
+  lastChance?: boolean;
 }
 
 /** Handles one activity type. Throws InboxRefusal to refuse; returns what became of it otherwise. */
