@@ -105,6 +105,13 @@ export interface PostRepository {
   referencedMedia(): Promise<Set<string>>;
   /** The most recent post time from an address on any board, by kind, for cooldowns across restarts. */
   lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null>;
+  /**
+   * A board's posts, threads and replies alike, newest (highest number) first, archived threads'
+   * included: what the board's outbox lists for followers catching up.
+   */
+  recentPosts(board: string, offset: number, limit: number): Promise<Post[]>;
+  /** How many posts the board holds (what `recentPosts` pages through). */
+  countBoardPosts(board: string): Promise<number>;
   /** Posts by an address (for moderators acting on a poster). */
   postsByIpHash(ipHash: string, limit: number): Promise<Post[]>;
   countPosts(): Promise<number>;

@@ -355,6 +355,22 @@ export class MongoPostRepository implements PostRepository {
     return this.c.posts.countDocuments({});
   }
 
+  async recentPosts(board: string, offset: number, limit: number): Promise<Post[]> {
+    const p = page(offset, limit);
+    if (p.limit === 0) return [];
+    const docs = await this.c.posts
+      .find({ board: { $eq: str(board, "board") } })
+      .sort({ no: -1 })
+      .skip(p.offset)
+      .limit(p.limit)
+      .toArray();
+    return docs.map(toPost);
+  }
+
+  async countBoardPosts(board: string): Promise<number> {
+    return this.c.posts.countDocuments({ board: { $eq: str(board, "board") } });
+  }
+
   async remoteAuthors(): Promise<string[]> {
     const authors = await this.c.posts.distinct("fediActor", { fediActor: { $type: "string" } });
     return (authors as unknown[]).filter((a): a is string => typeof a === "string").sort();

@@ -56,6 +56,7 @@ export class SqlitePostRepository implements PostRepository {
   private readonly tx;
   /** Queries by fediverse author, for domain moderation (rare: a scan is fine). */
   private readonly byAuthor;
+  private readonly recent;
 
   /** `group`: new posts of one event-loop turn commit together (see CommitGroup). */
   constructor(
@@ -72,6 +73,12 @@ export class SqlitePostRepository implements PostRepository {
       posts: db.prepare<[string], PostRow>(
         `SELECT ${POST_COLUMNS} FROM posts WHERE fedi_actor IN (SELECT value FROM json_each(?)) ORDER BY board, no`,
       ),
+    };
+    this.recent = {
+      page: db.prepare<[string, number, number], PostRow>(
+        `SELECT ${POST_COLUMNS} FROM posts WHERE board = ? ORDER BY no DESC LIMIT ? OFFSET ?`,
+      ),
+      count: db.prepare<[string], number>("SELECT count(*) FROM posts WHERE board = ?").pluck(),
     };
 
     const allocate = (board: string): number => {
@@ -293,6 +300,16 @@ export class SqlitePostRepository implements PostRepository {
 
   async countPosts(): Promise<number> {
     return this.s.countPosts.get() ?? 0;
+  }
+
+  async recentPosts(board: string, offset: number, limit: number): Promise<Post[]> {
+    const p = page(offset, limit);
+    if (p.limit === 0) return [];
+    return this.recent.page.all(str(board, "board"), p.limit, p.offset).map(postFromRow);
+  }
+
+  async countBoardPosts(board: string): Promise<number> {
+    return this.recent.count.get(str(board, "board")) ?? 0;
   }
 
   async remoteAuthors(): Promise<string[]> {

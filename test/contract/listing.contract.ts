@@ -46,6 +46,26 @@ export function describeListingContract({ store }: ContractContext): void {
     });
   });
 
+  describe("a board's posts, newest first", () => {
+    it("pages through threads and replies by number, archived threads included, each board apart", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      await s.boards.create(newBoard("c"));
+      const { post: t1 } = await s.posts.createThread("b", newPost(), { maxThreads: 1 });
+      const r1 = await s.posts.createReply("b", t1.no, newPost(), ROOMY);
+      await s.posts.createThread("c", newPost(), ROOMY);
+      // the second thread archives the first
+      const { post: t2 } = await s.posts.createThread("b", newPost(), { maxThreads: 1 });
+      const r2 = await s.posts.createReply("b", t2.no, newPost(), ROOMY);
+      expect((await s.posts.recentPosts("b", 0, 10)).map((p) => p.no)).toEqual([r2.no, t2.no, r1.no, t1.no]);
+      expect((await s.posts.recentPosts("b", 1, 2)).map((p) => p.no)).toEqual([t2.no, r1.no]);
+      expect(await s.posts.recentPosts("b", 4, 2)).toEqual([]);
+      expect(await s.posts.countBoardPosts("b")).toBe(4);
+      expect(await s.posts.countBoardPosts("c")).toBe(1);
+      expect(await s.posts.countBoardPosts("nope")).toBe(0);
+    });
+  });
+
   describe("listing threads", () => {
     /** t1 created first but bumped last; t2 has the most replies (sage); t3 created last. */
     async function seed(s: Store) {
