@@ -4,23 +4,21 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationContext } from "../context.js";
-import { checkDigest } from "../http/digest.js";
 import type { GuardedFetch } from "../http/guarded-fetch.js";
 import {
   keyOwnerOf,
   type ParsedSignatureWithRaw,
   PublicKeyCache,
-  parseSignatureHeaderWithRaw,
   SignatureError,
   verifyRequestAsync,
 } from "../http/signatures.js";
 import type { FederationIds } from "../ids.js";
-import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
 import { RemoteActors } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { sameOrigin } from "../remote/fetch.js";
 import { RemoteObjects } from "../remote/objects.js";
-import { type NormalizedActivity, type NormalizedDocument, normalizeActivity } from "../vocab/normalize.js";
+import type { NormalizedActivity, NormalizedDocument } from "../vocab/normalize.js";
+import { parse, parseValue } from "./activity-json.js";
 import { checkInboundDomains, checkReferences, describeRefusal, documentReferences } from "./domain-check.js";
 import {
   deferred,
@@ -39,12 +37,10 @@ import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { type InboxOutbox, QueueOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
+import { asUnauthorized, guard, MAX_FUTURE_MS, MAX_SKEW_MS, precheck } from "./signature-checks.js";
 
 /** How long an activity id is remembered, so a replay within it is ignored. */
 export const REPLAY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
-/** How old a signed Date may be, and how far ahead of our clock. */
-const MAX_SKEW_MS = 60 * 60 * 1000;
-const MAX_FUTURE_MS = 5 * 60 * 1000;
 
 /** How often expired replay records are pruned (on the next delivery after this long). */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -79,6 +75,8 @@ export interface InboxOptions {
    * delivery queue thinks (the delivery worker ends its back-off at once).
    */
   onPeerActive?: (domain: string) => void;
+  /** Told when a group accepts a board's follow. */
+  onFollowAccepted?: (groupId: string) => void;
 }
 
 /**
@@ -110,6 +108,7 @@ export class Inbox {
         new SanitizerThreads({
           onError: (err) => s.logger.warn("post bodies are sanitized on the request thread", { err }),
         }),
+      followAccepted: opts.onFollowAccepted ?? (() => {}),
     };
     this.#onPeerActive = opts.onPeerActive ?? (() => {});
   }
@@ -164,7 +163,23 @@ export class Inbox {
     this.#pruneReplays();
     return this.#once(activity.id, async () => {
       if (await s.store.federation.inboxDedupe.has(activity.id, s.clock())) return ignored("Already received.");
-      return this.#handle(activity, json, req.board, signer, req.body);
+      return this.#handle(activity, json, req.board, signer.id, signer, req.body.toString("utf8"));
+    });
+  }
+
+  /**
+   * Takes an activity read from its actor's own origin rather than posted to us (a group's outbox,
+   * read back to catch up): the fetch from that origin vouches for it as a signature would. Runs
+   * what follows the signature check, with the same replay record and retry queue as a delivery.
+   */
+  async takeFetched(json: unknown, actorId: string): Promise<InboxResult> {
+    const { s } = this.deps;
+    const { json: activityJson, activity } = parseValue(json);
+    if (activity.actor !== actorId) throw unauthorized("The activity is not the actor's own.");
+    await this.#screen(activity, activityJson, null);
+    return this.#once(activity.id, async () => {
+      if (await s.store.federation.inboxDedupe.has(activity.id, s.clock())) return ignored("Already received.");
+      return this.#handle(activity, activityJson, null, actorId, null, JSON.stringify(activityJson));
     });
   }
 
@@ -200,8 +215,9 @@ export class Inbox {
     activity: NormalizedActivity,
     json: Record<string, unknown>,
     board: string | null,
-    signer: RemoteActor,
-    body: Buffer,
+    signerId: string,
+    signer: RemoteActor | null,
+    body: string,
   ): Promise<InboxResult> {
     const { s } = this.deps;
     let result: InboxResult;
@@ -212,7 +228,7 @@ export class Inbox {
       const now = s.clock();
       try {
         await s.store.federation.inboundRetries.add(
-          { id: activity.id, board, signer: signer.id, body: body.toString("utf8"), lastError: err.message },
+          { id: activity.id, board, signer: signerId, body, lastError: err.message },
           now,
           now + FIRST_RETRY_MS,
         );
@@ -383,78 +399,4 @@ export function signerRefusal(s: Services, keyId: string, board: string | null):
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
-}
-
-function guard<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw asUnauthorized(err);
-  }
-}
-
-/** Any failure to establish who signed: always a 401, with the reason when it is ours to tell. */
-function asUnauthorized(err: unknown): InboxRefusal {
-  if (err instanceof InboxRefusal) return err;
-  if (err instanceof SignatureError || err instanceof RemoteError) return unauthorized(err.message);
-  return unauthorized("The signature could not be verified.");
-}
-
-/**
- * What can be checked before the key is known: the signature header parses and covers what it
- * must, the Digest matches the body, and the signed time is within the window. Cheap refusals of
- * broken or stale requests, so they cost no key fetch.
- */
-function precheck(req: InboxRequest, now: number): ParsedSignatureWithRaw {
-  const header = first(req.headers["signature"]) ?? signatureAuthorization(first(req.headers["authorization"]));
-  if (header === undefined) throw new SignatureError("missing", "The request is not signed.");
-  const sig = parseSignatureHeaderWithRaw(header);
-  const signed = new Set(sig.headers);
-  for (const name of ["(request-target)", "host", "digest"]) {
-    if (!signed.has(name)) throw new SignatureError("headers", `The signature does not cover ${name}.`);
-  }
-  const digest = first(req.headers["digest"]);
-  if (digest === undefined) throw new SignatureError("digest", "The Digest header is missing.");
-  checkDigest(digest, req.body);
-  let at: number;
-  if (signed.has("(created)") && sig.created !== undefined) at = sig.created * 1000;
-  else if (signed.has("date")) {
-    const date = first(req.headers["date"]);
-    at = date !== undefined && date.length <= 64 ? Date.parse(date) : Number.NaN;
-  } else throw new SignatureError("headers", "The signature covers neither date nor (created).");
-  if (Number.isNaN(at)) throw new SignatureError("date", "The Date header is not a date.");
-  if (at < now - MAX_SKEW_MS || at > now + MAX_FUTURE_MS) {
-    throw new SignatureError("date", "The signed time is outside the accepted window.");
-  }
-  return sig;
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function signatureAuthorization(v: string | undefined): string | undefined {
-  return v !== undefined && /^signature[ \t]/i.test(v) ? v : undefined;
-}
-
-/** JSON, within the shape limits, normalized as an activity; each failure a 400 with its reason. */
-function parse(body: Buffer): { json: Record<string, unknown>; activity: NormalizedActivity } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
-  } catch {
-    throw malformed("The body is not valid JSON.");
-  }
-  return parseValue(json);
-}
-
-function parseValue(json: unknown): { json: Record<string, unknown>; activity: NormalizedActivity } {
-  try {
-    checkShape(json, DEFAULT_SHAPE_LIMITS);
-  } catch (err) {
-    throw malformed(err instanceof Error ? err.message : "The document is refused.");
-  }
-  const activity = normalizeActivity(json);
-  if (!activity.ok) throw malformed(`Not a usable activity: ${activity.reason}.`);
-  return { json: json as Record<string, unknown>, activity };
 }
