@@ -17,6 +17,7 @@ import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
 import { RemoteActors } from "./remote/actors.js";
+import { Backfill } from "./remote/backfill.js";
 import { RemoteFollowing } from "./remote/follows.js";
 import { dropSuspendedPeers } from "./remote/suspension.js";
 import { SignedReads } from "./routes/authorized-fetch.js";
@@ -48,10 +49,15 @@ export interface Federation {
   inbox: Inbox | null;
   /** Tries again what the inbox kept for later (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
   inboxRetries: InboxRetryWorker | null;
+  /** Boards catching up with the outboxes of the groups they follow (null with FEDERATION=off). */
+  backfill: Backfill | null;
   /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
   following: RemoteFollowing | null;
   close(): Promise<void>;
 }
+
+/** How long a starting worker waits before it catches its boards up with the groups they follow. */
+const STARTUP_BACKFILL_DELAY_MS = 5000;
 
 export function createFederation(s: Services): Federation {
   const ids = new FederationIds(s.config.publicUrl);
@@ -85,9 +91,12 @@ export function createFederation(s: Services): Federation {
   // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
   // to the board's followers by the publisher.
   const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());
+  // A board whose follow a group accepts catches up with the group's outbox (set once built, below).
+  let backfill: Backfill | null = null;
   const inbox = s.config.federation
     ? new Inbox(s, context, {
         actors,
+        onFollowAccepted: (groupId) => backfill?.schedule(groupId),
         outbox: {
           send: (actor, to, activity) => answers.send(actor, to, activity),
           announceRemote: async (board, activity) => {
@@ -100,6 +109,18 @@ export function createFederation(s: Services): Federation {
   // What the inbox kept for another try is tried by the processes that also send deliveries.
   const inboxRetries = inbox ? new InboxRetryWorker(s, inbox) : null;
   if (inboxRetries && sendsDeliveries(role)) inboxRetries.start();
+  backfill = inbox ? new Backfill(s, context, actors, inbox) : null;
+  // A worker starting catches its boards up with the groups they follow: whatever this instance
+  // missed while it was down, or past the peers' retry horizon, is read back (after a pause, so
+  // starting is not slowed).
+  let startupBackfill: NodeJS.Timeout | null = null;
+  if (backfill && sendsDeliveries(role)) {
+    const b = backfill;
+    startupBackfill = setTimeout(() => {
+      b.scheduleFollowed().catch((err: unknown) => s.logger.warn("could not schedule catching up", { err }));
+    }, STARTUP_BACKFILL_DELAY_MS);
+    startupBackfill.unref();
+  }
   // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
@@ -118,11 +139,27 @@ export function createFederation(s: Services): Federation {
     : () => {};
   const close = async () => {
     stopListening();
+    if (startupBackfill) clearTimeout(startupBackfill);
+    await backfill?.close();
     await publisher?.close();
     await worker?.stop();
     await inboxRetries?.stop();
     await inbox?.close();
   };
   const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
-  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, inboxRetries, following, close };
+  return {
+    ids,
+    keys,
+    context,
+    router,
+    inboxes,
+    serveEarly,
+    publisher,
+    worker,
+    inbox,
+    inboxRetries,
+    backfill,
+    following,
+    close,
+  };
 }

@@ -20,6 +20,8 @@ export interface InboxDeps {
   outbox: InboxOutbox;
   /** Where remote post bodies are sanitized. */
   sanitizer: SanitizerThreads;
+  /** Told when a group accepts a board's follow (the board then catches up with its outbox). */
+  followAccepted: (groupId: string) => void;
 }
 
 /** A verified activity: its signer is its actor. */
