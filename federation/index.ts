@@ -87,7 +87,11 @@ export function createFederation(s: Services): Federation {
   const worker = s.config.federation ? new DeliveryWorker(context) : null;
   const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
   publisher?.attach();
-  if (worker && sendsDeliveries(role)) worker.start();
+  if (worker && sendsDeliveries(role)) {
+    worker.start();
+    // Posts whose announcement a process did not live to queue are announced from here.
+    publisher?.startRecovery();
+  }
   // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
   // to the board's followers by the publisher.
   const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());

@@ -74,6 +74,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     logger,
     rateLimit: config.rateLimit,
+    announce: config.federation,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);

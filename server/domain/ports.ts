@@ -48,7 +48,7 @@ export interface PostRepository {
   createThread(
     board: string,
     post: NewPost,
-    limits: { maxThreads: number },
+    limits: { maxThreads: number } & AnnounceOption,
   ): Promise<{ post: Post; archived: number[] }>;
 
   /**
@@ -61,7 +61,7 @@ export interface PostRepository {
     board: string,
     threadNo: number,
     post: NewPost,
-    limits: { bumpLimit: number; imageLimit: number },
+    limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post>;
 
   getPost(board: string, no: number): Promise<Post | null>;
@@ -124,6 +124,29 @@ export interface PostRepository {
   listByAuthors(actorIds: string[]): Promise<Post[]>;
 }
 
+/**
+ * `announce`: the new post is to be announced to the board's followers. It is then recorded as
+ * pending in the same transaction (see PendingAnnouncements), so a process that dies before the
+ * announcement is queued leaves a record for another to finish the job from.
+ */
+export interface AnnounceOption {
+  announce?: boolean;
+}
+
+/** A post by its board and number. */
+export interface PostKey {
+  board: string;
+  no: number;
+}
+
+/** Local posts whose announcement to followers is not queued yet. */
+export interface PendingAnnouncements {
+  /** Those recorded before `before`, oldest first (a post since deleted may still be listed). */
+  list(before: number, limit: number): Promise<PostKey[]>;
+  /** Their announcements are queued (or no longer wanted): forgets them. */
+  done(posts: PostKey[]): Promise<void>;
+}
+
 export interface BanRepository {
   create(ban: Ban): Promise<void>;
   /** The ban in force on `ipHash` for `board` (board-scoped or global) at `now`, if any. */
@@ -177,6 +200,7 @@ export interface Store {
   readonly kind: "sqlite" | "mongodb";
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;

@@ -84,6 +84,11 @@ export interface PostingDeps {
   events: PostEvents;
   logger: Logger;
   rateLimit: boolean;
+  /**
+   * Local posts are announced to followers (federation is on): each is recorded as pending in its
+   * own transaction, so its announcement survives a crash before it is queued.
+   */
+  announce?: boolean;
 }
 
 /**
@@ -157,6 +162,7 @@ export class PostingService {
     return this.write(board, null, input, async (post) => {
       const { post: created } = await this.deps.store.posts.createThread(board.uri, post, {
         maxThreads: board.settings.maxThreads,
+        announce: this.deps.announce === true,
       });
       return created;
     });
@@ -173,6 +179,7 @@ export class PostingService {
       this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
         bumpLimit: board.settings.bumpLimit,
         imageLimit: board.settings.imageLimit,
+        announce: this.deps.announce === true,
       }),
     );
   }

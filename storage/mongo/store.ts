@@ -32,6 +32,7 @@ import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
   BoardRepository,
+  PendingAnnouncements,
   PostRepository,
   ReportRepository,
   SessionRepository,
@@ -40,6 +41,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import { MongoPendingAnnouncements } from "./announcements.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
@@ -60,6 +62,7 @@ class MongoStore implements Store {
   readonly kind = "mongodb" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
@@ -78,6 +81,7 @@ class MongoStore implements Store {
     const c = collectionsOf(db);
     this.boards = new MongoBoardRepository(c);
     this.posts = new MongoPostRepository(client, c);
+    this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
     this.reports = new MongoReportRepository(c);
     this.users = new MongoUserRepository(c);

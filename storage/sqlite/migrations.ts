@@ -382,7 +382,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    name: "inbound retries",
+    name: "inbound retries and pending announcements",
     sql: `
       -- verified activities whose handling failed for a reason that may pass, tried again later;
       -- failed_at is set once they are given up on (kept for an operator to replay)
@@ -400,6 +400,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX inbound_retries_due ON inbound_retries (next_attempt_at, id) WHERE failed_at IS NULL;
       CREATE INDEX inbound_retries_failed ON inbound_retries (failed_at) WHERE failed_at IS NOT NULL;
+
+      -- local posts whose announcement to followers is not queued yet, written with the post
+      CREATE TABLE announce_pending (
+        board TEXT NOT NULL,
+        no INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (board, no)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX announce_pending_age ON announce_pending (created_at);
     `,
   },
 ];

@@ -3,6 +3,7 @@ import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type {
   BanRepository,
   BoardRepository,
+  PendingAnnouncements,
   PostRepository,
   ReportRepository,
   SessionRepository,
@@ -11,6 +12,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
 import { type CheckpointerOptions, WalCheckpointer } from "./checkpointer.js";
@@ -30,6 +32,7 @@ class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
@@ -52,6 +55,7 @@ class SqliteStore implements Store {
     this.checkpointer = db.memory || checkpoints === false ? null : new WalCheckpointer(db, checkpoints);
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
+    this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.users = new SqliteUserRepository(db);

@@ -66,6 +66,35 @@ export function describeListingContract({ store }: ContractContext): void {
     });
   });
 
+  describe("pending announcements", () => {
+    it("records a post to announce in its own transaction, lists the old enough ones and forgets those done", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const { post: t1 } = await s.posts.createThread("b", newPost({ createdAt: 1000 }), {
+        ...ROOMY,
+        announce: true,
+      });
+      const r1 = await s.posts.createReply("b", t1.no, newPost({ createdAt: 2000 }), { ...ROOMY, announce: true });
+      // not to be announced (a post from elsewhere, or federation off)
+      await s.posts.createReply("b", t1.no, newPost({ createdAt: 2500 }), ROOMY);
+      expect(await s.announcements.list(3000, 10)).toEqual([
+        { board: "b", no: t1.no },
+        { board: "b", no: r1.no },
+      ]);
+      expect(await s.announcements.list(2000, 10)).toEqual([{ board: "b", no: t1.no }]);
+      expect(await s.announcements.list(3000, 1)).toEqual([{ board: "b", no: t1.no }]);
+      await s.announcements.done([{ board: "b", no: t1.no }]);
+      expect(await s.announcements.list(3000, 10)).toEqual([{ board: "b", no: r1.no }]);
+      await s.announcements.done([]);
+      // a refused post records nothing
+      await s.posts.setThreadFlags("b", t1.no, { locked: true });
+      await expect(
+        s.posts.createReply("b", t1.no, newPost({ createdAt: 2600 }), { ...ROOMY, announce: true }),
+      ).rejects.toMatchObject({ kind: "locked" });
+      expect(await s.announcements.list(3000, 10)).toEqual([{ board: "b", no: r1.no }]);
+    });
+  });
+
   describe("listing threads", () => {
     /** t1 created first but bumped last; t2 has the most replies (sage); t3 created last. */
     async function seed(s: Store) {

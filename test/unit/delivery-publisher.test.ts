@@ -119,6 +119,33 @@ describe("DeliveryPublisher", () => {
     expect(await t.services.store.federation.deliveries.countPending()).toBe(4);
   });
 
+  it("announces a post whose process died before queueing it, from the pending record its transaction left", async () => {
+    const t = await instance();
+    await follow(t, "https://one.example/users/a", "https://one.example/users/a/inbox", null);
+    // The instance's own publisher queues and clears as it goes: nothing stays pending.
+    const live = await t.services.posting.createThread({ board: "b", comment: "live", ip: "192.0.2.9" });
+    await until(async () => (await t.services.store.announcements.list(Date.now() + 1, 10)).length === 0);
+    expect(await t.services.store.federation.deliveries.countPending()).toBe(2);
+
+    // A post written as a dying process would leave it: stored, pending, nothing queued.
+    const { post: orphan } = await t.services.store.posts.createThread(
+      "b",
+      { ...live, createdAt: Date.now(), comment: "orphan" },
+      { maxThreads: 100, announce: true },
+    );
+    expect(await t.services.store.announcements.list(Date.now() + 1, 10)).toEqual([{ board: "b", no: orphan.no }]);
+    const publisher = new DeliveryPublisher(context(t));
+    // Too recent for a periodic pass, which leaves it to the live process…
+    expect(await publisher.recoverPending(orphan.createdAt)).toBe(0);
+    // …and taken by a pass over everything left (a worker starting).
+    expect(await publisher.recoverPending(Date.now() + 1)).toBe(1);
+    expect(await t.services.store.announcements.list(Date.now() + 1, 10)).toEqual([]);
+    const items = await queuedActivities(t);
+    const noteId = `${PUBLIC_URL}/b/thread/${orphan.no}`;
+    expect(items.map((i) => i.activityId)).toEqual(expect.arrayContaining([`${noteId}#announce`, `${noteId}#boost`]));
+    expect(items).toHaveLength(4);
+  });
+
   it("announces a reply without boosting it", async () => {
     const t = await instance();
     const op = await t.services.posting.createThread({ board: "b", comment: "op", ip: "192.0.2.9" });

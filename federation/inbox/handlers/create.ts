@@ -33,7 +33,14 @@ export async function receiveCreate(
   if (note.kind !== "object") return ignored(`Create of a ${note.type} is not handled.`);
   if (!POST_TYPES.has(note.type)) return ignored(`Create(${note.type}) is not handled.`);
   if (note.attributedTo !== activity.actor) throw forbidden("The object is not attributed to the actor creating it.");
-  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
+  const existing = await deps.s.store.federation.remotePosts.get(note.id);
+  if (existing) {
+    // Taken before by a process that may have died before passing it on (the activity was not
+    // recorded as received, or it would not be here): passing it on again is harmless, since the
+    // delivery queue keys its items by activity and inbox.
+    await announceAccepted(deps.outbox, deps.s.logger, existing.board, { ...json, object: trusted.json as object });
+    return ignored("The object is already here.");
+  }
 
   const target = await placeOf(deps, note, inboxBoard, lastChance);
   if (target === null) return ignored("Neither a reply to a post here nor addressed to a board.");
