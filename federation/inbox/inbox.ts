@@ -50,7 +50,7 @@ const KEY_RETRY_AFTER_S = 30;
 /** What a peer is asked to wait when the store cannot keep an activity now. */
 const STORE_RETRY_AFTER_S = 10;
 /** The first retry of an activity kept for later. */
-export const FIRST_RETRY_MS = 30_000;
+export const FIRST_RETRY_MS = 10_000;
 
 /** A POST to an inbox, as the router hands it over: the body exactly as received. */
 export interface InboxRequest {

@@ -32,8 +32,8 @@ export interface InboxRetryOptions {
 /**
  * Tries again the activities the inbox kept (see Inbox's retry queue): every few seconds it leases
  * the due ones and runs each through the post-signature stage again. Done, ignored or refused: the
- * item goes. Still out of reach: tried again after 30 s × 2^tries (±20 %, at most an hour a step),
- * until it is `horizonMs` old; then it is given up on, kept in the queue's failed list for an
+ * item goes. Still out of reach: tried again after a tenth of its age (±20 %, from 10 s to an
+ * hour a step), until it is `horizonMs` old; then it is given up on, kept in the queue's failed list for an
  * operator to see and replay (for 30 days). One loop per instance, in the processes that send
  * deliveries.
  */
@@ -130,14 +130,18 @@ export class InboxRetryWorker {
         logger.warn("inbox: gave up on a kept activity", { id: item.id, attempts: item.attempts + 1, error: why });
         return;
       }
-      const next = Math.min(now + this.backoff(item.attempts), item.receivedAt + this.#horizonMs);
+      const next = Math.min(now + this.backoff(now - item.receivedAt), item.receivedAt + this.#horizonMs);
       await queue.retryAt(item.id, Math.ceil(next), why);
     }
   }
 
-  /** The wait after `attempts` failed tries: 30 s doubling, ±20 %, at most an hour. */
-  backoff(attempts: number): number {
-    const exp = 30_000 * 2 ** Math.min(Math.max(0, attempts - 1), 20);
-    return Math.min(HOUR, Math.round(exp * (0.8 + 0.4 * this.#random())));
+  /**
+   * The wait before the next try of an item kept for `ageMs`: a tenth of its age (±20 %), from 10 s
+   * to an hour. What is out of reach for a moment is tried again soon; what stays out of reach for
+   * days is tried about once an hour.
+   */
+  backoff(ageMs: number): number {
+    const wait = Math.min(HOUR, Math.max(10_000, ageMs / 10));
+    return Math.round(wait * (0.8 + 0.4 * this.#random()));
   }
 }
