@@ -5,6 +5,7 @@ import { describeDefederationDataContract } from "./defederation-data.contract.j
 import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
+import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
@@ -75,5 +76,6 @@ export function describeStoreContract(
     describeDeliveryContract(ctx);
     describeDomainContract(ctx);
     describeDefederationDataContract(ctx);
+    describeLimitsContract(ctx);
   });
 }
