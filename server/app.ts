@@ -86,7 +86,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     images,
     cache: new RenderCache(),
-    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock),
+    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock, store.limits.tokens),
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
     reader,
