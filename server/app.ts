@@ -61,7 +61,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
-  const cooldowns = new Cooldowns(clock);
+  const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const posting = new PostingService({
     store,
     media,
