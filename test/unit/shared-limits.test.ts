@@ -8,6 +8,7 @@ import { hashIp } from "../../server/domain/ip.js";
 import type { Store } from "../../server/domain/ports.js";
 import { BatchedCounter } from "../../server/services/batched-counter.js";
 import { createLogger } from "../../server/services/logger.js";
+import { LoginThrottle } from "../../server/services/login-throttle.js";
 import { SharedLimits } from "../../server/services/shared-limits.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 import { waitFor } from "../support/loopback.js";
@@ -233,5 +234,30 @@ describe("batched counts", () => {
     await counter.flush();
     expect(counter.size).toBe(0);
     expect(counter.hit("k3")).toBe(0);
+  });
+});
+
+describe("sign-in throttle shared by two instances", () => {
+  it("counts attempts per name and address across both, and a success on one clears them for both", async () => {
+    const { a, b } = twoConnections();
+    let now = START;
+    const one = new LoginThrottle(a.limits.counters, () => now, KEY, 4, 15 * 60_000);
+    const two = new LoginThrottle(b.limits.counters, () => now, KEY, 4, 15 * 60_000);
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) waits.push(await (i % 2 ? two : one).take("admin", "192.0.2.5"));
+    expect(waits).toEqual([0, 0, 0, 0, 900]);
+    // Another name, or another address, has its own count.
+    expect(await two.take("mod", "192.0.2.5")).toBe(0);
+    expect(await two.take("admin", "192.0.2.6")).toBe(0);
+    await one.reset("admin", "192.0.2.5");
+    expect(await two.take("admin", "192.0.2.5")).toBe(0);
+    // The window before counts as well: attempts straddling a window's end are held to the limit too.
+    now += 15 * 60_000 - 1_000;
+    for (let i = 0; i < 2; i++) expect(await one.take("admin", "192.0.2.6")).toBe(0);
+    now += 2_000;
+    expect(await two.take("admin", "192.0.2.6")).toBe(0);
+    expect(await one.take("admin", "192.0.2.6")).toBe(899);
+    now += 15 * 60_000;
+    expect(await one.take("admin", "192.0.2.6")).toBe(0);
   });
 });
