@@ -1,5 +1,5 @@
 /** The statuses an inbox refuses with; anything a peer sends is answered with one of them or 202. */
-export type RefusalStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415;
+export type RefusalStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429;
 
 const TITLES: Readonly<Record<RefusalStatus, string>> = {
   400: "Malformed activity",
@@ -9,6 +9,7 @@ const TITLES: Readonly<Record<RefusalStatus, string>> = {
   405: "Method not allowed",
   413: "Too large",
   415: "Unsupported media type",
+  429: "Too many requests",
 };
 
 /** An activity refused at the inbox, with the status and reason the peer is told. */
@@ -18,6 +19,8 @@ export class InboxRefusal extends Error {
   constructor(
     readonly status: RefusalStatus,
     message: string,
+    /** With 429: the seconds the peer should wait (sent as Retry-After). */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.title = TITLES[status];
