@@ -25,6 +25,7 @@ import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
 import { RenderCache } from "./services/render-cache.js";
 import { Secrets } from "./services/secrets.js";
+import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
 
@@ -63,7 +64,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
-  const cooldowns = new Cooldowns(clock);
+  const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const posting = new PostingService({
     store,
     media,
@@ -89,7 +90,15 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     images,
     cache: new RenderCache(),
-    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock),
+    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock, store.limits.tokens),
+    limits: new SharedLimits({
+      store: store.limits,
+      clock,
+      logger,
+      enabled: config.rateLimit,
+      limits: config.requestLimits,
+      ipKey: secrets.key("ip"),
+    }),
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
     reader,
@@ -146,6 +155,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       server.listen(config.port, config.host);
       await once(server, "listening");
       await services.domains.start({ syncs: config.role !== "web" });
+      services.limits.start();
       collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
         if (!closing) logger.warn("media garbage collection failed", { err });
       });
@@ -174,6 +184,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       // A post whose client went away is still being written: let it finish before the store closes.
       await posting.drain(graceMs);
       await federation.close();
+      // Counts this process has not yet shared go to the store before it closes.
+      await services.limits.stop();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
 import type { DomainStore } from "./domain-ports.js";
 import type { FederationStore } from "./federation-ports.js";
+import type { LimitStore } from "./limit-ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 
@@ -209,6 +210,8 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  /** What every process sharing the store enforces together: request counts, cooldowns, spent captchas. */
+  readonly limits: LimitStore;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import type { PostingService } from "./posting.js";
 import type { BoardReader } from "./reader.js";
 import type { RenderCache } from "./render-cache.js";
 import type { Secrets } from "./secrets.js";
+import type { SharedLimits } from "./shared-limits.js";
 import type { StaffService } from "./staff.js";
 import type { Urls } from "./urls.js";
 
@@ -30,6 +31,8 @@ export interface Services {
   images: ImageProcessor;
   cache: RenderCache;
   captcha: CaptchaService;
+  /** Request and inbox limits, counted in the store so that every process enforces one budget. */
+  limits: SharedLimits;
   boards: BoardService;
   posting: PostingService;
   reader: BoardReader;

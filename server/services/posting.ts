@@ -342,12 +342,8 @@ export class PostingService {
       });
     }
     const kind = threadNo === null ? "thread" : "reply";
-    let release: () => void = () => {};
-    if (this.deps.rateLimit) {
-      const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
-      const previous = await this.deps.store.posts.lastPostTime(ipHash, kind);
-      release = this.deps.cooldowns.take(ipHash, kind, seconds, previous);
-    }
+    const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
+    const release = this.deps.rateLimit ? await this.deps.cooldowns.take(ipHash, kind, seconds) : null;
     let image: StoredImage | null = null;
     try {
       const { name, trip } = parseNameField(fields.name, {
@@ -379,7 +375,8 @@ export class PostingService {
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {
-      release();
+      // A slot left held only makes the poster wait: the post's own error is the one to report.
+      await release?.().catch((e: unknown) => this.deps.logger.warn("cooldown not given back", { err: e }));
       if (image) await this.collectUnreferenced([image.sha256, image.thumbSha256]);
       throw err;
     }

@@ -21,6 +21,9 @@
  *   domain health are single atomic upserts.
  * - Domain moderation (domains/): every rules change set is one transaction that bumps the rules
  *   counter first, so concurrent change sets serialise and the audit log gets a gap-free order.
+ * - Shared limits (limits.ts): request counters, cooldown slots and spent captchas are single
+ *   atomic upserts or inserts on unique keys, under TTL indexes, so processes on several hosts
+ *   enforce one limit together.
  *
  * Safety
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
@@ -29,6 +32,7 @@
 import { MongoClient } from "mongodb";
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
+import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -51,6 +55,7 @@ import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
+import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
 import { MongoPostRepository } from "./posts.js";
 import { MongoReportRepository } from "./reports.js";
 import { MongoSessionRepository } from "./sessions.js";
@@ -71,6 +76,7 @@ class MongoStore implements Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  readonly limits: LimitStore;
   private closed = false;
 
   constructor(
@@ -90,6 +96,7 @@ class MongoStore implements Store {
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
     this.domains = new MongoDomainStore(client, domainCollectionsOf(db));
+    this.limits = new MongoLimitStore(limitCollectionsOf(db));
   }
 
   async close(): Promise<void> {
@@ -99,7 +106,7 @@ class MongoStore implements Store {
   }
 }
 
-/** Connects to MongoDB, creates the indexes (federation's and domain moderation's too), and returns the store. */
+/** Connects to MongoDB, creates the indexes (federation's, domain moderation's and the limits' too), and returns the store. */
 export async function openMongoStore(url: string): Promise<Store> {
   const dbName = databaseNameFromUrl(url);
   const client = new MongoClient(url, { appName: "atoll" });
@@ -108,6 +115,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureIndexes(collectionsOf(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDomainIndexes(domainCollectionsOf(client.db(dbName)));
+    await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

@@ -1,5 +1,6 @@
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
+import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -20,6 +21,7 @@ import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
 import { SqliteDomainStore } from "./domains/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
+import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteReportRepository } from "./reports.js";
@@ -41,6 +43,7 @@ class SqliteStore implements Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  readonly limits: LimitStore;
 
   /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
   private readonly group: CommitGroup;
@@ -64,6 +67,7 @@ class SqliteStore implements Store {
     this.settings = new SqliteSettingsRepository(db);
     this.federation = new SqliteFederationStore(db, this.group);
     this.domains = new SqliteDomainStore(db);
+    this.limits = new SqliteLimitStore(db, this.group);
   }
 
   async close(): Promise<void> {

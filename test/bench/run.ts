@@ -10,7 +10,7 @@
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
  * only the named sections (reads, posting, inbox, latency, fanout, images, domains) and the baseline.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
- * bench-results/profiles when it exits.
+ * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

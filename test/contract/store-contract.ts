@@ -6,6 +6,7 @@ import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeInboundRetriesContract } from "./inbound-retries.contract.js";
+import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
@@ -77,5 +78,6 @@ export function describeStoreContract(
     describeInboundRetriesContract(ctx);
     describeDomainContract(ctx);
     describeDefederationDataContract(ctx);
+    describeLimitsContract(ctx);
   });
 }
