@@ -5,6 +5,7 @@ import { describeDefederationDataContract } from "./defederation-data.contract.j
 import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
+import { describeDeliveryRecoveryContract } from "./federation-delivery-recovery.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
@@ -73,6 +74,7 @@ export function describeStoreContract(
     describeReopenContract(ctx);
     describeFederationContract(ctx);
     describeDeliveryContract(ctx);
+    describeDeliveryRecoveryContract(ctx);
     describeDomainContract(ctx);
     describeDefederationDataContract(ctx);
   });

@@ -2,6 +2,7 @@ import type { Collection, Db } from "mongodb";
 import type {
   ActorKey,
   Delivery,
+  DeliveryWorkerRecord,
   DomainHealth,
   DroppedDelivery,
   Follow,
@@ -18,8 +19,32 @@ import type {
 export type ActorKeyDoc = ActorKey;
 export type RemoteActorDoc = RemoteActor;
 export type FollowDoc = Follow;
-export type DeliveryDoc = Delivery;
+/** A queued item; its inbox's schedule and lease are in its DeliveryInboxDoc. */
+export interface DeliveryDoc {
+  seq: number;
+  id: string;
+  inbox: string;
+  domain: string;
+  body: string;
+  keyId: string;
+  activityId: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+}
+/** One per inbox with a backlog. `enqueues` only moves so that an enqueue and a removal of the record conflict. */
+export interface DeliveryInboxDoc {
+  inbox: string;
+  domain: string;
+  nextAttemptAt: number;
+  leasedUntil: number | null;
+  leasedBy: string | null;
+  failingSince: number | null;
+  held: boolean;
+  enqueues: number;
+}
 export type DroppedDeliveryDoc = DroppedDelivery;
+export type DeliveryWorkerDoc = DeliveryWorkerRecord;
 export type DomainHealthDoc = DomainHealth;
 export interface InboxSeenDoc {
   activityId: string;
@@ -27,7 +52,10 @@ export interface InboxSeenDoc {
 }
 export type RemotePostDoc = RemotePostRef;
 export type InstanceDoc = InstanceSoftware;
-/** A document that concurrent operations update only to conflict with each other (see deliveries.ts). */
+/**
+ * A document that concurrent operations update only to conflict with each other (see deliveries.ts),
+ * or a counter handing out numbers (`seq`).
+ */
 export interface LockDoc {
   name: string;
   seq: number;
@@ -38,6 +66,8 @@ export const FEDERATION_COLLECTIONS = {
   remoteActors: "remoteActors",
   follows: "follows",
   deliveries: "deliveries",
+  deliveryInboxes: "deliveryInboxes",
+  deliveryWorkers: "deliveryWorkers",
   droppedDeliveries: "droppedDeliveries",
   domainHealth: "domainHealth",
   inboxSeen: "inboxSeen",
@@ -51,6 +81,8 @@ export interface FederationCollections {
   remoteActors: Collection<RemoteActorDoc>;
   follows: Collection<FollowDoc>;
   deliveries: Collection<DeliveryDoc>;
+  deliveryInboxes: Collection<DeliveryInboxDoc>;
+  deliveryWorkers: Collection<DeliveryWorkerDoc>;
   droppedDeliveries: Collection<DroppedDeliveryDoc>;
   domainHealth: Collection<DomainHealthDoc>;
   inboxSeen: Collection<InboxSeenDoc>;
@@ -66,6 +98,8 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     remoteActors: db.collection<RemoteActorDoc>(n.remoteActors),
     follows: db.collection<FollowDoc>(n.follows),
     deliveries: db.collection<DeliveryDoc>(n.deliveries),
+    deliveryInboxes: db.collection<DeliveryInboxDoc>(n.deliveryInboxes),
+    deliveryWorkers: db.collection<DeliveryWorkerDoc>(n.deliveryWorkers),
     droppedDeliveries: db.collection<DroppedDeliveryDoc>(n.droppedDeliveries),
     domainHealth: db.collection<DomainHealthDoc>(n.domainHealth),
     inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
@@ -114,8 +148,10 @@ export function toFollow(d: FollowDoc): Follow {
   };
 }
 
-export function toDelivery(d: DeliveryDoc): Delivery {
+/** A claimed item with the state of its inbox. */
+export function toDelivery(d: DeliveryDoc, i: DeliveryInboxDoc): Delivery {
   return {
+    seq: d.seq,
     id: d.id,
     inbox: d.inbox,
     domain: d.domain,
@@ -123,24 +159,39 @@ export function toDelivery(d: DeliveryDoc): Delivery {
     keyId: d.keyId,
     activityId: d.activityId,
     attempts: d.attempts,
-    nextAttemptAt: d.nextAttemptAt,
-    leasedUntil: d.leasedUntil ?? null,
+    nextAttemptAt: i.nextAttemptAt,
+    leasedUntil: i.leasedUntil ?? null,
+    leasedBy: i.leasedBy ?? null,
     lastError: d.lastError ?? null,
     createdAt: d.createdAt,
+    failingSince: i.failingSince ?? null,
   };
 }
 
 export function toDroppedDelivery(d: DroppedDeliveryDoc): DroppedDelivery {
   return {
+    seq: d.seq,
     id: d.id,
     inbox: d.inbox,
     domain: d.domain,
+    body: d.body ?? "",
     keyId: d.keyId,
     activityId: d.activityId,
     attempts: d.attempts,
     lastError: d.lastError,
     createdAt: d.createdAt,
     droppedAt: d.droppedAt,
+  };
+}
+
+export function toWorkerRecord(d: DeliveryWorkerDoc): DeliveryWorkerRecord {
+  return {
+    id: d.id,
+    host: d.host,
+    pid: d.pid,
+    processStartedAt: d.processStartedAt,
+    startedAt: d.startedAt,
+    heartbeatAt: d.heartbeatAt,
   };
 }
 
@@ -151,6 +202,7 @@ export function toDomainHealth(d: DomainHealthDoc): DomainHealth {
     firstFailureAt: d.firstFailureAt ?? null,
     lastFailureAt: d.lastFailureAt ?? null,
     lastSuccessAt: d.lastSuccessAt ?? null,
+    nextProbeAt: d.nextProbeAt ?? null,
   };
 }
 
