@@ -5,6 +5,7 @@ import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
+import { DeliveryAdmin } from "./delivery/admin.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { sendsDeliveries } from "./delivery/role.js";
 import { DeliveryWorker } from "./delivery/worker.js";
@@ -41,8 +42,13 @@ export interface Federation {
   serveEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
   publisher: DeliveryPublisher | null;
-  /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  /**
+   * Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). The inbox tells it
+   * `peerAnswered(domain)`; `onPeerBack` tells listeners when a domain that was down answers again.
+   */
   worker: DeliveryWorker | null;
+  /** The backlog and the dropped deliveries for operators (null with FEDERATION=off). */
+  deliveries: DeliveryAdmin | null;
   /** The inboxes' pipeline (null with FEDERATION=off); `handleVerified` is its post-signature stage. */
   inbox: Inbox | null;
   /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
@@ -77,6 +83,7 @@ export function createFederation(s: Services): Federation {
   const role = s.config.role;
   const worker = s.config.federation ? new DeliveryWorker(context) : null;
   const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
+  const deliveries = worker ? new DeliveryAdmin(context, () => worker.kick()) : null;
   publisher?.attach();
   if (worker && sendsDeliveries(role)) worker.start();
   // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
@@ -117,5 +124,5 @@ export function createFederation(s: Services): Federation {
     await inbox?.close();
   };
   const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
-  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, following, close };
+  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, deliveries, inbox, following, close };
 }
