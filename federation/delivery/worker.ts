@@ -99,6 +99,8 @@ export class DeliveryWorker {
   #failing = new Set<string>();
   #failingReadAt = Number.NEGATIVE_INFINITY;
   #prunedAt = Number.NEGATIVE_INFINITY;
+  /** When this worker last recorded a success per healthy domain. */
+  readonly #noted = new Map<string, number>();
   readonly #peerBack = new Set<(domain: string) => void | Promise<void>>();
 
   constructor(ctx: FederationContext, opts: DeliveryWorkerOptions = {}) {
@@ -370,8 +372,20 @@ export class DeliveryWorker {
       await this.#drop(item, error);
       if (verdict === "gone") await this.#removeGoneFollower(item.inbox);
     }
-    // Any answer that is not retried shows the domain alive.
-    await this.#endRun(item.domain, now, false);
+    // Any answer that is not retried shows the domain alive. A healthy domain's record is only
+    // refreshed now and then, not written for every item.
+    if (this.#failing.has(item.domain) || item.failingSince !== null || this.#successDue(item.domain, now)) {
+      await this.#endRun(item.domain, now, false);
+    }
+  }
+
+  /** Whether a healthy domain's last success is worth writing down again (once a minute). */
+  #successDue(domain: string, now: number): boolean {
+    const last = this.#noted.get(domain);
+    if (last !== undefined && now - last < 60_000 && now >= last) return false;
+    if (this.#noted.size >= 10_000) this.#noted.clear();
+    this.#noted.set(domain, now);
+    return true;
   }
 
   /**
