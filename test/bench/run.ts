@@ -8,7 +8,8 @@
  * rounds, each right after a baseline measurement, and report the median of the rounds' ratios.
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
- * only the named sections (reads, posting, inbox, latency, fanout, images, domains) and the baseline.
+ * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains) and
+ * the baseline.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
  * bench-results/profiles when it exits.
  */
@@ -20,6 +21,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { FakePeer } from "../support/fake-peer.js";
+import { deliveryBench } from "./delivery.js";
 import { csvImportMs, policyBench } from "./domains.js";
 import { FanoutReceivers, fanout, inboxThroughput, ReplyFactory, replyLatency } from "./federation.js";
 import { imageBenchmarks } from "./images.js";
@@ -32,7 +34,7 @@ const CONNECTIONS = 16;
 /** The inbox's timed run is split into this many rounds, each after a baseline measurement. */
 const INBOX_ROUNDS = 3;
 const here = fileURLToPath(new URL(".", import.meta.url));
-const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "images", "domains"] as const;
+const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "delivery", "images", "domains"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: no section ${s}`);
@@ -51,6 +53,8 @@ interface Ready {
   fedThreads: number[];
   latencyThread: number;
   fanFollowers: number;
+  /** The bench server's data directory: the delivery section queues into its store. */
+  dataDir: string;
 }
 
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
@@ -288,6 +292,40 @@ async function main(): Promise<void> {
           `(${warm.announces} Announce(Create) to group-aware software, ${warm.boosts} boosts to microblogs); ` +
           `the first thread, on a cold path, also learnt the ${FANOUT_INSTANCES} instances' software ` +
           `(${cold.nodeInfoRequests} NodeInfo GETs): ${cold.requests} requests in ${cold.ms.toFixed(0)} ms`,
+      );
+    }
+
+    if (runs("delivery")) {
+      const d = await deliveryBench({
+        url: ready.url,
+        dataDir: ready.dataDir,
+        board: "fan",
+        serverCpuMs: () => processCpuMs(child.pid),
+      });
+      if (d.unverified > 0 || d.outOfOrder > 0) {
+        throw new Error(`delivery: ${d.unverified} items did not verify, ${d.outOfOrder} arrived out of order`);
+      }
+      rows.push({
+        name: `returning peer: backlog of ${d.backlog} items, first 2xx → last item`,
+        value: d.backlogMs,
+        unit: "ms",
+        baseline: null,
+        ratio: null,
+        target: 10_000,
+        targetKind: "max",
+      });
+      rows.push({
+        name: "delivery to one peer's inbox",
+        value: d.itemsPerSecond,
+        unit: "items/s",
+        baseline: null,
+        ratio: null,
+        target: null,
+      });
+      notes.push(
+        `delivery: ${d.refusedWhileDown} tries refused (503) while the peer was down; ${d.backlog + d.items} items ` +
+          `to one inbox on ${d.connections} connections` +
+          (d.cpuMsPerItem === null ? "" : `, server CPU ${(d.cpuMsPerItem * 1000).toFixed(0)} µs per item`),
       );
     }
 
