@@ -1,8 +1,9 @@
 import { domainOfUrl, normalizeDomain } from "../../server/domain/domain-policy.js";
-import type { Delivery, DomainHealth } from "../../server/domain/federation-ports.js";
+import type { Delivery } from "../../server/domain/federation-ports.js";
 import type { FederationContext } from "../context.js";
 import { FetchFailed, FetchRefused, type GuardedResponse } from "../http/guarded-fetch.js";
 import { retryAfter, retrySpacing, snippet, verdictOf, waited } from "./outcomes.js";
+import { PeerHealth } from "./peer-health.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
 export interface DeliveryWorkerOptions {
@@ -80,11 +81,10 @@ export class DeliveryWorker {
   readonly #maxAgeMs: number;
   readonly #spacing: { share: number; minMs: number; maxMs: number; random: () => number };
   readonly #maxRetryAfterMs: number;
-  readonly #deadAfterFailures: number;
-  readonly #deadAfterMs: number;
   readonly #heartbeatMs: number;
   readonly #keepDroppedMs: number;
   readonly #registry: WorkerRegistry;
+  readonly #peers: PeerHealth;
 
   #running = false;
   #timer: NodeJS.Timeout | null = null;
@@ -95,13 +95,7 @@ export class DeliveryWorker {
   readonly #active = new Set<Promise<void>>();
   /** Bumped when stop() gives up on sends still in flight: their late outcomes are not written. */
   #epoch = 0;
-  /** Domains in a run of failures, as last read from the store and updated by this worker's sends. */
-  #failing = new Set<string>();
-  #failingReadAt = Number.NEGATIVE_INFINITY;
   #prunedAt = Number.NEGATIVE_INFINITY;
-  /** When this worker last recorded a success per healthy domain. */
-  readonly #noted = new Map<string, number>();
-  readonly #peerBack = new Set<(domain: string) => void | Promise<void>>();
 
   constructor(ctx: FederationContext, opts: DeliveryWorkerOptions = {}) {
     this.#ctx = ctx;
@@ -119,14 +113,21 @@ export class DeliveryWorker {
       random: opts.random ?? Math.random,
     };
     this.#maxRetryAfterMs = opts.maxRetryAfterMs ?? HOUR;
-    this.#deadAfterFailures = opts.deadAfterFailures ?? 3;
-    this.#deadAfterMs = opts.deadAfterMs ?? 10_000;
     this.#heartbeatMs = atLeastOne(opts.heartbeatMs ?? 5000, "heartbeatMs");
     this.#keepDroppedMs = opts.keepDroppedMs ?? 30 * DAY;
     this.#registry = new WorkerRegistry(ctx.s.store.federation.deliveries, ctx.s.logger, {
       ...(opts.host !== undefined ? { host: opts.host } : {}),
       deadAfterMs: opts.workerDeadAfterMs ?? 30_000,
       clock: ctx.s.clock,
+    });
+    this.#peers = new PeerHealth(ctx.s, {
+      deadAfterFailures: opts.deadAfterFailures ?? 3,
+      deadAfterMs: opts.deadAfterMs ?? 10_000,
+      refreshMs: this.#heartbeatMs,
+      maxAgeMs: this.#maxAgeMs,
+      clock: this.#clock,
+      spacing: (failingForMs) => this.retryDelay(failingForMs),
+      woken: () => this.kick(),
     });
   }
 
@@ -230,9 +231,9 @@ export class DeliveryWorker {
     const d = normalizeDomain(domain);
     if (d === null) return;
     try {
-      if (this.#clock() - this.#failingReadAt >= this.#heartbeatMs) await this.#readFailing();
-      if (!this.#failing.has(d)) return;
-      await this.#endRun(d, this.#clock(), true);
+      await this.#peers.refreshIfStale();
+      if (!this.#peers.has(d)) return;
+      await this.#peers.endRun(d, this.#clock(), true);
     } catch (err) {
       this.#ctx.s.logger.error("could not record that a peer answered", { domain: d, err });
     }
@@ -243,8 +244,7 @@ export class DeliveryWorker {
    * succeeded, or `peerAnswered` ended its run of failures. Returns a function that unsubscribes.
    */
   onPeerBack(listener: (domain: string) => void | Promise<void>): () => void {
-    this.#peerBack.add(listener);
-    return () => this.#peerBack.delete(listener);
+    return this.#peers.onBack(listener);
   }
 
   /** The wait before the next try of a destination failing for `failingForMs` (see retrySpacing). */
@@ -275,18 +275,13 @@ export class DeliveryWorker {
   /** Voids dead workers' leases, refreshes the failing domains, prunes old drops (hourly). */
   async #housekeeping(): Promise<void> {
     const voided = await this.#registry.reap();
-    await this.#readFailing();
+    await this.#peers.refresh();
     const now = this.#clock();
     if (now - this.#prunedAt >= HOUR) {
       this.#prunedAt = now;
       await this.#ctx.s.store.federation.deliveries.pruneDropped(now - this.#keepDroppedMs);
     }
     if (voided > 0) this.kick();
-  }
-
-  async #readFailing(): Promise<void> {
-    this.#failing = new Set(await this.#ctx.s.store.federation.domains.failing());
-    this.#failingReadAt = this.#clock();
   }
 
   async #pump(): Promise<void> {
@@ -339,12 +334,11 @@ export class DeliveryWorker {
   async #deliver(item: Delivery, epoch: number): Promise<void> {
     const { s } = this.#ctx;
     // The rules may have changed since the item was queued: a suspended domain gets nothing.
-    const suspended = this.#suspension(item);
+    const suspended = deliverySuspension(this.#ctx, item);
     if (suspended !== null) return this.#drop(item, `Dropped: ${suspended}`);
     const actor = await this.#signer(item.keyId);
     if (actor === null) return this.#drop(item, `No local actor signs ${item.keyId.slice(0, 300)}.`);
-    const failing = this.#failing.has(item.domain) || item.failingSince !== null;
-    if (failing && !(await this.#mayProbe(item))) return;
+    if (this.#peers.failing(item) && !(await this.#peers.mayProbe(item))) return;
 
     let res: GuardedResponse;
     try {
@@ -372,91 +366,8 @@ export class DeliveryWorker {
       await this.#drop(item, error);
       if (verdict === "gone") await this.#removeGoneFollower(item.inbox);
     }
-    // Any answer that is not retried shows the domain alive. A healthy domain's record is only
-    // refreshed now and then, not written for every item.
-    if (this.#failing.has(item.domain) || item.failingSince !== null || this.#successDue(item.domain, now)) {
-      await this.#endRun(item.domain, now, false);
-    }
-  }
-
-  /** Whether a healthy domain's last success is worth writing down again (once a minute). */
-  #successDue(domain: string, now: number): boolean {
-    const last = this.#noted.get(domain);
-    if (last !== undefined && now - last < 60_000 && now >= last) return false;
-    if (this.#noted.size >= 10_000) this.#noted.clear();
-    this.#noted.set(domain, now);
-    return true;
-  }
-
-  /**
-   * Whether the item may go to its failing domain now. A dead domain is probed by one request at
-   * a time: the item goes when it takes the domain's probe; otherwise its inbox waits for the next
-   * probe (items that have waited `maxAgeMs` are given up on meanwhile).
-   */
-  async #mayProbe(item: Delivery): Promise<boolean> {
-    const { domains, deliveries } = this.#ctx.s.store.federation;
-    const health = await domains.get(item.domain);
-    const now = this.#clock();
-    if (!health || !this.#isDead(health)) return true;
-    const probeAt = health.nextProbeAt ?? now;
-    const next = now + this.retryDelay(now - (health.firstFailureAt ?? now));
-    if (now >= probeAt && (await domains.takeProbe(item.domain, now, next))) return true;
-    await deliveries.hold(item.id, {
-      until: now < probeAt ? probeAt : next,
-      now,
-      dropCreatedBefore: now - this.#maxAgeMs + 1,
-      expiredError: `Gave up after ${waited(this.#maxAgeMs)}: ${item.domain} is unreachable (${item.lastError ?? "no answer"}).`,
-    });
-    return false;
-  }
-
-  #isDead(h: { consecutiveFailures: number; firstFailureAt: number | null; lastFailureAt: number | null }): boolean {
-    if (h.firstFailureAt === null || h.lastFailureAt === null) return false;
-    return h.consecutiveFailures >= this.#deadAfterFailures && h.lastFailureAt - h.firstFailureAt >= this.#deadAfterMs;
-  }
-
-  /**
-   * Ends the domain's run of failures, if it is in one: its waiting inboxes are due now, and
-   * listeners hear that it is back (always from `peerAnswered`, else only when it was dead).
-   */
-  async #endRun(domain: string, now: number, fromPeer: boolean): Promise<void> {
-    const { domains, deliveries } = this.#ctx.s.store.federation;
-    const ended: DomainHealth | null = await domains.recordSuccess(domain, now);
-    this.#failing.delete(domain);
-    if (ended === null || ended.firstFailureAt === null) return;
-    // A domain that was down as a whole wakes every inbox that failed with it; otherwise only those
-    // held for it: an inbox failing on its own (a 404 while the rest of the domain answers) keeps
-    // its own back-off.
-    const dead = this.#isDead(ended);
-    const woken = await deliveries.wake(domain, dead ? ended.firstFailureAt : Number.MAX_SAFE_INTEGER, now);
-    this.#ctx.s.logger.info("a failing peer answered again", {
-      domain,
-      failures: ended.consecutiveFailures,
-      failingFor: waited(now - ended.firstFailureAt),
-      woken,
-    });
-    if (woken > 0) this.kick();
-    if (fromPeer || dead) this.#announceBack(domain);
-  }
-
-  #announceBack(domain: string): void {
-    for (const listener of this.#peerBack) {
-      try {
-        Promise.resolve(listener(domain)).catch((err: unknown) => {
-          this.#ctx.s.logger.error("a listener of returning peers failed", { domain, err });
-        });
-      } catch (err) {
-        this.#ctx.s.logger.error("a listener of returning peers failed", { domain, err });
-      }
-    }
-  }
-
-  /**
-   * Why the domain rules forbid sending the item (its inbox's domain is suspended for the instance,
-   * or by the rules of the board that signs it), or null.
-   */
-  #suspension(item: Delivery): string | null {
-    return deliverySuspension(this.#ctx, item);
+    // Any answer that is not retried shows the domain alive.
+    await this.#peers.answered(item, now);
   }
 
   /** The local actor that signs an item, from the actor id (or key id) it names; null if not ours. */
@@ -473,8 +384,7 @@ export class DeliveryWorker {
   async #retry(item: Delivery, error: string, notBefore: number | null): Promise<void> {
     const { s } = this.#ctx;
     const now = this.#clock();
-    const run = await s.store.federation.domains.recordFailure(item.domain, now);
-    this.#failing.add(item.domain);
+    const { dead } = await this.#peers.failed(item.domain, now);
     let next = now + this.retryDelay(now - (item.failingSince ?? now));
     if (notBefore !== null) next = Math.max(next, Math.min(notBefore, now + this.#maxRetryAfterMs));
     await s.store.federation.deliveries.fail(item.id, {
@@ -484,8 +394,6 @@ export class DeliveryWorker {
       dropCreatedBefore: now - this.#maxAgeMs + 1,
       expiredError: `Gave up after ${waited(this.#maxAgeMs)} of failures: ${error}`,
     });
-    const dead = this.#isDead({ ...run, lastFailureAt: now });
-    if (dead) await s.store.federation.domains.deferProbe(item.domain, now + this.retryDelay(now - run.firstFailureAt));
     s.logger.info("delivery failed; will retry", {
       inbox: item.inbox,
       activityId: item.activityId,

@@ -59,7 +59,7 @@ describe("DeliveryWorker: workers that die", () => {
     }
     const w = deliveryWorker(cleanup, t, { pollMs: 20, perDomain: 10 });
     w.start();
-    await until(() => inbox.received.length === 2, 20_000);
+    await until(async () => (await deliveries.countPending()) === 2, 20_000);
     expect(inbox.received.map((r) => r.path).sort()).toEqual(["/reused", "/silent"]);
     expect((await deliveries.listWorkers()).map((r) => r.id).sort()).toEqual([w.id, "remote", "sibling"].sort());
     // what the live workers hold stays theirs
