@@ -5,6 +5,7 @@ import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
+import { DeliveryAdmin } from "./delivery/admin.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { sendsDeliveries } from "./delivery/role.js";
 import { DeliveryWorker } from "./delivery/worker.js";
@@ -43,8 +44,13 @@ export interface Federation {
   serveEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
   publisher: DeliveryPublisher | null;
-  /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  /**
+   * Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). The inbox tells it
+   * `peerAnswered(domain)`; `onPeerBack` tells listeners when a domain that was down answers again.
+   */
   worker: DeliveryWorker | null;
+  /** The backlog and the dropped deliveries for operators (null with FEDERATION=off). */
+  deliveries: DeliveryAdmin | null;
   /** The inboxes' pipeline (null with FEDERATION=off); `handleVerified` is its post-signature stage. */
   inbox: Inbox | null;
   /** Tries again what the inbox kept for later (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
@@ -86,6 +92,7 @@ export function createFederation(s: Services): Federation {
   const role = s.config.role;
   const worker = s.config.federation ? new DeliveryWorker(context) : null;
   const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
+  const deliveries = worker ? new DeliveryAdmin(context, () => worker.kick()) : null;
   publisher?.attach();
   if (worker && sendsDeliveries(role)) {
     worker.start();
@@ -101,6 +108,10 @@ export function createFederation(s: Services): Federation {
     ? new Inbox(s, context, {
         actors,
         onFollowAccepted: (groupId) => backfill?.schedule(groupId),
+        // A peer that sends us a verified activity is up: what waits for it goes out at once.
+        onPeerActive: (domain) => {
+          void worker?.peerAnswered(domain);
+        },
         outbox: {
           send: (actor, to, activity) => answers.send(actor, to, activity),
           announceRemote: async (board, activity) => {
@@ -117,6 +128,15 @@ export function createFederation(s: Services): Federation {
   // A worker starting catches its boards up with the groups they follow: whatever this instance
   // missed while it was down, or past the peers' retry horizon, is read back (after a pause, so
   // starting is not slowed).
+  // So does a board whose followed group's server answers again after it was down.
+  const stopBackfillOnReturn =
+    backfill && worker
+      ? worker.onPeerBack((domain) => {
+          backfill?.scheduleFollowed(domain).catch((err: unknown) => {
+            s.logger.warn("could not schedule catching up", { domain, err });
+          });
+        })
+      : () => {};
   let startupBackfill: NodeJS.Timeout | null = null;
   if (backfill && sendsDeliveries(role)) {
     const b = backfill;
@@ -143,6 +163,7 @@ export function createFederation(s: Services): Federation {
     : () => {};
   const close = async () => {
     stopListening();
+    stopBackfillOnReturn();
     if (startupBackfill) clearTimeout(startupBackfill);
     await backfill?.close();
     await publisher?.close();
@@ -160,6 +181,7 @@ export function createFederation(s: Services): Federation {
     serveEarly,
     publisher,
     worker,
+    deliveries,
     inbox,
     inboxRetries,
     backfill,

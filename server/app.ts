@@ -120,6 +120,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const federation = createFederation(services);
   const actions = federationActions(federation);
   if (actions) services.federation = actions;
+  if (federation.deliveries) services.deliveries = federation.deliveries;
   const app = createHttpApp(services, federation.router, federation.inboxes);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();

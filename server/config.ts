@@ -77,6 +77,7 @@ const EnvSchema = z.object({
     .default(""),
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
   BLOCKLIST_SYNC_HOURS: z.coerce
     .number()
     .min(0.05)
@@ -117,6 +118,8 @@ export interface Config {
   authorizedFetch: boolean;
   /** How long a suspended domain's posts stay (hidden) before they are deleted, in ms. */
   purgeGraceMs: number;
+  /** How long a delivery is retried while its destination fails, before it is dropped, in ms. */
+  deliveryMaxAgeMs: number;
   /** How often subscribed blocklists are fetched again, in ms. */
   blocklistSyncMs: number;
   allowPrivateAddresses: boolean;
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     federationMode: e.FEDERATION_MODE,
     authorizedFetch: e.AUTHORIZED_FETCH,
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
+    deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,

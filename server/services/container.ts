@@ -3,6 +3,7 @@ import type { MediaStore, Store } from "../domain/ports.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { DeliveryActions } from "./delivery-actions.js";
 import type { DomainModerationService } from "./domain-moderation.js";
 import type { DomainPolicy } from "./domain-policy.js";
 import type { PostEvents } from "./events.js";
@@ -47,4 +48,6 @@ export interface Services {
    * composition root once the federation is built; absent with FEDERATION=off.
    */
   federation?: FederationActions;
+  /** The delivery backlog and the dropped deliveries, filled in like `federation`; absent with FEDERATION=off. */
+  deliveries?: DeliveryActions;
 }

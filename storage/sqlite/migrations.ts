@@ -1,4 +1,7 @@
 import type { Db } from "./database.js";
+import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
+import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
 export interface Migration {
   /** Strictly increasing; never renumber or edit a released step, add a new one instead. */
@@ -380,70 +383,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX held_activities_domain ON held_activities (domain);
     `,
   },
-  {
-    version: 5,
-    name: "shared limits",
-    sql: `
-      -- request and login counts, one row per key and fixed window
-      CREATE TABLE limit_counters (
-        key TEXT NOT NULL,
-        window_start INTEGER NOT NULL,
-        count INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        PRIMARY KEY (key, window_start)
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX limit_counters_expiry ON limit_counters (expires_at);
-
-      -- posting cooldowns: when each slot was last taken, and what to put back if that post fails
-      CREATE TABLE limit_slots (
-        key TEXT PRIMARY KEY,
-        at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        holder TEXT NOT NULL,
-        prev_at INTEGER,
-        prev_expires_at INTEGER
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX limit_slots_expiry ON limit_slots (expires_at);
-
-      -- single-use tokens (solved captchas), kept until they could no longer be used anyway
-      CREATE TABLE spent_tokens (
-        token TEXT PRIMARY KEY,
-        expires_at INTEGER NOT NULL
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX spent_tokens_expiry ON spent_tokens (expires_at);
-    `,
-  },
-  {
-    version: 7,
-    name: "inbound retries and pending announcements",
-    sql: `
-      -- verified activities whose handling failed for a reason that may pass, tried again later;
-      -- failed_at is set once they are given up on (kept for an operator to replay)
-      CREATE TABLE inbound_retries (
-        id TEXT PRIMARY KEY,
-        board TEXT,
-        signer TEXT NOT NULL,
-        body TEXT NOT NULL,
-        received_at INTEGER NOT NULL,
-        attempts INTEGER NOT NULL,
-        next_attempt_at INTEGER NOT NULL,
-        leased_until INTEGER,
-        last_error TEXT NOT NULL,
-        failed_at INTEGER
-      ) STRICT;
-      CREATE INDEX inbound_retries_due ON inbound_retries (next_attempt_at, id) WHERE failed_at IS NULL;
-      CREATE INDEX inbound_retries_failed ON inbound_retries (failed_at) WHERE failed_at IS NOT NULL;
-
-      -- local posts whose announcement to followers is not queued yet, written with the post
-      CREATE TABLE announce_pending (
-        board TEXT NOT NULL,
-        no INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (board, no)
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX announce_pending_age ON announce_pending (created_at);
-    `,
-  },
+  SHARED_LIMITS,
+  DELIVERY_ORDER,
+  INBOUND_RETRIES,
 ];
 
 /**

@@ -154,6 +154,7 @@ process.stdout.write(
     fedThreads: fedThreads.slice(0, 10),
     latencyThread: fedThreads[10],
     fanFollowers: FOLLOWERS,
+    dataDir,
   })}\n`,
 );
 

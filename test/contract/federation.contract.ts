@@ -385,6 +385,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         firstFailureAt: 1000,
         lastFailureAt: 2000,
         lastSuccessAt: null,
+        nextProbeAt: null,
       });
       await domains.recordSuccess("dead.example", 3000);
       expect(await domains.get("dead.example")).toEqual({
@@ -393,6 +394,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         firstFailureAt: null,
         lastFailureAt: 2000,
         lastSuccessAt: 3000,
+        nextProbeAt: null,
       });
       expect(await domains.recordFailure("dead.example", 4000)).toEqual({
         consecutiveFailures: 1,
@@ -406,6 +408,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
           firstFailureAt: null,
           lastFailureAt: null,
           lastSuccessAt: 500,
+          nextProbeAt: null,
         },
         {
           domain: "dead.example",
@@ -413,6 +416,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
           firstFailureAt: 4000,
           lastFailureAt: 4000,
           lastSuccessAt: 3000,
+          nextProbeAt: null,
         },
       ]);
     });
@@ -558,7 +562,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         keyId: `${BOARD_ACTOR}#main-key`,
         activityId: "https://atoll.example/b/activities/1",
       };
-      await s.federation.deliveries.enqueue([item, { ...item, id: "d2" }], 1000);
+      await s.federation.deliveries.enqueue([item, { ...item, id: "d2", inbox: "https://remote.example/u/2" }], 1000);
       expect((await s.federation.deliveries.claim(1000, 1, 60_000, 10)).map((d) => d.id)).toEqual(["d1"]);
       await s.federation.domains.recordFailure("remote.example", 1000);
       await s.federation.inboxDedupe.seen("https://remote.example/a/1", 1000, 60_000);

@@ -25,7 +25,10 @@ describe("configuration", () => {
       role: "all",
       purgeGraceMs: 7 * 86_400_000,
       blocklistSyncMs: 6 * 3_600_000,
+      deliveryMaxAgeMs: 7 * 86_400_000,
     });
+    expect(loadConfig({ DELIVERY_RETRY_DAYS: "1.5" }).deliveryMaxAgeMs).toBe(36 * 3_600_000);
+    expect(() => loadConfig({ DELIVERY_RETRY_DAYS: "0" })).toThrow(/DELIVERY_RETRY_DAYS/);
     expect(loadConfig({ PURGE_GRACE_DAYS: "0", BLOCKLIST_SYNC_HOURS: "0.5" })).toMatchObject({
       purgeGraceMs: 0,
       blocklistSyncMs: 1_800_000,

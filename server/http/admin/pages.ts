@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import express, { type Request, type Response, Router } from "express";
+import express, { type Request, type RequestHandler, type Response, Router } from "express";
 import { type BoardSettings, IMAGE_TYPES, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
@@ -22,6 +22,7 @@ import {
   setSessionCookie,
   staffUser,
 } from "./auth.js";
+import { deliveryPages } from "./delivery-pages.js";
 import { domainPages } from "./domain-pages.js";
 import {
   bansView,
@@ -434,12 +435,15 @@ export function adminWebRouter(s: Services): Router {
     back(res, v, "token_deleted", "/admin/tokens");
   });
 
-  domainPages(s, {
+  const kit = {
     page,
     post,
-    postWith: (path, parsers, action) => r.post(path, ...parsers, signedIn("post", action)),
+    postWith: (path: string, parsers: RequestHandler[], action: Action) =>
+      r.post(path, ...parsers, signedIn("post", action)),
     render,
     back,
-  });
+  };
+  domainPages(s, kit);
+  deliveryPages(s, kit);
   return r;
 }
