@@ -33,6 +33,7 @@ export class FederationContext {
   async signedGet(url: string, opts: { maxBytes?: number; accept?: string } = {}): Promise<GuardedResponse> {
     const actor = this.ids.instanceActor();
     const key = await this.keys.keyOf(actor);
+    const privateKey = await this.keys.privateKeyOf(actor);
     return this.http.request(url, {
       method: "GET",
       accept: opts.accept ?? AP_ACCEPT,
@@ -44,6 +45,7 @@ export class FederationContext {
           headers: req.headers,
           keyId: this.ids.keyId(actor),
           privateKeyPem: key.privateKeyPem,
+          privateKey,
         }),
     });
   }
@@ -51,6 +53,7 @@ export class FederationContext {
   /** A POST of an activity to an inbox, signed by `actorId`'s key. */
   async signedPost(url: string, actorId: string, body: string): Promise<GuardedResponse> {
     const key = await this.keys.keyOf(actorId);
+    const privateKey = await this.keys.privateKeyOf(actorId);
     const buf = Buffer.from(body, "utf8");
     return this.http.request(url, {
       method: "POST",
@@ -65,6 +68,7 @@ export class FederationContext {
           body: buf,
           keyId: this.ids.keyId(actorId),
           privateKeyPem: key.privateKeyPem,
+          privateKey,
         }),
     });
   }

@@ -5,17 +5,20 @@ import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
+import { DeliveryAdmin } from "./delivery/admin.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { sendsDeliveries } from "./delivery/role.js";
 import { DeliveryWorker } from "./delivery/worker.js";
 import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
+import { InboxRetryWorker } from "./inbox/retry-worker.js";
 import { inboxEntry, inboxRouter } from "./inbox/router.js";
 import { buildAtollContext } from "./jsonld/contexts/atoll.js";
 import { createDocumentLoader } from "./jsonld/loader.js";
 import { LocalKeys } from "./keys.js";
 import { RemoteActors } from "./remote/actors.js";
+import { Backfill } from "./remote/backfill.js";
 import { RemoteFollowing } from "./remote/follows.js";
 import { dropSuspendedPeers } from "./remote/suspension.js";
 import { SignedReads } from "./routes/authorized-fetch.js";
@@ -41,14 +44,26 @@ export interface Federation {
   serveEarly: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** Queues activities for followers (null with FEDERATION=off); the inbox calls `announceRemote`. */
   publisher: DeliveryPublisher | null;
-  /** Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  /**
+   * Sends the queue (null with FEDERATION=off; not started with ATOLL_ROLE=web). The inbox tells it
+   * `peerAnswered(domain)`; `onPeerBack` tells listeners when a domain that was down answers again.
+   */
   worker: DeliveryWorker | null;
+  /** The backlog and the dropped deliveries for operators (null with FEDERATION=off). */
+  deliveries: DeliveryAdmin | null;
   /** The inboxes' pipeline (null with FEDERATION=off); `handleVerified` is its post-signature stage. */
   inbox: Inbox | null;
+  /** Tries again what the inbox kept for later (null with FEDERATION=off; not started with ATOLL_ROLE=web). */
+  inboxRetries: InboxRetryWorker | null;
+  /** Boards catching up with the outboxes of the groups they follow (null with FEDERATION=off). */
+  backfill: Backfill | null;
   /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
   following: RemoteFollowing | null;
   close(): Promise<void>;
 }
+
+/** How long a starting worker waits before it catches its boards up with the groups they follow. */
+const STARTUP_BACKFILL_DELAY_MS = 5000;
 
 export function createFederation(s: Services): Federation {
   const ids = new FederationIds(s.config.publicUrl);
@@ -77,14 +92,26 @@ export function createFederation(s: Services): Federation {
   const role = s.config.role;
   const worker = s.config.federation ? new DeliveryWorker(context) : null;
   const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
+  const deliveries = worker ? new DeliveryAdmin(context, () => worker.kick()) : null;
   publisher?.attach();
-  if (worker && sendsDeliveries(role)) worker.start();
+  if (worker && sendsDeliveries(role)) {
+    worker.start();
+    // Posts whose announcement a process did not live to queue are announced from here.
+    publisher?.startRecovery();
+  }
   // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
   // to the board's followers by the publisher.
   const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());
+  // A board whose follow a group accepts catches up with the group's outbox (set once built, below).
+  let backfill: Backfill | null = null;
   const inbox = s.config.federation
     ? new Inbox(s, context, {
         actors,
+        onFollowAccepted: (groupId) => backfill?.schedule(groupId),
+        // A peer that sends us a verified activity is up: what waits for it goes out at once.
+        onPeerActive: (domain) => {
+          void worker?.peerAnswered(domain);
+        },
         outbox: {
           send: (actor, to, activity) => answers.send(actor, to, activity),
           announceRemote: async (board, activity) => {
@@ -94,6 +121,30 @@ export function createFederation(s: Services): Federation {
       })
     : null;
   if (inbox) inboxes.use(inboxRouter(inbox, s.logger));
+  // What the inbox kept for another try is tried by the processes that also send deliveries.
+  const inboxRetries = inbox ? new InboxRetryWorker(s, inbox) : null;
+  if (inboxRetries && sendsDeliveries(role)) inboxRetries.start();
+  backfill = inbox ? new Backfill(s, context, actors, inbox) : null;
+  // A worker starting catches its boards up with the groups they follow: whatever this instance
+  // missed while it was down, or past the peers' retry horizon, is read back (after a pause, so
+  // starting is not slowed).
+  // So does a board whose followed group's server answers again after it was down.
+  const stopBackfillOnReturn =
+    backfill && worker
+      ? worker.onPeerBack((domain) => {
+          backfill?.scheduleFollowed(domain).catch((err: unknown) => {
+            s.logger.warn("could not schedule catching up", { domain, err });
+          });
+        })
+      : () => {};
+  let startupBackfill: NodeJS.Timeout | null = null;
+  if (backfill && sendsDeliveries(role)) {
+    const b = backfill;
+    startupBackfill = setTimeout(() => {
+      b.scheduleFollowed().catch((err: unknown) => s.logger.warn("could not schedule catching up", { err }));
+    }, STARTUP_BACKFILL_DELAY_MS);
+    startupBackfill.unref();
+  }
   // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
@@ -121,10 +172,29 @@ export function createFederation(s: Services): Federation {
   const close = async () => {
     stopListening();
     await suspensions;
+    stopBackfillOnReturn();
+    if (startupBackfill) clearTimeout(startupBackfill);
+    await backfill?.close();
     await publisher?.close();
     await worker?.stop();
+    await inboxRetries?.stop();
     await inbox?.close();
   };
   const serveEarly = inbox ? inboxEntry(inbox, s.logger) : null;
-  return { ids, keys, context, router, inboxes, serveEarly, publisher, worker, inbox, following, close };
+  return {
+    ids,
+    keys,
+    context,
+    router,
+    inboxes,
+    serveEarly,
+    publisher,
+    worker,
+    deliveries,
+    inbox,
+    inboxRetries,
+    backfill,
+    following,
+    close,
+  };
 }

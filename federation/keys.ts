@@ -1,4 +1,4 @@
-import { generateKeyPair } from "node:crypto";
+import { createPrivateKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import type { ActorKey, ActorKeyRepository } from "../server/domain/federation-ports.js";
 
@@ -10,6 +10,7 @@ const generate = promisify(generateKeyPair);
  */
 export class LocalKeys {
   private readonly cache = new Map<string, Promise<ActorKey>>();
+  private readonly parsed = new Map<string, Promise<KeyObject>>();
 
   constructor(private readonly repo: ActorKeyRepository) {}
 
@@ -30,8 +31,20 @@ export class LocalKeys {
     return key;
   }
 
+  /** The actor's private key, parsed once: every delivery it signs would otherwise parse the PEM again. */
+  privateKeyOf(actorId: string): Promise<KeyObject> {
+    let key = this.parsed.get(actorId);
+    if (!key) {
+      key = this.keyOf(actorId).then((k) => createPrivateKey(k.privateKeyPem));
+      key.catch(() => this.parsed.delete(actorId));
+      this.parsed.set(actorId, key);
+    }
+    return key;
+  }
+
   /** Forgets a deleted actor's key (a deleted board must not come back with the old identity cached). */
   forget(actorId: string): void {
     this.cache.delete(actorId);
+    this.parsed.delete(actorId);
   }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { federationActions } from "../federation/admin/index.js";
-import { createFederation } from "../federation/index.js";
+import { createFederation, type Federation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
@@ -27,6 +27,7 @@ import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
 import { RenderCache } from "./services/render-cache.js";
 import { Secrets } from "./services/secrets.js";
+import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
 
@@ -41,6 +42,8 @@ export interface InstanceOptions {
 export interface Instance {
   services: Services;
   app: ReturnType<typeof createHttpApp>;
+  /** The ActivityPub side (its inbox, delivery worker and retries), for tests and tools. */
+  federation: Federation;
   /** Starts listening on config.host:config.port (port 0 picks one); resolves with the bound URL. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the store. */
@@ -63,7 +66,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
-  const cooldowns = new Cooldowns(clock);
+  const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const posting = new PostingService({
     store,
     media,
@@ -74,6 +77,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     logger,
     rateLimit: config.rateLimit,
+    announce: config.federation,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
@@ -88,7 +92,15 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     images,
     cache: new RenderCache(),
-    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock),
+    captcha: new CaptchaService(secrets.keyBytes("captcha"), clock, store.limits.tokens),
+    limits: new SharedLimits({
+      store: store.limits,
+      clock,
+      logger,
+      enabled: config.rateLimit,
+      limits: config.requestLimits,
+      ipKey: secrets.key("ip"),
+    }),
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
     reader,
@@ -110,6 +122,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const federation = createFederation(services);
   const actions = federationActions(federation);
   if (actions) services.federation = actions;
+  if (federation.deliveries) services.deliveries = federation.deliveries;
   const app = createHttpApp(services, federation.router, federation.inboxes);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
@@ -130,6 +143,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   return {
     services,
     app,
+    federation,
     async listen() {
       server = createServer((req, res) => {
         requests.track(req, res);
@@ -139,6 +153,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       server.listen(config.port, config.host);
       await once(server, "listening");
       await services.domains.start({ syncs: config.role !== "web" });
+      services.limits.start();
       if (media instanceof FsMediaStore) {
         media.removeAbandonedTemps().then(
           (removed) => {
@@ -178,6 +193,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       const unfinished = await posting.drain(left());
       if (unfinished > 0) logger.warn("posts still being written were cut at shutdown", { posts: unfinished });
       await federation.close();
+      // Counts this process has not yet shared go to the store before it closes.
+      await services.limits.stop();
       await store.close();
     },
   };

@@ -7,6 +7,34 @@ const onOff = (fallback: "on" | "off") =>
     .default(fallback)
     .transform((v) => v === "on" || v === "true" || v === "1");
 
+/** Requests allowed per window (a minute), per client address or, for the inbox, per signing domain. */
+export interface RequestLimitSettings {
+  /** GET, HEAD and the like from one address. */
+  reads: number;
+  /** POST, PUT, PATCH and DELETE from one address (posting cooldowns apply on top). */
+  writes: number;
+  /** Admin API requests (an `Authorization` header on /api/v1/admin/…) from one address, any method. */
+  admin: number;
+  /** Inbox POSTs signed by keys on one domain. */
+  inbox: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimitSettings> = Object.freeze({
+  reads: 1200,
+  writes: 60,
+  admin: 6000,
+  inbox: 5000,
+});
+
+/** A request limit per minute: a whole number from 1 up. */
+const perMinute = (name: string, fallback: number) =>
+  z.coerce
+    .number({ message: `${name} must be a number of requests per minute` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .max(10_000_000, `${name} is at most 10000000`)
+    .default(fallback);
+
 const url = (what: string) =>
   z
     .url({ message: `${what} must be an absolute http(s) URL`, protocol: /^https?$/ })
@@ -25,6 +53,10 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
   CAPTCHA: onOff("on"),
   RATE_LIMIT: onOff("on"),
+  RATE_LIMIT_READS: perMinute("RATE_LIMIT_READS", DEFAULT_REQUEST_LIMITS.reads),
+  RATE_LIMIT_WRITES: perMinute("RATE_LIMIT_WRITES", DEFAULT_REQUEST_LIMITS.writes),
+  RATE_LIMIT_ADMIN: perMinute("RATE_LIMIT_ADMIN", DEFAULT_REQUEST_LIMITS.admin),
+  RATE_LIMIT_INBOX: perMinute("RATE_LIMIT_INBOX", DEFAULT_REQUEST_LIMITS.inbox),
   FEDERATION: onOff("on"),
   FEDERATION_MODE: z.enum(["blocklist", "allowlist"]).default("blocklist"),
   AUTHORIZED_FETCH: onOff("off"),
@@ -45,6 +77,7 @@ const EnvSchema = z.object({
     .default(""),
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
   BLOCKLIST_SYNC_HOURS: z.coerce
     .number()
     .min(0.05)
@@ -78,11 +111,15 @@ export interface Config {
   adminToken: string | null;
   captcha: boolean;
   rateLimit: boolean;
+  /** Requests per minute, shared by every process on the store (with `rateLimit`). */
+  requestLimits: RequestLimitSettings;
   federation: boolean;
   federationMode: "blocklist" | "allowlist";
   authorizedFetch: boolean;
   /** How long a suspended domain's posts stay (hidden) before they are deleted, in ms. */
   purgeGraceMs: number;
+  /** How long a delivery is retried while its destination fails, before it is dropped, in ms. */
+  deliveryMaxAgeMs: number;
   /** How often subscribed blocklists are fetched again, in ms. */
   blocklistSyncMs: number;
   allowPrivateAddresses: boolean;
@@ -124,10 +161,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN ?? null,
     captcha: e.CAPTCHA,
     rateLimit: e.RATE_LIMIT,
+    requestLimits: {
+      reads: e.RATE_LIMIT_READS,
+      writes: e.RATE_LIMIT_WRITES,
+      admin: e.RATE_LIMIT_ADMIN,
+      inbox: e.RATE_LIMIT_INBOX,
+    },
     federation: e.FEDERATION,
     federationMode: e.FEDERATION_MODE,
     authorizedFetch: e.AUTHORIZED_FETCH,
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
+    deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,

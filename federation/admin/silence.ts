@@ -3,7 +3,7 @@ import type { HeldActivity } from "../../server/domain/domain-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { FederationActions, FollowRequestView, HeldThreadView } from "../../server/services/federation-actions.js";
-import { IgnoredActivity, InboxRefusal, type InboxResult } from "../inbox/errors.js";
+import { IgnoredActivity, InboxRefusal, type InboxResult, TransientFailure } from "../inbox/errors.js";
 import { receiveCreate } from "../inbox/handlers/create.js";
 import { followAnswer } from "../inbox/handlers/silence.js";
 import type { InboxDeps } from "../inbox/handlers/types.js";
@@ -61,7 +61,7 @@ export class SilenceReview implements SilenceActions {
     return held.map(heldView);
   }
 
-  async approveHeld(id: string): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored"; detail: string }> {
+  async approveHeld(id: string): Promise<{ held: HeldThreadView; outcome: InboxResult["outcome"]; detail: string }> {
     const { s } = this.inbox;
     const held = await this.held(id);
     const view = heldView(held);
@@ -88,7 +88,9 @@ export class SilenceReview implements SilenceActions {
       );
     } catch (err) {
       if (err instanceof IgnoredActivity) result = { outcome: "ignored", detail: err.message };
-      else if (err instanceof InboxRefusal || err instanceof RemoteError) {
+      else if (err instanceof TransientFailure || (err instanceof RemoteError && err.transient)) {
+        throw new DomainError("busy", `The thread cannot be posted now, try again later: ${err.message}`);
+      } else if (err instanceof InboxRefusal || err instanceof RemoteError) {
         throw new DomainError("unprocessable", `The thread cannot be posted now: ${err.message}`);
       } else throw err;
     }

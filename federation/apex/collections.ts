@@ -1,7 +1,8 @@
 import { isBoardUri } from "../../server/domain/board.js";
+import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
+import { outboxActivity } from "../delivery/activities.js";
 import type { FederationIds } from "../ids.js";
-import { createActivity } from "../mapping/create-activity.js";
 import type { CollectionResolver, CollectionSource } from "./store.js";
 
 const THREAD_NO = /^[1-9][0-9]{0,14}$/;
@@ -23,16 +24,23 @@ export function localCollections(s: Services, ids: FederationIds): CollectionRes
     if (parts.length === 2) {
       switch (name) {
         case "outbox":
+          // Every post, newest first, as the board announced it: a follower that missed some reads
+          // back until it finds what it has.
           return {
-            count: () => s.store.posts.countThreads(uri, false),
+            count: () => s.store.posts.countBoardPosts(uri),
             slice: async (offset, limit) => {
-              const threads = await s.store.posts.listThreads(uri, {
-                archived: false,
-                order: "created",
-                offset,
-                limit,
-              });
-              return threads.map(({ op }) => createActivity(board, op, s, ids));
+              const posts = await s.store.posts.recentPosts(uri, offset, limit);
+              const threads = new Map<number, Promise<Pick<Post, "apId"> | null>>();
+              const threadOf = (p: Post) => {
+                if (p.no === p.threadNo) return Promise.resolve(null);
+                let t = threads.get(p.threadNo);
+                if (!t) {
+                  t = s.store.posts.getOrigin(uri, p.threadNo);
+                  threads.set(p.threadNo, t);
+                }
+                return t;
+              };
+              return Promise.all(posts.map(async (p) => outboxActivity(board, p, s, ids, await threadOf(p))));
             },
           };
         case "followers":

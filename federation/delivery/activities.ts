@@ -80,6 +80,41 @@ export function postActivities(
 }
 
 /**
+ * A board's outbox entry for one of its posts, as a follower catching up reads it: what the board
+ * sent group-aware followers for a post written here (`Announce(Create(Note))`, same id), and for
+ * a post from elsewhere an `Announce` naming it by id (only its own server can vouch for it).
+ */
+export function outboxActivity(
+  board: Board,
+  post: Post,
+  s: Services,
+  ids: FederationIds,
+  thread: Pick<Post, "apId"> | null,
+): Record<string, unknown> {
+  const published = new Date(post.createdAt).toISOString();
+  if (post.apId !== null) {
+    const { "@context": _ignored, ...activity } = announce(
+      ids,
+      board.uri,
+      `${ids.board(board.uri)}/activities/announce/${digest(post.apId)}`,
+      post.apId,
+      published,
+    ).activity;
+    return activity;
+  }
+  const apId = s.urls.apId(post);
+  const create = createActivity(board, post, s, ids, thread);
+  const { "@context": _ignored, ...activity } = announce(
+    ids,
+    board.uri,
+    `${apId}#announce`,
+    create,
+    published,
+  ).activity;
+  return activity;
+}
+
+/**
  * What the author of a local reply in a mirrored thread sends to the group the thread belongs to:
  * the plain `Create(Note)`, as a Mastodon or Lemmy user's reply goes to the community, which then
  * announces it to everyone following it (this board included).

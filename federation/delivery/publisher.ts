@@ -53,6 +53,7 @@ export class DeliveryPublisher {
   #flushScheduled = false;
   readonly #work = new Set<Promise<void>>();
   #detach: (() => void) | null = null;
+  #recovery: NodeJS.Timeout | null = null;
 
   constructor(ctx: FederationContext, opts: DeliveryPublisherOptions = {}) {
     this.#ctx = ctx;
@@ -70,8 +71,26 @@ export class DeliveryPublisher {
     this.#detach = this.#ctx.s.events.on((event) => this.#onEvent(event));
   }
 
+  /**
+   * Queues, now and then every `everyMs`, the announcements left pending: at once all of them (what
+   * a process that died left behind), then those older than `everyMs` (what a live process has had
+   * ample time to queue). For the processes that send deliveries.
+   */
+  startRecovery(everyMs = 30_000): void {
+    if (this.#recovery) return;
+    const { s } = this.#ctx;
+    const pass = (before: number) => {
+      this.#track(this.recoverPending(before));
+      this.#recovery = setTimeout(() => pass(s.clock() - everyMs), everyMs);
+      this.#recovery.unref();
+    };
+    pass(s.clock() + 1);
+  }
+
   /** Stops listening and waits (bounded) until what was already recorded is queued. */
   async close(): Promise<void> {
+    if (this.#recovery) clearTimeout(this.#recovery);
+    this.#recovery = null;
     this.#detach?.();
     this.#detach = null;
     const limit = this.#opts.closeTimeoutMs ?? 5000;
@@ -131,8 +150,42 @@ export class DeliveryPublisher {
     for (const [board, list] of byBoard) {
       try {
         await this.#publishBoard(board, list);
+        await this.#announced(list.flatMap((e) => (e.type === "post_created" ? [e.post] : [])));
       } catch (err) {
+        // The posts stay pending: recoverPending() queues them later.
         this.#ctx.s.logger.error("could not queue deliveries", { board, err });
+      }
+    }
+  }
+
+  /** The posts' announcements are queued: they are no longer pending. */
+  async #announced(posts: Post[]): Promise<void> {
+    if (posts.length === 0) return;
+    await this.#ctx.s.store.announcements.done(posts.map((p) => ({ board: p.board, no: p.no })));
+  }
+
+  /**
+   * Queues the announcements of local posts recorded as pending before `before` (whose process
+   * died, or failed to queue them): a post is never left unannounced by a crash. Queueing twice is
+   * harmless, since queue items are keyed by activity and inbox. Returns how many posts it queued.
+   */
+  async recoverPending(before: number): Promise<number> {
+    const { s } = this.#ctx;
+    let recovered = 0;
+    for (;;) {
+      const pending = await s.store.announcements.list(before, 100);
+      if (pending.length === 0) {
+        if (recovered > 0) s.logger.info("queued the announcements of posts left pending", { posts: recovered });
+        return recovered;
+      }
+      for (const key of pending) {
+        const post = await s.store.posts.getPost(key.board, key.no);
+        // Deleted since (its deletion went out, if anything did), or not ours: nothing to announce.
+        if (post && isLocal(post)) {
+          await this.#publishBoard(post.board, [{ type: "post_created", post }]);
+          recovered++;
+        }
+        await s.store.announcements.done([key]);
       }
     }
   }

@@ -46,3 +46,8 @@ export function asFetchError(err: unknown, target: string): FetchRefused | Fetch
   const detail = typeof code === "string" ? code : err instanceof Error ? err.message : String(err);
   return new FetchFailed(`Request to ${target} failed: ${detail}`, err);
 }
+
+/** Whether a failed request may succeed if made again later: a network accident or a timeout. */
+export function isTransientFetchError(err: unknown): boolean {
+  return err instanceof FetchFailed || (err instanceof FetchRefused && err.reason === "timeout");
+}

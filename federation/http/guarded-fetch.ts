@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { isPublicAddress } from "./address.js";
 import { FetchFailed, FetchRefused } from "./fetch-errors.js";
-import { exchange, type PinnedTarget, type ResolvedAddress } from "./pinned-exchange.js";
+import { exchange, KeptAlive, type PinnedTarget, type ResolvedAddress } from "./pinned-exchange.js";
 
 export { isPublicAddress } from "./address.js";
 export { FetchFailed, FetchRefused, type FetchRefusedReason } from "./fetch-errors.js";
@@ -105,6 +105,7 @@ export class GuardedFetch {
   readonly #ca: string | Buffer | undefined;
   readonly #hostPolicy: HostPolicy | undefined;
   readonly #scope: FetchScope;
+  readonly #pool = new KeptAlive();
 
   constructor(opts: GuardedFetchOptions) {
     this.#options = opts;
@@ -173,7 +174,8 @@ export class GuardedFetch {
         for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
       }
 
-      const res = await exchange(target, { method, headers, body, maxBytes, deadline, follow, ca: this.#ca });
+      const agent = this.#pool.for(current);
+      const res = await exchange(target, { method, headers, body, maxBytes, deadline, follow, ca: this.#ca, agent });
       if (res.body !== null) return response(res.status, current.href, res.headers, res.body);
 
       if (redirects >= this.#maxRedirects) {

@@ -25,6 +25,8 @@ export interface ExchangeOptions {
   deadline: number;
   follow: boolean;
   ca: string | Buffer | undefined;
+  /** The client's pool of kept-alive connections for the URL's scheme (see KeptAlive), or false for a connection of its own. */
+  agent: http.Agent | false;
 }
 
 export interface Exchange {
@@ -43,7 +45,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export function exchange(target: PinnedTarget, opts: ExchangeOptions): Promise<Exchange> {
   const { url, host, addresses } = target;
-  const { method, headers, body, maxBytes, deadline, follow, ca } = opts;
+  const { method, headers, body, maxBytes, deadline, follow, ca, agent } = opts;
   return new Promise<Exchange>((resolve, reject) => {
     let req: ClientRequest | undefined;
     let res: IncomingMessage | undefined;
@@ -74,7 +76,7 @@ export function exchange(target: PinnedTarget, opts: ExchangeOptions): Promise<E
       path: `${url.pathname}${url.search}`,
       method,
       headers,
-      agent: false,
+      agent,
       lookup: pinnedLookup(addresses),
       ...(secure && isIP(host) === 0 ? { servername: host } : {}),
       ...(secure && ca !== undefined ? { ca } : {}),
@@ -123,4 +125,24 @@ function flattenHeaders(raw: IncomingMessage["headers"]): Record<string, string>
     out[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return out;
+}
+
+/** How long an idle connection is kept: under the 5 s after which Node's and many servers close theirs. */
+const IDLE_MS = 4000;
+
+/**
+ * Connections kept alive between requests to the same host, one pool per scheme, so that a worker
+ * sending an inbox its backlog does not open a TCP (and TLS) connection per item. A pooled
+ * connection was made to an address checked when it was opened (the lookup is pinned), and every
+ * request still passes the URL, domain-rule and DNS checks before it takes one; a connection whose
+ * exchange failed, timed out or was cut at the body cap is destroyed, never reused. Idle connections
+ * do not keep the process alive.
+ */
+export class KeptAlive {
+  readonly http = new http.Agent({ keepAlive: true, maxFreeSockets: 4, timeout: IDLE_MS });
+  readonly https = new https.Agent({ keepAlive: true, maxFreeSockets: 4, timeout: IDLE_MS });
+
+  for(url: URL): http.Agent {
+    return url.protocol === "https:" ? this.https : this.http;
+  }
 }

@@ -1,5 +1,8 @@
-/** The statuses an inbox refuses with; anything a peer sends is answered with one of them or 202. */
-export type RefusalStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415;
+/**
+ * The statuses an inbox answers with besides 202: a 4xx refuses what the peer sent for good; a 503
+ * asks it to send the same again later (nothing was kept, and nothing was acknowledged).
+ */
+export type RefusalStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 503;
 
 const TITLES: Readonly<Record<RefusalStatus, string>> = {
   400: "Malformed activity",
@@ -9,6 +12,8 @@ const TITLES: Readonly<Record<RefusalStatus, string>> = {
   405: "Method not allowed",
   413: "Too large",
   415: "Unsupported media type",
+  429: "Too many requests",
+  503: "Try again later",
 };
 
 /** An activity refused at the inbox, with the status and reason the peer is told. */
@@ -18,6 +23,8 @@ export class InboxRefusal extends Error {
   constructor(
     readonly status: RefusalStatus,
     message: string,
+    /** Seconds the peer should wait before sending again (a 429 or 503). */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.title = TITLES[status];
@@ -28,18 +35,33 @@ export const malformed = (reason: string) => new InboxRefusal(400, reason);
 export const unauthorized = (reason: string) => new InboxRefusal(401, reason);
 export const forbidden = (reason: string) => new InboxRefusal(403, reason);
 export const notFound = (reason: string) => new InboxRefusal(404, reason);
+/** The activity could not be taken now and nothing of it was kept: the sender is to send it again. */
+export const unavailable = (reason: string, retryAfter: number) => new InboxRefusal(503, reason, retryAfter);
 
-/** What became of an activity the inbox took (answered 202 either way). */
+/**
+ * What became of an activity the inbox took (answered 202 in every case): acted on, ignored, or
+ * kept to be acted on later (something it needs is out of reach for now; see TransientFailure).
+ */
 export interface InboxResult {
-  outcome: "accepted" | "ignored";
+  outcome: "accepted" | "ignored" | "deferred";
   /** A short account, for the response and logs. */
   detail: string;
 }
 
 export const accepted = (detail: string): InboxResult => ({ outcome: "accepted", detail });
 export const ignored = (detail: string): InboxResult => ({ outcome: "ignored", detail });
+export const deferred = (detail: string): InboxResult => ({ outcome: "deferred", detail });
 
 /** Thrown deep in a handler to stop and answer 202 "ignored" with its reason. */
 export class IgnoredActivity extends Error {
   override readonly name = "IgnoredActivity";
+}
+
+/**
+ * Thrown deep in a handler when something it needs is out of reach for now (a peer unreachable or
+ * answering 5xx, a full image queue): the activity is not done, and is tried again later rather
+ * than answered as taken.
+ */
+export class TransientFailure extends Error {
+  override readonly name = "TransientFailure";
 }

@@ -4,25 +4,24 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationContext } from "../context.js";
-import { checkDigest } from "../http/digest.js";
 import type { GuardedFetch } from "../http/guarded-fetch.js";
 import {
   keyOwnerOf,
   type ParsedSignatureWithRaw,
   PublicKeyCache,
-  parseSignatureHeaderWithRaw,
   SignatureError,
   verifyRequestAsync,
 } from "../http/signatures.js";
 import type { FederationIds } from "../ids.js";
-import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
 import { RemoteActors } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { sameOrigin } from "../remote/fetch.js";
 import { RemoteObjects } from "../remote/objects.js";
-import { type NormalizedActivity, type NormalizedDocument, normalizeActivity } from "../vocab/normalize.js";
+import type { NormalizedActivity, NormalizedDocument } from "../vocab/normalize.js";
+import { parse, parseValue } from "./activity-json.js";
 import { checkInboundDomains, checkReferences, describeRefusal, documentReferences } from "./domain-check.js";
 import {
+  deferred,
   forbidden,
   IgnoredActivity,
   InboxRefusal,
@@ -30,21 +29,28 @@ import {
   ignored,
   malformed,
   notFound,
+  TransientFailure,
   unauthorized,
+  unavailable,
 } from "./errors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { type InboxOutbox, QueueOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
+import { asUnauthorized, guard, MAX_FUTURE_MS, MAX_SKEW_MS, precheck } from "./signature-checks.js";
 
 /** How long an activity id is remembered, so a replay within it is ignored. */
 export const REPLAY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
-/** How old a signed Date may be, and how far ahead of our clock. */
-const MAX_SKEW_MS = 60 * 60 * 1000;
-const MAX_FUTURE_MS = 5 * 60 * 1000;
 
 /** How often expired replay records are pruned (on the next delivery after this long). */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** What a peer is asked to wait before sending again when its key cannot be fetched now. */
+const KEY_RETRY_AFTER_S = 30;
+/** What a peer is asked to wait when the store cannot keep an activity now. */
+const STORE_RETRY_AFTER_S = 10;
+/** The first retry of an activity kept for later. */
+export const FIRST_RETRY_MS = 10_000;
 
 /** A POST to an inbox, as the router hands it over: the body exactly as received. */
 export interface InboxRequest {
@@ -64,6 +70,13 @@ export interface InboxOptions {
   actors?: RemoteActors;
   /** Where post bodies are sanitized; by default a thread of the inbox's own where there are several cores. */
   sanitizer?: SanitizerThreads;
+  /**
+   * Told the domain of every peer whose signed activity was verified: it is up, whatever the
+   * delivery queue thinks (the delivery worker ends its back-off at once).
+   */
+  onPeerActive?: (domain: string) => void;
+  /** Told when a group accepts a board's follow. */
+  onFollowAccepted?: (groupId: string) => void;
 }
 
 /**
@@ -76,6 +89,9 @@ export class Inbox {
   readonly deps: InboxDeps;
   #lastPrune = 0;
   readonly #keyCache = new PublicKeyCache();
+  readonly #onPeerActive: (domain: string) => void;
+  /** Activities being handled in this process, so a copy arriving meanwhile waits for the first. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(s: Services, ctx: FederationContext, opts: InboxOptions = {}) {
     const actors = opts.actors ?? new RemoteActors(s.store.federation.actors, ctx, s.clock);
@@ -92,7 +108,9 @@ export class Inbox {
         new SanitizerThreads({
           onError: (err) => s.logger.warn("post bodies are sanitized on the request thread", { err }),
         }),
+      followAccepted: opts.onFollowAccepted ?? (() => {}),
     };
+    this.#onPeerActive = opts.onPeerActive ?? (() => {});
   }
 
   /** Stops what the inbox runs beside the request thread (the sanitizer's thread). */
@@ -131,16 +149,127 @@ export class Inbox {
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
+      // The key's server is down or busy: nothing can be verified, so nothing is taken; the peer
+      // is asked to send the activity again, not told it arrived.
+      if (err instanceof RemoteError && err.transient) {
+        throw unavailable(`The signing key cannot be fetched now (${err.message}).`, KEY_RETRY_AFTER_S);
+      }
       throw asUnauthorized(err);
     }
     if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
     await this.#screen(activity, json, req.board, signature.keyId);
+    this.#onPeerActive(signer.domain);
 
     this.#pruneReplays();
-    if (await s.store.federation.inboxDedupe.seen(activity.id, s.clock(), REPLAY_WINDOW_MS)) {
+    return this.#once(activity.id, async () => {
+      if (await s.store.federation.inboxDedupe.has(activity.id, s.clock())) return ignored("Already received.");
+      return this.#handle(activity, json, req.board, signer.id, signer, req.body.toString("utf8"));
+    });
+  }
+
+  /**
+   * Takes an activity read from its actor's own origin rather than posted to us (a group's outbox,
+   * read back to catch up): the fetch from that origin vouches for it as a signature would. Runs
+   * what follows the signature check, with the same replay record and retry queue as a delivery.
+   */
+  async takeFetched(json: unknown, actorId: string): Promise<InboxResult> {
+    const { s } = this.deps;
+    const { json: activityJson, activity } = parseValue(json);
+    if (activity.actor !== actorId) throw unauthorized("The activity is not the actor's own.");
+    await this.#screen(activity, activityJson, null);
+    return this.#once(activity.id, async () => {
+      if (await s.store.federation.inboxDedupe.has(activity.id, s.clock())) return ignored("Already received.");
+      return this.#handle(activity, activityJson, null, actorId, null, JSON.stringify(activityJson));
+    });
+  }
+
+  /**
+   * Runs `work` for an activity id unless this process is handling the same id right now: a copy
+   * arriving meanwhile (a peer resending after a timeout, the same activity at two inboxes) waits
+   * for the first and is answered as already received.
+   */
+  async #once(id: string, work: () => Promise<InboxResult>): Promise<InboxResult> {
+    const running = this.#inFlight.get(id);
+    if (running) {
+      await running.catch(() => {});
       return ignored("Already received.");
     }
-    return this.dispatch(activity, json, req.board, signer);
+    const p = work();
+    this.#inFlight.set(id, p);
+    try {
+      return await p;
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  /**
+   * Hands a verified, screened activity to its handler, and only then records it as received: a
+   * process that dies half-way leaves it unrecorded, so the peer's next try is taken. Handlers are
+   * idempotent (a post already here is not posted again), which makes the rare second run harmless.
+   * When something the handler needs is out of reach for now, the activity is kept in the inbox's
+   * retry queue and tried again by this instance; when even that cannot be stored, the peer is
+   * asked to send it again (503). In neither case is an activity answered as taken and then lost.
+   */
+  async #handle(
+    activity: NormalizedActivity,
+    json: Record<string, unknown>,
+    board: string | null,
+    signerId: string,
+    signer: RemoteActor | null,
+    body: string,
+  ): Promise<InboxResult> {
+    const { s } = this.deps;
+    let result: InboxResult;
+    try {
+      result = await this.dispatch(activity, json, board, signer);
+    } catch (err) {
+      if (!(err instanceof TransientFailure)) throw err;
+      const now = s.clock();
+      try {
+        await s.store.federation.inboundRetries.add(
+          { id: activity.id, board, signer: signerId, body, lastError: err.message },
+          now,
+          now + FIRST_RETRY_MS,
+        );
+      } catch (storeErr) {
+        s.logger.warn("inbox: an activity could not be kept for another try", { id: activity.id, err: storeErr });
+        throw unavailable("The activity cannot be taken now; send it again later.", STORE_RETRY_AFTER_S);
+      }
+      s.logger.info("inbox: kept for another try", { id: activity.id, reason: err.message });
+      result = deferred(`Taken; it will be acted on once this passes: ${err.message}`);
+    }
+    await this.#remember(activity.id);
+    return result;
+  }
+
+  /** Records an activity as received. Its effects are stored already: a failure here is only logged. */
+  async #remember(id: string): Promise<void> {
+    const { s } = this.deps;
+    try {
+      await s.store.federation.inboxDedupe.seen(id, s.clock(), REPLAY_WINDOW_MS);
+    } catch (err) {
+      s.logger.warn("inbox: could not record an activity as received", { id, err });
+    }
+  }
+
+  /**
+   * Tries again an activity kept in the retry queue: the post-signature stage (the domain rules as
+   * they are now, then the handler). Resolves with what became of it, throws InboxRefusal when it is
+   * refused now, and TransientFailure when it is still out of reach. `lastChance`: the last try, done
+   * without what is still out of reach where a handler can (see Inbound.lastChance).
+   */
+  async retry(item: { body: string; signer: string; board: string | null }, lastChance: boolean): Promise<InboxResult> {
+    let json: unknown;
+    try {
+      json = JSON.parse(item.body);
+    } catch {
+      throw malformed("The kept activity is not JSON.");
+    }
+    const parsed = parseValue(json);
+    if (parsed.activity.actor !== item.signer) throw unauthorized("The key's owner is not the activity's actor.");
+    await this.#screen(parsed.activity, parsed.json, item.board);
+    return this.dispatch(parsed.activity, parsed.json, item.board, null, lastChance);
   }
 
   /**
@@ -226,26 +355,37 @@ export class Inbox {
     return fresh;
   }
 
+  /**
+   * Runs the activity's handler. Resolves with what became of it; throws InboxRefusal to refuse it
+   * for good, and TransientFailure when it may succeed later: a peer out of reach, a full queue of
+   * ours, or a failure of our own (a store error, a bug), which is retried rather than answered
+   * as if the peer's activity were at fault.
+   */
   private async dispatch(
     activity: NormalizedActivity,
     json: Record<string, unknown>,
     board: string | null,
     signer: RemoteActor | null,
+    lastChance = false,
   ): Promise<InboxResult> {
     const handler = HANDLERS.get(activity.type);
     if (!handler) return ignored(`${activity.type} is not handled.`);
     try {
-      return await handler(this.deps, { activity, json, board, signer });
+      return await handler(this.deps, { activity, json, board, signer, lastChance });
     } catch (err) {
-      if (err instanceof InboxRefusal) throw err;
+      if (err instanceof InboxRefusal || err instanceof TransientFailure) throw err;
       if (err instanceof IgnoredActivity) return ignored(err.message);
-      if (err instanceof RemoteError) return ignored(err.message);
+      if (err instanceof RemoteError) {
+        if (err.transient) throw new TransientFailure(err.message);
+        return ignored(err.message);
+      }
       if (err instanceof DomainError) {
         if (err.kind === "invalid" || err.kind === "too_large") throw malformed(err.message);
+        if (err.kind === "busy") throw new TransientFailure(err.message);
         return ignored(err.message);
       }
       this.deps.s.logger.error("inbox handler failed", { type: activity.type, id: activity.id, err });
-      throw malformed("The activity could not be processed.");
+      throw new TransientFailure("The activity could not be processed here now.");
     }
   }
 }
@@ -259,78 +399,4 @@ export function signerRefusal(s: Services, keyId: string, board: string | null):
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
-}
-
-function guard<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw asUnauthorized(err);
-  }
-}
-
-/** Any failure to establish who signed: always a 401, with the reason when it is ours to tell. */
-function asUnauthorized(err: unknown): InboxRefusal {
-  if (err instanceof InboxRefusal) return err;
-  if (err instanceof SignatureError || err instanceof RemoteError) return unauthorized(err.message);
-  return unauthorized("The signature could not be verified.");
-}
-
-/**
- * What can be checked before the key is known: the signature header parses and covers what it
- * must, the Digest matches the body, and the signed time is within the window. Cheap refusals of
- * broken or stale requests, so they cost no key fetch.
- */
-function precheck(req: InboxRequest, now: number): ParsedSignatureWithRaw {
-  const header = first(req.headers["signature"]) ?? signatureAuthorization(first(req.headers["authorization"]));
-  if (header === undefined) throw new SignatureError("missing", "The request is not signed.");
-  const sig = parseSignatureHeaderWithRaw(header);
-  const signed = new Set(sig.headers);
-  for (const name of ["(request-target)", "host", "digest"]) {
-    if (!signed.has(name)) throw new SignatureError("headers", `The signature does not cover ${name}.`);
-  }
-  const digest = first(req.headers["digest"]);
-  if (digest === undefined) throw new SignatureError("digest", "The Digest header is missing.");
-  checkDigest(digest, req.body);
-  let at: number;
-  if (signed.has("(created)") && sig.created !== undefined) at = sig.created * 1000;
-  else if (signed.has("date")) {
-    const date = first(req.headers["date"]);
-    at = date !== undefined && date.length <= 64 ? Date.parse(date) : Number.NaN;
-  } else throw new SignatureError("headers", "The signature covers neither date nor (created).");
-  if (Number.isNaN(at)) throw new SignatureError("date", "The Date header is not a date.");
-  if (at < now - MAX_SKEW_MS || at > now + MAX_FUTURE_MS) {
-    throw new SignatureError("date", "The signed time is outside the accepted window.");
-  }
-  return sig;
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function signatureAuthorization(v: string | undefined): string | undefined {
-  return v !== undefined && /^signature[ \t]/i.test(v) ? v : undefined;
-}
-
-/** JSON, within the shape limits, normalized as an activity; each failure a 400 with its reason. */
-function parse(body: Buffer): { json: Record<string, unknown>; activity: NormalizedActivity } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
-  } catch {
-    throw malformed("The body is not valid JSON.");
-  }
-  return parseValue(json);
-}
-
-function parseValue(json: unknown): { json: Record<string, unknown>; activity: NormalizedActivity } {
-  try {
-    checkShape(json, DEFAULT_SHAPE_LIMITS);
-  } catch (err) {
-    throw malformed(err instanceof Error ? err.message : "The document is refused.");
-  }
-  const activity = normalizeActivity(json);
-  if (!activity.ok) throw malformed(`Not a usable activity: ${activity.reason}.`);
-  return { json: json as Record<string, unknown>, activity };
 }

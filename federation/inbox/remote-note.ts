@@ -3,11 +3,12 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
 import type { UploadedFile } from "../../server/services/posting.js";
+import { isTransientFetchError } from "../http/fetch-errors.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { handleOf } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
-import { IgnoredActivity } from "./errors.js";
+import { IgnoredActivity, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { htmlToText, plainText, textToHtml } from "./sanitize.js";
 import type { SanitizerThreads } from "./sanitizer-threads.js";
@@ -80,11 +81,16 @@ function firstLine(text: string): string {
   return "";
 }
 
-/** The object's first image attachment, fetched within the board's file size limit. */
+/**
+ * The object's first image attachment, fetched within the board's file size limit. An image its
+ * server cannot serve now (out of reach, a timeout, 408/429/5xx) makes the post wait for another
+ * try (TransientFailure), unless `lastChance`: then the post is taken without it.
+ */
 export async function fetchFirstImage(
   deps: InboxDeps,
   note: NormalizedObject,
   board: Board,
+  lastChance = false,
 ): Promise<{ image: UploadedFile | null; refused: string | null }> {
   const attachment = note.attachment.find(
     (a) => a.mediaType?.startsWith("image/") || (a.mediaType === undefined && a.type === "Image"),
@@ -98,14 +104,20 @@ export async function fetchFirstImage(
       // Media for this board: the instance's reject_media rules and the board's own apply.
       scope: { media: true, board: board.uri },
     });
-    if (res.status !== 200) return { image: null, refused: `The image answered ${res.status}.` };
+    if (res.status !== 200) {
+      const why = `The image answered ${res.status}.`;
+      if (!lastChance && new RemoteError("status", why, { status: res.status }).transient)
+        throw new TransientFailure(why);
+      return { image: null, refused: why };
+    }
     if (!(res.headers["content-type"] ?? "").toLowerCase().startsWith("image/")) {
       return { image: null, refused: "The attachment is not served as an image." };
     }
     return { image: { buffer: res.body, originalName: fileName(attachment.url) }, refused: null };
   } catch (err) {
-    if (err instanceof FetchRefused || err instanceof FetchFailed) return { image: null, refused: err.message };
-    throw err;
+    if (!(err instanceof FetchRefused || err instanceof FetchFailed)) throw err;
+    if (!lastChance && isTransientFetchError(err)) throw new TransientFailure(`The image: ${err.message}`);
+    return { image: null, refused: err.message };
   }
 }
 
@@ -152,11 +164,13 @@ export async function storeNote(
     signer?: RemoteActor | null;
     /** The thread's state when it was just read, saving a second read. */
     thread?: ThreadState | null;
+    /** The last try: an image still out of reach is left out (see fetchFirstImage). */
+    lastChance?: boolean;
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
   const text = await noteText(deps.sanitizer, note, threadNo === null, board.settings.maxCommentLength);
-  const { image, refused } = await fetchFirstImage(deps, note, board);
+  const { image, refused } = await fetchFirstImage(deps, note, board, target.lastChance === true);
   let stored: { post: Post; imageRefused: string | null };
   try {
     stored = await deps.s.posting.createRemote(
@@ -175,7 +189,8 @@ export async function storeNote(
       { board, thread: target.thread ?? undefined },
     );
   } catch (err) {
-    if (err instanceof DomainError) throw new IgnoredActivity(`Not posted: ${err.message}`);
+    // A full image queue passes; the board's rules (a locked thread, a missing image) do not.
+    if (err instanceof DomainError && err.kind !== "busy") throw new IgnoredActivity(`Not posted: ${err.message}`);
     throw err;
   }
   try {

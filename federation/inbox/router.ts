@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
+import { domainOfUrl } from "../../server/domain/domain-policy.js";
+import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
-import { InboxRefusal, type InboxResult } from "./errors.js";
+import { InboxRefusal, type InboxResult, unavailable } from "./errors.js";
 import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
 /** Largest activity accepted. */
@@ -96,20 +98,47 @@ function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
 }
 
 /** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
-function problem(res: ServerResponse, status: number, title: string, detail: string, type: string): void {
-  const body = JSON.stringify({ type, title, status, detail });
+function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  type: string,
+  retryAfter: number | null = null,
+): void {
+  const body = JSON.stringify(
+    retryAfter === null ? { type, title, status, detail } : { type, title, status, detail, retry_after: retryAfter },
+  );
   res.writeHead(status, {
     "Content-Type": "application/problem+json; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),
     // Answered ahead of the app-wide headers: the one that matters for a JSON answer is set here.
     "X-Content-Type-Options": "nosniff",
+    ...(retryAfter === null ? {} : { "Retry-After": String(retryAfter) }),
   });
   res.end(body);
 }
 
 function refuse(res: ServerResponse, r: InboxRefusal): void {
-  problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`);
+  problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`, r.retryAfter);
 }
+
+/**
+ * A 429 once the domain of the signing key has spent its inbox budget (RATE_LIMIT=on; shared by
+ * every process on the store), else null. Decided in memory, before the body is read.
+ */
+function overLimit(s: Services, keyId: string): InboxRefusal | null {
+  const host = domainOfUrl(keyId);
+  const wait = host === null ? 0 : s.limits.inbound(host);
+  if (wait === 0) return null;
+  return new InboxRefusal(429, `${host} sent more activities than this instance takes; try again in ${wait} s.`, wait);
+}
+
+const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
+  accepted: "Accepted",
+  ignored: "Ignored",
+  deferred: "Accepted for later",
+};
 
 /** A body that could not be read (over the limit, a broken stream), answered as the peer's fault. */
 function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
@@ -127,17 +156,12 @@ function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
 async function answer(inbox: Inbox, logger: Logger, res: ServerResponse, request: InboxRequest): Promise<void> {
   try {
     const result: InboxResult = await inbox.receive(request);
-    problem(
-      res,
-      202,
-      result.outcome === "accepted" ? "Accepted" : "Ignored",
-      result.detail,
-      `urn:atoll:inbox:${result.outcome}`,
-    );
+    problem(res, 202, OUTCOME_TITLES[result.outcome], result.detail, `urn:atoll:inbox:${result.outcome}`);
   } catch (err) {
     if (err instanceof InboxRefusal) return refuse(res, err);
+    // Not the peer's fault (the pipeline refuses what is): it is asked to send the activity again.
     logger.error("inbox failed", { err });
-    refuse(res, new InboxRefusal(400, "The activity could not be processed."));
+    refuse(res, unavailable("The activity could not be taken now; send it again later.", 30));
   }
 }
 
@@ -147,11 +171,11 @@ const BOARD_INBOX = /^\/ap\/boards\/([a-z0-9]{1,30})\/inbox$/;
  * The inbox POSTs, for the HTTP server to try before it hands a request to the app. Server-to-server
  * deliveries need nothing of the app (no cookies, sessions, page headers, cross-site checks or
  * routing), so an inbox POST with an uncompressed activity body is answered here in full: refused
- * with 403 from its Signature header alone when a suspended domain signed it (before the body is
- * read, any key is fetched or any crypto is done), or read and handed to the pipeline. Returns
- * true when it took the request. Anything else on an inbox path (other methods, compressed or
- * mistyped bodies, paths spelled differently) goes on to the inbox router, which answers the same
- * way.
+ * from its Signature header alone, with 403 when a suspended domain signed it or 429 when the
+ * signing domain is over its inbox limit (before the body is read, any key is fetched or any crypto
+ * is done), or read and handed to the pipeline. Returns true when it took the request. Anything
+ * else on an inbox path (other methods, compressed or mistyped bodies, paths spelled differently)
+ * goes on to the inbox router, which answers the same way.
  */
 export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -172,6 +196,12 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
       return true;
     }
     if (!plainActivityBody(req)) return false;
+    // Counted only once taken here, so the router does not count a request this passes on.
+    const limited = keyId === null ? null : overLimit(inbox.deps.s, keyId);
+    if (limited !== null) {
+      refuse(res, limited);
+      return true;
+    }
     readActivityBody(req, MAX_ACTIVITY_BYTES, (err, body) => {
       if (err) return refuse(res, bodyRefusal(err, logger));
       answer(inbox, logger, res, { method: "POST", path: url, headers: req.headers, body: body!, board }).catch(
@@ -219,17 +249,20 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     if (!isBoardUri(b)) throw new InboxRefusal(404, "There is no such board.");
     return b;
   };
-  // Before the body is read: a request signed by a key on a suspended domain costs nothing more
-  // (no parsing, no key fetch, no JSON-LD, no crypto). Unsigned ones go on, to be answered 401.
-  const suspended: RequestHandler = (req, res, next) => {
+  // Before the body is read: a request signed by a key on a suspended domain, or on one over its
+  // inbox limit, costs nothing more (no parsing, no key fetch, no JSON-LD, no crypto). Unsigned ones
+  // go on, to be answered 401.
+  const beforeBody: RequestHandler = (req, res, next) => {
     const keyId = keyIdOfHeaders(req.headers);
     if (keyId === null) return next();
     const b: unknown = req.params["board"];
     const refusal = signerRefusal(inbox.deps.s, keyId, typeof b === "string" && isBoardUri(b) ? b : null);
-    if (refusal === null) return next();
-    refuse(res, new InboxRefusal(403, refusal));
+    if (refusal !== null) return refuse(res, new InboxRefusal(403, refusal));
+    const limited = overLimit(inbox.deps.s, keyId);
+    if (limited !== null) return refuse(res, limited);
+    next();
   };
-  r.post(paths, suspended, raw, handle(boardOf));
+  r.post(paths, beforeBody, raw, handle(boardOf));
   r.all(paths, (_req, res) => {
     res.setHeader("Allow", "POST");
     refuse(res, new InboxRefusal(405, "Inboxes take POST only."));

@@ -1,7 +1,7 @@
 import { RemoteError } from "../remote/errors.js";
 import { sameOrigin } from "../remote/fetch.js";
 import type { NormalizedDocument, NormalizedEmbedded } from "../vocab/normalize.js";
-import { forbidden, IgnoredActivity, malformed } from "./errors.js";
+import { forbidden, IgnoredActivity, malformed, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 
 export interface TrustedDocument {
@@ -18,15 +18,17 @@ export function embeddedJson(activityJson: Record<string, unknown>): Record<stri
 }
 
 /**
- * Whether an embedded document can be taken as its author's word: it sits on the activity actor's
- * origin and is that actor's own (a Note it is attributed to, an activity it performed, the actor
- * itself). Anything else, such as a third party's Note inside an Announce, must come from its origin.
+ * Whether an embedded document can be taken as delivered (FEP-fe34's same-origin rule): it sits on
+ * the origin of the actor whose signature carried it, and so does everyone it names as its author
+ * or actor. A server speaks for its own documents, whichever of its actors sends them (a board's
+ * Announce of its anonymous author's Create, a community's Announce of its member's post); anything
+ * from another origin, such as a third party's Note inside an Announce, must come from that origin.
  */
-export function believable(actor: string, doc: NormalizedEmbedded): boolean {
-  if (!sameOrigin(doc.id, actor)) return false;
-  if (doc.kind === "object") return doc.attributedTo === actor;
-  if (doc.kind === "activity") return doc.actor === actor;
-  return doc.id === actor;
+export function believable(signer: string, doc: NormalizedEmbedded): boolean {
+  if (!sameOrigin(doc.id, signer)) return false;
+  if (doc.kind === "object") return doc.attributedTo === undefined || sameOrigin(doc.attributedTo, signer);
+  if (doc.kind === "activity") return sameOrigin(doc.actor, signer);
+  return true;
 }
 
 /** The activity's object as we may believe it: the embedded copy when believable, else fetched. */
@@ -50,9 +52,13 @@ export async function fetchFromOrigin(deps: InboxDeps, id: string): Promise<Trus
   }
 }
 
-/** How a failed fetch answers the peer: a forgery is refused, an absent document ignored. */
+/**
+ * How a failed fetch answers the peer: a forgery is refused, an absent document ignored, and an
+ * origin out of reach for now makes the activity wait for another try.
+ */
 export function remoteRefusal(err: unknown): Error {
   if (!(err instanceof RemoteError)) return err instanceof Error ? err : new Error(String(err));
+  if (err.transient) return new TransientFailure(err.message);
   switch (err.kind) {
     case "mismatch":
       return forbidden(err.message);

@@ -32,13 +32,13 @@ export async function fetchDocument(http: SignedGetter, url: string): Promise<Fe
     res = await http.signedGet(url, { maxBytes: MAX_DOCUMENT_BYTES });
   } catch (err) {
     if (err instanceof FetchRefused || err instanceof FetchFailed) {
-      throw new RemoteError("unreachable", `Could not fetch ${short(url)}: ${err.message}`);
+      throw new RemoteError("unreachable", `Could not fetch ${short(url)}: ${err.message}`, { cause: err });
     }
     throw err;
   }
   if (res.status === 404 || res.status === 410) throw new RemoteError("gone", `${short(url)} is gone (${res.status}).`);
   if (res.status < 200 || res.status > 299) {
-    throw new RemoteError("status", `${short(url)} answered ${res.status}.`);
+    throw new RemoteError("status", `${short(url)} answered ${res.status}.`, { status: res.status });
   }
   const type = (res.headers["content-type"] ?? "").toLowerCase();
   if (!type.includes("json")) throw new RemoteError("invalid", `${short(url)} did not answer with JSON.`);

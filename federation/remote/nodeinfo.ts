@@ -106,7 +106,7 @@ async function getJson(
     res = await http.request(url, { method: "GET", accept: "application/json", maxBytes, timeoutMs });
   } catch (err) {
     if (err instanceof FetchRefused || err instanceof FetchFailed) {
-      throw new RemoteError("unreachable", `Could not fetch ${short(url)}: ${err.message}`);
+      throw new RemoteError("unreachable", `Could not fetch ${short(url)}: ${err.message}`, { cause: err });
     }
     throw err;
   }

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
 import type { DomainStore } from "./domain-ports.js";
 import type { FederationStore } from "./federation-ports.js";
+import type { LimitStore } from "./limit-ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 
@@ -48,7 +49,7 @@ export interface PostRepository {
   createThread(
     board: string,
     post: NewPost,
-    limits: { maxThreads: number },
+    limits: { maxThreads: number } & AnnounceOption,
   ): Promise<{ post: Post; archived: number[] }>;
 
   /**
@@ -61,7 +62,7 @@ export interface PostRepository {
     board: string,
     threadNo: number,
     post: NewPost,
-    limits: { bumpLimit: number; imageLimit: number },
+    limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post>;
 
   getPost(board: string, no: number): Promise<Post | null>;
@@ -105,6 +106,13 @@ export interface PostRepository {
   referencedMedia(): Promise<Set<string>>;
   /** The most recent post time from an address on any board, by kind, for cooldowns across restarts. */
   lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null>;
+  /**
+   * A board's posts, threads and replies alike, newest (highest number) first, archived threads'
+   * included: what the board's outbox lists for followers catching up.
+   */
+  recentPosts(board: string, offset: number, limit: number): Promise<Post[]>;
+  /** How many posts the board holds (what `recentPosts` pages through). */
+  countBoardPosts(board: string): Promise<number>;
   /** Posts by an address (for moderators acting on a poster). */
   postsByIpHash(ipHash: string, limit: number): Promise<Post[]>;
   countPosts(): Promise<number>;
@@ -115,6 +123,29 @@ export interface PostRepository {
   remoteAuthors(): Promise<string[]>;
   /** Every post by one of these fediverse authors, by board, then number. */
   listByAuthors(actorIds: string[]): Promise<Post[]>;
+}
+
+/**
+ * `announce`: the new post is to be announced to the board's followers. It is then recorded as
+ * pending in the same transaction (see PendingAnnouncements), so a process that dies before the
+ * announcement is queued leaves a record for another to finish the job from.
+ */
+export interface AnnounceOption {
+  announce?: boolean;
+}
+
+/** A post by its board and number. */
+export interface PostKey {
+  board: string;
+  no: number;
+}
+
+/** Local posts whose announcement to followers is not queued yet. */
+export interface PendingAnnouncements {
+  /** Those recorded before `before`, oldest first (a post since deleted may still be listed). */
+  list(before: number, limit: number): Promise<PostKey[]>;
+  /** Their announcements are queued (or no longer wanted): forgets them. */
+  done(posts: PostKey[]): Promise<void>;
 }
 
 export interface BanRepository {
@@ -170,6 +201,7 @@ export interface Store {
   readonly kind: "sqlite" | "mongodb";
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
@@ -178,6 +210,8 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  /** What every process sharing the store enforces together: request counts, cooldowns, spent captchas. */
+  readonly limits: LimitStore;
   /**
    * A cheap read that reaches the database: resolves while the store can serve, rejects when it
    * cannot (closed, unreadable, unreachable). Readiness probes call it.

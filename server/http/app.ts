@@ -60,7 +60,7 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   );
   app.use(cookieParser());
   app.use(sameOriginWrites(s.config.publicUrl));
-  if (s.config.rateLimit) app.use(requestLimiter(s.clock));
+  if (s.config.rateLimit) app.use(requestLimiter(s.limits));
 
   app.use("/static", express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
   app.use("/media", mediaRouter(s));

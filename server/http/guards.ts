@@ -1,5 +1,7 @@
 import type { RequestHandler } from "express";
-import type { Clock } from "../services/clock.js";
+import { DomainError } from "../domain/errors.js";
+import type { SharedLimits } from "../services/shared-limits.js";
+import { clientIp } from "./post-input.js";
 import { sendProblem } from "./problem.js";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -34,33 +36,27 @@ export function sameOriginWrites(publicUrl: string): RequestHandler {
 }
 
 /**
- * Fixed-window request limits per client address: generous for reads, tighter for writes. Posting
- * has its own cooldowns on top; this only stops floods.
+ * Request limits per client address, shared by every process on the store (SharedLimits): reads are
+ * decided at once, writes are counted in the store first, and admin API requests (`/api/v1/admin/…`
+ * with an `Authorization` header) have a budget of their own, so neither a blocklist tool pushing
+ * rules nor posters exhaust the other's. Posting has its own cooldowns on top; this only stops
+ * floods. A refusal is a 429 with Retry-After (a problem document for the API, a page on the web).
  */
-export function requestLimiter(clock: Clock, limits = { read: 1200, write: 60 }, windowMs = 60_000): RequestHandler {
-  const counts = new Map<string, { start: number; n: number }>();
-  return (req, res, next) => {
+export function requestLimiter(limits: SharedLimits): RequestHandler {
+  return (req, _res, next) => {
+    const ip = clientIp(req);
     const write = UNSAFE.has(req.method);
-    const key = `${write ? "w" : "r"}:${req.ip ?? ""}`;
-    const now = clock();
-    let c = counts.get(key);
-    if (!c || now - c.start >= windowMs) {
-      if (counts.size > 100_000) counts.clear();
-      c = { start: now, n: 0 };
-      counts.set(key, c);
-    }
-    c.n++;
-    if (c.n > (write ? limits.write : limits.read)) {
-      const retry = Math.ceil((c.start + windowMs - now) / 1000);
-      sendProblem(res, {
-        type: "urn:atoll:problem:rate-limited",
-        title: "Too many requests",
-        status: 429,
-        detail: `Too many requests; try again in ${retry} s.`,
-        retry_after: retry,
-      });
-      return;
-    }
-    next();
+    const decide = (wait: number) => (wait > 0 ? next(tooMany(wait)) : next());
+    if (req.headers.authorization !== undefined && isAdminApi(req.path)) limits.admin(ip, write).then(decide, next);
+    else if (write) limits.write(ip).then(decide, next);
+    else decide(limits.read(ip));
   };
+}
+
+function isAdminApi(path: string): boolean {
+  return path === "/api/v1/admin" || path.startsWith("/api/v1/admin/");
+}
+
+function tooMany(seconds: number): DomainError {
+  return new DomainError("rate_limited", `Too many requests; try again in ${seconds} s.`, { retry_after: seconds });
 }

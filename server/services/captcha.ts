@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomInt, timingSafeEqu
 import sharp from "sharp";
 import svgCaptcha from "svg-captcha";
 import { DomainError } from "../domain/errors.js";
+import type { SpentTokens } from "../domain/limit-ports.js";
 import type { Clock } from "./clock.js";
 
 /** Letters that cannot be confused with one another once distorted. */
@@ -20,17 +21,16 @@ interface Sealed {
 
 /**
  * A built-in captcha with no third-party service. A challenge is sealed (AES-256-GCM) into an opaque
- * id, so any process sharing the instance secret can check it without shared state; the answer is
- * drawn as glyph outlines (no text in the image) and rasterised to PNG. Each id is accepted once
- * and expires after ten minutes.
+ * id, so any process sharing the instance secret can check it; the answer is drawn as glyph outlines
+ * (no text in the image) and rasterised to PNG. Each id is accepted once, across every process
+ * sharing the store (its nonce is spent there atomically), and expires after ten minutes.
  */
 export class CaptchaService {
-  /** Nonces already spent, with their expiry, so a solved captcha cannot be replayed. */
-  private readonly spent = new Map<string, number>();
-
   constructor(
     private readonly key: Buffer,
     private readonly clock: Clock,
+    /** Where spent nonces are kept until their challenge expires. */
+    private readonly spent: SpentTokens,
   ) {
     if (key.length !== 32) throw new Error("captcha key must be 32 bytes");
   }
@@ -55,29 +55,30 @@ export class CaptchaService {
   }
 
   /** Checks an answer and spends the id; throws DomainError("captcha") with the reason otherwise. */
-  verify(id: string | undefined, answer: string | undefined): void {
-    this.verifyAny(id ? [id] : [], answer);
+  async verify(id: string | undefined, answer: string | undefined): Promise<void> {
+    await this.verifyAny(id ? [id] : [], answer);
   }
 
   /**
    * Checks an answer against several challenges a reader holds (one per open tab, newest first)
    * and spends the one it solves, returning its id; the others stay usable. A wrong answer spends
    * them all, so no challenge can be guessed at repeatedly. Throws DomainError("captcha") with the
-   * reason (for the newest challenge when none is usable).
+   * reason (for the newest challenge when none is usable). Of two requests spending one challenge
+   * at once, on any processes, one wins and the other is told it was already used.
    */
-  verifyAny(ids: readonly string[], answer: string | undefined): string {
+  async verifyAny(ids: readonly string[], answer: string | undefined): Promise<string> {
     if (ids.length === 0 || !answer) throw new DomainError("captcha", "Solve the captcha to post.");
     const now = this.clock();
-    this.prune(now);
+    const opened = ids.map((id) => ({ id, sealed: this.open(id) }));
+    const spent = await this.spent.spent(opened.flatMap((o) => (o.sealed ? [token(o.sealed)] : [])));
     const usable: Array<{ id: string; sealed: Sealed }> = [];
     let refusal: string | null = null;
-    for (const id of ids) {
-      const sealed = this.open(id);
+    for (const { id, sealed } of opened) {
       const why = !sealed
         ? "That captcha is not valid; load a new one."
         : sealed.expiresAt < now
           ? "That captcha has expired; load a new one."
-          : this.spent.has(sealed.nonce)
+          : spent.has(token(sealed))
             ? "That captcha was already used; load a new one."
             : null;
       if (why === null && sealed) usable.push({ id, sealed });
@@ -85,22 +86,30 @@ export class CaptchaService {
     }
     if (usable.length === 0) throw new DomainError("captcha", refusal ?? "Solve the captcha to post.");
     const given = Buffer.from(answer.trim().toLowerCase().slice(0, 32));
-    let solved: string | null = null;
-    for (const { id, sealed } of usable) {
+    const solved = usable.find(({ sealed }) => {
       const expected = Buffer.from(sealed.answer);
-      if (solved === null && given.length === expected.length && timingSafeEqual(given, expected)) solved = id;
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+    if (solved === undefined) {
+      await Promise.all(usable.map(({ sealed }) => this.spent.spend(token(sealed), sealed.expiresAt)));
+      throw new DomainError("captcha", "The captcha answer was wrong; try the new one.");
     }
-    for (const { id, sealed } of usable) {
-      if (solved === null || solved === id) this.spent.set(sealed.nonce, sealed.expiresAt);
+    if (!(await this.spent.spend(token(solved.sealed), solved.sealed.expiresAt))) {
+      throw new DomainError("captcha", "That captcha was already used; load a new one.");
     }
-    if (solved === null) throw new DomainError("captcha", "The captcha answer was wrong; try the new one.");
-    return solved;
+    return solved.id;
   }
 
-  /** Whether a challenge can still be answered: ours, not expired, not spent. */
-  usable(id: string): boolean {
-    const sealed = this.open(id);
-    return sealed !== null && sealed.expiresAt >= this.clock() && !this.spent.has(sealed.nonce);
+  /** Those of `ids` that can still be answered: ours, not expired, not spent. */
+  async usable(ids: readonly string[]): Promise<string[]> {
+    const now = this.clock();
+    const live = ids.flatMap((id) => {
+      const sealed = this.open(id);
+      return sealed && sealed.expiresAt >= now ? [{ id, sealed }] : [];
+    });
+    if (live.length === 0) return [];
+    const spent = await this.spent.spent(live.map((l) => token(l.sealed)));
+    return live.filter((l) => !spent.has(token(l.sealed))).map((l) => l.id);
   }
 
   /** The expected answer of a challenge, for in-process callers such as tests; never served over HTTP. */
@@ -117,14 +126,16 @@ export class CaptchaService {
       decipher.setAuthTag(raw.subarray(12, 28));
       const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
       const parsed = JSON.parse(text) as Sealed;
-      return typeof parsed.answer === "string" && typeof parsed.expiresAt === "number" ? parsed : null;
+      const wellFormed =
+        typeof parsed.answer === "string" && typeof parsed.expiresAt === "number" && typeof parsed.nonce === "string";
+      return wellFormed ? parsed : null;
     } catch {
       return null;
     }
   }
+}
 
-  private prune(now: number): void {
-    if (this.spent.size < 1000) return;
-    for (const [nonce, expiresAt] of this.spent) if (expiresAt < now) this.spent.delete(nonce);
-  }
+/** The spent-token key of a challenge. */
+function token(sealed: Sealed): string {
+  return `captcha:${sealed.nonce}`;
 }

@@ -3,6 +3,7 @@ import type { MediaStore, Store } from "../domain/ports.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { DeliveryActions } from "./delivery-actions.js";
 import type { DomainModerationService } from "./domain-moderation.js";
 import type { DomainPolicy } from "./domain-policy.js";
 import type { PostEvents } from "./events.js";
@@ -14,6 +15,7 @@ import type { PostingService } from "./posting.js";
 import type { BoardReader } from "./reader.js";
 import type { RenderCache } from "./render-cache.js";
 import type { Secrets } from "./secrets.js";
+import type { SharedLimits } from "./shared-limits.js";
 import type { StaffService } from "./staff.js";
 import type { Urls } from "./urls.js";
 
@@ -30,6 +32,8 @@ export interface Services {
   images: ImageProcessor;
   cache: RenderCache;
   captcha: CaptchaService;
+  /** Request and inbox limits, counted in the store so that every process enforces one budget. */
+  limits: SharedLimits;
   boards: BoardService;
   posting: PostingService;
   reader: BoardReader;
@@ -44,4 +48,6 @@ export interface Services {
    * composition root once the federation is built; absent with FEDERATION=off.
    */
   federation?: FederationActions;
+  /** The delivery backlog and the dropped deliveries, filled in like `federation`; absent with FEDERATION=off. */
+  deliveries?: DeliveryActions;
 }

@@ -50,7 +50,9 @@ export interface FederationActions {
    * Posts a held thread exactly as if it had just arrived, then forgets it. "not_found" for an
    * unknown id; "unprocessable" when it cannot be posted now (it stays held, to retry or reject).
    */
-  approveHeld(id: string): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored"; detail: string }>;
+  approveHeld(
+    id: string,
+  ): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored" | "deferred"; detail: string }>;
   /** Drops a held thread without posting it. */
   rejectHeld(id: string): Promise<HeldThreadView>;
 }

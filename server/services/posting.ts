@@ -75,6 +75,11 @@ export interface PostingDeps {
   events: PostEvents;
   logger: Logger;
   rateLimit: boolean;
+  /**
+   * Local posts are announced to followers (federation is on): each is recorded as pending in its
+   * own transaction, so its announcement survives a crash before it is queued.
+   */
+  announce?: boolean;
 }
 
 /**
@@ -151,6 +156,7 @@ export class PostingService {
     return this.write(board, null, input, async (post) => {
       const { post: created } = await this.deps.store.posts.createThread(board.uri, post, {
         maxThreads: board.settings.maxThreads,
+        announce: this.deps.announce === true,
       });
       return created;
     });
@@ -167,6 +173,7 @@ export class PostingService {
       this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
         bumpLimit: board.settings.bumpLimit,
         imageLimit: board.settings.imageLimit,
+        announce: this.deps.announce === true,
       }),
     );
   }
@@ -321,12 +328,8 @@ export class PostingService {
       });
     }
     const kind = threadNo === null ? "thread" : "reply";
-    let release: () => void = () => {};
-    if (this.deps.rateLimit) {
-      const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
-      const previous = await this.deps.store.posts.lastPostTime(ipHash, kind);
-      release = this.deps.cooldowns.take(ipHash, kind, seconds, previous);
-    }
+    const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
+    const release = this.deps.rateLimit ? await this.deps.cooldowns.take(ipHash, kind, seconds) : null;
     let image: StoredImage | null = null;
     try {
       const { name, trip } = parseNameField(fields.name, {
@@ -358,7 +361,8 @@ export class PostingService {
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {
-      release();
+      // A slot left held only makes the poster wait: the post's own error is the one to report.
+      await release?.().catch((e: unknown) => this.deps.logger.warn("cooldown not given back", { err: e }));
       if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
       throw this.reported(err, { board: board.uri, thread: threadNo });
     }

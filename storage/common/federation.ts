@@ -1,14 +1,17 @@
 import { DomainError } from "../../server/domain/errors.js";
 import {
+  type DeliveryRetry,
+  type DeliveryWorkerRecord,
   FOLLOW_DIRECTIONS,
   FOLLOW_STATES,
   type Follow,
   type KeyPair,
   type NewDelivery,
+  type NewInboundRetry,
   type RemoteActor,
   type RemotePostRef,
 } from "../../server/domain/federation-ports.js";
-import { int, nullableStr, str } from "./guards.js";
+import { int, nullableInt, nullableStr, str } from "./guards.js";
 
 /*
  * Checks shared by both adapters for what federation stores. Values arrive from remote servers, so
@@ -113,26 +116,65 @@ export function checkedDeliveries(values: unknown): NewDelivery[] {
   return [...out.values()];
 }
 
-/** The arguments of a claim, checked: whole, non-negative numbers. */
+/** The arguments of a claim, checked: whole, non-negative numbers, and the worker's id or null. */
 export function checkedClaim(
   now: unknown,
   limit: unknown,
   leaseMs: unknown,
   perDomainLimit: unknown,
-): { now: number; limit: number; until: number; perDomain: number } {
+  worker: unknown,
+): { now: number; limit: number; until: number; perDomain: number; worker: string | null } {
   const at = int(now, "now");
   return {
     now: at,
     limit: nonNegativeInt(limit, "limit"),
     until: at + nonNegativeInt(leaseMs, "leaseMs"),
     perDomain: nonNegativeInt(perDomainLimit, "perDomainLimit"),
+    worker: nullableStr(worker, "worker"),
   };
 }
 
+/** What a failed attempt or a hold changes, checked; the error of expired items is bounded too. */
+export function checkedRetry(value: unknown): {
+  at: number;
+  error: string;
+  now: number;
+  dropBefore: number | null;
+  expiredError: string;
+} {
+  const r = object(value, "retry") as Record<keyof DeliveryRetry, unknown>;
+  const error = r.error === undefined ? "" : boundedError(r.error);
+  return {
+    at: int(r.at, "at"),
+    error,
+    now: int(r.now, "now"),
+    dropBefore: nullableInt(r.dropCreatedBefore, "dropCreatedBefore"),
+    expiredError: r.expiredError === undefined ? error || "Gave up." : boundedError(r.expiredError),
+  };
+}
+
+export function checkedWorkerRecord(value: unknown): DeliveryWorkerRecord {
+  const w = object(value, "worker") as Record<keyof DeliveryWorkerRecord, unknown>;
+  return {
+    id: str(w.id, "id"),
+    host: str(w.host, "host"),
+    pid: int(w.pid, "pid"),
+    processStartedAt: int(w.processStartedAt, "processStartedAt"),
+    startedAt: int(w.startedAt, "startedAt"),
+    heartbeatAt: int(w.heartbeatAt, "heartbeatAt"),
+  };
+}
+
+/** Record numbers of dropped deliveries, checked, each once, in increasing order. */
+export function checkedSeqs(values: unknown): number[] {
+  if (!Array.isArray(values)) throw new DomainError("invalid", "seqs must be a list.");
+  return [...new Set(values.map((v) => int(v, "seq")))].sort((a, b) => a - b);
+}
+
 /**
- * Chooses, from due items offered in the order they should go, those a claim may lease: at most
- * `limit` in all and at most `perDomain` per domain, counting `active` (unexpired leases by domain).
- * The adapters stop reading due items as soon as `offer` says the claim is full.
+ * Chooses, from due inboxes offered in the order they should go, those a claim may lease: at most
+ * `limit` in all and at most `perDomain` per domain, counting `active` (leases in force by domain).
+ * The adapters stop reading due inboxes as soon as `offer` says the claim is full.
  */
 export class ClaimPicker {
   readonly picked: string[] = [];
@@ -156,7 +198,7 @@ export class ClaimPicker {
     return [...this.taken].filter(([, n]) => n >= this.perDomain).map(([domain]) => domain);
   }
 
-  /** Takes the item if its domain has room; returns whether the claim is now full. */
+  /** Takes the inbox if its domain has room; returns whether the claim is now full. */
   offer(item: { id: string; domain: string }): boolean {
     const n = this.taken.get(item.domain) ?? 0;
     if (n < this.perDomain) {
@@ -172,7 +214,20 @@ export function checkedRemotePostRef(value: unknown): RemotePostRef {
   return { apId: str(r.apId, "apId"), board: str(r.board, "board"), no: int(r.no, "no") };
 }
 
-/** Orders claimed deliveries as they were chosen: oldest due first, then by id. */
-export function byDueTime(a: { nextAttemptAt: number; id: string }, b: { nextAttemptAt: number; id: string }): number {
-  return a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** Largest activity body kept for another try (the inbox refuses larger ones before this). */
+const MAX_RETRY_BODY = 1024 * 1024;
+
+export function checkedInboundRetry(value: unknown): NewInboundRetry {
+  const r = object(value, "inbound retry") as Record<keyof NewInboundRetry, unknown>;
+  const body = str(r.body, "body");
+  if (body.length > MAX_RETRY_BODY) throw new DomainError("too_large", "The activity is too large to keep.");
+  const id = str(r.id, "id");
+  if (id === "") throw new DomainError("invalid", "id must not be empty.");
+  return {
+    id,
+    board: nullableStr(r.board, "board"),
+    signer: str(r.signer, "signer"),
+    body,
+    lastError: boundedError(r.lastError),
+  };
 }

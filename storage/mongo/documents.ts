@@ -43,6 +43,7 @@ export const COLLECTIONS = {
   sessions: "sessions",
   tokens: "tokens",
   settings: "settings",
+  announcePending: "announcePending",
 } as const;
 
 export interface Collections {
@@ -55,6 +56,14 @@ export interface Collections {
   sessions: Collection<SessionDoc>;
   tokens: Collection<TokenDoc>;
   settings: Collection<SettingDoc>;
+  announcePending: Collection<AnnouncePendingDoc>;
+}
+
+/** A local post whose announcement to followers is not queued yet (see PendingAnnouncements). */
+export interface AnnouncePendingDoc {
+  board: string;
+  no: number;
+  createdAt: number;
 }
 
 export function collectionsOf(db: Db): Collections {
@@ -68,6 +77,7 @@ export function collectionsOf(db: Db): Collections {
     sessions: db.collection<SessionDoc>(COLLECTIONS.sessions),
     tokens: db.collection<TokenDoc>(COLLECTIONS.tokens),
     settings: db.collection<SettingDoc>(COLLECTIONS.settings),
+    announcePending: db.collection<AnnouncePendingDoc>(COLLECTIONS.announcePending),
   };
 }
 

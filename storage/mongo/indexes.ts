@@ -15,6 +15,9 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await c.posts.createIndex({ "file.sha256": 1 });
   await c.posts.createIndex({ "file.thumbSha256": 1 });
 
+  await c.announcePending.createIndex({ board: 1, no: 1 }, { unique: true });
+  await c.announcePending.createIndex({ createdAt: 1 });
+
   await c.threads.createIndex({ board: 1, no: 1 }, { unique: true });
   await c.threads.createIndex({ board: 1, archived: 1, sticky: 1, bumpedAt: -1 });
 

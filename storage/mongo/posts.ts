@@ -1,6 +1,6 @@
 import type { ClientSession, Filter, MongoClient } from "mongodb";
 import { DomainError } from "../../server/domain/errors.js";
-import type { ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
+import type { AnnounceOption, ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
@@ -41,10 +41,11 @@ export class MongoPostRepository implements PostRepository {
   async createThread(
     board: string,
     input: NewPost,
-    limits: { maxThreads: number },
+    limits: { maxThreads: number } & AnnounceOption,
   ): Promise<{ post: Post; archived: number[] }> {
     const b = str(board, "board");
     const maxThreads = countLimit(limits.maxThreads, "maxThreads");
+    const announce = optBool(limits.announce, "announce") === true;
     buildPost(b, 0, 0, input); // refuse a malformed post before opening a transaction
     const work = inTransaction(this.client, async (session) => {
       const no = await this.allocate(b, session);
@@ -64,6 +65,7 @@ export class MongoPostRepository implements PostRepository {
       };
       await this.c.threads.insertOne({ ...thread }, { session });
       await this.c.posts.insertOne(postDoc(post), { session });
+      if (announce) await this.c.announcePending.insertOne({ board: b, no, createdAt: post.createdAt }, { session });
       const live = await this.c.threads.countDocuments({ board: { $eq: b }, archived: false }, { session });
       let archived: number[] = [];
       if (live > maxThreads) {
@@ -90,10 +92,11 @@ export class MongoPostRepository implements PostRepository {
     board: string,
     threadNo: number,
     input: NewPost,
-    limits: { bumpLimit: number; imageLimit: number },
+    limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post> {
     const b = str(board, "board");
     const t = int(threadNo, "threadNo");
+    const announce = optBool(limits.announce, "announce") === true;
     const bumpLimit = num(limits.bumpLimit, "bumpLimit");
     const imageLimit = num(limits.imageLimit, "imageLimit");
     buildPost(b, 0, t, input);
@@ -106,6 +109,9 @@ export class MongoPostRepository implements PostRepository {
       if (input.file && thread.imageCount >= imageLimit) throw new DomainError("forbidden", "image limit reached");
       const post = buildPost(b, await this.allocate(b, session), t, input);
       await this.c.posts.insertOne(postDoc(post), { session });
+      if (announce) {
+        await this.c.announcePending.insertOne({ board: b, no: post.no, createdAt: post.createdAt }, { session });
+      }
       const bump = !post.sage && thread.replyCount < bumpLimit;
       await this.c.threads.updateOne(
         { board: { $eq: b }, no: t },
@@ -353,6 +359,22 @@ export class MongoPostRepository implements PostRepository {
 
   async countPosts(): Promise<number> {
     return this.c.posts.countDocuments({});
+  }
+
+  async recentPosts(board: string, offset: number, limit: number): Promise<Post[]> {
+    const p = page(offset, limit);
+    if (p.limit === 0) return [];
+    const docs = await this.c.posts
+      .find({ board: { $eq: str(board, "board") } })
+      .sort({ no: -1 })
+      .skip(p.offset)
+      .limit(p.limit)
+      .toArray();
+    return docs.map(toPost);
+  }
+
+  async countBoardPosts(board: string): Promise<number> {
+    return this.c.posts.countDocuments({ board: { $eq: str(board, "board") } });
   }
 
   async remoteAuthors(): Promise<string[]> {

@@ -21,6 +21,9 @@
  *   domain health are single atomic upserts.
  * - Domain moderation (domains/): every rules change set is one transaction that bumps the rules
  *   counter first, so concurrent change sets serialise and the audit log gets a gap-free order.
+ * - Shared limits (limits.ts): request counters, cooldown slots and spent captchas are single
+ *   atomic upserts or inserts on unique keys, under TTL indexes, so processes on several hosts
+ *   enforce one limit together.
  *
  * Safety
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
@@ -29,9 +32,11 @@
 import { type Db, MongoClient } from "mongodb";
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
+import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
   BanRepository,
   BoardRepository,
+  PendingAnnouncements,
   PostRepository,
   ReportRepository,
   SessionRepository,
@@ -40,6 +45,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import { MongoPendingAnnouncements } from "./announcements.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
@@ -49,6 +55,7 @@ import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
+import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
 import { MongoPostRepository } from "./posts.js";
 import { MongoReportRepository } from "./reports.js";
 import { MongoSessionRepository } from "./sessions.js";
@@ -60,6 +67,7 @@ class MongoStore implements Store {
   readonly kind = "mongodb" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
@@ -68,6 +76,7 @@ class MongoStore implements Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  readonly limits: LimitStore;
   private closed = false;
   private readonly db: Db;
 
@@ -80,6 +89,7 @@ class MongoStore implements Store {
     const c = collectionsOf(db);
     this.boards = new MongoBoardRepository(c);
     this.posts = new MongoPostRepository(client, c);
+    this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
     this.reports = new MongoReportRepository(c);
     this.users = new MongoUserRepository(c);
@@ -88,6 +98,7 @@ class MongoStore implements Store {
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
     this.domains = new MongoDomainStore(client, domainCollectionsOf(db));
+    this.limits = new MongoLimitStore(limitCollectionsOf(db));
   }
 
   async ping(): Promise<void> {
@@ -103,7 +114,7 @@ class MongoStore implements Store {
   }
 }
 
-/** Connects to MongoDB, creates the indexes (federation's and domain moderation's too), and returns the store. */
+/** Connects to MongoDB, creates the indexes (federation's, domain moderation's and the limits' too), and returns the store. */
 export async function openMongoStore(url: string): Promise<Store> {
   const dbName = databaseNameFromUrl(url);
   const client = new MongoClient(url, { appName: "atoll" });
@@ -112,6 +123,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureIndexes(collectionsOf(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDomainIndexes(domainCollectionsOf(client.db(dbName)));
+    await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

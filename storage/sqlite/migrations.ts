@@ -1,4 +1,7 @@
 import type { Db } from "./database.js";
+import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
+import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
 export interface Migration {
   /** Strictly increasing; never renumber or edit a released step, add a new one instead. */
@@ -380,6 +383,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX held_activities_domain ON held_activities (domain);
     `,
   },
+  SHARED_LIMITS,
+  DELIVERY_ORDER,
+  INBOUND_RETRIES,
 ];
 
 /**

@@ -1,10 +1,11 @@
 import { DomainError } from "../../server/domain/errors.js";
-import type { ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
+import type { AnnounceOption, ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
 import { buildPost } from "../common/new-post.js";
+import { prepareAnnounceInsert } from "./announcements.js";
 import { CommitGroup } from "./commit-group.js";
 import type { Db } from "./database.js";
 import { conflictOnDuplicate } from "./errors.js";
@@ -56,6 +57,7 @@ export class SqlitePostRepository implements PostRepository {
   private readonly tx;
   /** Queries by fediverse author, for domain moderation (rare: a scan is fine). */
   private readonly byAuthor;
+  private readonly recent;
 
   /** `group`: new posts of one event-loop turn commit together (see CommitGroup). */
   constructor(
@@ -73,28 +75,37 @@ export class SqlitePostRepository implements PostRepository {
         `SELECT ${POST_COLUMNS} FROM posts WHERE fedi_actor IN (SELECT value FROM json_each(?)) ORDER BY board, no`,
       ),
     };
+    this.recent = {
+      page: db.prepare<[string, number, number], PostRow>(
+        `SELECT ${POST_COLUMNS} FROM posts WHERE board = ? ORDER BY no DESC LIMIT ? OFFSET ?`,
+      ),
+      count: db.prepare<[string], number>("SELECT count(*) FROM posts WHERE board = ?").pluck(),
+    };
 
     const allocate = (board: string): number => {
       const no = s.allocate.get(board);
       if (no === undefined) throw new DomainError("not_found", `No board /${board}/.`);
       return no;
     };
-    const insert = (post: Post) =>
+    const insert = (post: Post, announce: boolean) => {
       conflictOnDuplicate(() => s.insertPost.run(postToRow(post)), `Post ${post.board}/${post.no} already exists.`);
+      if (announce) pending.run({ board: post.board, no: post.no, created_at: post.createdAt });
+    };
+    const pending = prepareAnnounceInsert(db);
 
     this.tx = {
-      createThread: db.transaction((board: string, input: NewPost, maxThreads: number) => {
+      createThread: db.transaction((board: string, input: NewPost, maxThreads: number, announce: boolean) => {
         const no = allocate(board);
         const post = buildPost(board, no, no, input);
         s.insertThread.run({ board, no, created_at: post.createdAt });
-        insert(post);
+        insert(post, announce);
         const excess = s.countLive.get(board)! - maxThreads;
         const archived = excess > 0 ? s.archiveOldest.all({ board, n: excess, at: post.createdAt }) : [];
         return { post, archived: archived.sort((a, b) => a - b) };
       }),
 
       createReply: db.transaction(
-        (board: string, threadNo: number, input: NewPost, bumpLimit: number, imageLimit: number) => {
+        (board: string, threadNo: number, input: NewPost, bumpLimit: number, imageLimit: number, announce: boolean) => {
           const values = s.getThreadValues.get(board, threadNo);
           if (!values) throw new DomainError("not_found", `No thread ${threadNo} on /${board}/.`);
           const thread = threadRowFromValues(values);
@@ -103,7 +114,7 @@ export class SqlitePostRepository implements PostRepository {
           }
           if (input.file && thread.image_count >= imageLimit) throw new DomainError("forbidden", "image limit reached");
           const post = buildPost(board, allocate(board), threadNo, input);
-          insert(post);
+          insert(post, announce);
           const bump = !post.sage && thread.reply_count < bumpLimit;
           s.afterReply.run({ board, no: threadNo, images: post.file ? 1 : 0, bump: bump ? post.createdAt : null });
           return post;
@@ -164,24 +175,26 @@ export class SqlitePostRepository implements PostRepository {
   async createThread(
     board: string,
     post: NewPost,
-    limits: { maxThreads: number },
+    limits: { maxThreads: number } & AnnounceOption,
   ): Promise<{ post: Post; archived: number[] }> {
     const uri = str(board, "board");
     const maxThreads = countLimit(limits.maxThreads, "maxThreads");
-    return this.group.run(() => this.tx.createThread(uri, post, maxThreads));
+    const announce = optBool(limits.announce, "announce") === true;
+    return this.group.run(() => this.tx.createThread(uri, post, maxThreads, announce));
   }
 
   async createReply(
     board: string,
     threadNo: number,
     post: NewPost,
-    limits: { bumpLimit: number; imageLimit: number },
+    limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post> {
     const uri = str(board, "board");
     const thread = int(threadNo, "threadNo");
     const bumpLimit = num(limits.bumpLimit, "bumpLimit");
     const imageLimit = num(limits.imageLimit, "imageLimit");
-    return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit));
+    const announce = optBool(limits.announce, "announce") === true;
+    return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit, announce));
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {
@@ -293,6 +306,16 @@ export class SqlitePostRepository implements PostRepository {
 
   async countPosts(): Promise<number> {
     return this.s.countPosts.get() ?? 0;
+  }
+
+  async recentPosts(board: string, offset: number, limit: number): Promise<Post[]> {
+    const p = page(offset, limit);
+    if (p.limit === 0) return [];
+    return this.recent.page.all(str(board, "board"), p.limit, p.offset).map(postFromRow);
+  }
+
+  async countBoardPosts(board: string): Promise<number> {
+    return this.recent.count.get(str(board, "board")) ?? 0;
   }
 
   async remoteAuthors(): Promise<string[]> {

@@ -1,9 +1,11 @@
 import type Database from "better-sqlite3";
 import type { DomainStore } from "../../server/domain/domain-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
+import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
   BanRepository,
   BoardRepository,
+  PendingAnnouncements,
   PostRepository,
   ReportRepository,
   SessionRepository,
@@ -12,6 +14,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
 import { type CheckpointerOptions, WalCheckpointer } from "./checkpointer.js";
@@ -19,6 +22,7 @@ import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
 import { SqliteDomainStore } from "./domains/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
+import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteReportRepository } from "./reports.js";
@@ -31,6 +35,7 @@ class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
@@ -39,6 +44,7 @@ class SqliteStore implements Store {
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
   readonly domains: DomainStore;
+  readonly limits: LimitStore;
 
   /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
   private readonly group: CommitGroup;
@@ -55,6 +61,7 @@ class SqliteStore implements Store {
     this.checkpointer = db.memory || checkpoints === false ? null : new WalCheckpointer(db, checkpoints);
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
+    this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.users = new SqliteUserRepository(db);
@@ -63,6 +70,7 @@ class SqliteStore implements Store {
     this.settings = new SqliteSettingsRepository(db);
     this.federation = new SqliteFederationStore(db, this.group);
     this.domains = new SqliteDomainStore(db);
+    this.limits = new SqliteLimitStore(db, this.group);
     this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
   }
 

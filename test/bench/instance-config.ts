@@ -1,17 +1,27 @@
 import { type Config, loadConfig } from "../../server/config.js";
 
+/** The most every request limit can be set to: with it, the load generator is never refused. */
+const UNREACHABLE = "10000000";
+
 /**
  * The configuration of a benchmarked instance: loopback on `port` (PUBLIC_URL names the real port,
- * since ids and reply targets derive from it), no captcha or rate limits, federation on with
- * loopback peers allowed.
+ * since ids and reply targets derive from it), no captcha, federation on with loopback peers
+ * allowed. Rate limits are off, unless BENCH_RATE_LIMIT=on: then every request takes the limited
+ * path (counted reads, writes and inbox POSTs, cooldown slots), with limits no run reaches (the
+ * posting board has no cooldown), to measure what the limits cost.
  */
 export function benchConfig(dataDir: string, port: number): Config {
+  const limited = process.env["BENCH_RATE_LIMIT"] === "on";
   return loadConfig({
     DATA_DIR: dataDir,
     HOST: "127.0.0.1",
     PORT: String(port),
     CAPTCHA: "off",
-    RATE_LIMIT: "off",
+    RATE_LIMIT: limited ? "on" : "off",
+    RATE_LIMIT_READS: UNREACHABLE,
+    RATE_LIMIT_WRITES: UNREACHABLE,
+    RATE_LIMIT_ADMIN: UNREACHABLE,
+    RATE_LIMIT_INBOX: UNREACHABLE,
     LOG_LEVEL: "error",
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     FEDERATION: "on",

@@ -8,9 +8,10 @@
  * rounds, each right after a baseline measurement, and report the median of the rounds' ratios.
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
- * only the named sections (reads, posting, inbox, latency, fanout, images, domains) and the baseline.
+ * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains) and
+ * the baseline.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
- * bench-results/profiles when it exits.
+ * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,12 +20,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import sharp from "sharp";
-import { configureSharpForServer, imageConcurrency } from "../../server/services/images.js";
 import { FakePeer } from "../support/fake-peer.js";
+import { deliveryBench } from "./delivery.js";
 import { csvImportMs, policyBench } from "./domains.js";
 import { FanoutReceivers, fanout, inboxThroughput, ReplyFactory, replyLatency } from "./federation.js";
+import { imageBenchmarks } from "./images.js";
 import { refusalBench } from "./refusal.js";
+import { meets, type Row } from "./row.js";
 import { type Paired, paired, quantile } from "./stats.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
@@ -32,7 +34,7 @@ const CONNECTIONS = 16;
 /** The inbox's timed run is split into this many rounds, each after a baseline measurement. */
 const INBOX_ROUNDS = 3;
 const here = fileURLToPath(new URL(".", import.meta.url));
-const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "images", "domains"] as const;
+const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "delivery", "images", "domains"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: no section ${s}`);
@@ -51,21 +53,8 @@ interface Ready {
   fedThreads: number[];
   latencyThread: number;
   fanFollowers: number;
-}
-
-/**
- * One line of the results. Throughputs carry their baseline and ratio, with a target the ratio
- * must reach; latencies (ms) and counts carry neither, and a latency's target is an upper bound.
- */
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  target: number | null;
-  /** "ratio": ratio ≥ target; "max": value ≤ target. */
-  targetKind?: "ratio" | "max";
+  /** The bench server's data directory: the delivery section queues into its store. */
+  dataDir: string;
 }
 
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
@@ -107,72 +96,6 @@ async function load(
 ): Promise<{ rps: number; errors: number; non2xx: number; total: number }> {
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts } as Options);
   return { rps: result.requests.average, errors: result.errors, non2xx: result.non2xx, total: result.requests.total };
-}
-
-/** A 1920×1080 JPEG with real detail, like a photo. */
-async function photo(): Promise<Buffer> {
-  const w = 1920;
-  const h = 1080;
-  const raw = Buffer.alloc(w * h * 3);
-  let seed = 12345;
-  for (let i = 0; i < raw.length; i += 3) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const x = (i / 3) % w;
-    const y = Math.floor(i / 3 / w);
-    raw[i] = (x ^ y) & 0xff;
-    raw[i + 1] = ((x * y) >> 6) & 0xff;
-    raw[i + 2] = seed & 0x3f;
-  }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
-
-/** The same JPEG made unique per request by a comment segment, so no upload is a duplicate. */
-function uniqueJpeg(base: Buffer, n: number): Buffer {
-  const text = Buffer.from(`atoll-bench-${n}-${Math.random()}`);
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(text.length + 2, 2);
-  text.copy(segment, 4);
-  return Buffer.concat([base.subarray(0, 2), segment, base.subarray(2)]);
-}
-
-function multipart(file: Buffer, boundary: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="com"\r\n\r\nbenchmark photo\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
-    ),
-    file,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-}
-
-/** sharp alone doing what the upload path does: auto-orient, metadata-free original, thumbnail. */
-async function sharpAlone(images: Buffer[], seconds: number, parallel: number): Promise<number> {
-  let done = 0;
-  const end = Date.now() + seconds * 1000;
-  const worker = async (k: number) => {
-    for (let i = k; Date.now() < end; i += parallel) {
-      const input = images[i % images.length]!;
-      await sharp(input, { failOn: "error", limitInputPixels: false }).metadata();
-      const opts = { failOn: "error", limitInputPixels: 40_000_000 } as const;
-      await Promise.all([
-        sharp(input, opts).autoOrient().jpeg({ quality: 90, mozjpeg: false }).toBuffer(),
-        sharp(input, opts)
-          .autoOrient()
-          .resize(125, 125, { fit: "inside", withoutEnlargement: true })
-          .flatten({ background: "#ffffff" })
-          .jpeg({ quality: 85, mozjpeg: false })
-          .toBuffer(),
-      ]);
-      done++;
-    }
-  };
-  const started = Date.now();
-  await Promise.all(Array.from({ length: parallel }, (_, k) => worker(k)));
-  return done / ((Date.now() - started) / 1000);
 }
 
 const profileDir = join(process.cwd(), "bench-results", "profiles");
@@ -372,6 +295,40 @@ async function main(): Promise<void> {
       );
     }
 
+    if (runs("delivery")) {
+      const d = await deliveryBench({
+        url: ready.url,
+        dataDir: ready.dataDir,
+        board: "fan",
+        serverCpuMs: () => processCpuMs(child.pid),
+      });
+      if (d.unverified > 0 || d.outOfOrder > 0) {
+        throw new Error(`delivery: ${d.unverified} items did not verify, ${d.outOfOrder} arrived out of order`);
+      }
+      rows.push({
+        name: `returning peer: backlog of ${d.backlog} items, first 2xx → last item`,
+        value: d.backlogMs,
+        unit: "ms",
+        baseline: null,
+        ratio: null,
+        target: 10_000,
+        targetKind: "max",
+      });
+      rows.push({
+        name: "delivery to one peer's inbox",
+        value: d.itemsPerSecond,
+        unit: "items/s",
+        baseline: null,
+        ratio: null,
+        target: null,
+      });
+      notes.push(
+        `delivery: ${d.refusedWhileDown} tries refused (503) while the peer was down; ${d.backlog + d.items} items ` +
+          `to one inbox on ${d.connections} connections` +
+          (d.cpuMsPerItem === null ? "" : `, server CPU ${(d.cpuMsPerItem * 1000).toFixed(0)} µs per item`),
+      );
+    }
+
     if (runs("domains")) {
       const policy = policyBench();
       rows.push({
@@ -418,7 +375,7 @@ async function main(): Promise<void> {
     }
 
     if (runs("images")) {
-      await imageBenchmarks(ready, rows, plain);
+      await imageBenchmarks(ready, rows, plain, DURATION, load);
       // Uploads the load generator abandoned when it stopped are still in the server's image
       // queue; let them finish before the server closes its store.
       await new Promise((r) => setTimeout(r, 2500));
@@ -446,74 +403,6 @@ async function main(): Promise<void> {
   await writeFile(file, JSON.stringify({ date: new Date().toISOString(), durationSeconds: DURATION, rows }, null, 2));
   process.stdout.write(`written ${file}\n`);
   if (process.env["BENCH_CPU_PROF"]) process.stdout.write(`server CPU profile in ${profileDir}\n`);
-}
-
-function meets(r: Row): boolean {
-  if (r.target === null) return true;
-  if (r.targetKind === "max") return r.value <= r.target;
-  return r.ratio !== null && r.ratio >= r.target;
-}
-
-/** Image posting against sharp alone, and page serving while uploads run. */
-async function imageBenchmarks(ready: Ready, rows: Row[], plain: number): Promise<void> {
-  const gzip = { "accept-encoding": "gzip" };
-  const base = await photo();
-  const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
-  // The same libvips settings and parallelism as the server's upload queue.
-  configureSharpForServer();
-  const sharpRate = await sharpAlone(variants, DURATION, imageConcurrency());
-  const boundary = "atollbenchboundary";
-  let m = 0;
-  const uploads = (duration: number) =>
-    load({
-      url: ready.url,
-      connections: 4,
-      duration,
-      requests: [
-        {
-          setupRequest: (req) => {
-            const target = ready.postTargets[m % ready.postTargets.length];
-            const body = multipart(uniqueJpeg(base, 1000 + m++), boundary);
-            return {
-              ...req,
-              method: "POST",
-              path: `/api/v1/boards/p/threads/${target}/replies`,
-              headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-              body: body as unknown as string,
-            };
-          },
-        },
-      ],
-    });
-  // Uploads alone, against sharp alone.
-  const images = await uploads(DURATION);
-  if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
-  rows.push({
-    name: "posting with a 1920×1080 JPEG",
-    value: images.rps,
-    unit: "posts/s",
-    baseline: sharpRate,
-    ratio: images.rps / sharpRate,
-    target: 0.7,
-  });
-  // Then pages while uploads keep the image queue busy.
-  const background = uploads(DURATION + 1);
-  await new Promise((r) => setTimeout(r, 500));
-  const pagesDuringUploads = await load({
-    url: `${ready.url}/big/thread/${ready.bigThread}`,
-    headers: gzip,
-    duration: DURATION - 0.5,
-  });
-  await background;
-  rows.push({
-    name: "thread page while uploads run",
-    value: pagesDuringUploads.rps,
-    unit: "req/s",
-    baseline: plain,
-    ratio: pagesDuringUploads.rps / plain,
-    target: null,
-  });
-  if (images.non2xx) process.stdout.write(`note: ${images.non2xx} image posts were refused (queue full: 503)\n`);
 }
 
 await main();

@@ -55,7 +55,15 @@ await services.boards.create({ uri: "cat", title: "Catalog", settings: { require
 await services.boards.create({
   uri: "p",
   title: "Posting",
-  settings: { requireImageForThread: false, bumpLimit: 10_000, imageLimit: 10_000, maxFileSize: 16 * 1024 * 1024 },
+  settings: {
+    requireImageForThread: false,
+    bumpLimit: 10_000,
+    imageLimit: 10_000,
+    maxFileSize: 16 * 1024 * 1024,
+    // With BENCH_RATE_LIMIT=on, posts still take their cooldown slot, without being held back by it.
+    threadCooldown: 0,
+    replyCooldown: 0,
+  },
 });
 const lorem =
   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. >quoted line here";
@@ -146,6 +154,7 @@ process.stdout.write(
     fedThreads: fedThreads.slice(0, 10),
     latencyThread: fedThreads[10],
     fanFollowers: FOLLOWERS,
+    dataDir,
   })}\n`,
 );
 

@@ -342,6 +342,17 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
       expect(results.filter((r) => !r)).toHaveLength(1);
     });
 
+    it("tells whether an id is recorded without recording it", async () => {
+      const dedupe = store().federation.inboxDedupe;
+      const id = "https://remote.example/activities/has";
+      expect(await dedupe.has(id, 1000)).toBe(false);
+      // asking recorded nothing: the first sighting is still the first
+      expect(await dedupe.seen(id, 1000, 500)).toBe(false);
+      expect(await dedupe.has(id, 1499)).toBe(true);
+      expect(await dedupe.has(id, 1500)).toBe(false);
+      await expectDomainError(dedupe.has({ $ne: null } as never, 1), "invalid");
+    });
+
     it("prunes only expired ids", async () => {
       const dedupe = store().federation.inboxDedupe;
       await dedupe.seen("old", 1000, 100);
@@ -374,6 +385,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         firstFailureAt: 1000,
         lastFailureAt: 2000,
         lastSuccessAt: null,
+        nextProbeAt: null,
       });
       await domains.recordSuccess("dead.example", 3000);
       expect(await domains.get("dead.example")).toEqual({
@@ -382,6 +394,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         firstFailureAt: null,
         lastFailureAt: 2000,
         lastSuccessAt: 3000,
+        nextProbeAt: null,
       });
       expect(await domains.recordFailure("dead.example", 4000)).toEqual({
         consecutiveFailures: 1,
@@ -395,6 +408,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
           firstFailureAt: null,
           lastFailureAt: null,
           lastSuccessAt: 500,
+          nextProbeAt: null,
         },
         {
           domain: "dead.example",
@@ -402,6 +416,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
           firstFailureAt: 4000,
           lastFailureAt: 4000,
           lastSuccessAt: 3000,
+          nextProbeAt: null,
         },
       ]);
     });
@@ -547,7 +562,7 @@ export function describeFederationContract({ store, reopen }: ContractContext): 
         keyId: `${BOARD_ACTOR}#main-key`,
         activityId: "https://atoll.example/b/activities/1",
       };
-      await s.federation.deliveries.enqueue([item, { ...item, id: "d2" }], 1000);
+      await s.federation.deliveries.enqueue([item, { ...item, id: "d2", inbox: "https://remote.example/u/2" }], 1000);
       expect((await s.federation.deliveries.claim(1000, 1, 60_000, 10)).map((d) => d.id)).toEqual(["d1"]);
       await s.federation.domains.recordFailure("remote.example", 1000);
       await s.federation.inboxDedupe.seen("https://remote.example/a/1", 1000, 60_000);

@@ -46,6 +46,55 @@ export function describeListingContract({ store }: ContractContext): void {
     });
   });
 
+  describe("a board's posts, newest first", () => {
+    it("pages through threads and replies by number, archived threads included, each board apart", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      await s.boards.create(newBoard("c"));
+      const { post: t1 } = await s.posts.createThread("b", newPost(), { maxThreads: 1 });
+      const r1 = await s.posts.createReply("b", t1.no, newPost(), ROOMY);
+      await s.posts.createThread("c", newPost(), ROOMY);
+      // the second thread archives the first
+      const { post: t2 } = await s.posts.createThread("b", newPost(), { maxThreads: 1 });
+      const r2 = await s.posts.createReply("b", t2.no, newPost(), ROOMY);
+      expect((await s.posts.recentPosts("b", 0, 10)).map((p) => p.no)).toEqual([r2.no, t2.no, r1.no, t1.no]);
+      expect((await s.posts.recentPosts("b", 1, 2)).map((p) => p.no)).toEqual([t2.no, r1.no]);
+      expect(await s.posts.recentPosts("b", 4, 2)).toEqual([]);
+      expect(await s.posts.countBoardPosts("b")).toBe(4);
+      expect(await s.posts.countBoardPosts("c")).toBe(1);
+      expect(await s.posts.countBoardPosts("nope")).toBe(0);
+    });
+  });
+
+  describe("pending announcements", () => {
+    it("records a post to announce in its own transaction, lists the old enough ones and forgets those done", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const { post: t1 } = await s.posts.createThread("b", newPost({ createdAt: 1000 }), {
+        ...ROOMY,
+        announce: true,
+      });
+      const r1 = await s.posts.createReply("b", t1.no, newPost({ createdAt: 2000 }), { ...ROOMY, announce: true });
+      // not to be announced (a post from elsewhere, or federation off)
+      await s.posts.createReply("b", t1.no, newPost({ createdAt: 2500 }), ROOMY);
+      expect(await s.announcements.list(3000, 10)).toEqual([
+        { board: "b", no: t1.no },
+        { board: "b", no: r1.no },
+      ]);
+      expect(await s.announcements.list(2000, 10)).toEqual([{ board: "b", no: t1.no }]);
+      expect(await s.announcements.list(3000, 1)).toEqual([{ board: "b", no: t1.no }]);
+      await s.announcements.done([{ board: "b", no: t1.no }]);
+      expect(await s.announcements.list(3000, 10)).toEqual([{ board: "b", no: r1.no }]);
+      await s.announcements.done([]);
+      // a refused post records nothing
+      await s.posts.setThreadFlags("b", t1.no, { locked: true });
+      await expect(
+        s.posts.createReply("b", t1.no, newPost({ createdAt: 2600 }), { ...ROOMY, announce: true }),
+      ).rejects.toMatchObject({ kind: "locked" });
+      expect(await s.announcements.list(3000, 10)).toEqual([{ board: "b", no: r1.no }]);
+    });
+  });
+
   describe("listing threads", () => {
     /** t1 created first but bumped last; t2 has the most replies (sage); t3 created last. */
     async function seed(s: Store) {

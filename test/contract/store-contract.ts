@@ -5,6 +5,9 @@ import { describeDefederationDataContract } from "./defederation-data.contract.j
 import { describeDomainContract } from "./domains.contract.js";
 import { describeFederationContract } from "./federation.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
+import { describeDeliveryRecoveryContract } from "./federation-delivery-recovery.contract.js";
+import { describeInboundRetriesContract } from "./inbound-retries.contract.js";
+import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePingContract } from "./ping.contract.js";
@@ -74,8 +77,11 @@ export function describeStoreContract(
     describeReopenContract(ctx);
     describeFederationContract(ctx);
     describeDeliveryContract(ctx);
+    describeInboundRetriesContract(ctx);
+    describeDeliveryRecoveryContract(ctx);
     describeDomainContract(ctx);
     describeDefederationDataContract(ctx);
+    describeLimitsContract(ctx);
     describePingContract(ctx);
   });
 }

@@ -103,24 +103,38 @@ describe("ActivityPub documents over HTTP", () => {
     ).toBe(404);
   });
 
-  it("paginates the outbox and the replies collection by cursor", async () => {
+  it("paginates the outbox (every post, newest first, as the board announced it) and the replies by cursor", async () => {
     const outbox = JSON.parse((await request(t.app).get("/ap/boards/b/outbox")).text);
     expect(outbox).toMatchObject({
       type: "OrderedCollection",
-      totalItems: 23,
+      // 23 threads and one reply
+      totalItems: 24,
       first: "https://atoll.example/ap/boards/b/outbox?page=true",
     });
     expect(outbox["@context"]).toContain("https://atoll.example/ns/atoll.jsonld");
     const p1 = JSON.parse((await request(t.app).get("/ap/boards/b/outbox?page=true")).text);
     expect(p1).toMatchObject({ type: "OrderedCollectionPage", partOf: "https://atoll.example/ap/boards/b/outbox" });
     expect(p1.orderedItems).toHaveLength(20);
-    expect(p1.orderedItems[0]).toMatchObject({ type: "Create", object: { type: "Note" } });
+    expect(p1.orderedItems[0]).toMatchObject({
+      type: "Announce",
+      actor: "https://atoll.example/ap/boards/b",
+      object: { type: "Create", object: { type: "Note" } },
+    });
+    const numbers = p1.orderedItems.map((a: { object: { object: { id: string } } }) =>
+      Number(a.object.object.id.split("/").pop()),
+    );
+    expect(numbers).toEqual([...numbers].sort((x: number, y: number) => y - x));
+
     expect(p1.next).toBe("https://atoll.example/ap/boards/b/outbox?page=o20");
     const p2 = JSON.parse((await request(t.app).get(new URL(p1.next).pathname + new URL(p1.next).search)).text);
-    expect(p2.orderedItems).toHaveLength(3);
+    expect(p2.orderedItems).toHaveLength(4);
     expect(p2.next).toBeUndefined();
     const ids = [...p1.orderedItems, ...p2.orderedItems].map((a: { id: string }) => a.id);
-    expect(new Set(ids).size).toBe(23);
+    expect(new Set(ids).size).toBe(24);
+    const replyItem = [...p1.orderedItems, ...p2.orderedItems].find(
+      (a: { object: { object: { id: string } } }) => a.object.object.id === `https://atoll.example/b/post/${reply}`,
+    );
+    expect(replyItem?.object.object.inReplyTo).toBe(`https://atoll.example/b/thread/${op}`);
     for (const bad of ["abc", "-1", "1.5", "1", "o-1"]) {
       const res = await request(t.app).get(`/ap/boards/b/outbox?page=${bad}`);
       expect(res.status).toBe(400);

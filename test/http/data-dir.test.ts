@@ -3,8 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { freePort } from "../support/fedify-peer.js";
 import { mountProblem, mountTmpfs, unmount } from "../support/mounts.js";
-import { exitCode, freePort, serverBuilt, startServer } from "../support/server-process.js";
+import { serverBuilt } from "../support/server-process.js";
+import { exitCode, runServer } from "../support/server-run.js";
 
 const cannotMount = serverBuilt ? mountProblem() : null;
 // Each test starts a real process, which a busy machine makes slow.
@@ -26,7 +28,7 @@ describe.skipIf(!serverBuilt)("an unusable DATA_DIR (skipped when dist/ is not b
 
   /** The server's exit code and what it printed, started on `dataDir`. */
   const run = async (dataDir: string) => {
-    const p = startServer({ DATA_DIR: dataDir, PORT: String(await freePort()), HOST: "127.0.0.1" });
+    const p = runServer({ DATA_DIR: dataDir, PORT: String(await freePort()), HOST: "127.0.0.1" });
     return { code: await exitCode(p), output: p.output() };
   };
 

@@ -76,6 +76,8 @@ describe.skipIf(cannotMount !== null)(
       });
       expect(first.status).toBe(201);
       const { no: op } = (await first.json()) as { no: number };
+      // What the post set going in the background (its announcement) is done before the disk fills.
+      await t.federation.publisher?.idle();
       const before = mediaFiles(dataDir);
       expect(before).toHaveLength(2);
 

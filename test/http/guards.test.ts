@@ -1,7 +1,7 @@
 import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLimiter, sameOriginWrites } from "../../server/http/guards.js";
+import { sameOriginWrites } from "../../server/http/guards.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 describe("security headers on pages", () => {
@@ -27,25 +27,63 @@ describe("security headers on pages", () => {
 });
 
 describe("request limits", () => {
-  it("refuses writes past the limit with 429 and Retry-After, and allows them again next window", async () => {
-    let now = 0;
-    const app = express();
-    app.use(requestLimiter(() => now, { read: 5, write: 2 }, 60_000));
-    app.all("/x", (_req, res) => {
-      res.send("ok");
-    });
-    expect((await request(app).post("/x")).status).toBe(200);
-    expect((await request(app).post("/x")).status).toBe(200);
-    const third = await request(app).post("/x");
+  let t: TestInstance;
+  let now = Date.UTC(2030, 0, 1);
+  const token = "a".repeat(32);
+  const admin = { Authorization: `Bearer ${token}` };
+
+  beforeAll(async () => {
+    t = await startTestInstance(
+      {
+        RATE_LIMIT: "on",
+        RATE_LIMIT_READS: "5",
+        RATE_LIMIT_WRITES: "2",
+        RATE_LIMIT_ADMIN: "3",
+        ADMIN_TOKEN: token,
+      },
+      { clock: () => now },
+    );
+  });
+  afterAll(() => t.stop());
+
+  it("refuses writes past the limit with 429 and Retry-After, keeps reads apart, and renews next window", async () => {
+    const write = () => request(t.app).post("/api/v1/boards/none/threads").send({ com: "x" });
+    expect((await write()).status).toBe(404);
+    expect((await write()).status).toBe(404);
+    const third = await write();
     expect(third.status).toBe(429);
     expect(third.headers["content-type"]).toMatch(/problem\+json/);
     expect(Number(third.headers["retry-after"])).toBe(60);
-    // Reads have their own budget.
-    expect((await request(app).get("/x")).status).toBe(200);
-    now = 60_000;
-    expect((await request(app).post("/x")).status).toBe(200);
+    expect(third.body.retry_after).toBe(60);
+    // Reads have their own budget; a page past it is refused with a page.
+    const reads = [];
+    for (let i = 0; i < 6; i++) reads.push(await request(t.app).get("/").set("Accept", "text/html"));
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(reads[5]?.headers["content-type"]).toMatch(/text\/html/);
+    expect(reads[5]?.text).toContain("Too many requests");
+    expect(reads[5]?.headers["retry-after"]).toBe("60");
+    now += 60_000;
+    expect((await write()).status).toBe(404);
+    expect((await request(t.app).get("/boards.json")).status).toBe(200);
   });
 
+  it("gives the admin API (with a token) a budget apart from writes", async () => {
+    now += 60_000;
+    const write = () => request(t.app).post("/api/v1/boards/none/threads").send({ com: "x" });
+    expect([(await write()).status, (await write()).status, (await write()).status]).toEqual([404, 404, 429]);
+    const boards = [];
+    for (const uri of ["a", "b", "c", "d"]) {
+      boards.push((await request(t.app).post("/api/v1/admin/boards").set(admin).send({ uri, title: uri })).status);
+    }
+    expect(boards).toEqual([201, 201, 201, 429]);
+    // Without a token, an admin path is an ordinary request: it counts as a write.
+    expect((await request(t.app).post("/api/v1/admin/boards").send({ uri: "e", title: "e" })).status).toBe(429);
+    now += 60_000;
+    expect((await request(t.app).get("/api/v1/admin/boards").set(admin)).status).toBe(200);
+  });
+});
+
+describe("cross-site writes", () => {
   it("refuses cross-site writes by Fetch Metadata or Origin, and lets other clients through", async () => {
     const app = express();
     app.use(sameOriginWrites("https://atoll.example"));

@@ -9,7 +9,7 @@ import { FederationContext } from "../../federation/context.js";
 import { GuardedFetch } from "../../federation/http/guarded-fetch.js";
 import { keyOwnerOf, signRequest, verifyRequest } from "../../federation/http/signatures.js";
 import { FederationIds } from "../../federation/ids.js";
-import { InboxRefusal } from "../../federation/inbox/errors.js";
+import { InboxRefusal, TransientFailure } from "../../federation/inbox/errors.js";
 import { Inbox } from "../../federation/inbox/inbox.js";
 import { QueueOutbox } from "../../federation/inbox/outbox.js";
 import { LocalKeys } from "../../federation/keys.js";
@@ -627,6 +627,55 @@ describe("inbox over HTTP", () => {
       expect(post?.name).toBe(`bob@${new URL(origin.url).host}`);
     });
 
+    it("takes a Create and post the group's own server embedded as delivered, fetching nothing", async () => {
+      // The group and the post's author are on one origin (FEP-fe34): its signature vouches for both.
+      const member = peer.actor("member");
+      const id = `${peer.url}/notes/own-${++seq}`;
+      const embedded = {
+        id: `${peer.url}/activities/create/own-${seq}`,
+        type: "Create",
+        actor: member.id,
+        object: { id, type: "Note", attributedTo: member.id, to: [PUBLIC, group.id], content: "<p>as sent</p>" },
+      };
+      const fetchedBefore = [...peer.fetched];
+      expect((await send(announceOf(embedded), group)).body["title"]).toBe("Accepted");
+      const post = await t.services.store.posts.getPost("b", (await postByApId(id))!.no);
+      expect(post).toMatchObject({ comment: "as sent", fediActor: member.id });
+      expect(peer.fetched.filter((p) => p.startsWith("/notes/"))).toEqual(
+        fetchedBefore.filter((p) => p.startsWith("/notes/")),
+      );
+    });
+
+    it("mirrors a reply whose thread is missing here: the thread is fetched first, then the reply", async () => {
+      const opId = `${origin.url}/notes/missing-op-${++seq}`;
+      origin.serve(opId, {
+        "@context": AS,
+        id: opId,
+        type: "Page",
+        name: "The missed thread",
+        attributedTo: bob.id,
+        to: [PUBLIC, group.id],
+        audience: group.id,
+        content: "<p>first post</p>",
+      });
+      const replyId = `${origin.url}/notes/reply-${seq}`;
+      origin.serve(replyId, {
+        "@context": AS,
+        id: replyId,
+        type: "Note",
+        attributedTo: bob.id,
+        inReplyTo: opId,
+        to: [PUBLIC, group.id],
+        content: "<p>second post</p>",
+      });
+      expect((await send(announceOf(replyId), group)).body["title"]).toBe("Accepted");
+      const opRef = (await postByApId(opId))!;
+      const replyRef = (await postByApId(replyId))!;
+      const thread = await t.services.store.posts.getThreadPosts("b", opRef.no);
+      expect(thread.map((p) => p.no)).toEqual([opRef.no, replyRef.no]);
+      expect(thread[0]).toMatchObject({ subject: "The missed thread", comment: "first post" });
+    });
+
     it("ignores Announces from actors no board follows, fetching nothing", async () => {
       const id = `${origin.url}/notes/unwanted`;
       expect((await send(announceOf(id, mallory), mallory)).body["title"]).toBe("Ignored");
@@ -683,6 +732,11 @@ describe("inbox over HTTP", () => {
             expect(result.detail.length).toBeGreaterThan(0);
             outcomes[name] = `202 ${result.outcome}: ${result.detail}`;
           } catch (err) {
+            // A peer out of reach is not the activity's fault: it is kept and tried again later.
+            if (err instanceof TransientFailure) {
+              outcomes[name] = `later: ${err.message}`;
+              continue;
+            }
             expect(err, name).toBeInstanceOf(InboxRefusal);
             const refusal = err as InboxRefusal;
             expect(refusal.status).toBeLessThan(500);
@@ -716,10 +770,10 @@ describe("inbox over HTTP", () => {
           offline,
         );
         const inbox = new Inbox(t.services, ctx);
-        // A Mastodon Follow retargeted at /b/: the follower cannot be fetched, so it is not recorded.
+        // A Mastodon Follow retargeted at /b/: the follower cannot be fetched now, so it is not
+        // recorded, and the inbox is told to try again later rather than to drop it.
         const follow = { ...load("mastodon/activities/follow.json"), object: boardId };
-        const followResult = await inbox.handleVerified(follow, follow.actor);
-        expect(followResult.outcome).toBe("ignored");
+        await expect(inbox.handleVerified(follow, follow.actor)).rejects.toBeInstanceOf(TransientFailure);
         expect(await t.services.store.federation.follows.get(follow.actor, boardId)).toBeNull();
         // A Lemmy comment retargeted as a reply to our thread: taken, with a handle made from its id.
         const lemmy = load("lemmy/activities/create_or_update/create_comment.json");

@@ -6,8 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectRoot } from "../../server/paths.js";
+import { freePort } from "../support/fedify-peer.js";
 import { waitFor } from "../support/loopback.js";
-import { exitCode, freePort, serverBuilt, startServer, waitReady } from "../support/server-process.js";
+import { serverBuilt } from "../support/server-process.js";
+import { exitCode, runServer, waitServing } from "../support/server-run.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -56,12 +58,12 @@ describe.skipIf(!serverBuilt)("temp files of a killed media writer (skipped when
     expect(existsSync(killed.file)).toBe(true);
 
     const port = await freePort();
-    const server = startServer({ DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info" });
+    const server = runServer({ DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info" });
     cleanup.push(async () => {
       server.child.kill("SIGTERM");
       await exitCode(server);
     });
-    await waitReady(`http://127.0.0.1:${port}`, "/readyz");
+    await waitServing(`http://127.0.0.1:${port}`, "/readyz");
     await waitFor("the killed writer's temp file to be removed", async () => !existsSync(killed.file), 60_000);
     expect(server.output()).toContain("removed temp files left by interrupted media writes");
     expect(existsSync(live.file)).toBe(true);

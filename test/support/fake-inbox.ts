@@ -48,6 +48,7 @@ export class FakeInbox {
   readonly #docs = new Map<string, unknown>();
 
   readonly #servers: Server[] = [];
+  readonly #byAddress = new Map<string, Server>();
   readonly #bases = new Map<string, string>();
   readonly #current = new Map<string, number>();
   #currentTotal = 0;
@@ -81,6 +82,7 @@ export class FakeInbox {
       server.listen(0, address);
       await once(server, "listening");
       inbox.#servers.push(server);
+      inbox.#byAddress.set(address, server);
       inbox.#bases.set(address, `http://${address}:${(server.address() as AddressInfo).port}`);
     }
     return inbox;
@@ -132,9 +134,35 @@ export class FakeInbox {
     });
   }
 
+  /** Stops listening on `address` (default: the first): connections are refused until `listen`. */
+  async refuse(address?: string): Promise<void> {
+    const server = this.#server(address);
+    if (!server.listening) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  /** Listens again on the same address and port after `refuse`. */
+  async listen(address?: string): Promise<void> {
+    const server = this.#server(address);
+    if (server.listening) return;
+    const url = new URL(this.base(address));
+    server.listen(Number(url.port), url.hostname);
+    await once(server, "listening");
+  }
+
+  #server(address?: string): Server {
+    const key = address ?? [...this.#bases.keys()][0]!;
+    const server = this.#byAddress.get(key);
+    if (!server) throw new Error(`not listening on ${key}`);
+    return server;
+  }
+
   async close(): Promise<void> {
     await Promise.all(
       this.#servers.map((s) => {
+        if (!s.listening) return Promise.resolve();
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections();
         return closed;

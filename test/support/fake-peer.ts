@@ -169,6 +169,7 @@ export interface PostResult {
   status: number;
   type: string;
   body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
 }
 
 /** POSTs `body` to `url`, signed by `signer`'s key as Mastodon signs, with exact control of headers. */
@@ -212,7 +213,12 @@ export async function postSigned(
           } catch {
             parsed = { text };
           }
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: parsed });
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers["content-type"] ?? ""),
+            body: parsed,
+            headers: res.headers,
+          });
         });
       },
     );

@@ -25,7 +25,10 @@ describe("configuration", () => {
       role: "all",
       purgeGraceMs: 7 * 86_400_000,
       blocklistSyncMs: 6 * 3_600_000,
+      deliveryMaxAgeMs: 7 * 86_400_000,
     });
+    expect(loadConfig({ DELIVERY_RETRY_DAYS: "1.5" }).deliveryMaxAgeMs).toBe(36 * 3_600_000);
+    expect(() => loadConfig({ DELIVERY_RETRY_DAYS: "0" })).toThrow(/DELIVERY_RETRY_DAYS/);
     expect(loadConfig({ PURGE_GRACE_DAYS: "0", BLOCKLIST_SYNC_HOURS: "0.5" })).toMatchObject({
       purgeGraceMs: 0,
       blocklistSyncMs: 1_800_000,
@@ -93,6 +96,19 @@ describe("configuration", () => {
   it("reads the process role for a web/worker split", () => {
     expect(loadConfig({ ATOLL_ROLE: "web" }).role).toBe("web");
     expect(() => loadConfig({ ATOLL_ROLE: "both" })).toThrow(/ATOLL_ROLE/);
+  });
+
+  it("reads the request limits per minute, with generous defaults", () => {
+    expect(loadConfig({}).requestLimits).toEqual({ reads: 1200, writes: 60, admin: 6000, inbox: 5000 });
+    const c = loadConfig({
+      RATE_LIMIT_READS: "300",
+      RATE_LIMIT_WRITES: "10",
+      RATE_LIMIT_ADMIN: "50",
+      RATE_LIMIT_INBOX: "900",
+    });
+    expect(c.requestLimits).toEqual({ reads: 300, writes: 10, admin: 50, inbox: 900 });
+    for (const bad of ["0", "-5", "1.5", "lots"])
+      expect(() => loadConfig({ RATE_LIMIT_WRITES: bad })).toThrow(/RATE_LIMIT_WRITES/);
   });
 
   it("treats empty variables as unset", () => {

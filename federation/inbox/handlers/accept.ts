@@ -14,12 +14,16 @@ async function answeredFollow({ s }: InboxDeps, activity: NormalizedActivity): P
   return (await follows.getById(inner.id)) ?? (target ? follows.get(inner.actor, target) : null);
 }
 
-/** Accept of a Follow one of our boards sent: the follow is accepted, and its Announces mirrored. */
+/**
+ * Accept of a Follow one of our boards sent: the follow is accepted, its Announces are mirrored from
+ * now on, and the board catches up with what the group posted before (see Backfill).
+ */
 export const handleAccept: Handler = async (deps, { activity }) => {
   const follow = await answeredFollow(deps, activity);
   if (follow?.direction !== "outbound") return ignored("Not an answer to a follow of ours.");
   if (follow.objectId !== activity.actor) throw forbidden("Only the followed actor can accept a follow.");
   await deps.s.store.federation.follows.accept(follow.actorId, follow.objectId);
+  deps.followAccepted(follow.objectId);
   return accepted(`/${follow.board}/ follows ${follow.objectId}.`);
 };
 

@@ -1,45 +1,27 @@
 import type { Board } from "../../../server/domain/board.js";
 import { sameOrigin } from "../../remote/fetch.js";
-import type { NormalizedObject } from "../../vocab/normalize.js";
+import type { NormalizedDocument, NormalizedEmbedded, NormalizedObject } from "../../vocab/normalize.js";
+import { placeReply } from "../ancestors.js";
 import { accepted, ignored, malformed } from "../errors.js";
-import { resolveLocalPost } from "../local-posts.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
-import { embeddedJson, fetchFromOrigin, trustedObject } from "../trust.js";
+import { believable, embeddedJson, fetchFromOrigin, trustedObject } from "../trust.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /**
  * Announce by a Group one of our boards follows (an accepted outbound follow), of a Create(Note) or
- * a Note: the post is mirrored into the following board, as a new thread or as a reply to a post
- * we hold. Announces from anyone else are ignored before anything is fetched. The announced post
- * is always read from its origin unless the group itself wrote it.
+ * a Note: the post is mirrored into the following board, as a new thread or as a reply in the
+ * thread it belongs to (whose missing posts are fetched first, see placeReply). Announces from anyone
+ * else are ignored before anything is fetched. What the group's own server wrote is taken as
+ * embedded; a post from anywhere else is read from its origin.
  */
-export const handleAnnounce: Handler = async (deps, { activity, json }) => {
+export const handleAnnounce: Handler = async (deps, { activity, json, lastChance = false }) => {
   const board = await followingBoard(deps, activity.actor);
   if (!board) return ignored("Announces are taken only from groups a board follows.");
   const ref = activity.object;
   if (ref === undefined) throw malformed("The Announce names no object.");
 
-  let note: NormalizedObject;
-  if (typeof ref !== "string" && ref.kind === "activity") {
-    if (ref.type !== "Create") return ignored(`Announce(${ref.type}) is not handled.`);
-    const inner = ref.object;
-    if (inner === undefined) throw malformed("The announced Create names no object.");
-    // Someone else's Create, embedded: its object is read from the object's origin.
-    const doc = (await fetchFromOrigin(deps, typeof inner === "string" ? inner : inner.id)).document;
-    if (doc.kind !== "object") return ignored(`Announce of a Create(${doc.type}) is not handled.`);
-    note = doc;
-  } else {
-    let doc = (await trustedObject(deps, activity.actor, ref, embeddedJson(json))).document;
-    if (doc.kind === "activity") {
-      // An id that named a Create: its object, from its own origin.
-      if (doc.type !== "Create" || doc.objectIds[0] === undefined)
-        return ignored(`Announce(${doc.type}) is not handled.`);
-      doc = (await fetchFromOrigin(deps, doc.objectIds[0])).document;
-    }
-    if (doc.kind !== "object") return ignored(`Announce of a ${doc.type} is not handled.`);
-    note = doc;
-  }
-  if (!POST_TYPES.has(note.type)) return ignored(`Announce of a ${note.type} is not handled.`);
+  const note = await announcedPost(deps, activity.actor, ref, embeddedJson(json));
+  if (typeof note === "string") return ignored(note);
   // A group passing on a reply written here: the post is already here, as our own.
   if (note.id.startsWith(`${deps.ids.publicUrl}/`)) return ignored("One of our own posts.");
   if (note.attributedTo === undefined) return ignored("The announced object names no author.");
@@ -48,20 +30,59 @@ export const handleAnnounce: Handler = async (deps, { activity, json }) => {
     return ignored("The announced object names an author on another server.");
   if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
 
-  let target: { board: Board; threadNo: number | null } = { board, threadNo: null };
+  const group = activity.actor;
+  const visible = (post: NormalizedObject, on: Board) =>
+    visibleOnBoard(post, group) || visibleOnBoard(post, deps.ids.board(on.uri));
+  let target = { board, threadNo: null as number | null };
   if (note.inReplyTo !== undefined) {
-    const parent = await resolveLocalPost(deps.s, note.inReplyTo);
-    if (!parent) return ignored("A reply to a post that is not here.");
-    const parentBoard = await deps.s.store.boards.get(parent.board);
-    if (!parentBoard) return ignored("A reply to a post that is not here.");
-    target = { board: parentBoard, threadNo: parent.threadNo };
+    const place = await placeReply(deps, note.inReplyTo, {
+      lastChance,
+      fetch: true,
+      // A thread whose first post is missing here is the group's too, mirrored on the following board.
+      rootBoard: async (root) => (visible(root, board) ? board : null),
+    });
+    if (!place) return ignored("A reply to a post that is not here.");
+    target = place;
   }
-  if (!visibleOnBoard(note, activity.actor) && !visibleOnBoard(note, deps.ids.board(target.board.uri))) {
-    return ignored("The announced object is not public.");
-  }
-  const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo });
+  if (!visible(note, target.board)) return ignored("The announced object is not public.");
+  // Another delivery may have brought it while the thread was fetched.
+  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
+  const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance });
   return accepted(`Mirrored as /${post.board}/${post.no}.`);
 };
+
+/**
+ * The post an Announce is about, as we may believe it, or why it is not one we take. An embedded
+ * Create is the group's own word when it and its object sit on the group's origin (FEP-fe34), so
+ * followers need not fetch what the group sent them; any other post comes from its origin.
+ */
+async function announcedPost(
+  deps: InboxDeps,
+  group: string,
+  ref: string | NormalizedEmbedded,
+  json: Record<string, unknown> | undefined,
+): Promise<NormalizedObject | string> {
+  let doc: NormalizedDocument;
+  if (typeof ref !== "string" && ref.kind === "activity") {
+    if (ref.type !== "Create") return `Announce(${ref.type}) is not handled.`;
+    const inner = ref.object;
+    if (inner === undefined) throw malformed("The announced Create names no object.");
+    doc =
+      typeof inner !== "string" && believable(group, ref) && believable(group, inner)
+        ? inner
+        : (await fetchFromOrigin(deps, typeof inner === "string" ? inner : inner.id)).document;
+  } else {
+    doc = (await trustedObject(deps, group, ref, json)).document;
+    if (doc.kind === "activity") {
+      // An id that named a Create: its object, from its own origin.
+      if (doc.type !== "Create" || doc.objectIds[0] === undefined) return `Announce(${doc.type}) is not handled.`;
+      doc = (await fetchFromOrigin(deps, doc.objectIds[0])).document;
+    }
+  }
+  if (doc.kind !== "object") return `Announce of a ${doc.type} is not handled.`;
+  if (!POST_TYPES.has(doc.type)) return `Announce of a ${doc.type} is not handled.`;
+  return doc;
+}
 
 /** The first local board with an accepted follow of `groupId`, or null. */
 async function followingBoard(deps: InboxDeps, groupId: string): Promise<Board | null> {

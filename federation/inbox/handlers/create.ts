@@ -1,8 +1,7 @@
 import type { Board } from "../../../server/domain/board.js";
-import type { ThreadState } from "../../../server/domain/post.js";
 import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
+import { type Placement, placeReply } from "../ancestors.js";
 import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
-import { localBoard, resolveLocalThread } from "../local-posts.js";
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { embeddedJson, trustedObject } from "../trust.js";
@@ -23,7 +22,7 @@ export const handleCreate: Handler = (deps, inbound) => receiveCreate(deps, inbo
  */
 export async function receiveCreate(
   deps: InboxDeps,
-  { activity, json, board: inboxBoard, signer }: Inbound,
+  { activity, json, board: inboxBoard, signer, lastChance = false }: Inbound,
   opts: { hold: boolean },
 ): Promise<InboxResult> {
   const ref = activity.object;
@@ -34,9 +33,16 @@ export async function receiveCreate(
   if (note.kind !== "object") return ignored(`Create of a ${note.type} is not handled.`);
   if (!POST_TYPES.has(note.type)) return ignored(`Create(${note.type}) is not handled.`);
   if (note.attributedTo !== activity.actor) throw forbidden("The object is not attributed to the actor creating it.");
-  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
+  const existing = await deps.s.store.federation.remotePosts.get(note.id);
+  if (existing) {
+    // Taken before by a process that may have died before passing it on (the activity was not
+    // recorded as received, or it would not be here): passing it on again is harmless, since the
+    // delivery queue keys its items by activity and inbox.
+    await announceAccepted(deps.outbox, deps.s.logger, existing.board, { ...json, object: trusted.json as object });
+    return ignored("The object is already here.");
+  }
 
-  const target = await placeOf(deps, note, inboxBoard);
+  const target = await placeOf(deps, note, inboxBoard, lastChance);
   if (target === null) return ignored("Neither a reply to a post here nor addressed to a board.");
   const boardId = deps.ids.board(target.board.uri);
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
@@ -52,7 +58,7 @@ export async function receiveCreate(
     return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
   }
 
-  const stored = await storeNote(deps, note, { ...target, author: activity.actor, signer });
+  const stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance });
   const { post } = stored;
 
   // Announce what was accepted, as received, or with the copy fetched from the origin.
@@ -65,20 +71,42 @@ export async function receiveCreate(
   return accepted(`Posted as ${where}${stored.imageRefused ? ` without its image (${stored.imageRefused})` : ""}.`);
 }
 
-/** Where the object goes: the thread it replies to, or the board it is addressed to. */
+/**
+ * Where the object goes: the thread it replies to (its missing parents fetched first, see
+ * placeReply), or the board it is addressed to. A chain of replies may start a thread only where a
+ * top-level post could: addressed to a board, public or to the board, from a domain not silenced there.
+ */
 async function placeOf(
   deps: InboxDeps,
   note: NormalizedObject,
   inboxBoard: string | null,
-): Promise<{ board: Board; threadNo: number | null; thread?: ThreadState | null } | null> {
+  lastChance: boolean,
+): Promise<Placement | null> {
   if (note.inReplyTo !== undefined) {
-    const parent = await resolveLocalThread(deps.s, note.inReplyTo);
-    if (!parent) return null;
-    const board = await localBoard(deps.s, parent.board);
-    return board ? { board, threadNo: parent.threadNo, thread: parent.state } : null;
+    return placeReply(deps, note.inReplyTo, {
+      lastChance,
+      fetch: addressesUs(deps, note),
+      rootBoard: async (root) => {
+        const board = await addressedBoard(deps, root, inboxBoard);
+        if (!board || !visibleOnBoard(root, deps.ids.board(board.uri))) return null;
+        return root.attributedTo !== undefined && silencedOn(deps.s, root.attributedTo, board.uri) ? null : board;
+      },
+    });
   }
   const board = await addressedBoard(deps, note, inboxBoard);
   return board ? { board, threadNo: null } : null;
+}
+
+/** Whether the object is addressed to, or mentions, one of our actors (a board, the anonymous author…). */
+function addressesUs(deps: InboxDeps, note: NormalizedObject): boolean {
+  const prefix = `${deps.ids.publicUrl}/`;
+  const named = [
+    ...note.to,
+    ...note.cc,
+    ...note.audience,
+    ...note.tag.flatMap((t) => (t.type === "Mention" ? [t.href] : [])),
+  ];
+  return named.some((id) => id.startsWith(prefix));
 }
 
 /** The first existing board the object is addressed to or mentions (the inbox's board first). */

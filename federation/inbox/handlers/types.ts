@@ -20,6 +20,8 @@ export interface InboxDeps {
   outbox: InboxOutbox;
   /** Where remote post bodies are sanitized. */
   sanitizer: SanitizerThreads;
+  /** Told when a group accepts a board's follow (the board then catches up with its outbox). */
+  followAccepted: (groupId: string) => void;
 }
 
 /** A verified activity: its signer is its actor. */
@@ -31,6 +33,11 @@ export interface Inbound {
   board: string | null;
   /** The actor whose key verified the request, as cached; null when the caller vouched for it. */
   signer: RemoteActor | null;
+  /**
+   * The last try of an activity kept for retries: what is still out of reach is done without (a
+   * post is taken without the image its server does not serve) instead of failing again.
+   */
+  lastChance?: boolean;
 }
 
 /** Handles one activity type. Throws InboxRefusal to refuse; returns what became of it otherwise. */

@@ -1,5 +1,6 @@
 import type { CommandGroup } from "../command.js";
 import { boardCommands } from "./board.js";
+import { deliveryCommands } from "./delivery.js";
 import { domainCommands } from "./domain.js";
 import { subscriptionCommands } from "./subscription.js";
 import { tokenCommands } from "./token.js";
@@ -12,4 +13,5 @@ export const COMMANDS: readonly CommandGroup[] = [
   tokenCommands,
   domainCommands,
   subscriptionCommands,
+  deliveryCommands,
 ];

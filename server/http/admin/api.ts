@@ -6,6 +6,7 @@ import { boardFollowJson, type FederationActions } from "../../services/federati
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
+import { deliveryAdminRouter } from "./deliveries.js";
 import { domainAdminRouter } from "./domains.js";
 import { followRequestsRouter } from "./follow-requests.js";
 import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
@@ -163,5 +164,6 @@ export function adminApiRouter(s: Services): Router {
 
   r.use(domainAdminRouter(s));
   r.use(followRequestsRouter(s));
+  r.use(deliveryAdminRouter(s));
   return r;
 }

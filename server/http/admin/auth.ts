@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import type { StaffUser } from "../../domain/staff.js";
-import type { Clock } from "../../services/clock.js";
 import type { Services } from "../../services/container.js";
 import { SESSION_TTL_MS } from "../../services/staff.js";
 import { sendProblem } from "../problem.js";
@@ -89,45 +88,6 @@ export class CsrfTokens {
     const a = Buffer.from(this.token(bound, purpose));
     const b = Buffer.from(given);
     return a.length === b.length && timingSafeEqual(a, b);
-  }
-}
-
-/**
- * Counts sign-in attempts per name and address in a fixed window, so a password cannot be guessed
- * at speed from one place nor one account hammered from one address. Kept on the router instance.
- */
-export class LoginLimiter {
-  private readonly attempts = new Map<string, { start: number; n: number }>();
-
-  constructor(
-    private readonly clock: Clock,
-    readonly max = 10,
-    readonly windowMs = 15 * 60 * 1000,
-  ) {}
-
-  /** Seconds until another attempt is allowed, or 0 when this one may proceed (and is counted). */
-  take(username: string, ip: string): number {
-    const now = this.clock();
-    const key = `${username}\u0000${ip}`;
-    let entry = this.attempts.get(key);
-    if (!entry || now - entry.start >= this.windowMs) {
-      if (this.attempts.size > 50_000) this.prune(now);
-      entry = { start: now, n: 0 };
-      this.attempts.set(key, entry);
-    }
-    if (entry.n >= this.max) return Math.max(1, Math.ceil((entry.start + this.windowMs - now) / 1000));
-    entry.n++;
-    return 0;
-  }
-
-  /** A successful sign-in clears the count for that name and address. */
-  reset(username: string, ip: string): void {
-    this.attempts.delete(`${username}\u0000${ip}`);
-  }
-
-  private prune(now: number): void {
-    for (const [k, v] of this.attempts) if (now - v.start >= this.windowMs) this.attempts.delete(k);
-    if (this.attempts.size > 50_000) this.attempts.clear();
   }
 }
 

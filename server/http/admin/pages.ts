@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import express, { type Request, type Response, Router } from "express";
+import express, { type Request, type RequestHandler, type Response, Router } from "express";
 import { type BoardSettings, IMAGE_TYPES, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import { can, type Report, type Role, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
+import { LoginThrottle } from "../../services/login-throttle.js";
 import { clientIp } from "../post-input.js";
 import { toProblem } from "../problem.js";
 import { positiveInt } from "../respond.js";
@@ -17,11 +18,11 @@ import {
   cookie,
   cookieOptions,
   LOGIN_COOKIE,
-  LoginLimiter,
   SESSION_COOKIE,
   setSessionCookie,
   staffUser,
 } from "./auth.js";
+import { deliveryPages } from "./delivery-pages.js";
 import { domainPages } from "./domain-pages.js";
 import {
   bansView,
@@ -113,7 +114,7 @@ function settingsFromForm(body: FormBody): Partial<BoardSettings> {
 export function adminWebRouter(s: Services): Router {
   const r = Router();
   const csrf = new CsrfTokens(s);
-  const limiter = new LoginLimiter(s.clock);
+  const limiter = new LoginThrottle(s.store.limits.counters, s.clock, s.secrets.key("ip"));
   const form = express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 200 });
 
   const send = (res: Response, title: string, body: Html, status = 200) => {
@@ -214,7 +215,7 @@ export function adminWebRouter(s: Services): Router {
       return;
     }
     const ip = clientIp(req);
-    const wait = limiter.take(username, ip);
+    const wait = await limiter.take(username, ip);
     if (wait > 0) {
       res.setHeader("Retry-After", String(wait));
       renderLogin(req, res, `Too many sign-in attempts. Try again in ${Math.ceil(wait / 60)} min.`, 429, username);
@@ -225,7 +226,7 @@ export function adminWebRouter(s: Services): Router {
       renderLogin(req, res, "Wrong username or password.", 403, username);
       return;
     }
-    limiter.reset(username, ip);
+    await limiter.reset(username, ip);
     const old = cookie(req, SESSION_COOKIE);
     if (old) await s.staff.logout(old);
     setSessionCookie(s, res, await s.staff.createSession(user.username));
@@ -434,12 +435,15 @@ export function adminWebRouter(s: Services): Router {
     back(res, v, "token_deleted", "/admin/tokens");
   });
 
-  domainPages(s, {
+  const kit = {
     page,
     post,
-    postWith: (path, parsers, action) => r.post(path, ...parsers, signedIn("post", action)),
+    postWith: (path: string, parsers: RequestHandler[], action: Action) =>
+      r.post(path, ...parsers, signedIn("post", action)),
     render,
     back,
-  });
+  };
+  domainPages(s, kit);
+  deliveryPages(s, kit);
   return r;
 }

@@ -45,6 +45,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   consensus_saved: "Consensus settings saved.",
   board_rule_created: "Board rule added.",
   board_rule_deleted: "Board rule deleted.",
+  delivery_replayed: "Delivery queued again.",
+  deliveries_replayed: "Dropped deliveries queued again; those for suspended domains stay dropped.",
 };
 
 export const BAN_DURATIONS: ReadonlyArray<[string, string]> = [
@@ -113,7 +115,12 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
   ];
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
   if (can(u, "manage_instance", null)) {
-    links.push(["/admin/domains", "Domains"], ["/admin/users", "Staff"], ["/admin/tokens", "API tokens"]);
+    links.push(
+      ["/admin/domains", "Domains"],
+      ["/admin/deliveries", "Deliveries"],
+      ["/admin/users", "Staff"],
+      ["/admin/tokens", "API tokens"],
+    );
   }
   return html`<div class="admin">
   <nav class="admin-nav" aria-label="Administration">

@@ -25,22 +25,22 @@ export function heldCaptchas(req: Request): string[] {
  * captcha images set in the cookie (each open page loads its own): the one solved is spent and
  * the others stay, so a second tab's captcha still works.
  */
-export function checkCaptcha(s: Services, req: Request, res: Response): void {
+export async function checkCaptcha(s: Services, req: Request, res: Response): Promise<void> {
   if (!s.config.captcha) return;
   const f = textFields(req);
   if (f.captcha_id) {
-    s.captcha.verify(f.captcha_id, f.captcha_answer);
+    await s.captcha.verify(f.captcha_id, f.captcha_answer);
     return;
   }
   const held = heldCaptchas(req);
   let solved: string;
   try {
-    solved = s.captcha.verifyAny(held, f.captcha_answer);
+    solved = await s.captcha.verifyAny(held, f.captcha_answer);
   } catch (err) {
     if (held.length > 0) res.clearCookie(CAPTCHA_COOKIE, { path: "/" });
     throw err;
   }
-  const left = held.filter((id) => id !== solved && s.captcha.usable(id));
+  const left = await s.captcha.usable(held.filter((id) => id !== solved));
   if (left.length === 0) res.clearCookie(CAPTCHA_COOKIE, { path: "/" });
   else res.cookie(CAPTCHA_COOKIE, left.join("."), captchaCookie(s));
 }
@@ -79,7 +79,7 @@ export function postingApiRouter(s: Services): Router {
   r.post("/api/v1/boards/:board/threads", body, async (req, res) => {
     const board = boardOf(res);
     const input = postInput(req, board, clientIp(req));
-    checkCaptcha(s, req, res);
+    await checkCaptcha(s, req, res);
     created(s, res, await s.posting.createThread(input));
   });
 
@@ -88,7 +88,7 @@ export function postingApiRouter(s: Services): Router {
     const threadNo = positiveInt(req.params["no"]);
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req));
-    checkCaptcha(s, req, res);
+    await checkCaptcha(s, req, res);
     created(s, res, await s.posting.createReply({ ...input, threadNo }));
   });
 

@@ -51,7 +51,7 @@ export function formRoutes(s: Services): Router {
     const id = s.captcha.create();
     const png = await s.captcha.image(id);
     if (!png) throw new Error("a fresh captcha has no image");
-    const held = heldCaptchas(req).filter((h) => s.captcha.usable(h));
+    const held = await s.captcha.usable(heldCaptchas(req));
     res.cookie(CAPTCHA_COOKIE, [id, ...held].slice(0, MAX_CAPTCHAS_HELD).join("."), captchaCookie(s));
     res.setHeader("Cache-Control", "no-store");
     res.type("png").send(png);
@@ -60,7 +60,7 @@ export function formRoutes(s: Services): Router {
   r.post("/:board/post", body, async (req, res) => {
     const board = boardOf(res);
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
-    checkCaptcha(s, req, res);
+    await checkCaptcha(s, req, res);
     afterPost(req, res, board, await s.posting.createThread(input));
   });
 
@@ -69,7 +69,7 @@ export function formRoutes(s: Services): Router {
     const threadNo = positiveInt(req.params["no"]);
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
-    checkCaptcha(s, req, res);
+    await checkCaptcha(s, req, res);
     afterPost(req, res, board, await s.posting.createReply({ ...input, threadNo }));
   });
 

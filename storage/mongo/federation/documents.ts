@@ -2,9 +2,11 @@ import type { Collection, Db } from "mongodb";
 import type {
   ActorKey,
   Delivery,
+  DeliveryWorkerRecord,
   DomainHealth,
   DroppedDelivery,
   Follow,
+  InboundRetry,
   InstanceSoftware,
   RemoteActor,
   RemotePostRef,
@@ -18,16 +20,46 @@ import type {
 export type ActorKeyDoc = ActorKey;
 export type RemoteActorDoc = RemoteActor;
 export type FollowDoc = Follow;
-export type DeliveryDoc = Delivery;
+/** A queued item; its inbox's schedule and lease are in its DeliveryInboxDoc. */
+export interface DeliveryDoc {
+  seq: number;
+  id: string;
+  inbox: string;
+  domain: string;
+  body: string;
+  keyId: string;
+  activityId: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+}
+/** One per inbox with a backlog. `enqueues` only moves so that an enqueue and a removal of the record conflict. */
+export interface DeliveryInboxDoc {
+  inbox: string;
+  domain: string;
+  nextAttemptAt: number;
+  leasedUntil: number | null;
+  leasedBy: string | null;
+  failingSince: number | null;
+  held: boolean;
+  enqueues: number;
+}
 export type DroppedDeliveryDoc = DroppedDelivery;
+export type DeliveryWorkerDoc = DeliveryWorkerRecord;
 export type DomainHealthDoc = DomainHealth;
 export interface InboxSeenDoc {
   activityId: string;
   expiresAt: number;
 }
 export type RemotePostDoc = RemotePostRef;
+export interface InboundRetryDoc extends InboundRetry {
+  leasedUntil: number | null;
+}
 export type InstanceDoc = InstanceSoftware;
-/** A document that concurrent operations update only to conflict with each other (see deliveries.ts). */
+/**
+ * A document that concurrent operations update only to conflict with each other (see deliveries.ts),
+ * or a counter handing out numbers (`seq`).
+ */
 export interface LockDoc {
   name: string;
   seq: number;
@@ -38,9 +70,12 @@ export const FEDERATION_COLLECTIONS = {
   remoteActors: "remoteActors",
   follows: "follows",
   deliveries: "deliveries",
+  deliveryInboxes: "deliveryInboxes",
+  deliveryWorkers: "deliveryWorkers",
   droppedDeliveries: "droppedDeliveries",
   domainHealth: "domainHealth",
   inboxSeen: "inboxSeen",
+  inboundRetries: "inboundRetries",
   remotePosts: "remotePosts",
   locks: "federationLocks",
   instances: "instances",
@@ -51,9 +86,12 @@ export interface FederationCollections {
   remoteActors: Collection<RemoteActorDoc>;
   follows: Collection<FollowDoc>;
   deliveries: Collection<DeliveryDoc>;
+  deliveryInboxes: Collection<DeliveryInboxDoc>;
+  deliveryWorkers: Collection<DeliveryWorkerDoc>;
   droppedDeliveries: Collection<DroppedDeliveryDoc>;
   domainHealth: Collection<DomainHealthDoc>;
   inboxSeen: Collection<InboxSeenDoc>;
+  inboundRetries: Collection<InboundRetryDoc>;
   remotePosts: Collection<RemotePostDoc>;
   locks: Collection<LockDoc>;
   instances: Collection<InstanceDoc>;
@@ -66,9 +104,12 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     remoteActors: db.collection<RemoteActorDoc>(n.remoteActors),
     follows: db.collection<FollowDoc>(n.follows),
     deliveries: db.collection<DeliveryDoc>(n.deliveries),
+    deliveryInboxes: db.collection<DeliveryInboxDoc>(n.deliveryInboxes),
+    deliveryWorkers: db.collection<DeliveryWorkerDoc>(n.deliveryWorkers),
     droppedDeliveries: db.collection<DroppedDeliveryDoc>(n.droppedDeliveries),
     domainHealth: db.collection<DomainHealthDoc>(n.domainHealth),
     inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
+    inboundRetries: db.collection<InboundRetryDoc>(n.inboundRetries),
     remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
     locks: db.collection<LockDoc>(n.locks),
     instances: db.collection<InstanceDoc>(n.instances),
@@ -114,8 +155,10 @@ export function toFollow(d: FollowDoc): Follow {
   };
 }
 
-export function toDelivery(d: DeliveryDoc): Delivery {
+/** A claimed item with the state of its inbox. */
+export function toDelivery(d: DeliveryDoc, i: DeliveryInboxDoc): Delivery {
   return {
+    seq: d.seq,
     id: d.id,
     inbox: d.inbox,
     domain: d.domain,
@@ -123,24 +166,39 @@ export function toDelivery(d: DeliveryDoc): Delivery {
     keyId: d.keyId,
     activityId: d.activityId,
     attempts: d.attempts,
-    nextAttemptAt: d.nextAttemptAt,
-    leasedUntil: d.leasedUntil ?? null,
+    nextAttemptAt: i.nextAttemptAt,
+    leasedUntil: i.leasedUntil ?? null,
+    leasedBy: i.leasedBy ?? null,
     lastError: d.lastError ?? null,
     createdAt: d.createdAt,
+    failingSince: i.failingSince ?? null,
   };
 }
 
 export function toDroppedDelivery(d: DroppedDeliveryDoc): DroppedDelivery {
   return {
+    seq: d.seq,
     id: d.id,
     inbox: d.inbox,
     domain: d.domain,
+    body: d.body ?? "",
     keyId: d.keyId,
     activityId: d.activityId,
     attempts: d.attempts,
     lastError: d.lastError,
     createdAt: d.createdAt,
     droppedAt: d.droppedAt,
+  };
+}
+
+export function toWorkerRecord(d: DeliveryWorkerDoc): DeliveryWorkerRecord {
+  return {
+    id: d.id,
+    host: d.host,
+    pid: d.pid,
+    processStartedAt: d.processStartedAt,
+    startedAt: d.startedAt,
+    heartbeatAt: d.heartbeatAt,
   };
 }
 
@@ -151,6 +209,7 @@ export function toDomainHealth(d: DomainHealthDoc): DomainHealth {
     firstFailureAt: d.firstFailureAt ?? null,
     lastFailureAt: d.lastFailureAt ?? null,
     lastSuccessAt: d.lastSuccessAt ?? null,
+    nextProbeAt: d.nextProbeAt ?? null,
   };
 }
 

@@ -26,21 +26,23 @@ export class MongoDomainHealthRepository implements DomainHealthRepository {
     return doc ? toDomainHealth(doc) : null;
   }
 
-  async recordSuccess(domain: string, now: number): Promise<void> {
+  async recordSuccess(domain: string, now: number): Promise<DomainHealth | null> {
     const d = domainArg(domain);
     const at = int(now, "now");
-    await retryingDuplicates(() =>
+    const before = await retryingDuplicates(() =>
       // `domain` comes from the filter's equality (a checked string)
-      this.c.domainHealth.updateOne(
+      this.c.domainHealth.findOneAndUpdate(
         { domain: d },
         {
-          $set: { consecutiveFailures: 0, firstFailureAt: null },
+          $set: { consecutiveFailures: 0, firstFailureAt: null, nextProbeAt: null },
           $max: { lastSuccessAt: at },
           $setOnInsert: { lastFailureAt: null },
         },
-        { upsert: true },
+        { upsert: true, returnDocument: "before" },
       ),
     );
+    // One atomic update: of two successes racing, only the first sees the run it ends.
+    return before && before.firstFailureAt != null ? toDomainHealth(before) : null;
   }
 
   async recordFailure(domain: string, now: number): Promise<{ consecutiveFailures: number; firstFailureAt: number }> {
@@ -56,6 +58,7 @@ export class MongoDomainHealthRepository implements DomainHealthRepository {
               firstFailureAt: { $ifNull: ["$firstFailureAt", at] },
               lastFailureAt: { $max: ["$lastFailureAt", at] },
               lastSuccessAt: { $ifNull: ["$lastSuccessAt", null] },
+              nextProbeAt: { $ifNull: ["$nextProbeAt", null] },
             },
           },
         ],
@@ -65,8 +68,32 @@ export class MongoDomainHealthRepository implements DomainHealthRepository {
     return { consecutiveFailures: doc?.consecutiveFailures ?? 1, firstFailureAt: doc?.firstFailureAt ?? at };
   }
 
+  async takeProbe(domain: string, now: number, until: number): Promise<boolean> {
+    const at = int(now, "now");
+    const res = await this.c.domainHealth.updateOne(
+      { domain: { $eq: domainArg(domain) }, $or: [{ nextProbeAt: null }, { nextProbeAt: { $lte: at } }] },
+      { $set: { nextProbeAt: int(until, "until") } },
+    );
+    return res.matchedCount > 0;
+  }
+
+  async deferProbe(domain: string, at: number): Promise<void> {
+    await this.c.domainHealth.updateOne(
+      { domain: { $eq: domainArg(domain) }, firstFailureAt: { $ne: null } },
+      { $set: { nextProbeAt: int(at, "at") } },
+    );
+  }
+
   async list(): Promise<DomainHealth[]> {
     const docs = await this.c.domainHealth.find({}).sort({ domain: 1 }).toArray();
     return docs.map(toDomainHealth);
+  }
+
+  async failing(): Promise<string[]> {
+    const docs = await this.c.domainHealth
+      .find({ firstFailureAt: { $ne: null } }, { projection: { _id: 0, domain: 1 } })
+      .sort({ domain: 1 })
+      .toArray();
+    return docs.map((d) => d.domain);
   }
 }

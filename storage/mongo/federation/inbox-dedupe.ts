@@ -30,6 +30,12 @@ export class MongoInboxDedupe implements InboxDedupe {
     }
   }
 
+  async has(activityId: string, now: number): Promise<boolean> {
+    const id = str(activityId, "activityId");
+    const found = await this.c.inboxSeen.findOne({ activityId: { $eq: id }, expiresAt: { $gt: int(now, "now") } });
+    return found !== null;
+  }
+
   async prune(now: number): Promise<number> {
     return (await this.c.inboxSeen.deleteMany({ expiresAt: { $lte: int(now, "now") } })).deletedCount;
   }

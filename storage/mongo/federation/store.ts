@@ -5,6 +5,7 @@ import type {
   DomainHealthRepository,
   FederationStore,
   FollowRepository,
+  InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
   RemoteActorRepository,
@@ -15,6 +16,7 @@ import { MongoDeliveryQueue } from "./deliveries.js";
 import type { FederationCollections } from "./documents.js";
 import { MongoDomainHealthRepository } from "./domains.js";
 import { MongoFollowRepository } from "./follows.js";
+import { MongoInboundRetryQueue } from "./inbound-retries.js";
 import { MongoInboxDedupe } from "./inbox-dedupe.js";
 import { MongoInstanceRepository } from "./instances.js";
 import { MongoActorKeyRepository } from "./keys.js";
@@ -28,6 +30,7 @@ export class MongoFederationStore implements FederationStore {
   readonly deliveries: DeliveryQueue;
   readonly domains: DomainHealthRepository;
   readonly inboxDedupe: InboxDedupe;
+  readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
   readonly instances: InstanceRepository;
 
@@ -38,6 +41,7 @@ export class MongoFederationStore implements FederationStore {
     this.deliveries = new MongoDeliveryQueue(client, c);
     this.domains = new MongoDomainHealthRepository(c);
     this.inboxDedupe = new MongoInboxDedupe(c);
+    this.inboundRetries = new MongoInboundRetryQueue(c);
     this.remotePosts = new MongoRemotePostIndex(c);
     this.instances = new MongoInstanceRepository(c);
   }

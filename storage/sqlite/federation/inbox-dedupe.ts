@@ -21,6 +21,11 @@ export class SqliteInboxDedupe implements InboxDedupe {
         `INSERT INTO inbox_seen (activity_id, expires_at) VALUES (@id, @expires)
          ON CONFLICT (activity_id) DO UPDATE SET expires_at = excluded.expires_at WHERE expires_at <= @now`,
       ),
+      has: db
+        .prepare<[{ id: string; now: number }], number>(
+          "SELECT 1 FROM inbox_seen WHERE activity_id = @id AND expires_at > @now",
+        )
+        .pluck(),
       prune: db.prepare<[number]>("DELETE FROM inbox_seen WHERE expires_at <= ?"),
     };
   }
@@ -29,6 +34,10 @@ export class SqliteInboxDedupe implements InboxDedupe {
     const at = int(now, "now");
     const params = { id: str(activityId, "activityId"), now: at, expires: at + nonNegativeInt(ttlMs, "ttlMs") };
     return this.group.run(() => this.s.record.run(params).changes === 0);
+  }
+
+  async has(activityId: string, now: number): Promise<boolean> {
+    return this.s.has.get({ id: str(activityId, "activityId"), now: int(now, "now") }) !== undefined;
   }
 
   async prune(now: number): Promise<number> {

@@ -4,6 +4,7 @@ import type {
   DomainHealthRepository,
   FederationStore,
   FollowRepository,
+  InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
   RemoteActorRepository,
@@ -16,12 +17,13 @@ import { CachedFollowRepository } from "./cached-follows.js";
 import { SqliteDeliveryQueue } from "./deliveries.js";
 import { SqliteDomainHealthRepository } from "./domains.js";
 import { SqliteFollowRepository } from "./follows.js";
+import { SqliteInboundRetryQueue } from "./inbound-retries.js";
 import { SqliteInboxDedupe } from "./inbox-dedupe.js";
 import { SqliteInstanceRepository } from "./instances.js";
 import { SqliteActorKeyRepository } from "./keys.js";
 import { SqliteRemotePostIndex } from "./remote-posts.js";
 
-/** The federation repositories on the store's connection (the schema comes from migrations 2 and 3). */
+/** The federation repositories on the store's connection (the schema comes from migrations 2, 3 and 7). */
 export class SqliteFederationStore implements FederationStore {
   readonly keys: ActorKeyRepository;
   readonly actors: RemoteActorRepository;
@@ -29,6 +31,7 @@ export class SqliteFederationStore implements FederationStore {
   readonly deliveries: DeliveryQueue;
   readonly domains: DomainHealthRepository;
   readonly inboxDedupe: InboxDedupe;
+  readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
   readonly instances: InstanceRepository;
 
@@ -40,6 +43,7 @@ export class SqliteFederationStore implements FederationStore {
     this.deliveries = new SqliteDeliveryQueue(db);
     this.domains = new SqliteDomainHealthRepository(db);
     this.inboxDedupe = new SqliteInboxDedupe(db, group);
+    this.inboundRetries = new SqliteInboundRetryQueue(db);
     this.remotePosts = new SqliteRemotePostIndex(db, group);
     this.instances = new SqliteInstanceRepository(db);
   }

@@ -1,0 +1,124 @@
+import express, { type Request, Router } from "express";
+import { DomainError } from "../../domain/errors.js";
+import type { DroppedDelivery, PendingInbox } from "../../domain/federation-ports.js";
+import type { Services } from "../../services/container.js";
+import type { DeliveryActions, ReplayOutcome } from "../../services/delivery-actions.js";
+import { limitParam } from "./domains.js";
+import { jsonObject, optionalBoolean, optionalString } from "./json.js";
+
+/*
+ * The admin API of outbound deliveries (mounted behind the admin API's bearer check): the backlog
+ * per destination inbox, the dropped deliveries, and replays. Dropped deliveries are named by their
+ * record number (`id`), newest highest, which is also the `max_id` cursor of the list.
+ */
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function pendingJson(p: PendingInbox, now: number) {
+  return {
+    domain: p.domain,
+    inbox: p.inbox,
+    items: p.items,
+    oldest_created_at: iso(p.oldestCreatedAt),
+    oldest_age_seconds: Math.max(0, Math.round((now - p.oldestCreatedAt) / 1000)),
+    head_attempts: p.headAttempts,
+    last_error: p.lastError,
+    next_attempt_at: iso(p.nextAttemptAt),
+    failing_since: iso(p.failingSince),
+    held: p.held,
+    in_flight: p.inFlight,
+  };
+}
+
+export function droppedJson(d: DroppedDelivery) {
+  return {
+    id: String(d.seq),
+    delivery_id: d.id,
+    domain: d.domain,
+    inbox: d.inbox,
+    activity_id: d.activityId,
+    key_id: d.keyId,
+    attempts: d.attempts,
+    last_error: d.lastError,
+    created_at: iso(d.createdAt),
+    dropped_at: iso(d.droppedAt),
+    replayable: d.body !== "",
+  };
+}
+
+export function replayJson(r: ReplayOutcome) {
+  return { queued: r.queued, refused: r.refused };
+}
+
+/** The delivery actions; a 409 when this instance does not federate. */
+export function deliveriesOf(s: Services): DeliveryActions {
+  if (!s.deliveries) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
+  return s.deliveries;
+}
+
+/** A record number from the path or a query: digits only. */
+export function recordNumber(value: unknown, what: string): number {
+  if (typeof value !== "string" || !/^[0-9]{1,15}$/.test(value)) {
+    throw new DomainError(what === "id" ? "not_found" : "invalid", `${what} must be a dropped delivery's id.`);
+  }
+  return Number(value);
+}
+
+function domainQuery(req: Request): string | undefined {
+  const v = req.query["domain"];
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string") throw new DomainError("invalid", "domain: one host name.");
+  return v;
+}
+
+export function deliveryAdminRouter(s: Services): Router {
+  const r = Router();
+  const json = express.json({ limit: "4kb" });
+
+  r.get("/api/v1/admin/deliveries", async (req, res) => {
+    const domain = domainQuery(req);
+    const list = await deliveriesOf(s).pending({ limit: limitParam(req, 200, 1000), ...(domain ? { domain } : {}) });
+    const now = s.clock();
+    res.json(list.map((p) => pendingJson(p, now)));
+  });
+
+  r.get("/api/v1/admin/deliveries/dropped", async (req, res) => {
+    const domain = domainQuery(req);
+    const limit = limitParam(req, 100, 200);
+    const maxId = req.query["max_id"];
+    const before = maxId === undefined || maxId === "" ? undefined : recordNumber(maxId, "max_id");
+    const list = await deliveriesOf(s).dropped({
+      limit,
+      ...(domain ? { domain } : {}),
+      ...(before === undefined ? {} : { before }),
+    });
+    const last = list.at(-1);
+    if (last && list.length === limit) {
+      const u = new URL(req.path, s.config.publicUrl);
+      if (req.query["limit"] !== undefined) u.searchParams.set("limit", String(limit));
+      if (domain) u.searchParams.set("domain", domain);
+      u.searchParams.set("max_id", String(last.seq));
+      res.setHeader("Link", `<${u.toString()}>; rel="next"`);
+    }
+    res.json(list.map(droppedJson));
+  });
+
+  r.post("/api/v1/admin/deliveries/dropped/retry", json, async (req, res) => {
+    const body = jsonObject(req.body, ["domain", "all"]);
+    const domain = optionalString(body, "domain");
+    const all = optionalBoolean(body, "all");
+    if ((domain === undefined) === (all !== true)) {
+      throw new DomainError("invalid", 'Name one domain, {"domain": "example.org"}, or all of them, {"all": true}.');
+    }
+    const actions = deliveriesOf(s);
+    const outcome = domain === undefined ? await actions.retryAll() : await actions.retryDomain(domain);
+    res.status(202).json(replayJson(outcome));
+  });
+
+  r.post("/api/v1/admin/deliveries/dropped/:id/retry", async (req, res) => {
+    const replayed = await deliveriesOf(s).retry(recordNumber(req.params["id"], "id"));
+    res.status(202).json(droppedJson(replayed));
+  });
+
+  return r;
+}

@@ -1,0 +1,151 @@
+import { createHmac } from "node:crypto";
+import type { RequestLimitSettings } from "../config.js";
+import { hashIp } from "../domain/ip.js";
+import type { LimitStore } from "../domain/limit-ports.js";
+import { BatchedCounter } from "./batched-counter.js";
+import type { Clock } from "./clock.js";
+import type { Logger } from "./logger.js";
+
+export const LIMIT_WINDOW_MS = 60_000;
+/** How often counted reads and inbox POSTs are sent to the store. */
+const FLUSH_INTERVAL_MS = 250;
+/**
+ * Expired limit rows (counters, cooldown slots, spent captchas) are pruned this often, at most a batch
+ * of each kind at a time; while batches come back full, again at the next flush, until none is left.
+ */
+const PRUNE_INTERVAL_MS = 10_000;
+const PRUNE_BATCH = 1000;
+/** Address hashes kept for the hot path before the memo starts afresh. */
+const MAX_MEMO = 10_000;
+
+export interface SharedLimitsDeps {
+  store: LimitStore;
+  clock: Clock;
+  logger: Logger;
+  /** False with RATE_LIMIT=off: every check lets the request through (pruning still runs). */
+  enabled: boolean;
+  limits: RequestLimitSettings;
+  /** The instance's address-hashing key: counters are kept by address hash, never by address. */
+  ipKey: string;
+  windowMs?: number;
+  flushIntervalMs?: number;
+}
+
+/**
+ * The request limits of the instance, held in the store so that every process sharing it enforces
+ * one budget. Reads and inbox POSTs are decided at once and counted in batches (BatchedCounter: no
+ * store write per request, a small bounded overshoot); writes and admin API requests are counted in
+ * the store before they are let through. Each check returns 0 to let the request through, or the
+ * seconds until its budget is renewed. The same timer prunes expired limit rows now and then.
+ */
+export class SharedLimits {
+  private readonly windowMs: number;
+  private readonly reads: BatchedCounter;
+  private readonly inbox: BatchedCounter;
+  private readonly memo = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private nextPrune = 0;
+  private failing = false;
+
+  constructor(private readonly d: SharedLimitsDeps) {
+    this.windowMs = d.windowMs ?? LIMIT_WINDOW_MS;
+    const counter = (limit: number) =>
+      new BatchedCounter({ counters: d.store.counters, clock: d.clock, limit, windowMs: this.windowMs });
+    this.reads = counter(d.limits.reads);
+    this.inbox = counter(d.limits.inbox);
+  }
+
+  /** A read from `ip`: decided without waiting for the store. */
+  read(ip: string): number {
+    if (!this.d.enabled) return 0;
+    return this.reads.hit(`r:${this.addressKey(ip)}`);
+  }
+
+  /** A write from `ip`: counted in the store first. Throws when the store fails (the write is not let through). */
+  async write(ip: string): Promise<number> {
+    if (!this.d.enabled) return 0;
+    return this.count(`w:${this.addressKey(ip)}`, this.d.limits.writes);
+  }
+
+  /**
+   * An admin API request from `ip`, on a budget of its own. Counted in the store first; when the
+   * store fails, a read is let through (and the failure logged) and a write is not.
+   */
+  async admin(ip: string, write: boolean): Promise<number> {
+    if (!this.d.enabled) return 0;
+    try {
+      return await this.count(`a:${this.addressKey(ip)}`, this.d.limits.admin);
+    } catch (err) {
+      if (write) throw err;
+      this.d.logger.warn("could not count an admin API read; letting it through", { err });
+      return 0;
+    }
+  }
+
+  /** An inbox POST signed by a key on `domain` (lower case): decided without waiting for the store. */
+  inbound(domain: string): number {
+    if (!this.d.enabled) return 0;
+    return this.inbox.hit(`in:${domain}`);
+  }
+
+  /** Starts sending counts (and pruning) on a timer; `stop` ends it. */
+  start(): void {
+    if (this.timer) return;
+    this.nextPrune = this.d.clock() + PRUNE_INTERVAL_MS;
+    this.timer = setInterval(() => void this.tick(), this.d.flushIntervalMs ?? FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and sends what is still counted here, so a restart loses no count. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush().catch((err: unknown) => this.d.logger.warn("could not send the last request counts", { err }));
+  }
+
+  /** Sends the counted reads and inbox POSTs now. Throws when the store fails (the counts are kept). */
+  async flush(): Promise<void> {
+    await Promise.all([this.reads.flush(), this.inbox.flush()]);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.flush();
+      const now = this.d.clock();
+      if (now >= this.nextPrune) {
+        const removed = await this.d.store.prune(now, PRUNE_BATCH);
+        this.nextPrune = removed >= PRUNE_BATCH ? now : now + PRUNE_INTERVAL_MS;
+      }
+      if (this.failing) this.d.logger.info("request counts reach the store again");
+      this.failing = false;
+    } catch (err) {
+      // Requests go on being decided on what is known here; one warning per outage, not per tick.
+      if (!this.failing) this.d.logger.warn("could not share request counts through the store", { err });
+      this.failing = true;
+    }
+  }
+
+  private async count(key: string, limit: number): Promise<number> {
+    const now = this.d.clock();
+    const window = now - (now % this.windowMs);
+    const [total = 0] = await this.d.store.counters.add([{ key, window, count: 1, expiresAt: window + this.windowMs }]);
+    if (total <= limit) return 0;
+    return Math.max(1, Math.ceil((window + this.windowMs - now) / 1000));
+  }
+
+  /** The address's hash (as bans and cooldowns key it), remembered for the hot path. */
+  private addressKey(ip: string): string {
+    let key = this.memo.get(ip);
+    if (key === undefined) {
+      if (this.memo.size >= MAX_MEMO) this.memo.clear();
+      try {
+        key = hashIp(ip, this.d.ipKey);
+      } catch {
+        // Not an address (a proxy sent something else): still counted, by what it is.
+        key = createHmac("sha256", this.d.ipKey).update(`raw:${ip}`).digest("hex").slice(0, 32);
+      }
+      this.memo.set(ip, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,98 @@
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestInstance, type TestInstance } from "../support/instance.js";
+
+/*
+ * The inbound limit: inbox POSTs per signing domain (the host of the Signature's keyId), refused with
+ * 429 before the body is read, on the fast path ahead of Express and on the router alike.
+ */
+
+const ACTIVITY = JSON.stringify({
+  "@context": "https://www.w3.org/ns/activitystreams",
+  id: "https://peer.example/activities/1",
+  type: "Create",
+  actor: "https://peer.example/users/a",
+  object: { id: "https://peer.example/notes/1", type: "Note", content: "hi" },
+});
+
+/** A POST to the shared inbox, signed (in form only: the limit acts before any signature check) by `domain`. */
+function deliver(base: string, domain: string, opts: { gzip?: boolean; declaredLength?: number } = {}) {
+  const body = opts.gzip ? gzipSync(ACTIVITY) : Buffer.from(ACTIVITY);
+  const headers: Record<string, string> = {
+    "content-type": "application/activity+json",
+    date: new Date().toUTCString(),
+    signature: `keyId="https://${domain}/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date",signature="AAAA"`,
+  };
+  if (opts.gzip) headers["content-encoding"] = "gzip";
+  return fetch(`${base}/ap/inbox`, { method: "POST", headers, body });
+}
+
+async function statuses(base: string, domain: string, n: number, opts: { gzip?: boolean } = {}): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await deliver(base, domain, opts)).status);
+  return out;
+}
+
+describe("inbound limit per signing domain", () => {
+  let on: TestInstance;
+  let off: TestInstance;
+
+  beforeAll(async () => {
+    const env = { FEDERATION: "on", ALLOW_PRIVATE_ADDRESSES: "on", RATE_LIMIT_INBOX: "3" };
+    on = await startTestInstance({ ...env, RATE_LIMIT: "on" }, { listen: true });
+    off = await startTestInstance({ ...env, RATE_LIMIT: "off" }, { listen: true });
+  });
+  afterAll(async () => {
+    await on.stop();
+    await off.stop();
+  });
+
+  it("answers 429 with Retry-After and a problem document once a domain has sent its share", async () => {
+    expect(await statuses(on.url, "busy.example", 3)).toEqual([401, 401, 401]);
+    const refused = await deliver(on.url, "busy.example");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const retry = Number(refused.headers.get("retry-after"));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    const problem = (await refused.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({ status: 429, title: "Too many requests", retry_after: retry });
+    expect(String(problem["detail"])).toContain("busy.example");
+    // Another domain has its own budget; so does the same domain's sibling host.
+    expect(await statuses(on.url, "quiet.example", 1)).toEqual([401]);
+    expect(await statuses(on.url, "sub.busy.example", 1)).toEqual([401]);
+  });
+
+  it("counts and refuses on the router path too (a compressed body), once per request", async () => {
+    expect(await statuses(on.url, "zipped.example", 2, { gzip: true })).toEqual([401, 401]);
+    expect(await statuses(on.url, "zipped.example", 1)).toEqual([401]);
+    expect(await statuses(on.url, "zipped.example", 2, { gzip: true })).toEqual([429, 429]);
+  });
+
+  it("refuses before reading the body: an oversized one is never looked at", async () => {
+    expect(await statuses(on.url, "large.example", 3)).toEqual([401, 401, 401]);
+    const big = await fetch(`${on.url}/ap/inbox`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/activity+json",
+        signature: 'keyId="https://large.example/users/a#main-key",signature="AAAA"',
+      },
+      body: Buffer.alloc(300 * 1024, 0x20),
+    });
+    expect(big.status).toBe(429);
+    // Without the limit, the same request is refused for its size.
+    const unlimited = await fetch(`${off.url}/ap/inbox`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/activity+json",
+        signature: 'keyId="https://large.example/users/a#main-key",signature="AAAA"',
+      },
+      body: Buffer.alloc(300 * 1024, 0x20),
+    });
+    expect(unlimited.status).toBe(413);
+  });
+
+  it("has no inbound limit with RATE_LIMIT=off", async () => {
+    expect(await statuses(off.url, "busy.example", 6)).toEqual([401, 401, 401, 401, 401, 401]);
+  });
+});
