@@ -1,6 +1,6 @@
 import { normalizeDomain } from "../../server/domain/domain-policy.js";
 import { DomainError } from "../../server/domain/errors.js";
-import type { DroppedDelivery, PendingInbox } from "../../server/domain/federation-ports.js";
+import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../server/domain/federation-ports.js";
 import type { DeliveryActions, ReplayOutcome } from "../../server/services/delivery-actions.js";
 import type { FederationContext } from "../context.js";
 import { deliverySuspension } from "./worker.js";
@@ -99,6 +99,34 @@ export class DeliveryAdmin implements DeliveryActions {
     this.#logReplay(queued, { domain: domain ?? "all", refused });
     if (queued > 0) this.#queued();
     return { queued, refused };
+  }
+
+  inbound(opts: { failed: boolean; limit: number }): Promise<InboundRetry[]> {
+    return this.#ctx.s.store.federation.inboundRetries.list(opts);
+  }
+
+  async retryInbound(id: string): Promise<void> {
+    const queue = this.#ctx.s.store.federation.inboundRetries;
+    if (!(await queue.replay(id, this.#ctx.s.clock()))) {
+      throw new DomainError("not_found", `No activity ${id} was given up on.`);
+    }
+    this.#ctx.s.logger.info("an inbound activity given up on is tried again", { id });
+  }
+
+  async retryAllInbound(): Promise<number> {
+    const queue = this.#ctx.s.store.federation.inboundRetries;
+    let replayed = 0;
+    // Each replayed item leaves the failed list, so every page is new; a page replaying nothing
+    // (another process took them first) ends the walk.
+    for (;;) {
+      const page = await queue.list({ failed: true, limit: PAGE });
+      let now = 0;
+      for (const item of page) if (await queue.replay(item.id, this.#ctx.s.clock())) now++;
+      replayed += now;
+      if (page.length < PAGE || now === 0) break;
+    }
+    this.#ctx.s.logger.info("inbound activities given up on are tried again", { replayed });
+    return replayed;
   }
 
   #logReplay(queued: number, detail: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import type { DroppedDelivery, PendingInbox } from "../domain/federation-ports.js";
+import type { DroppedDelivery, InboundRetry, PendingInbox } from "../domain/federation-ports.js";
 
 /** How many dropped deliveries a bulk replay queued again, and how many it left because their domain is suspended. */
 export interface ReplayOutcome {
@@ -27,4 +27,14 @@ export interface DeliveryActions {
   retryDomain(domain: string): Promise<ReplayOutcome>;
   /** The same for every dropped delivery; those whose domain is suspended stay dropped. */
   retryAll(): Promise<ReplayOutcome>;
+  /**
+   * Activities received and verified whose handling failed for a reason that may pass (their
+   * origin unreachable): those still tried (`failed: false`, soonest due first) or given up on
+   * after the retry horizon (most recent first).
+   */
+  inbound(opts: { failed: boolean; limit: number }): Promise<InboundRetry[]>;
+  /** Tries an activity given up on again, from now, with a fresh horizon. "not_found" when it is not given up on. */
+  retryInbound(id: string): Promise<void>;
+  /** The same for every activity given up on; returns how many. */
+  retryAllInbound(): Promise<number>;
 }

@@ -1,6 +1,6 @@
 import { createInstance } from "../../app.js";
 import { DomainError } from "../../domain/errors.js";
-import { droppedJson, pendingJson, recordNumber } from "../../http/admin/deliveries.js";
+import { droppedJson, inboundJson, pendingJson, recordNumber } from "../../http/admin/deliveries.js";
 import { age } from "../../http/admin/delivery-pages.js";
 import type { DeliveryActions } from "../../services/delivery-actions.js";
 import { createLogger } from "../../services/logger.js";
@@ -38,16 +38,19 @@ export const deliveryCommands: CommandGroup = {
   subcommands: [
     {
       name: "list",
-      summary: "list what waits per destination inbox, or the dropped deliveries",
-      usage: "[--dropped] [--domain d] [--limit n] [--json]",
+      summary: "list what waits per destination inbox, the dropped deliveries, or what was received",
+      usage: "[--dropped] [--inbound] [--domain d] [--limit n] [--json]",
       details: [
         "--dropped           the deliveries given up on, newest first (default: the backlog per inbox)",
+        "--inbound           activities received but not yet acted on (their origin out of reach);",
+        "                    with --dropped, those given up on after 7 days",
         "--domain d          only those for this domain",
         "--limit n           at most n rows (default 100)",
         "--json              print JSON, as the admin API answers",
       ],
       options: {
         dropped: { type: "boolean" },
+        inbound: { type: "boolean" },
         domain: { type: "string" },
         limit: { type: "string" },
         json: { type: "boolean" },
@@ -59,6 +62,30 @@ export const deliveryCommands: CommandGroup = {
         const filter = domain === undefined ? {} : { domain };
         await withDeliveries(ctx, async (actions) => {
           const now = Date.now();
+          if (args.values["inbound"]) {
+            if (domain !== undefined) throw new UsageError("--domain is not a filter of --inbound.", "delivery list");
+            const failed = args.values["dropped"] === true;
+            const list = await actions.inbound({ failed, limit });
+            if (args.values["json"]) return ctx.out(JSON.stringify(list.map(inboundJson)));
+            if (list.length === 0) {
+              return ctx.out(
+                failed ? "No received activity was given up on." : "Nothing received waits for another try.",
+              );
+            }
+            const rows = list.map((i) => [
+              i.id,
+              i.signer,
+              age(now - i.receivedAt),
+              String(i.attempts),
+              failed ? iso(i.failedAt ?? 0) : iso(i.nextAttemptAt),
+              i.lastError,
+            ]);
+            const head = ["ACTIVITY", "FROM", "AGE", "TRIES", failed ? "GIVEN UP" : "NEXT", "ERROR"];
+            for (const line of table(head, rows)) ctx.out(line);
+            if (failed)
+              ctx.out("Try one again with `atoll delivery retry --inbound <activity>`, all with `--inbound --all`.");
+            return;
+          }
           if (args.values["dropped"]) {
             const list = await actions.dropped({ limit, ...filter });
             if (args.values["json"]) return ctx.out(JSON.stringify(list.map(droppedJson)));
@@ -95,16 +122,18 @@ export const deliveryCommands: CommandGroup = {
     },
     {
       name: "retry",
-      summary: "send dropped deliveries again: one, a domain's, or all",
-      usage: "<id> | --domain d | --all",
+      summary: "send dropped deliveries again (one, a domain's, or all), or retry received activities",
+      usage: "<id> | --domain d | --all | --inbound (<activity> | --all)",
       details: [
         "<id>                the dropped delivery's id (see `atoll delivery list --dropped`)",
         "--domain d          every dropped delivery of the domain",
         "--all               every dropped delivery; those of suspended domains stay dropped",
         "Each is queued again at the end of its inbox, as new; the running server sends it. Nothing is",
         "queued for a domain suspended now.",
+        "--inbound           received activities given up on instead: <activity> is the activity's id",
+        "                    (see `atoll delivery list --inbound --dropped`); each is tried again from now",
       ],
-      options: { domain: { type: "string" }, all: { type: "boolean" } },
+      options: { domain: { type: "string" }, all: { type: "boolean" }, inbound: { type: "boolean" } },
       positionals: { min: 0, max: 1, names: ["id"] },
       async run(ctx, args) {
         const id = args.positionals[0];
@@ -113,7 +142,18 @@ export const deliveryCommands: CommandGroup = {
         if ([id !== undefined, domain !== undefined, all].filter(Boolean).length !== 1) {
           throw new UsageError("Give one of <id>, --domain d or --all.", "delivery retry");
         }
+        if (args.values["inbound"] && domain !== undefined) {
+          throw new UsageError("--domain is not a filter of --inbound.", "delivery retry");
+        }
         await withDeliveries(ctx, async (actions) => {
+          if (args.values["inbound"]) {
+            if (id !== undefined) {
+              await actions.retryInbound(id);
+              return ctx.out(`Tried again within seconds by the running server: ${id}.`);
+            }
+            const n = await actions.retryAllInbound();
+            return ctx.out(`${n} received ${n === 1 ? "activity" : "activities"} given up on will be tried again.`);
+          }
           if (id !== undefined) {
             const d = await actions.retry(recordNumber(id, "id"));
             ctx.out(`Queued again: ${d.activityId} for ${d.inbox}.`);

@@ -1,14 +1,15 @@
 import express, { type Request, Router } from "express";
 import { DomainError } from "../../domain/errors.js";
-import type { DroppedDelivery, PendingInbox } from "../../domain/federation-ports.js";
+import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../domain/federation-ports.js";
 import type { Services } from "../../services/container.js";
 import type { DeliveryActions, ReplayOutcome } from "../../services/delivery-actions.js";
 import { limitParam } from "./domains.js";
 import { jsonObject, optionalBoolean, optionalString } from "./json.js";
 
 /*
- * The admin API of outbound deliveries (mounted behind the admin API's bearer check): the backlog
- * per destination inbox, the dropped deliveries, and replays. Dropped deliveries are named by their
+ * The admin API of deliveries (mounted behind the admin API's bearer check): the backlog per
+ * destination inbox, the dropped deliveries, and replays; and on the inbound side, the activities
+ * received but not yet acted on (their origin out of reach), and replays of those given up on. Dropped deliveries are named by their
  * record number (`id`), newest highest, which is also the `max_id` cursor of the list.
  */
 
@@ -43,6 +44,39 @@ export function droppedJson(d: DroppedDelivery) {
     created_at: iso(d.createdAt),
     dropped_at: iso(d.droppedAt),
     replayable: d.body !== "",
+  };
+}
+
+/** The activity's type, read from the JSON kept for it ("" when it cannot be read). */
+function activityType(body: string): string {
+  try {
+    const t = (JSON.parse(body) as { type?: unknown }).type;
+    return typeof t === "string" ? t : "";
+  } catch {
+    return "";
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
+}
+
+export function inboundJson(i: InboundRetry) {
+  return {
+    id: i.id,
+    type: activityType(i.body),
+    domain: hostOf(i.signer),
+    signer: i.signer,
+    board: i.board,
+    received_at: iso(i.receivedAt),
+    attempts: i.attempts,
+    last_error: i.lastError,
+    next_attempt_at: i.failedAt === null ? iso(i.nextAttemptAt) : null,
+    failed_at: iso(i.failedAt),
   };
 }
 
@@ -113,6 +147,28 @@ export function deliveryAdminRouter(s: Services): Router {
     const actions = deliveriesOf(s);
     const outcome = domain === undefined ? await actions.retryAll() : await actions.retryDomain(domain);
     res.status(202).json(replayJson(outcome));
+  });
+
+  r.get("/api/v1/admin/deliveries/inbound", async (req, res) => {
+    const failed = req.query["failed"];
+    if (failed !== undefined && failed !== "true" && failed !== "false") {
+      throw new DomainError("invalid", "failed: true or false.");
+    }
+    const list = await deliveriesOf(s).inbound({ failed: failed === "true", limit: limitParam(req, 100, 500) });
+    res.json(list.map(inboundJson));
+  });
+
+  r.post("/api/v1/admin/deliveries/inbound/retry", json, async (req, res) => {
+    const body = jsonObject(req.body, ["id", "all"]);
+    const id = optionalString(body, "id");
+    const all = optionalBoolean(body, "all");
+    if ((id === undefined) === (all !== true)) {
+      throw new DomainError("invalid", 'Name one activity, {"id": "https://…"}, or all of them, {"all": true}.');
+    }
+    const actions = deliveriesOf(s);
+    if (id !== undefined) await actions.retryInbound(id);
+    const queued = id === undefined ? await actions.retryAllInbound() : 1;
+    res.status(202).json({ queued });
   });
 
   r.post("/api/v1/admin/deliveries/dropped/:id/retry", async (req, res) => {

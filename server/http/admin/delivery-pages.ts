@@ -1,6 +1,6 @@
 import type { Request } from "express";
 import { DomainError } from "../../domain/errors.js";
-import type { DroppedDelivery, PendingInbox } from "../../domain/federation-ports.js";
+import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../domain/federation-ports.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
@@ -9,8 +9,9 @@ import type { AdminPageKit, FormBody } from "./domain-pages.js";
 import { actionForm, type ViewContext } from "./views.js";
 
 /*
- * The admin page of outbound deliveries, /admin/deliveries: what waits for each destination inbox,
- * what was given up on, and buttons to send dropped deliveries again, one, a domain's or all. Plain
+ * The admin page of deliveries, /admin/deliveries: what waits for each destination inbox, what was
+ * given up on, and buttons to send dropped deliveries again, one, a domain's or all; then the
+ * activities received but not yet taken, with buttons to try again those given up on. Plain
  * forms and redirects like the other admin pages; every form carries the session's CSRF token.
  */
 
@@ -80,6 +81,33 @@ function droppedView(v: ViewContext, dropped: DroppedDelivery[], domain: string 
 </table>`;
 }
 
+function inboundView(v: ViewContext, items: InboundRetry[], failed: boolean): Html {
+  if (items.length === 0) {
+    return html`<p>${failed ? "Nothing was given up on." : "Nothing received waits for another try."}</p>`;
+  }
+  return html`<table class="admin-table">
+  <thead><tr><th>Activity</th><th>From</th><th>Received</th><th>Tries</th><th>Last error</th><th>${failed ? "Given up" : "Next try"}</th>${failed ? html`<th></th>` : null}</tr></thead>
+  <tbody>${items.map(
+    (i) => html`<tr>
+    <td>${i.id}</td><td>${i.signer}</td><td>${when(i.receivedAt)}</td><td>${i.attempts}</td><td>${i.lastError}</td>
+    <td>${when(failed ? i.failedAt : i.nextAttemptAt)}</td>
+    ${failed ? html`<td>${actionForm(v, "/admin/deliveries/inbound/retry", "Try again", { id: i.id })}</td>` : null}
+  </tr>`,
+  )}</tbody>
+</table>`;
+}
+
+function inboundSection(v: ViewContext, pending: InboundRetry[], failed: InboundRetry[]): Html {
+  return html`<h2>Received, not yet taken</h2>
+<p>Activities peers sent that were verified but could not be acted on yet, most often because the post
+they carry could not be fetched from its origin. They are tried again, sooner at first and then about
+once an hour, for 7 days.</p>
+${inboundView(v, pending, false)}
+<h3>Given up on</h3>
+${failed.length > 0 ? actionForm(v, "/admin/deliveries/inbound/retry", "Try everything given up on again", { all: "1" }) : null}
+${inboundView(v, failed, true)}`;
+}
+
 function filterForm(domain: string | undefined): Html {
   return html`<form method="get" action="/admin/deliveries" class="admin-inline">
   <label>Domain <input name="domain" maxlength="253" value="${domain ?? ""}"></label>
@@ -109,6 +137,8 @@ export function deliveryPages(s: Services, kit: AdminPageKit): void {
       ...(domain ? { domain } : {}),
       ...(before === undefined ? {} : { before }),
     });
+    const inboundPending = domain ? [] : await actions.inbound({ failed: false, limit: PAGE });
+    const inboundFailed = domain ? [] : await actions.inbound({ failed: true, limit: PAGE });
     const older = dropped.length === PAGE ? dropped.at(-1)!.seq : null;
     const olderLink =
       older === null
@@ -129,7 +159,8 @@ ${pendingView(pending, now)}
 queues it at the end of its inbox, as new; nothing is queued for a suspended domain.</p>
 ${domain ? null : actionForm(v, "/admin/deliveries/dropped/retry", "Send again every dropped delivery", { all: "1" })}
 ${droppedView(v, dropped, domain)}
-${olderLink}`,
+${olderLink}
+${domain ? null : inboundSection(v, inboundPending, inboundFailed)}`,
     );
   });
 
@@ -141,6 +172,16 @@ ${olderLink}`,
     else if (field(body, "all")) await actions.retryAll();
     else throw new DomainError("invalid", "Name a domain, or send everything again.");
     back(res, v, "deliveries_replayed", "/admin/deliveries");
+  });
+
+  post("/admin/deliveries/inbound/retry", async (_req, res, v, body) => {
+    requireAdmin(v.user);
+    const actions = deliveriesOf(s);
+    const id = field(body, "id");
+    if (id) await actions.retryInbound(id);
+    else if (field(body, "all")) await actions.retryAllInbound();
+    else throw new DomainError("invalid", "Name an activity, or try everything again.");
+    back(res, v, "inbound_replayed", "/admin/deliveries");
   });
 
   post("/admin/deliveries/dropped/:id/retry", async (req, res, v) => {

@@ -47,6 +47,7 @@ export const NOTICES: Readonly<Record<string, string>> = {
   board_rule_deleted: "Board rule deleted.",
   delivery_replayed: "Delivery queued again.",
   deliveries_replayed: "Dropped deliveries queued again; those for suspended domains stay dropped.",
+  inbound_replayed: "Tried again within a few seconds.",
 };
 
 export const BAN_DURATIONS: ReadonlyArray<[string, string]> = [
