@@ -35,6 +35,18 @@ const TITLE: Record<DomainErrorKind, string> = {
   busy: "Busy",
 };
 
+/** The kind of a 4xx thrown by a library or answered by the router itself; any other 4xx is "invalid". */
+const KIND_OF_STATUS: Partial<Record<number, DomainErrorKind>> = {
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  410: "gone",
+  413: "too_large",
+  415: "unsupported_media",
+  429: "rate_limited",
+};
+
 export interface Problem {
   type: string;
   title: string;
@@ -75,8 +87,9 @@ export function toProblem(err: unknown, logger: Logger): Problem {
   const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; message?: unknown };
   const status = typeof e?.status === "number" ? e.status : typeof e?.statusCode === "number" ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
-    // body-parser and busboy errors: too large, bad JSON, bad encoding, malformed multipart.
-    const kind: DomainErrorKind = status === 413 ? "too_large" : status === 415 ? "unsupported_media" : "invalid";
+    // body-parser and busboy errors (too large, bad JSON, bad encoding, malformed multipart), and
+    // the router's own 404.
+    const kind = KIND_OF_STATUS[status] ?? "invalid";
     const detail =
       e.type === "entity.parse.failed"
         ? "The request body is not valid JSON."

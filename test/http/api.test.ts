@@ -181,6 +181,15 @@ describe("posting and the 4chan-shaped read API", () => {
       );
     });
 
+    it("an address nothing answers is 404 Not found, for JSON clients and browsers alike", async () => {
+      const res = await request(t.app).post("/api/v1/nothing-here").send({});
+      expectProblem(res, 404, /nothing at this address/);
+      expect(res.body).toMatchObject({ type: "urn:atoll:problem:not-found", title: "Not found" });
+      const page = await request(t.app).get("/nothing-here").set("accept", "text/html");
+      expect(page.status).toBe(404);
+      expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    });
+
     it("unknown boards and threads", async () => {
       expectProblem(await request(t.app).post("/api/v1/boards/nope/threads").send({ com: "x" }), 404, /nope/);
       expectProblem(await request(t.app).post("/api/v1/boards/t/threads/99999/replies").send({ com: "x" }), 404);
