@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { freePort } from "../support/fedify-peer.js";
 import { mountProblem, mountTmpfs, unmount } from "../support/mounts.js";
-import { serverBuilt } from "../support/server-process.js";
-import { exitCode, runServer } from "../support/server-run.js";
+import { exitCode, runServer, serverBuilt } from "../support/server-process.js";
 
 const cannotMount = serverBuilt ? mountProblem() : null;
 // Each test starts a real process, which a busy machine makes slow.

@@ -126,7 +126,10 @@ describe("received activities not yet taken: admin API, admin page and command l
     expect(page.text).toContain(activity("p1"));
     expect(page.text).toContain(`value="${activity("page1")}"`);
 
-    const forged = await agent.post("/admin/deliveries/inbound/retry").type("form").send({ id: activity("page1") });
+    const forged = await agent
+      .post("/admin/deliveries/inbound/retry")
+      .type("form")
+      .send({ id: activity("page1") });
     expect(forged.status).toBe(403);
     const done = await agent
       .post("/admin/deliveries/inbound/retry")

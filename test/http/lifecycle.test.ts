@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/fedify-peer.js";
 import { makeJpeg } from "../support/instance.js";
-import { serverBuilt } from "../support/server-process.js";
-import { exitCode, runServer as start, waitServing as waitReady } from "../support/server-run.js";
+import { exitCode, serverBuilt, runServer as start, waitServing as waitReady } from "../support/server-process.js";
 
 describe.skipIf(!serverBuilt)("the server process (skipped when dist/ is not built: run npm run build)", () => {
   const dirs: string[] = [];

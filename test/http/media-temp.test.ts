@@ -8,8 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectRoot } from "../../server/paths.js";
 import { freePort } from "../support/fedify-peer.js";
 import { waitFor } from "../support/loopback.js";
-import { serverBuilt } from "../support/server-process.js";
-import { exitCode, runServer, waitServing } from "../support/server-run.js";
+import { exitCode, runServer, serverBuilt, waitServing } from "../support/server-process.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -65,7 +64,9 @@ describe.skipIf(!serverBuilt)("temp files of a killed media writer (skipped when
     });
     await waitServing(`http://127.0.0.1:${port}`, "/readyz");
     await waitFor("the killed writer's temp file to be removed", async () => !existsSync(killed.file), 60_000);
-    expect(server.output()).toContain("removed temp files left by interrupted media writes");
+    // The line is written once the sweep is over, and reaches the pipe a moment after the file went.
+    await waitFor("the sweep to be logged", async () => server.output().includes("removed temp files"), 60_000);
+    expect(server.output()).toMatch(/removed temp files left by interrupted media writes.*"removed":1/);
     expect(existsSync(live.file)).toBe(true);
   });
 });

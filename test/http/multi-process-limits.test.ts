@@ -11,15 +11,8 @@ import { LIMIT_WINDOW_MS } from "../../server/services/shared-limits.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 import { freePort } from "../support/fedify-peer.js";
 import { waitFor } from "../support/loopback.js";
-import {
-  type Answer,
-  type Call,
-  requestFrom,
-  SERVER_ENTRY,
-  type ServerProcess,
-  startServerProcess,
-  waitReady,
-} from "../support/processes.js";
+import { type Answer, type Call, requestFrom, waitReady } from "../support/processes.js";
+import { runServer, SERVER_ENTRY, type ServerRun } from "../support/server-process.js";
 
 /*
  * Two web processes and a delivery worker on one DATA_DIR, each on a loopback address of its own,
@@ -35,12 +28,12 @@ const WRITES = 60;
 const ADMIN = 20;
 const INBOX = 10;
 
-/** How a write to a path with nothing behind it is answered once let through (a 4xx other than 429). */
+/** How a write to a path with nothing behind it is answered once let through. */
 const notFound = (status: number) => status === 404;
 
 describe.skipIf(!existsSync(SERVER_ENTRY))("limits across processes on one store (needs dist/: npm run build)", () => {
   let dataDir: string;
-  let processes: ServerProcess[] = [];
+  let processes: ServerRun[] = [];
   let web1: string;
   let web2: string;
   let worker: string;
@@ -85,9 +78,9 @@ describe.skipIf(!existsSync(SERVER_ENTRY))("limits across processes on one store
       LOG_LEVEL: "warn",
     });
     // The first creates the database; the others open it.
-    processes.push(startServerProcess(env(0, "web")));
+    processes.push(runServer(env(0, "web")));
     await waitReady("127.0.0.2", `${urls[0]}/boards.json`);
-    processes.push(startServerProcess(env(1, "web")), startServerProcess(env(2, "worker")));
+    processes.push(runServer(env(1, "web")), runServer(env(2, "worker")));
     await Promise.all(urls.slice(1).map((u) => waitReady("127.0.0.2", `${u}/boards.json`)));
     [web1, web2, worker] = urls as [string, string, string];
 

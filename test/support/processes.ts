@@ -1,45 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { join } from "node:path";
-import { projectRoot } from "../../server/paths.js";
 
 /*
- * Real server processes (dist/server/main.js, built by `npm run build`) and HTTP calls made from a
- * chosen loopback address, so that each test's client has an address of its own for the limits
- * keyed by address.
+ * HTTP calls made from a chosen loopback address, so that each test's client has an address of its
+ * own for the limits keyed by address (server-process.ts starts the servers they call).
  */
-
-export const SERVER_ENTRY = join(projectRoot(), "dist", "server", "main.js");
-
-export interface ServerProcess {
-  child: ChildProcess;
-  /** Everything it wrote so far, stdout and stderr. */
-  output(): string;
-  exited: Promise<number | null>;
-  /** Sends SIGTERM and waits for the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** Starts the server with exactly `env` (and PATH). */
-export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env["PATH"] ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
-}
 
 export interface Answer {
   status: number;

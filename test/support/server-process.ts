@@ -4,17 +4,20 @@ import { join } from "node:path";
 import { projectRoot } from "../../server/paths.js";
 import { freePort } from "./fedify-peer.js";
 
-/** The built server (`npm test` builds it first); tests of real processes skip without it. */
+/*
+ * Real server processes: `node dist/server/main.js`, as `npm start` runs it (`npm test` builds dist/
+ * first; the tests of processes skip without it). `runServer` starts one and returns at once, for
+ * the tests of how it starts, stops or refuses to start; `startServer` fills in a federating
+ * loopback instance's settings and returns once it serves.
+ */
+
 export const SERVER_ENTRY = join(projectRoot(), "dist", "server", "main.js");
 export const serverBuilt = existsSync(SERVER_ENTRY);
 
-/** One `node dist/server/main.js` process. */
-export interface ServerProcess {
-  /** Where it listens (`http://host:port`). */
-  url: string;
-  env: Record<string, string>;
+/** One server process. */
+export interface ServerRun {
   child: ChildProcess;
-  /** Everything it wrote to stdout and stderr so far. */
+  /** Everything it wrote so far, stdout and stderr interleaved. */
   output(): string;
   /** Resolves with the exit code (null when a signal ended it). */
   exited: Promise<number | null>;
@@ -24,10 +27,44 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** A process `startServer` saw serving. */
+export interface ServerProcess extends ServerRun {
+  /** Where it listens (`http://host:port`). */
+  url: string;
+  env: Record<string, string>;
+}
+
+/** Runs the server with exactly `env` (and PATH) in its environment, without waiting for anything. */
+export function runServer(env: Record<string, string>): ServerRun {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    output: () => out,
+    exited,
+    async stop() {
+      if (running()) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      if (running()) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
 /**
- * Starts a server process with exactly `env` (plus PATH), on `host` and a free port unless `env`
- * names them, and waits until it answers `/boards.json`. An instance on a loopback address of its
- * own is a domain of its own to the others.
+ * Starts a server process on `host` and a free port unless `env` names them, federating with
+ * loopback peers and without captcha or rate limits unless `env` says otherwise, and waits until it
+ * answers `/boards.json`. An instance on a loopback address of its own is a domain of its own to the
+ * others.
  */
 export async function startServer(env: Record<string, string>, host = "127.0.0.1"): Promise<ServerProcess> {
   const port = env["PORT"] ?? String(await freePort(host));
@@ -41,54 +78,53 @@ export async function startServer(env: Record<string, string>, host = "127.0.0.1
     LOG_LEVEL: "warn",
     ...env,
   };
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env["PATH"] ?? "", ...full },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://${full["HOST"]}:${full["PORT"]}`;
-  const proc: ServerProcess = {
-    url,
-    env: full,
-    child,
-    output: () => out,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exited;
-    },
-  };
+  const proc: ServerProcess = { ...runServer(full), url, env: full };
   try {
-    await waitReady(url, exited);
+    await waitServing(url, "/boards.json", 60_000, proc.exited);
   } catch (err) {
     await proc.kill();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${out}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${proc.output()}`);
   }
   return proc;
 }
 
-/** Waits until `url` answers `/boards.json` with 200 (generous: a busy machine starts slowly). */
-async function waitReady(url: string, exited: Promise<number | null>, ms = 60_000): Promise<void> {
+/**
+ * Waits until `url` answers `path` with 200, failing at once when `exited` settles first. The budget
+ * is generous: a start on a busy machine is slow, and only a server that never comes up should fail.
+ */
+export async function waitServing(
+  url: string,
+  path = "/boards.json",
+  ms = 60_000,
+  exited?: Promise<number | null>,
+): Promise<void> {
   let gone = false;
-  void exited.then(() => {
+  void exited?.then(() => {
     gone = true;
   });
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (gone) throw new Error(`${url} exited before it was ready`);
     try {
-      if ((await fetch(`${url}/boards.json`)).status === 200) return;
+      if ((await fetch(`${url}${path}`)).status === 200) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not become ready`);
+}
+
+/** The exit code, or a failure when the process is still running after `ms` (a hang, not slowness). */
+export async function exitCode(p: ServerRun, ms = 60_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${p.output()}`)), ms);
+  });
+  try {
+    return await Promise.race([p.exited, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
