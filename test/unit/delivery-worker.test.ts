@@ -129,7 +129,8 @@ describe("DeliveryWorker", () => {
     await inbox.refuse();
     await next();
     await failed(3);
-    expect((await head())?.lastError).toMatch(/ECONNREFUSED/);
+    // A kept-alive connection the peer closed as it went away may be reset before it is seen closed.
+    expect((await head())?.lastError).toMatch(/ECONNREFUSED|ECONNRESET/);
     expect((await head())?.items).toBe(30);
     // it comes back at the head's next try, and from then on the clock stands still
     await inbox.listen();
