@@ -1,14 +1,9 @@
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { csrfOf, signIn as signInAs } from "../support/admin-session.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const PASSWORD = "correct horse battery";
-
-function csrfOf(page: string): string {
-  const m = /name="csrf" value="([^"]+)"/.exec(page);
-  if (!m) throw new Error("no CSRF token on the page");
-  return m[1] as string;
-}
 
 describe("admin pages", () => {
   let instance: TestInstance;
@@ -25,16 +20,7 @@ describe("admin pages", () => {
     await instance.stop();
   });
 
-  async function signIn(username: string, password = PASSWORD) {
-    const agent = request.agent(instance.app);
-    const form = await agent.get("/admin");
-    expect(form.status).toBe(200);
-    const res = await agent
-      .post("/admin/login")
-      .type("form")
-      .send({ csrf: csrfOf(form.text), username, password });
-    return { agent, res };
-  }
+  const signIn = (username: string, password = PASSWORD) => signInAs(instance.app, username, password);
 
   it("signs in with the right password only, with a strict httpOnly session cookie", async () => {
     const anon = await request(instance.app).get("/admin");

@@ -2,6 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../server/cli/main.js";
 import type { NewDelivery } from "../../server/domain/federation-ports.js";
+import { csrfOf, signIn } from "../support/admin-session.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const PUBLIC_URL = "http://atoll.test";
@@ -18,12 +19,6 @@ function item(id: string, inbox: string): NewDelivery {
     keyId: `${PUBLIC_URL}/ap/boards/b`,
     activityId: `${PUBLIC_URL}/activities/${id}`,
   };
-}
-
-function csrfOf(page: string): string {
-  const m = /name="csrf" value="([^"]+)"/.exec(page);
-  if (!m) throw new Error("no CSRF token on the page");
-  return m[1] as string;
 }
 
 interface DroppedJson {
@@ -171,12 +166,7 @@ describe("dropped deliveries: admin API, admin page and command line", () => {
   });
 
   it("replays a domain's dropped deliveries from the admin page, with its form token", async () => {
-    const agent = request.agent(t.app);
-    const login = await agent.get("/admin");
-    await agent
-      .post("/admin/login")
-      .type("form")
-      .send({ csrf: csrfOf(login.text), username: "boss", password: PASSWORD });
+    const { agent } = await signIn(t.app, "boss", PASSWORD);
     const page = await agent.get("/admin/deliveries");
     expect(page.status).toBe(200);
     expect(page.text).toContain("https://wait.example/inbox");
@@ -208,12 +198,7 @@ describe("dropped deliveries: admin API, admin page and command line", () => {
     expect(heads.find((d) => d.inbox === "https://ok.example/a")?.id).toBe("ok1");
 
     // moderators who are not admins see nothing of it
-    const modAgent = request.agent(t.app);
-    const modLogin = await modAgent.get("/admin");
-    await modAgent
-      .post("/admin/login")
-      .type("form")
-      .send({ csrf: csrfOf(modLogin.text), username: "mod", password: PASSWORD });
+    const { agent: modAgent } = await signIn(t.app, "mod", PASSWORD);
     expect((await modAgent.get("/admin/deliveries")).status).toBe(403);
   });
 

@@ -4,17 +4,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { csrfOf, signIn as signInAs } from "../support/admin-session.js";
 import { domainBlock } from "../support/domain-rules.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const PASSWORD = "correct horse battery";
 const CSV_HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
-
-function csrfOf(page: string): string {
-  const m = /name="csrf" value="([^"]+)"/.exec(page);
-  if (!m) throw new Error("no CSRF token on the page");
-  return m[1] as string;
-}
 
 describe("domain moderation admin pages", () => {
   let instance: TestInstance;
@@ -33,12 +28,7 @@ describe("domain moderation admin pages", () => {
   });
 
   async function signIn(username: string) {
-    const agent = request.agent(instance.app);
-    const form = await agent.get("/admin");
-    const res = await agent
-      .post("/admin/login")
-      .type("form")
-      .send({ csrf: csrfOf(form.text), username, password: PASSWORD });
+    const { agent, res } = await signInAs(instance.app, username, PASSWORD);
     expect(res.status).toBe(303);
     const csrf = csrfOf((await agent.get("/admin")).text);
     return { agent, csrf };

@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../server/cli/main.js";
+import { csrfOf, signIn } from "../support/admin-session.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const PUBLIC_URL = "http://atoll.test";
@@ -20,12 +21,6 @@ interface InboundJson {
 }
 
 const activity = (n: string) => `https://peer.example/activities/${n}`;
-
-function csrfOf(page: string): string {
-  const m = /name="csrf" value="([^"]+)"/.exec(page);
-  if (!m) throw new Error("no CSRF token on the page");
-  return m[1] as string;
-}
 
 describe("received activities not yet taken: admin API, admin page and command line", () => {
   let t: TestInstance;
@@ -114,12 +109,7 @@ describe("received activities not yet taken: admin API, admin page and command l
 
   it("shows both lists on the deliveries page and tries again from its form", async () => {
     await keep("page1", true);
-    const agent = request.agent(t.app);
-    const login = await agent.get("/admin");
-    await agent
-      .post("/admin/login")
-      .type("form")
-      .send({ csrf: csrfOf(login.text), username: "boss", password: PASSWORD });
+    const { agent } = await signIn(t.app, "boss", PASSWORD);
     const page = await agent.get("/admin/deliveries");
     expect(page.status).toBe(200);
     expect(page.text).toContain("Received, not yet taken");

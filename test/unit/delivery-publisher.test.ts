@@ -8,11 +8,10 @@ import { DeliveryWorker } from "../../federation/delivery/worker.js";
 import { FederationIds } from "../../federation/ids.js";
 import { LocalKeys } from "../../federation/keys.js";
 import { DomainError } from "../../server/domain/errors.js";
+import { BOARD_ACTOR, follow, PUBLIC_URL } from "../support/delivery-harness.js";
 import { FakeInbox, until } from "../support/fake-inbox.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
-const PUBLIC_URL = "http://atoll.test";
-const BOARD_ACTOR = `${PUBLIC_URL}/ap/boards/b`;
 const ANONYMOUS = `${PUBLIC_URL}/ap/anonymous`;
 const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -32,23 +31,6 @@ async function instance(): Promise<TestInstance> {
 function context(t: TestInstance): FederationContext {
   const ids = new FederationIds(t.services.config.publicUrl);
   return new FederationContext(t.services, ids, new LocalKeys(t.services.store.federation.keys));
-}
-
-async function follow(t: TestInstance, actor: string, inbox: string, sharedInbox: string | null): Promise<void> {
-  const { follows } = t.services.store.federation;
-  await follows.add({
-    id: `${actor}#follow`,
-    actorId: actor,
-    objectId: BOARD_ACTOR,
-    board: "b",
-    direction: "inbound",
-    state: "pending",
-    inbox,
-    sharedInbox,
-    domain: new URL(actor).hostname,
-    createdAt: Date.now(),
-  });
-  await follows.accept(actor, BOARD_ACTOR);
 }
 
 /** Everything queued, with bodies parsed, taken off the queue (each inbox hands out one item at a time). */

@@ -18,7 +18,15 @@ import {
 } from "../../common/federation.js";
 import { int, page, str } from "../../common/guards.js";
 import { inTransaction } from "../transactions.js";
-import { DELIVERY_SEQ, DROPPED_SEQ, expireItems, forgetIfEmpty, takeSeqs, touchInbox } from "./delivery-store.js";
+import {
+  DELIVERY_SEQ,
+  DROPPED_SEQ,
+  expireItems,
+  forgetIfEmpty,
+  newItemDoc,
+  takeSeqs,
+  touchInbox,
+} from "./delivery-store.js";
 import { MongoDeliveryWorkers } from "./delivery-workers.js";
 import { type DeliveryInboxDoc, type FederationCollections, toDelivery } from "./documents.js";
 import { MongoDroppedDeliveries } from "./dropped-deliveries.js";
@@ -58,17 +66,7 @@ export class MongoDeliveryQueue implements DeliveryQueue {
             // `id` comes from the filter's equality (a checked string); an id already queued is left alone
             filter: { id: d.id },
             update: {
-              $setOnInsert: {
-                seq: first + i,
-                inbox: d.inbox,
-                domain: d.domain,
-                body: d.body,
-                keyId: d.keyId,
-                activityId: d.activityId,
-                attempts: 0,
-                lastError: null,
-                createdAt: at,
-              },
+              $setOnInsert: newItemDoc(d, first + i, at),
             },
             upsert: true,
           },

@@ -1,5 +1,5 @@
 import type { ClientSession } from "mongodb";
-import type { FederationCollections } from "./documents.js";
+import type { DeliveryDoc, FederationCollections } from "./documents.js";
 
 /*
  * What the MongoDB delivery queue's parts share: its counters, and what happens to an inbox when
@@ -28,6 +28,25 @@ export async function takeSeqs(
     { session, upsert: true, returnDocument: "after" },
   );
   return (doc?.seq ?? n) - n + 1;
+}
+
+/** A queued item's document, new (untried) from `at`, at place `seq` in the queue. */
+export function newItemDoc(
+  d: Pick<DeliveryDoc, "inbox" | "domain" | "body" | "keyId" | "activityId">,
+  seq: number,
+  at: number,
+): Omit<DeliveryDoc, "id"> {
+  return {
+    seq,
+    inbox: d.inbox,
+    domain: d.domain,
+    body: d.body,
+    keyId: d.keyId,
+    activityId: d.activityId,
+    attempts: 0,
+    lastError: null,
+    createdAt: at,
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DroppedDelivery } from "../../../server/domain/federation-ports.js
 import { checkedSeqs, domainArg } from "../../common/federation.js";
 import { int, nullableInt, page } from "../../common/guards.js";
 import { inTransaction } from "../transactions.js";
-import { DELIVERY_SEQ, takeSeqs, touchInbox } from "./delivery-store.js";
+import { DELIVERY_SEQ, newItemDoc, takeSeqs, touchInbox } from "./delivery-store.js";
 import { type FederationCollections, toDroppedDelivery } from "./documents.js";
 
 /** The dropped deliveries on MongoDB: listed newest first by their own `seq`, replayed in one transaction. */
@@ -45,17 +45,7 @@ export class MongoDroppedDeliveries {
         await this.c.deliveries.updateOne(
           { id: { $eq: d.id } },
           {
-            $setOnInsert: {
-              seq: seq++,
-              inbox: d.inbox,
-              domain: d.domain,
-              body: d.body,
-              keyId: d.keyId,
-              activityId: d.activityId,
-              attempts: 0,
-              lastError: null,
-              createdAt: at,
-            },
+            $setOnInsert: newItemDoc(d, seq++, at),
           },
           { session, upsert: true },
         );
