@@ -9,13 +9,16 @@
  * signature with the board's published key, records when each item arrived and counts the TCP
  * connections it was sent on.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { PublicKeyCache, verifyRequest } from "../../federation/http/signatures.js";
 import type { NewDelivery } from "../../server/domain/federation-ports.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
+import type { PlainSendJob } from "./plain-sender.js";
 
 /** One peer's shared inbox. */
 class BenchPeer {
@@ -75,6 +78,10 @@ class BenchPeer {
     this.#key = publicKeyPem;
   }
 
+  trustedKey(): string {
+    return this.#key;
+  }
+
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -92,9 +99,11 @@ export interface DeliveryFigures {
   /** Items delivered in the throughput run, and their rate to one inbox. */
   items: number;
   itemsPerSecond: number;
+  /** The same number of signed POSTs sent one at a time by a bare client (plain-sender.ts), per second. */
+  baselinePerSecond: number;
   /** The server's CPU time (all threads) per delivered item in that run, in ms; null without /proc. */
   cpuMsPerItem: number | null;
-  /** TCP connections the peer accepted over both runs (one per item without keep-alive). */
+  /** TCP connections the peer accepted over all runs, the baseline's one included (one per item without keep-alive). */
   connections: number;
   /** Items whose signature did not verify (should be 0). */
   unverified: number;
@@ -135,11 +144,35 @@ function outOfOrder(accepted: Array<{ n: number }>): number {
   return accepted.filter((a, i) => i > 0 && a.n < accepted[i - 1]!.n).length;
 }
 
+/** Runs the bare sender over `count` items to `inbox` and returns its rate, as the peer saw it. */
+async function baselineRate(peer: BenchPeer, inbox: string, board: string, from: number, count: number) {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const main = peer.trustedKey();
+  peer.trust(publicKey.export({ type: "spki", format: "pem" }).toString());
+  const start = peer.accepted.length;
+  try {
+    const job: PlainSendJob = {
+      url: inbox,
+      keyId: `${board}#main-key`,
+      privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      bodies: items(inbox, board, from, count).map((d) => d.body),
+    };
+    const worker = new Worker(new URL("./plain-sender.js", import.meta.url), { workerData: job });
+    const [result] = (await once(worker, "message")) as [{ failed: number }];
+    if (result.failed > 0) throw new Error(`delivery baseline: ${result.failed} POSTs were refused`);
+    const run = peer.accepted.slice(start);
+    return (count - 1) / ((run.at(-1)!.at - run[0]!.at) / 1000);
+  } finally {
+    peer.trust(main);
+  }
+}
+
 /**
  * (a) A backlog of `backlog` items waits for a peer that answers 503; once the worker has been
  * refused twice, the peer answers again, and the time runs from its first 2xx to the last item.
  * (b) `items` more are queued for the same inbox of the healthy peer, and the rate runs from the
- * first to the last item received, with the server's CPU time over the run.
+ * first to the last item received, with the server's CPU time over the run; right before it, the
+ * bare sender's rate over as many items is the baseline.
  */
 export async function deliveryBench(o: {
   url: string;
@@ -168,11 +201,13 @@ export async function deliveryBench(o: {
     const backlogMs = back.at(-1)!.at - back[0]!.at;
     const refusedWhileDown = peer.refused;
 
+    const baselinePerSecond = await baselineRate(peer, inbox, boardActor, 1_000_000, count);
+    const accepted = peer.accepted.length;
     const cpuBefore = o.serverCpuMs();
     await store.federation.deliveries.enqueue(items(inbox, boardActor, backlog + 1, count));
-    await waitUntil("the throughput run", () => peer.accepted.length >= backlog + count, 300_000);
+    await waitUntil("the throughput run", () => peer.accepted.length >= accepted + count, 300_000);
     const cpuAfter = o.serverCpuMs();
-    const run = peer.accepted.slice(backlog);
+    const run = peer.accepted.slice(accepted);
     const seconds = (run.at(-1)!.at - run[0]!.at) / 1000;
     return {
       backlog,
@@ -180,10 +215,11 @@ export async function deliveryBench(o: {
       refusedWhileDown,
       items: count,
       itemsPerSecond: (count - 1) / seconds,
+      baselinePerSecond,
       cpuMsPerItem: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / count,
       connections: peer.connections,
       unverified: peer.unverified,
-      outOfOrder: outOfOrder(peer.accepted),
+      outOfOrder: outOfOrder(peer.accepted.slice(0, backlog)) + outOfOrder(run),
     };
   } finally {
     await store.close();

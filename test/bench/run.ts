@@ -318,8 +318,8 @@ async function main(): Promise<void> {
         name: "delivery to one peer's inbox",
         value: d.itemsPerSecond,
         unit: "items/s",
-        baseline: null,
-        ratio: null,
+        baseline: d.baselinePerSecond,
+        ratio: d.itemsPerSecond / d.baselinePerSecond,
         target: null,
       });
       notes.push(
