@@ -1,12 +1,8 @@
 import { randomUUID } from "node:crypto";
-import {
-  diffRules,
-  mergeConsensus,
-  parseBlocklist,
-  parseMastodonCsv,
-  publicDomainBlocks,
-  toMastodonCsv,
-} from "../domain/blocklists.js";
+import { mergeConsensus } from "../domain/blocklist-consensus.js";
+import { parseMastodonCsv, toMastodonCsv } from "../domain/blocklist-csv.js";
+import { diffRules } from "../domain/blocklist-diff.js";
+import { parseBlocklist } from "../domain/blocklist-formats.js";
 import {
   type BoardDomainRule,
   type DomainAllow,
@@ -30,6 +26,7 @@ import {
 } from "../domain/domain-ports.js";
 import { DomainError } from "../domain/errors.js";
 import type { Store } from "../domain/ports.js";
+import { publicDomainBlocks } from "../domain/public-domain-blocks.js";
 import type { Clock } from "./clock.js";
 import type { DomainPolicy } from "./domain-policy.js";
 import type { Logger } from "./logger.js";
