@@ -10,7 +10,8 @@ import {
   importJson,
   parseIsoTime,
 } from "../../http/admin/domains.js";
-import type { DomainModerationService, Progress } from "../../services/domain-moderation.js";
+import type { DomainModerationService } from "../../services/domain-moderation.js";
+import type { Progress } from "../../services/domain-moderation-types.js";
 import {
   type CliContext,
   type CommandGroup,

@@ -7,7 +7,7 @@ import { BLOCKLIST_FORMATS } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
-import type { BlockPatch, ImportPreview, ImportResult } from "../../services/domain-moderation.js";
+import type { BlockPatch, ImportPreview, ImportResult } from "../../services/domain-moderation-types.js";
 import { type Html, html } from "../web/html.js";
 import { ADMIN_PATH, staffUser } from "./auth.js";
 import { auditCsv, expiryField, type Fields, MAX_IMPORT_BYTES, severityField } from "./domains.js";

@@ -27,7 +27,7 @@ import type {
   ImportResult,
   SubscriptionInput,
   SyncResult,
-} from "../../services/domain-moderation.js";
+} from "../../services/domain-moderation-types.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { sendProblem, toProblem } from "../problem.js";
 import { bearerOf } from "./auth.js";
