@@ -10,7 +10,9 @@ import type { Services } from "../../services/container.js";
 import type { BlockPatch, ImportPreview, ImportResult } from "../../services/domain-moderation-types.js";
 import { type Html, html } from "../web/html.js";
 import { ADMIN_PATH, staffUser } from "./auth.js";
-import { auditCsv, expiryField, type Fields, MAX_IMPORT_BYTES, severityField } from "./domains.js";
+import { expiryField, type Fields, severityField } from "./domain-fields.js";
+import { auditCsv } from "./domain-representations.js";
+import { MAX_IMPORT_BYTES } from "./domains.js";
 import { actionForm, csrfField, type ViewContext } from "./views.js";
 
 /*
