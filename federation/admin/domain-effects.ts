@@ -2,7 +2,7 @@ import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domai
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
-import type { BlocklistFetcher, DomainEffects } from "../../server/services/domain-moderation.js";
+import type { BlocklistFetcher, DomainEffects } from "../../server/services/domain-moderation-types.js";
 import { FetchFailed, FetchRefused, type GuardedFetch } from "../http/guarded-fetch.js";
 
 /** A subscribed list is read whole; the largest public lists are a few MB. */

@@ -23,10 +23,13 @@ import autocannon from "autocannon";
 import { FakePeer } from "../support/fake-peer.js";
 import { deliveryBench } from "./delivery.js";
 import { csvImportMs, policyBench } from "./domains.js";
-import { FanoutReceivers, fanout, inboxThroughput, ReplyFactory, replyLatency } from "./federation.js";
+import { FanoutReceivers, fanout } from "./fanout.js";
 import { imageBenchmarks } from "./images.js";
+import { inboxThroughput } from "./inbox-throughput.js";
 import { refusalBench } from "./refusal.js";
+import { replyLatency } from "./reply-latency.js";
 import { meets, type Row } from "./row.js";
+import { ReplyFactory } from "./signed-replies.js";
 import { type Paired, paired, quantile } from "./stats.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);

@@ -2,15 +2,16 @@ import { readFile, writeFile } from "node:fs/promises";
 import { isSeverity, normalizeDomain, SEVERITIES } from "../../domain/domain-policy.js";
 import type { AuditActor } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
+import { parseIsoTime } from "../../http/admin/domain-fields.js";
 import {
   auditCsv,
   auditJson,
   domainAllowJson,
   domainBlockJson,
   importJson,
-  parseIsoTime,
-} from "../../http/admin/domains.js";
-import type { DomainModerationService, Progress } from "../../services/domain-moderation.js";
+} from "../../http/admin/domain-representations.js";
+import type { DomainModerationService } from "../../services/domain-moderation.js";
+import type { Progress } from "../../services/domain-moderation-types.js";
 import {
   type CliContext,
   type CommandGroup,

@@ -1,7 +1,7 @@
 import { BLOCKLIST_FORMATS, type BlocklistFormat } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import { subscriptionJson, syncResultJson } from "../../http/admin/domains.js";
-import type { SyncResult } from "../../services/domain-moderation.js";
+import { subscriptionJson, syncResultJson } from "../../http/admin/domain-representations.js";
+import type { SyncResult } from "../../services/domain-moderation-types.js";
 import { type CommandGroup, iso, stringOption, table, UsageError } from "../command.js";
 import { CLI_ACTOR, domainService, progressLines } from "./domain.js";
 

@@ -3,8 +3,8 @@ import { DomainError } from "../../domain/errors.js";
 import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../domain/federation-ports.js";
 import type { Services } from "../../services/container.js";
 import type { DeliveryActions, ReplayOutcome } from "../../services/delivery-actions.js";
-import { limitParam } from "./domains.js";
 import { jsonObject, optionalBoolean, optionalString } from "./json.js";
+import { limitParam } from "./mastodon-paging.js";
 
 /*
  * The admin API of deliveries (mounted behind the admin API's bearer check): the backlog per

@@ -5,7 +5,7 @@ import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
 import { deliveriesOf, recordNumber } from "./deliveries.js";
-import type { AdminPageKit, FormBody } from "./domain-pages.js";
+import type { AdminPageKit, FormBody } from "./page-kit.js";
 import { actionForm, type ViewContext } from "./views.js";
 
 /*

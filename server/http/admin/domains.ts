@@ -1,36 +1,38 @@
-import { createHash } from "node:crypto";
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from "express";
 import { isBoardUri } from "../../domain/board.js";
-import {
-  type BoardDomainRule,
-  type DomainAllow,
-  type DomainBlock,
-  isSeverity,
-  normalizeDomain,
-  type Severity,
-  severityRank,
-} from "../../domain/domain-policy.js";
-import type {
-  AuditActor,
-  AuditEntry,
-  BlocklistFormat,
-  BlocklistSubscription,
-  ConsensusSettings,
-} from "../../domain/domain-ports.js";
+import { type DomainBlock, normalizeDomain, severityRank } from "../../domain/domain-policy.js";
+import type { AuditActor } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { can } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
-import type {
-  BlockInput,
-  BlockPatch,
-  ImportPreview,
-  ImportResult,
-  SubscriptionInput,
-  SyncResult,
-} from "../../services/domain-moderation.js";
+import type { BlockInput } from "../../services/domain-moderation-types.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { sendProblem, toProblem } from "../problem.js";
 import { bearerOf } from "./auth.js";
+import {
+  blockFields,
+  consensusFields,
+  type Fields,
+  flagField,
+  queryFlag,
+  severityField,
+  subscriptionFields,
+  textField,
+  validated,
+  validation,
+} from "./domain-fields.js";
+import {
+  auditCsv,
+  auditJson,
+  boardRuleJson,
+  consensusJson,
+  domainAllowJson,
+  domainBlockJson,
+  importJson,
+  subscriptionJson,
+  syncResultJson,
+} from "./domain-representations.js";
+import { idParam, limitParam, paginate, pagingId } from "./mastodon-paging.js";
 
 /*
  * The admin API of domain moderation. The block and allow endpoints follow Mastodon's admin API
@@ -39,401 +41,9 @@ import { bearerOf } from "./auth.js";
  * consensus, staging, the audit log, board rules) are Atoll's own, in the same style.
  */
 
-// ------------------------------------------------------------------------------- representations
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** Hex SHA-256 of a domain, as Mastodon publishes it beside (possibly masked) domains. */
-export function domainDigest(domain: string): string {
-  return createHash("sha256").update(domain).digest("hex");
-}
-
-/** Mastodon's Admin::DomainBlock, plus Atoll's expiry, evidence, origin and staging. */
-export function domainBlockJson(b: DomainBlock) {
-  return {
-    id: b.id,
-    domain: b.domain,
-    digest: domainDigest(b.domain),
-    created_at: iso(b.createdAt),
-    severity: b.severity,
-    reject_media: b.rejectMedia,
-    reject_reports: b.rejectReports,
-    private_comment: b.privateComment === "" ? null : b.privateComment,
-    public_comment: b.publicComment === "" ? null : b.publicComment,
-    obfuscate: b.obfuscate,
-    expires_at: iso(b.expiresAt),
-    evidence_url: b.evidenceUrl,
-    origin: b.origin,
-    staged_severity: b.stagedSeverity,
-  };
-}
-
-/** Mastodon's Admin::DomainAllow. */
-export function domainAllowJson(a: DomainAllow) {
-  return { id: a.id, domain: a.domain, created_at: iso(a.createdAt) };
-}
-
-export function boardRuleJson(r: BoardDomainRule) {
-  return {
-    id: r.id,
-    board: r.board,
-    domain: r.domain,
-    severity: r.severity,
-    reject_media: r.rejectMedia,
-    comment: r.comment,
-    created_at: iso(r.createdAt),
-  };
-}
-
-export function subscriptionJson(sub: BlocklistSubscription) {
-  return {
-    id: sub.id,
-    url: sub.url,
-    format: sub.format,
-    priority: sub.priority,
-    excludes: sub.excludes,
-    draft: sub.draft,
-    created_at: iso(sub.createdAt),
-    last_sync_at: iso(sub.lastSyncAt),
-    last_status: sub.lastStatus,
-    last_change: sub.lastChange,
-  };
-}
-
-export function consensusJson(c: ConsensusSettings) {
-  return {
-    min_sources: c.minSources,
-    min_share: c.minShare,
-    merge: c.merge,
-    stage_while_followed: c.stageWhileFollowed,
-  };
-}
-
-export function syncResultJson(r: SyncResult) {
-  return {
-    subscription_id: r.subscriptionId,
-    created: r.created,
-    updated: r.updated,
-    removed: r.removed,
-    staged: r.staged,
-    draft: r.draft,
-    errors: r.errors,
-    domains: r.domains,
-  };
-}
-
-export function auditJson(e: AuditEntry) {
-  return {
-    id: e.id,
-    at: iso(e.at),
-    actor: { kind: e.actor.kind, id: e.actor.id },
-    action: e.action,
-    domain: e.domain,
-    before: e.before,
-    after: e.after,
-    reason: e.reason,
-    subscription_id: e.subscriptionId,
-  };
-}
-
-function entryJson(e: ImportPreview["create"][number]) {
-  return {
-    domain: e.domain,
-    severity: e.severity,
-    reject_media: e.rejectMedia,
-    reject_reports: e.rejectReports,
-    public_comment: e.publicComment,
-    obfuscate: e.obfuscate,
-  };
-}
-
-/** What a CSV import changes (or, dry, would change), in full and as counts. */
-export function importJson(p: ImportPreview | ImportResult, dryRun: boolean) {
-  return {
-    dry_run: dryRun,
-    applied: "applied" in p ? p.applied : 0,
-    counts: {
-      create: p.create.length,
-      update: p.update.length,
-      unchanged: p.unchanged,
-      skipped_covered: p.skippedCovered.length,
-      errors: p.errors.length,
-      severs: p.severs.length,
-    },
-    create: p.create.map(entryJson),
-    update: p.update.map((u) => ({
-      domain: u.before.domain,
-      before: {
-        severity: u.before.severity,
-        reject_media: u.before.rejectMedia,
-        reject_reports: u.before.rejectReports,
-        public_comment: u.before.publicComment,
-        obfuscate: u.before.obfuscate,
-      },
-      after: entryJson(u.after),
-    })),
-    skipped_covered: p.skippedCovered,
-    errors: p.errors,
-    severs: p.severs,
-  };
-}
-
-const AUDIT_CSV_COLUMNS = [
-  "id",
-  "at",
-  "actor_kind",
-  "actor_id",
-  "action",
-  "domain",
-  "subscription_id",
-  "reason",
-  "before",
-  "after",
-] as const;
-
-/**
- * A CSV cell. Text a person typed (a reason) that starts like a formula is prefixed with `'`, so a
- * spreadsheet opening the export shows it instead of running it.
- */
-function csvCell(value: string, text = false): string {
-  const v = text && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-/** The audit log as CSV, one entry per row in the order given; `before`/`after` as JSON. */
-export function auditCsv(entries: readonly AuditEntry[]): string {
-  const rows = [AUDIT_CSV_COLUMNS.join(",")];
-  for (const e of entries) {
-    rows.push(
-      [
-        csvCell(e.id),
-        csvCell(new Date(e.at).toISOString()),
-        csvCell(e.actor.kind),
-        csvCell(e.actor.id),
-        csvCell(e.action),
-        csvCell(e.domain),
-        csvCell(e.subscriptionId ?? ""),
-        csvCell(e.reason, true),
-        csvCell(e.before === null ? "" : JSON.stringify(e.before)),
-        csvCell(e.after === null ? "" : JSON.stringify(e.after)),
-      ].join(","),
-    );
-  }
-  return `${rows.join("\n")}\n`;
-}
-
-// ------------------------------------------------------------------------------------ input
-
-/** The fields of a request: its JSON or form body over its query (Rails merges both; tools rely on it). */
-export type Fields = Record<string, unknown>;
-
-/** A field check that failed: Mastodon answers these 422. */
-export function validation(message: string, extra: Record<string, unknown> = {}): DomainError {
-  return new DomainError("unprocessable", message, { title: "Validation failed", ...extra });
-}
-
-const TRUE_WORDS = new Set(["true", "1", "on", "t", "yes"]);
-const FALSE_WORDS = new Set(["false", "0", "off", "f", "no", ""]);
-
-/** A boolean as JSON or a form sends it: true/false, "true"/"false", "1"/"0", "on"/"off". */
-export function flagField(f: Fields, key: string): boolean | undefined {
-  const v = f[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === "boolean") return v;
-  if (v === 1 || v === 0) return v === 1;
-  if (typeof v === "string") {
-    const w = v.trim().toLowerCase();
-    if (TRUE_WORDS.has(w)) return true;
-    if (FALSE_WORDS.has(w)) return false;
-  }
-  throw validation(`${key} must be true or false.`);
-}
-
-/** Text; null (JSON) clears it. */
-export function textField(f: Fields, key: string): string | undefined {
-  const v = f[key];
-  if (v === undefined) return undefined;
-  if (v === null) return "";
-  if (typeof v !== "string") throw validation(`${key} must be text.`);
-  return v;
-}
-
-export function severityField(f: Fields, key = "severity"): Severity | undefined {
-  const v = f[key];
-  if (v === undefined || v === null || v === "") return undefined;
-  if (!isSeverity(v)) throw validation(`${key} must be silence, suspend or noop.`);
-  return v;
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-const MAX_EXPIRY_SECONDS = 100 * 366 * 86_400;
-
-/** An ISO 8601 time in ms; one without a zone is read as UTC (a datetime-local form field sends none). */
-export function parseIsoTime(value: string, key: string): number {
-  let v = value.trim().toUpperCase().replace(" ", "T");
-  if (!ISO_TIME.test(v)) throw validation(`${key} must be an ISO 8601 time such as 2030-01-31T12:00:00Z.`);
-  if (v.length === 10) v += "T00:00:00Z";
-  else if (/[+-]\d{2}$/.test(v)) v += ":00";
-  else if (/[+-]\d{4}$/.test(v)) v = `${v.slice(0, -2)}:${v.slice(-2)}`;
-  else if (!/(?:Z|[+-]\d{2}:\d{2})$/.test(v)) v += "Z";
-  const ms = Date.parse(v);
-  if (!Number.isFinite(ms)) throw validation(`${key} is not a valid time.`);
-  return ms;
-}
-
-/**
- * The expiry a request asks for: `expires_at` (ISO 8601) or `expires_in` (seconds from now); null
- * or an empty value for none; undefined when neither is given. Both at once is refused.
- */
-export function expiryField(f: Fields, now: number): number | null | undefined {
-  const at = f["expires_at"];
-  const within = f["expires_in"];
-  const given = (v: unknown) => v !== undefined;
-  if (given(at) && given(within) && at !== null && at !== "" && within !== null && within !== "") {
-    throw validation("Give expires_at or expires_in, not both.");
-  }
-  if (given(within) && within !== null && within !== "") {
-    const n = typeof within === "number" ? within : typeof within === "string" ? Number(within.trim()) : Number.NaN;
-    if (!Number.isInteger(n) || n <= 0 || n > MAX_EXPIRY_SECONDS) {
-      throw validation("expires_in must be a whole number of seconds, more than 0.");
-    }
-    return now + n * 1000;
-  }
-  if (given(at) && at !== null && at !== "") {
-    if (typeof at !== "string") throw validation("expires_at must be an ISO 8601 time.");
-    return parseIsoTime(at, "expires_at");
-  }
-  if (at === null || at === "" || within === null || within === "") return null;
-  return undefined;
-}
-
-/** The fields of a block a request sets (all but the domain); absent ones are left out. */
-function blockFields(f: Fields, now: number): BlockPatch {
-  const out: BlockPatch = {};
-  const severity = severityField(f);
-  if (severity !== undefined) out.severity = severity;
-  const rejectMedia = flagField(f, "reject_media");
-  if (rejectMedia !== undefined) out.rejectMedia = rejectMedia;
-  const rejectReports = flagField(f, "reject_reports");
-  if (rejectReports !== undefined) out.rejectReports = rejectReports;
-  const obfuscate = flagField(f, "obfuscate");
-  if (obfuscate !== undefined) out.obfuscate = obfuscate;
-  const privateComment = textField(f, "private_comment");
-  if (privateComment !== undefined) out.privateComment = privateComment;
-  const publicComment = textField(f, "public_comment");
-  if (publicComment !== undefined) out.publicComment = publicComment;
-  const expiresAt = expiryField(f, now);
-  if (expiresAt !== undefined) out.expiresAt = expiresAt;
-  const evidence = textField(f, "evidence_url");
-  if (evidence !== undefined) out.evidenceUrl = evidence === "" ? null : evidence;
-  return out;
-}
-
-/**
- * Mastodon's `stricter_than?`: whether a new rule on a subdomain limits more than the rule on its
- * parent, and so is worth having. A suspend always is; otherwise the severity may not be milder and
- * each reject flag the parent sets must be set too.
- */
-export function stricterThan(
-  next: Pick<DomainBlock, "severity" | "rejectMedia" | "rejectReports">,
-  parent: DomainBlock,
-) {
-  if (next.severity === "suspend") return true;
-  if (severityRank(parent.severity) > severityRank(next.severity)) return false;
-  return (next.rejectMedia || !parent.rejectMedia) && (next.rejectReports || !parent.rejectReports);
-}
-
-/** Runs a service call, reporting its refusals of field values as Mastodon does: 422. */
-async function validated<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof DomainError && err.kind === "invalid") throw validation(err.message, err.extra);
-    throw err;
-  }
-}
-
-// ------------------------------------------------------------------------------------- paging
-
-const ID_PARAM = /^[A-Za-z0-9_-]{1,100}$/;
-
-function idParam(req: Request, what: string): string {
-  const id = String(req.params["id"]);
-  if (!ID_PARAM.test(id)) throw new DomainError("not_found", `No such ${what}.`);
-  return id;
-}
-
-function pagingId(req: Request, key: string): string | undefined {
-  const v = req.query[key];
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string" || !ID_PARAM.test(v)) throw new DomainError("invalid", `${key} must be an id.`);
-  return v;
-}
-
-/** `limit` as Mastodon reads it: the default when absent, at most `max`. */
-export function limitParam(req: Request, fallback: number, max: number): number {
-  const v = req.query["limit"];
-  if (v === undefined || v === "") return fallback;
-  if (typeof v !== "string" || !/^[0-9]{1,9}$/.test(v) || Number(v) < 1) {
-    throw new DomainError("invalid", "limit must be a whole number from 1.");
-  }
-  return Math.min(Number(v), max);
-}
-
-/**
- * One page of a list in Mastodon's order (by id, descending), with its `Link` header: `max_id`
- * returns what comes after an id, `since_id` the newest above one, `min_id` those just above one.
- * The order is the ids' own, so a page boundary stays put however the list changes around it, and
- * a cursor whose item was deleted still works.
- */
-function paginate<T extends { id: string }>(req: Request, res: Response, s: Services, items: readonly T[]): T[] {
-  const limit = limitParam(req, 100, 200);
-  const maxId = pagingId(req, "max_id");
-  const sinceId = pagingId(req, "since_id");
-  const minId = pagingId(req, "min_id");
-  const desc = [...items].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  let window = desc;
-  if (maxId !== undefined) window = window.filter((x) => x.id < maxId);
-  let page: T[];
-  if (minId !== undefined) {
-    const above = window.filter((x) => x.id > minId);
-    page = above.slice(Math.max(0, above.length - limit));
-  } else {
-    if (sinceId !== undefined) window = window.filter((x) => x.id > sinceId);
-    page = window.slice(0, limit);
-  }
-  const links: string[] = [];
-  const url = (param: string, id: string) => {
-    const u = new URL(req.path, s.config.publicUrl);
-    if (req.query["limit"] !== undefined) u.searchParams.set("limit", String(limit));
-    u.searchParams.set(param, id);
-    return u.toString();
-  };
-  const last = page.at(-1);
-  const first = page[0];
-  if (last && page.length === limit && desc.some((x) => x.id < last.id))
-    links.push(`<${url("max_id", last.id)}>; rel="next"`);
-  if (first) links.push(`<${url("min_id", first.id)}>; rel="prev"`);
-  if (links.length > 0) res.setHeader("Link", links.join(", "));
-  return page;
-}
-
-// ------------------------------------------------------------------------------------- router
-
 const CSV_TYPE = "text/csv; charset=utf-8";
 /** Mastodon's own export is this big at the very most; a list cut short would drop blocks. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
-
-function queryFlag(req: Request, key: string): boolean {
-  const v = req.query[key];
-  if (v === undefined) return false;
-  if (typeof v === "string") {
-    const w = v.toLowerCase();
-    if (TRUE_WORDS.has(w)) return true;
-    if (FALSE_WORDS.has(w)) return false;
-  }
-  throw new DomainError("invalid", `${key} must be true or false.`);
-}
 
 /**
  * The domain-moderation admin API, mounted by the admin API router behind its bearer check. API
@@ -741,53 +351,16 @@ function alreadyBlocked(domain: string, existing: DomainBlock): DomainError {
   });
 }
 
-function subscriptionFields(f: Fields): Omit<SubscriptionInput, "url"> {
-  const out: Omit<SubscriptionInput, "url"> = {};
-  const format = f["format"];
-  if (format !== undefined && format !== null && format !== "") {
-    if (typeof format !== "string") throw validation("format must be text.");
-    out.format = format as BlocklistFormat;
-  }
-  const priority = f["priority"];
-  if (priority !== undefined && priority !== null && priority !== "") {
-    const n = typeof priority === "number" ? priority : typeof priority === "string" ? Number(priority) : Number.NaN;
-    if (!Number.isInteger(n)) throw validation("priority must be a whole number.");
-    out.priority = n;
-  }
-  const excludes = f["excludes"] ?? f["excludes[]"];
-  if (excludes !== undefined && excludes !== null) {
-    const list = typeof excludes === "string" ? excludes.split(/[\s,]+/) : excludes;
-    if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
-      throw validation("excludes must be a list of domains.");
-    }
-    out.excludes = (list as string[]).map((d) => d.trim()).filter((d) => d !== "");
-  }
-  const draft = flagField(f, "draft");
-  if (draft !== undefined) out.draft = draft;
-  return out;
-}
-
-function consensusFields(f: Fields): Partial<ConsensusSettings> {
-  const out: Partial<ConsensusSettings> = {};
-  const number = (key: string): number | null | undefined => {
-    const v = f[key];
-    if (v === undefined) return undefined;
-    if (v === null || v === "") return null;
-    const n = typeof v === "number" ? v : typeof v === "string" ? Number(v.trim()) : Number.NaN;
-    if (!Number.isFinite(n)) throw validation(`${key} must be a number.`);
-    return n;
-  };
-  const minSources = number("min_sources");
-  if (minSources === null) throw validation("min_sources must be a whole number from 1.");
-  if (minSources !== undefined) out.minSources = minSources;
-  const minShare = number("min_share");
-  if (minShare !== undefined) out.minShare = minShare;
-  const merge = f["merge"];
-  if (merge !== undefined) {
-    if (merge !== "strictest" && merge !== "mildest") throw validation("merge must be strictest or mildest.");
-    out.merge = merge;
-  }
-  const stage = flagField(f, "stage_while_followed");
-  if (stage !== undefined) out.stageWhileFollowed = stage;
-  return out;
+/**
+ * Mastodon's `stricter_than?`: whether a new rule on a subdomain limits more than the rule on its
+ * parent, and so is worth having. A suspend always is; otherwise the severity may not be milder and
+ * each reject flag the parent sets must be set too.
+ */
+export function stricterThan(
+  next: Pick<DomainBlock, "severity" | "rejectMedia" | "rejectReports">,
+  parent: DomainBlock,
+) {
+  if (next.severity === "suspend") return true;
+  if (severityRank(parent.severity) > severityRank(next.severity)) return false;
+  return (next.rejectMedia || !parent.rejectMedia) && (next.rejectReports || !parent.rejectReports);
 }

@@ -1,5 +1,5 @@
-import type { PublicDomainBlock } from "../../../domain/blocklists.js";
 import type { DomainAllow } from "../../../domain/domain-policy.js";
+import type { PublicDomainBlock } from "../../../domain/public-domain-blocks.js";
 import type { Services } from "../../../services/container.js";
 import { type Html, html } from "../html.js";
 import { instanceName, layout } from "../layout.js";

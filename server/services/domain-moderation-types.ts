@@ -1,0 +1,90 @@
+import type { DomainBlock, Severity } from "../domain/domain-policy.js";
+import type { BlocklistEntry, BlocklistFormat } from "../domain/domain-ports.js";
+import type { Store } from "../domain/ports.js";
+import type { Clock } from "./clock.js";
+import type { DomainPolicy } from "./domain-policy.js";
+import type { Logger } from "./logger.js";
+
+/* What domain moderation is built from and what its callers hand it and get back. */
+
+/** Fetches a subscribed blocklist; the federation implements it with the one guarded client. */
+export interface BlocklistFetcher {
+  fetch(url: string): Promise<{ text: string; contentType: string | null }>;
+}
+
+/** What a change of the rules does to data the instance holds; the composition root wires it. */
+export interface DomainEffects {
+  /** Severs follows both ways with the domains (and their subdomains) now suspended; returns how many. */
+  severFollows(isSuspended: (domain: string) => boolean): Promise<number>;
+  /** How many follows (both directions) each remote domain has, for previews and staging. */
+  followCounts(): Promise<Map<string, number>>;
+  /** Deletes the cached media of posts from domains now rejecting media or suspended; returns how many files. */
+  dropMedia(rejects: (domain: string) => boolean): Promise<number>;
+  /** Deletes the posts of a purged domain (and its subdomains); returns how many. */
+  purgePosts(domain: string): Promise<number>;
+  /** Every remote domain the instance holds posts or follows of. */
+  remoteDomains(): Promise<string[]>;
+}
+
+export interface DomainModerationOptions {
+  store: Store;
+  policy: DomainPolicy;
+  clock: Clock;
+  logger: Logger;
+  purgeGraceMs: number;
+  syncIntervalMs: number;
+  /** How often another process's rule changes are picked up. Default 5 s. */
+  reloadIntervalMs?: number;
+  fetcher?: BlocklistFetcher | null;
+  effects?: DomainEffects | null;
+  allowPrivateAddresses?: boolean;
+}
+
+export interface BlockInput {
+  domain: string;
+  severity?: Severity;
+  rejectMedia?: boolean;
+  rejectReports?: boolean;
+  privateComment?: string;
+  publicComment?: string;
+  obfuscate?: boolean;
+  expiresAt?: number | null;
+  evidenceUrl?: string | null;
+}
+
+export type BlockPatch = Partial<Omit<BlockInput, "domain">>;
+
+export interface ImportPreview {
+  create: BlocklistEntry[];
+  update: Array<{ before: DomainBlock; after: BlocklistEntry }>;
+  skippedCovered: string[];
+  unchanged: number;
+  errors: Array<{ line: number; message: string }>;
+  /** Local follows the import would sever, per domain. */
+  severs: Array<{ domain: string; follows: number }>;
+}
+
+export interface ImportResult extends ImportPreview {
+  applied: number;
+}
+
+export interface SyncResult {
+  subscriptionId: string | null;
+  created: number;
+  updated: number;
+  removed: number;
+  staged: number;
+  draft: boolean;
+  errors: number;
+  domains: { created: string[]; updated: string[]; removed: string[] };
+}
+
+export type Progress = (step: string, done: number, total: number) => void;
+
+export interface SubscriptionInput {
+  url: string;
+  format?: BlocklistFormat;
+  priority?: number;
+  excludes?: string[];
+  draft?: boolean;
+}

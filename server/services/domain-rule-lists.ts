@@ -1,0 +1,79 @@
+import { parseMastodonCsv, toMastodonCsv } from "../domain/blocklist-csv.js";
+import { diffRules } from "../domain/blocklist-diff.js";
+import type { DomainBlock } from "../domain/domain-policy.js";
+import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/domain-ports.js";
+import { publicDomainBlocks } from "../domain/public-domain-blocks.js";
+import type { DomainModerationOptions, ImportPreview, ImportResult, Progress } from "./domain-moderation-types.js";
+import { blockFrom, expiredAt, updatedFrom } from "./domain-rule-input.js";
+import type { DomainRuleWriter } from "./domain-rule-writer.js";
+
+/** The domain blocks as lists: Mastodon's CSV out and in (with a preview), and the public list. */
+export class DomainRuleLists {
+  readonly #o: DomainModerationOptions;
+  readonly #writer: DomainRuleWriter;
+
+  constructor(o: DomainModerationOptions, writer: DomainRuleWriter) {
+    this.#o = o;
+    this.#writer = writer;
+  }
+
+  exportCsv(): Promise<string> {
+    return this.#o.store.domains.rules
+      .listBlocks()
+      .then((blocks) => toMastodonCsv(blocks.filter((b) => !expiredAt(b, this.#o.clock()))));
+  }
+
+  /** The public list (`/api/v1/instance/domain_blocks`, `/about/moderation`). */
+  async publicBlocks(): Promise<ReturnType<typeof publicDomainBlocks>> {
+    return publicDomainBlocks(await this.#o.store.domains.rules.listBlocks(), this.#o.clock());
+  }
+
+  /** What importing a Mastodon CSV would change, without changing anything. */
+  async previewImport(csv: string): Promise<ImportPreview> {
+    const parsed = parseMastodonCsv(csv);
+    const wanted = new Map<string, BlocklistEntry>();
+    for (const e of parsed.entries) {
+      if (e.domain === this.#o.policy.localDomain) {
+        parsed.errors.push({ line: 0, message: `${e.domain} is this instance's own domain` });
+        continue;
+      }
+      wanted.set(e.domain, e);
+    }
+    const diff = diffRules(await this.#o.store.domains.rules.listBlocks(), wanted, {
+      mode: "import",
+      now: this.#o.clock(),
+    });
+    const severs = await this.#writer.severs([...diff.create, ...diff.update.map((u) => u.after)]);
+    return {
+      create: diff.create,
+      update: diff.update,
+      skippedCovered: diff.skippedCovered,
+      unchanged: diff.unchanged,
+      errors: parsed.errors,
+      severs,
+    };
+  }
+
+  /** Imports a Mastodon CSV: creates missing rules and updates changed ones, never removes. */
+  async importCsv(csv: string, actor: AuditActor, progress?: Progress): Promise<ImportResult> {
+    progress?.("parse", 0, 1);
+    const preview = await this.previewImport(csv);
+    const now = this.#o.clock();
+    const changes: RuleChange[] = [];
+    const audit: AuditEntry[] = [];
+    for (const e of preview.create) {
+      const block = blockFrom(e, "manual", now);
+      changes.push({ op: "create_block", block });
+      audit.push(this.#writer.auditEntry(actor, "block.create", e.domain, null, block, "CSV import", null));
+    }
+    for (const { before, after } of preview.update) {
+      const block: DomainBlock = { ...updatedFrom(before, after, now), origin: "manual", stagedSeverity: null };
+      changes.push({ op: "update_block", block });
+      audit.push(this.#writer.auditEntry(actor, "block.update", before.domain, before, block, "CSV import", null));
+    }
+    progress?.("apply", 0, changes.length);
+    await this.#writer.apply(changes, audit);
+    progress?.("apply", changes.length, changes.length);
+    return { ...preview, applied: changes.length };
+  }
+}
