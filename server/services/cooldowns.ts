@@ -30,10 +30,12 @@ export class Cooldowns {
     const previous = await this.posts.lastPostTime(ipHash, kind);
     const now = this.clock();
     const gapMs = seconds * 1000;
-    if (previous !== null && previous + gapMs > now) throw tooFast(previous + gapMs - now);
+    // A post or slot stamped by another process a moment ahead of this one's clock never makes the
+    // wait longer than the cooldown itself.
+    if (previous !== null && previous + gapMs > now) throw tooFast(Math.min(gapMs, previous + gapMs - now));
     const holder = randomUUID();
     const taken = await this.slots.take({ key, holder, now, gapMs, expiresAt: now + Math.max(gapMs, KEEP_MS) });
-    if (!taken.taken) throw tooFast(taken.freeAt - now);
+    if (!taken.taken) throw tooFast(Math.min(gapMs, taken.freeAt - now));
     return async () => {
       await this.slots.giveBack(key, holder);
     };
