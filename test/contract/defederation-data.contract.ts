@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expectDomainError, newBoard, newFile, newPost, ROOMY } from "./factories.js";
-import { follow } from "./federation.contract.js";
+import { follow } from "./federation-factories.js";
 import type { ContractContext } from "./store-contract.js";
 
 /* What domain moderation reads from the stores to act on a remote domain's data. */

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../storage/sqlite/database.js";
 import { MIGRATIONS, migrate } from "../../storage/sqlite/migrations.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
-import { auditEntry, domainBlock } from "./domains.contract.js";
+import { auditEntry, domainBlock } from "./domain-factories.js";
 import { newBoard, range } from "./factories.js";
 
 /*

@@ -12,9 +12,9 @@ import { SqliteFollowRepository } from "../../storage/sqlite/federation/follows.
 import { MIGRATIONS, migrate } from "../../storage/sqlite/migrations.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 import { newBoard, newPost, ROOMY, range } from "./factories.js";
-import { follow } from "./federation.contract.js";
 import { delivery } from "./federation-deliveries.contract.js";
 import { workerRecord } from "./federation-delivery-recovery.contract.js";
+import { follow } from "./federation-factories.js";
 
 /* SQLite specifics of the federation storage: upgrading an existing file, and two connections on one file. */
 

@@ -7,22 +7,7 @@ import { html } from "../../server/http/web/html.js";
 import { layout } from "../../server/http/web/layout.js";
 import { makeJpeg, makePng, startTestInstance, type TestInstance } from "../support/instance.js";
 
-/** The value of cookie `name` among a response's Set-Cookie headers. */
-function cookieValue(res: request.Response, name: string): string | null {
-  const raw = res.headers["set-cookie"] as unknown;
-  const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === "string" ? [raw] : [];
-  for (const c of list) {
-    const m = new RegExp(`^${name}=([^;]*)`).exec(c);
-    if (m) return decodeURIComponent(m[1] ?? "");
-  }
-  return null;
-}
-
-function setCookieHeader(res: request.Response, name: string): string {
-  const raw = res.headers["set-cookie"] as unknown;
-  const list = Array.isArray(raw) ? (raw as string[]) : [];
-  return list.find((c) => c.startsWith(`${name}=`)) ?? "";
-}
+/* The HTML pages readers see: boards, threads, files, escaping, errors, caching, archives, about pages. */
 
 describe("web pages", () => {
   let instance: TestInstance;
@@ -160,76 +145,6 @@ describe("web pages", () => {
     const bare = await request(instance.app).get("/b");
     expect(bare.status).toBe(301);
     expect(bare.headers.location).toBe("/b/");
-  });
-
-  it("shows a form error as an HTML page with its status, not JSON", async () => {
-    const res = await request(instance.app).post("/b/post").field("sub", "no image").field("com", "text only");
-    expect(res.status).toBe(400);
-    expect(res.headers["content-type"]).toMatch(/^text\/html/);
-    expect(res.text).toContain("A new thread needs an image.");
-    expect(res.text).toContain("<!doctype html>");
-  });
-
-  it("sends nonoko posters back to the board", async () => {
-    const res = await request(instance.app)
-      .post("/b/post")
-      .field("com", "bye")
-      .field("email", "nonoko")
-      .attach("file", jpeg, "a.jpg");
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe("/b/");
-  });
-
-  it("deletes with the remembered password, and refuses a wrong one", async () => {
-    const agent = request.agent(instance.app);
-    const first = await agent.post("/b/post").field("com", "mine").attach("file", jpeg, "a.jpg");
-    expect(first.status).toBe(303);
-    const cookie = setCookieHeader(first, "atoll_pw");
-    expect(cookie).toMatch(/HttpOnly/i);
-    expect(cookie).toMatch(/SameSite=Lax/i);
-    expect(cookieValue(first, "atoll_pw")).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    const op = Number(/(\d+)$/.exec(first.headers.location ?? "")?.[1]);
-    const reply = await agent.post(`/b/thread/${op}/reply`).field("com", "my reply").expect(303);
-    // The cookie is reused, not replaced.
-    expect(cookieValue(reply, "atoll_pw")).toBeNull();
-    const replyNo = Number(/#p(\d+)$/.exec(reply.headers.location ?? "")?.[1]);
-
-    const stranger = await request(instance.app)
-      .post("/b/delete")
-      .type("form")
-      .send({ delete: String(replyNo), password: "guess" });
-    expect(stranger.status).toBe(403);
-    expect(stranger.headers["content-type"]).toMatch(/^text\/html/);
-    expect(stranger.text).toContain("Wrong password");
-
-    const none = await agent.post("/b/delete").type("form").send({ password: "" });
-    expect(none.status).toBe(400);
-
-    const ok = await agent.post("/b/delete").type("form").send(`delete=${replyNo}&password=`);
-    expect(ok.status).toBe(200);
-    expect(ok.text).toContain(`Deleted No. ${replyNo}.`);
-    expect(await instance.services.store.posts.getPost("b", replyNo)).toBeNull();
-
-    // Deleting only the OP's file keeps the post and shows "File deleted."
-    const fileOnly = await agent.post("/b/delete").type("form").send(`delete=${op}&file_only=on`);
-    expect(fileOnly.status).toBe(200);
-    const page = await request(instance.app).get(`/b/thread/${op}`);
-    expect(page.status).toBe(200);
-    expect(page.text).toContain("File deleted.");
-  });
-
-  it("uses a typed password over the cookie", async () => {
-    const res = await request(instance.app)
-      .post("/b/post")
-      .field("com", "typed")
-      .field("password", "hunter22")
-      .attach("file", jpeg, "a.jpg");
-    expect(res.status).toBe(303);
-    expect(cookieValue(res, "atoll_pw")).toBeNull();
-    const op = Number(/(\d+)$/.exec(res.headers.location ?? "")?.[1]);
-    const del = await request(instance.app).post("/b/delete").type("form").send(`delete=${op}&password=hunter22`);
-    expect(del.status).toBe(200);
-    expect(await instance.services.store.posts.getThread("b", op)).toBeNull();
   });
 
   it("serves pages from the cache until what they show changes", async () => {
@@ -417,88 +332,5 @@ describe("web pages", () => {
     expect(page).toContain("<title>Admin &lt;x&gt; - ");
     expect(page).toContain("<p>&lt;hi&gt;</p>");
     expect(page).toContain('class="admin"');
-  });
-});
-
-describe("web pages with the captcha on", () => {
-  let instance: TestInstance;
-  let jpeg: Buffer;
-
-  beforeAll(async () => {
-    instance = await startTestInstance({ CAPTCHA: "on" });
-    jpeg = await makeJpeg(64, 48);
-    await instance.services.boards.create({ uri: "b", title: "Random" });
-  });
-
-  afterAll(async () => {
-    await instance?.stop();
-  });
-
-  it("shows the captcha in the form and refuses a post without an answer", async () => {
-    const index = await request(instance.app).get("/b/");
-    expect(index.text).toContain('<img class="captcha" src="/captcha.png"');
-    expect(index.text).toContain('name="captcha_answer"');
-    const res = await request(instance.app).post("/b/post").field("com", "no captcha").attach("file", jpeg, "a.jpg");
-    expect(res.status).toBe(400);
-    expect(res.headers["content-type"]).toMatch(/^text\/html/);
-    expect(res.text).toContain("captcha");
-  });
-
-  it("accepts the answer to the captcha image the browser loaded", async () => {
-    const agent = request.agent(instance.app);
-    const image = await agent.get("/captcha.png");
-    expect(image.status).toBe(200);
-    expect(image.headers["content-type"]).toBe("image/png");
-    expect(image.headers["cache-control"]).toBe("no-store");
-    const cookie = setCookieHeader(image, "atoll_captcha");
-    expect(cookie).toMatch(/HttpOnly/i);
-    expect(cookie).toMatch(/Path=\//);
-    const id = cookieValue(image, "atoll_captcha");
-    expect(id).toBeTruthy();
-    const answer = instance.services.captcha.answerOf(id ?? "");
-    expect(answer).toBeTruthy();
-
-    const wrong = await agent
-      .post("/b/post")
-      .field("com", "guess")
-      .field("captcha_answer", "zzzzzz")
-      .attach("file", jpeg, "a.jpg");
-    expect(wrong.status).toBe(400);
-
-    const again = await agent.get("/captcha.png");
-    const right = instance.services.captcha.answerOf(cookieValue(again, "atoll_captcha") ?? "");
-    const ok = await agent
-      .post("/b/post")
-      .field("com", "solved")
-      .field("captcha_answer", right ?? "")
-      .attach("file", jpeg, "a.jpg");
-    expect(ok.status).toBe(303);
-    expect(ok.headers.location).toMatch(/^\/b\/thread\/\d+$/);
-  });
-
-  it("takes each open tab's captcha: solving one leaves the other answerable, a wrong answer spends both", async () => {
-    const agent = request.agent(instance.app);
-    const newest = async () => (cookieValue(await agent.get("/captcha.png"), "atoll_captcha") ?? "").split(".")[0]!;
-    const post = (answer: string) =>
-      agent.post("/b/post").field("com", "from a tab").field("captcha_answer", answer).attach("file", jpeg, "a.jpg");
-    const answerOf = (id: string) => instance.services.captcha.answerOf(id) ?? "";
-
-    // Two tabs load their pages, each its own image; the first tab posts, then the second.
-    const first = await newest();
-    const second = await newest();
-    expect(first).not.toBe(second);
-    expect((await post(answerOf(first))).status).toBe(303);
-    expect((await post(answerOf(second))).status).toBe(303);
-    // Each was spent by its post.
-    const replayed = await post(answerOf(first));
-    expect(replayed.status).toBe(400);
-
-    // A wrong answer spends every challenge held, so none can be guessed at again.
-    const third = await newest();
-    const fourth = await newest();
-    expect(await instance.services.captcha.usable([third, fourth])).toEqual([third, fourth]);
-    expect((await post("zzzzzz")).status).toBe(400);
-    expect(await instance.services.captcha.usable([third, fourth])).toEqual([]);
-    expect((await post(answerOf(third))).status).toBe(400);
   });
 });
