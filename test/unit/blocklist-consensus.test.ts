@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ConsensusSource, consensusEntries, mergeConsensus } from "../../server/domain/blocklists.js";
+import { type ConsensusSource, consensusEntries, mergeConsensus } from "../../server/domain/blocklist-consensus.js";
 import type { BlocklistEntry, ConsensusSettings } from "../../server/domain/domain-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import { entry } from "../support/blocklist-entries.js";

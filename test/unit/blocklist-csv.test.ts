@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  MAX_BLOCKLIST_ENTRIES,
-  MAX_PARSE_ERRORS,
-  MAX_PUBLIC_COMMENT,
-  parseMastodonCsv,
-  toMastodonCsv,
-} from "../../server/domain/blocklists.js";
+import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/blocklist-csv.js";
+import { MAX_BLOCKLIST_ENTRIES, MAX_PARSE_ERRORS, MAX_PUBLIC_COMMENT } from "../../server/domain/blocklist-reading.js";
 import { entry, expectTooLarge, MASTODON_EXPORT } from "../support/blocklist-entries.js";
 import { domainBlock } from "../support/domain-rules.js";
 import { growthRatio } from "../support/growth.js";

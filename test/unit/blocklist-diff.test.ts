@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffRules } from "../../server/domain/blocklists.js";
+import { diffRules } from "../../server/domain/blocklist-diff.js";
 import type { BlocklistEntry } from "../../server/domain/domain-ports.js";
 import { entry } from "../support/blocklist-entries.js";
 import { domainBlock } from "../support/domain-rules.js";
