@@ -60,6 +60,15 @@ describe("WebFinger, host-meta and NodeInfo", () => {
     const bad = await request(t.app).get("/.well-known/webfinger");
     expect(bad.status).toBe(400);
     expect(bad.headers["content-type"]).toMatch(/problem\+json/);
+    expect(JSON.parse(bad.text)).toMatchObject({
+      type: "urn:atoll:problem:invalid",
+      title: "Bad request",
+      status: 400,
+    });
+    const unknown = await request(t.app)
+      .get("/.well-known/webfinger")
+      .query({ resource: "acct:nope@boards.example:8443" });
+    expect(JSON.parse(unknown.text)).toMatchObject({ type: "urn:atoll:problem:not-found", status: 404 });
   });
 
   it("parses resources without being fooled by look-alike hosts", () => {
