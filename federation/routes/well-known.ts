@@ -2,9 +2,8 @@ import { type Request, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
+import { VERSION } from "../../server/version.js";
 import type { FederationIds } from "../ids.js";
-
-const VERSION = "0.1.0";
 
 function problem(res: Response, status: 400 | 404, detail: string): void {
   sendProblem(
