@@ -1,12 +1,13 @@
 import { normalizeDomain } from "../server/domain/domain-policy.js";
 import type { Services } from "../server/services/container.js";
 import type { DomainPolicy } from "../server/services/domain-policy.js";
+import { VERSION } from "../server/version.js";
 import { GuardedFetch, type GuardedResponse, type HostPolicy } from "./http/guarded-fetch.js";
 import { signRequest } from "./http/signatures.js";
 import type { FederationIds } from "./ids.js";
 import type { LocalKeys } from "./keys.js";
 
-export const USER_AGENT = "Atoll/0.1.0";
+export const USER_AGENT = `Atoll/${VERSION}`;
 export const AP_ACCEPT =
   'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 

@@ -1,3 +1,5 @@
+import type { ProblemKind } from "../../server/http/problem-document.js";
+
 /**
  * The statuses an inbox answers with besides 202: a 4xx refuses what the peer sent for good; a 503
  * asks it to send the same again later (nothing was kept, and nothing was acknowledged).
@@ -16,10 +18,24 @@ const TITLES: Readonly<Record<RefusalStatus, string>> = {
   503: "Try again later",
 };
 
+const KINDS: Readonly<Record<RefusalStatus, ProblemKind>> = {
+  400: "invalid",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not-found",
+  405: "method-not-allowed",
+  413: "too-large",
+  415: "unsupported-media",
+  429: "rate-limited",
+  503: "busy",
+};
+
 /** An activity refused at the inbox, with the status and reason the peer is told. */
 export class InboxRefusal extends Error {
   override readonly name = "InboxRefusal";
   readonly title: string;
+  /** The last segment of the problem type the peer is answered with. */
+  readonly kind: ProblemKind;
   constructor(
     readonly status: RefusalStatus,
     message: string,
@@ -28,6 +44,7 @@ export class InboxRefusal extends Error {
   ) {
     super(message);
     this.title = TITLES[status];
+    this.kind = KINDS[status];
   }
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
 import { domainOfUrl } from "../../server/domain/domain-policy.js";
+import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
@@ -97,30 +98,14 @@ function activityBody(limit: number, fallback: RequestHandler): RequestHandler {
   };
 }
 
-/** Written straight to the socket: what `res.send` adds (ETags, freshness, type lookup) has no use here. */
-function problem(
-  res: ServerResponse,
-  status: number,
-  title: string,
-  detail: string,
-  type: string,
-  retryAfter: number | null = null,
-): void {
-  const body = JSON.stringify(
-    retryAfter === null ? { type, title, status, detail } : { type, title, status, detail, retry_after: retryAfter },
-  );
-  res.writeHead(status, {
-    "Content-Type": "application/problem+json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-    // Answered ahead of the app-wide headers: the one that matters for a JSON answer is set here.
-    "X-Content-Type-Options": "nosniff",
-    ...(retryAfter === null ? {} : { "Retry-After": String(retryAfter) }),
-  });
-  res.end(body);
-}
-
 function refuse(res: ServerResponse, r: InboxRefusal): void {
-  problem(res, r.status, r.title, r.message, `urn:atoll:problem:inbox-${r.status}`, r.retryAfter);
+  sendProblem(res, {
+    type: problemType(r.kind),
+    title: r.title,
+    status: r.status,
+    detail: r.message,
+    ...(r.retryAfter === null ? {} : { retry_after: r.retryAfter }),
+  });
 }
 
 /**
@@ -156,7 +141,13 @@ function bodyRefusal(err: unknown, logger: Logger): InboxRefusal {
 async function answer(inbox: Inbox, logger: Logger, res: ServerResponse, request: InboxRequest): Promise<void> {
   try {
     const result: InboxResult = await inbox.receive(request);
-    problem(res, 202, OUTCOME_TITLES[result.outcome], result.detail, `urn:atoll:inbox:${result.outcome}`);
+    // Not a problem, though written as one: peers read every inbox answer the same way.
+    sendProblem(res, {
+      type: `urn:atoll:inbox:${result.outcome}`,
+      title: OUTCOME_TITLES[result.outcome],
+      status: 202,
+      detail: result.detail,
+    });
   } catch (err) {
     if (err instanceof InboxRefusal) return refuse(res, err);
     // Not the peer's fault (the pipeline refuses what is): it is asked to send the activity again.

@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
 import { PublicKeyCache, SignatureError, verifyRequest } from "../http/signatures.js";
@@ -11,13 +12,14 @@ const MAX_SKEW_MS = 60 * 60 * 1000;
 const MAX_FUTURE_MS = 5 * 60 * 1000;
 
 function problem(res: Response, status: 401 | 403, detail: string): void {
-  const title = status === 401 ? "Signature required" : "Forbidden";
-  const body = JSON.stringify({ type: `urn:atoll:problem:fetch-${status}`, title, status, detail });
-  res.statusCode = status;
-  if (status === 401) res.setHeader("WWW-Authenticate", 'Signature realm="ActivityPub"');
-  res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
-  res.setHeader("Vary", "Accept, Signature");
-  res.end(body);
+  const vary = { Vary: "Accept, Signature" };
+  if (status === 401) {
+    sendProblem(
+      res,
+      { type: problemType("unauthorized"), title: "Signature required", status, detail },
+      { ...vary, "WWW-Authenticate": 'Signature realm="ActivityPub"' },
+    );
+  } else sendProblem(res, { type: problemType("forbidden"), title: "Forbidden", status, detail }, vary);
 }
 
 /**

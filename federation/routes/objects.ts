@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from "express";
 import { type Board, isBoardUri } from "../../server/domain/board.js";
 import { isDomainError } from "../../server/domain/errors.js";
+import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
 import type { ApexEngine } from "../apex/engine.js";
 import type { FederationIds } from "../ids.js";
@@ -32,10 +33,7 @@ function send(res: Response, doc: unknown): void {
 }
 
 function notFound(res: Response): void {
-  res
-    .status(404)
-    .type("application/problem+json")
-    .send(JSON.stringify({ type: "about:blank", title: "Not found", status: 404, detail: "No such object." }));
+  sendProblem(res, { type: problemType("not-found"), title: "Not found", status: 404, detail: "No such object." });
 }
 
 /** 410 with a Tombstone, so a peer that cached the post learns it was deleted. */
@@ -47,11 +45,8 @@ function gone(res: Response, id: string): void {
     .send(JSON.stringify({ "@context": AS_CONTEXT, id, type: "Tombstone", formerType: "Note" }));
 }
 
-function problem(res: Response, status: number, detail: string): void {
-  res
-    .status(status)
-    .type("application/problem+json")
-    .send(JSON.stringify({ type: "about:blank", title: "Bad request", status, detail }));
+function badRequest(res: Response, detail: string): void {
+  sendProblem(res, { type: problemType("invalid"), title: "Bad request", status: 400, detail });
 }
 
 /**
@@ -115,14 +110,14 @@ export function objectsRouter(
   const collection = (id: (req: Request) => string | null) => async (req: Request, res: Response) => {
     if (!(await admit(req, res, boardArg(req)))) return;
     const page = req.query["page"];
-    if (page !== undefined && typeof page !== "string") return problem(res, 400, "The page parameter is not valid.");
+    if (page !== undefined && typeof page !== "string") return badRequest(res, "The page parameter is not valid.");
     const collectionId = id(req);
     if (collectionId === null) return notFound(res);
     try {
       send(res, await apex.collection(collectionId, page));
     } catch (err) {
       if (isDomainError(err) && err.kind === "not_found") return notFound(res);
-      if (isDomainError(err) && err.kind === "invalid") return problem(res, 400, err.message);
+      if (isDomainError(err) && err.kind === "invalid") return badRequest(res, err.message);
       throw err;
     }
   };

@@ -1,15 +1,17 @@
 import { type Request, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
+import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
+import { VERSION } from "../../server/version.js";
 import type { FederationIds } from "../ids.js";
 
-const VERSION = "0.1.0";
-
-function problem(res: Response, status: number, detail: string): void {
-  res
-    .status(status)
-    .type("application/problem+json")
-    .send(JSON.stringify({ type: "about:blank", title: status === 404 ? "Not found" : "Bad request", status, detail }));
+function problem(res: Response, status: 400 | 404, detail: string): void {
+  sendProblem(
+    res,
+    status === 404
+      ? { type: problemType("not-found"), title: "Not found", status, detail }
+      : { type: problemType("invalid"), title: "Bad request", status, detail },
+  );
 }
 
 /**

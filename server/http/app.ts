@@ -12,7 +12,8 @@ import { reportsApiRouter } from "./api/reports.js";
 import { requestLimiter, sameOriginWrites } from "./guards.js";
 import { healthRouter } from "./health.js";
 import { mediaRouter } from "./media.js";
-import { errorHandler, sendProblem, toProblem, wantsJson } from "./problem.js";
+import { errorHandler, toProblem, wantsJson } from "./problem.js";
+import { sendProblem } from "./problem-document.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { webRouter } from "./web/routes.js";
 

@@ -2,7 +2,7 @@ import type { RequestHandler } from "express";
 import { DomainError } from "../domain/errors.js";
 import type { SharedLimits } from "../services/shared-limits.js";
 import { clientIp } from "./post-input.js";
-import { sendProblem } from "./problem.js";
+import { problemType, sendProblem } from "./problem-document.js";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -24,7 +24,7 @@ export function sameOriginWrites(publicUrl: string): RequestHandler {
       (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
     if (site === "cross-site" || !originOk) {
       sendProblem(res, {
-        type: "urn:atoll:problem:forbidden",
+        type: problemType("forbidden"),
         title: "Forbidden",
         status: 403,
         detail: "Cross-site form submissions are refused.",

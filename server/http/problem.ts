@@ -1,7 +1,8 @@
-import type { ErrorRequestHandler, Request, Response } from "express";
+import type { ErrorRequestHandler, Request } from "express";
 import { MulterError } from "multer";
 import { DomainError, type DomainErrorKind, StorageError } from "../domain/errors.js";
 import type { Logger } from "../services/logger.js";
+import { type Problem, problemKindOf, problemType, sendProblem } from "./problem-document.js";
 
 const STATUS: Record<DomainErrorKind, number> = {
   invalid: 400,
@@ -47,14 +48,6 @@ const KIND_OF_STATUS: Partial<Record<number, DomainErrorKind>> = {
   429: "rate_limited",
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  [extra: string]: unknown;
-}
-
 /**
  * Turns anything thrown into the problem it stands for; an unknown error is a 500 and is logged. A
  * full disk is 507 Insufficient Storage: the server's trouble, not the request's, and passing (the
@@ -63,7 +56,7 @@ export interface Problem {
 export function toProblem(err: unknown, logger: Logger): Problem {
   if (err instanceof StorageError) {
     return {
-      type: "urn:atoll:problem:insufficient-storage",
+      type: problemType("insufficient-storage"),
       title: "Insufficient storage",
       status: 507,
       detail: err.detail,
@@ -71,7 +64,7 @@ export function toProblem(err: unknown, logger: Logger): Problem {
   }
   if (err instanceof DomainError) {
     return {
-      type: `urn:atoll:problem:${err.kind.replace(/_/g, "-")}`,
+      type: problemType(problemKindOf(err.kind)),
       title: TITLE[err.kind],
       status: STATUS[err.kind],
       detail: err.message,
@@ -101,7 +94,12 @@ export function toProblem(err: unknown, logger: Logger): Problem {
     return toProblem(new DomainError(kind, detail), logger);
   }
   logger.error("unhandled error", { err });
-  return { type: "about:blank", title: "Internal error", status: 500, detail: "Something went wrong on our side." };
+  return {
+    type: problemType("internal"),
+    title: "Internal error",
+    status: 500,
+    detail: "Something went wrong on our side.",
+  };
 }
 
 function multerMessage(err: MulterError): string {
@@ -127,13 +125,6 @@ export function wantsJson(req: Request): boolean {
   if (req.path.startsWith("/api/") || req.path.endsWith(".json")) return true;
   const accept = req.headers.accept ?? "";
   return /application\/(problem\+)?json|activity\+json|ld\+json/.test(accept) && !/text\/html/.test(accept);
-}
-
-export function sendProblem(res: Response, problem: Problem): void {
-  if (problem.status === 429 && typeof problem["retry_after"] === "number")
-    res.setHeader("Retry-After", String(problem["retry_after"]));
-  if (problem.status === 503) res.setHeader("Retry-After", "5");
-  res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
 export type HtmlErrorPage = (problem: Problem, req: Request) => string;

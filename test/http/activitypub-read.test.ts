@@ -139,9 +139,12 @@ describe("ActivityPub documents over HTTP", () => {
       const res = await request(t.app).get(`/ap/boards/b/outbox?page=${bad}`);
       expect(res.status).toBe(400);
       expect(res.headers["content-type"]).toMatch(/problem\+json/);
+      expect(JSON.parse(res.text)).toMatchObject({ type: "urn:atoll:problem:invalid", status: 400 });
     }
     expect((await request(t.app).get("/ap/boards/b/outbox?page=a&page=b")).status).toBe(400);
-    expect((await request(t.app).get("/ap/boards/nope/outbox")).status).toBe(404);
+    const none = await request(t.app).get("/ap/boards/nope/outbox");
+    expect(none.status).toBe(404);
+    expect(JSON.parse(none.text)).toMatchObject({ type: "urn:atoll:problem:not-found", detail: "No such object." });
     expect((await request(t.app).get("/ap/boards/b/threads/99999/replies")).status).toBe(404);
     const replies = JSON.parse((await request(t.app).get(`/ap/boards/b/threads/${op}/replies?page=true`)).text);
     expect(replies.orderedItems).toEqual([`https://atoll.example/b/post/${reply}`]);

@@ -89,6 +89,7 @@ describe("authorized fetch", () => {
       const res = await getSigned(`${t.url}${path}`, null);
       expect(res.status, path).toBe(401);
       expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(res.body), path).toMatchObject({ type: "urn:atoll:problem:unauthorized", status: 401 });
     }
   });
 
@@ -105,6 +106,7 @@ describe("authorized fetch", () => {
     const res = await getSigned(`${t.url}/ap/boards/b`, eve);
     expect(res.status).toBe(403);
     expect(res.type).toMatch(/problem\+json/);
+    expect(JSON.parse(res.body)).toMatchObject({ type: "urn:atoll:problem:forbidden", status: 403 });
     expect(evil.fetched).toEqual([]);
   });
 

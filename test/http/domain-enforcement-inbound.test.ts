@@ -35,6 +35,7 @@ describe("domain rules at every federation boundary", () => {
       const res = await postSigned(inbox(), create(evil, eve, note(evil, eve)), eve);
       expect(res.status).toBe(403);
       expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: "urn:atoll:problem:forbidden", title: "Forbidden", status: 403 });
       expect(String(res.body["detail"])).toMatch(/127\.0\.0\.3/);
       expect(evil.fetched).toEqual([]);
     });
@@ -61,6 +62,7 @@ describe("domain rules at every federation boundary", () => {
         .send(body);
       expect(res.status).toBe(403);
       expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(res.text)).toMatchObject({ type: "urn:atoll:problem:forbidden", status: 403 });
       expect(evil.fetched).toEqual([]);
     });
 

@@ -56,7 +56,12 @@ describe("inbound limit per signing domain", () => {
     expect(retry).toBeGreaterThanOrEqual(1);
     expect(retry).toBeLessThanOrEqual(60);
     const problem = (await refused.json()) as Record<string, unknown>;
-    expect(problem).toMatchObject({ status: 429, title: "Too many requests", retry_after: retry });
+    expect(problem).toMatchObject({
+      type: "urn:atoll:problem:rate-limited",
+      status: 429,
+      title: "Too many requests",
+      retry_after: retry,
+    });
     expect(String(problem["detail"])).toContain("busy.example");
     // Another domain has its own budget; so does the same domain's sibling host.
     expect(await statuses(on.url, "quiet.example", 1)).toEqual([401]);

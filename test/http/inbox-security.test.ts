@@ -35,7 +35,7 @@ describe("inbox over HTTP", () => {
       const res = await send(create(alice, n), null);
       expect(res.status).toBe(401);
       expect(res.type).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ status: 401 });
+      expect(res.body).toMatchObject({ type: "urn:atoll:problem:unauthorized", status: 401 });
       expect(await postByApId(String(n["id"]))).toBeNull();
     });
 
@@ -228,6 +228,8 @@ describe("inbox over HTTP", () => {
       const get = await request(t.app).get("/ap/inbox");
       expect(get.status).toBe(405);
       expect(get.headers["content-type"]).toMatch(/problem\+json/);
+      expect(get.headers["allow"]).toBe("POST");
+      expect(JSON.parse(get.text)).toMatchObject({ type: "urn:atoll:problem:method-not-allowed", status: 405 });
     });
   });
 });

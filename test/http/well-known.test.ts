@@ -1,8 +1,15 @@
+import { readFileSync } from "node:fs";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FederationIds } from "../../federation/ids.js";
 import { parseResource } from "../../federation/routes/well-known.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
+
+/** The version package.json states, which NodeInfo reports. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+}
 
 describe("WebFinger, host-meta and NodeInfo", () => {
   let t: TestInstance;
@@ -60,6 +67,15 @@ describe("WebFinger, host-meta and NodeInfo", () => {
     const bad = await request(t.app).get("/.well-known/webfinger");
     expect(bad.status).toBe(400);
     expect(bad.headers["content-type"]).toMatch(/problem\+json/);
+    expect(JSON.parse(bad.text)).toMatchObject({
+      type: "urn:atoll:problem:invalid",
+      title: "Bad request",
+      status: 400,
+    });
+    const unknown = await request(t.app)
+      .get("/.well-known/webfinger")
+      .query({ resource: "acct:nope@boards.example:8443" });
+    expect(JSON.parse(unknown.text)).toMatchObject({ type: "urn:atoll:problem:not-found", status: 404 });
   });
 
   it("parses resources without being fooled by look-alike hosts", () => {
@@ -83,7 +99,7 @@ describe("WebFinger, host-meta and NodeInfo", () => {
     expect(ni.status).toBe(200);
     expect(ni.body).toMatchObject({
       version: "2.1",
-      software: { name: "atoll" },
+      software: { name: "atoll", version: packageVersion() },
       protocols: ["activitypub"],
       openRegistrations: false,
       usage: { users: { total: 1 }, localPosts: 1 },

@@ -32,7 +32,7 @@ describe("a full disk as an error", () => {
     expect(toProblem(forPost, logger)).toMatchObject({ status: 507, detail: "The post was not saved." });
     expect(lines).toEqual([]);
     // Anything else unknown is still a 500.
-    expect(toProblem(new Error("boom"), logger).status).toBe(500);
+    expect(toProblem(new Error("boom"), logger)).toMatchObject({ status: 500, type: "urn:atoll:problem:internal" });
   });
 
   it("is recognised from SQLite and MongoDB codes, and nothing else is", () => {

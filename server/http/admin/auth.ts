@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { SESSION_TTL_MS } from "../../services/staff.js";
-import { sendProblem } from "../problem.js";
+import { problemType, sendProblem } from "../problem-document.js";
 
 export const SESSION_COOKIE = "atoll_session";
 /** Set before sign-in so the login form, too, carries a token bound to this browser. */
@@ -26,7 +26,7 @@ export function bearerAuth(s: Services): RequestHandler {
       }
       res.setHeader("WWW-Authenticate", m ? 'Bearer error="invalid_token"' : 'Bearer realm="atoll"');
       sendProblem(res, {
-        type: "urn:atoll:problem:unauthorized",
+        type: problemType("unauthorized"),
         title: "Not signed in",
         status: 401,
         detail: m ? "The bearer token is not valid." : "Send an admin token as `Authorization: Bearer <token>`.",

@@ -7,7 +7,8 @@ import { can } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import type { BlockInput } from "../../services/domain-moderation-types.js";
 import { API_ACTOR } from "../../services/staff.js";
-import { sendProblem, toProblem } from "../problem.js";
+import { toProblem } from "../problem.js";
+import { sendProblem } from "../problem-document.js";
 import { bearerOf } from "./auth.js";
 import {
   blockFields,

@@ -1,5 +1,5 @@
 import type { Services } from "../../services/container.js";
-import type { Problem } from "../problem.js";
+import type { Problem } from "../problem-document.js";
 import { escapeHtml, html } from "./html.js";
 import { layout } from "./layout.js";
 
