@@ -7,14 +7,13 @@ import {
   updateActivities,
   upstreamCreate,
 } from "../../federation/delivery/activities.js";
+import { anonymousPerson, boardActor, instanceActor } from "../../federation/documents/actors.js";
+import { createActivity } from "../../federation/documents/create.js";
+import { followActivity, followAnswer, undoFollowActivity } from "../../federation/documents/follow.js";
+import { deletedNote, postObject } from "../../federation/documents/note.js";
 import { FederationIds } from "../../federation/ids.js";
-import { followAnswer } from "../../federation/inbox/handlers/silence.js";
-import { boardActor, instanceActor } from "../../federation/mapping/board-actor.js";
-import { createActivity } from "../../federation/mapping/create-activity.js";
-import { postObject } from "../../federation/mapping/post-object.js";
 import { type Board, DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
-import type { Services } from "../../server/services/container.js";
 import { Urls } from "../../server/services/urls.js";
 
 /*
@@ -24,7 +23,7 @@ import { Urls } from "../../server/services/urls.js";
 
 const ids = new FederationIds("https://atoll.example");
 const urls = new Urls("https://atoll.example", "https://media.atoll.example");
-const s = { urls } as unknown as Services;
+const s = { urls };
 const NOW = Date.UTC(2026, 1, 3, 4, 5, 6);
 const PEM = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
 const board: Board = {
@@ -98,6 +97,10 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(instanceActor(PEM, ids))).toMatchSnapshot();
   });
 
+  it("Person: the author of local posts", () => {
+    expect(wire(anonymousPerson(PEM, ids))).toMatchSnapshot();
+  });
+
   it("Note: a thread, a reply, a post from elsewhere", () => {
     const ctx = { urls, ids, anonymousActor: ids.anonymousActor() };
     expect(wire(postObject(board, op, ctx))).toMatchSnapshot("thread");
@@ -105,8 +108,12 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(postObject(board, mirroredReply, ctx, remoteThread))).toMatchSnapshot("reply in a mirrored thread");
   });
 
+  it("Tombstone: what a deleted post's id answers", () => {
+    expect(wire(deletedNote("https://atoll.example/b/thread/3"))).toMatchSnapshot();
+  });
+
   it("Create: a local post, and a reply sent up to the group of a mirrored thread", () => {
-    expect(wire(createActivity(board, reply, s, ids, op))).toMatchSnapshot("embedded");
+    expect(wire(createActivity(board, reply, urls, ids, op))).toMatchSnapshot("embedded");
     expect(wire(upstreamCreate(board, mirroredReply, s, ids, remoteThread))).toMatchSnapshot("upstream");
   });
 
@@ -129,8 +136,16 @@ describe("what Atoll sends, exactly", () => {
 
   it("Accept and Reject: the board's answers to a Follow", () => {
     const follow = { id: "https://remote.example/activities/follow/1", actorId: "https://remote.example/users/r" };
-    const fixed = (doc: Record<string, unknown>) => ({ ...doc, id: `${String(doc["type"])}-id` });
-    expect(wire(fixed(followAnswer("Accept", ids.board("b"), follow)))).toMatchSnapshot("accept");
-    expect(wire(fixed(followAnswer("Reject", ids.board("b"), follow)))).toMatchSnapshot("reject");
+    expect(wire(followAnswer("Accept", "Accept-id", ids.board("b"), follow))).toMatchSnapshot("accept");
+    expect(wire(followAnswer("Reject", "Reject-id", ids.board("b"), follow))).toMatchSnapshot("reject");
+  });
+
+  it("Follow and Undo: a board following a remote group, and no longer", () => {
+    const follow = {
+      id: "https://atoll.example/ap/boards/b/activities/follow/1",
+      objectId: "https://remote.example/c/cats",
+    };
+    expect(wire(followActivity(follow.id, ids.board("b"), follow.objectId))).toMatchSnapshot("follow");
+    expect(wire(undoFollowActivity(ids.board("b"), follow))).toMatchSnapshot("undo");
   });
 });
