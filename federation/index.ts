@@ -101,7 +101,7 @@ export function createFederation(s: Services): Federation {
   }
   // Inbound: Accepts and Follows go straight onto the queue; accepted remote posts are announced
   // to the board's followers by the publisher.
-  const answers = new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ids, () => worker?.kick());
+  const answers = new QueueOutbox(s.store.federation.deliveries, () => worker?.kick());
   // A board whose follow a group accepts catches up with the group's outbox (set once built, below).
   let backfill: Backfill | null = null;
   const inbox = s.config.federation

@@ -3,9 +3,9 @@ import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
 import type { BoardFollowView, FederationActions } from "../../server/services/federation-actions.js";
+import { undoFollowActivity } from "../documents/follow.js";
 import type { GuardedFetch } from "../http/guarded-fetch.js";
 import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT } from "../mapping/context.js";
 import { handleOf } from "../remote/actors.js";
 import { sameId } from "../remote/fetch.js";
 import type { SendActivity } from "../remote/follows.js";
@@ -53,14 +53,7 @@ export class BoardFollows implements Pick<FederationActions, "followBoard" | "un
     if (!follow) throw new DomainError("not_found", `/${localBoard}/ does not follow ${target.trim().slice(0, 200)}.`);
 
     const boardId = ids.board(localBoard);
-    await send(boardId, follow.inbox, {
-      "@context": AS_CONTEXT,
-      id: `${follow.id}#undo`,
-      type: "Undo",
-      actor: boardId,
-      object: { id: follow.id, type: "Follow", actor: boardId, object: follow.objectId },
-      to: [follow.objectId],
-    });
+    await send(boardId, follow.inbox, undoFollowActivity(boardId, follow));
     const view = await this.view(follow);
     await store.federation.follows.remove(follow.actorId, follow.objectId);
     return view;

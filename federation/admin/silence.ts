@@ -3,9 +3,10 @@ import type { HeldActivity } from "../../server/domain/domain-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { FederationActions, FollowRequestView, HeldThreadView } from "../../server/services/federation-actions.js";
+import { followAnswer } from "../documents/follow.js";
+import { activityId } from "../documents/ids.js";
 import { IgnoredActivity, InboxRefusal, type InboxResult, TransientFailure } from "../inbox/errors.js";
 import { receiveCreate } from "../inbox/handlers/create.js";
-import { followAnswer } from "../inbox/handlers/silence.js";
 import type { InboxDeps } from "../inbox/handlers/types.js";
 import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
 import { handleOf } from "../remote/actors.js";
@@ -41,7 +42,7 @@ export class SilenceReview implements SilenceActions {
     const boardId = ids.board(localBoard);
     const accepted = await s.store.federation.follows.accept(follow.actorId, boardId);
     if (!accepted) throw new DomainError("not_found", "The follow request is gone.");
-    await outbox.send(boardId, follow.inbox, followAnswer("Accept", boardId, follow));
+    await outbox.send(boardId, follow.inbox, followAnswer("Accept", activityId(boardId, "accept"), boardId, follow));
     return this.requestView(accepted);
   }
 
@@ -51,7 +52,7 @@ export class SilenceReview implements SilenceActions {
     const boardId = ids.board(localBoard);
     const view = await this.requestView(follow);
     await s.store.federation.follows.remove(follow.actorId, boardId);
-    await outbox.send(boardId, follow.inbox, followAnswer("Reject", boardId, follow));
+    await outbox.send(boardId, follow.inbox, followAnswer("Reject", activityId(boardId, "reject"), boardId, follow));
     return view;
   }
 

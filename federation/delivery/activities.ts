@@ -1,18 +1,25 @@
-import { createHash } from "node:crypto";
 import type { Board } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
+import { announceActivity } from "../documents/announce.js";
+import { withActivityContext } from "../documents/context.js";
+import { createActivity } from "../documents/create.js";
+import { deleteActivity } from "../documents/delete.js";
+import { digest } from "../documents/ids.js";
+import { updateActivity } from "../documents/update.js";
 import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT, PUBLIC } from "../mapping/context.js";
-import { createActivity } from "../mapping/create-activity.js";
 import type { SoftwareFamily } from "./software.js";
 
 /*
- * The activities a board sends to its followers, FEP-1b12 style: the board (a `Group`) wraps what
- * happened in an `Announce`. Ids are derived from the post's id (or, for remote activities, from the
- * remote activity's id), so building the same activities twice gives the same ids and the queue,
- * which ignores an id it already holds, never sends an activity twice to one inbox.
+ * Which activities a board and its authors send when something happens, and to which software:
+ * the documents themselves are built in ../documents/. The board (a `Group`) wraps what happened
+ * in an `Announce`, FEP-1b12 style. Ids are derived from the post's id (or, for remote activities,
+ * from the remote activity's id), so building the same activities twice gives the same ids and
+ * the queue, which ignores an id it already holds, never sends an activity twice to one inbox.
  */
+
+/** What the activities are built from: post ids and page URLs. */
+type UrlSource = Pick<Services, "urls">;
 
 /** One activity ready to send: who signs it and the document, `@context` included. */
 export interface OutgoingActivity {
@@ -26,10 +33,6 @@ export interface OutgoingActivity {
   family?: SoftwareFamily;
 }
 
-export function activityContext(ids: FederationIds): unknown[] {
-  return [AS_CONTEXT, ids.context()];
-}
-
 function announce(
   ids: FederationIds,
   boardUri: string,
@@ -38,21 +41,10 @@ function announce(
   published: string,
   family?: SoftwareFamily,
 ): OutgoingActivity {
-  const board = ids.board(boardUri);
   return {
-    actor: board,
+    actor: ids.board(boardUri),
     ...(family ? { family } : {}),
-    activity: {
-      "@context": activityContext(ids),
-      id,
-      type: "Announce",
-      actor: board,
-      to: [PUBLIC],
-      cc: [ids.boardFollowers(boardUri)],
-      audience: board,
-      published,
-      object,
-    },
+    activity: announceActivity(ids, boardUri, id, object, published),
   };
 }
 
@@ -67,13 +59,13 @@ function announce(
 export function postActivities(
   board: Board,
   post: Post,
-  s: Services,
+  s: UrlSource,
   ids: FederationIds,
   thread?: Pick<Post, "apId"> | null,
 ): OutgoingActivity[] {
   const apId = s.urls.apId(post);
   const published = new Date(post.createdAt).toISOString();
-  const create = createActivity(board, post, s, ids, thread);
+  const create = createActivity(board, post, s.urls, ids, thread);
   const out = [announce(ids, board.uri, `${apId}#announce`, create, published, "group")];
   if (post.no === post.threadNo) out.push(announce(ids, board.uri, `${apId}#boost`, apId, published, "microblog"));
   return out;
@@ -87,30 +79,27 @@ export function postActivities(
 export function outboxActivity(
   board: Board,
   post: Post,
-  s: Services,
+  s: UrlSource,
   ids: FederationIds,
   thread: Pick<Post, "apId"> | null,
 ): Record<string, unknown> {
   const published = new Date(post.createdAt).toISOString();
-  if (post.apId !== null) {
-    const { "@context": _ignored, ...activity } = announce(
-      ids,
-      board.uri,
-      `${ids.board(board.uri)}/activities/announce/${digest(post.apId)}`,
-      post.apId,
-      published,
-    ).activity;
-    return activity;
-  }
-  const apId = s.urls.apId(post);
-  const create = createActivity(board, post, s, ids, thread);
-  const { "@context": _ignored, ...activity } = announce(
-    ids,
-    board.uri,
-    `${apId}#announce`,
-    create,
-    published,
-  ).activity;
+  const { "@context": _ignored, ...activity } =
+    post.apId !== null
+      ? announceActivity(
+          ids,
+          board.uri,
+          `${ids.board(board.uri)}/activities/announce/${digest(post.apId)}`,
+          post.apId,
+          published,
+        )
+      : announceActivity(
+          ids,
+          board.uri,
+          `${s.urls.apId(post)}#announce`,
+          createActivity(board, post, s.urls, ids, thread),
+          published,
+        );
   return activity;
 }
 
@@ -122,12 +111,12 @@ export function outboxActivity(
 export function upstreamCreate(
   board: Board,
   post: Post,
-  s: Services,
+  s: UrlSource,
   ids: FederationIds,
   thread: Pick<Post, "apId">,
 ): OutgoingActivity {
-  const activity = createActivity(board, post, s, ids, thread);
-  return { actor: String(activity["actor"]), activity: { "@context": activityContext(ids), ...activity } };
+  const activity = createActivity(board, post, s.urls, ids, thread);
+  return { actor: String(activity["actor"]), activity: withActivityContext(ids, activity) };
 }
 
 /**
@@ -135,24 +124,11 @@ export function upstreamCreate(
  * `Tombstone` (for group-aware software), and the author sends the same `Delete` itself (Mastodon
  * only honours a Delete from the account the status belongs to).
  */
-export function deletionActivities(post: Post, s: Services, ids: FederationIds, now: number): OutgoingActivity[] {
-  const apId = s.urls.apId(post);
-  const author = post.fediActor ?? ids.anonymousActor();
-  const board = ids.board(post.board);
-  const published = new Date(now).toISOString();
-  const del: Record<string, unknown> = {
-    id: `${apId}#delete`,
-    type: "Delete",
-    actor: author,
-    to: [PUBLIC],
-    cc: [ids.boardFollowers(post.board)],
-    audience: board,
-    published,
-    object: { id: apId, type: "Tombstone" },
-  };
+export function deletionActivities(post: Post, s: UrlSource, ids: FederationIds, now: number): OutgoingActivity[] {
+  const del = deleteActivity(post, s.urls, ids, now);
   return [
-    announce(ids, post.board, `${apId}#announce-delete`, del, published),
-    { actor: author, activity: { "@context": activityContext(ids), ...del } },
+    announce(ids, post.board, `${s.urls.apId(post)}#announce-delete`, del, String(del["published"])),
+    { actor: String(del["actor"]), activity: withActivityContext(ids, del) },
   ];
 }
 
@@ -163,27 +139,15 @@ export function deletionActivities(post: Post, s: Services, ids: FederationIds, 
 export function updateActivities(
   board: Board,
   post: Post,
-  s: Services,
+  s: UrlSource,
   ids: FederationIds,
   thread: Pick<Post, "apId"> | null,
   now: number,
 ): OutgoingActivity[] {
-  const apId = s.urls.apId(post);
-  const created = createActivity(board, post, s, ids, thread);
-  const published = new Date(now).toISOString();
-  const update: Record<string, unknown> = {
-    id: `${apId}#update-${now}`,
-    type: "Update",
-    actor: created["actor"],
-    to: created["to"],
-    cc: created["cc"],
-    audience: created["audience"],
-    published,
-    object: created["object"],
-  };
+  const update = updateActivity(board, post, s.urls, ids, thread, now);
   return [
-    announce(ids, board.uri, `${apId}#announce-update-${now}`, update, published),
-    { actor: String(created["actor"]), activity: { "@context": activityContext(ids), ...update } },
+    announce(ids, board.uri, `${s.urls.apId(post)}#announce-update-${now}`, update, String(update["published"])),
+    { actor: String(update["actor"]), activity: withActivityContext(ids, update) },
   ];
 }
 
@@ -229,11 +193,6 @@ export function remoteActivities(
 function hasType(doc: Record<string, unknown>, type: string): boolean {
   const t = doc["type"];
   return t === type || (Array.isArray(t) && t.includes(type));
-}
-
-/** A short, URL-safe, stable name for a string (an id or an id and an inbox). */
-export function digest(value: string): string {
-  return createHash("sha256").update(value).digest("base64url");
 }
 
 /** The id of the queue item that carries one activity to one inbox. */

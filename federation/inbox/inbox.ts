@@ -64,7 +64,10 @@ export interface InboxRequest {
 }
 
 export interface InboxOptions {
-  /** Where Accepts and Announces go; by default straight onto the delivery queue. */
+  /**
+   * Where Accepts and Announces go; by default Accepts straight onto the delivery queue and no
+   * Announces (the composition root gives the publisher's).
+   */
   outbox?: InboxOutbox;
   /** The remote actor cache to share (key lookups); by default one of the inbox's own. */
   actors?: RemoteActors;
@@ -102,7 +105,7 @@ export class Inbox {
       http: ctx.http.withScope({ media: true }),
       actors,
       objects: new RemoteObjects(ctx, (doc, json) => this.#screenFetched(doc, json)),
-      outbox: opts.outbox ?? new QueueOutbox(s.store.federation.deliveries, s.store.federation.follows, ctx.ids),
+      outbox: opts.outbox ?? answersOnly(new QueueOutbox(s.store.federation.deliveries)),
       sanitizer:
         opts.sanitizer ??
         new SanitizerThreads({
@@ -399,4 +402,9 @@ export function signerRefusal(s: Services, keyId: string, board: string | null):
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
+}
+
+/** An outbox that sends answers and announces nothing: for an inbox built without a publisher. */
+function answersOnly(queue: QueueOutbox): InboxOutbox {
+  return { send: (actor, inbox, activity) => queue.send(actor, inbox, activity), announceRemote: async () => {} };
 }

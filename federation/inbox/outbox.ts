@@ -1,7 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
-import type { DeliveryQueue, FollowRepository } from "../../server/domain/federation-ports.js";
-import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT, PUBLIC } from "../mapping/context.js";
+import type { DeliveryQueue } from "../../server/domain/federation-ports.js";
+import { deliveryId } from "../delivery/activities.js";
 import { domainOf } from "../remote/fetch.js";
 
 /** What the inbox sends in answer to what it receives. */
@@ -12,64 +10,30 @@ export interface InboxOutbox {
   announceRemote(board: string, activity: Record<string, unknown>): Promise<void>;
 }
 
-/** A fresh id for an activity of a local actor: `{actor}/activities/{kind}/{uuid}`. */
-export function activityId(actorId: string, kind: string): string {
-  return `${actorId}/activities/${kind}/${randomUUID()}`;
-}
-
-/** One delivery per activity and inbox, so a retried fan-out never queues the same pair twice. */
-function deliveryId(activity: string, inbox: string): string {
-  return createHash("sha256").update(`${activity}\n${inbox}`).digest("hex");
-}
-
 /**
- * Straight onto the durable delivery queue, which the delivery worker drains, signing each item
- * with the key of the actor named in its `keyId`.
+ * Answers straight onto the durable delivery queue, which the delivery worker drains, signing each
+ * item with the key of the actor named in its `keyId`. Announcing to followers is the publisher's
+ * (federation/delivery/publisher.ts), which shapes each fan-out to the followers' software.
  */
-export class QueueOutbox implements InboxOutbox {
+export class QueueOutbox implements Pick<InboxOutbox, "send"> {
   constructor(
     private readonly queue: DeliveryQueue,
-    private readonly follows: FollowRepository,
-    private readonly ids: FederationIds,
     /** Called after items were queued (the delivery worker's wake-up). */
     private readonly onEnqueued: () => void = () => {},
   ) {}
 
   async send(actorId: string, inbox: string, activity: Record<string, unknown>): Promise<void> {
-    await this.enqueue(actorId, [inbox], activity);
-  }
-
-  async announceRemote(board: string, activity: Record<string, unknown>): Promise<void> {
-    const actor = this.ids.board(board);
-    const inboxes = await this.follows.inboxesForBoard(board);
-    if (inboxes.length === 0) return;
-    const { "@context": _ignored, ...object } = activity;
-    const announce = {
-      "@context": AS_CONTEXT,
-      id: activityId(actor, "announce"),
-      type: "Announce",
-      actor,
-      object,
-      to: [PUBLIC],
-      cc: [this.ids.boardFollowers(board)],
-      audience: actor,
-    };
-    await this.enqueue(actor, inboxes, announce);
-  }
-
-  private async enqueue(actorId: string, inboxes: string[], activity: Record<string, unknown>): Promise<void> {
-    const body = JSON.stringify(activity);
     const id = String(activity["id"]);
-    await this.queue.enqueue(
-      inboxes.map((inbox) => ({
+    await this.queue.enqueue([
+      {
         id: deliveryId(id, inbox),
         inbox,
         domain: domainOf(inbox),
-        body,
+        body: JSON.stringify(activity),
         keyId: actorId,
         activityId: id,
-      })),
-    );
+      },
+    ]);
     this.onEnqueued();
   }
 }

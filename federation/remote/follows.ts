@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";
+import { followActivity } from "../documents/follow.js";
 import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT } from "../mapping/context.js";
 import type { RemoteActors } from "./actors.js";
 import { RemoteError } from "./errors.js";
 import { domainOf } from "./fetch.js";
@@ -59,14 +59,7 @@ export class RemoteFollowing {
       domain: domainOf(group.id),
       createdAt: this.s.clock(),
     });
-    await this.send(boardId, group.inbox, {
-      "@context": AS_CONTEXT,
-      id: follow.id,
-      type: "Follow",
-      actor: boardId,
-      object: group.id,
-      to: [group.id],
-    });
+    await this.send(boardId, group.inbox, followActivity(follow.id, boardId, group.id));
     return follow;
   }
 }

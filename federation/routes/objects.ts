@@ -4,12 +4,11 @@ import { isDomainError } from "../../server/domain/errors.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
 import type { ApexEngine } from "../apex/engine.js";
+import { anonymousPerson, boardActor, instanceActor } from "../documents/actors.js";
+import { deletedNote, postObject } from "../documents/note.js";
 import type { FederationIds } from "../ids.js";
 import { buildAtollContext } from "../jsonld/contexts/atoll.js";
 import type { LocalKeys } from "../keys.js";
-import { boardActor, instanceActor } from "../mapping/board-actor.js";
-import { AS_CONTEXT, SECURITY_CONTEXT } from "../mapping/context.js";
-import { postObject } from "../mapping/post-object.js";
 import type { SignedReads } from "./authorized-fetch.js";
 
 export const AP_CONTENT_TYPE = "application/activity+json; charset=utf-8";
@@ -42,7 +41,7 @@ function gone(res: Response, id: string): void {
   res
     .status(410)
     .type(AP_CONTENT_TYPE)
-    .send(JSON.stringify({ "@context": AS_CONTEXT, id, type: "Tombstone", formerType: "Note" }));
+    .send(JSON.stringify(deletedNote(id)));
 }
 
 function badRequest(res: Response, detail: string): void {
@@ -82,20 +81,7 @@ export function objectsRouter(
 
   r.get("/ap/anonymous", async (req, res) => {
     if (!(await admit(req, res))) return;
-    const id = ids.anonymousActor();
-    const key = await keys.keyOf(id);
-    send(res, {
-      "@context": [AS_CONTEXT, SECURITY_CONTEXT],
-      id,
-      type: "Person",
-      preferredUsername: "anonymous",
-      name: "Anonymous",
-      summary: "<p>Anonymous posters of this imageboard.</p>",
-      url: s.config.publicUrl,
-      inbox: ids.sharedInbox(),
-      endpoints: { sharedInbox: ids.sharedInbox() },
-      publicKey: { id: ids.keyId(id), owner: id, publicKeyPem: key.publicKeyPem },
-    });
+    send(res, anonymousPerson((await keys.keyOf(ids.anonymousActor())).publicKeyPem, ids));
   });
 
   r.get("/ap/boards/:board", async (req, res) => {

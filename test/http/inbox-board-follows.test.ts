@@ -42,11 +42,7 @@ describe("inbox over HTTP", () => {
         new LocalKeys(t.services.store.federation.keys),
       );
       const inbox = new Inbox(t.services, ctx);
-      const queue = new QueueOutbox(
-        t.services.store.federation.deliveries,
-        t.services.store.federation.follows,
-        ctx.ids,
-      );
+      const queue = new QueueOutbox(t.services.store.federation.deliveries);
       following = new RemoteFollowing(t.services, ctx.ids, inbox.deps.actors, (a, i, act) => queue.send(a, i, act));
     });
 

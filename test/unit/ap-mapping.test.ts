@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { boardActor, instanceActor } from "../../federation/documents/actors.js";
+import { postObject } from "../../federation/documents/note.js";
 import { FederationIds } from "../../federation/ids.js";
-import { boardActor, instanceActor } from "../../federation/mapping/board-actor.js";
-import { postObject } from "../../federation/mapping/post-object.js";
 import { type Board, DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
 import { Urls } from "../../server/services/urls.js";

@@ -1,10 +1,12 @@
 import { DomainError } from "../../../server/domain/errors.js";
 import type { Follow } from "../../../server/domain/federation-ports.js";
 import { learnFollowerSoftware } from "../../delivery/peer-software.js";
+import { followAnswer } from "../../documents/follow.js";
+import { activityId } from "../../documents/ids.js";
 import { domainOf } from "../../remote/fetch.js";
 import { accepted, ignored, malformed, notFound } from "../errors.js";
 import { remoteRefusal } from "../trust.js";
-import { followAnswer, silencedOn } from "./silence.js";
+import { silencedOn } from "./silence.js";
 import type { Handler } from "./types.js";
 
 /**
@@ -62,7 +64,7 @@ export const handleFollow: Handler = async (deps, { activity }) => {
   await deps.outbox.send(
     boardId,
     follower.inbox,
-    followAnswer("Accept", boardId, { id: activity.id, actorId: follower.id }),
+    followAnswer("Accept", activityId(boardId, "accept"), boardId, { id: activity.id, actorId: follower.id }),
   );
   return accepted(`${follower.id} follows /${uri}/.`);
 };

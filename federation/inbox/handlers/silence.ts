@@ -1,7 +1,5 @@
 import { domainOfUrl } from "../../../server/domain/domain-policy.js";
 import type { Services } from "../../../server/services/container.js";
-import { AS_CONTEXT } from "../../mapping/context.js";
-import { activityId } from "../outbox.js";
 
 /*
  * Silence (Mastodon's "limit") as the inbox applies it: a silenced domain's follows of a board wait
@@ -18,20 +16,4 @@ export function silencedOn(s: Services, actorId: string, board: string): boolean
 /** The normalised domain of an actor id, as held activities record it ("" when it has none). */
 export function actorDomain(actorId: string): string {
   return domainOfUrl(actorId) ?? "";
-}
-
-/** The board's answer to an inbound Follow: `Accept` or `Reject`, naming the Follow it answers. */
-export function followAnswer(
-  type: "Accept" | "Reject",
-  boardId: string,
-  follow: { id: string; actorId: string },
-): Record<string, unknown> {
-  return {
-    "@context": AS_CONTEXT,
-    id: activityId(boardId, type.toLowerCase()),
-    type,
-    actor: boardId,
-    object: { id: follow.id, type: "Follow", actor: follow.actorId, object: boardId },
-    to: [follow.actorId],
-  };
 }

@@ -88,6 +88,11 @@ export function postObject(
   return object;
 }
 
+/** What a deleted post's id answers (with 410), so a peer that cached the post learns it is gone. */
+export function deletedNote(id: string): Record<string, unknown> {
+  return { "@context": AS_CONTEXT, id, type: "Tombstone", formerType: "Note" };
+}
+
 /** The rendered comment with links made absolute, the name line, and the subject on top. */
 function content(post: Post, urls: Urls): string {
   const body = post.html.replace(/href="\//g, `href="${urls.publicUrl}/`);

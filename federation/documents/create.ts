@@ -1,22 +1,25 @@
 import type { Board } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
-import type { Services } from "../../server/services/container.js";
+import type { Urls } from "../../server/services/urls.js";
 import type { FederationIds } from "../ids.js";
 import { PUBLIC } from "./context.js";
-import { postObject } from "./post-object.js";
+import { postObject } from "./note.js";
 
-/** The `Create` of a local post, as the board's outbox and deliveries carry it. */
+/**
+ * The `Create` of a local post by its author, without `@context`: embedded in the board's
+ * `Announce`, or sent as it is (`withActivityContext`).
+ */
 export function createActivity(
   board: Board,
   post: Post,
-  s: Services,
+  urls: Urls,
   ids: FederationIds,
   thread?: Pick<Post, "apId"> | null,
 ): Record<string, unknown> {
-  const object = postObject(board, post, { urls: s.urls, ids, anonymousActor: ids.anonymousActor() }, thread);
+  const object = postObject(board, post, { urls, ids, anonymousActor: ids.anonymousActor() }, thread);
   delete object["@context"];
   return {
-    id: `${s.urls.apId(post)}#create`,
+    id: `${urls.apId(post)}#create`,
     type: "Create",
     actor: post.fediActor ?? ids.anonymousActor(),
     to: [PUBLIC, ids.board(board.uri)],

@@ -48,6 +48,23 @@ export function boardActor(
   };
 }
 
+/** The `Person` local anonymous posts are attributed to, so every client shows an author. */
+export function anonymousPerson(publicKeyPem: string, ids: FederationIds): Record<string, unknown> {
+  const id = ids.anonymousActor();
+  return {
+    "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+    id,
+    type: "Person",
+    preferredUsername: "anonymous",
+    name: "Anonymous",
+    summary: "<p>Anonymous posters of this imageboard.</p>",
+    url: ids.publicUrl,
+    inbox: ids.sharedInbox(),
+    endpoints: { sharedInbox: ids.sharedInbox() },
+    publicKey: { id: ids.keyId(id), owner: id, publicKeyPem },
+  };
+}
+
 /** The instance's `Application` actor: the key that signs fetches and instance-level activities. */
 export function instanceActor(publicKeyPem: string, ids: FederationIds): Record<string, unknown> {
   const id = ids.instanceActor();

@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import {
+  deletionActivities,
+  outboxActivity,
+  postActivities,
+  remoteActivities,
+  updateActivities,
+  upstreamCreate,
+} from "../../federation/delivery/activities.js";
+import { anonymousPerson, boardActor, instanceActor } from "../../federation/documents/actors.js";
+import { createActivity } from "../../federation/documents/create.js";
+import { followActivity, followAnswer, undoFollowActivity } from "../../federation/documents/follow.js";
+import { deletedNote, postObject } from "../../federation/documents/note.js";
+import { FederationIds } from "../../federation/ids.js";
+import { type Board, DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
+import type { Post } from "../../server/domain/post.js";
+import { Urls } from "../../server/services/urls.js";
+
+/*
+ * Every document Atoll sends, pinned byte for byte (key order included, as JSON.stringify writes
+ * it): a change to what peers receive shows up here. Time and ids are fixed.
+ */
+
+const ids = new FederationIds("https://atoll.example");
+const urls = new Urls("https://atoll.example", "https://media.atoll.example");
+const s = { urls };
+const NOW = Date.UTC(2026, 1, 3, 4, 5, 6);
+const PEM = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
+const board: Board = {
+  uri: "b",
+  title: "Random",
+  description: "Anything <goes>",
+  settings: { ...DEFAULT_BOARD_SETTINGS, allowedTypes: [...DEFAULT_BOARD_SETTINGS.allowedTypes] },
+  createdAt: Date.UTC(2026, 0, 1),
+};
+
+function post(overrides: Partial<Post> = {}): Post {
+  return {
+    board: "b",
+    no: 1,
+    threadNo: 1,
+    createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
+    name: "Anonymous",
+    trip: null,
+    capcode: null,
+    subject: "Hello <world>",
+    comment: ">be me\n>>1",
+    html: '<span class="quote">&gt;be me</span><br><a href="/b/thread/1#p1" class="quotelink">&gt;&gt;1</a>',
+    quotes: [1],
+    posterId: null,
+    sage: false,
+    file: {
+      sha256: "a".repeat(64),
+      thumbSha256: "b".repeat(64),
+      tim: 1767323045000123,
+      ext: ".jpg",
+      mime: "image/jpeg",
+      filename: "cat",
+      size: 1234,
+      width: 800,
+      height: 600,
+      thumbWidth: 250,
+      thumbHeight: 188,
+      md5: "x",
+      spoiler: true,
+    },
+    fileDeleted: false,
+    ipHash: "h",
+    passwordHash: null,
+    apId: null,
+    fediActor: null,
+    ...overrides,
+  };
+}
+
+const op = post();
+const reply = post({ no: 5, subject: null, file: null, sage: true, trip: "!abc", posterId: "ID12345x" });
+const remoteThread = post({ no: 7, threadNo: 7, apId: "https://remote.example/notes/7" });
+const mirroredReply = post({ no: 8, threadNo: 7, subject: null, file: null, capcode: "mod" });
+const remoteCreate = {
+  "@context": "https://www.w3.org/ns/activitystreams",
+  id: "https://remote.example/activities/1",
+  type: "Create",
+  actor: "https://remote.example/users/r",
+  object: { id: "https://remote.example/notes/1", type: "Note", content: "<p>hi</p>" },
+};
+
+/** The document as it goes on the wire, indented so a difference reads as a line. */
+const wire = (doc: unknown): string => JSON.stringify(doc, null, 2);
+
+describe("what Atoll sends, exactly", () => {
+  it("Group: a board", () => {
+    expect(wire(boardActor(board, PEM, ids, urls))).toMatchSnapshot();
+  });
+
+  it("Application: the instance", () => {
+    expect(wire(instanceActor(PEM, ids))).toMatchSnapshot();
+  });
+
+  it("Person: the author of local posts", () => {
+    expect(wire(anonymousPerson(PEM, ids))).toMatchSnapshot();
+  });
+
+  it("Note: a thread, a reply, a post from elsewhere", () => {
+    const ctx = { urls, ids, anonymousActor: ids.anonymousActor() };
+    expect(wire(postObject(board, op, ctx))).toMatchSnapshot("thread");
+    expect(wire(postObject(board, reply, ctx, op))).toMatchSnapshot("reply");
+    expect(wire(postObject(board, mirroredReply, ctx, remoteThread))).toMatchSnapshot("reply in a mirrored thread");
+  });
+
+  it("Tombstone: what a deleted post's id answers", () => {
+    expect(wire(deletedNote("https://atoll.example/b/thread/3"))).toMatchSnapshot();
+  });
+
+  it("Create: a local post, and a reply sent up to the group of a mirrored thread", () => {
+    expect(wire(createActivity(board, reply, urls, ids, op))).toMatchSnapshot("embedded");
+    expect(wire(upstreamCreate(board, mirroredReply, s, ids, remoteThread))).toMatchSnapshot("upstream");
+  });
+
+  it("Announce: a new thread (wrapped and boosted), a reply, a remote activity, outbox entries", () => {
+    expect(wire(postActivities(board, op, s, ids))).toMatchSnapshot("thread");
+    expect(wire(postActivities(board, reply, s, ids, op))).toMatchSnapshot("reply");
+    expect(wire(remoteActivities("b", remoteCreate, remoteCreate.id, ids, NOW))).toMatchSnapshot("remote");
+    expect(wire(outboxActivity(board, reply, s, ids, op))).toMatchSnapshot("outbox, local");
+    expect(wire(outboxActivity(board, remoteThread, s, ids, null))).toMatchSnapshot("outbox, remote");
+  });
+
+  it("Update: a post whose file was removed, by its author and announced", () => {
+    const changed = { ...op, file: null, fileDeleted: true };
+    expect(wire(updateActivities(board, changed, s, ids, null, NOW))).toMatchSnapshot();
+  });
+
+  it("Delete: a post, by its author and announced", () => {
+    expect(wire(deletionActivities(reply, s, ids, NOW))).toMatchSnapshot();
+  });
+
+  it("Accept and Reject: the board's answers to a Follow", () => {
+    const follow = { id: "https://remote.example/activities/follow/1", actorId: "https://remote.example/users/r" };
+    expect(wire(followAnswer("Accept", "Accept-id", ids.board("b"), follow))).toMatchSnapshot("accept");
+    expect(wire(followAnswer("Reject", "Reject-id", ids.board("b"), follow))).toMatchSnapshot("reject");
+  });
+
+  it("Follow and Undo: a board following a remote group, and no longer", () => {
+    const follow = {
+      id: "https://atoll.example/ap/boards/b/activities/follow/1",
+      objectId: "https://remote.example/c/cats",
+    };
+    expect(wire(followActivity(follow.id, ids.board("b"), follow.objectId))).toMatchSnapshot("follow");
+    expect(wire(undoFollowActivity(ids.board("b"), follow))).toMatchSnapshot("undo");
+  });
+});
