@@ -3,19 +3,23 @@ import { mergeConsensus } from "../domain/blocklist-consensus.js";
 import { diffRules } from "../domain/blocklist-diff.js";
 import { parseBlocklist } from "../domain/blocklist-formats.js";
 import { type DomainBlock, requireDomain } from "../domain/domain-policy.js";
-import {
-  type AuditActor,
-  type AuditEntry,
-  BLOCKLIST_FORMATS,
-  type BlocklistEntry,
-  type BlocklistFormat,
-  type BlocklistSubscription,
-  type ConsensusSettings,
-  type RuleChange,
+import type {
+  AuditActor,
+  AuditEntry,
+  BlocklistEntry,
+  BlocklistSubscription,
+  ConsensusSettings,
+  RuleChange,
 } from "../domain/domain-ports.js";
 import { DomainError } from "../domain/errors.js";
-import type { DomainModerationOptions, Progress, SubscriptionInput, SyncResult } from "./domain-moderation-types.js";
-import { blockFrom, bool, MAX_URL, updatedFrom } from "./domain-rule-input.js";
+import type {
+  DomainModerationOptions,
+  Progress,
+  SubscriptionInput,
+  SubscriptionPatch,
+  SyncResult,
+} from "./domain-moderation-types.js";
+import { blockFrom, MAX_URL, updatedFrom } from "./domain-rule-input.js";
 import { type DomainRuleWriter, followsCovered } from "./domain-rule-writer.js";
 
 /** Rule changes a sync stores per transaction. */
@@ -49,10 +53,10 @@ export class BlocklistSubscriptions {
     const sub: BlocklistSubscription = {
       id: randomUUID(),
       url: listUrl(input.url, this.#o.allowPrivateAddresses === true),
-      format: format(input.format ?? "auto"),
+      format: input.format ?? "auto",
       priority: priority(input.priority ?? 0),
       excludes: excludes(input.excludes ?? []),
-      draft: input.draft === undefined ? false : bool(input.draft, "draft"),
+      draft: input.draft ?? false,
       createdAt: this.#o.clock(),
       lastSyncAt: null,
       lastStatus: null,
@@ -66,17 +70,13 @@ export class BlocklistSubscriptions {
     return sub;
   }
 
-  async update(
-    id: string,
-    patch: Partial<Omit<SubscriptionInput, "url">>,
-    actor: AuditActor,
-  ): Promise<BlocklistSubscription> {
+  async update(id: string, patch: SubscriptionPatch, actor: AuditActor): Promise<BlocklistSubscription> {
     const before = await this.get(id);
     const changes: Partial<BlocklistSubscription> = {};
-    if (patch.format !== undefined) changes.format = format(patch.format);
+    if (patch.format !== undefined) changes.format = patch.format;
     if (patch.priority !== undefined) changes.priority = priority(patch.priority);
     if (patch.excludes !== undefined) changes.excludes = excludes(patch.excludes);
-    if (patch.draft !== undefined) changes.draft = bool(patch.draft, "draft");
+    if (patch.draft !== undefined) changes.draft = patch.draft;
     const after = await this.#o.store.domains.subscriptions.update(id, changes);
     if (!after) throw new DomainError("not_found", "No such subscription.");
     await this.#writer.apply(
@@ -111,20 +111,15 @@ export class BlocklistSubscriptions {
       next.minSources = settings.minSources;
     }
     if (settings.minShare !== undefined) {
-      if (settings.minShare !== null && !(settings.minShare > 0 && settings.minShare <= 1)) {
+      // A share of none asks for nothing, the same as no share at all.
+      const share = settings.minShare === 0 ? null : settings.minShare;
+      if (share !== null && !(share > 0 && share <= 1)) {
         throw new DomainError("invalid", "min_share must be a fraction in (0, 1], or null.");
       }
-      next.minShare = settings.minShare;
+      next.minShare = share;
     }
-    if (settings.merge !== undefined) {
-      if (settings.merge !== "strictest" && settings.merge !== "mildest") {
-        throw new DomainError("invalid", "merge must be strictest or mildest.");
-      }
-      next.merge = settings.merge;
-    }
-    if (settings.stageWhileFollowed !== undefined) {
-      next.stageWhileFollowed = bool(settings.stageWhileFollowed, "stage_while_followed");
-    }
+    if (settings.merge !== undefined) next.merge = settings.merge;
+    if (settings.stageWhileFollowed !== undefined) next.stageWhileFollowed = settings.stageWhileFollowed;
     await this.#o.store.domains.subscriptions.setConsensus(next);
     await this.#writer.apply(
       [],
@@ -304,8 +299,8 @@ export class BlocklistSubscriptions {
   }
 }
 
-function listUrl(input: unknown, allowPrivateAddresses: boolean): string {
-  if (typeof input !== "string" || input.length > MAX_URL) throw new DomainError("invalid", "url is required.");
+function listUrl(input: string, allowPrivateAddresses: boolean): string {
+  if (input.length > MAX_URL) throw new DomainError("invalid", "url is too long.");
   let u: URL;
   try {
     u = new URL(input);
@@ -331,21 +326,14 @@ function summary(r: SyncResult): Record<string, unknown> {
   };
 }
 
-function format(v: unknown): BlocklistFormat {
-  if (typeof v !== "string" || !(BLOCKLIST_FORMATS as readonly string[]).includes(v)) {
-    throw new DomainError("invalid", `format must be one of ${BLOCKLIST_FORMATS.join(", ")}.`);
-  }
-  return v as BlocklistFormat;
-}
-
-function priority(v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || Math.abs(v) > 1_000_000) {
+function priority(v: number): number {
+  if (!Number.isInteger(v) || Math.abs(v) > 1_000_000) {
     throw new DomainError("invalid", "priority must be a whole number.");
   }
   return v;
 }
 
-function excludes(v: unknown): string[] {
-  if (!Array.isArray(v) || v.length > 10_000) throw new DomainError("invalid", "excludes must be a list of domains.");
-  return [...new Set(v.map((d) => requireDomain(String(d))))];
+function excludes(v: readonly string[]): string[] {
+  if (v.length > 10_000) throw new DomainError("invalid", "excludes must be a list of at most 10000 domains.");
+  return [...new Set(v.map((d) => requireDomain(d)))];
 }

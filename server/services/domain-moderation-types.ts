@@ -54,6 +54,19 @@ export interface BlockInput {
 
 export type BlockPatch = Partial<Omit<BlockInput, "domain">>;
 
+export interface AllowInput {
+  domain: string;
+  comment?: string;
+}
+
+/** A board's own rule; its severity is silence or suspend (the service refuses noop). */
+export interface BoardRuleInput {
+  domain: string;
+  severity?: Severity;
+  rejectMedia?: boolean;
+  comment?: string;
+}
+
 export interface ImportPreview {
   create: BlocklistEntry[];
   update: Array<{ before: DomainBlock; after: BlocklistEntry }>;
@@ -80,6 +93,8 @@ export interface SyncResult {
 }
 
 export type Progress = (step: string, done: number, total: number) => void;
+
+export type SubscriptionPatch = Partial<Omit<SubscriptionInput, "url">>;
 
 export interface SubscriptionInput {
   url: string;

@@ -4,15 +4,18 @@ import type { AuditActor, AuditEntry, BlocklistSubscription, ConsensusSettings }
 import type { PublicDomainBlock } from "../domain/public-domain-blocks.js";
 import { BlocklistSubscriptions } from "./blocklist-subscriptions.js";
 import type {
+  AllowInput,
   BlockInput,
   BlocklistFetcher,
   BlockPatch,
+  BoardRuleInput,
   DomainEffects,
   DomainModerationOptions,
   ImportPreview,
   ImportResult,
   Progress,
   SubscriptionInput,
+  SubscriptionPatch,
   SyncResult,
 } from "./domain-moderation-types.js";
 import type { DomainPolicy } from "./domain-policy.js";
@@ -187,7 +190,7 @@ export class DomainModerationService {
     return this.#rules.getAllow(id);
   }
 
-  createAllow(input: { domain: string; comment?: string }, actor: AuditActor): Promise<DomainAllow> {
+  createAllow(input: AllowInput, actor: AuditActor): Promise<DomainAllow> {
     return this.#rules.createAllow(input, actor);
   }
 
@@ -199,11 +202,7 @@ export class DomainModerationService {
     return this.#rules.listBoardRules(board);
   }
 
-  createBoardRule(
-    board: string,
-    input: { domain: string; severity?: "silence" | "suspend"; rejectMedia?: boolean; comment?: string },
-    actor: AuditActor,
-  ): Promise<BoardDomainRule> {
+  createBoardRule(board: string, input: BoardRuleInput, actor: AuditActor): Promise<BoardDomainRule> {
     return this.#rules.createBoardRule(board, input, actor);
   }
 
@@ -271,11 +270,7 @@ export class DomainModerationService {
     return this.#subscriptions.add(input, actor);
   }
 
-  updateSubscription(
-    id: string,
-    patch: Partial<Omit<SubscriptionInput, "url">>,
-    actor: AuditActor,
-  ): Promise<BlocklistSubscription> {
+  updateSubscription(id: string, patch: SubscriptionPatch, actor: AuditActor): Promise<BlocklistSubscription> {
     return this.#subscriptions.update(id, patch, actor);
   }
 

@@ -1,9 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { DomainBlock } from "../domain/domain-policy.js";
+import { type DomainBlock, severityRank } from "../domain/domain-policy.js";
 import type { BlocklistEntry } from "../domain/domain-ports.js";
 import { DomainError } from "../domain/errors.js";
 
-/* Checks of the values rules are made from, and the rules made from list entries. */
+/*
+ * The business rules on the values rules are made from, and the rules made from list entries. The
+ * callers hand typed values (the admin API and pages parse requests with ../http/admin/domain-fields.ts,
+ * the command line its options); what is checked here is what a value of the right type may still
+ * get wrong.
+ */
 
 export const MAX_COMMENT = 1000;
 export const MAX_URL = 2048;
@@ -43,20 +48,14 @@ export function updatedFrom(before: DomainBlock, e: BlocklistEntry, now: number)
   };
 }
 
-export function bool(v: unknown, name: string): boolean {
-  if (typeof v !== "boolean") throw new DomainError("invalid", `${name} must be true or false.`);
-  return v;
-}
-
-export function text(v: unknown, name: string): string {
-  if (typeof v !== "string") throw new DomainError("invalid", `${name} must be text.`);
+export function text(v: string, name: string): string {
   if (v.length > MAX_COMMENT) throw new DomainError("invalid", `${name} is longer than ${MAX_COMMENT} characters.`);
   return v;
 }
 
-export function evidence(v: unknown): string | null {
+export function evidence(v: string | null): string | null {
   if (v === null || v === "") return null;
-  if (typeof v !== "string" || v.length > MAX_URL) throw new DomainError("invalid", "evidence_url must be a URL.");
+  if (v.length > MAX_URL) throw new DomainError("invalid", "evidence_url must be a URL.");
   try {
     const u = new URL(v);
     if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error("scheme");
@@ -64,4 +63,18 @@ export function evidence(v: unknown): string | null {
   } catch {
     throw new DomainError("invalid", "evidence_url must be an http(s) URL.");
   }
+}
+
+/**
+ * Mastodon's `stricter_than?`: whether a new rule on a subdomain limits more than the rule on its
+ * parent, and so is worth having. A suspend always is; otherwise the severity may not be milder and
+ * each reject flag the parent sets must be set too.
+ */
+export function stricterThan(
+  next: Pick<DomainBlock, "severity" | "rejectMedia" | "rejectReports">,
+  parent: Pick<DomainBlock, "severity" | "rejectMedia" | "rejectReports">,
+): boolean {
+  if (next.severity === "suspend") return true;
+  if (severityRank(parent.severity) > severityRank(next.severity)) return false;
+  return (next.rejectMedia || !parent.rejectMedia) && (next.rejectReports || !parent.rejectReports);
 }

@@ -1,18 +1,29 @@
 import { randomUUID } from "node:crypto";
+import { isBoardUri } from "../domain/board.js";
 import {
   type BoardDomainRule,
   type DomainAllow,
   type DomainBlock,
-  isSeverity,
+  domainSuffixes,
   requireDomain,
 } from "../domain/domain-policy.js";
 import type { AuditActor } from "../domain/domain-ports.js";
 import { DomainError } from "../domain/errors.js";
-import type { BlockInput, BlockPatch, DomainModerationOptions } from "./domain-moderation-types.js";
-import { bool, evidence, text } from "./domain-rule-input.js";
+import type {
+  AllowInput,
+  BlockInput,
+  BlockPatch,
+  BoardRuleInput,
+  DomainModerationOptions,
+} from "./domain-moderation-types.js";
+import { evidence, expiredAt, stricterThan, text } from "./domain-rule-input.js";
 import type { DomainRuleWriter } from "./domain-rule-writer.js";
 
-/** The instance's domain blocks and allows and the boards' own rules, each change audited. */
+/**
+ * The instance's domain blocks and allows and the boards' own rules, each change audited. The rules
+ * every surface (admin API, staff pages, command line) shares live here, defaults included: a new
+ * block suspends unless told otherwise, and one on a subdomain must limit more than its parent's.
+ */
 export class DomainRules {
   readonly #o: DomainModerationOptions;
   readonly #writer: DomainRuleWriter;
@@ -58,6 +69,7 @@ export class DomainRules {
       },
       input,
     );
+    await this.#checkParent(block);
     await this.#writer.apply(
       [{ op: "create_block", block }],
       [this.#writer.auditEntry(actor, "block.create", domain, null, block, reason || block.privateComment, null)],
@@ -110,15 +122,31 @@ export class DomainRules {
     return after;
   }
 
+  /**
+   * Mastodon's rule for a block on a subdomain: the most specific live block on a parent domain
+   * already covers it, so a new one is refused unless it limits more (see `stricterThan`).
+   */
+  async #checkParent(block: DomainBlock): Promise<void> {
+    const now = this.#o.clock();
+    for (const parent of domainSuffixes(block.domain).slice(1)) {
+      const rule = await this.#o.store.domains.rules.getBlockByDomain(parent);
+      if (!rule || expiredAt(rule, now)) continue;
+      if (stricterThan(block, rule)) return;
+      throw new DomainError(
+        "conflict",
+        `${rule.domain}, which covers ${block.domain}, already has a rule at least as strict; ` +
+          "a rule on a subdomain must limit more than its parent's. Edit that rule instead.",
+        { existing_domain_block_id: rule.id },
+      );
+    }
+  }
+
   #validBlock(base: DomainBlock, input: BlockPatch): DomainBlock {
     const out = { ...base };
-    if (input.severity !== undefined) {
-      if (!isSeverity(input.severity)) throw new DomainError("invalid", "severity must be silence, suspend or noop.");
-      out.severity = input.severity;
-    }
-    if (input.rejectMedia !== undefined) out.rejectMedia = bool(input.rejectMedia, "reject_media");
-    if (input.rejectReports !== undefined) out.rejectReports = bool(input.rejectReports, "reject_reports");
-    if (input.obfuscate !== undefined) out.obfuscate = bool(input.obfuscate, "obfuscate");
+    if (input.severity !== undefined) out.severity = input.severity;
+    if (input.rejectMedia !== undefined) out.rejectMedia = input.rejectMedia;
+    if (input.rejectReports !== undefined) out.rejectReports = input.rejectReports;
+    if (input.obfuscate !== undefined) out.obfuscate = input.obfuscate;
     if (input.privateComment !== undefined) out.privateComment = text(input.privateComment, "private_comment");
     if (input.publicComment !== undefined) out.publicComment = text(input.publicComment, "public_comment");
     if (input.expiresAt !== undefined) {
@@ -131,8 +159,7 @@ export class DomainRules {
     return out;
   }
 
-  #domain(input: unknown): string {
-    if (typeof input !== "string") throw new DomainError("invalid", "domain is required.");
+  #domain(input: string): string {
     const domain = requireDomain(input);
     if (domain === this.#o.policy.localDomain) {
       throw new DomainError("invalid", "This instance cannot have a rule on its own domain.");
@@ -152,7 +179,7 @@ export class DomainRules {
     return a;
   }
 
-  async createAllow(input: { domain: string; comment?: string }, actor: AuditActor): Promise<DomainAllow> {
+  async createAllow(input: AllowInput, actor: AuditActor): Promise<DomainAllow> {
     const domain = this.#domain(input.domain);
     const allows = await this.listAllows();
     const existing = allows.find((a) => a.domain === domain);
@@ -181,17 +208,20 @@ export class DomainRules {
 
   // ---------------------------------------------------------------- board rules
 
-  listBoardRules(board?: string): Promise<BoardDomainRule[]> {
+  /** The rules of one board (refused for a board that does not exist), or of every board. */
+  async listBoardRules(board?: string): Promise<BoardDomainRule[]> {
+    if (board !== undefined) await this.#board(board);
     return this.#o.store.domains.rules.listBoardRules(board);
   }
 
-  async createBoardRule(
-    board: string,
-    input: { domain: string; severity?: "silence" | "suspend"; rejectMedia?: boolean; comment?: string },
-    actor: AuditActor,
-  ): Promise<BoardDomainRule> {
-    if (!(await this.#o.store.boards.get(board)))
-      throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+  async #board(uri: string): Promise<void> {
+    if (!isBoardUri(uri) || !(await this.#o.store.boards.get(uri))) {
+      throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+    }
+  }
+
+  async createBoardRule(board: string, input: BoardRuleInput, actor: AuditActor): Promise<BoardDomainRule> {
+    await this.#board(board);
     const domain = this.#domain(input.domain);
     const severity = input.severity ?? "suspend";
     if (severity !== "silence" && severity !== "suspend") {
@@ -202,7 +232,7 @@ export class DomainRules {
       board,
       domain,
       severity,
-      rejectMedia: input.rejectMedia === undefined ? false : bool(input.rejectMedia, "reject_media"),
+      rejectMedia: input.rejectMedia ?? false,
       comment: input.comment === undefined ? "" : text(input.comment, "comment"),
       createdAt: this.#o.clock(),
     };

@@ -175,6 +175,29 @@ describe("domain moderation admin pages", () => {
     expect(filtered.text).toContain("10 matching");
   });
 
+  it("refuses a subdomain rule no stricter than its parent's, with the parent named", async () => {
+    const { agent, csrf } = await signIn("boss");
+    const rule = { csrf, back: "/admin/domains", expires_at: "", expires_in: "" };
+    const parent = await agent
+      .post("/admin/domains")
+      .type("form")
+      .send({ ...rule, domain: "spam.example", severity: "silence", reject_media: "1" });
+    expect(parent.status).toBe(303);
+    const laxer = await agent
+      .post("/admin/domains")
+      .type("form")
+      .send({ ...rule, domain: "a.spam.example", severity: "silence" });
+    expect(laxer.status).toBe(409);
+    expect(laxer.text).toContain('class="admin-error"');
+    expect(laxer.text).toContain("spam.example, which covers a.spam.example");
+    const stricter = await agent
+      .post("/admin/domains")
+      .type("form")
+      .send({ ...rule, domain: "b.spam.example", severity: "suspend" });
+    expect(stricter.status).toBe(303);
+    expect((await blocks()).map((b) => b.domain).sort()).toEqual(["b.spam.example", "spam.example"]);
+  });
+
   it("manages allows", async () => {
     const { agent, csrf } = await signIn("boss");
     const page = await agent.get("/admin/domains/allows");

@@ -146,7 +146,12 @@ describe("domain moderation admin API", () => {
     expect(milder.body.existing_domain_block.id).toBe(first.body.id);
     const stricter = await block({ domain: "b.dup.example", severity: "suspend" });
     expect(stricter.status).toBe(200);
-    expect(await domains()).toEqual(["b.dup.example", "dup.example"]);
+    // The reject flags count too: a silence without its parent's reject_media limits less.
+    expect((await block({ domain: "flags.example", severity: "silence", reject_media: true })).status).toBe(200);
+    const noFlag = await block({ domain: "a.flags.example", severity: "silence" });
+    expect(noFlag.status).toBe(422);
+    expect(noFlag.body.error).toMatch(/^flags\.example, which covers a\.flags\.example/);
+    expect(await domains()).toEqual(["b.dup.example", "dup.example", "flags.example"]);
   });
 
   it("reads form-encoded bodies with string booleans and Atoll's expiry fields", async () => {

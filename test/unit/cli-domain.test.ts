@@ -175,6 +175,20 @@ describe("atoll domain and subscription commands", () => {
     expect((await atoll("domain", "disallow", "friend.example")).code).toBe(1);
   });
 
+  it("refuses a subdomain rule no stricter than its parent's", async () => {
+    expect((await atoll("domain", "block", "spam.example", "--severity", "silence", "--reject-media")).code).toBe(0);
+    const laxer = await atoll("domain", "block", "a.spam.example", "--severity", "silence");
+    expect(laxer.code).toBe(1);
+    expect(laxer.err).toContain("spam.example, which covers a.spam.example");
+    expect(laxer.err).toContain("must limit more than its parent");
+    // No severity given: the service's default, suspend, is stricter than any parent.
+    expect((await atoll("domain", "block", "b.spam.example")).code).toBe(0);
+    expect((await listJson()).blocks.map((b) => [b.domain, b.severity])).toEqual([
+      ["b.spam.example", "suspend"],
+      ["spam.example", "silence"],
+    ]);
+  });
+
   it("exports and imports Mastodon CSV, with a dry run and progress on standard error", async () => {
     await atoll("domain", "block", "one.example", "--public-comment", 'says "hi", spams');
     await atoll("domain", "block", "two.example", "--severity", "silence", "--reject-reports");

@@ -100,6 +100,40 @@ describe("domain moderation service", () => {
     await expect(svc.createBlock({ domain: "not a domain" }, ADMIN)).rejects.toMatchObject({ kind: "invalid" });
   });
 
+  it("refuses a subdomain rule no stricter than its live parent's, whoever asks", async () => {
+    const parent = await svc.createBlock({ domain: "bad.example", severity: "silence", rejectMedia: true }, ADMIN);
+    for (const input of [
+      { domain: "a.bad.example", severity: "noop" as const },
+      { domain: "b.bad.example", severity: "silence" as const },
+    ]) {
+      await expect(svc.createBlock(input, ADMIN)).rejects.toMatchObject({
+        kind: "conflict",
+        message: expect.stringContaining("bad.example, which covers"),
+        extra: { existing_domain_block_id: parent.id },
+      });
+    }
+    const child = await svc.createBlock({ domain: "c.bad.example", severity: "silence", rejectMedia: true }, ADMIN);
+    // The most specific parent is the one a new rule must outdo.
+    await expect(svc.createBlock({ domain: "x.c.bad.example", severity: "noop" }, ADMIN)).rejects.toMatchObject({
+      extra: { existing_domain_block_id: child.id },
+    });
+    // With no severity given, the service's default applies: suspend, stricter than any parent.
+    expect(await svc.createBlock({ domain: "d.bad.example" }, ADMIN)).toMatchObject({ severity: "suspend" });
+    // An expired parent rule no longer covers anything.
+    await svc.createBlock({ domain: "old.example", expiresAt: now + 1000 }, ADMIN);
+    now += 2000;
+    expect(await svc.createBlock({ domain: "a.old.example", severity: "noop" }, ADMIN)).toMatchObject({
+      domain: "a.old.example",
+    });
+    expect((await svc.listBlocks()).map((b) => b.domain).sort()).toEqual([
+      "a.old.example",
+      "bad.example",
+      "c.bad.example",
+      "d.bad.example",
+      "old.example",
+    ]);
+  });
+
   it("lifting a suspension cancels the purge; a silence limits without severing", async () => {
     effects.follows.set("loud.example", 1);
     const b = await svc.createBlock({ domain: "loud.example" }, ADMIN);
@@ -260,5 +294,6 @@ describe("domain moderation service", () => {
     await expect(svc.createBoardRule("nope", { domain: "x.example" }, ADMIN)).rejects.toMatchObject({
       kind: "not_found",
     });
+    await expect(svc.listBoardRules("nope")).rejects.toMatchObject({ kind: "not_found" });
   });
 });

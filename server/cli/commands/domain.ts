@@ -1,8 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { isSeverity, normalizeDomain, SEVERITIES } from "../../domain/domain-policy.js";
+import { normalizeDomain } from "../../domain/domain-policy.js";
 import type { AuditActor } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import { parseIsoTime } from "../../http/admin/domain-fields.js";
+import { expiryField, severityField } from "../../http/admin/domain-fields.js";
 import {
   auditCsv,
   auditJson,
@@ -11,7 +11,7 @@ import {
   importJson,
 } from "../../http/admin/domain-representations.js";
 import type { DomainModerationService } from "../../services/domain-moderation.js";
-import type { Progress } from "../../services/domain-moderation-types.js";
+import type { BlockInput, Progress } from "../../services/domain-moderation-types.js";
 import {
   type CliContext,
   type CommandGroup,
@@ -70,25 +70,30 @@ export function parseDuration(value: string): number | null {
   return seconds <= 100 * 366 * 86_400 ? seconds : null;
 }
 
-function expiryOf(args: ParsedArgs, now: number, helpFor: string): number | null {
+/** Reads options with the admin API's field reader; a value it refuses is bad usage. */
+export function asUsage<T>(read: () => T, helpFor: string): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DomainError) throw new UsageError(err.message, helpFor);
+    throw err;
+  }
+}
+
+/** The expiry the options ask for, undefined for none. */
+function expiryOf(args: ParsedArgs, now: number, helpFor: string): number | undefined {
   const at = stringOption(args, "expires");
   const within = stringOption(args, "expires-in");
-  if (at !== undefined && within !== undefined)
-    throw new UsageError("Give --expires or --expires-in, not both.", helpFor);
-  if (within !== undefined) {
-    const seconds = parseDuration(within);
-    if (seconds === null)
-      throw new UsageError(`--expires-in "${within}" is not a duration such as 12h or 30d.`, helpFor);
-    return now + seconds * 1000;
-  }
-  if (at !== undefined) {
-    try {
-      return parseIsoTime(at, "--expires");
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err), helpFor);
-    }
-  }
-  return null;
+  const seconds = within === undefined ? undefined : parseDuration(within);
+  if (seconds === null) throw new UsageError(`--expires-in "${within}" is not a duration such as 12h or 30d.`, helpFor);
+  const keys = { at: "--expires", within: "--expires-in" };
+  const expiry = asUsage(() => expiryField({ "--expires": at, "--expires-in": seconds }, now, keys), helpFor);
+  return expiry ?? undefined;
+}
+
+/** The option when it was given; absent ones are left to the service's defaults. */
+export function given<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function flags(b: { rejectMedia: boolean; rejectReports: boolean; obfuscate: boolean }): string {
@@ -142,23 +147,24 @@ export const domainCommands: CommandGroup = {
       async run(ctx, args) {
         const helpFor = "domain block";
         const domain = domainArg(args.positionals[0] as string, helpFor);
-        const severity = stringOption(args, "severity") ?? "suspend";
-        if (!isSeverity(severity)) throw new UsageError(`--severity is one of ${SEVERITIES.join(", ")}.`, helpFor);
-        const domains = await domainService(ctx);
-        const block = await domains.createBlock(
-          {
-            domain,
-            severity,
-            rejectMedia: args.values["reject-media"] === true,
-            rejectReports: args.values["reject-reports"] === true,
-            obfuscate: args.values["obfuscate"] === true,
-            publicComment: stringOption(args, "public-comment") ?? "",
-            privateComment: stringOption(args, "private-comment") ?? "",
-            expiresAt: expiryOf(args, Date.now(), helpFor),
-            evidenceUrl: stringOption(args, "evidence") ?? null,
-          },
-          CLI_ACTOR,
+        const severity = asUsage(
+          () => severityField({ "--severity": stringOption(args, "severity") }, "--severity"),
+          helpFor,
         );
+        const flag = (name: string) => (args.values[name] === true ? true : undefined);
+        const input: BlockInput = {
+          domain,
+          ...given("severity", severity),
+          ...given("rejectMedia", flag("reject-media")),
+          ...given("rejectReports", flag("reject-reports")),
+          ...given("obfuscate", flag("obfuscate")),
+          ...given("publicComment", stringOption(args, "public-comment")),
+          ...given("privateComment", stringOption(args, "private-comment")),
+          ...given("expiresAt", expiryOf(args, Date.now(), helpFor)),
+          ...given("evidenceUrl", stringOption(args, "evidence")),
+        };
+        const domains = await domainService(ctx);
+        const block = await domains.createBlock(input, CLI_ACTOR);
         if (args.values["json"]) return ctx.out(JSON.stringify(domainBlockJson(block)));
         ctx.out(
           `Blocked ${block.domain} (${block.severity}${block.expiresAt === null ? "" : `, until ${iso(block.expiresAt)}`}).`,
@@ -228,7 +234,10 @@ export const domainCommands: CommandGroup = {
       async run(ctx, args) {
         const domain = domainArg(args.positionals[0] as string, "domain allow");
         const domains = await domainService(ctx);
-        const allow = await domains.createAllow({ domain, comment: stringOption(args, "comment") ?? "" }, CLI_ACTOR);
+        const allow = await domains.createAllow(
+          { domain, ...given("comment", stringOption(args, "comment")) },
+          CLI_ACTOR,
+        );
         ctx.out(`Allowed ${allow.domain}.`);
         if (domains.policy.mode !== "allowlist") {
           ctx.err("Note: FEDERATION_MODE is blocklist; allows take effect in allowlist mode.");

@@ -1,9 +1,10 @@
-import { BLOCKLIST_FORMATS, type BlocklistFormat } from "../../domain/domain-ports.js";
+import { BLOCKLIST_FORMATS } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
+import { excludesField, formatField, priorityField } from "../../http/admin/domain-fields.js";
 import { subscriptionJson, syncResultJson } from "../../http/admin/domain-representations.js";
-import type { SyncResult } from "../../services/domain-moderation-types.js";
-import { type CommandGroup, iso, stringOption, table, UsageError } from "../command.js";
-import { CLI_ACTOR, domainService, progressLines } from "./domain.js";
+import type { SubscriptionInput, SyncResult } from "../../services/domain-moderation-types.js";
+import { type CommandGroup, iso, stringOption, table } from "../command.js";
+import { asUsage, CLI_ACTOR, domainService, given, progressLines } from "./domain.js";
 
 function summarize(r: SyncResult): string {
   const parts = [`${r.created} created`, `${r.updated} updated`, `${r.removed} removed`];
@@ -38,27 +39,29 @@ export const subscriptionCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["url"] },
       async run(ctx, args) {
         const helpFor = "subscription add";
-        const format = stringOption(args, "format") ?? "auto";
-        if (!(BLOCKLIST_FORMATS as readonly string[]).includes(format)) {
-          throw new UsageError(`--format is one of ${BLOCKLIST_FORMATS.join(", ")}.`, helpFor);
-        }
-        const priorityText = stringOption(args, "priority") ?? "0";
-        if (!/^-?[0-9]{1,7}$/.test(priorityText)) throw new UsageError("--priority is a whole number.", helpFor);
-        const excludes = (stringOption(args, "exclude") ?? "")
-          .split(/[\s,]+/)
-          .map((d) => d.trim())
-          .filter((d) => d !== "");
+        const options = {
+          "--format": stringOption(args, "format"),
+          "--priority": stringOption(args, "priority"),
+          "--exclude": stringOption(args, "exclude"),
+        };
+        const input: SubscriptionInput = {
+          url: args.positionals[0] as string,
+          ...given(
+            "format",
+            asUsage(() => formatField(options, "--format"), helpFor),
+          ),
+          ...given(
+            "priority",
+            asUsage(() => priorityField(options, "--priority"), helpFor),
+          ),
+          ...given(
+            "excludes",
+            asUsage(() => excludesField(options, "--exclude"), helpFor),
+          ),
+          ...given("draft", args.values["draft"] === true ? true : undefined),
+        };
         const domains = await domainService(ctx);
-        const sub = await domains.addSubscription(
-          {
-            url: args.positionals[0] as string,
-            format: format as BlocklistFormat,
-            priority: Number(priorityText),
-            excludes,
-            draft: args.values["draft"] === true,
-          },
-          CLI_ACTOR,
-        );
+        const sub = await domains.addSubscription(input, CLI_ACTOR);
         if (args.values["json"]) return ctx.out(JSON.stringify(subscriptionJson(sub)));
         ctx.out(`Subscribed ${sub.id} to ${sub.url}${sub.draft ? " (draft)" : ""}.`);
       },

@@ -1,12 +1,22 @@
 import type { Request } from "express";
 import { isSeverity, type Severity } from "../../domain/domain-policy.js";
-import type { BlocklistFormat, ConsensusSettings } from "../../domain/domain-ports.js";
+import { BLOCKLIST_FORMATS, type BlocklistFormat, type ConsensusSettings } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import type { BlockPatch, SubscriptionInput } from "../../services/domain-moderation-types.js";
+import type {
+  AllowInput,
+  BlockInput,
+  BlockPatch,
+  BoardRuleInput,
+  SubscriptionInput,
+  SubscriptionPatch,
+} from "../../services/domain-moderation-types.js";
 
 /*
- * The fields of the domain admin API's requests, read as Mastodon's admin API reads them (JSON or
- * form values, 422 for a value that does not check out), so the tools written for it work unchanged.
+ * The one reading of defederation's request fields into the service's typed inputs, shared by the
+ * admin API, the staff pages and (for the fields it has too) the command line. Values are read as
+ * Mastodon's admin API reads them (JSON or form values, 422 for a value that does not check out),
+ * so the tools written for it work unchanged. Only types and syntax are checked here: what a value
+ * may be, and what an absent one means, is the service's to decide (../../services/domain-rules.ts).
  */
 
 /** The fields of a request: its JSON or form body over its query (Rails merges both; tools rely on it). */
@@ -21,10 +31,8 @@ const TRUE_WORDS = new Set(["true", "1", "on", "t", "yes"]);
 
 const FALSE_WORDS = new Set(["false", "0", "off", "f", "no", ""]);
 
-/** A boolean as JSON or a form sends it: true/false, "true"/"false", "1"/"0", "on"/"off". */
-export function flagField(f: Fields, key: string): boolean | undefined {
-  const v = f[key];
-  if (v === undefined || v === null) return undefined;
+/** A boolean as JSON, a form or a query string sends it; undefined for anything else. */
+function flagValue(v: unknown): boolean | undefined {
   if (typeof v === "boolean") return v;
   if (v === 1 || v === 0) return v === 1;
   if (typeof v === "string") {
@@ -32,7 +40,24 @@ export function flagField(f: Fields, key: string): boolean | undefined {
     if (TRUE_WORDS.has(w)) return true;
     if (FALSE_WORDS.has(w)) return false;
   }
-  throw validation(`${key} must be true or false.`);
+  return undefined;
+}
+
+/** A boolean: true/false, "true"/"false", "1"/"0", "on"/"off" ("" is false, as an unticked box). */
+export function flagField(f: Fields, key: string): boolean | undefined {
+  const v = f[key];
+  if (v === undefined || v === null) return undefined;
+  const flag = flagValue(v);
+  if (flag === undefined) throw validation(`${key} must be true or false.`);
+  return flag;
+}
+
+/** Text that must be given: a domain, a URL. */
+export function requiredText(f: Fields, key: string): string {
+  const v = f[key];
+  if (v === undefined || v === null || v === "") throw validation(`${key} is required.`);
+  if (typeof v !== "string") throw validation(`${key} must be text.`);
+  return v;
 }
 
 /** Text; null (JSON) clears it. */
@@ -72,25 +97,28 @@ export function parseIsoTime(value: string, key: string): number {
  * The expiry a request asks for: `expires_at` (ISO 8601) or `expires_in` (seconds from now); null
  * or an empty value for none; undefined when neither is given. Both at once is refused.
  */
-export function expiryField(f: Fields, now: number): number | null | undefined {
-  const at = f["expires_at"];
-  const within = f["expires_in"];
-  const given = (v: unknown) => v !== undefined;
-  if (given(at) && given(within) && at !== null && at !== "" && within !== null && within !== "") {
-    throw validation("Give expires_at or expires_in, not both.");
-  }
-  if (given(within) && within !== null && within !== "") {
+export function expiryField(
+  f: Fields,
+  now: number,
+  keys: { at: string; within: string } = { at: "expires_at", within: "expires_in" },
+): number | null | undefined {
+  const at = f[keys.at];
+  const within = f[keys.within];
+  const blank = (v: unknown) => v === null || (typeof v === "string" && v.trim() === "");
+  const set = (v: unknown) => v !== undefined && !blank(v);
+  if (set(at) && set(within)) throw validation(`Give ${keys.at} or ${keys.within}, not both.`);
+  if (set(within)) {
     const n = typeof within === "number" ? within : typeof within === "string" ? Number(within.trim()) : Number.NaN;
     if (!Number.isInteger(n) || n <= 0 || n > MAX_EXPIRY_SECONDS) {
-      throw validation("expires_in must be a whole number of seconds, more than 0.");
+      throw validation(`${keys.within} must be a whole number of seconds, more than 0.`);
     }
     return now + n * 1000;
   }
-  if (given(at) && at !== null && at !== "") {
-    if (typeof at !== "string") throw validation("expires_at must be an ISO 8601 time.");
-    return parseIsoTime(at, "expires_at");
+  if (set(at)) {
+    if (typeof at !== "string") throw validation(`${keys.at} must be an ISO 8601 time.`);
+    return parseIsoTime(at, keys.at);
   }
-  if (at === null || at === "" || within === null || within === "") return null;
+  if (blank(at) || blank(within)) return null;
   return undefined;
 }
 
@@ -111,35 +139,75 @@ export function blockFields(f: Fields, now: number): BlockPatch {
   if (publicComment !== undefined) out.publicComment = publicComment;
   const expiresAt = expiryField(f, now);
   if (expiresAt !== undefined) out.expiresAt = expiresAt;
-  const evidence = textField(f, "evidence_url");
+  const evidence = textField(f, "evidence_url")?.trim();
   if (evidence !== undefined) out.evidenceUrl = evidence === "" ? null : evidence;
   return out;
 }
 
-export function subscriptionFields(f: Fields): Omit<SubscriptionInput, "url"> {
-  const out: Omit<SubscriptionInput, "url"> = {};
-  const format = f["format"];
-  if (format !== undefined && format !== null && format !== "") {
-    if (typeof format !== "string") throw validation("format must be text.");
-    out.format = format as BlocklistFormat;
+/** A new block: its domain and the fields a request sets; the service fills in the rest. */
+export function blockInput(f: Fields, now: number): BlockInput {
+  return { domain: requiredText(f, "domain"), ...blockFields(f, now) };
+}
+
+export function allowInput(f: Fields): AllowInput {
+  const comment = textField(f, "comment");
+  return { domain: requiredText(f, "domain"), ...(comment !== undefined ? { comment } : {}) };
+}
+
+export function boardRuleInput(f: Fields): BoardRuleInput {
+  const out: BoardRuleInput = { domain: requiredText(f, "domain") };
+  const severity = severityField(f);
+  if (severity !== undefined) out.severity = severity;
+  const rejectMedia = flagField(f, "reject_media");
+  if (rejectMedia !== undefined) out.rejectMedia = rejectMedia;
+  const comment = textField(f, "comment");
+  if (comment !== undefined) out.comment = comment;
+  return out;
+}
+
+export function formatField(f: Fields, key = "format"): BlocklistFormat | undefined {
+  const v = f[key];
+  if (v === undefined || v === null || v === "") return undefined;
+  if (typeof v !== "string" || !(BLOCKLIST_FORMATS as readonly string[]).includes(v)) {
+    throw validation(`${key} must be one of ${BLOCKLIST_FORMATS.join(", ")}.`);
   }
-  const priority = f["priority"];
-  if (priority !== undefined && priority !== null && priority !== "") {
-    const n = typeof priority === "number" ? priority : typeof priority === "string" ? Number(priority) : Number.NaN;
-    if (!Number.isInteger(n)) throw validation("priority must be a whole number.");
-    out.priority = n;
+  return v as BlocklistFormat;
+}
+
+export function priorityField(f: Fields, key = "priority"): number | undefined {
+  const v = f[key];
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : Number.NaN;
+  if (!Number.isInteger(n)) throw validation(`${key} must be a whole number.`);
+  return n;
+}
+
+/** Domains as a list, or as text separated by commas, spaces or lines. */
+export function excludesField(f: Fields, key = "excludes"): string[] | undefined {
+  const v = f[key] ?? f[`${key}[]`];
+  if (v === undefined || v === null) return undefined;
+  const list = typeof v === "string" ? v.split(/[\s,]+/) : v;
+  if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
+    throw validation(`${key} must be a list of domains.`);
   }
-  const excludes = f["excludes"] ?? f["excludes[]"];
-  if (excludes !== undefined && excludes !== null) {
-    const list = typeof excludes === "string" ? excludes.split(/[\s,]+/) : excludes;
-    if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
-      throw validation("excludes must be a list of domains.");
-    }
-    out.excludes = (list as string[]).map((d) => d.trim()).filter((d) => d !== "");
-  }
+  return (list as string[]).map((d) => d.trim()).filter((d) => d !== "");
+}
+
+export function subscriptionFields(f: Fields): SubscriptionPatch {
+  const out: SubscriptionPatch = {};
+  const format = formatField(f);
+  if (format !== undefined) out.format = format;
+  const priority = priorityField(f);
+  if (priority !== undefined) out.priority = priority;
+  const excludes = excludesField(f);
+  if (excludes !== undefined) out.excludes = excludes;
   const draft = flagField(f, "draft");
   if (draft !== undefined) out.draft = draft;
   return out;
+}
+
+export function subscriptionInput(f: Fields): SubscriptionInput {
+  return { url: requiredText(f, "url").trim(), ...subscriptionFields(f) };
 }
 
 export function consensusFields(f: Fields): Partial<ConsensusSettings> {
@@ -158,7 +226,7 @@ export function consensusFields(f: Fields): Partial<ConsensusSettings> {
   const minShare = number("min_share");
   if (minShare !== undefined) out.minShare = minShare;
   const merge = f["merge"];
-  if (merge !== undefined) {
+  if (merge !== undefined && merge !== null && merge !== "") {
     if (merge !== "strictest" && merge !== "mildest") throw validation("merge must be strictest or mildest.");
     out.merge = merge;
   }
@@ -167,15 +235,13 @@ export function consensusFields(f: Fields): Partial<ConsensusSettings> {
   return out;
 }
 
+/** A flag in the query string (`?dry_run=true`): false when absent, 400 when not a boolean. */
 export function queryFlag(req: Request, key: string): boolean {
   const v = req.query[key];
   if (v === undefined) return false;
-  if (typeof v === "string") {
-    const w = v.toLowerCase();
-    if (TRUE_WORDS.has(w)) return true;
-    if (FALSE_WORDS.has(w)) return false;
-  }
-  throw new DomainError("invalid", `${key} must be true or false.`);
+  const flag = typeof v === "string" ? flagValue(v) : undefined;
+  if (flag === undefined) throw new DomainError("invalid", `${key} must be true or false.`);
+  return flag;
 }
 
 /** Runs a service call, reporting its refusals of field values as Mastodon does: 422. */

@@ -2,6 +2,7 @@ import type { AuditActor } from "../../domain/domain-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import { type Html, html } from "../web/html.js";
+import type { Fields } from "./domain-fields.js";
 import type { FormBody } from "./page-kit.js";
 import type { ViewContext } from "./views.js";
 
@@ -12,10 +13,16 @@ export function field(body: FormBody, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export const checked = (body: FormBody, name: string) => {
-  const v = field(body, name);
-  return v !== undefined && v !== "";
-};
+/**
+ * A form's fields as the browser posts them, for the shared field reader (./domain-fields.ts):
+ * each named field's value, and an empty one for a field left out, as an unticked box is. The
+ * forms post every field, so an empty one clears what it shows.
+ */
+export function formFields(body: FormBody, names: readonly string[]): Fields {
+  const out: Fields = {};
+  for (const name of names) out[name] = field(body, name) ?? "";
+  return out;
+}
 
 export function actorOf(user: StaffUser): AuditActor {
   return { kind: "user", id: user.username };

@@ -1,17 +1,24 @@
 import type { Request, RequestHandler } from "express";
 import multer from "multer";
 import { isBoardUri } from "../../domain/board.js";
-import type { BoardDomainRule, DomainBlock } from "../../domain/domain-policy.js";
-import type { BlocklistSubscription } from "../../domain/domain-ports.js";
+import type { DomainBlock } from "../../domain/domain-policy.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import type { BlockPatch } from "../../services/domain-moderation-types.js";
 import { ADMIN_PATH, staffUser } from "./auth.js";
 import { auditView } from "./domain-audit-view.js";
-import { expiryField, type Fields, severityField } from "./domain-fields.js";
+import {
+  allowInput,
+  blockFields,
+  blockInput,
+  boardRuleInput,
+  consensusFields,
+  subscriptionFields,
+  subscriptionInput,
+} from "./domain-fields.js";
 import { importFormView, importPreviewView, importResultView } from "./domain-import-views.js";
-import { actorOf, checked, field, localValue, requireAdmin } from "./domain-page-parts.js";
+import { actorOf, field, formFields, localValue, requireAdmin } from "./domain-page-parts.js";
 import { auditCsv } from "./domain-representations.js";
 import { allowsView, blockEditView, blocksView, boardRulesView, PAGE_SIZE } from "./domain-rule-views.js";
 import { subscriptionsView } from "./domain-subscription-views.js";
@@ -21,38 +28,34 @@ import type { AdminPageKit, FormBody } from "./page-kit.js";
 /*
  * The staff pages of domain moderation, under /admin/domains (admins) and /admin/boards/:uri/domains
  * (a board's own rules, for its owners too). Plain forms and redirects, as the other admin pages:
- * they work without JavaScript, and every form carries the session's CSRF token.
+ * they work without JavaScript, and every form carries the session's CSRF token. A form is read by
+ * the same field reader as the admin API (./domain-fields.ts); the rules are the service's.
  */
 
 const AUDIT_PAGE = 50;
 
-/**
- * A block form as the service's patch. Every field is posted (an unticked box is false); an expiry
- * left as the form showed it keeps the stored one, to the millisecond.
- */
-function blockPatchFrom(body: FormBody, now: number, current: DomainBlock | null): BlockPatch {
-  const fields: Fields = {
-    severity: field(body, "severity") ?? "",
-    expires_at: (field(body, "expires_at") ?? "").trim(),
-    expires_in: (field(body, "expires_in") ?? "").trim(),
-  };
-  const patch: BlockPatch = {
-    rejectMedia: checked(body, "reject_media"),
-    rejectReports: checked(body, "reject_reports"),
-    obfuscate: checked(body, "obfuscate"),
-    publicComment: field(body, "public_comment") ?? "",
-    privateComment: field(body, "private_comment") ?? "",
-    evidenceUrl: (field(body, "evidence_url") ?? "").trim() || null,
-  };
-  const severity = severityField(fields);
-  if (severity !== undefined) patch.severity = severity;
+/** The fields of the block form (./domain-rule-views.ts) but the domain. */
+const BLOCK_FORM = [
+  "severity",
+  "reject_media",
+  "reject_reports",
+  "obfuscate",
+  "public_comment",
+  "private_comment",
+  "expires_at",
+  "expires_in",
+  "evidence_url",
+] as const;
+
+/** A rule's edit form as the service's patch; an expiry left as the form showed it keeps the stored one, to the millisecond. */
+function blockPatchFrom(body: FormBody, now: number, current: DomainBlock): BlockPatch {
+  const fields = formFields(body, BLOCK_FORM);
+  const patch = blockFields(fields, now);
   const unchanged =
-    current !== null && fields["expires_in"] === "" && fields["expires_at"] === localValue(current.expiresAt);
-  if (!unchanged) {
-    const expiry = expiryField(fields, now);
-    patch.expiresAt = expiry ?? null;
-  }
-  return patch;
+    String(fields["expires_in"]).trim() === "" && String(fields["expires_at"]).trim() === localValue(current.expiresAt);
+  if (!unchanged) return patch;
+  const { expiresAt: _shown, ...rest } = patch;
+  return rest;
 }
 
 /** Only signed-in staff get their uploads read; anyone else goes to the sign-in page first. */
@@ -110,8 +113,8 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
 
   post("/admin/domains", async (_req, res, v, body) => {
     requireAdmin(v.user);
-    const patch = blockPatchFrom(body, s.clock(), null);
-    await s.domains.createBlock({ domain: (field(body, "domain") ?? "").trim(), ...patch }, actorOf(v.user));
+    const input = blockInput(formFields(body, ["domain", ...BLOCK_FORM]), s.clock());
+    await s.domains.createBlock(input, actorOf(v.user));
     back(res, v, "domain_block_created");
   });
 
@@ -157,10 +160,7 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
 
   post("/admin/domains/allows", async (_req, res, v, body) => {
     requireAdmin(v.user);
-    await s.domains.createAllow(
-      { domain: (field(body, "domain") ?? "").trim(), comment: field(body, "comment") ?? "" },
-      actorOf(v.user),
-    );
+    await s.domains.createAllow(allowInput(formFields(body, ["domain", "comment"])), actorOf(v.user));
     back(res, v, "domain_allow_created");
   });
 
@@ -198,19 +198,8 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
 
   post("/admin/domains/subscriptions", async (_req, res, v, body) => {
     requireAdmin(v.user);
-    const priority = (field(body, "priority") ?? "").trim();
-    if (priority !== "" && !/^-?[0-9]{1,7}$/.test(priority))
-      throw new DomainError("invalid", "Priority: a whole number.");
-    await s.domains.addSubscription(
-      {
-        url: (field(body, "url") ?? "").trim(),
-        format: (field(body, "format") || "auto") as BlocklistSubscription["format"],
-        priority: priority === "" ? 0 : Number(priority),
-        excludes: (field(body, "excludes") ?? "").split(/[\s,]+/).filter((d) => d !== ""),
-        draft: checked(body, "draft"),
-      },
-      actorOf(v.user),
-    );
+    const input = subscriptionInput(formFields(body, ["url", "format", "priority", "excludes", "draft"]));
+    await s.domains.addSubscription(input, actorOf(v.user));
     back(res, v, "subscription_created");
   });
 
@@ -228,7 +217,8 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
 
   post("/admin/domains/subscriptions/:id/draft", async (req, res, v, body) => {
     requireAdmin(v.user);
-    await s.domains.updateSubscription(String(req.params["id"]), { draft: checked(body, "draft") }, actorOf(v.user));
+    const patch = subscriptionFields(formFields(body, ["draft"]));
+    await s.domains.updateSubscription(String(req.params["id"]), patch, actorOf(v.user));
     back(res, v, "subscription_saved");
   });
 
@@ -240,22 +230,8 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
 
   post("/admin/domains/consensus", async (_req, res, v, body) => {
     requireAdmin(v.user);
-    const min = (field(body, "min_sources") ?? "").trim();
-    const share = (field(body, "min_share") ?? "").trim();
-    if (!/^[0-9]{1,4}$/.test(min)) throw new DomainError("invalid", "The number of lists: a whole number from 1.");
-    if (share !== "" && !/^(?:0?\.[0-9]{1,6}|1(?:\.0*)?|0)$/.test(share)) {
-      throw new DomainError("invalid", "The share: a number from 0 to 1, such as 0.5.");
-    }
-    const merge = field(body, "merge");
-    await s.domains.setConsensus(
-      {
-        minSources: Number(min),
-        minShare: share === "" || Number(share) === 0 ? null : Number(share),
-        merge: merge === "mildest" ? "mildest" : "strictest",
-        stageWhileFollowed: checked(body, "stage_while_followed"),
-      },
-      actorOf(v.user),
-    );
+    const settings = consensusFields(formFields(body, ["min_sources", "min_share", "merge", "stage_while_followed"]));
+    await s.domains.setConsensus(settings, actorOf(v.user));
     back(res, v, "consensus_saved");
   });
 
@@ -287,22 +263,13 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
   // A board's own rules: its owners and the admins.
   page("/admin/boards/:uri/domains", async (req, res, v) => {
     const board = boardOf(req, v.user);
-    await s.boards.get(board);
     render(req, res, v, `Domain rules of /${board}/`, boardRulesView(v, board, await s.domains.listBoardRules(board)));
   });
 
   post("/admin/boards/:uri/domains", async (req, res, v, body) => {
     const board = boardOf(req, v.user);
-    await s.domains.createBoardRule(
-      board,
-      {
-        domain: (field(body, "domain") ?? "").trim(),
-        severity: (field(body, "severity") || "suspend") as BoardDomainRule["severity"],
-        rejectMedia: checked(body, "reject_media"),
-        comment: field(body, "comment") ?? "",
-      },
-      actorOf(v.user),
-    );
+    const input = boardRuleInput(formFields(body, ["domain", "severity", "reject_media", "comment"]));
+    await s.domains.createBoardRule(board, input, actorOf(v.user));
     back(res, v, "board_rule_created");
   });
 
