@@ -35,7 +35,7 @@ import {
 } from "./errors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps } from "./handlers/types.js";
-import { type InboxOutbox, QueueOutbox } from "./outbox.js";
+import type { InboxOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
 import { asUnauthorized, guard, MAX_FUTURE_MS, MAX_SKEW_MS, precheck } from "./signature-checks.js";
 
@@ -64,11 +64,8 @@ export interface InboxRequest {
 }
 
 export interface InboxOptions {
-  /**
-   * Where Accepts and Announces go; by default Accepts straight onto the delivery queue and no
-   * Announces (the composition root gives the publisher's).
-   */
-  outbox?: InboxOutbox;
+  /** Where Accepts and Announces go: the composition root's queue and publisher. */
+  outbox: InboxOutbox;
   /** The remote actor cache to share (key lookups); by default one of the inbox's own. */
   actors?: RemoteActors;
   /** Where post bodies are sanitized; by default a thread of the inbox's own where there are several cores. */
@@ -96,7 +93,7 @@ export class Inbox {
   /** Activities being handled in this process, so a copy arriving meanwhile waits for the first. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
-  constructor(s: Services, ctx: FederationContext, opts: InboxOptions = {}) {
+  constructor(s: Services, ctx: FederationContext, opts: InboxOptions) {
     const actors = opts.actors ?? new RemoteActors(s.store.federation.actors, ctx, s.clock);
     this.deps = {
       s,
@@ -105,7 +102,7 @@ export class Inbox {
       http: ctx.http.withScope({ media: true }),
       actors,
       objects: new RemoteObjects(ctx, (doc, json) => this.#screenFetched(doc, json)),
-      outbox: opts.outbox ?? answersOnly(new QueueOutbox(s.store.federation.deliveries)),
+      outbox: opts.outbox,
       sanitizer:
         opts.sanitizer ??
         new SanitizerThreads({
@@ -402,9 +399,4 @@ export function signerRefusal(s: Services, keyId: string, board: string | null):
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
-}
-
-/** An outbox that sends answers and announces nothing: for an inbox built without a publisher. */
-function answersOnly(queue: QueueOutbox): InboxOutbox {
-  return { send: (actor, inbox, activity) => queue.send(actor, inbox, activity), announceRemote: async () => {} };
 }

@@ -42,6 +42,12 @@ export class QueueOutbox implements Pick<InboxOutbox, "send"> {
  * Passes an accepted activity on to the board's followers. Delivery never decides whether the
  * activity was taken: a failure to queue is logged, and the post stays.
  */
+/** An outbox that sends answers and announces nothing: an inbox with no publisher behind it (tests). */
+export function answersOnly(queue: DeliveryQueue): InboxOutbox {
+  const answers = new QueueOutbox(queue);
+  return { send: (actor, inbox, activity) => answers.send(actor, inbox, activity), announceRemote: async () => {} };
+}
+
 export async function announceAccepted(
   outbox: InboxOutbox,
   logger: { warn(message: string, fields?: Record<string, unknown>): void },

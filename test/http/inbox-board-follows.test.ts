@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FederationContext } from "../../federation/context.js";
 import { FederationIds } from "../../federation/ids.js";
 import { Inbox } from "../../federation/inbox/inbox.js";
-import { QueueOutbox } from "../../federation/inbox/outbox.js";
+import { answersOnly, QueueOutbox } from "../../federation/inbox/outbox.js";
 import { LocalKeys } from "../../federation/keys.js";
 import { RemoteFollowing } from "../../federation/remote/follows.js";
 import type { FakeActor, FakePeer } from "../support/fake-peer.js";
@@ -41,7 +41,7 @@ describe("inbox over HTTP", () => {
         new FederationIds(t.url),
         new LocalKeys(t.services.store.federation.keys),
       );
-      const inbox = new Inbox(t.services, ctx);
+      const inbox = new Inbox(t.services, ctx, { outbox: answersOnly(t.services.store.federation.deliveries) });
       const queue = new QueueOutbox(t.services.store.federation.deliveries);
       following = new RemoteFollowing(t.services, ctx.ids, inbox.deps.actors, (a, i, act) => queue.send(a, i, act));
     });

@@ -6,6 +6,7 @@ import { GuardedFetch } from "../../federation/http/guarded-fetch.js";
 import { FederationIds } from "../../federation/ids.js";
 import { InboxRefusal, TransientFailure } from "../../federation/inbox/errors.js";
 import { Inbox } from "../../federation/inbox/inbox.js";
+import { answersOnly } from "../../federation/inbox/outbox.js";
 import { LocalKeys } from "../../federation/keys.js";
 import { projectRoot } from "../../server/paths.js";
 import { InboxScene } from "../support/inbox-scene.js";
@@ -56,7 +57,7 @@ describe("inbox over HTTP", () => {
         });
         const ids = new FederationIds(t.url);
         const ctx = new FederationContext(t.services, ids, new LocalKeys(t.services.store.federation.keys), offline);
-        const inbox = new Inbox(t.services, ctx);
+        const inbox = new Inbox(t.services, ctx, { outbox: answersOnly(t.services.store.federation.deliveries) });
         const outcomes: Record<string, string> = {};
         for (const file of activities) {
           const json = JSON.parse(readFileSync(file, "utf8"));
@@ -104,7 +105,7 @@ describe("inbox over HTTP", () => {
           new LocalKeys(t.services.store.federation.keys),
           offline,
         );
-        const inbox = new Inbox(t.services, ctx);
+        const inbox = new Inbox(t.services, ctx, { outbox: answersOnly(t.services.store.federation.deliveries) });
         // A Mastodon Follow retargeted at /b/: the follower cannot be fetched now, so it is not
         // recorded, and the inbox is told to try again later rather than to drop it.
         const follow = { ...load("mastodon/activities/follow.json"), object: boardId };
