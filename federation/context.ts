@@ -1,4 +1,4 @@
-import { normalizeDomain } from "../server/domain/domain-policy.js";
+import { normalizeDomain } from "../server/domain/defederation/rules.js";
 import type { Services } from "../server/services/container.js";
 import type { DomainPolicy } from "../server/services/domain-policy.js";
 import { VERSION } from "../server/version.js";

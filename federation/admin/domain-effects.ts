@@ -1,4 +1,4 @@
-import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domain/domain-policy.js";
+import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";

@@ -1,5 +1,5 @@
 import { isBoardUri } from "../../server/domain/board.js";
-import type { HeldActivity } from "../../server/domain/domain-ports.js";
+import type { HeldActivity } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { FederationActions, FollowRequestView, HeldThreadView } from "../../server/services/federation-actions.js";

@@ -1,4 +1,4 @@
-import { domainSuffixes } from "../../server/domain/domain-policy.js";
+import { domainSuffixes } from "../../server/domain/defederation/rules.js";
 import type { Services } from "../../server/services/container.js";
 import type { PolicyChange } from "../../server/services/domain-policy.js";
 import type { RemoteActors } from "./actors.js";

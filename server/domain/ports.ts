@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
-import type { DomainStore } from "./domain-ports.js";
+import type { DomainStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mergeConsensus } from "../domain/blocklist-consensus.js";
-import { diffRules } from "../domain/blocklist-diff.js";
-import { parseBlocklist } from "../domain/blocklist-formats.js";
-import { type DomainBlock, requireDomain } from "../domain/domain-policy.js";
+import { mergeConsensus } from "../domain/defederation/blocklist-consensus.js";
+import { diffRules } from "../domain/defederation/blocklist-diff.js";
+import { parseBlocklist } from "../domain/defederation/blocklist-formats.js";
+import { type DomainBlock, requireDomain } from "../domain/defederation/rules.js";
 import type {
   AuditActor,
   AuditEntry,
@@ -10,7 +10,7 @@ import type {
   BlocklistSubscription,
   ConsensusSettings,
   RuleChange,
-} from "../domain/domain-ports.js";
+} from "../domain/defederation-ports.js";
 import { DomainError } from "../domain/errors.js";
 import type {
   DomainModerationOptions,

@@ -1,5 +1,5 @@
-import type { DomainBlock, Severity } from "../domain/domain-policy.js";
-import type { BlocklistEntry, BlocklistFormat } from "../domain/domain-ports.js";
+import type { DomainBlock, Severity } from "../domain/defederation/rules.js";
+import type { BlocklistEntry, BlocklistFormat } from "../domain/defederation-ports.js";
 import type { Store } from "../domain/ports.js";
 import type { Clock } from "./clock.js";
 import type { DomainPolicy } from "./domain-policy.js";

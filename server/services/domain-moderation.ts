@@ -1,7 +1,7 @@
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../domain/domain-policy.js";
-import { normalizeDomain } from "../domain/domain-policy.js";
-import type { AuditActor, AuditEntry, BlocklistSubscription, ConsensusSettings } from "../domain/domain-ports.js";
-import type { PublicDomainBlock } from "../domain/public-domain-blocks.js";
+import type { PublicDomainBlock } from "../domain/defederation/public-list.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../domain/defederation/rules.js";
+import { normalizeDomain } from "../domain/defederation/rules.js";
+import type { AuditActor, AuditEntry, BlocklistSubscription, ConsensusSettings } from "../domain/defederation-ports.js";
 import { BlocklistSubscriptions } from "./blocklist-subscriptions.js";
 import type {
   AllowInput,

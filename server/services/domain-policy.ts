@@ -5,7 +5,7 @@ import {
   DomainPolicyIndex,
   normalizeDomain,
   type PolicyDecision,
-} from "../domain/domain-policy.js";
+} from "../domain/defederation/rules.js";
 import type { Clock } from "./clock.js";
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type DomainBlock, severityRank } from "../domain/domain-policy.js";
-import type { BlocklistEntry } from "../domain/domain-ports.js";
+import { type DomainBlock, severityRank } from "../domain/defederation/rules.js";
+import type { BlocklistEntry } from "../domain/defederation-ports.js";
 import { DomainError } from "../domain/errors.js";
 
 /*

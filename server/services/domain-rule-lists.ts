@@ -1,8 +1,8 @@
-import { parseMastodonCsv, toMastodonCsv } from "../domain/blocklist-csv.js";
-import { diffRules } from "../domain/blocklist-diff.js";
-import type { DomainBlock } from "../domain/domain-policy.js";
-import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/domain-ports.js";
-import { publicDomainBlocks } from "../domain/public-domain-blocks.js";
+import { parseMastodonCsv, toMastodonCsv } from "../domain/defederation/blocklist-csv.js";
+import { diffRules } from "../domain/defederation/blocklist-diff.js";
+import { publicDomainBlocks } from "../domain/defederation/public-list.js";
+import type { DomainBlock } from "../domain/defederation/rules.js";
+import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/defederation-ports.js";
 import type { DomainModerationOptions, ImportPreview, ImportResult, Progress } from "./domain-moderation-types.js";
 import { blockFrom, expiredAt, updatedFrom } from "./domain-rule-input.js";
 import type { DomainRuleWriter } from "./domain-rule-writer.js";

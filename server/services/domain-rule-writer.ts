@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { domainSuffixes } from "../domain/domain-policy.js";
-import type { AuditAction, AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/domain-ports.js";
+import { domainSuffixes } from "../domain/defederation/rules.js";
+import type { AuditAction, AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/defederation-ports.js";
 import type { DomainModerationOptions } from "./domain-moderation-types.js";
 import type { DomainPolicy } from "./domain-policy.js";
 import { MAX_COMMENT } from "./domain-rule-input.js";

@@ -6,8 +6,8 @@ import {
   type DomainBlock,
   domainSuffixes,
   requireDomain,
-} from "../domain/domain-policy.js";
-import type { AuditActor } from "../domain/domain-ports.js";
+} from "../domain/defederation/rules.js";
+import type { AuditActor } from "../domain/defederation-ports.js";
 import { DomainError } from "../domain/errors.js";
 import type {
   AllowInput,

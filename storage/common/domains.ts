@@ -5,7 +5,7 @@ import {
   isSeverity,
   type RuleOrigin,
   type Severity,
-} from "../../server/domain/domain-policy.js";
+} from "../../server/domain/defederation/rules.js";
 import {
   type AuditAction,
   type AuditActor,
@@ -17,7 +17,7 @@ import {
   DEFAULT_CONSENSUS,
   type HeldActivity,
   type RuleChange,
-} from "../../server/domain/domain-ports.js";
+} from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import { domainArg } from "./federation.js";
 import { int, nullableInt, nullableStr, num, page, str } from "./guards.js";

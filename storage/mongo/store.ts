@@ -30,7 +30,7 @@
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
 import { type Db, MongoClient } from "mongodb";
-import type { DomainStore } from "../../server/domain/domain-ports.js";
+import type { DomainStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {

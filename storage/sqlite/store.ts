@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { DomainStore } from "../../server/domain/domain-ports.js";
+import type { DomainStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {

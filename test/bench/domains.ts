@@ -3,8 +3,8 @@
  * small (100) and a large (20,000) rule set, and the time to parse a 20,000-row Mastodon CSV.
  * Everything is generated from a fixed seed, so runs compare like with like.
  */
-import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/blocklist-csv.js";
-import { type DomainBlock, DomainPolicyIndex, type Severity } from "../../server/domain/domain-policy.js";
+import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/defederation/blocklist-csv.js";
+import { type DomainBlock, DomainPolicyIndex, type Severity } from "../../server/domain/defederation/rules.js";
 
 const CHECKS = 1_000_000;
 const NOW = 1_700_000_000_000;

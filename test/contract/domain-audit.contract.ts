@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../server/domain/domain-ports.js";
+import type { AuditEntry } from "../../server/domain/defederation-ports.js";
 import { auditEntry, createBlock, domainBlock } from "./domain-factories.js";
 import { range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HeldActivity } from "../../server/domain/domain-ports.js";
+import type { HeldActivity } from "../../server/domain/defederation-ports.js";
 import { expectDomainError } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 

@@ -1,10 +1,10 @@
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../server/domain/domain-policy.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../server/domain/defederation/rules.js";
 import type {
   AuditEntry,
   BlocklistEntry,
   BlocklistSubscription,
   RuleChange,
-} from "../../server/domain/domain-ports.js";
+} from "../../server/domain/defederation-ports.js";
 
 /* Complete domain moderation records for the contract suites, each overridable field by field. */
 

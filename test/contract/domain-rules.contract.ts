@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry, RuleChange } from "../../server/domain/domain-ports.js";
+import type { AuditEntry, RuleChange } from "../../server/domain/defederation-ports.js";
 import { cpuTime } from "../support/growth.js";
 import { auditEntry, boardRule, createBlock, domainAllow, domainBlock } from "./domain-factories.js";
 import { expectDomainError, range } from "./factories.js";

@@ -3,7 +3,7 @@ import {
   type BlocklistEntry,
   type BlocklistSubscription,
   DEFAULT_CONSENSUS,
-} from "../../server/domain/domain-ports.js";
+} from "../../server/domain/defederation-ports.js";
 import { listEntry, subscription } from "./domain-factories.js";
 import { expectDomainError, range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";

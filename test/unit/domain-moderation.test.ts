@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AuditActor } from "../../server/domain/domain-ports.js";
+import type { AuditActor } from "../../server/domain/defederation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
 import { DomainModerationService } from "../../server/services/domain-moderation.js";
 import type { DomainEffects } from "../../server/services/domain-moderation-types.js";

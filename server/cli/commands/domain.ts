@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { normalizeDomain } from "../../domain/domain-policy.js";
-import type { AuditActor } from "../../domain/domain-ports.js";
+import { normalizeDomain } from "../../domain/defederation/rules.js";
+import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { expiryField, severityField } from "../../http/admin/domain-fields.js";
 import {

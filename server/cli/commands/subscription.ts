@@ -1,4 +1,4 @@
-import { BLOCKLIST_FORMATS } from "../../domain/domain-ports.js";
+import { BLOCKLIST_FORMATS } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { excludesField, formatField, priorityField } from "../../http/admin/domain-fields.js";
 import { subscriptionJson, syncResultJson } from "../../http/admin/domain-representations.js";

@@ -1,4 +1,4 @@
-import type { AuditEntry } from "../../domain/domain-ports.js";
+import type { AuditEntry } from "../../domain/defederation-ports.js";
 import { type Html, html } from "../web/html.js";
 import { tabs, when } from "./domain-page-parts.js";
 import type { ViewContext } from "./views.js";

@@ -1,6 +1,6 @@
 import type { Request } from "express";
-import { isSeverity, type Severity } from "../../domain/domain-policy.js";
-import { BLOCKLIST_FORMATS, type BlocklistFormat, type ConsensusSettings } from "../../domain/domain-ports.js";
+import { isSeverity, type Severity } from "../../domain/defederation/rules.js";
+import { BLOCKLIST_FORMATS, type BlocklistFormat, type ConsensusSettings } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import type {
   AllowInput,

@@ -1,4 +1,4 @@
-import type { AuditActor } from "../../domain/domain-ports.js";
+import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import { type Html, html } from "../web/html.js";

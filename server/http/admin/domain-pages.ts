@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from "express";
 import multer from "multer";
 import { isBoardUri } from "../../domain/board.js";
-import type { DomainBlock } from "../../domain/domain-policy.js";
+import type { DomainBlock } from "../../domain/defederation/rules.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/domain-policy.js";
-import type { AuditEntry, BlocklistSubscription, ConsensusSettings } from "../../domain/domain-ports.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/defederation/rules.js";
+import type { AuditEntry, BlocklistSubscription, ConsensusSettings } from "../../domain/defederation-ports.js";
 import type { ImportPreview, ImportResult, SyncResult } from "../../services/domain-moderation-types.js";
 
 /*

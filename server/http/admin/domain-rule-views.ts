@@ -1,4 +1,9 @@
-import { type BoardDomainRule, type DomainAllow, type DomainBlock, SEVERITIES } from "../../domain/domain-policy.js";
+import {
+  type BoardDomainRule,
+  type DomainAllow,
+  type DomainBlock,
+  SEVERITIES,
+} from "../../domain/defederation/rules.js";
 import { type Html, html } from "../web/html.js";
 import { flagsOf, hiddenBack, localValue, plural, tabs, when } from "./domain-page-parts.js";
 import { actionForm, csrfField, type ViewContext } from "./views.js";

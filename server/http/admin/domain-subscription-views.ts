@@ -1,4 +1,8 @@
-import { BLOCKLIST_FORMATS, type BlocklistSubscription, type ConsensusSettings } from "../../domain/domain-ports.js";
+import {
+  BLOCKLIST_FORMATS,
+  type BlocklistSubscription,
+  type ConsensusSettings,
+} from "../../domain/defederation-ports.js";
 import { type Html, html } from "../web/html.js";
 import { hiddenBack, tabs, when } from "./domain-page-parts.js";
 import { actionForm, csrfField, type ViewContext } from "./views.js";

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from "express";
-import { type DomainBlock, normalizeDomain, type Severity } from "../../domain/domain-policy.js";
-import type { AuditActor } from "../../domain/domain-ports.js";
+import { type DomainBlock, normalizeDomain, type Severity } from "../../domain/defederation/rules.js";
+import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import type { BlockInput } from "../../services/domain-moderation-types.js";

@@ -1,12 +1,12 @@
 import type { Collection, Db } from "mongodb";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/domain-policy.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/defederation/rules.js";
 import type {
   AuditEntry,
   BlocklistEntry,
   BlocklistSubscription,
   ConsensusSettings,
   HeldActivity,
-} from "../../../server/domain/domain-ports.js";
+} from "../../../server/domain/defederation-ports.js";
 import { parseJsonObject } from "../../common/domains.js";
 
 /*

@@ -1,4 +1,4 @@
-import type { HeldActivity, HeldRepository } from "../../../server/domain/domain-ports.js";
+import type { HeldActivity, HeldRepository } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import { checkedHeld } from "../../common/domains.js";
 import { domainArg } from "../../common/federation.js";

@@ -5,7 +5,7 @@ import type {
   HeldRepository,
   PurgeRepository,
   SubscriptionRepository,
-} from "../../../server/domain/domain-ports.js";
+} from "../../../server/domain/defederation-ports.js";
 import type { DomainCollections } from "./documents.js";
 import { MongoHeldRepository } from "./held.js";
 import { MongoPurgeRepository } from "./purges.js";

@@ -1,4 +1,4 @@
-import type { PurgeRepository } from "../../../server/domain/domain-ports.js";
+import type { PurgeRepository } from "../../../server/domain/defederation-ports.js";
 import { domainArg } from "../../common/federation.js";
 import { int } from "../../common/guards.js";
 import { isDuplicateKey } from "../errors.js";

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, ClientSession, Collection, Filter, MongoClient } from "mongodb";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/domain-policy.js";
-import type { AuditEntry, DomainRuleRepository, RuleChange } from "../../../server/domain/domain-ports.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/defederation/rules.js";
+import type { AuditEntry, DomainRuleRepository, RuleChange } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import { checkedAudit, checkedAuditQuery, checkedChanges, jsonText } from "../../common/domains.js";
 import { domainArg } from "../../common/federation.js";

@@ -4,7 +4,7 @@ import type {
   BlocklistSubscription,
   ConsensusSettings,
   SubscriptionRepository,
-} from "../../../server/domain/domain-ports.js";
+} from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import {
   checkedConsensus,

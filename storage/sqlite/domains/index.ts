@@ -4,7 +4,7 @@ import type {
   HeldRepository,
   PurgeRepository,
   SubscriptionRepository,
-} from "../../../server/domain/domain-ports.js";
+} from "../../../server/domain/defederation-ports.js";
 import type { Db } from "../database.js";
 import { SqliteHeldRepository } from "./held.js";
 import { SqlitePurgeRepository } from "./purges.js";

@@ -1,5 +1,5 @@
-import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "../../../server/domain/domain-policy.js";
-import type { AuditEntry, DomainRuleRepository, RuleChange } from "../../../server/domain/domain-ports.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "../../../server/domain/defederation/rules.js";
+import type { AuditEntry, DomainRuleRepository, RuleChange } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import {
   type AuditQuery,

@@ -1,11 +1,11 @@
-import type { Severity } from "../../../server/domain/domain-policy.js";
+import type { Severity } from "../../../server/domain/defederation/rules.js";
 import type {
   BlocklistEntry,
   BlocklistFormat,
   BlocklistSubscription,
   ConsensusSettings,
   SubscriptionRepository,
-} from "../../../server/domain/domain-ports.js";
+} from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import {
   checkedConsensus,

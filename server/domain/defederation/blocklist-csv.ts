@@ -13,7 +13,7 @@ import {
   stripBom,
 } from "./blocklist-reading.js";
 import { readCsv } from "./csv-records.js";
-import type { DomainBlock } from "./domain-policy.js";
+import type { DomainBlock } from "./rules.js";
 
 /* Mastodon's domain-block CSV (Moderation › Federation › Export / Import): reading and writing. */
 

@@ -1,6 +1,6 @@
-import { isSeverity, normalizeDomain, type Severity } from "./domain-policy.js";
-import type { BlocklistEntry, BlocklistFormat } from "./domain-ports.js";
-import { DomainError } from "./errors.js";
+import type { BlocklistEntry, BlocklistFormat } from "../defederation-ports.js";
+import { DomainError } from "../errors.js";
+import { isSeverity, normalizeDomain, type Severity } from "./rules.js";
 
 /*
  * What the blocklist readers share (./blocklist-csv.ts, ./blocklist-json.ts, ./blocklist-formats.ts).

@@ -1,3 +1,4 @@
+import type { BlocklistEntry } from "../defederation-ports.js";
 import {
   checkSize,
   comment,
@@ -12,8 +13,7 @@ import {
   readSeverity,
   stripBom,
 } from "./blocklist-reading.js";
-import type { Severity } from "./domain-policy.js";
-import type { BlocklistEntry } from "./domain-ports.js";
+import type { Severity } from "./rules.js";
 
 /* The JSON blocklist formats: GoToSocial's export and Mastodon's public domain-block API. */
 

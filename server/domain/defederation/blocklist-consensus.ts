@@ -1,7 +1,7 @@
+import type { BlocklistEntry, ConsensusSettings } from "../defederation-ports.js";
+import { DomainError } from "../errors.js";
 import { quote } from "./blocklist-reading.js";
-import { domainSuffixes, milder, normalizeDomain, stricter } from "./domain-policy.js";
-import type { BlocklistEntry, ConsensusSettings } from "./domain-ports.js";
-import { DomainError } from "./errors.js";
+import { domainSuffixes, milder, normalizeDomain, stricter } from "./rules.js";
 
 /* How several subscribed blocklists combine into the entries the instance should hold. Pure. */
 

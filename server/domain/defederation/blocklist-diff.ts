@@ -1,5 +1,5 @@
-import { type DomainBlock, domainSuffixes, type Severity, severityRank, stricter } from "./domain-policy.js";
-import type { BlocklistEntry } from "./domain-ports.js";
+import type { BlocklistEntry } from "../defederation-ports.js";
+import { type DomainBlock, domainSuffixes, type Severity, severityRank, stricter } from "./rules.js";
 
 /* What importing a list or syncing subscriptions would change in the instance's rules. Pure. */
 

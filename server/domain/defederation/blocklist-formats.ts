@@ -1,3 +1,4 @@
+import type { BlocklistFormat } from "../defederation-ports.js";
 import { parseMastodonCsv } from "./blocklist-csv.js";
 import { parseGoToSocialJson, parseMastodonApi } from "./blocklist-json.js";
 import {
@@ -13,7 +14,6 @@ import {
   quote,
   stripBom,
 } from "./blocklist-reading.js";
-import type { BlocklistFormat } from "./domain-ports.js";
 
 /* Reading a blocklist in any format: plain lists, telling the formats apart, and the dispatch. */
 

@@ -1,5 +1,5 @@
 import { domainToASCII } from "node:url";
-import { DomainError } from "./errors.js";
+import { DomainError } from "../errors.js";
 
 /*
  * Instance-level moderation of other servers ("domain rules"), with Mastodon's meanings:

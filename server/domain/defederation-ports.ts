@@ -1,9 +1,9 @@
-import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "./domain-policy.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "./defederation/rules.js";
 
 /*
  * The storage ports of domain moderation (defederation). `storage/sqlite` and `storage/mongo`
  * implement them and pass the same contract suite (test/contract). Domains are stored normalised
- * (server/domain/domain-policy.ts `normalizeDomain`): the caller normalises, the adapters compare
+ * (server/domain/defederation/rules.ts `normalizeDomain`): the caller normalises, the adapters compare
  * exactly. Times are milliseconds since the epoch, passed in by the caller.
  */
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type DomainBlock, obfuscateDomain } from "./domain-policy.js";
+import { type DomainBlock, obfuscateDomain } from "./rules.js";
 
 /* The instance's limits as it publishes them, in the shape of Mastodon's public API. Pure. */
 
