@@ -31,7 +31,7 @@ export class FederationDomainEffects implements DomainEffects {
       severed += await follows.removeByDomain(domain);
       await deliveries.removeForDomain(domain);
     }
-    const held = this.s.store.domains.held;
+    const held = this.s.store.defederation.held;
     const heldDomains = new Set((await held.list()).map((h) => h.domain));
     for (const domain of heldDomains) {
       if (isSuspended(canonical(domain))) await held.removeByDomain(domain);

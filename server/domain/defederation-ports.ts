@@ -191,7 +191,7 @@ export interface HeldRepository {
 }
 
 /** Everything domain moderation stores. `Store.domains` in server/domain/ports.ts. */
-export interface DomainStore {
+export interface DefederationStore {
   rules: DomainRuleRepository;
   subscriptions: SubscriptionRepository;
   purges: PurgeRepository;

@@ -40,11 +40,11 @@ export class BlocklistSubscriptions {
   }
 
   list(): Promise<BlocklistSubscription[]> {
-    return this.#o.store.domains.subscriptions.list();
+    return this.#o.store.defederation.subscriptions.list();
   }
 
   async get(id: string): Promise<BlocklistSubscription> {
-    const sub = await this.#o.store.domains.subscriptions.get(id);
+    const sub = await this.#o.store.defederation.subscriptions.get(id);
     if (!sub) throw new DomainError("not_found", "No such subscription.");
     return sub;
   }
@@ -62,7 +62,7 @@ export class BlocklistSubscriptions {
       lastStatus: null,
       lastChange: null,
     };
-    await this.#o.store.domains.subscriptions.create(sub);
+    await this.#o.store.defederation.subscriptions.create(sub);
     await this.#writer.apply(
       [],
       [this.#writer.auditEntry(actor, "subscription.create", "", null, { ...sub }, "", sub.id)],
@@ -77,7 +77,7 @@ export class BlocklistSubscriptions {
     if (patch.priority !== undefined) changes.priority = priority(patch.priority);
     if (patch.excludes !== undefined) changes.excludes = excludes(patch.excludes);
     if (patch.draft !== undefined) changes.draft = patch.draft;
-    const after = await this.#o.store.domains.subscriptions.update(id, changes);
+    const after = await this.#o.store.defederation.subscriptions.update(id, changes);
     if (!after) throw new DomainError("not_found", "No such subscription.");
     await this.#writer.apply(
       [],
@@ -89,7 +89,7 @@ export class BlocklistSubscriptions {
   /** Removes a subscription; the rules only it carried are retracted. */
   async remove(id: string, actor: AuditActor): Promise<SyncResult> {
     const before = await this.get(id);
-    await this.#o.store.domains.subscriptions.delete(id);
+    await this.#o.store.defederation.subscriptions.delete(id);
     await this.#writer.apply(
       [],
       [this.#writer.auditEntry(actor, "subscription.delete", "", { ...before }, null, "", id)],
@@ -98,7 +98,7 @@ export class BlocklistSubscriptions {
   }
 
   async consensus(): Promise<ConsensusSettings> {
-    return this.#o.store.domains.subscriptions.consensus();
+    return this.#o.store.defederation.subscriptions.consensus();
   }
 
   async setConsensus(settings: Partial<ConsensusSettings>, actor: AuditActor): Promise<ConsensusSettings> {
@@ -120,7 +120,7 @@ export class BlocklistSubscriptions {
     }
     if (settings.merge !== undefined) next.merge = settings.merge;
     if (settings.stageWhileFollowed !== undefined) next.stageWhileFollowed = settings.stageWhileFollowed;
-    await this.#o.store.domains.subscriptions.setConsensus(next);
+    await this.#o.store.defederation.subscriptions.setConsensus(next);
     await this.#writer.apply(
       [],
       [this.#writer.auditEntry(actor, "subscription.update", "", { ...current }, { ...next }, "consensus", null)],
@@ -160,7 +160,7 @@ export class BlocklistSubscriptions {
     const sub = await this.get(id);
     const fetcher = this.#o.fetcher;
     if (!fetcher) throw new DomainError("busy", "Blocklist subscriptions need federation to be on.");
-    const subs = this.#o.store.domains.subscriptions;
+    const subs = this.#o.store.defederation.subscriptions;
     progress?.("fetch", 0, 1);
     let parsed: { entries: BlocklistEntry[]; errors: Array<{ line: number; message: string }> };
     try {
@@ -188,7 +188,7 @@ export class BlocklistSubscriptions {
   async applyDraft(id: string, actor: AuditActor): Promise<SyncResult> {
     const sub = await this.get(id);
     const result = await this.#reconcile(sub, actor, false);
-    await this.#o.store.domains.subscriptions.update(id, { lastChange: summary(result) });
+    await this.#o.store.defederation.subscriptions.update(id, { lastChange: summary(result) });
     return result;
   }
 
@@ -202,12 +202,12 @@ export class BlocklistSubscriptions {
     dryRun: boolean,
     progress?: Progress,
   ): Promise<SyncResult> {
-    const { subscriptions } = this.#o.store.domains;
+    const { subscriptions } = this.#o.store.defederation;
     const [all, entries, settings, blocks] = await Promise.all([
       subscriptions.list(),
       subscriptions.entries(),
       subscriptions.consensus(),
-      this.#o.store.domains.rules.listBlocks(),
+      this.#o.store.defederation.rules.listBlocks(),
     ]);
     const sources = all
       .filter((s) => !s.draft || (sub !== null && s.id === sub.id))

@@ -95,11 +95,11 @@ export class DomainModerationService {
     const { policy, store, clock, purgeGraceMs } = this.#o;
     await effects.severFollows((d) => policy.check(d).suspended);
     await effects.dropMedia((d) => policy.check(d).rejectMedia);
-    const scheduled = new Set(await store.domains.purges.due(Number.MAX_SAFE_INTEGER));
+    const scheduled = new Set(await store.defederation.purges.due(Number.MAX_SAFE_INTEGER));
     const now = clock();
     for (const domain of await effects.remoteDomains()) {
       if (policy.check(domain).suspended && !scheduled.has(domain)) {
-        await store.domains.purges.schedule(domain, now + purgeGraceMs);
+        await store.defederation.purges.schedule(domain, now + purgeGraceMs);
       }
     }
   }
@@ -123,9 +123,9 @@ export class DomainModerationService {
 
   async #tick(): Promise<void> {
     const { store, clock, logger } = this.#o;
-    if ((await store.domains.rules.version()) !== this.#writer.version) await this.load();
+    if ((await store.defederation.rules.version()) !== this.#writer.version) await this.load();
     const now = clock();
-    const blocks = await store.domains.rules.listBlocks();
+    const blocks = await store.defederation.rules.listBlocks();
     const system: AuditActor = { kind: "system", id: "" };
     const expired = blocks.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
     if (expired.length > 0) {
@@ -143,14 +143,14 @@ export class DomainModerationService {
         await this.#rules.promote(b, system, "no local follows left");
       }
     }
-    for (const domain of await store.domains.purges.due(now)) {
+    for (const domain of await store.defederation.purges.due(now)) {
       // A rule lifted since the purge was scheduled cancels it; check again to be sure.
       if (!this.#o.policy.check(domain).suspended) {
-        await store.domains.purges.done(domain);
+        await store.defederation.purges.done(domain);
         continue;
       }
       const n = (await this.#o.effects?.purgePosts(domain)) ?? 0;
-      await store.domains.purges.done(domain);
+      await store.defederation.purges.done(domain);
       logger.info("purged a suspended domain's posts", { domain, posts: n });
     }
   }
@@ -236,7 +236,7 @@ export class DomainModerationService {
   audit(query: { limit?: number; before?: string; domain?: string } = {}): Promise<AuditEntry[]> {
     const limit = Math.min(Math.max(1, Math.trunc(query.limit ?? 100)), 1000);
     const domain = query.domain === undefined ? undefined : (normalizeDomain(query.domain) ?? query.domain);
-    return this.#o.store.domains.rules.audit({
+    return this.#o.store.defederation.rules.audit({
       limit,
       ...(query.before !== undefined ? { before: query.before } : {}),
       ...(domain !== undefined ? { domain } : {}),
@@ -248,7 +248,7 @@ export class DomainModerationService {
     const out: AuditEntry[] = [];
     let before: string | undefined;
     for (;;) {
-      const page = await this.#o.store.domains.rules.audit({ limit: 1000, ...(before ? { before } : {}) });
+      const page = await this.#o.store.defederation.rules.audit({ limit: 1000, ...(before ? { before } : {}) });
       out.push(...page);
       if (page.length < 1000) break;
       before = page.at(-1)!.id;

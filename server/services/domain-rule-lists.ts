@@ -18,14 +18,14 @@ export class DomainRuleLists {
   }
 
   exportCsv(): Promise<string> {
-    return this.#o.store.domains.rules
+    return this.#o.store.defederation.rules
       .listBlocks()
       .then((blocks) => toMastodonCsv(blocks.filter((b) => !expiredAt(b, this.#o.clock()))));
   }
 
   /** The public list (`/api/v1/instance/domain_blocks`, `/about/moderation`). */
   async publicBlocks(): Promise<ReturnType<typeof publicDomainBlocks>> {
-    return publicDomainBlocks(await this.#o.store.domains.rules.listBlocks(), this.#o.clock());
+    return publicDomainBlocks(await this.#o.store.defederation.rules.listBlocks(), this.#o.clock());
   }
 
   /** What importing a Mastodon CSV would change, without changing anything. */
@@ -39,7 +39,7 @@ export class DomainRuleLists {
       }
       wanted.set(e.domain, e);
     }
-    const diff = diffRules(await this.#o.store.domains.rules.listBlocks(), wanted, {
+    const diff = diffRules(await this.#o.store.defederation.rules.listBlocks(), wanted, {
       mode: "import",
       now: this.#o.clock(),
     });

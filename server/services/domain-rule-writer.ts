@@ -32,7 +32,7 @@ export class DomainRuleWriter {
 
   /** Loads the rules from the store and puts them in force. */
   async load(domains: readonly string[] = []): Promise<void> {
-    const { rules } = this.#o.store.domains;
+    const { rules } = this.#o.store.defederation;
     const version = await rules.version();
     const [blocks, allows, boardRules] = await Promise.all([
       rules.listBlocks(),
@@ -72,7 +72,7 @@ export class DomainRuleWriter {
   async apply(changes: RuleChange[], audit: AuditEntry[], deferEffects = false): Promise<void> {
     const { store } = this.#o;
     const before = this.#o.policy.index;
-    await store.domains.rules.apply(changes, audit);
+    await store.defederation.rules.apply(changes, audit);
     if (changes.length === 0 || deferEffects) {
       if (changes.length > 0) this.#version = -1;
       return;
@@ -90,8 +90,8 @@ export class DomainRuleWriter {
     for (const domain of domains) {
       const was = before.check(domain, now);
       const is = policy.check(domain);
-      if (is.suspended && !was.suspended) await store.domains.purges.schedule(domain, now + purgeGraceMs);
-      if (!is.suspended && was.suspended) await store.domains.purges.cancel(domain);
+      if (is.suspended && !was.suspended) await store.defederation.purges.schedule(domain, now + purgeGraceMs);
+      if (!is.suspended && was.suspended) await store.defederation.purges.cancel(domain);
     }
     const effects = this.#o.effects;
     if (!effects) return;

@@ -34,18 +34,18 @@ export class DomainRules {
   }
 
   listBlocks(): Promise<DomainBlock[]> {
-    return this.#o.store.domains.rules.listBlocks();
+    return this.#o.store.defederation.rules.listBlocks();
   }
 
   async getBlock(id: string): Promise<DomainBlock> {
-    const b = await this.#o.store.domains.rules.getBlock(id);
+    const b = await this.#o.store.defederation.rules.getBlock(id);
     if (!b) throw new DomainError("not_found", "No such domain block.");
     return b;
   }
 
   async createBlock(input: BlockInput, actor: AuditActor, reason = ""): Promise<DomainBlock> {
     const domain = this.#domain(input.domain);
-    const existing = await this.#o.store.domains.rules.getBlockByDomain(domain);
+    const existing = await this.#o.store.defederation.rules.getBlockByDomain(domain);
     if (existing) {
       throw new DomainError("conflict", `${domain} already has a rule.`, { existing_domain_block_id: existing.id });
     }
@@ -129,7 +129,7 @@ export class DomainRules {
   async #checkParent(block: DomainBlock): Promise<void> {
     const now = this.#o.clock();
     for (const parent of domainSuffixes(block.domain).slice(1)) {
-      const rule = await this.#o.store.domains.rules.getBlockByDomain(parent);
+      const rule = await this.#o.store.defederation.rules.getBlockByDomain(parent);
       if (!rule || expiredAt(rule, now)) continue;
       if (stricterThan(block, rule)) return;
       throw new DomainError(
@@ -170,11 +170,11 @@ export class DomainRules {
   // ---------------------------------------------------------------- allows
 
   listAllows(): Promise<DomainAllow[]> {
-    return this.#o.store.domains.rules.listAllows();
+    return this.#o.store.defederation.rules.listAllows();
   }
 
   async getAllow(id: string): Promise<DomainAllow> {
-    const a = await this.#o.store.domains.rules.getAllow(id);
+    const a = await this.#o.store.defederation.rules.getAllow(id);
     if (!a) throw new DomainError("not_found", "No such domain allow.");
     return a;
   }
@@ -211,7 +211,7 @@ export class DomainRules {
   /** The rules of one board (refused for a board that does not exist), or of every board. */
   async listBoardRules(board?: string): Promise<BoardDomainRule[]> {
     if (board !== undefined) await this.#board(board);
-    return this.#o.store.domains.rules.listBoardRules(board);
+    return this.#o.store.defederation.rules.listBoardRules(board);
   }
 
   async #board(uri: string): Promise<void> {

@@ -77,7 +77,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     const op = await remote(BAD, null, true);
     const reply = await remote(`sub.${BAD}`, op.no, true);
     const kept = await remote("good.example", op.no, true);
-    await store.domains.held.add({
+    await store.defederation.held.add({
       id: `https://${BAD}/activities/1`,
       board: "e",
       domain: BAD,
@@ -85,7 +85,7 @@ describe("what a domain rule does to held data, on one instance", () => {
       activity: "{}",
       receivedAt: 1,
     });
-    await store.domains.held.add({
+    await store.defederation.held.add({
       id: "https://good.example/activities/1",
       board: "e",
       domain: "good.example",
@@ -98,7 +98,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     await t.services.domains.createBlock({ domain: BAD, severity: "suspend" }, CLI);
 
     expect((await store.federation.follows.domains()).map((d) => d.domain)).toEqual(["good.example"]);
-    expect((await store.domains.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
+    expect((await store.defederation.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
     // The posts stay until the purge, without their files; the other domain's file is untouched.
     const opNow = await store.posts.getPost("e", op.no);
     expect(opNow?.file).toBeNull();

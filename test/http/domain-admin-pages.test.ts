@@ -362,7 +362,7 @@ describe("domain moderation admin pages", () => {
       createdAt: now,
       updatedAt: now,
     });
-    await instance.services.store.domains.rules.apply([{ op: "create_block", block: staged }], []);
+    await instance.services.store.defederation.rules.apply([{ op: "create_block", block: staged }], []);
     await instance.services.domains.load();
     const { agent, csrf } = await signIn("boss");
     const page = await agent.get("/admin/domains");

@@ -254,7 +254,7 @@ describe("domain moderation admin API", () => {
       createdAt: now,
       updatedAt: now,
     });
-    await instance.services.store.domains.rules.apply([{ op: "create_block", block: staged }], []);
+    await instance.services.store.defederation.rules.apply([{ op: "create_block", block: staged }], []);
     await instance.services.domains.load();
     const shown = await api().get(`/api/v1/admin/domain_blocks/${staged.id}`).set(auth);
     expect(shown.body).toMatchObject({ severity: "silence", staged_severity: "suspend" });

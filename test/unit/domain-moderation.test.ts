@@ -92,7 +92,7 @@ describe("domain moderation service", () => {
     expect(block).toMatchObject({ domain: "bad.example", severity: "suspend", origin: "manual" });
     expect(policy.check("a.bad.example").suspended).toBe(true);
     expect(effects.severed).toEqual(["a.bad.example"]);
-    expect(await store.domains.purges.due(now + 7 * DAY)).toEqual(["bad.example"]);
+    expect(await store.defederation.purges.due(now + 7 * DAY)).toEqual(["bad.example"]);
     const [entry] = await svc.audit();
     expect(entry).toMatchObject({ action: "block.create", domain: "bad.example", actor: ADMIN, reason: "reports #4" });
     await expect(svc.createBlock({ domain: "bad.example" }, ADMIN)).rejects.toMatchObject({ kind: "conflict" });
@@ -139,7 +139,7 @@ describe("domain moderation service", () => {
     const b = await svc.createBlock({ domain: "loud.example" }, ADMIN);
     await svc.updateBlock(b.id, { severity: "silence" }, ADMIN);
     expect(policy.check("loud.example")).toMatchObject({ silenced: true, suspended: false });
-    expect(await store.domains.purges.due(now + 30 * DAY)).toEqual([]);
+    expect(await store.defederation.purges.due(now + 30 * DAY)).toEqual([]);
     await svc.deleteBlock(b.id, ADMIN);
     expect(policy.check("loud.example").severity).toBe("noop");
     expect((await svc.audit()).map((e) => e.action)).toEqual(["block.delete", "block.update", "block.create"]);
@@ -270,11 +270,11 @@ describe("domain moderation service", () => {
     await strict.reconcile();
     expect(effects.severed).toEqual(["stranger.example"]);
     // Posts held from a domain not allowed are purged after the grace; severed follows leave nothing to purge.
-    expect(await store.domains.purges.due(now + DAY)).toEqual(["lurker.example"]);
+    expect(await store.defederation.purges.due(now + DAY)).toEqual(["lurker.example"]);
     // A second start does not postpone the purge it already scheduled.
     now += DAY / 2;
     await strict.reconcile();
-    expect(await store.domains.purges.due(now + DAY / 2)).toEqual(["lurker.example"]);
+    expect(await store.defederation.purges.due(now + DAY / 2)).toEqual(["lurker.example"]);
   });
 
   it("board rules only add limits, on their board", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../server/domain/defederation-ports.js";
-import { auditEntry, createBlock, domainBlock } from "./domain-factories.js";
+import { auditEntry, createBlock, domainBlock } from "./defederation-factories.js";
 import { range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -9,7 +9,7 @@ import type { ContractContext } from "./store-contract.js";
 export function describeDomainAuditContract({ store }: ContractContext): void {
   describe("domain rules: audit log", () => {
     it("keeps entries as written and lists them newest first, paging with `before`", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       // three change sets; within one moment the later-written entry is the newer
       const written: AuditEntry[] = [];
       for (const set of [0, 1, 2]) {
@@ -56,7 +56,7 @@ export function describeDomainAuditContract({ store }: ContractContext): void {
     });
 
     it("orders by time first, whatever order entries were written in", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       await rules.apply([], [auditEntry("late", { at: 5000 })]);
       await rules.apply([], [auditEntry("early", { at: 2000 }), auditEntry("middle", { at: 3000 })]);
       expect((await rules.audit({ limit: 10 })).map((e) => e.id)).toEqual(["late", "middle", "early"]);
@@ -64,7 +64,7 @@ export function describeDomainAuditContract({ store }: ContractContext): void {
     });
 
     it("writes audit entries with the changes they describe", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const block = domainBlock("spam.example");
       const entry = auditEntry("c1", {
         domain: "spam.example",

@@ -2,14 +2,14 @@ import type { PurgeRepository } from "../../../server/domain/defederation-ports.
 import { domainArg } from "../../common/federation.js";
 import { int } from "../../common/guards.js";
 import { isDuplicateKey } from "../errors.js";
-import type { DomainCollections } from "./documents.js";
+import type { DefederationCollections } from "./documents.js";
 
 /** Racing schedules of one new domain can both try to insert; the loser sees a duplicate key and retries. */
 const ATTEMPTS = 3;
 
 /** Scheduled purges on MongoDB: one document per domain, so scheduling again moves the time. */
 export class MongoPurgeRepository implements PurgeRepository {
-  constructor(private readonly c: DomainCollections) {}
+  constructor(private readonly c: DefederationCollections) {}
 
   async schedule(domain: string, at: number): Promise<void> {
     const d = domainArg(domain);

@@ -1,28 +1,28 @@
 import type { MongoClient } from "mongodb";
 import type {
+  DefederationStore,
   DomainRuleRepository,
-  DomainStore,
   HeldRepository,
   PurgeRepository,
   SubscriptionRepository,
 } from "../../../server/domain/defederation-ports.js";
-import type { DomainCollections } from "./documents.js";
+import type { DefederationCollections } from "./documents.js";
 import { MongoHeldRepository } from "./held.js";
 import { MongoPurgeRepository } from "./purges.js";
 import { MongoDomainRuleRepository } from "./rules.js";
 import { MongoSubscriptionRepository } from "./subscriptions.js";
 
-export { domainCollectionsOf } from "./documents.js";
-export { ensureDomainIndexes } from "./indexes.js";
+export { defederationCollectionsOf as domainCollectionsOf } from "./documents.js";
+export { ensureDefederationIndexes as ensureDomainIndexes } from "./indexes.js";
 
 /** The domain moderation repositories over the store's client (indexes come from ensureDomainIndexes). */
-export class MongoDomainStore implements DomainStore {
+export class MongoDefederationStore implements DefederationStore {
   readonly rules: DomainRuleRepository;
   readonly subscriptions: SubscriptionRepository;
   readonly purges: PurgeRepository;
   readonly held: HeldRepository;
 
-  constructor(client: MongoClient, c: DomainCollections) {
+  constructor(client: MongoClient, c: DefederationCollections) {
     this.rules = new MongoDomainRuleRepository(client, c);
     this.subscriptions = new MongoSubscriptionRepository(client, c);
     this.purges = new MongoPurgeRepository(c);

@@ -1,9 +1,9 @@
 import type { HeldActivity, HeldRepository } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
-import { checkedHeld } from "../../common/domains.js";
+import { checkedHeld } from "../../common/defederation.js";
 import { domainArg } from "../../common/federation.js";
 import { isDuplicateKey } from "../errors.js";
-import type { DomainCollections } from "./documents.js";
+import type { DefederationCollections } from "./documents.js";
 
 const PROJECTION = { projection: { _id: 0 } } as const;
 
@@ -14,7 +14,7 @@ function id(value: unknown, what = "id"): string {
 
 /** Held activities on MongoDB: one document each, unique by activity id. */
 export class MongoHeldRepository implements HeldRepository {
-  constructor(private readonly c: DomainCollections) {}
+  constructor(private readonly c: DefederationCollections) {}
 
   async add(held: HeldActivity): Promise<boolean> {
     const h = checkedHeld(held);

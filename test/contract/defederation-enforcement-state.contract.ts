@@ -8,7 +8,7 @@ import type { ContractContext } from "./store-contract.js";
 export function describeDomainEnforcementStateContract({ store }: ContractContext): void {
   describe("domain purges", () => {
     it("schedules, moves, cancels and finishes purges", async () => {
-      const purges = store().domains.purges;
+      const purges = store().defederation.purges;
       expect(await purges.due(Number.MAX_SAFE_INTEGER)).toEqual([]);
       await purges.schedule("b.example", 2000);
       await purges.schedule("a.example", 3000);
@@ -46,7 +46,7 @@ export function describeDomainEnforcementStateContract({ store }: ContractContex
     });
 
     it("holds an activity once, lists oldest first by board, and releases it", async () => {
-      const h = store().domains.held;
+      const h = store().defederation.held;
       expect(await h.add(held("1", { receivedAt: 2000 }))).toBe(true);
       expect(await h.add(held("1", { receivedAt: 9000 }))).toBe(false);
       expect(await h.add(held("2", { receivedAt: 1000 }))).toBe(true);
@@ -60,7 +60,7 @@ export function describeDomainEnforcementStateContract({ store }: ContractContex
     });
 
     it("drops a domain's held activities, and refuses malformed input", async () => {
-      const h = store().domains.held;
+      const h = store().defederation.held;
       await h.add(held("1"));
       await h.add(held("2", { domain: "other.example" }));
       expect(await h.removeByDomain("quiet.example")).toBe(1);

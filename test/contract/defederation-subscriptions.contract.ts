@@ -4,7 +4,7 @@ import {
   type BlocklistSubscription,
   DEFAULT_CONSENSUS,
 } from "../../server/domain/defederation-ports.js";
-import { listEntry, subscription } from "./domain-factories.js";
+import { listEntry, subscription } from "./defederation-factories.js";
 import { expectDomainError, range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -13,7 +13,7 @@ import type { ContractContext } from "./store-contract.js";
 export function describeDomainSubscriptionsContract({ store }: ContractContext): void {
   describe("blocklist subscriptions", () => {
     it("creates, lists by priority, updates and deletes subscriptions", async () => {
-      const subs = store().domains.subscriptions;
+      const subs = store().defederation.subscriptions;
       expect(await subs.list()).toEqual([]);
       const low = subscription("low", { priority: 1, excludes: ["friend.example"], createdAt: 500 });
       const high = subscription("high", {
@@ -71,7 +71,7 @@ export function describeDomainSubscriptionsContract({ store }: ContractContext):
     });
 
     it("refuses a URL subscribed twice, and malformed subscriptions", async () => {
-      const subs = store().domains.subscriptions;
+      const subs = store().defederation.subscriptions;
       await subs.create(subscription("a"));
       await subs.create(subscription("b"));
       await expectDomainError(subs.create(subscription("c", { url: subscription("a").url })), "conflict");
@@ -89,7 +89,7 @@ export function describeDomainSubscriptionsContract({ store }: ContractContext):
     });
 
     it("replaces a subscription's entries, and deleting it deletes them", async () => {
-      const subs = store().domains.subscriptions;
+      const subs = store().defederation.subscriptions;
       await subs.create(subscription("a", { priority: 5 }));
       await subs.create(subscription("b"));
       expect(await subs.entries()).toEqual(
@@ -140,7 +140,7 @@ export function describeDomainSubscriptionsContract({ store }: ContractContext):
     });
 
     it("replaces thousands of entries at once", async () => {
-      const subs = store().domains.subscriptions;
+      const subs = store().defederation.subscriptions;
       await subs.create(subscription("big"));
       const entries = range(1, 5000).map((i) => listEntry(`h${i}.example`));
       await subs.replaceEntries("big", entries);
@@ -149,7 +149,7 @@ export function describeDomainSubscriptionsContract({ store }: ContractContext):
     });
 
     it("has the default consensus until one is set", async () => {
-      const subs = store().domains.subscriptions;
+      const subs = store().defederation.subscriptions;
       expect(await subs.consensus()).toEqual(DEFAULT_CONSENSUS);
       const settings = { minSources: 3, minShare: 0.5, merge: "mildest" as const, stageWhileFollowed: false };
       await subs.setConsensus(settings);

@@ -7,7 +7,7 @@ import type {
   ConsensusSettings,
   HeldActivity,
 } from "../../../server/domain/defederation-ports.js";
-import { parseJsonObject } from "../../common/domains.js";
+import { parseJsonObject } from "../../common/defederation.js";
 
 /*
  * Domain moderation document shapes. Free-form JSON (an audit entry's before/after, a sync's
@@ -59,7 +59,7 @@ export interface DomainMetaDoc {
 export const RULES_META = "rules";
 export const CONSENSUS_META = "consensus";
 
-export const DOMAIN_COLLECTIONS = {
+export const DEFEDERATION_COLLECTIONS = {
   blocks: "domainBlocks",
   allows: "domainAllows",
   boardRules: "boardDomainRules",
@@ -71,7 +71,7 @@ export const DOMAIN_COLLECTIONS = {
   meta: "domainMeta",
 } as const;
 
-export interface DomainCollections {
+export interface DefederationCollections {
   blocks: Collection<DomainBlockDoc>;
   allows: Collection<DomainAllowDoc>;
   boardRules: Collection<BoardDomainRuleDoc>;
@@ -83,8 +83,8 @@ export interface DomainCollections {
   meta: Collection<DomainMetaDoc>;
 }
 
-export function domainCollectionsOf(db: Db): DomainCollections {
-  const n = DOMAIN_COLLECTIONS;
+export function defederationCollectionsOf(db: Db): DefederationCollections {
+  const n = DEFEDERATION_COLLECTIONS;
   return {
     blocks: db.collection<DomainBlockDoc>(n.blocks),
     allows: db.collection<DomainAllowDoc>(n.allows),

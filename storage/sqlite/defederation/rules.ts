@@ -8,7 +8,7 @@ import {
   checkedChanges,
   jsonText,
   parseJsonObject,
-} from "../../common/domains.js";
+} from "../../common/defederation.js";
 import { domainArg } from "../../common/federation.js";
 import { str } from "../../common/guards.js";
 import type { Db } from "../database.js";

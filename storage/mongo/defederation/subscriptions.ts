@@ -13,14 +13,14 @@ import {
   checkedSubscriptionPatch,
   defaultConsensus,
   jsonText,
-} from "../../common/domains.js";
+} from "../../common/defederation.js";
 import { str } from "../../common/guards.js";
 import { conflictOnDuplicate, isDuplicateKey } from "../errors.js";
 import { inTransaction } from "../transactions.js";
 import {
   type BlocklistEntryDoc,
   CONSENSUS_META,
-  type DomainCollections,
+  type DefederationCollections,
   type SubscriptionDoc,
   toEntry,
   toSubscription,
@@ -40,7 +40,7 @@ const ATTEMPTS = 3;
 export class MongoSubscriptionRepository implements SubscriptionRepository {
   constructor(
     private readonly client: MongoClient,
-    private readonly c: DomainCollections,
+    private readonly c: DefederationCollections,
   ) {}
 
   async list(): Promise<BlocklistSubscription[]> {

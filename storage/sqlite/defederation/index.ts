@@ -1,6 +1,6 @@
 import type {
+  DefederationStore,
   DomainRuleRepository,
-  DomainStore,
   HeldRepository,
   PurgeRepository,
   SubscriptionRepository,
@@ -12,7 +12,7 @@ import { SqliteDomainRuleRepository } from "./rules.js";
 import { SqliteSubscriptionRepository } from "./subscriptions.js";
 
 /** The domain moderation repositories on the store's connection (the schema comes from migration 4). */
-export class SqliteDomainStore implements DomainStore {
+export class SqliteDefederationStore implements DefederationStore {
   readonly rules: DomainRuleRepository;
   readonly subscriptions: SubscriptionRepository;
   readonly purges: PurgeRepository;

@@ -1,6 +1,6 @@
 import type { HeldActivity, HeldRepository } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
-import { checkedHeld } from "../../common/domains.js";
+import { checkedHeld } from "../../common/defederation.js";
 import { domainArg } from "../../common/federation.js";
 import type { Db } from "../database.js";
 

@@ -1,12 +1,12 @@
 import { isDuplicateKey } from "../errors.js";
-import { type DomainCollections, RULES_META } from "./documents.js";
+import { type DefederationCollections, RULES_META } from "./documents.js";
 
 /**
  * Creates the indexes domain moderation relies on, and the counter document every apply bumps.
  * Both are no-ops when already there, so this runs at every start. The counter exists before the
  * first transaction so no transaction has to create it.
  */
-export async function ensureDomainIndexes(c: DomainCollections): Promise<void> {
+export async function ensureDefederationIndexes(c: DefederationCollections): Promise<void> {
   await c.blocks.createIndex({ id: 1 }, { unique: true });
   await c.blocks.createIndex({ domain: 1 }, { unique: true });
 

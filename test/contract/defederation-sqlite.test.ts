@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../storage/sqlite/database.js";
 import { MIGRATIONS, migrate } from "../../storage/sqlite/migrations.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
-import { auditEntry, domainBlock } from "./domain-factories.js";
+import { auditEntry, domainBlock } from "./defederation-factories.js";
 import { newBoard, range } from "./factories.js";
 
 /*
@@ -29,9 +29,9 @@ describe("SQLite domain moderation storage", () => {
     const store = openSqliteStore(file);
     try {
       expect(await store.settings.get("secret")).toBe("kept");
-      expect(await store.domains.rules.version()).toBe(0);
-      await store.domains.rules.apply([{ op: "create_block", block: domainBlock("spam.example") }], []);
-      expect(await store.domains.rules.version()).toBe(1);
+      expect(await store.defederation.rules.version()).toBe(0);
+      await store.defederation.rules.apply([{ op: "create_block", block: domainBlock("spam.example") }], []);
+      expect(await store.defederation.rules.version()).toBe(1);
       await store.boards.create(newBoard("b"));
       expect((await store.boards.get("b"))?.uri).toBe("b");
     } finally {
@@ -42,7 +42,7 @@ describe("SQLite domain moderation storage", () => {
   it("refuses any change to a written audit entry, even from plain SQL", async () => {
     const file = join(dir, "audit.db");
     const store = openSqliteStore(file);
-    await store.domains.rules.apply([], [auditEntry("e1")]);
+    await store.defederation.rules.apply([], [auditEntry("e1")]);
     await store.close();
     const db = new Database(file);
     try {
@@ -84,22 +84,22 @@ describe("SQLite domain moderation storage", () => {
     const a = openSqliteStore(file);
     const b = openSqliteStore(file);
     try {
-      expect(await b.domains.rules.version()).toBe(0);
-      await a.domains.rules.apply([{ op: "create_block", block: domainBlock("spam.example") }], []);
-      expect(await b.domains.rules.version()).toBe(1);
-      expect(await b.domains.rules.getBlockByDomain("spam.example")).toEqual(domainBlock("spam.example"));
+      expect(await b.defederation.rules.version()).toBe(0);
+      await a.defederation.rules.apply([{ op: "create_block", block: domainBlock("spam.example") }], []);
+      expect(await b.defederation.rules.version()).toBe(1);
+      expect(await b.defederation.rules.getBlockByDomain("spam.example")).toEqual(domainBlock("spam.example"));
 
       await Promise.all(
         range(1, 10).map((i) =>
-          (i % 2 === 0 ? a : b).domains.rules.apply(
+          (i % 2 === 0 ? a : b).defederation.rules.apply(
             [{ op: "create_block", block: domainBlock(`h${i}.example`) }],
             [auditEntry(`e${i}`, { domain: `h${i}.example` })],
           ),
         ),
       );
-      expect(await a.domains.rules.version()).toBe(11);
-      expect(await b.domains.rules.listBlocks()).toHaveLength(11);
-      expect(await a.domains.rules.audit({ limit: 100 })).toHaveLength(10);
+      expect(await a.defederation.rules.version()).toBe(11);
+      expect(await b.defederation.rules.listBlocks()).toHaveLength(11);
+      expect(await a.defederation.rules.audit({ limit: 100 })).toHaveLength(10);
     } finally {
       await a.close();
       await b.close();

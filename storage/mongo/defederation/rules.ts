@@ -2,14 +2,14 @@ import type { AnyBulkWriteOperation, ClientSession, Collection, Filter, MongoCli
 import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/defederation/rules.js";
 import type { AuditEntry, DomainRuleRepository, RuleChange } from "../../../server/domain/defederation-ports.js";
 import { DomainError } from "../../../server/domain/errors.js";
-import { checkedAudit, checkedAuditQuery, checkedChanges, jsonText } from "../../common/domains.js";
+import { checkedAudit, checkedAuditQuery, checkedChanges, jsonText } from "../../common/defederation.js";
 import { domainArg } from "../../common/federation.js";
 import { str } from "../../common/guards.js";
 import { isDuplicateKey } from "../errors.js";
 import { inTransaction } from "../transactions.js";
 import {
+  type DefederationCollections,
   type DomainAuditDoc,
-  type DomainCollections,
   RULES_META,
   toAllow,
   toAuditEntry,
@@ -93,7 +93,7 @@ async function runBatch<T extends object>(
 export class MongoDomainRuleRepository implements DomainRuleRepository {
   constructor(
     private readonly client: MongoClient,
-    private readonly c: DomainCollections,
+    private readonly c: DefederationCollections,
   ) {}
 
   async listBlocks(): Promise<DomainBlock[]> {

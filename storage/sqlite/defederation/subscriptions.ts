@@ -17,7 +17,7 @@ import {
   parseJsonObject,
   patchedSubscription,
   type SubscriptionPatch,
-} from "../../common/domains.js";
+} from "../../common/defederation.js";
 import { str } from "../../common/guards.js";
 import type { Db } from "../database.js";
 import { conflictOnDuplicate } from "../errors.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEntry, RuleChange } from "../../server/domain/defederation-ports.js";
 import { cpuTime } from "../support/growth.js";
-import { auditEntry, boardRule, createBlock, domainAllow, domainBlock } from "./domain-factories.js";
+import { auditEntry, boardRule, createBlock, domainAllow, domainBlock } from "./defederation-factories.js";
 import { expectDomainError, range } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -10,7 +10,7 @@ import type { ContractContext } from "./store-contract.js";
 export function describeDomainRulesContract({ store }: ContractContext): void {
   describe("domain rules", () => {
     it("starts empty, at version 0", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       expect(await rules.listBlocks()).toEqual([]);
       expect(await rules.listAllows()).toEqual([]);
       expect(await rules.listBoardRules()).toEqual([]);
@@ -20,7 +20,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("creates, reads, updates and deletes blocks", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const spam = domainBlock("spam.example", {
         severity: "silence",
         rejectMedia: true,
@@ -53,7 +53,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("creates and deletes allows and board rules", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const friend = domainAllow("friend.example");
       const pal = domainAllow("pal.example", { comment: "" });
       const onB = boardRule("b", "loud.example");
@@ -88,7 +88,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("applies changes in order: a domain deleted earlier in a change set can be blocked again in it", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       await rules.apply([createBlock(domainBlock("spam.example"))], []);
       const again = domainBlock("spam.example", { id: "block-2", severity: "silence" });
       await rules.apply([{ op: "delete_block", id: "block-spam.example" }, createBlock(again)], []);
@@ -96,7 +96,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("refuses a second rule on one domain with a conflict", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       await rules.apply(
         [
           createBlock(domainBlock("spam.example")),
@@ -139,7 +139,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("refuses to update or delete what does not exist with not_found", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       await expectDomainError(
         rules.apply([{ op: "update_block", block: domainBlock("nope.example") }], []),
         "not_found",
@@ -151,7 +151,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("applies all or nothing: a failing change in the middle leaves no change, no audit entry and no version move", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const kept = domainBlock("kept.example");
       await rules.apply([createBlock(kept)], [auditEntry("a0", { domain: "kept.example" })]);
       const version = await rules.version();
@@ -193,7 +193,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("moves the version by one on every apply, and only on success", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       expect(await rules.version()).toBe(0);
       await rules.apply([createBlock(domainBlock("a.example"))], []);
       expect(await rules.version()).toBe(1);
@@ -206,7 +206,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
     });
 
     it("refuses malformed changes and audit entries with invalid, before writing anything", async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const bad: unknown[] = [
         [{ op: "drop_table" }],
         [{ op: "create_block", block: { ...domainBlock("a.example"), severity: "nuke" } }],
@@ -251,7 +251,7 @@ export function describeDomainRulesContract({ store }: ContractContext): void {
   describe("domain rules: many at once", () => {
     const N = 20_000;
     it(`applies ${N} creates and ${N} audit entries in one transaction, in time linear in their number`, async () => {
-      const rules = store().domains.rules;
+      const rules = store().defederation.rules;
       const batch = (n: number, prefix: string) => {
         const changes: RuleChange[] = [];
         const audit: AuditEntry[] = [];
