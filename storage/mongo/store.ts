@@ -18,7 +18,7 @@
  *   into DomainError("conflict").
  * - Federation (federation/): claiming deliveries is one transaction serialised on a lock document,
  *   so two workers never lease one item and per-domain limits hold; key creation, inbox dedupe and
- *   domain health are single atomic upserts.
+ *   peer health are single atomic upserts.
  * - Defederation (defederation/): every rules change set is one transaction that bumps the rules
  *   counter first, so concurrent change sets serialise and the audit log gets a gap-free order.
  * - Shared limits (limits.ts): request counters, cooldown slots and spent captchas are single
@@ -49,7 +49,7 @@ import { MongoPendingAnnouncements } from "./announcements.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
-import { domainCollectionsOf, ensureDomainIndexes, MongoDefederationStore } from "./defederation/index.js";
+import { defederationCollectionsOf, ensureDefederationIndexes, MongoDefederationStore } from "./defederation/index.js";
 import { COLLECTIONS, collectionsOf } from "./documents.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
@@ -97,7 +97,7 @@ class MongoStore implements Store {
     this.tokens = new MongoTokenRepository(c);
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
-    this.defederation = new MongoDefederationStore(client, domainCollectionsOf(db));
+    this.defederation = new MongoDefederationStore(client, defederationCollectionsOf(db));
     this.limits = new MongoLimitStore(limitCollectionsOf(db));
   }
 
@@ -122,7 +122,7 @@ export async function openMongoStore(url: string): Promise<Store> {
   try {
     await ensureIndexes(collectionsOf(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
-    await ensureDomainIndexes(domainCollectionsOf(client.db(dbName)));
+    await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {

@@ -12,8 +12,8 @@ import { MongoPurgeRepository } from "./purges.js";
 import { MongoDomainRuleRepository } from "./rules.js";
 import { MongoSubscriptionRepository } from "./subscriptions.js";
 
-export { defederationCollectionsOf as domainCollectionsOf } from "./documents.js";
-export { ensureDefederationIndexes as ensureDomainIndexes } from "./indexes.js";
+export { defederationCollectionsOf } from "./documents.js";
+export { ensureDefederationIndexes } from "./indexes.js";
 
 /** The domain moderation repositories over the store's client (indexes come from ensureDomainIndexes). */
 export class MongoDefederationStore implements DefederationStore {

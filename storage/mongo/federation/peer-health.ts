@@ -1,8 +1,8 @@
-import type { DomainHealth, DomainHealthRepository } from "../../../server/domain/federation-ports.js";
+import type { PeerHealthRecord, PeerHealthRepository } from "../../../server/domain/federation-ports.js";
 import { domainArg } from "../../common/federation.js";
 import { int } from "../../common/guards.js";
 import { isDuplicateKey } from "../errors.js";
-import { type FederationCollections, toDomainHealth } from "./documents.js";
+import { type FederationCollections, toPeerHealthRecord } from "./documents.js";
 
 /** Racing first reports on one domain can both try to insert; the loser sees a duplicate key and retries. */
 const ATTEMPTS = 3;
@@ -18,15 +18,15 @@ async function retryingDuplicates<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Each record is one atomic upsert, so concurrent reports on one domain each count. */
-export class MongoDomainHealthRepository implements DomainHealthRepository {
+export class MongoPeerHealthRepository implements PeerHealthRepository {
   constructor(private readonly c: FederationCollections) {}
 
-  async get(domain: string): Promise<DomainHealth | null> {
+  async get(domain: string): Promise<PeerHealthRecord | null> {
     const doc = await this.c.domainHealth.findOne({ domain: { $eq: domainArg(domain) } });
-    return doc ? toDomainHealth(doc) : null;
+    return doc ? toPeerHealthRecord(doc) : null;
   }
 
-  async recordSuccess(domain: string, now: number): Promise<DomainHealth | null> {
+  async recordSuccess(domain: string, now: number): Promise<PeerHealthRecord | null> {
     const d = domainArg(domain);
     const at = int(now, "now");
     const before = await retryingDuplicates(() =>
@@ -42,7 +42,7 @@ export class MongoDomainHealthRepository implements DomainHealthRepository {
       ),
     );
     // One atomic update: of two successes racing, only the first sees the run it ends.
-    return before && before.firstFailureAt != null ? toDomainHealth(before) : null;
+    return before && before.firstFailureAt != null ? toPeerHealthRecord(before) : null;
   }
 
   async recordFailure(domain: string, now: number): Promise<{ consecutiveFailures: number; firstFailureAt: number }> {
@@ -84,9 +84,9 @@ export class MongoDomainHealthRepository implements DomainHealthRepository {
     );
   }
 
-  async list(): Promise<DomainHealth[]> {
+  async list(): Promise<PeerHealthRecord[]> {
     const docs = await this.c.domainHealth.find({}).sort({ domain: 1 }).toArray();
-    return docs.map(toDomainHealth);
+    return docs.map(toPeerHealthRecord);
   }
 
   async failing(): Promise<string[]> {

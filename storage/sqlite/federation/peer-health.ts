@@ -1,4 +1,4 @@
-import type { DomainHealth, DomainHealthRepository } from "../../../server/domain/federation-ports.js";
+import type { PeerHealthRecord, PeerHealthRepository } from "../../../server/domain/federation-ports.js";
 import { domainArg } from "../../common/federation.js";
 import { int } from "../../common/guards.js";
 import type { Db } from "../database.js";
@@ -14,7 +14,7 @@ interface HealthRow {
 
 const COLUMNS = "domain, consecutive_failures, first_failure_at, last_failure_at, last_success_at, next_probe_at";
 
-function healthFromRow(r: HealthRow): DomainHealth {
+function healthFromRow(r: HealthRow): PeerHealthRecord {
   return {
     domain: r.domain,
     consecutiveFailures: r.consecutive_failures,
@@ -29,7 +29,7 @@ function healthFromRow(r: HealthRow): DomainHealth {
  * Each record is one upsert statement, so concurrent reports on one domain each count; a success
  * reads the run it ends in the same IMMEDIATE transaction, so two successes never both end it.
  */
-export class SqliteDomainHealthRepository implements DomainHealthRepository {
+export class SqlitePeerHealthRepository implements PeerHealthRepository {
   private readonly s;
   private readonly succeed;
 
@@ -68,19 +68,19 @@ export class SqliteDomainHealthRepository implements DomainHealthRepository {
       ),
     };
     const s = this.s;
-    this.succeed = db.transaction((domain: string, now: number): DomainHealth | null => {
+    this.succeed = db.transaction((domain: string, now: number): PeerHealthRecord | null => {
       const before = s.get.get(domain);
       s.success.run({ domain, now });
       return before && before.first_failure_at !== null ? healthFromRow(before) : null;
     });
   }
 
-  async get(domain: string): Promise<DomainHealth | null> {
+  async get(domain: string): Promise<PeerHealthRecord | null> {
     const row = this.s.get.get(domainArg(domain));
     return row ? healthFromRow(row) : null;
   }
 
-  async recordSuccess(domain: string, now: number): Promise<DomainHealth | null> {
+  async recordSuccess(domain: string, now: number): Promise<PeerHealthRecord | null> {
     return this.succeed.immediate(domainArg(domain), int(now, "now"));
   }
 
@@ -98,7 +98,7 @@ export class SqliteDomainHealthRepository implements DomainHealthRepository {
     this.s.deferProbe.run({ domain: domainArg(domain), at: int(at, "at") });
   }
 
-  async list(): Promise<DomainHealth[]> {
+  async list(): Promise<PeerHealthRecord[]> {
     return this.s.list.all().map(healthFromRow);
   }
 
