@@ -148,7 +148,10 @@ export function createFederation(s: Services): Federation {
   // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
-    s.domains.connect({ effects: new FederationDomainEffects(s), fetcher: new GuardedBlocklistFetcher(context.http) });
+    s.defederation.connect({
+      effects: new FederationDomainEffects(s),
+      fetcher: new GuardedBlocklistFetcher(context.http),
+    });
   }
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))

@@ -2,7 +2,7 @@ import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domai
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
-import type { BlocklistFetcher, DomainEffects } from "../../server/services/domain-moderation-types.js";
+import type { BlocklistFetcher, DomainEffects } from "../../server/services/defederation/types.js";
 import { FetchFailed, FetchRefused, type GuardedFetch } from "../http/guarded-fetch.js";
 
 /** A subscribed list is read whole; the largest public lists are a few MB. */
@@ -13,7 +13,7 @@ const BLOCKLIST_ACCEPT = "text/csv, application/json;q=0.9, text/plain;q=0.8, */
 
 /**
  * What a change of the domain rules does to the data this instance holds, for the domain
- * moderation service (`s.domains.connect`). Nothing here sends anything: severing a suspended
+ * moderation service (`s.defederation.connect`). Nothing here sends anything: severing a suspended
  * domain's follows is silent (no Undo, no Reject), since nothing may go to it any more.
  */
 export class FederationDomainEffects implements DomainEffects {

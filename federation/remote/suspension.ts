@@ -1,6 +1,6 @@
 import { domainSuffixes } from "../../server/domain/defederation/rules.js";
 import type { Services } from "../../server/services/container.js";
-import type { PolicyChange } from "../../server/services/domain-policy.js";
+import type { PolicyChange } from "../../server/services/defederation/rules-in-force.js";
 import type { RemoteActors } from "./actors.js";
 
 /**

@@ -3,7 +3,7 @@ import { domainOfUrl, type PolicyDecision } from "../domain/defederation/rules.j
 import type { Store, ThreadOrder } from "../domain/ports.js";
 import type { Post, ThreadState, ThreadSummary } from "../domain/post.js";
 import { posterId, utcDay } from "../domain/poster-id.js";
-import type { DomainPolicy } from "./domain-policy.js";
+import type { DomainPolicy } from "./defederation/rules-in-force.js";
 import type { Secrets } from "./secrets.js";
 
 /** Replies shown under each thread on index pages. */

@@ -139,15 +139,15 @@ export async function csvImportMs(): Promise<number> {
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { openSqliteStore } = await import("../../storage/sqlite/store.js");
-  const { DomainPolicy } = await import("../../server/services/domain-policy.js");
-  const { DomainModerationService } = await import("../../server/services/domain-moderation.js");
+  const { DomainPolicy } = await import("../../server/services/defederation/rules-in-force.js");
+  const { DefederationService } = await import("../../server/services/defederation/service.js");
   const { createLogger } = await import("../../server/services/logger.js");
   const dir = await mkdtemp(join(tmpdir(), "atoll-bench-domains-"));
   const store = openSqliteStore(join(dir, "atoll.db"));
   try {
     const clock = () => NOW;
     const policy = new DomainPolicy({ clock, mode: "blocklist", publicUrl: "https://bench.example" });
-    const svc = new DomainModerationService({
+    const svc = new DefederationService({
       store,
       policy,
       clock,

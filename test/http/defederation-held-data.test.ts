@@ -67,7 +67,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     await follows.add(follow(`https://${BAD}/users/one`));
     await follows.add(follow(`https://sub.${BAD}/groups/g`, "outbound"));
     await follows.add(follow("https://good.example/users/two"));
-    const preview = await t.services.domains.previewImport(`#domain,#severity\n${BAD},suspend\n`);
+    const preview = await t.services.defederation.previewImport(`#domain,#severity\n${BAD},suspend\n`);
     // sub.bad.example's follow is counted under its own domain; bad.example's rule covers it.
     expect(preview.severs.reduce((n, s) => n + s.follows, 0)).toBe(2);
   });
@@ -95,7 +95,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     });
     expect(await media.has(op.file!.sha256)).toBe(true);
 
-    await t.services.domains.createBlock({ domain: BAD, severity: "suspend" }, CLI);
+    await t.services.defederation.createBlock({ domain: BAD, severity: "suspend" }, CLI);
 
     expect((await store.federation.follows.domains()).map((d) => d.domain)).toEqual(["good.example"]);
     expect((await store.defederation.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
@@ -117,7 +117,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     const host = "pics.example";
     await store.federation.follows.add(follow(`https://${host}/users/p`));
     const p = await remote(host, null, true);
-    await t.services.domains.createBlock({ domain: host, severity: "noop", rejectMedia: true }, CLI);
+    await t.services.defederation.createBlock({ domain: host, severity: "noop", rejectMedia: true }, CLI);
     expect(await media.has(p.file!.sha256)).toBe(false);
     expect((await store.posts.getPost("e", p.no))?.comment).toBe(`from ${host}`);
     expect((await store.federation.follows.domains()).some((d) => d.domain === host)).toBe(true);

@@ -287,7 +287,7 @@ describe("atoll domain and subscription commands", () => {
       expect(synced.err).toMatch(/federation/i);
       const instance = await startTestInstance({ ALLOW_PRIVATE_ADDRESSES: "on" }, { dataDir });
       try {
-        instance.services.domains.connect({
+        instance.services.defederation.connect({
           fetcher: {
             async fetch(url) {
               const r = await fetch(url);
@@ -295,7 +295,7 @@ describe("atoll domain and subscription commands", () => {
             },
           },
         });
-        const result = await instance.services.domains.sync(sub.id, { kind: "cli", id: "" });
+        const result = await instance.services.defederation.sync(sub.id, { kind: "cli", id: "" });
         expect(result).toMatchObject({ created: 1, removed: 0 });
       } finally {
         await instance.stop();

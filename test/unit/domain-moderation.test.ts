@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditActor } from "../../server/domain/defederation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
-import { DomainModerationService } from "../../server/services/domain-moderation.js";
-import type { DomainEffects } from "../../server/services/domain-moderation-types.js";
-import { DomainPolicy } from "../../server/services/domain-policy.js";
+import { DomainPolicy } from "../../server/services/defederation/rules-in-force.js";
+import { DefederationService } from "../../server/services/defederation/service.js";
+import type { DomainEffects } from "../../server/services/defederation/types.js";
 import { createLogger } from "../../server/services/logger.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 
@@ -52,7 +52,7 @@ describe("domain moderation service", () => {
   let policy: DomainPolicy;
   let effects: RecordedEffects;
   let lists: Map<string, string>;
-  let svc: DomainModerationService;
+  let svc: DefederationService;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "atoll-domains-"));
@@ -62,7 +62,7 @@ describe("domain moderation service", () => {
     policy = new DomainPolicy({ clock, mode: "blocklist", publicUrl: "https://atoll.example" });
     effects = new RecordedEffects();
     lists = new Map();
-    svc = new DomainModerationService({
+    svc = new DefederationService({
       store,
       policy,
       clock,
@@ -157,7 +157,7 @@ describe("domain moderation service", () => {
   });
 
   it("picks up rules another process wrote", async () => {
-    const other = new DomainModerationService({
+    const other = new DefederationService({
       store,
       policy: new DomainPolicy({ clock: () => now, mode: "blocklist", publicUrl: "https://atoll.example" }),
       clock: () => now,
@@ -252,7 +252,7 @@ describe("domain moderation service", () => {
 
   it("at start, applies allowlist mode to everything held: severs, and schedules purges once", async () => {
     const allowlist = new DomainPolicy({ clock: () => now, mode: "allowlist", publicUrl: "https://atoll.example" });
-    const strict = new DomainModerationService({
+    const strict = new DefederationService({
       store,
       policy: allowlist,
       clock: () => now,

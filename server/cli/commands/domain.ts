@@ -10,8 +10,8 @@ import {
   domainBlockJson,
   importJson,
 } from "../../http/admin/domain-representations.js";
-import type { DomainModerationService } from "../../services/domain-moderation.js";
-import type { BlockInput, Progress } from "../../services/domain-moderation-types.js";
+import type { DefederationService } from "../../services/defederation/service.js";
+import type { BlockInput, Progress } from "../../services/defederation/types.js";
 import {
   type CliContext,
   type CommandGroup,
@@ -31,8 +31,8 @@ export const CLI_ACTOR: Readonly<AuditActor> = Object.freeze({ kind: "cli", id: 
  * this process can carry out, which finish before the command returns, and a running server on the
  * same store picks the new rules up within seconds.
  */
-export async function domainService(ctx: CliContext): Promise<DomainModerationService> {
-  return (await ctx.instance()).services.domains;
+export async function domainService(ctx: CliContext): Promise<DefederationService> {
+  return (await ctx.instance()).services.defederation;
 }
 
 /** Reads a file, or standard input for `-`. */

@@ -9,14 +9,14 @@ import type {
   BoardRuleInput,
   SubscriptionInput,
   SubscriptionPatch,
-} from "../../services/domain-moderation-types.js";
+} from "../../services/defederation/types.js";
 
 /*
  * The one reading of defederation's request fields into the service's typed inputs, shared by the
  * admin API, the staff pages and (for the fields it has too) the command line. Values are read as
  * Mastodon's admin API reads them (JSON or form values, 422 for a value that does not check out),
  * so the tools written for it work unchanged. Only types and syntax are checked here: what a value
- * may be, and what an absent one means, is the service's to decide (../../services/domain-rules.ts).
+ * may be, and what an absent one means, is the service's to decide (../../services/defederation/rules.ts).
  */
 
 /** The fields of a request: its JSON or form body over its query (Rails merges both; tools rely on it). */

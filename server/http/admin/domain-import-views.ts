@@ -1,4 +1,4 @@
-import type { ImportPreview, ImportResult } from "../../services/domain-moderation-types.js";
+import type { ImportPreview, ImportResult } from "../../services/defederation/types.js";
 import { type Html, html } from "../web/html.js";
 import { flagsOf, plural, tabs } from "./domain-page-parts.js";
 import { csrfField, type ViewContext } from "./views.js";

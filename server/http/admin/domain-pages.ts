@@ -5,7 +5,7 @@ import type { DomainBlock } from "../../domain/defederation/rules.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
-import type { BlockPatch } from "../../services/domain-moderation-types.js";
+import type { BlockPatch } from "../../services/defederation/types.js";
 import { ADMIN_PATH, staffUser } from "./auth.js";
 import { auditView } from "./domain-audit-view.js";
 import {
@@ -97,7 +97,7 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
   page("/admin/domains", async (req, res, v) => {
     requireAdmin(v.user);
     const q = typeof req.query["q"] === "string" ? req.query["q"].trim().toLowerCase().slice(0, 253) : "";
-    const all = await s.domains.listBlocks();
+    const all = await s.defederation.listBlocks();
     const matching = q ? all.filter((b) => b.domain.includes(q)) : all;
     const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
     const n = Math.min(pageParam(req), pages);
@@ -114,7 +114,7 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
   post("/admin/domains", async (_req, res, v, body) => {
     requireAdmin(v.user);
     const input = blockInput(formFields(body, ["domain", ...BLOCK_FORM]), s.clock());
-    await s.domains.createBlock(input, actorOf(v.user));
+    await s.defederation.createBlock(input, actorOf(v.user));
     back(res, v, "domain_block_created");
   });
 
@@ -123,50 +123,50 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
     res
       .type("text/csv; charset=utf-8")
       .setHeader("Content-Disposition", 'attachment; filename="domain_blocks.csv"')
-      .send(await s.domains.exportCsv());
+      .send(await s.defederation.exportCsv());
   });
 
   page("/admin/domains/blocks/:id", async (req, res, v) => {
     requireAdmin(v.user);
-    const b = await s.domains.getBlock(String(req.params["id"]));
+    const b = await s.defederation.getBlock(String(req.params["id"]));
     render(req, res, v, `Rule on ${b.domain}`, blockEditView(v, b));
   });
 
   post("/admin/domains/blocks/:id", async (req, res, v, body) => {
     requireAdmin(v.user);
     const id = String(req.params["id"]);
-    const current = await s.domains.getBlock(id);
-    await s.domains.updateBlock(id, blockPatchFrom(body, s.clock(), current), actorOf(v.user));
+    const current = await s.defederation.getBlock(id);
+    await s.defederation.updateBlock(id, blockPatchFrom(body, s.clock(), current), actorOf(v.user));
     back(res, v, "domain_block_saved");
   });
 
   post("/admin/domains/blocks/:id/delete", async (req, res, v) => {
     requireAdmin(v.user);
-    await s.domains.deleteBlock(String(req.params["id"]), actorOf(v.user));
+    await s.defederation.deleteBlock(String(req.params["id"]), actorOf(v.user));
     back(res, v, "domain_block_deleted");
   });
 
   post("/admin/domains/blocks/:id/confirm", async (req, res, v) => {
     requireAdmin(v.user);
-    await s.domains.confirmStaged(String(req.params["id"]), actorOf(v.user));
+    await s.defederation.confirmStaged(String(req.params["id"]), actorOf(v.user));
     back(res, v, "domain_block_confirmed");
   });
 
   // Allows.
   page("/admin/domains/allows", async (req, res, v) => {
     requireAdmin(v.user);
-    render(req, res, v, "Allowed domains", allowsView(v, await s.domains.listAllows()));
+    render(req, res, v, "Allowed domains", allowsView(v, await s.defederation.listAllows()));
   });
 
   post("/admin/domains/allows", async (_req, res, v, body) => {
     requireAdmin(v.user);
-    await s.domains.createAllow(allowInput(formFields(body, ["domain", "comment"])), actorOf(v.user));
+    await s.defederation.createAllow(allowInput(formFields(body, ["domain", "comment"])), actorOf(v.user));
     back(res, v, "domain_allow_created");
   });
 
   post("/admin/domains/allows/:id/delete", async (req, res, v) => {
     requireAdmin(v.user);
-    await s.domains.deleteAllow(String(req.params["id"]), actorOf(v.user));
+    await s.defederation.deleteAllow(String(req.params["id"]), actorOf(v.user));
     back(res, v, "domain_allow_deleted");
   });
 
@@ -179,59 +179,59 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
   postWith("/admin/domains/import/preview", [signedInFirst, upload], async (req, res, v, body) => {
     requireAdmin(v.user);
     const csv = csvOf(req, body);
-    const preview = await s.domains.previewImport(csv);
+    const preview = await s.defederation.previewImport(csv);
     render(req, res, { ...v, path: "/admin/domains/import" }, "Import preview", importPreviewView(v, preview, csv));
   });
 
   postWith("/admin/domains/import", [signedInFirst, upload], async (req, res, v, body) => {
     requireAdmin(v.user);
-    const result = await s.domains.importCsv(csvOf(req, body), actorOf(v.user));
+    const result = await s.defederation.importCsv(csvOf(req, body), actorOf(v.user));
     render(req, res, { ...v, path: "/admin/domains/import" }, "Import done", importResultView(v, result));
   });
 
   // Subscriptions and consensus.
   page("/admin/domains/subscriptions", async (req, res, v) => {
     requireAdmin(v.user);
-    const [subs, consensus] = await Promise.all([s.domains.listSubscriptions(), s.domains.consensus()]);
+    const [subs, consensus] = await Promise.all([s.defederation.listSubscriptions(), s.defederation.consensus()]);
     render(req, res, v, "Blocklist subscriptions", subscriptionsView(v, subs, consensus));
   });
 
   post("/admin/domains/subscriptions", async (_req, res, v, body) => {
     requireAdmin(v.user);
     const input = subscriptionInput(formFields(body, ["url", "format", "priority", "excludes", "draft"]));
-    await s.domains.addSubscription(input, actorOf(v.user));
+    await s.defederation.addSubscription(input, actorOf(v.user));
     back(res, v, "subscription_created");
   });
 
   post("/admin/domains/subscriptions/:id/sync", async (req, res, v) => {
     requireAdmin(v.user);
-    const result = await s.domains.sync(String(req.params["id"]), actorOf(v.user));
+    const result = await s.defederation.sync(String(req.params["id"]), actorOf(v.user));
     back(res, v, result.draft ? "subscription_synced_draft" : "subscription_synced");
   });
 
   post("/admin/domains/subscriptions/:id/apply", async (req, res, v) => {
     requireAdmin(v.user);
-    await s.domains.applyDraft(String(req.params["id"]), actorOf(v.user));
+    await s.defederation.applyDraft(String(req.params["id"]), actorOf(v.user));
     back(res, v, "subscription_applied");
   });
 
   post("/admin/domains/subscriptions/:id/draft", async (req, res, v, body) => {
     requireAdmin(v.user);
     const patch = subscriptionFields(formFields(body, ["draft"]));
-    await s.domains.updateSubscription(String(req.params["id"]), patch, actorOf(v.user));
+    await s.defederation.updateSubscription(String(req.params["id"]), patch, actorOf(v.user));
     back(res, v, "subscription_saved");
   });
 
   post("/admin/domains/subscriptions/:id/delete", async (req, res, v) => {
     requireAdmin(v.user);
-    await s.domains.removeSubscription(String(req.params["id"]), actorOf(v.user));
+    await s.defederation.removeSubscription(String(req.params["id"]), actorOf(v.user));
     back(res, v, "subscription_deleted");
   });
 
   post("/admin/domains/consensus", async (_req, res, v, body) => {
     requireAdmin(v.user);
     const settings = consensusFields(formFields(body, ["min_sources", "min_share", "merge", "stage_while_followed"]));
-    await s.domains.setConsensus(settings, actorOf(v.user));
+    await s.defederation.setConsensus(settings, actorOf(v.user));
     back(res, v, "consensus_saved");
   });
 
@@ -243,7 +243,7 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
       typeof req.query["before"] === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(req.query["before"])
         ? req.query["before"]
         : undefined;
-    const entries = await s.domains.audit({
+    const entries = await s.defederation.audit({
       limit: AUDIT_PAGE,
       ...(before !== undefined ? { before } : {}),
       ...(domain !== "" ? { domain } : {}),
@@ -257,25 +257,31 @@ export function domainPages(s: Services, kit: AdminPageKit): void {
     res
       .type("text/csv; charset=utf-8")
       .setHeader("Content-Disposition", 'attachment; filename="domain_audit.csv"')
-      .send(auditCsv(await s.domains.auditExport()));
+      .send(auditCsv(await s.defederation.auditExport()));
   });
 
   // A board's own rules: its owners and the admins.
   page("/admin/boards/:uri/domains", async (req, res, v) => {
     const board = boardOf(req, v.user);
-    render(req, res, v, `Domain rules of /${board}/`, boardRulesView(v, board, await s.domains.listBoardRules(board)));
+    render(
+      req,
+      res,
+      v,
+      `Domain rules of /${board}/`,
+      boardRulesView(v, board, await s.defederation.listBoardRules(board)),
+    );
   });
 
   post("/admin/boards/:uri/domains", async (req, res, v, body) => {
     const board = boardOf(req, v.user);
     const input = boardRuleInput(formFields(body, ["domain", "severity", "reject_media", "comment"]));
-    await s.domains.createBoardRule(board, input, actorOf(v.user));
+    await s.defederation.createBoardRule(board, input, actorOf(v.user));
     back(res, v, "board_rule_created");
   });
 
   post("/admin/boards/:uri/domains/:id/delete", async (req, res, v) => {
     const board = boardOf(req, v.user);
-    await s.domains.deleteBoardRule(board, String(req.params["id"]), actorOf(v.user));
+    await s.defederation.deleteBoardRule(board, String(req.params["id"]), actorOf(v.user));
     back(res, v, "board_rule_deleted");
   });
 }

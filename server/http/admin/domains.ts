@@ -3,7 +3,7 @@ import { type DomainBlock, normalizeDomain, type Severity } from "../../domain/d
 import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
-import type { BlockInput } from "../../services/domain-moderation-types.js";
+import type { BlockInput } from "../../services/defederation/types.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { toProblem } from "../problem.js";
 import { sendProblem } from "../problem-document.js";
@@ -76,7 +76,7 @@ export function domainAdminRouter(s: Services): Router {
   // ------------------------------------------------------------------ blocks (Mastodon)
 
   r.get("/api/v1/admin/domain_blocks", async (req, res) => {
-    res.json(paginate(req, res, s, await s.domains.listBlocks()).map(domainBlockJson));
+    res.json(paginate(req, res, s, await s.defederation.listBlocks()).map(domainBlockJson));
   });
 
   r.get("/api/v1/admin/domain_blocks/export.csv", async (_req, res) => {
@@ -84,7 +84,7 @@ export function domainAdminRouter(s: Services): Router {
       .status(200)
       .type(CSV_TYPE)
       .setHeader("Content-Disposition", 'attachment; filename="domain_blocks.csv"')
-      .send(await s.domains.exportCsv());
+      .send(await s.defederation.exportCsv());
   });
 
   r.post("/api/v1/admin/domain_blocks/import", csv, async (req, res) => {
@@ -93,98 +93,98 @@ export function domainAdminRouter(s: Services): Router {
       throw new DomainError("unsupported_media", "Send the list as text/csv, in Mastodon's export format.");
     }
     if (dryRun) {
-      res.json(importJson(await s.domains.previewImport(req.body), true));
+      res.json(importJson(await s.defederation.previewImport(req.body), true));
       return;
     }
-    res.json(importJson(await s.domains.importCsv(req.body, actorOf(res)), false));
+    res.json(importJson(await s.defederation.importCsv(req.body, actorOf(res)), false));
   });
 
   r.post("/api/v1/admin/domain_blocks", json, form, async (req, res) => {
     // Mastodon's API silences when no severity is given (the service's own default is suspend).
     const input: BlockInput = { severity: MASTODON_SEVERITY, ...blockInput(fields(req), s.clock()) };
     try {
-      res.json(domainBlockJson(await validated(() => s.domains.createBlock(input, actorOf(res)))));
+      res.json(domainBlockJson(await validated(() => s.defederation.createBlock(input, actorOf(res)))));
     } catch (err) {
       // A rule on the domain, or one on a parent the new one is no stricter than: Mastodon's 422.
       if (!(err instanceof DomainError) || err.kind !== "conflict") throw err;
       const id = err.extra["existing_domain_block_id"];
-      const existing = typeof id === "string" ? await s.domains.getBlock(id).catch(() => null) : null;
+      const existing = typeof id === "string" ? await s.defederation.getBlock(id).catch(() => null) : null;
       if (!existing) throw err;
       throw alreadyBlocked(normalizeDomain(input.domain) ?? input.domain, existing);
     }
   });
 
   r.get("/api/v1/admin/domain_blocks/:id", async (req, res) => {
-    res.json(domainBlockJson(await s.domains.getBlock(idParam(req, "domain block"))));
+    res.json(domainBlockJson(await s.defederation.getBlock(idParam(req, "domain block"))));
   });
 
   r.put("/api/v1/admin/domain_blocks/:id", json, form, async (req, res) => {
     const id = idParam(req, "domain block");
     const f = fields(req);
-    const current = await s.domains.getBlock(id);
+    const current = await s.defederation.getBlock(id);
     if (f["domain"] !== undefined && f["domain"] !== null && f["domain"] !== "") {
       if (typeof f["domain"] !== "string" || normalizeDomain(f["domain"]) !== current.domain) {
         throw validation("The domain of a block cannot change; delete it and create another.");
       }
     }
     const patch = blockFields(f, s.clock());
-    res.json(domainBlockJson(await validated(() => s.domains.updateBlock(id, patch, actorOf(res)))));
+    res.json(domainBlockJson(await validated(() => s.defederation.updateBlock(id, patch, actorOf(res)))));
   });
 
   r.delete("/api/v1/admin/domain_blocks/:id", async (req, res) => {
-    await s.domains.deleteBlock(idParam(req, "domain block"), actorOf(res));
+    await s.defederation.deleteBlock(idParam(req, "domain block"), actorOf(res));
     res.json({});
   });
 
   r.post("/api/v1/admin/domain_blocks/:id/confirm", async (req, res) => {
     res.json(
-      domainBlockJson(await validated(() => s.domains.confirmStaged(idParam(req, "domain block"), actorOf(res)))),
+      domainBlockJson(await validated(() => s.defederation.confirmStaged(idParam(req, "domain block"), actorOf(res)))),
     );
   });
 
   // ------------------------------------------------------------------ allows (Mastodon)
 
   r.get("/api/v1/admin/domain_allows", async (req, res) => {
-    res.json(paginate(req, res, s, await s.domains.listAllows()).map(domainAllowJson));
+    res.json(paginate(req, res, s, await s.defederation.listAllows()).map(domainAllowJson));
   });
 
   r.post("/api/v1/admin/domain_allows", json, form, async (req, res) => {
     const input = allowInput(fields(req));
-    res.json(domainAllowJson(await validated(() => s.domains.createAllow(input, actorOf(res)))));
+    res.json(domainAllowJson(await validated(() => s.defederation.createAllow(input, actorOf(res)))));
   });
 
   r.get("/api/v1/admin/domain_allows/:id", async (req, res) => {
-    res.json(domainAllowJson(await s.domains.getAllow(idParam(req, "domain allow"))));
+    res.json(domainAllowJson(await s.defederation.getAllow(idParam(req, "domain allow"))));
   });
 
   r.delete("/api/v1/admin/domain_allows/:id", async (req, res) => {
-    await s.domains.deleteAllow(idParam(req, "domain allow"), actorOf(res));
+    await s.defederation.deleteAllow(idParam(req, "domain allow"), actorOf(res));
     res.json({});
   });
 
   // ------------------------------------------------------------------ subscriptions
 
   r.get("/api/v1/admin/domain_subscriptions", async (_req, res) => {
-    res.json((await s.domains.listSubscriptions()).map(subscriptionJson));
+    res.json((await s.defederation.listSubscriptions()).map(subscriptionJson));
   });
 
   r.post("/api/v1/admin/domain_subscriptions", json, form, async (req, res) => {
     const input = subscriptionInput(fields(req));
-    const sub = await validated(() => s.domains.addSubscription(input, actorOf(res)));
+    const sub = await validated(() => s.defederation.addSubscription(input, actorOf(res)));
     res.status(201).location(`/api/v1/admin/domain_subscriptions/${sub.id}`).json(subscriptionJson(sub));
   });
 
   r.get("/api/v1/admin/domain_subscriptions/consensus", async (_req, res) => {
-    res.json(consensusJson(await s.domains.consensus()));
+    res.json(consensusJson(await s.defederation.consensus()));
   });
 
   r.put("/api/v1/admin/domain_subscriptions/consensus", json, form, async (req, res) => {
     const settings = consensusFields(fields(req));
-    res.json(consensusJson(await validated(() => s.domains.setConsensus(settings, actorOf(res)))));
+    res.json(consensusJson(await validated(() => s.defederation.setConsensus(settings, actorOf(res)))));
   });
 
   r.get("/api/v1/admin/domain_subscriptions/:id", async (req, res) => {
-    res.json(subscriptionJson(await s.domains.getSubscription(idParam(req, "subscription"))));
+    res.json(subscriptionJson(await s.defederation.getSubscription(idParam(req, "subscription"))));
   });
 
   r.patch("/api/v1/admin/domain_subscriptions/:id", json, form, async (req, res) => {
@@ -192,19 +192,19 @@ export function domainAdminRouter(s: Services): Router {
     const f = fields(req);
     if (f["url"] !== undefined) throw validation("The url of a subscription cannot change; add another.");
     const patch = subscriptionFields(f);
-    res.json(subscriptionJson(await validated(() => s.domains.updateSubscription(id, patch, actorOf(res)))));
+    res.json(subscriptionJson(await validated(() => s.defederation.updateSubscription(id, patch, actorOf(res)))));
   });
 
   r.delete("/api/v1/admin/domain_subscriptions/:id", async (req, res) => {
-    res.json(syncResultJson(await s.domains.removeSubscription(idParam(req, "subscription"), actorOf(res))));
+    res.json(syncResultJson(await s.defederation.removeSubscription(idParam(req, "subscription"), actorOf(res))));
   });
 
   r.post("/api/v1/admin/domain_subscriptions/:id/sync", async (req, res) => {
-    res.json(syncResultJson(await s.domains.sync(idParam(req, "subscription"), actorOf(res))));
+    res.json(syncResultJson(await s.defederation.sync(idParam(req, "subscription"), actorOf(res))));
   });
 
   r.post("/api/v1/admin/domain_subscriptions/:id/apply", async (req, res) => {
-    res.json(syncResultJson(await s.domains.applyDraft(idParam(req, "subscription"), actorOf(res))));
+    res.json(syncResultJson(await s.defederation.applyDraft(idParam(req, "subscription"), actorOf(res))));
   });
 
   // ------------------------------------------------------------------ audit
@@ -214,7 +214,7 @@ export function domainAdminRouter(s: Services): Router {
     const before = pagingId(req, "before");
     const domain =
       typeof req.query["domain"] === "string" && req.query["domain"] !== "" ? req.query["domain"] : undefined;
-    const entries = await s.domains.audit({
+    const entries = await s.defederation.audit({
       limit,
       ...(before !== undefined ? { before } : {}),
       ...(domain !== undefined ? { domain } : {}),
@@ -235,25 +235,25 @@ export function domainAdminRouter(s: Services): Router {
       .status(200)
       .type(CSV_TYPE)
       .setHeader("Content-Disposition", 'attachment; filename="domain_audit.csv"')
-      .send(auditCsv(await s.domains.auditExport()));
+      .send(auditCsv(await s.defederation.auditExport()));
   });
 
   // ------------------------------------------------------------------ board rules
 
   r.get("/api/v1/admin/boards/:uri/domain_rules", async (req, res) => {
-    res.json((await s.domains.listBoardRules(boardParam(req))).map(boardRuleJson));
+    res.json((await s.defederation.listBoardRules(boardParam(req))).map(boardRuleJson));
   });
 
   r.post("/api/v1/admin/boards/:uri/domain_rules", json, form, async (req, res) => {
     const board = boardParam(req);
     const input = boardRuleInput(fields(req));
-    const rule = await validated(() => s.domains.createBoardRule(board, input, actorOf(res)));
+    const rule = await validated(() => s.defederation.createBoardRule(board, input, actorOf(res)));
     res.status(201).location(`/api/v1/admin/boards/${board}/domain_rules/${rule.id}`).json(boardRuleJson(rule));
   });
 
   r.delete("/api/v1/admin/boards/:uri/domain_rules/:id", async (req, res) => {
     const board = boardParam(req);
-    await s.domains.deleteBoardRule(board, idParam(req, "board rule"), actorOf(res));
+    await s.defederation.deleteBoardRule(board, idParam(req, "board rule"), actorOf(res));
     res.status(204).end();
   });
 

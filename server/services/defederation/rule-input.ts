@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { type DomainBlock, severityRank } from "../domain/defederation/rules.js";
-import type { BlocklistEntry } from "../domain/defederation-ports.js";
-import { DomainError } from "../domain/errors.js";
+import { type DomainBlock, severityRank } from "../../domain/defederation/rules.js";
+import type { BlocklistEntry } from "../../domain/defederation-ports.js";
+import { DomainError } from "../../domain/errors.js";
 
 /*
  * The business rules on the values rules are made from, and the rules made from list entries. The

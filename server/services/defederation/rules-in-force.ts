@@ -5,8 +5,8 @@ import {
   DomainPolicyIndex,
   normalizeDomain,
   type PolicyDecision,
-} from "../domain/defederation/rules.js";
-import type { Clock } from "./clock.js";
+} from "../../domain/defederation/rules.js";
+import type { Clock } from "../clock.js";
 
 /**
  * The domain rules in force on this instance, as every boundary reads them (inbox, delivery,

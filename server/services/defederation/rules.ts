@@ -1,23 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { isBoardUri } from "../domain/board.js";
+import { isBoardUri } from "../../domain/board.js";
 import {
   type BoardDomainRule,
   type DomainAllow,
   type DomainBlock,
   domainSuffixes,
   requireDomain,
-} from "../domain/defederation/rules.js";
-import type { AuditActor } from "../domain/defederation-ports.js";
-import { DomainError } from "../domain/errors.js";
-import type {
-  AllowInput,
-  BlockInput,
-  BlockPatch,
-  BoardRuleInput,
-  DomainModerationOptions,
-} from "./domain-moderation-types.js";
-import { evidence, expiredAt, stricterThan, text } from "./domain-rule-input.js";
-import type { DomainRuleWriter } from "./domain-rule-writer.js";
+} from "../../domain/defederation/rules.js";
+import type { AuditActor } from "../../domain/defederation-ports.js";
+import { DomainError } from "../../domain/errors.js";
+import { evidence, expiredAt, stricterThan, text } from "./rule-input.js";
+import type { DomainRuleWriter } from "./rule-writer.js";
+import type { AllowInput, BlockInput, BlockPatch, BoardRuleInput, DefederationOptions } from "./types.js";
 
 /**
  * The instance's domain blocks and allows and the boards' own rules, each change audited. The rules
@@ -25,10 +19,10 @@ import type { DomainRuleWriter } from "./domain-rule-writer.js";
  * block suspends unless told otherwise, and one on a subdomain must limit more than its parent's.
  */
 export class DomainRules {
-  readonly #o: DomainModerationOptions;
+  readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
 
-  constructor(o: DomainModerationOptions, writer: DomainRuleWriter) {
+  constructor(o: DefederationOptions, writer: DomainRuleWriter) {
     this.#o = o;
     this.#writer = writer;
   }

@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { domainSuffixes } from "../domain/defederation/rules.js";
-import type { AuditAction, AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/defederation-ports.js";
-import type { DomainModerationOptions } from "./domain-moderation-types.js";
-import type { DomainPolicy } from "./domain-policy.js";
-import { MAX_COMMENT } from "./domain-rule-input.js";
+import { domainSuffixes } from "../../domain/defederation/rules.js";
+import type {
+  AuditAction,
+  AuditActor,
+  AuditEntry,
+  BlocklistEntry,
+  RuleChange,
+} from "../../domain/defederation-ports.js";
+import { MAX_COMMENT } from "./rule-input.js";
+import type { DomainPolicy } from "./rules-in-force.js";
+import type { DefederationOptions } from "./types.js";
 
 /** Follows with the domain or any of its subdomains. */
 export function followsCovered(counts: Map<string, number>, domain: string): number {
@@ -18,10 +24,10 @@ export function followsCovered(counts: Map<string, number>, domain: string): num
  * (follows, media, purges) follow. One per DomainModerationService, which shares its options.
  */
 export class DomainRuleWriter {
-  readonly #o: DomainModerationOptions;
+  readonly #o: DefederationOptions;
   #version = -1;
 
-  constructor(o: DomainModerationOptions) {
+  constructor(o: DefederationOptions) {
     this.#o = o;
   }
 

@@ -1,9 +1,9 @@
-import type { DomainBlock, Severity } from "../domain/defederation/rules.js";
-import type { BlocklistEntry, BlocklistFormat } from "../domain/defederation-ports.js";
-import type { Store } from "../domain/ports.js";
-import type { Clock } from "./clock.js";
-import type { DomainPolicy } from "./domain-policy.js";
-import type { Logger } from "./logger.js";
+import type { DomainBlock, Severity } from "../../domain/defederation/rules.js";
+import type { BlocklistEntry, BlocklistFormat } from "../../domain/defederation-ports.js";
+import type { Store } from "../../domain/ports.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import type { DomainPolicy } from "./rules-in-force.js";
 
 /* What domain moderation is built from and what its callers hand it and get back. */
 
@@ -26,7 +26,7 @@ export interface DomainEffects {
   remoteDomains(): Promise<string[]>;
 }
 
-export interface DomainModerationOptions {
+export interface DefederationOptions {
   store: Store;
   policy: DomainPolicy;
   clock: Clock;

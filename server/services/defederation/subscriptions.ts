@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mergeConsensus } from "../domain/defederation/blocklist-consensus.js";
-import { diffRules } from "../domain/defederation/blocklist-diff.js";
-import { parseBlocklist } from "../domain/defederation/blocklist-formats.js";
-import { type DomainBlock, requireDomain } from "../domain/defederation/rules.js";
+import { mergeConsensus } from "../../domain/defederation/blocklist-consensus.js";
+import { diffRules } from "../../domain/defederation/blocklist-diff.js";
+import { parseBlocklist } from "../../domain/defederation/blocklist-formats.js";
+import { type DomainBlock, requireDomain } from "../../domain/defederation/rules.js";
 import type {
   AuditActor,
   AuditEntry,
@@ -10,17 +10,11 @@ import type {
   BlocklistSubscription,
   ConsensusSettings,
   RuleChange,
-} from "../domain/defederation-ports.js";
-import { DomainError } from "../domain/errors.js";
-import type {
-  DomainModerationOptions,
-  Progress,
-  SubscriptionInput,
-  SubscriptionPatch,
-  SyncResult,
-} from "./domain-moderation-types.js";
-import { blockFrom, MAX_URL, updatedFrom } from "./domain-rule-input.js";
-import { type DomainRuleWriter, followsCovered } from "./domain-rule-writer.js";
+} from "../../domain/defederation-ports.js";
+import { DomainError } from "../../domain/errors.js";
+import { blockFrom, MAX_URL, updatedFrom } from "./rule-input.js";
+import { type DomainRuleWriter, followsCovered } from "./rule-writer.js";
+import type { DefederationOptions, Progress, SubscriptionInput, SubscriptionPatch, SyncResult } from "./types.js";
 
 /** Rule changes a sync stores per transaction. */
 const BATCH = 2000;
@@ -30,11 +24,11 @@ const BATCH = 2000;
  * syncs that bring the subscription-made rules in line with them, each change audited.
  */
 export class BlocklistSubscriptions {
-  readonly #o: DomainModerationOptions;
+  readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
   #syncing = new Map<string, Promise<SyncResult>>();
 
-  constructor(o: DomainModerationOptions, writer: DomainRuleWriter) {
+  constructor(o: DefederationOptions, writer: DomainRuleWriter) {
     this.#o = o;
     this.#writer = writer;
   }

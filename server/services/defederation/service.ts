@@ -1,39 +1,44 @@
-import type { PublicDomainBlock } from "../domain/defederation/public-list.js";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../domain/defederation/rules.js";
-import { normalizeDomain } from "../domain/defederation/rules.js";
-import type { AuditActor, AuditEntry, BlocklistSubscription, ConsensusSettings } from "../domain/defederation-ports.js";
-import { BlocklistSubscriptions } from "./blocklist-subscriptions.js";
+import type { PublicDomainBlock } from "../../domain/defederation/public-list.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/defederation/rules.js";
+import { normalizeDomain } from "../../domain/defederation/rules.js";
+import type {
+  AuditActor,
+  AuditEntry,
+  BlocklistSubscription,
+  ConsensusSettings,
+} from "../../domain/defederation-ports.js";
+import { DomainRuleLists } from "./lists.js";
+import { DomainRuleWriter, followsCovered } from "./rule-writer.js";
+import { DomainRules } from "./rules.js";
+import type { DomainPolicy } from "./rules-in-force.js";
+import { BlocklistSubscriptions } from "./subscriptions.js";
 import type {
   AllowInput,
   BlockInput,
   BlocklistFetcher,
   BlockPatch,
   BoardRuleInput,
+  DefederationOptions,
   DomainEffects,
-  DomainModerationOptions,
   ImportPreview,
   ImportResult,
   Progress,
   SubscriptionInput,
   SubscriptionPatch,
   SyncResult,
-} from "./domain-moderation-types.js";
-import type { DomainPolicy } from "./domain-policy.js";
-import { DomainRuleLists } from "./domain-rule-lists.js";
-import { DomainRuleWriter, followsCovered } from "./domain-rule-writer.js";
-import { DomainRules } from "./domain-rules.js";
+} from "./types.js";
 
 /**
  * Instance-level defederation: domain blocks and allows, board rules, CSV import and export,
  * blocklist subscriptions with consensus, the audit log, expiry, staging and purges. Every change
  * goes to the store with its audit entries in one transaction, then the compiled rules are swapped
  * in `DomainPolicy` whole, and the effects on held data (follows, media, posts) follow
- * (./domain-rule-writer.ts). This class runs the periodic work and answers for the parts: the rules
- * (./domain-rules.ts), the rules as lists (./domain-rule-lists.ts) and the subscriptions
- * (./blocklist-subscriptions.ts), which share its options and its writer.
+ * (./rule-writer.ts). This class runs the periodic work and answers for the parts: the rules
+ * (./rules.ts), the rules as lists (./lists.ts) and the subscriptions
+ * (./subscriptions.ts), which share its options and its writer.
  */
-export class DomainModerationService {
-  readonly #o: DomainModerationOptions;
+export class DefederationService {
+  readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
   readonly #rules: DomainRules;
   readonly #lists: DomainRuleLists;
@@ -41,7 +46,7 @@ export class DomainModerationService {
   readonly #timers = new Set<NodeJS.Timeout>();
   #ticking: Promise<void> | null = null;
 
-  constructor(o: DomainModerationOptions) {
+  constructor(o: DefederationOptions) {
     this.#o = o;
     this.#writer = new DomainRuleWriter(o);
     this.#rules = new DomainRules(o, this.#writer);

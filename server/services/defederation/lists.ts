@@ -1,18 +1,18 @@
-import { parseMastodonCsv, toMastodonCsv } from "../domain/defederation/blocklist-csv.js";
-import { diffRules } from "../domain/defederation/blocklist-diff.js";
-import { publicDomainBlocks } from "../domain/defederation/public-list.js";
-import type { DomainBlock } from "../domain/defederation/rules.js";
-import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../domain/defederation-ports.js";
-import type { DomainModerationOptions, ImportPreview, ImportResult, Progress } from "./domain-moderation-types.js";
-import { blockFrom, expiredAt, updatedFrom } from "./domain-rule-input.js";
-import type { DomainRuleWriter } from "./domain-rule-writer.js";
+import { parseMastodonCsv, toMastodonCsv } from "../../domain/defederation/blocklist-csv.js";
+import { diffRules } from "../../domain/defederation/blocklist-diff.js";
+import { publicDomainBlocks } from "../../domain/defederation/public-list.js";
+import type { DomainBlock } from "../../domain/defederation/rules.js";
+import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../../domain/defederation-ports.js";
+import { blockFrom, expiredAt, updatedFrom } from "./rule-input.js";
+import type { DomainRuleWriter } from "./rule-writer.js";
+import type { DefederationOptions, ImportPreview, ImportResult, Progress } from "./types.js";
 
 /** The domain blocks as lists: Mastodon's CSV out and in (with a preview), and the public list. */
 export class DomainRuleLists {
-  readonly #o: DomainModerationOptions;
+  readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
 
-  constructor(o: DomainModerationOptions, writer: DomainRuleWriter) {
+  constructor(o: DefederationOptions, writer: DomainRuleWriter) {
     this.#o = o;
     this.#writer = writer;
   }
