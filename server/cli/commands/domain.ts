@@ -2,14 +2,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { normalizeDomain } from "../../domain/defederation/rules.js";
 import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import { expiryField, severityField } from "../../http/admin/domain-fields.js";
+import { expiryField, severityField } from "../../http/admin/defederation/fields.js";
 import {
   auditCsv,
   auditJson,
   domainAllowJson,
   domainBlockJson,
   importJson,
-} from "../../http/admin/domain-representations.js";
+} from "../../http/admin/defederation/representation.js";
 import type { DefederationService } from "../../services/defederation/service.js";
 import type { BlockInput, Progress } from "../../services/defederation/types.js";
 import {

@@ -1,7 +1,7 @@
 import { BLOCKLIST_FORMATS } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import { excludesField, formatField, priorityField } from "../../http/admin/domain-fields.js";
-import { subscriptionJson, syncResultJson } from "../../http/admin/domain-representations.js";
+import { excludesField, formatField, priorityField } from "../../http/admin/defederation/fields.js";
+import { subscriptionJson, syncResultJson } from "../../http/admin/defederation/representation.js";
 import type { SubscriptionInput, SyncResult } from "../../services/defederation/types.js";
 import { type CommandGroup, iso, stringOption, table } from "../command.js";
 import { asUsage, CLI_ACTOR, domainService, given, progressLines } from "./domain.js";

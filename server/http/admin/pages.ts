@@ -22,8 +22,8 @@ import {
   setSessionCookie,
   staffUser,
 } from "./auth.js";
+import { domainPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
-import { domainPages } from "./domain-pages.js";
 import {
   bansView,
   boardSettingsView,

@@ -5,7 +5,7 @@ import { DomainError } from "../../domain/errors.js";
 
 /*
  * The business rules on the values rules are made from, and the rules made from list entries. The
- * callers hand typed values (the admin API and pages parse requests with ../http/admin/domain-fields.ts,
+ * callers hand typed values (the admin API and pages parse requests with ../../http/admin/defederation/fields.ts,
  * the command line its options); what is checked here is what a value of the right type may still
  * get wrong.
  */

@@ -1,7 +1,7 @@
-import type { AuditEntry } from "../../domain/defederation-ports.js";
-import { type Html, html } from "../web/html.js";
-import { tabs, when } from "./domain-page-parts.js";
-import type { ViewContext } from "./views.js";
+import type { AuditEntry } from "../../../domain/defederation-ports.js";
+import { type Html, html } from "../../web/html.js";
+import type { ViewContext } from "../views.js";
+import { tabs, when } from "./page-parts.js";
 
 /* The page of the domain audit log: newest first, filtered by domain, paged by entry id. */
 

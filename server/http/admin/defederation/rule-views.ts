@@ -3,10 +3,10 @@ import {
   type DomainAllow,
   type DomainBlock,
   SEVERITIES,
-} from "../../domain/defederation/rules.js";
-import { type Html, html } from "../web/html.js";
-import { flagsOf, hiddenBack, localValue, plural, tabs, when } from "./domain-page-parts.js";
-import { actionForm, csrfField, type ViewContext } from "./views.js";
+} from "../../../domain/defederation/rules.js";
+import { type Html, html } from "../../web/html.js";
+import { actionForm, csrfField, type ViewContext } from "../views.js";
+import { flagsOf, hiddenBack, localValue, plural, tabs, when } from "./page-parts.js";
 
 /* The pages of the rules themselves: blocked domains (list and edit), allowed domains, board rules. */
 

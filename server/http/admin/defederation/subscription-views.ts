@@ -2,10 +2,10 @@ import {
   BLOCKLIST_FORMATS,
   type BlocklistSubscription,
   type ConsensusSettings,
-} from "../../domain/defederation-ports.js";
-import { type Html, html } from "../web/html.js";
-import { hiddenBack, tabs, when } from "./domain-page-parts.js";
-import { actionForm, csrfField, type ViewContext } from "./views.js";
+} from "../../../domain/defederation-ports.js";
+import { type Html, html } from "../../web/html.js";
+import { actionForm, csrfField, type ViewContext } from "../views.js";
+import { hiddenBack, tabs, when } from "./page-parts.js";
 
 /* The page of blocklist subscriptions and the consensus they are merged by. */
 

@@ -1,13 +1,14 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from "express";
-import { type DomainBlock, normalizeDomain, type Severity } from "../../domain/defederation/rules.js";
-import type { AuditActor } from "../../domain/defederation-ports.js";
-import { DomainError } from "../../domain/errors.js";
-import type { Services } from "../../services/container.js";
-import type { BlockInput } from "../../services/defederation/types.js";
-import { API_ACTOR } from "../../services/staff.js";
-import { toProblem } from "../problem.js";
-import { sendProblem } from "../problem-document.js";
-import { bearerOf } from "./auth.js";
+import { type DomainBlock, normalizeDomain, type Severity } from "../../../domain/defederation/rules.js";
+import type { AuditActor } from "../../../domain/defederation-ports.js";
+import { DomainError } from "../../../domain/errors.js";
+import type { Services } from "../../../services/container.js";
+import type { BlockInput } from "../../../services/defederation/types.js";
+import { API_ACTOR } from "../../../services/staff.js";
+import { toProblem } from "../../problem.js";
+import { sendProblem } from "../../problem-document.js";
+import { bearerOf } from "../auth.js";
+import { idParam, limitParam, paginate, pagingId } from "../mastodon-paging.js";
 import {
   allowInput,
   blockFields,
@@ -20,7 +21,7 @@ import {
   subscriptionInput,
   validated,
   validation,
-} from "./domain-fields.js";
+} from "./fields.js";
 import {
   auditCsv,
   auditJson,
@@ -31,8 +32,7 @@ import {
   importJson,
   subscriptionJson,
   syncResultJson,
-} from "./domain-representations.js";
-import { idParam, limitParam, paginate, pagingId } from "./mastodon-paging.js";
+} from "./representation.js";
 
 /*
  * The admin API of domain moderation. The block and allow endpoints follow Mastodon's admin API
@@ -51,7 +51,7 @@ export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
  * The domain-moderation admin API, mounted by the admin API router behind its bearer check. API
  * callers are recorded in the audit log by their token (`ADMIN_TOKEN` or the minted token's id);
  * a valid token is an admin's (the bearer check), so no handler checks a role. Fields are read by
- * ./domain-fields.ts; the rules they must satisfy are the service's.
+ * ./fields.ts; the rules they must satisfy are the service's.
  */
 export function domainAdminRouter(s: Services): Router {
   const r = Router();

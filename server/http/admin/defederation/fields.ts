@@ -1,7 +1,7 @@
 import type { Request } from "express";
-import { isSeverity, type Severity } from "../../domain/defederation/rules.js";
-import { BLOCKLIST_FORMATS, type BlocklistFormat, type ConsensusSettings } from "../../domain/defederation-ports.js";
-import { DomainError } from "../../domain/errors.js";
+import { isSeverity, type Severity } from "../../../domain/defederation/rules.js";
+import { BLOCKLIST_FORMATS, type BlocklistFormat, type ConsensusSettings } from "../../../domain/defederation-ports.js";
+import { DomainError } from "../../../domain/errors.js";
 import type {
   AllowInput,
   BlockInput,
@@ -9,7 +9,7 @@ import type {
   BoardRuleInput,
   SubscriptionInput,
   SubscriptionPatch,
-} from "../../services/defederation/types.js";
+} from "../../../services/defederation/types.js";
 
 /*
  * The one reading of defederation's request fields into the service's typed inputs, shared by the

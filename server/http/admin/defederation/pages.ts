@@ -1,13 +1,15 @@
 import type { Request, RequestHandler } from "express";
 import multer from "multer";
-import { isBoardUri } from "../../domain/board.js";
-import type { DomainBlock } from "../../domain/defederation/rules.js";
-import { DomainError } from "../../domain/errors.js";
-import { can, type StaffUser } from "../../domain/staff.js";
-import type { Services } from "../../services/container.js";
-import type { BlockPatch } from "../../services/defederation/types.js";
-import { ADMIN_PATH, staffUser } from "./auth.js";
-import { auditView } from "./domain-audit-view.js";
+import { isBoardUri } from "../../../domain/board.js";
+import type { DomainBlock } from "../../../domain/defederation/rules.js";
+import { DomainError } from "../../../domain/errors.js";
+import { can, type StaffUser } from "../../../domain/staff.js";
+import type { Services } from "../../../services/container.js";
+import type { BlockPatch } from "../../../services/defederation/types.js";
+import { ADMIN_PATH, staffUser } from "../auth.js";
+import type { AdminPageKit, FormBody } from "../page-kit.js";
+import { MAX_IMPORT_BYTES } from "./api.js";
+import { auditView } from "./audit-view.js";
 import {
   allowInput,
   blockFields,
@@ -16,25 +18,23 @@ import {
   consensusFields,
   subscriptionFields,
   subscriptionInput,
-} from "./domain-fields.js";
-import { importFormView, importPreviewView, importResultView } from "./domain-import-views.js";
-import { actorOf, field, formFields, localValue, requireAdmin } from "./domain-page-parts.js";
-import { auditCsv } from "./domain-representations.js";
-import { allowsView, blockEditView, blocksView, boardRulesView, PAGE_SIZE } from "./domain-rule-views.js";
-import { subscriptionsView } from "./domain-subscription-views.js";
-import { MAX_IMPORT_BYTES } from "./domains.js";
-import type { AdminPageKit, FormBody } from "./page-kit.js";
+} from "./fields.js";
+import { importFormView, importPreviewView, importResultView } from "./import-views.js";
+import { actorOf, field, formFields, localValue, requireAdmin } from "./page-parts.js";
+import { auditCsv } from "./representation.js";
+import { allowsView, blockEditView, blocksView, boardRulesView, PAGE_SIZE } from "./rule-views.js";
+import { subscriptionsView } from "./subscription-views.js";
 
 /*
  * The staff pages of domain moderation, under /admin/domains (admins) and /admin/boards/:uri/domains
  * (a board's own rules, for its owners too). Plain forms and redirects, as the other admin pages:
  * they work without JavaScript, and every form carries the session's CSRF token. A form is read by
- * the same field reader as the admin API (./domain-fields.ts); the rules are the service's.
+ * the same field reader as the admin API (./fields.ts); the rules are the service's.
  */
 
 const AUDIT_PAGE = 50;
 
-/** The fields of the block form (./domain-rule-views.ts) but the domain. */
+/** The fields of the block form (./rule-views.ts) but the domain. */
 const BLOCK_FORM = [
   "severity",
   "reject_media",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/defederation/rules.js";
-import type { AuditEntry, BlocklistSubscription, ConsensusSettings } from "../../domain/defederation-ports.js";
-import type { ImportPreview, ImportResult, SyncResult } from "../../services/defederation/types.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../domain/defederation/rules.js";
+import type { AuditEntry, BlocklistSubscription, ConsensusSettings } from "../../../domain/defederation-ports.js";
+import type { ImportPreview, ImportResult, SyncResult } from "../../../services/defederation/types.js";
 
 /*
  * How domain moderation's records are shown to the admin API and the command line: Mastodon's

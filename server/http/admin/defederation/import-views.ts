@@ -1,7 +1,7 @@
-import type { ImportPreview, ImportResult } from "../../services/defederation/types.js";
-import { type Html, html } from "../web/html.js";
-import { flagsOf, plural, tabs } from "./domain-page-parts.js";
-import { csrfField, type ViewContext } from "./views.js";
+import type { ImportPreview, ImportResult } from "../../../services/defederation/types.js";
+import { type Html, html } from "../../web/html.js";
+import { csrfField, type ViewContext } from "../views.js";
+import { flagsOf, plural, tabs } from "./page-parts.js";
 
 /* The pages of a CSV import: the form, the preview to confirm, and the result. */
 

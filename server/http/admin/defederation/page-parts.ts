@@ -1,10 +1,10 @@
-import type { AuditActor } from "../../domain/defederation-ports.js";
-import { DomainError } from "../../domain/errors.js";
-import { can, type StaffUser } from "../../domain/staff.js";
-import { type Html, html } from "../web/html.js";
-import type { Fields } from "./domain-fields.js";
-import type { FormBody } from "./page-kit.js";
-import type { ViewContext } from "./views.js";
+import type { AuditActor } from "../../../domain/defederation-ports.js";
+import { DomainError } from "../../../domain/errors.js";
+import { can, type StaffUser } from "../../../domain/staff.js";
+import { type Html, html } from "../../web/html.js";
+import type { FormBody } from "../page-kit.js";
+import type { ViewContext } from "../views.js";
+import type { Fields } from "./fields.js";
 
 /* What the domain moderation pages share: form fields, the admin check, times, counts, the tabs. */
 
@@ -14,7 +14,7 @@ export function field(body: FormBody, name: string): string | undefined {
 }
 
 /**
- * A form's fields as the browser posts them, for the shared field reader (./domain-fields.ts):
+ * A form's fields as the browser posts them, for the shared field reader (./fields.ts):
  * each named field's value, and an empty one for a field left out, as an unticked box is. The
  * forms post every field, so an empty one clears what it shows.
  */
