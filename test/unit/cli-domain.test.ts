@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseDuration } from "../../server/cli/commands/domain.js";
+import { parseDuration } from "../../server/cli/commands/defederation-domain.js";
 import { runCli } from "../../server/cli/main.js";
 import { openStore } from "../../storage/open.js";
 import { startTestInstance } from "../support/instance.js";

@@ -4,7 +4,7 @@ import { excludesField, formatField, priorityField } from "../../http/admin/defe
 import { subscriptionJson, syncResultJson } from "../../http/admin/defederation/representation.js";
 import type { SubscriptionInput, SyncResult } from "../../services/defederation/types.js";
 import { type CommandGroup, iso, stringOption, table } from "../command.js";
-import { asUsage, CLI_ACTOR, domainService, given, progressLines } from "./domain.js";
+import { asUsage, CLI_ACTOR, defederationService, given, progressLines } from "./defederation-domain.js";
 
 function summarize(r: SyncResult): string {
   const parts = [`${r.created} created`, `${r.updated} updated`, `${r.removed} removed`];
@@ -60,7 +60,7 @@ export const subscriptionCommands: CommandGroup = {
           ),
           ...given("draft", args.values["draft"] === true ? true : undefined),
         };
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const sub = await domains.addSubscription(input, CLI_ACTOR);
         if (args.values["json"]) return ctx.out(JSON.stringify(subscriptionJson(sub)));
         ctx.out(`Subscribed ${sub.id} to ${sub.url}${sub.draft ? " (draft)" : ""}.`);
@@ -73,7 +73,7 @@ export const subscriptionCommands: CommandGroup = {
       options: { json: { type: "boolean" } },
       positionals: { min: 0, max: 0, names: [] },
       async run(ctx, args) {
-        const subs = await (await domainService(ctx)).listSubscriptions();
+        const subs = await (await defederationService(ctx)).listSubscriptions();
         if (args.values["json"]) return ctx.out(JSON.stringify(subs.map(subscriptionJson)));
         if (subs.length === 0) {
           ctx.out("No subscriptions. Add one with: atoll subscription add <url>");
@@ -104,7 +104,7 @@ export const subscriptionCommands: CommandGroup = {
       options: { json: { type: "boolean" } },
       positionals: { min: 0, max: 1, names: ["id"] },
       async run(ctx, args) {
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const id = args.positionals[0];
         const ids = id !== undefined ? [id] : (await domains.listSubscriptions()).map((sub) => sub.id);
         if (ids.length === 0) {
@@ -138,7 +138,7 @@ export const subscriptionCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["id"] },
       async run(ctx, args) {
         const id = args.positionals[0] as string;
-        const result = await (await domainService(ctx)).removeSubscription(id, CLI_ACTOR);
+        const result = await (await defederationService(ctx)).removeSubscription(id, CLI_ACTOR);
         ctx.out(`Removed subscription ${id}; ${result.removed} rule(s) retracted.`);
       },
     },

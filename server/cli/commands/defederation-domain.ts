@@ -31,7 +31,7 @@ export const CLI_ACTOR: Readonly<AuditActor> = Object.freeze({ kind: "cli", id: 
  * this process can carry out, which finish before the command returns, and a running server on the
  * same store picks the new rules up within seconds.
  */
-export async function domainService(ctx: CliContext): Promise<DefederationService> {
+export async function defederationService(ctx: CliContext): Promise<DefederationService> {
   return (await ctx.instance()).services.defederation;
 }
 
@@ -163,7 +163,7 @@ export const domainCommands: CommandGroup = {
           ...given("expiresAt", expiryOf(args, Date.now(), helpFor)),
           ...given("evidenceUrl", stringOption(args, "evidence")),
         };
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const block = await domains.createBlock(input, CLI_ACTOR);
         if (args.values["json"]) return ctx.out(JSON.stringify(domainBlockJson(block)));
         ctx.out(
@@ -179,7 +179,7 @@ export const domainCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["domain"] },
       async run(ctx, args) {
         const domain = domainArg(args.positionals[0] as string, "domain unblock");
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const block = (await domains.listBlocks()).find((b) => b.domain === domain);
         if (!block) throw new DomainError("not_found", `${domain} is not blocked.`);
         await domains.deleteBlock(block.id, CLI_ACTOR);
@@ -194,7 +194,7 @@ export const domainCommands: CommandGroup = {
       options: { json: { type: "boolean" } },
       positionals: { min: 0, max: 0, names: [] },
       async run(ctx, args) {
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const [blocks, allows] = await Promise.all([domains.listBlocks(), domains.listAllows()]);
         if (args.values["json"]) {
           ctx.out(JSON.stringify({ blocks: blocks.map(domainBlockJson), allows: allows.map(domainAllowJson) }));
@@ -233,7 +233,7 @@ export const domainCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["domain"] },
       async run(ctx, args) {
         const domain = domainArg(args.positionals[0] as string, "domain allow");
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const allow = await domains.createAllow(
           { domain, ...given("comment", stringOption(args, "comment")) },
           CLI_ACTOR,
@@ -252,7 +252,7 @@ export const domainCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["domain"] },
       async run(ctx, args) {
         const domain = domainArg(args.positionals[0] as string, "domain disallow");
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const allow = (await domains.listAllows()).find((a) => a.domain === domain);
         if (!allow) throw new DomainError("not_found", `${domain} is not on the allowlist.`);
         await domains.deleteAllow(allow.id, CLI_ACTOR);
@@ -273,7 +273,7 @@ export const domainCommands: CommandGroup = {
       positionals: { min: 1, max: 1, names: ["file"] },
       async run(ctx, args) {
         const csv = await readInput(args.positionals[0] as string);
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         const dry = args.values["dry-run"] === true;
         const result = dry
           ? await domains.previewImport(csv)
@@ -296,7 +296,7 @@ export const domainCommands: CommandGroup = {
       options: {},
       positionals: { min: 0, max: 1, names: ["file"] },
       async run(ctx, args) {
-        const csv = await (await domainService(ctx)).exportCsv();
+        const csv = await (await defederationService(ctx)).exportCsv();
         const file = args.positionals[0];
         if (file === undefined || file === "-") {
           for (const line of csv.trimEnd().split("\n")) ctx.out(line);
@@ -331,7 +331,7 @@ export const domainCommands: CommandGroup = {
         }
         const domainText = stringOption(args, "domain");
         const domain = domainText === undefined ? undefined : domainArg(domainText, helpFor);
-        const domains = await domainService(ctx);
+        const domains = await defederationService(ctx);
         if (args.values["csv"]) {
           let entries = await domains.auditExport();
           if (domain !== undefined) entries = entries.filter((e) => e.domain === domain);
