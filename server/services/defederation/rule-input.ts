@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type DomainBlock, severityRank } from "../../domain/defederation/rules.js";
+import { type DomainBlock, requireDomain, severityRank } from "../../domain/defederation/rules.js";
 import type { BlocklistEntry } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
 
@@ -46,6 +46,13 @@ export function updatedFrom(before: DomainBlock, e: BlocklistEntry, now: number)
     obfuscate: e.obfuscate,
     updatedAt: now,
   };
+}
+
+/** The domain a rule is made for: a valid domain, and not this instance's own. */
+export function ruleDomain(input: string, localDomain: string): string {
+  const domain = requireDomain(input);
+  if (domain === localDomain) throw new DomainError("invalid", "This instance cannot have a rule on its own domain.");
+  return domain;
 }
 
 export function text(v: string, name: string): string {

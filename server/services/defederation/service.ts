@@ -1,15 +1,17 @@
 import type { PublicDomainBlock } from "../../domain/defederation/public-list.js";
 import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/defederation/rules.js";
-import { normalizeDomain } from "../../domain/defederation/rules.js";
 import type {
   AuditActor,
   AuditEntry,
   BlocklistSubscription,
   ConsensusSettings,
 } from "../../domain/defederation-ports.js";
+import { DomainAllows } from "./allows.js";
+import { DefederationAudit } from "./audit.js";
+import { DomainBlocks } from "./blocks.js";
+import { BoardRules } from "./board-rules.js";
 import { DomainRuleLists } from "./lists.js";
 import { DomainRuleWriter, followsCovered } from "./rule-writer.js";
-import { DomainRules } from "./rules.js";
 import type { DomainPolicy } from "./rules-in-force.js";
 import { BlocklistSubscriptions } from "./subscriptions.js";
 import type {
@@ -33,14 +35,18 @@ import type {
  * blocklist subscriptions with consensus, the audit log, expiry, staging and purges. Every change
  * goes to the store with its audit entries in one transaction, then the compiled rules are swapped
  * in `DomainPolicy` whole, and the effects on held data (follows, media, posts) follow
- * (./rule-writer.ts). This class runs the periodic work and answers for the parts: the rules
- * (./rules.ts), the rules as lists (./lists.ts) and the subscriptions
- * (./subscriptions.ts), which share its options and its writer.
+ * (./rule-writer.ts). This class runs the periodic work and answers for the parts, which share its
+ * options and its writer: blocks (./blocks.ts), allows (./allows.ts), board rules
+ * (./board-rules.ts), the rules as lists (./lists.ts), the subscriptions and consensus
+ * (./subscriptions.ts) and the audit log (./audit.ts).
  */
 export class DefederationService {
   readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
-  readonly #rules: DomainRules;
+  readonly #blocks: DomainBlocks;
+  readonly #allows: DomainAllows;
+  readonly #boardRules: BoardRules;
+  readonly #audit: DefederationAudit;
   readonly #lists: DomainRuleLists;
   readonly #subscriptions: BlocklistSubscriptions;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -49,7 +55,10 @@ export class DefederationService {
   constructor(o: DefederationOptions) {
     this.#o = o;
     this.#writer = new DomainRuleWriter(o);
-    this.#rules = new DomainRules(o, this.#writer);
+    this.#blocks = new DomainBlocks(o, this.#writer);
+    this.#allows = new DomainAllows(o, this.#writer);
+    this.#boardRules = new BoardRules(o, this.#writer);
+    this.#audit = new DefederationAudit(o);
     this.#lists = new DomainRuleLists(o, this.#writer);
     this.#subscriptions = new BlocklistSubscriptions(o, this.#writer);
   }
@@ -145,7 +154,7 @@ export class DefederationService {
       const counts = await this.#writer.followCounts();
       for (const b of staged) {
         if (followsCovered(counts, b.domain) > 0) continue;
-        await this.#rules.promote(b, system, "no local follows left");
+        await this.#blocks.promote(b, system, "no local follows left");
       }
     }
     for (const domain of await store.defederation.purges.due(now)) {
@@ -163,56 +172,56 @@ export class DefederationService {
   // ---------------------------------------------------------------- blocks, allows, board rules
 
   listBlocks(): Promise<DomainBlock[]> {
-    return this.#rules.listBlocks();
+    return this.#blocks.listBlocks();
   }
 
   getBlock(id: string): Promise<DomainBlock> {
-    return this.#rules.getBlock(id);
+    return this.#blocks.getBlock(id);
   }
 
   createBlock(input: BlockInput, actor: AuditActor, reason = ""): Promise<DomainBlock> {
-    return this.#rules.createBlock(input, actor, reason);
+    return this.#blocks.createBlock(input, actor, reason);
   }
 
   updateBlock(id: string, patch: BlockPatch, actor: AuditActor, reason = ""): Promise<DomainBlock> {
-    return this.#rules.updateBlock(id, patch, actor, reason);
+    return this.#blocks.updateBlock(id, patch, actor, reason);
   }
 
   deleteBlock(id: string, actor: AuditActor, reason = ""): Promise<DomainBlock> {
-    return this.#rules.deleteBlock(id, actor, reason);
+    return this.#blocks.deleteBlock(id, actor, reason);
   }
 
   /** Raises a staged rule to its staged severity. */
   confirmStaged(id: string, actor: AuditActor): Promise<DomainBlock> {
-    return this.#rules.confirmStaged(id, actor);
+    return this.#blocks.confirmStaged(id, actor);
   }
 
   listAllows(): Promise<DomainAllow[]> {
-    return this.#rules.listAllows();
+    return this.#allows.listAllows();
   }
 
   getAllow(id: string): Promise<DomainAllow> {
-    return this.#rules.getAllow(id);
+    return this.#allows.getAllow(id);
   }
 
   createAllow(input: AllowInput, actor: AuditActor): Promise<DomainAllow> {
-    return this.#rules.createAllow(input, actor);
+    return this.#allows.createAllow(input, actor);
   }
 
   deleteAllow(id: string, actor: AuditActor): Promise<DomainAllow> {
-    return this.#rules.deleteAllow(id, actor);
+    return this.#allows.deleteAllow(id, actor);
   }
 
   listBoardRules(board?: string): Promise<BoardDomainRule[]> {
-    return this.#rules.listBoardRules(board);
+    return this.#boardRules.listBoardRules(board);
   }
 
   createBoardRule(board: string, input: BoardRuleInput, actor: AuditActor): Promise<BoardDomainRule> {
-    return this.#rules.createBoardRule(board, input, actor);
+    return this.#boardRules.createBoardRule(board, input, actor);
   }
 
   deleteBoardRule(board: string, id: string, actor: AuditActor): Promise<BoardDomainRule> {
-    return this.#rules.deleteBoardRule(board, id, actor);
+    return this.#boardRules.deleteBoardRule(board, id, actor);
   }
 
   // ---------------------------------------------------------------- CSV and the public list
@@ -239,26 +248,12 @@ export class DefederationService {
   // ---------------------------------------------------------------- audit
 
   audit(query: { limit?: number; before?: string; domain?: string } = {}): Promise<AuditEntry[]> {
-    const limit = Math.min(Math.max(1, Math.trunc(query.limit ?? 100)), 1000);
-    const domain = query.domain === undefined ? undefined : (normalizeDomain(query.domain) ?? query.domain);
-    return this.#o.store.defederation.rules.audit({
-      limit,
-      ...(query.before !== undefined ? { before: query.before } : {}),
-      ...(domain !== undefined ? { domain } : {}),
-    });
+    return this.#audit.page(query);
   }
 
   /** The whole audit log, oldest first, for export. */
-  async auditExport(): Promise<AuditEntry[]> {
-    const out: AuditEntry[] = [];
-    let before: string | undefined;
-    for (;;) {
-      const page = await this.#o.store.defederation.rules.audit({ limit: 1000, ...(before ? { before } : {}) });
-      out.push(...page);
-      if (page.length < 1000) break;
-      before = page.at(-1)!.id;
-    }
-    return out.reverse();
+  auditExport(): Promise<AuditEntry[]> {
+    return this.#audit.export();
   }
 
   // ---------------------------------------------------------------- subscriptions

@@ -16,7 +16,7 @@ import type {
  * admin API, the staff pages and (for the fields it has too) the command line. Values are read as
  * Mastodon's admin API reads them (JSON or form values, 422 for a value that does not check out),
  * so the tools written for it work unchanged. Only types and syntax are checked here: what a value
- * may be, and what an absent one means, is the service's to decide (../../services/defederation/rules.ts).
+ * may be, and what an absent one means, is the service's to decide (server/services/defederation/).
  */
 
 /** The fields of a request: its JSON or form body over its query (Rails merges both; tools rely on it). */

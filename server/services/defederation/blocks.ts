@@ -1,24 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { isBoardUri } from "../../domain/board.js";
-import {
-  type BoardDomainRule,
-  type DomainAllow,
-  type DomainBlock,
-  domainSuffixes,
-  requireDomain,
-} from "../../domain/defederation/rules.js";
+import { type DomainBlock, domainSuffixes } from "../../domain/defederation/rules.js";
 import type { AuditActor } from "../../domain/defederation-ports.js";
 import { DomainError } from "../../domain/errors.js";
-import { evidence, expiredAt, stricterThan, text } from "./rule-input.js";
+import { evidence, expiredAt, ruleDomain, stricterThan, text } from "./rule-input.js";
 import type { DomainRuleWriter } from "./rule-writer.js";
-import type { AllowInput, BlockInput, BlockPatch, BoardRuleInput, DefederationOptions } from "./types.js";
+import type { BlockInput, BlockPatch, DefederationOptions } from "./types.js";
 
 /**
- * The instance's domain blocks and allows and the boards' own rules, each change audited. The rules
- * every surface (admin API, staff pages, command line) shares live here, defaults included: a new
- * block suspends unless told otherwise, and one on a subdomain must limit more than its parent's.
+ * The instance's domain blocks, each change audited. The rules every surface (admin API, staff
+ * pages, command line) shares live here, defaults included: a new block suspends unless told
+ * otherwise, and one on a subdomain must limit more than its parent's.
  */
-export class DomainRules {
+export class DomainBlocks {
   readonly #o: DefederationOptions;
   readonly #writer: DomainRuleWriter;
 
@@ -38,7 +31,7 @@ export class DomainRules {
   }
 
   async createBlock(input: BlockInput, actor: AuditActor, reason = ""): Promise<DomainBlock> {
-    const domain = this.#domain(input.domain);
+    const domain = ruleDomain(input.domain, this.#o.policy.localDomain);
     const existing = await this.#o.store.defederation.rules.getBlockByDomain(domain);
     if (existing) {
       throw new DomainError("conflict", `${domain} already has a rule.`, { existing_domain_block_id: existing.id });
@@ -151,99 +144,5 @@ export class DomainRules {
     }
     if (input.evidenceUrl !== undefined) out.evidenceUrl = evidence(input.evidenceUrl);
     return out;
-  }
-
-  #domain(input: string): string {
-    const domain = requireDomain(input);
-    if (domain === this.#o.policy.localDomain) {
-      throw new DomainError("invalid", "This instance cannot have a rule on its own domain.");
-    }
-    return domain;
-  }
-
-  // ---------------------------------------------------------------- allows
-
-  listAllows(): Promise<DomainAllow[]> {
-    return this.#o.store.defederation.rules.listAllows();
-  }
-
-  async getAllow(id: string): Promise<DomainAllow> {
-    const a = await this.#o.store.defederation.rules.getAllow(id);
-    if (!a) throw new DomainError("not_found", "No such domain allow.");
-    return a;
-  }
-
-  async createAllow(input: AllowInput, actor: AuditActor): Promise<DomainAllow> {
-    const domain = this.#domain(input.domain);
-    const allows = await this.listAllows();
-    const existing = allows.find((a) => a.domain === domain);
-    if (existing) return existing;
-    const allow: DomainAllow = {
-      id: randomUUID(),
-      domain,
-      comment: input.comment === undefined ? "" : text(input.comment, "comment"),
-      createdAt: this.#o.clock(),
-    };
-    await this.#writer.apply(
-      [{ op: "create_allow", allow }],
-      [this.#writer.auditEntry(actor, "allow.create", domain, null, allow, allow.comment, null)],
-    );
-    return allow;
-  }
-
-  async deleteAllow(id: string, actor: AuditActor): Promise<DomainAllow> {
-    const before = await this.getAllow(id);
-    await this.#writer.apply(
-      [{ op: "delete_allow", id }],
-      [this.#writer.auditEntry(actor, "allow.delete", before.domain, before, null, "", null)],
-    );
-    return before;
-  }
-
-  // ---------------------------------------------------------------- board rules
-
-  /** The rules of one board (refused for a board that does not exist), or of every board. */
-  async listBoardRules(board?: string): Promise<BoardDomainRule[]> {
-    if (board !== undefined) await this.#board(board);
-    return this.#o.store.defederation.rules.listBoardRules(board);
-  }
-
-  async #board(uri: string): Promise<void> {
-    if (!isBoardUri(uri) || !(await this.#o.store.boards.get(uri))) {
-      throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
-    }
-  }
-
-  async createBoardRule(board: string, input: BoardRuleInput, actor: AuditActor): Promise<BoardDomainRule> {
-    await this.#board(board);
-    const domain = this.#domain(input.domain);
-    const severity = input.severity ?? "suspend";
-    if (severity !== "silence" && severity !== "suspend") {
-      throw new DomainError("invalid", "A board rule's severity is silence or suspend.");
-    }
-    const rule: BoardDomainRule = {
-      id: randomUUID(),
-      board,
-      domain,
-      severity,
-      rejectMedia: input.rejectMedia ?? false,
-      comment: input.comment === undefined ? "" : text(input.comment, "comment"),
-      createdAt: this.#o.clock(),
-    };
-    await this.#writer.apply(
-      [{ op: "create_board_rule", rule }],
-      [this.#writer.auditEntry(actor, "board_rule.create", domain, null, rule, rule.comment, null)],
-    );
-    return rule;
-  }
-
-  async deleteBoardRule(board: string, id: string, actor: AuditActor): Promise<BoardDomainRule> {
-    const rule = (await this.listBoardRules(board)).find((r) => r.id === id);
-    if (!rule) throw new DomainError("not_found", "No such board rule.");
-    await this.#writer.apply(
-      [{ op: "delete_board_rule", id }],
-      [this.#writer.auditEntry(actor, "board_rule.delete", rule.domain, rule, null, "", null)],
-    );
-    return rule;
   }
 }
