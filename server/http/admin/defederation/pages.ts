@@ -8,8 +8,8 @@ import type { Services } from "../../../services/container.js";
 import type { BlockPatch } from "../../../services/defederation/types.js";
 import { ADMIN_PATH, staffUser } from "../auth.js";
 import type { AdminPageKit, FormBody } from "../page-kit.js";
-import { MAX_IMPORT_BYTES } from "./api.js";
 import { auditView } from "./audit-view.js";
+import { MAX_IMPORT_BYTES } from "./block-api.js";
 import {
   allowInput,
   blockFields,
