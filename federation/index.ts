@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
-import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain-effects.js";
+import { FederationHeldDataEffects, GuardedBlocklistFetcher } from "./admin/defederation-effects.js";
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
@@ -149,7 +149,7 @@ export function createFederation(s: Services): Federation {
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
     s.defederation.connect({
-      effects: new FederationDomainEffects(s),
+      effects: new FederationHeldDataEffects(s),
       fetcher: new GuardedBlocklistFetcher(context.http),
     });
   }

@@ -138,8 +138,8 @@ describe("what a domain rule does to held data, on one instance", () => {
     const off = t.services.events.on((e) => {
       if (e.type === "post_deleted") deletedEvents.push(e.post.no);
     });
-    const effects = await import("../../federation/admin/domain-effects.js");
-    const purged = await new effects.FederationDomainEffects(t.services).purgePosts("doomed.example");
+    const effects = await import("../../federation/admin/defederation-effects.js");
+    const purged = await new effects.FederationHeldDataEffects(t.services).purgePosts("doomed.example");
     off();
     expect(purged).toBe(3);
     expect(deletedEvents.sort((a, b) => a - b)).toEqual([thread.no, localReply.no, lone.no].sort((a, b) => a - b));
@@ -160,7 +160,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     await once(server, "listening");
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const { GuardedBlocklistFetcher } = await import("../../federation/admin/domain-effects.js");
+      const { GuardedBlocklistFetcher } = await import("../../federation/admin/defederation-effects.js");
       const { GuardedFetch } = await import("../../federation/http/guarded-fetch.js");
       const open = new GuardedBlocklistFetcher(new GuardedFetch({ allowPrivateAddresses: true, userAgent: "t" }), {
         maxBytes: 1024,

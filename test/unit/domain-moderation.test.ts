@@ -6,7 +6,7 @@ import type { AuditActor } from "../../server/domain/defederation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
 import { DomainPolicy } from "../../server/services/defederation/rules-in-force.js";
 import { DefederationService } from "../../server/services/defederation/service.js";
-import type { DomainEffects } from "../../server/services/defederation/types.js";
+import type { HeldDataEffects } from "../../server/services/defederation/types.js";
 import { createLogger } from "../../server/services/logger.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 
@@ -14,7 +14,7 @@ const ADMIN: AuditActor = { kind: "user", id: "admin" };
 const DAY = 86_400_000;
 
 /** Effects that record what the service asked for, over a follow count the test sets. */
-class RecordedEffects implements DomainEffects {
+class RecordedEffects implements HeldDataEffects {
   follows = new Map<string, number>();
   severed: string[] = [];
   purged: string[] = [];

@@ -21,7 +21,7 @@ import type {
   BlockPatch,
   BoardRuleInput,
   DefederationOptions,
-  DomainEffects,
+  HeldDataEffects,
   ImportPreview,
   ImportResult,
   Progress,
@@ -68,7 +68,7 @@ export class DefederationService {
   }
 
   /** Hooks the federation provides once it is built (fetching lists, severing follows). */
-  connect(parts: { fetcher?: BlocklistFetcher | null; effects?: DomainEffects | null }): void {
+  connect(parts: { fetcher?: BlocklistFetcher | null; effects?: HeldDataEffects | null }): void {
     if (parts.fetcher !== undefined) this.#o.fetcher = parts.fetcher;
     if (parts.effects !== undefined) this.#o.effects = parts.effects;
   }

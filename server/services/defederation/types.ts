@@ -13,7 +13,7 @@ export interface BlocklistFetcher {
 }
 
 /** What a change of the rules does to data the instance holds; the composition root wires it. */
-export interface DomainEffects {
+export interface HeldDataEffects {
   /** Severs follows both ways with the domains (and their subdomains) now suspended; returns how many. */
   severFollows(isSuspended: (domain: string) => boolean): Promise<number>;
   /** How many follows (both directions) each remote domain has, for previews and staging. */
@@ -36,7 +36,7 @@ export interface DefederationOptions {
   /** How often another process's rule changes are picked up. Default 5 s. */
   reloadIntervalMs?: number;
   fetcher?: BlocklistFetcher | null;
-  effects?: DomainEffects | null;
+  effects?: HeldDataEffects | null;
   allowPrivateAddresses?: boolean;
 }
 

@@ -2,7 +2,7 @@ import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domai
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
-import type { BlocklistFetcher, DomainEffects } from "../../server/services/defederation/types.js";
+import type { BlocklistFetcher, HeldDataEffects } from "../../server/services/defederation/types.js";
 import { FetchFailed, FetchRefused, type GuardedFetch } from "../http/guarded-fetch.js";
 
 /** A subscribed list is read whole; the largest public lists are a few MB. */
@@ -12,11 +12,11 @@ export const BLOCKLIST_TIMEOUT_MS = 30_000;
 const BLOCKLIST_ACCEPT = "text/csv, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5";
 
 /**
- * What a change of the domain rules does to the data this instance holds, for the domain
- * moderation service (`s.defederation.connect`). Nothing here sends anything: severing a suspended
+ * What a change of the domain rules does to the data this instance holds, for the
+ * defederation service (`s.defederation.connect`). Nothing here sends anything: severing a suspended
  * domain's follows is silent (no Undo, no Reject), since nothing may go to it any more.
  */
-export class FederationDomainEffects implements DomainEffects {
+export class FederationHeldDataEffects implements HeldDataEffects {
   constructor(private readonly s: Services) {}
 
   /**
