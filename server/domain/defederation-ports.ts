@@ -1,7 +1,7 @@
 import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "./defederation/rules.js";
 
 /*
- * The storage ports of domain moderation (defederation). `storage/sqlite` and `storage/mongo`
+ * The storage ports of defederation. `storage/sqlite` and `storage/mongo`
  * implement them and pass the same contract suite (test/contract). Domains are stored normalised
  * (server/domain/defederation/rules.ts `normalizeDomain`): the caller normalises, the adapters compare
  * exactly. Times are milliseconds since the epoch, passed in by the caller.
@@ -190,7 +190,7 @@ export interface HeldRepository {
   removeByDomain(domain: string): Promise<number>;
 }
 
-/** Everything domain moderation stores. `Store.domains` in server/domain/ports.ts. */
+/** Everything defederation stores. `Store.defederation` in server/domain/ports.ts. */
 export interface DefederationStore {
   rules: DomainRuleRepository;
   subscriptions: SubscriptionRepository;

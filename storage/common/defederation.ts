@@ -23,7 +23,7 @@ import { domainArg } from "./federation.js";
 import { int, nullableInt, nullableStr, num, page, str } from "./guards.js";
 
 /*
- * Checks shared by both adapters for what domain moderation stores (the MongoDB adapter imports this
+ * Checks shared by both adapters for what defederation stores (the MongoDB adapter imports this
  * module too; nothing here touches SQLite). Rules and audit entries arrive from the admin API, CSV
  * imports and subscribed lists, so every record is copied field by field (no stray property reaches
  * a row or a document, no object stands where a literal belongs) and a value of the wrong type is a

@@ -26,7 +26,7 @@ import {
 export const CLI_ACTOR: Readonly<AuditActor> = Object.freeze({ kind: "cli", id: "" });
 
 /**
- * Domain moderation over the command line's store, through the command line's instance (a web-only
+ * Defederation over the command line's store, through the command line's instance (a web-only
  * process: nothing runs in the background): a change is stored with its audit entry and the effects
  * this process can carry out, which finish before the command returns, and a running server on the
  * same store picks the new rules up within seconds.

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { DomainPolicy } from "./rules-in-force.js";
 
-/* What domain moderation is built from and what its callers hand it and get back. */
+/* What defederation is built from and what its callers hand it and get back. */
 
 /** Fetches a subscribed blocklist; the federation implements it with the one guarded client. */
 export interface BlocklistFetcher {

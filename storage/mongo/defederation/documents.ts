@@ -10,7 +10,7 @@ import type {
 import { parseJsonObject } from "../../common/defederation.js";
 
 /*
- * Domain moderation document shapes. Free-form JSON (an audit entry's before/after, a sync's
+ * Defederation document shapes. Free-form JSON (an audit entry's before/after, a sync's
  * summary) is stored as a JSON string: its keys are chosen by whoever wrote it (domain names hold
  * dots) and must never be read by the server as field paths or operators. Each mapper copies the
  * fields one by one, which drops `_id` and the internal fields.

@@ -15,7 +15,7 @@ import { MongoSubscriptionRepository } from "./subscriptions.js";
 export { defederationCollectionsOf } from "./documents.js";
 export { ensureDefederationIndexes } from "./indexes.js";
 
-/** The domain moderation repositories over the store's client (indexes come from ensureDomainIndexes). */
+/** The defederation repositories over the store's client (indexes come from ensureDefederationIndexes). */
 export class MongoDefederationStore implements DefederationStore {
   readonly rules: DomainRuleRepository;
   readonly subscriptions: SubscriptionRepository;

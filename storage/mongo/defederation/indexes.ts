@@ -2,7 +2,7 @@ import { isDuplicateKey } from "../errors.js";
 import { type DefederationCollections, RULES_META } from "./documents.js";
 
 /**
- * Creates the indexes domain moderation relies on, and the counter document every apply bumps.
+ * Creates the indexes defederation relies on, and the counter document every apply bumps.
  * Both are no-ops when already there, so this runs at every start. The counter exists before the
  * first transaction so no transaction has to create it.
  */

@@ -11,7 +11,7 @@ import { SqlitePurgeRepository } from "./purges.js";
 import { SqliteDomainRuleRepository } from "./rules.js";
 import { SqliteSubscriptionRepository } from "./subscriptions.js";
 
-/** The domain moderation repositories on the store's connection (the schema comes from migration 4). */
+/** The defederation repositories on the store's connection (the schema comes from migration 4). */
 export class SqliteDefederationStore implements DefederationStore {
   readonly rules: DomainRuleRepository;
   readonly subscriptions: SubscriptionRepository;

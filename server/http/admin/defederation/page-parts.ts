@@ -6,7 +6,7 @@ import type { FormBody } from "../page-kit.js";
 import type { ViewContext } from "../views.js";
 import type { Fields } from "./fields.js";
 
-/* What the domain moderation pages share: form fields, the admin check, times, counts, the tabs. */
+/* What the defederation pages share: form fields, the admin check, times, counts, the tabs. */
 
 export function field(body: FormBody, name: string): string | undefined {
   const v = body[name];

@@ -26,7 +26,7 @@ import { allowsView, blockEditView, blocksView, boardRulesView, PAGE_SIZE } from
 import { subscriptionsView } from "./subscription-views.js";
 
 /*
- * The staff pages of domain moderation, under /admin/domains (admins) and /admin/boards/:uri/domains
+ * The staff pages of defederation, under /admin/domains (admins) and /admin/boards/:uri/domains
  * (a board's own rules, for its owners too). Plain forms and redirects, as the other admin pages:
  * they work without JavaScript, and every form carries the session's CSRF token. A form is read by
  * the same field reader as the admin API (./fields.ts); the rules are the service's.
@@ -77,7 +77,7 @@ function pageParam(req: Request): number {
   return typeof v === "string" && /^[1-9][0-9]{0,6}$/.test(v) ? Number(v) : 1;
 }
 
-/** Registers the domain moderation pages on the admin router. */
+/** Registers the defederation pages on the admin router. */
 export function domainPages(s: Services, kit: AdminPageKit): void {
   const { page, post, postWith, render, back } = kit;
   const upload = multer({

@@ -4,7 +4,7 @@ import type { AuditEntry, BlocklistSubscription, ConsensusSettings } from "../..
 import type { ImportPreview, ImportResult, SyncResult } from "../../../services/defederation/types.js";
 
 /*
- * How domain moderation's records are shown to the admin API and the command line: Mastodon's
+ * How defederation's records are shown to the admin API and the command line: Mastodon's
  * admin entities for blocks and allows, Atoll's own for the rest, and the audit log as CSV.
  */
 
