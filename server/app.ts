@@ -81,7 +81,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
-  const services: Services = {
+  const core: Services = {
     config,
     logger,
     clock,
@@ -118,11 +118,16 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     }),
   };
   // The rules are in force before the first request is answered or the first activity is sent.
-  await services.defederation.load();
-  const federation = createFederation(services);
+  await core.defederation.load();
+  const federation = createFederation(core);
   const actions = federationActions(federation);
-  if (actions) services.federation = actions;
-  if (federation.deliveries) services.deliveries = federation.deliveries;
+  // What the HTTP layer and the command line reach: the services with the federation's operator
+  // actions beside them, a new object rather than one changed after it was handed out.
+  const services: Services = {
+    ...core,
+    ...(actions ? { federation: actions } : {}),
+    ...(federation.deliveries ? { deliveries: federation.deliveries } : {}),
+  };
   const app = createHttpApp(services, federation.router, federation.inboxes);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();

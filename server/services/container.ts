@@ -44,10 +44,11 @@ export interface Services {
   /** Domain blocks, allows, board rules, blocklist subscriptions and their audit log. */
   defederation: DefederationService;
   /**
-   * Operator actions on the federation (boards following remote groups), filled in by the
-   * composition root once the federation is built; absent with FEDERATION=off.
+   * Operator actions on the federation (boards following remote groups): present in the services
+   * the composition root hands to the HTTP layer and the command line once the federation is
+   * built (the federation itself is built from the services without them); absent with FEDERATION=off.
    */
   federation?: FederationActions;
-  /** The delivery backlog and the dropped deliveries, filled in like `federation`; absent with FEDERATION=off. */
+  /** The delivery backlog and the dropped deliveries, present like `federation`; absent with FEDERATION=off. */
   deliveries?: DeliveryActions;
 }

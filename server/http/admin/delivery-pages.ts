@@ -1,11 +1,10 @@
 import type { Request } from "express";
 import { DomainError } from "../../domain/errors.js";
 import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../domain/federation-ports.js";
-import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
 import { deliveriesOf, recordNumber } from "./deliveries.js";
-import type { AdminPageKit, FormBody } from "./page-kit.js";
+import { type AdminPageKit, field } from "./page-kit.js";
 import { actionForm, type ViewContext } from "./views.js";
 
 /*
@@ -16,15 +15,6 @@ import { actionForm, type ViewContext } from "./views.js";
  */
 
 const PAGE = 100;
-
-function requireAdmin(user: StaffUser): void {
-  if (!can(user, "manage_instance", null)) throw new DomainError("forbidden", "Only admins manage deliveries.");
-}
-
-function field(body: FormBody, name: string): string | undefined {
-  const v = body[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 function when(ms: number | null): Html {
   if (ms === null) return html`—`;
@@ -124,8 +114,7 @@ function query(req: Request, name: string): string | undefined {
 export function deliveryPages(s: Services, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
-  page("/admin/deliveries", async (req, res, v) => {
-    requireAdmin(v.user);
+  page("/admin/deliveries", { needs: "manage_instance" }, async (req, res, v) => {
     const actions = deliveriesOf(s);
     const domain = query(req, "domain");
     const beforeRaw = query(req, "before");
@@ -164,8 +153,7 @@ ${domain ? null : inboundSection(v, inboundPending, inboundFailed)}`,
     );
   });
 
-  post("/admin/deliveries/dropped/retry", async (_req, res, v, body) => {
-    requireAdmin(v.user);
+  post("/admin/deliveries/dropped/retry", { needs: "manage_instance" }, async (_req, res, v, body) => {
     const actions = deliveriesOf(s);
     const domain = field(body, "domain");
     if (domain) await actions.retryDomain(domain);
@@ -174,8 +162,7 @@ ${domain ? null : inboundSection(v, inboundPending, inboundFailed)}`,
     back(res, v, "deliveries_replayed", "/admin/deliveries");
   });
 
-  post("/admin/deliveries/inbound/retry", async (_req, res, v, body) => {
-    requireAdmin(v.user);
+  post("/admin/deliveries/inbound/retry", { needs: "manage_instance" }, async (_req, res, v, body) => {
     const actions = deliveriesOf(s);
     const id = field(body, "id");
     if (id) await actions.retryInbound(id);
@@ -184,8 +171,7 @@ ${domain ? null : inboundSection(v, inboundPending, inboundFailed)}`,
     back(res, v, "inbound_replayed", "/admin/deliveries");
   });
 
-  post("/admin/deliveries/dropped/:id/retry", async (req, res, v) => {
-    requireAdmin(v.user);
+  post("/admin/deliveries/dropped/:id/retry", { needs: "manage_instance" }, async (req, res, v) => {
     await deliveriesOf(s).retry(recordNumber(req.params["id"], "id"));
     back(res, v, "delivery_replayed");
   });
