@@ -1,6 +1,6 @@
-import { normalizeDomain } from "../server/domain/domain-policy.js";
+import { normalizeDomain } from "../server/domain/defederation/rules.js";
 import type { Services } from "../server/services/container.js";
-import type { DomainPolicy } from "../server/services/domain-policy.js";
+import type { DomainPolicy } from "../server/services/defederation/rules-in-force.js";
 import { VERSION } from "../server/version.js";
 import { GuardedFetch, type GuardedResponse, type HostPolicy } from "./http/guarded-fetch.js";
 import { signRequest } from "./http/signatures.js";

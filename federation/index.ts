@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
-import { FederationDomainEffects, GuardedBlocklistFetcher } from "./admin/domain-effects.js";
+import { FederationHeldDataEffects, GuardedBlocklistFetcher } from "./admin/defederation-effects.js";
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
@@ -148,7 +148,10 @@ export function createFederation(s: Services): Federation {
   // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
   // are fetched through the same guarded client as everything else.
   if (s.config.federation) {
-    s.domains.connect({ effects: new FederationDomainEffects(s), fetcher: new GuardedBlocklistFetcher(context.http) });
+    s.defederation.connect({
+      effects: new FederationHeldDataEffects(s),
+      fetcher: new GuardedBlocklistFetcher(context.http),
+    });
   }
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))

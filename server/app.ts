@@ -16,8 +16,8 @@ import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
-import { DomainModerationService } from "./services/domain-moderation.js";
-import { DomainPolicy } from "./services/domain-policy.js";
+import { DomainPolicy } from "./services/defederation/rules-in-force.js";
+import { DefederationService } from "./services/defederation/service.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
@@ -107,7 +107,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     moderation: new ModerationService({ store, posting, events, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
-    domains: new DomainModerationService({
+    defederation: new DefederationService({
       store,
       policy,
       clock,
@@ -118,7 +118,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     }),
   };
   // The rules are in force before the first request is answered or the first activity is sent.
-  await core.domains.load();
+  await core.defederation.load();
   const federation = createFederation(core);
   const actions = federationActions(federation);
   // What the HTTP layer and the command line reach: the services with the federation's operator
@@ -157,7 +157,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       });
       server.listen(config.port, config.host);
       await once(server, "listening");
-      await services.domains.start({ syncs: config.role !== "web" });
+      await services.defederation.start({ syncs: config.role !== "web" });
       services.limits.start();
       if (media instanceof FsMediaStore) {
         media.removeAbandonedTemps().then(
@@ -180,7 +180,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       const deadline = performance.now() + graceMs;
       const left = () => Math.max(0, deadline - performance.now());
       for (const t of gcTimers) clearTimeout(t);
-      services.domains.stop();
+      services.defederation.stop();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

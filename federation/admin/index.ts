@@ -4,7 +4,7 @@ import { BoardFollows } from "./board-follows.js";
 import { SilenceReview } from "./silence.js";
 
 export { BoardFollows, type BoardFollowsDeps } from "./board-follows.js";
-export { FederationDomainEffects, GuardedBlocklistFetcher } from "./domain-effects.js";
+export { FederationHeldDataEffects, GuardedBlocklistFetcher } from "./defederation-effects.js";
 export { SilenceReview } from "./silence.js";
 export { isLoopbackHost, parseFollowTarget, resolveHandle, webfingerSchemes } from "./target.js";
 

@@ -1,5 +1,5 @@
 import { isBoardUri } from "../../server/domain/board.js";
-import type { HeldActivity } from "../../server/domain/domain-ports.js";
+import type { HeldActivity } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Follow } from "../../server/domain/federation-ports.js";
 import type { FederationActions, FollowRequestView, HeldThreadView } from "../../server/services/federation-actions.js";
@@ -58,7 +58,7 @@ export class SilenceReview implements SilenceActions {
 
   async listHeld(board?: string): Promise<HeldThreadView[]> {
     if (board !== undefined) await this.requireBoard(board);
-    const held = await this.inbox.s.store.domains.held.list(board);
+    const held = await this.inbox.s.store.defederation.held.list(board);
     return held.map(heldView);
   }
 
@@ -95,19 +95,19 @@ export class SilenceReview implements SilenceActions {
         throw new DomainError("unprocessable", `The thread cannot be posted now: ${err.message}`);
       } else throw err;
     }
-    await s.store.domains.held.remove(held.id);
+    await s.store.defederation.held.remove(held.id);
     return { held: view, ...result };
   }
 
   async rejectHeld(id: string): Promise<HeldThreadView> {
     const held = await this.held(id);
-    await this.inbox.s.store.domains.held.remove(held.id);
+    await this.inbox.s.store.defederation.held.remove(held.id);
     return heldView(held);
   }
 
   private async held(id: string): Promise<HeldActivity> {
     if (typeof id !== "string" || id === "") throw new DomainError("not_found", "No such held thread.");
-    const held = await this.inbox.s.store.domains.held.get(id);
+    const held = await this.inbox.s.store.defederation.held.get(id);
     if (!held) throw new DomainError("not_found", "No such held thread.");
     return held;
   }

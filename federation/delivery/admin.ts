@@ -1,4 +1,4 @@
-import { normalizeDomain } from "../../server/domain/domain-policy.js";
+import { normalizeDomain } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../server/domain/federation-ports.js";
 import type { DeliveryActions, ReplayOutcome } from "../../server/services/delivery-actions.js";

@@ -1,4 +1,4 @@
-import type { Delivery, DomainHealth } from "../../server/domain/federation-ports.js";
+import type { Delivery, PeerHealthRecord } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";
 import { waited } from "./outcomes.js";
 
@@ -47,7 +47,7 @@ export class PeerHealth {
 
   /** Reads the failing domains from the store. */
   async refresh(): Promise<void> {
-    this.#failing = new Set(await this.#s.store.federation.domains.failing());
+    this.#failing = new Set(await this.#s.store.federation.peerHealth.failing());
     this.#readAt = this.#o.clock();
   }
 
@@ -73,13 +73,13 @@ export class PeerHealth {
    * next probe (items that have waited `maxAgeMs` are given up on meanwhile).
    */
   async mayProbe(item: Delivery): Promise<boolean> {
-    const { domains, deliveries } = this.#s.store.federation;
-    const health = await domains.get(item.domain);
+    const { peerHealth, deliveries } = this.#s.store.federation;
+    const health = await peerHealth.get(item.domain);
     const now = this.#o.clock();
     if (!health || !this.isDead(health)) return true;
     const probeAt = health.nextProbeAt ?? now;
     const next = now + this.#o.spacing(now - (health.firstFailureAt ?? now));
-    if (now >= probeAt && (await domains.takeProbe(item.domain, now, next))) return true;
+    if (now >= probeAt && (await peerHealth.takeProbe(item.domain, now, next))) return true;
     await deliveries.hold(item.id, {
       until: now < probeAt ? probeAt : next,
       now,
@@ -91,11 +91,11 @@ export class PeerHealth {
 
   /** A delivery to the domain failed at `now`: the run grows, and a dead domain's next probe moves. */
   async failed(domain: string, now: number): Promise<{ dead: boolean }> {
-    const { domains } = this.#s.store.federation;
-    const run = await domains.recordFailure(domain, now);
+    const { peerHealth } = this.#s.store.federation;
+    const run = await peerHealth.recordFailure(domain, now);
     this.#failing.add(domain);
     const dead = this.isDead({ ...run, lastFailureAt: now });
-    if (dead) await domains.deferProbe(domain, now + this.#o.spacing(now - run.firstFailureAt));
+    if (dead) await peerHealth.deferProbe(domain, now + this.#o.spacing(now - run.firstFailureAt));
     return { dead };
   }
 
@@ -114,8 +114,8 @@ export class PeerHealth {
    * that it is back when it was dead, or always when `fromPeer` (the domain sent us something).
    */
   async endRun(domain: string, now: number, fromPeer: boolean): Promise<void> {
-    const { domains, deliveries } = this.#s.store.federation;
-    const ended: DomainHealth | null = await domains.recordSuccess(domain, now);
+    const { peerHealth, deliveries } = this.#s.store.federation;
+    const ended: PeerHealthRecord | null = await peerHealth.recordSuccess(domain, now);
     this.#failing.delete(domain);
     if (ended === null || ended.firstFailureAt === null) return;
     const dead = this.isDead(ended);

@@ -1,4 +1,4 @@
-import { domainOfUrl } from "../../server/domain/domain-policy.js";
+import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { PostEvent } from "../../server/services/events.js";

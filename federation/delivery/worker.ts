@@ -1,4 +1,4 @@
-import { domainOfUrl, normalizeDomain } from "../../server/domain/domain-policy.js";
+import { domainOfUrl, normalizeDomain } from "../../server/domain/defederation/rules.js";
 import type { Delivery } from "../../server/domain/federation-ports.js";
 import type { FederationContext } from "../context.js";
 import { FetchFailed, FetchRefused, type GuardedResponse } from "../http/guarded-fetch.js";

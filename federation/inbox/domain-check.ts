@@ -1,4 +1,4 @@
-import { domainOfUrl, type PolicyDecision } from "../../server/domain/domain-policy.js";
+import { domainOfUrl, type PolicyDecision } from "../../server/domain/defederation/rules.js";
 import type { Services } from "../../server/services/container.js";
 import type { FederationIds } from "../ids.js";
 import {

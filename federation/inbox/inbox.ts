@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { domainOfUrl } from "../../server/domain/domain-policy.js";
+import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Services } from "../../server/services/container.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
-import { domainOfUrl } from "../../server/domain/domain-policy.js";
+import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";

@@ -1,4 +1,4 @@
-import { canonicalAuthority } from "../../server/domain/domain-policy.js";
+import { canonicalAuthority } from "../../server/domain/defederation/rules.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { checkShape, DEFAULT_SHAPE_LIMITS } from "../jsonld/shape.js";
 import { RemoteError } from "./errors.js";

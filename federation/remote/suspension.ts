@@ -1,6 +1,6 @@
-import { domainSuffixes } from "../../server/domain/domain-policy.js";
+import { domainSuffixes } from "../../server/domain/defederation/rules.js";
 import type { Services } from "../../server/services/container.js";
-import type { PolicyChange } from "../../server/services/domain-policy.js";
+import type { PolicyChange } from "../../server/services/defederation/rules-in-force.js";
 import type { RemoteActors } from "./actors.js";
 
 /**
@@ -40,8 +40,8 @@ export async function dropSuspendedPeers(
 
 /** The remote domains this instance has dealt with: delivered to, or whose software it knows. */
 async function knownPeers(s: Services): Promise<Set<string>> {
-  const { domains, instances } = s.store.federation;
-  const [health, software] = await Promise.all([domains.list(), instances.list()]);
+  const { peerHealth, instances } = s.store.federation;
+  const [health, software] = await Promise.all([peerHealth.list(), instances.list()]);
   const out = new Set<string>();
   for (const h of health) out.add(h.domain);
   for (const i of software) out.add(i.domain);

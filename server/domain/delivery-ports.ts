@@ -193,7 +193,7 @@ export interface DeliveryQueue {
 }
 
 /** Delivery health of a peer, for backing off from dead ones. */
-export interface DomainHealth {
+export interface PeerHealthRecord {
   domain: string;
   /** Failed deliveries since the last success. */
   consecutiveFailures: number;
@@ -205,13 +205,13 @@ export interface DomainHealth {
   nextProbeAt: number | null;
 }
 
-export interface DomainHealthRepository {
-  get(domain: string): Promise<DomainHealth | null>;
+export interface PeerHealthRepository {
+  get(domain: string): Promise<PeerHealthRecord | null>;
   /**
    * A delivery succeeded (or the peer was heard from): the run of failures, if any, ends. Returns
    * the record as it was before when this ended a run, else null.
    */
-  recordSuccess(domain: string, now: number): Promise<DomainHealth | null>;
+  recordSuccess(domain: string, now: number): Promise<PeerHealthRecord | null>;
   /** A delivery failed; returns the run of failures it extends (or starts), atomically counted. */
   recordFailure(domain: string, now: number): Promise<{ consecutiveFailures: number; firstFailureAt: number }>;
   /**
@@ -222,7 +222,7 @@ export interface DomainHealthRepository {
   /** Sets when a peer in a failure run is next probed (no-op for a healthy one). */
   deferProbe(domain: string, at: number): Promise<void>;
   /** Every domain with a record, by name. */
-  list(): Promise<DomainHealth[]>;
+  list(): Promise<PeerHealthRecord[]>;
   /** The domains in a run of failures, by name. */
   failing(): Promise<string[]>;
 }

@@ -6,7 +6,7 @@
  * domain they store or look up; normalising IDNs, ports and trailing dots is the caller's job).
  */
 
-import type { DeliveryQueue, DomainHealthRepository } from "./delivery-ports.js";
+import type { DeliveryQueue, PeerHealthRepository } from "./delivery-ports.js";
 import type { InboundRetryQueue, InboxDedupe } from "./inbound-ports.js";
 
 // Delivery and inbox ports live in their own modules; they are part of this store and importers
@@ -16,10 +16,10 @@ export type {
   DeliveryQueue,
   DeliveryRetry,
   DeliveryWorkerRecord,
-  DomainHealth,
-  DomainHealthRepository,
   DroppedDelivery,
   NewDelivery,
+  PeerHealthRecord,
+  PeerHealthRepository,
   PendingInbox,
 } from "./delivery-ports.js";
 export type { InboundRetry, InboundRetryQueue, InboxDedupe, NewInboundRetry } from "./inbound-ports.js";
@@ -224,7 +224,7 @@ export interface FederationStore {
   readonly actors: RemoteActorRepository;
   readonly follows: FollowRepository;
   readonly deliveries: DeliveryQueue;
-  readonly domains: DomainHealthRepository;
+  readonly peerHealth: PeerHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;

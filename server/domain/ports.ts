@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Board, BoardSettings } from "./board.js";
-import type { DomainStore } from "./domain-ports.js";
+import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
@@ -209,7 +209,7 @@ export interface Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
-  readonly domains: DomainStore;
+  readonly defederation: DefederationStore;
   /** What every process sharing the store enforces together: request counts, cooldowns, spent captchas. */
   readonly limits: LimitStore;
   /**

@@ -3,9 +3,9 @@ import type { MediaStore, Store } from "../domain/ports.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { DomainPolicy } from "./defederation/rules-in-force.js";
+import type { DefederationService } from "./defederation/service.js";
 import type { DeliveryActions } from "./delivery-actions.js";
-import type { DomainModerationService } from "./domain-moderation.js";
-import type { DomainPolicy } from "./domain-policy.js";
 import type { PostEvents } from "./events.js";
 import type { FederationActions } from "./federation-actions.js";
 import type { ImageProcessor } from "./images.js";
@@ -42,7 +42,7 @@ export interface Services {
   /** The domain rules in force (defederation), checked at every boundary. */
   policy: DomainPolicy;
   /** Domain blocks, allows, board rules, blocklist subscriptions and their audit log. */
-  domains: DomainModerationService;
+  defederation: DefederationService;
   /**
    * Operator actions on the federation (boards following remote groups): present in the services
    * the composition root hands to the HTTP layer and the command line once the federation is

@@ -1,9 +1,9 @@
 import type { Board } from "../domain/board.js";
-import { domainOfUrl, type PolicyDecision } from "../domain/domain-policy.js";
+import { domainOfUrl, type PolicyDecision } from "../domain/defederation/rules.js";
 import type { Store, ThreadOrder } from "../domain/ports.js";
 import type { Post, ThreadState, ThreadSummary } from "../domain/post.js";
 import { posterId, utcDay } from "../domain/poster-id.js";
-import type { DomainPolicy } from "./domain-policy.js";
+import type { DomainPolicy } from "./defederation/rules-in-force.js";
 import type { Secrets } from "./secrets.js";
 
 /** Replies shown under each thread on index pages. */

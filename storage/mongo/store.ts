@@ -18,8 +18,8 @@
  *   into DomainError("conflict").
  * - Federation (federation/): claiming deliveries is one transaction serialised on a lock document,
  *   so two workers never lease one item and per-domain limits hold; key creation, inbox dedupe and
- *   domain health are single atomic upserts.
- * - Domain moderation (domains/): every rules change set is one transaction that bumps the rules
+ *   peer health are single atomic upserts.
+ * - Defederation (defederation/): every rules change set is one transaction that bumps the rules
  *   counter first, so concurrent change sets serialise and the audit log gets a gap-free order.
  * - Shared limits (limits.ts): request counters, cooldown slots and spent captchas are single
  *   atomic upserts or inserts on unique keys, under TTL indexes, so processes on several hosts
@@ -30,7 +30,7 @@
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
 import { type Db, MongoClient } from "mongodb";
-import type { DomainStore } from "../../server/domain/domain-ports.js";
+import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
@@ -49,8 +49,8 @@ import { MongoPendingAnnouncements } from "./announcements.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
+import { defederationCollectionsOf, ensureDefederationIndexes, MongoDefederationStore } from "./defederation/index.js";
 import { COLLECTIONS, collectionsOf } from "./documents.js";
-import { domainCollectionsOf, ensureDomainIndexes, MongoDomainStore } from "./domains/index.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
@@ -75,7 +75,7 @@ class MongoStore implements Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
-  readonly domains: DomainStore;
+  readonly defederation: DefederationStore;
   readonly limits: LimitStore;
   private closed = false;
   private readonly db: Db;
@@ -97,7 +97,7 @@ class MongoStore implements Store {
     this.tokens = new MongoTokenRepository(c);
     this.settings = new MongoSettingsRepository(c);
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
-    this.domains = new MongoDomainStore(client, domainCollectionsOf(db));
+    this.defederation = new MongoDefederationStore(client, defederationCollectionsOf(db));
     this.limits = new MongoLimitStore(limitCollectionsOf(db));
   }
 
@@ -122,7 +122,7 @@ export async function openMongoStore(url: string): Promise<Store> {
   try {
     await ensureIndexes(collectionsOf(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
-    await ensureDomainIndexes(domainCollectionsOf(client.db(dbName)));
+    await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {

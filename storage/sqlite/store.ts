@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { DomainStore } from "../../server/domain/domain-ports.js";
+import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
@@ -20,7 +20,7 @@ import { SqliteBoardRepository } from "./boards.js";
 import { type CheckpointerOptions, WalCheckpointer } from "./checkpointer.js";
 import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
-import { SqliteDomainStore } from "./domains/index.js";
+import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
@@ -43,7 +43,7 @@ class SqliteStore implements Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly federation: FederationStore;
-  readonly domains: DomainStore;
+  readonly defederation: DefederationStore;
   readonly limits: LimitStore;
 
   /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
@@ -69,7 +69,7 @@ class SqliteStore implements Store {
     this.tokens = new SqliteTokenRepository(db);
     this.settings = new SqliteSettingsRepository(db);
     this.federation = new SqliteFederationStore(db, this.group);
-    this.domains = new SqliteDomainStore(db);
+    this.defederation = new SqliteDefederationStore(db);
     this.limits = new SqliteLimitStore(db, this.group);
     this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
   }

@@ -3,8 +3,8 @@
  * small (100) and a large (20,000) rule set, and the time to parse a 20,000-row Mastodon CSV.
  * Everything is generated from a fixed seed, so runs compare like with like.
  */
-import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/blocklist-csv.js";
-import { type DomainBlock, DomainPolicyIndex, type Severity } from "../../server/domain/domain-policy.js";
+import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/defederation/blocklist-csv.js";
+import { type DomainBlock, DomainPolicyIndex, type Severity } from "../../server/domain/defederation/rules.js";
 
 const CHECKS = 1_000_000;
 const NOW = 1_700_000_000_000;
@@ -139,15 +139,15 @@ export async function csvImportMs(): Promise<number> {
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { openSqliteStore } = await import("../../storage/sqlite/store.js");
-  const { DomainPolicy } = await import("../../server/services/domain-policy.js");
-  const { DomainModerationService } = await import("../../server/services/domain-moderation.js");
+  const { DomainPolicy } = await import("../../server/services/defederation/rules-in-force.js");
+  const { DefederationService } = await import("../../server/services/defederation/service.js");
   const { createLogger } = await import("../../server/services/logger.js");
   const dir = await mkdtemp(join(tmpdir(), "atoll-bench-domains-"));
   const store = openSqliteStore(join(dir, "atoll.db"));
   try {
     const clock = () => NOW;
     const policy = new DomainPolicy({ clock, mode: "blocklist", publicUrl: "https://bench.example" });
-    const svc = new DomainModerationService({
+    const svc = new DefederationService({
       store,
       policy,
       clock,

@@ -49,7 +49,7 @@ async function serve(): Promise<void> {
   const config = benchConfig(dataDir, port);
   const instance = await createInstance(config, { logger: createLogger("error") });
   await instance.services.boards.create({ uri: "b", title: "Bench", settings: { requireImageForThread: false } });
-  await instance.services.domains.createBlock({ domain: SUSPENDED, severity: "suspend" }, { kind: "cli", id: "" });
+  await instance.services.defederation.createBlock({ domain: SUSPENDED, severity: "suspend" }, { kind: "cli", id: "" });
   const url = await instance.listen();
   const plain = express();
   plain.get("/plain", (_req, res) => {

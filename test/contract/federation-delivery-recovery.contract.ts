@@ -164,7 +164,7 @@ export function describeDeliveryRecoveryContract({ store }: ContractContext): vo
 
   describe("federation: probing a dead domain", () => {
     it("ends a run once, hands out one probe at a time, and lists the failing domains", async () => {
-      const domains = store().federation.domains;
+      const domains = store().federation.peerHealth;
       expect(await domains.recordSuccess("fine.example", 500)).toBeNull();
       await domains.recordFailure("down.example", 1000);
       await domains.recordFailure("down.example", 2000);

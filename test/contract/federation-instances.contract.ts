@@ -7,9 +7,9 @@ import type { ContractContext } from "./store-contract.js";
 /* What the federation store keeps per remote domain: its delivery health and the software it runs. */
 
 export function describeFederationInstancesContract({ store }: ContractContext): void {
-  describe("federation: domain health", () => {
+  describe("federation: peer health", () => {
     it("counts a run of failures from its first, and a success ends it", async () => {
-      const domains = store().federation.domains;
+      const domains = store().federation.peerHealth;
       expect(await domains.get("dead.example")).toBeNull();
       expect(await domains.recordFailure("dead.example", 1000)).toEqual({
         consecutiveFailures: 1,
@@ -62,7 +62,7 @@ export function describeFederationInstancesContract({ store }: ContractContext):
     });
 
     it("counts every one of 20 concurrent failures", async () => {
-      const domains = store().federation.domains;
+      const domains = store().federation.peerHealth;
       const runs = await Promise.all(range(1, 20).map((i) => domains.recordFailure("slow.example", 1000 + i)));
       expect(runs.map((r) => r.consecutiveFailures).sort((a, b) => a - b)).toEqual(range(1, 20));
       expect((await domains.get("slow.example"))?.consecutiveFailures).toBe(20);

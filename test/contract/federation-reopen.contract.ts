@@ -21,7 +21,7 @@ export function describeFederationReopenContract({ store, reopen }: ContractCont
       };
       await s.federation.deliveries.enqueue([item, { ...item, id: "d2", inbox: "https://remote.example/u/2" }], 1000);
       expect((await s.federation.deliveries.claim(1000, 1, 60_000, 10)).map((d) => d.id)).toEqual(["d1"]);
-      await s.federation.domains.recordFailure("remote.example", 1000);
+      await s.federation.peerHealth.recordFailure("remote.example", 1000);
       await s.federation.inboxDedupe.seen("https://remote.example/a/1", 1000, 60_000);
       await s.federation.remotePosts.put({ apId: "https://remote.example/n/1", board: "b", no: 3 });
       await s.federation.instances.recordSoftware("remote.example", "piefed", "1.0", 1000);
@@ -34,7 +34,7 @@ export function describeFederationReopenContract({ store, reopen }: ContractCont
       // the lease taken before the restart still holds until it runs out
       expect((await again.federation.deliveries.claim(2000, 10, 60_000, 10)).map((d) => d.id)).toEqual(["d2"]);
       expect((await again.federation.deliveries.claim(61_000, 10, 60_000, 10)).map((d) => d.id)).toEqual(["d1"]);
-      expect((await again.federation.domains.get("remote.example"))?.consecutiveFailures).toBe(1);
+      expect((await again.federation.peerHealth.get("remote.example"))?.consecutiveFailures).toBe(1);
       expect(await again.federation.inboxDedupe.seen("https://remote.example/a/1", 2000, 60_000)).toBe(true);
       expect(await again.federation.remotePosts.byBoardAndNo("b", 3)).toEqual({
         apId: "https://remote.example/n/1",

@@ -104,11 +104,11 @@ describe("SQLite federation storage", () => {
       expect(dropped).toMatchObject({ id: "gone", body: "", lastError: "HTTP 400", droppedAt: 600 });
       // a drop recorded without its body cannot be sent again
       expect(await queue.replayDropped([dropped!.seq], 4000)).toBe(0);
-      expect(await store.federation.domains.get("old.example")).toMatchObject({
+      expect(await store.federation.peerHealth.get("old.example")).toMatchObject({
         consecutiveFailures: 2,
         nextProbeAt: null,
       });
-      expect(await store.federation.domains.failing()).toEqual(["old.example"]);
+      expect(await store.federation.peerHealth.failing()).toEqual(["old.example"]);
     } finally {
       await store.close();
     }

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
 import { describeBoardContract } from "./boards.contract.js";
+import { describeDomainAuditContract } from "./defederation-audit.contract.js";
 import { describeDefederationDataContract } from "./defederation-data.contract.js";
-import { describeDomainAuditContract } from "./domain-audit.contract.js";
-import { describeDomainEnforcementStateContract } from "./domain-enforcement-state.contract.js";
-import { describeDomainReopenContract } from "./domain-reopen.contract.js";
-import { describeDomainRulesContract } from "./domain-rules.contract.js";
-import { describeDomainSubscriptionsContract } from "./domain-subscriptions.contract.js";
+import { describeDomainEnforcementStateContract } from "./defederation-enforcement-state.contract.js";
+import { describeDomainReopenContract } from "./defederation-reopen.contract.js";
+import { describeDomainRulesContract } from "./defederation-rules.contract.js";
+import { describeDomainSubscriptionsContract } from "./defederation-subscriptions.contract.js";
 import { describeFederationActorsContract } from "./federation-actors.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeDeliveryRecoveryContract } from "./federation-delivery-recovery.contract.js";

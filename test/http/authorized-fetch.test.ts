@@ -68,7 +68,7 @@ describe("authorized fetch", () => {
     evil = await FakePeer.start("127.0.0.3");
     alice = good.actor("alice");
     eve = evil.actor("eve");
-    await t.services.domains.createBlock({ domain: "127.0.0.3", severity: "suspend" }, CLI);
+    await t.services.defederation.createBlock({ domain: "127.0.0.3", severity: "suspend" }, CLI);
   });
   afterAll(async () => {
     await t?.stop();

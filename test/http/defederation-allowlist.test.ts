@@ -17,7 +17,7 @@ describe("allowlist mode", () => {
     [friend, stranger] = await Promise.all([FakePeer.start("127.0.0.6"), FakePeer.start("127.0.0.7")]);
     D = await startAtoll("127.0.0.8", { FEDERATION_MODE: "allowlist" });
     await createBoard(D, "d");
-    await D.services.domains.createAllow({ domain: "127.0.0.6", comment: "" }, CLI);
+    await D.services.defederation.createAllow({ domain: "127.0.0.6", comment: "" }, CLI);
   });
   afterAll(async () => {
     await Promise.all([D?.stop(), friend?.close(), stranger?.close()]);

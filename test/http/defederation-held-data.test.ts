@@ -67,7 +67,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     await follows.add(follow(`https://${BAD}/users/one`));
     await follows.add(follow(`https://sub.${BAD}/groups/g`, "outbound"));
     await follows.add(follow("https://good.example/users/two"));
-    const preview = await t.services.domains.previewImport(`#domain,#severity\n${BAD},suspend\n`);
+    const preview = await t.services.defederation.previewImport(`#domain,#severity\n${BAD},suspend\n`);
     // sub.bad.example's follow is counted under its own domain; bad.example's rule covers it.
     expect(preview.severs.reduce((n, s) => n + s.follows, 0)).toBe(2);
   });
@@ -77,7 +77,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     const op = await remote(BAD, null, true);
     const reply = await remote(`sub.${BAD}`, op.no, true);
     const kept = await remote("good.example", op.no, true);
-    await store.domains.held.add({
+    await store.defederation.held.add({
       id: `https://${BAD}/activities/1`,
       board: "e",
       domain: BAD,
@@ -85,7 +85,7 @@ describe("what a domain rule does to held data, on one instance", () => {
       activity: "{}",
       receivedAt: 1,
     });
-    await store.domains.held.add({
+    await store.defederation.held.add({
       id: "https://good.example/activities/1",
       board: "e",
       domain: "good.example",
@@ -95,10 +95,10 @@ describe("what a domain rule does to held data, on one instance", () => {
     });
     expect(await media.has(op.file!.sha256)).toBe(true);
 
-    await t.services.domains.createBlock({ domain: BAD, severity: "suspend" }, CLI);
+    await t.services.defederation.createBlock({ domain: BAD, severity: "suspend" }, CLI);
 
     expect((await store.federation.follows.domains()).map((d) => d.domain)).toEqual(["good.example"]);
-    expect((await store.domains.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
+    expect((await store.defederation.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
     // The posts stay until the purge, without their files; the other domain's file is untouched.
     const opNow = await store.posts.getPost("e", op.no);
     expect(opNow?.file).toBeNull();
@@ -117,7 +117,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     const host = "pics.example";
     await store.federation.follows.add(follow(`https://${host}/users/p`));
     const p = await remote(host, null, true);
-    await t.services.domains.createBlock({ domain: host, severity: "noop", rejectMedia: true }, CLI);
+    await t.services.defederation.createBlock({ domain: host, severity: "noop", rejectMedia: true }, CLI);
     expect(await media.has(p.file!.sha256)).toBe(false);
     expect((await store.posts.getPost("e", p.no))?.comment).toBe(`from ${host}`);
     expect((await store.federation.follows.domains()).some((d) => d.domain === host)).toBe(true);
@@ -138,8 +138,8 @@ describe("what a domain rule does to held data, on one instance", () => {
     const off = t.services.events.on((e) => {
       if (e.type === "post_deleted") deletedEvents.push(e.post.no);
     });
-    const effects = await import("../../federation/admin/domain-effects.js");
-    const purged = await new effects.FederationDomainEffects(t.services).purgePosts("doomed.example");
+    const effects = await import("../../federation/admin/defederation-effects.js");
+    const purged = await new effects.FederationHeldDataEffects(t.services).purgePosts("doomed.example");
     off();
     expect(purged).toBe(3);
     expect(deletedEvents.sort((a, b) => a - b)).toEqual([thread.no, localReply.no, lone.no].sort((a, b) => a - b));
@@ -160,7 +160,7 @@ describe("what a domain rule does to held data, on one instance", () => {
     await once(server, "listening");
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const { GuardedBlocklistFetcher } = await import("../../federation/admin/domain-effects.js");
+      const { GuardedBlocklistFetcher } = await import("../../federation/admin/defederation-effects.js");
       const { GuardedFetch } = await import("../../federation/http/guarded-fetch.js");
       const open = new GuardedBlocklistFetcher(new GuardedFetch({ allowPrivateAddresses: true, userAgent: "t" }), {
         maxBytes: 1024,

@@ -168,12 +168,12 @@ describe.skipIf(unavailable !== null)(
     it("when the silenced domain becomes suspended, what is held from it is dropped", async () => {
       await peer.control("/control/note", { to: group, mention: "@q", content: "<p>held, then dropped</p>" });
       await waitFor("the held thread", async () =>
-        (await A.services.store.domains.held.list()).length > 0 ? true : undefined,
+        (await A.services.store.defederation.held.list()).length > 0 ? true : undefined,
       );
       const blocks = (await admin(A, "GET", "/api/v1/admin/domain_blocks")).json as Array<{ id: string }>;
       const res = await admin(A, "PUT", `/api/v1/admin/domain_blocks/${blocks[0]?.id}`, { severity: "suspend" });
       expect(res.status).toBe(200);
-      expect(await A.services.store.domains.held.list()).toEqual([]);
+      expect(await A.services.store.defederation.held.list()).toEqual([]);
       expect(await A.services.store.federation.follows.get(peer.actor, group)).toBeNull();
     });
   },

@@ -120,7 +120,7 @@ describe("three parties: A suspends C", () => {
   });
 
   it("the purge after the grace deletes C's posts and their media on A", async () => {
-    await A.services.domains.tick();
+    await A.services.defederation.tick();
     expect(await A.services.store.posts.getPost(cMirrorOnA.board, cMirrorOnA.no)).toBeNull();
     expect(await A.services.store.federation.remotePosts.get(cThread.apId)).toBeNull();
     expect(await A.services.media.has(cMirrorOnA.sha256)).toBe(false);

@@ -62,7 +62,7 @@ describe("dropped deliveries: admin API, admin page and command line", () => {
     );
     await deliveries.claim(now + 100, 10, 60_000, 10);
     await deliveries.fail("w1", { at: now + 600_000, error: "HTTP 503", now: now + 100 });
-    await t.services.domains.createBlock({ domain: "bad.example", severity: "suspend" }, { kind: "cli", id: "" });
+    await t.services.defederation.createBlock({ domain: "bad.example", severity: "suspend" }, { kind: "cli", id: "" });
   });
 
   afterAll(async () => {

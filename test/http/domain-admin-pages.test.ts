@@ -34,7 +34,7 @@ describe("domain moderation admin pages", () => {
     return { agent, csrf };
   }
 
-  const blocks = () => instance.services.domains.listBlocks();
+  const blocks = () => instance.services.defederation.listBlocks();
 
   it("adds, edits and deletes blocks with CSRF-checked forms", async () => {
     const { agent, csrf } = await signIn("boss");
@@ -88,7 +88,7 @@ describe("domain moderation admin pages", () => {
       origin: "manual",
     });
     expect(b?.expiresAt).toBeGreaterThan(Date.now() + 6 * 86_400_000);
-    const audit = await instance.services.domains.audit({});
+    const audit = await instance.services.defederation.audit({});
     expect(audit[0]).toMatchObject({ action: "block.create", actor: { kind: "user", id: "boss" } });
 
     const list = await agent.get("/admin/domains?ok=domain_block_created");
@@ -162,7 +162,7 @@ describe("domain moderation admin pages", () => {
 
   it("pages and filters a long rule list", async () => {
     const csv = Array.from({ length: 250 }, (_, i) => `h${String(i).padStart(3, "0")}.many.example`).join("\n");
-    await instance.services.domains.importCsv(csv, { kind: "cli", id: "" });
+    await instance.services.defederation.importCsv(csv, { kind: "cli", id: "" });
     const { agent } = await signIn("boss");
     const first = await agent.get("/admin/domains");
     expect(first.text).toContain("250 rules");
@@ -207,11 +207,11 @@ describe("domain moderation admin pages", () => {
       .type("form")
       .send({ csrf, back: "/admin/domains/allows", domain: "friend.example", comment: "partner" });
     expect(added.status).toBe(303);
-    const [allow] = await instance.services.domains.listAllows();
+    const [allow] = await instance.services.defederation.listAllows();
     expect(allow).toMatchObject({ domain: "friend.example", comment: "partner" });
     expect((await agent.get("/admin/domains/allows")).text).toContain("friend.example");
     await agent.post(`/admin/domains/allows/${allow!.id}/delete`).type("form").send({ csrf });
-    expect(await instance.services.domains.listAllows()).toEqual([]);
+    expect(await instance.services.defederation.listAllows()).toEqual([]);
   });
 
   it("imports a CSV through a preview, uploaded or pasted, changing nothing before confirmation", async () => {
@@ -286,7 +286,7 @@ describe("domain moderation admin pages", () => {
         draft: "1",
       });
       expect(added.status).toBe(303);
-      const [sub] = await instance.services.domains.listSubscriptions();
+      const [sub] = await instance.services.defederation.listSubscriptions();
       expect(sub).toMatchObject({ url, priority: 3, excludes: ["keep.example", "also.example"], draft: true });
       const page = await agent.get("/admin/domains/subscriptions");
       expect(page.text).toContain(url);
@@ -296,7 +296,7 @@ describe("domain moderation admin pages", () => {
       let synced = await agent.post(`/admin/domains/subscriptions/${sub!.id}/sync`).type("form").send({ csrf });
       if (synced.status === 503) {
         // The federation has not connected its blocklist fetcher yet: use Node's HTTP client.
-        instance.services.domains.connect({
+        instance.services.defederation.connect({
           fetcher: {
             async fetch(u) {
               const r = await fetch(u);
@@ -318,7 +318,7 @@ describe("domain moderation admin pages", () => {
 
       // Made live, a sync follows the list.
       await agent.post(`/admin/domains/subscriptions/${sub!.id}/draft`).type("form").send({ csrf, draft: "" });
-      expect((await instance.services.domains.getSubscription(sub!.id)).draft).toBe(false);
+      expect((await instance.services.defederation.getSubscription(sub!.id)).draft).toBe(false);
       body = `${CSV_HEADER}\n`;
       await agent.post(`/admin/domains/subscriptions/${sub!.id}/sync`).type("form").send({ csrf });
       expect(await blocks()).toEqual([]);
@@ -330,7 +330,7 @@ describe("domain moderation admin pages", () => {
         merge: "mildest",
       });
       expect(consensus.status).toBe(303);
-      expect(await instance.services.domains.consensus()).toEqual({
+      expect(await instance.services.defederation.consensus()).toEqual({
         minSources: 2,
         minShare: 0.5,
         merge: "mildest",
@@ -345,7 +345,7 @@ describe("domain moderation admin pages", () => {
       ).toBe(400);
 
       await agent.post(`/admin/domains/subscriptions/${sub!.id}/delete`).type("form").send({ csrf });
-      expect(await instance.services.domains.listSubscriptions()).toEqual([]);
+      expect(await instance.services.defederation.listSubscriptions()).toEqual([]);
       const bad = await agent.post("/admin/domains/subscriptions").type("form").send({ csrf, url: "not a url" });
       expect(bad.status).toBe(400);
     } finally {
@@ -362,8 +362,8 @@ describe("domain moderation admin pages", () => {
       createdAt: now,
       updatedAt: now,
     });
-    await instance.services.store.domains.rules.apply([{ op: "create_block", block: staged }], []);
-    await instance.services.domains.load();
+    await instance.services.store.defederation.rules.apply([{ op: "create_block", block: staged }], []);
+    await instance.services.defederation.load();
     const { agent, csrf } = await signIn("boss");
     const page = await agent.get("/admin/domains");
     expect(page.text).toContain("staged: suspend");
@@ -374,8 +374,8 @@ describe("domain moderation admin pages", () => {
 
   it("shows the audit log, paged and filtered, with a CSV export", async () => {
     const actor = { kind: "user" as const, id: "someone" };
-    for (let i = 0; i < 55; i++) await instance.services.domains.createAllow({ domain: `a${i}.example` }, actor);
-    await instance.services.domains.createBlock({ domain: "logged.example" }, actor, "why not");
+    for (let i = 0; i < 55; i++) await instance.services.defederation.createAllow({ domain: `a${i}.example` }, actor);
+    await instance.services.defederation.createBlock({ domain: "logged.example" }, actor, "why not");
     const { agent } = await signIn("boss");
     const page = await agent.get("/admin/domains/audit");
     expect(page.status).toBe(200);
@@ -420,9 +420,9 @@ describe("domain moderation admin pages", () => {
       comment: "floods",
     });
     expect(added.status).toBe(303);
-    const [rule] = await instance.services.domains.listBoardRules("b");
+    const [rule] = await instance.services.defederation.listBoardRules("b");
     expect(rule).toMatchObject({ board: "b", domain: "noisy.example", severity: "silence", rejectMedia: true });
-    expect((await instance.services.domains.audit({}))[0]?.actor).toEqual({ kind: "user", id: "owner" });
+    expect((await instance.services.defederation.audit({}))[0]?.actor).toEqual({ kind: "user", id: "owner" });
     expect((await agent.get("/admin/boards/b/domains")).text).toContain("noisy.example");
 
     // Another board is not theirs.
@@ -437,7 +437,7 @@ describe("domain moderation admin pages", () => {
     expect(bad.status).toBe(400);
 
     await agent.post(`/admin/boards/b/domains/${rule!.id}/delete`).type("form").send({ csrf });
-    expect(await instance.services.domains.listBoardRules("b")).toEqual([]);
+    expect(await instance.services.defederation.listBoardRules("b")).toEqual([]);
 
     const vol = await signIn("vol");
     expect((await vol.agent.get("/admin/boards/b/domains")).status).toBe(403);

@@ -57,7 +57,7 @@ describe("domain rules at every federation boundary", () => {
     });
 
     it("applies a board's own reject_media to a reply's image, and only on that board", async () => {
-      await t.services.domains.createBoardRule(
+      await t.services.defederation.createBoardRule(
         "pics",
         { domain: "127.0.0.2", severity: "silence", rejectMedia: true },
         CLI,
@@ -80,8 +80,8 @@ describe("domain rules at every federation boundary", () => {
         const bRef = await stored(String(toB["id"]));
         expect((await t.services.store.posts.getPost(bRef!.board, bRef!.no))?.file).not.toBeNull();
       } finally {
-        for (const r of await t.services.domains.listBoardRules("pics")) {
-          if (r.domain === "127.0.0.2") await t.services.domains.deleteBoardRule("pics", r.id, CLI);
+        for (const r of await t.services.defederation.listBoardRules("pics")) {
+          if (r.domain === "127.0.0.2") await t.services.defederation.deleteBoardRule("pics", r.id, CLI);
         }
       }
     });

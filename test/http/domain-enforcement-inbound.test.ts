@@ -96,7 +96,7 @@ describe("domain rules at every federation boundary", () => {
         const res = await postSigned(`${strict.url}/ap/inbox`, create(good, alice, note(good, alice)), alice);
         expect(res.status).toBe(403);
         expect(good.fetched.length).toBe(before);
-        await strict.services.domains.createAllow({ domain: "127.0.0.2" }, CLI);
+        await strict.services.defederation.createAllow({ domain: "127.0.0.2" }, CLI);
         const allowed = await postSigned(`${strict.url}/ap/inbox`, create(good, alice, note(good, alice)), alice);
         expect(allowed.status).not.toBe(403);
       } finally {

@@ -158,7 +158,7 @@ describe("domain rules at every federation boundary", () => {
         );
         expect(await t.services.store.federation.deliveries.pendingForDomain("127.0.0.7")).toBe(1);
 
-        await t.services.domains.createBlock({ domain: "127.0.0.7", severity: "suspend" }, CLI);
+        await t.services.defederation.createBlock({ domain: "127.0.0.7", severity: "suspend" }, CLI);
         const deadline = Date.now() + 5000;
         while (Date.now() < deadline && (await t.services.store.federation.actors.get(lou.id)) !== null) {
           await new Promise((r) => setTimeout(r, 20));

@@ -72,7 +72,7 @@ describe("domain rules at every federation boundary", () => {
     it("drops a Flag from a domain whose reports are rejected: 202 and nothing stored", async () => {
       const quiet = await FakePeer.start("127.0.0.6");
       try {
-        await t.services.domains.createBlock({ domain: "127.0.0.6", severity: "noop", rejectReports: true }, CLI);
+        await t.services.defederation.createBlock({ domain: "127.0.0.6", severity: "noop", rejectReports: true }, CLI);
         const troll = quiet.actor("troll");
         const op = await t.services.posting.createThread({ board: "b", comment: "target", ip: "192.0.2.10" });
         const flag = {

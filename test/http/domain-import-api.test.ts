@@ -29,7 +29,7 @@ describe("domain moderation admin API", () => {
     expect(csv.split("\n")[0]).toBe(CSV_HEADER);
     expect(csv).toContain('one.example,suspend,false,false,"Says ""hi"", then spams",false');
 
-    for (const b of await instance.services.domains.listBlocks()) {
+    for (const b of await instance.services.defederation.listBlocks()) {
       await api().delete(`/api/v1/admin/domain_blocks/${b.id}`).set(auth);
     }
     const auditBefore = (await api().get("/api/v1/admin/domain_audit?limit=1000").set(auth)).body.length;
@@ -92,7 +92,7 @@ describe("domain moderation admin API", () => {
     console.info(`import of 20,000 rows through the admin API: ${ms} ms`);
     expect(res.status).toBe(200);
     expect(res.body.applied).toBe(20_000);
-    expect((await instance.services.domains.listBlocks()).length).toBe(20_000);
+    expect((await instance.services.defederation.listBlocks()).length).toBe(20_000);
     expect(instance.services.policy.check("a.host19999.bulk.example").suspended).toBe(true);
     const page = await api().get("/api/v1/admin/domain_blocks?limit=500").set(auth);
     expect(page.body.length).toBe(200);

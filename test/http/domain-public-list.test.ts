@@ -43,7 +43,7 @@ describe("domain moderation admin API", () => {
     expect(res.body).toHaveLength(2);
 
     // The list follows the rules as they change.
-    const open = (await instance.services.domains.listBlocks()).find((b) => b.domain === "open.example")!;
+    const open = (await instance.services.defederation.listBlocks()).find((b) => b.domain === "open.example")!;
     await api().delete(`/api/v1/admin/domain_blocks/${open.id}`).set(auth);
     const after = await request(instance.app).get("/api/v1/instance/domain_blocks");
     expect(after.body.map((b: { domain: string }) => b.domain)).not.toContain("open.example");

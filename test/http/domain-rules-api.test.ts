@@ -33,7 +33,7 @@ describe("domain moderation admin API", () => {
     }
     const post = await api().post("/api/v1/admin/domain_blocks").send({ domain: "evil.example" });
     expect(post.status).toBe(401);
-    expect(await instance.services.domains.listBlocks()).toEqual([]);
+    expect(await instance.services.defederation.listBlocks()).toEqual([]);
   });
 
   it("creates, lists, reads, updates and deletes blocks in Mastodon's shape", async () => {
@@ -254,8 +254,8 @@ describe("domain moderation admin API", () => {
       createdAt: now,
       updatedAt: now,
     });
-    await instance.services.store.domains.rules.apply([{ op: "create_block", block: staged }], []);
-    await instance.services.domains.load();
+    await instance.services.store.defederation.rules.apply([{ op: "create_block", block: staged }], []);
+    await instance.services.defederation.load();
     const shown = await api().get(`/api/v1/admin/domain_blocks/${staged.id}`).set(auth);
     expect(shown.body).toMatchObject({ severity: "silence", staged_severity: "suspend" });
     const confirmed = await api().post(`/api/v1/admin/domain_blocks/${staged.id}/confirm`).set(auth);

@@ -72,7 +72,7 @@ describe("domain moderation admin API", () => {
   async function sync(id: string) {
     let res = await api().post(`/api/v1/admin/domain_subscriptions/${id}/sync`).set(auth);
     if (res.status === 503 && /federation/i.test(String(res.body.detail))) {
-      instance.services.domains.connect({
+      instance.services.defederation.connect({
         fetcher: {
           async fetch(url) {
             const r = await fetch(url);
@@ -127,7 +127,7 @@ describe("domain moderation admin API", () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ subscription_id: id, created: 2, updated: 0, removed: 0, draft: false });
     expect(first.body.domains.created.sort()).toEqual(["loud.example", "spam.example"]);
-    const byDomain = new Map((await instance.services.domains.listBlocks()).map((b) => [b.domain, b]));
+    const byDomain = new Map((await instance.services.defederation.listBlocks()).map((b) => [b.domain, b]));
     expect(byDomain.get("spam.example")).toMatchObject({
       origin: "subscription",
       severity: "suspend",
@@ -222,7 +222,7 @@ describe("domain moderation admin API", () => {
     await sync(subB);
     expect(await domains()).toEqual(["both.example"]);
     // The sources disagree; the mildest severity wins.
-    expect((await instance.services.domains.listBlocks())[0]?.severity).toBe("silence");
+    expect((await instance.services.defederation.listBlocks())[0]?.severity).toBe("silence");
 
     const audit = (await api().get("/api/v1/admin/domain_audit?domain=both.example").set(auth)).body;
     expect(audit).toHaveLength(1);

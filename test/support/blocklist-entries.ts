@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import type { Severity } from "../../server/domain/domain-policy.js";
-import type { BlocklistEntry } from "../../server/domain/domain-ports.js";
+import type { Severity } from "../../server/domain/defederation/rules.js";
+import type { BlocklistEntry } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 
 /* What the blocklist tests build their expectations from. */

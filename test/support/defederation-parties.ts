@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { AuditActor } from "../../server/domain/domain-ports.js";
+import type { AuditActor } from "../../server/domain/defederation-ports.js";
 import type { FakePeer } from "./fake-peer.js";
 import { makeJpeg, type TestInstance } from "./instance.js";
 import {

@@ -24,7 +24,7 @@ export function adminApi(current: () => TestInstance) {
     api,
     block: (body: Record<string, unknown>) => api().post("/api/v1/admin/domain_blocks").set(auth).send(body),
     async domains(): Promise<string[]> {
-      return (await current().services.domains.listBlocks()).map((b) => b.domain).sort();
+      return (await current().services.defederation.listBlocks()).map((b) => b.domain).sort();
     },
   };
 }

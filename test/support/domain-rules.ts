@@ -1,4 +1,4 @@
-import type { DomainBlock, Severity } from "../../server/domain/domain-policy.js";
+import type { DomainBlock, Severity } from "../../server/domain/defederation/rules.js";
 
 /** A manual instance block on `domain`, with every flag off unless `extra` sets it. */
 export function domainBlock(domain: string, severity: Severity, extra: Partial<DomainBlock> = {}): DomainBlock {

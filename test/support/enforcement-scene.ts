@@ -62,9 +62,9 @@ export class EnforcementScene {
     expect((await postSigned(this.inbox(), this.create(this.evil, this.eve, first), this.eve)).status).toBe(202);
     this.evilThread = (await this.stored(String(first["id"])))!.no;
 
-    await t.services.domains.createBlock({ domain: "127.0.0.3", severity: "suspend" }, CLI);
-    await t.services.domains.createBlock({ domain: "127.0.0.4", severity: "noop", rejectMedia: true }, CLI);
-    await t.services.domains.createBoardRule("pics", { domain: "127.0.0.5", severity: "suspend" }, CLI);
+    await t.services.defederation.createBlock({ domain: "127.0.0.3", severity: "suspend" }, CLI);
+    await t.services.defederation.createBlock({ domain: "127.0.0.4", severity: "noop", rejectMedia: true }, CLI);
+    await t.services.defederation.createBoardRule("pics", { domain: "127.0.0.5", severity: "suspend" }, CLI);
     this.evil.fetched.length = 0;
   }
 

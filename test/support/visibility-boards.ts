@@ -1,5 +1,5 @@
 import request from "supertest";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../server/domain/domain-policy.js";
+import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../server/domain/defederation/rules.js";
 import type { TestInstance } from "./instance.js";
 
 /*

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type ConsensusSource, consensusEntries, mergeConsensus } from "../../server/domain/blocklist-consensus.js";
-import type { BlocklistEntry, ConsensusSettings } from "../../server/domain/domain-ports.js";
+import {
+  type ConsensusSource,
+  consensusEntries,
+  mergeConsensus,
+} from "../../server/domain/defederation/blocklist-consensus.js";
+import type { BlocklistEntry, ConsensusSettings } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
 import { entry } from "../support/blocklist-entries.js";
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/blocklist-csv.js";
-import { MAX_BLOCKLIST_ENTRIES, MAX_PARSE_ERRORS, MAX_PUBLIC_COMMENT } from "../../server/domain/blocklist-reading.js";
+import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/defederation/blocklist-csv.js";
+import {
+  MAX_BLOCKLIST_ENTRIES,
+  MAX_PARSE_ERRORS,
+  MAX_PUBLIC_COMMENT,
+} from "../../server/domain/defederation/blocklist-reading.js";
 import { entry, expectTooLarge, MASTODON_EXPORT } from "../support/blocklist-entries.js";
 import { domainBlock } from "../support/domain-rules.js";
 import { growthRatio } from "../support/growth.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffRules } from "../../server/domain/blocklist-diff.js";
-import type { BlocklistEntry } from "../../server/domain/domain-ports.js";
+import { diffRules } from "../../server/domain/defederation/blocklist-diff.js";
+import type { BlocklistEntry } from "../../server/domain/defederation-ports.js";
 import { entry } from "../support/blocklist-entries.js";
 import { domainBlock } from "../support/domain-rules.js";
 

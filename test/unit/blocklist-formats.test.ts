@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { guessFormat, parseBlocklist, parsePlain } from "../../server/domain/blocklist-formats.js";
-import { parseGoToSocialJson, parseMastodonApi } from "../../server/domain/blocklist-json.js";
-import { MAX_BLOCKLIST_ENTRIES } from "../../server/domain/blocklist-reading.js";
-import { normalizeDomain, obfuscateDomain } from "../../server/domain/domain-policy.js";
-import { publicDomainBlocks } from "../../server/domain/public-domain-blocks.js";
+import { guessFormat, parseBlocklist, parsePlain } from "../../server/domain/defederation/blocklist-formats.js";
+import { parseGoToSocialJson, parseMastodonApi } from "../../server/domain/defederation/blocklist-json.js";
+import { MAX_BLOCKLIST_ENTRIES } from "../../server/domain/defederation/blocklist-reading.js";
+import { publicDomainBlocks } from "../../server/domain/defederation/public-list.js";
+import { normalizeDomain, obfuscateDomain } from "../../server/domain/defederation/rules.js";
 import { entry, expectTooLarge, MASTODON_EXPORT } from "../support/blocklist-entries.js";
 import { domainBlock } from "../support/domain-rules.js";
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseDuration } from "../../server/cli/commands/domain.js";
+import { parseDuration } from "../../server/cli/commands/defederation-domain.js";
 import { runCli } from "../../server/cli/main.js";
 import { openStore } from "../../storage/open.js";
 import { startTestInstance } from "../support/instance.js";
@@ -287,7 +287,7 @@ describe("atoll domain and subscription commands", () => {
       expect(synced.err).toMatch(/federation/i);
       const instance = await startTestInstance({ ALLOW_PRIVATE_ADDRESSES: "on" }, { dataDir });
       try {
-        instance.services.domains.connect({
+        instance.services.defederation.connect({
           fetcher: {
             async fetch(url) {
               const r = await fetch(url);
@@ -295,7 +295,7 @@ describe("atoll domain and subscription commands", () => {
             },
           },
         });
-        const result = await instance.services.domains.sync(sub.id, { kind: "cli", id: "" });
+        const result = await instance.services.defederation.sync(sub.id, { kind: "cli", id: "" });
         expect(result).toMatchObject({ created: 1, removed: 0 });
       } finally {
         await instance.stop();

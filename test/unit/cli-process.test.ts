@@ -114,7 +114,7 @@ describe.skipIf(!serverBuilt)("atoll as a process (skipped when dist/ is not bui
       }
       expect(await store.federation.actors.listByDomain("friend.example")).toHaveLength(3);
       expect(await store.federation.deliveries.pendingForDomain("friend.example")).toBe(2);
-      expect(await store.domains.rules.listBlocks()).toHaveLength(N);
+      expect(await store.defederation.rules.listBlocks()).toHaveLength(N);
     });
   });
 

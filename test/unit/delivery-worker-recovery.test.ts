@@ -95,7 +95,7 @@ describe("DeliveryWorker: a dead domain", () => {
   it("is probed one request at a time, and every inbox of it resumes at the first success", async () => {
     const t = await deliveryInstance(cleanup);
     const inbox = await fakeInbox(cleanup, () => t);
-    const { deliveries, domains } = t.services.store.federation;
+    const { deliveries, peerHealth } = t.services.store.federation;
     const start = Date.now();
     let now = start;
     const targets = ["a", "b", "c", "d"].map((p) => `${inbox.base()}/${p}`);
@@ -118,7 +118,7 @@ describe("DeliveryWorker: a dead domain", () => {
       expect(await w.runOnce()).toBe(4);
     }
     expect(inbox.received).toHaveLength(12);
-    const dead = await domains.get("127.0.0.1");
+    const dead = await peerHealth.get("127.0.0.1");
     expect(dead?.nextProbeAt).toBeGreaterThan(now);
     // from now on, one request per probe, whatever the number of inboxes due
     now = start + 20_000;
@@ -130,7 +130,7 @@ describe("DeliveryWorker: a dead domain", () => {
     // it answers again at the next probe: every inbox goes on at once, each in order
     up = true;
     const due = (await deliveries.pendingInboxes(now, 10)).map((p) => p.nextAttemptAt);
-    now = Math.max(...due, (await domains.get("127.0.0.1"))!.nextProbeAt!);
+    now = Math.max(...due, (await peerHealth.get("127.0.0.1"))!.nextProbeAt!);
     while ((await w.runOnce()) > 0) {
       // the clock stands still
     }
@@ -142,17 +142,17 @@ describe("DeliveryWorker: a dead domain", () => {
       expect(mine.filter((n, i) => i > 0 && n < mine[i - 1]!)).toEqual([]);
     }
     expect(back).toEqual(["127.0.0.1"]);
-    expect(await domains.get("127.0.0.1")).toMatchObject({ firstFailureAt: null, nextProbeAt: null });
+    expect(await peerHealth.get("127.0.0.1")).toMatchObject({ firstFailureAt: null, nextProbeAt: null });
   });
 
   it("wakes at once when the inbox hears from it, and writes nothing for a healthy domain", async () => {
     const t = await deliveryInstance(cleanup);
     const inbox = await fakeInbox(cleanup, () => t);
-    const { deliveries, domains } = t.services.store.federation;
+    const { deliveries, peerHealth } = t.services.store.federation;
     const start = Date.now();
     const now = start;
-    for (const at of [-30_000, -20_000, -10_000]) await domains.recordFailure("127.0.0.1", start + at);
-    await domains.deferProbe("127.0.0.1", start + 600_000);
+    for (const at of [-30_000, -20_000, -10_000]) await peerHealth.recordFailure("127.0.0.1", start + at);
+    await peerHealth.deferProbe("127.0.0.1", start + 600_000);
     await deliveries.enqueue(items(`${inbox.base()}/inbox`, 1, 3), now);
     const back: string[] = [];
     const w = deliveryWorker(cleanup, t, { clock: () => now });
@@ -164,14 +164,14 @@ describe("DeliveryWorker: a dead domain", () => {
     expect(inbox.received).toHaveLength(0);
     expect((await deliveries.pendingInboxes(now, 10))[0]).toMatchObject({ held: true, nextAttemptAt: start + 600_000 });
     await w.peerAnswered("quiet.example");
-    expect(await domains.get("quiet.example")).toBeNull();
+    expect(await peerHealth.get("quiet.example")).toBeNull();
     await w.peerAnswered("127.0.0.1");
     expect(back).toEqual(["127.0.0.1"]);
     while ((await w.runOnce()) > 0) {
       // due now
     }
     expect(numbers(inbox.received)).toEqual([1, 2, 3]);
-    expect(await domains.failing()).toEqual([]);
+    expect(await peerHealth.failing()).toEqual([]);
     // a second word from it changes nothing
     await w.peerAnswered("127.0.0.1");
     expect(back).toEqual(["127.0.0.1"]);

@@ -69,7 +69,7 @@ describe("DeliveryWorker", () => {
       object: { type: "Create", id: `${noteId}#create`, object: { type: "Note", id: noteId } },
     });
     expect(inbox.received[1]!.body).toMatchObject({ type: "Announce", actor: BOARD_ACTOR, object: noteId });
-    expect(await t.services.store.federation.domains.get("127.0.0.1")).toMatchObject({
+    expect(await t.services.store.federation.peerHealth.get("127.0.0.1")).toMatchObject({
       consecutiveFailures: 0,
       lastSuccessAt: now,
     });
@@ -140,7 +140,7 @@ describe("DeliveryWorker", () => {
     expect(accepted).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(numbers(inbox.received).slice(0, 2)).toEqual([1, 1]);
     await until(async () => (await t.services.store.federation.deliveries.countPending()) === 0);
-    expect((await t.services.store.federation.domains.get("127.0.0.1"))?.firstFailureAt).toBeNull();
+    expect((await t.services.store.federation.peerHealth.get("127.0.0.1"))?.firstFailureAt).toBeNull();
   });
 
   it("retries what a peer may take later and drops what it cannot read", async () => {

@@ -9,8 +9,8 @@ import {
   suspendedReference,
 } from "../../federation/inbox/domain-check.js";
 import { type NormalizedActivity, normalizeActivity, normalizeObject } from "../../federation/vocab/normalize.js";
-import type { BoardDomainRule, DomainBlock, Severity } from "../../server/domain/domain-policy.js";
-import { DomainPolicy } from "../../server/services/domain-policy.js";
+import type { BoardDomainRule, DomainBlock, Severity } from "../../server/domain/defederation/rules.js";
+import { DomainPolicy } from "../../server/services/defederation/rules-in-force.js";
 import { domainBlock } from "../support/domain-rules.js";
 
 const AS = "https://www.w3.org/ns/activitystreams";

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AuditActor } from "../../server/domain/domain-ports.js";
+import type { AuditActor } from "../../server/domain/defederation-ports.js";
 import type { Store } from "../../server/domain/ports.js";
-import { DomainModerationService } from "../../server/services/domain-moderation.js";
-import type { DomainEffects } from "../../server/services/domain-moderation-types.js";
-import { DomainPolicy } from "../../server/services/domain-policy.js";
+import { DomainPolicy } from "../../server/services/defederation/rules-in-force.js";
+import { DefederationService } from "../../server/services/defederation/service.js";
+import type { HeldDataEffects } from "../../server/services/defederation/types.js";
 import { createLogger } from "../../server/services/logger.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
 
@@ -14,7 +14,7 @@ const ADMIN: AuditActor = { kind: "user", id: "admin" };
 const DAY = 86_400_000;
 
 /** Effects that record what the service asked for, over a follow count the test sets. */
-class RecordedEffects implements DomainEffects {
+class RecordedEffects implements HeldDataEffects {
   follows = new Map<string, number>();
   severed: string[] = [];
   purged: string[] = [];
@@ -52,7 +52,7 @@ describe("domain moderation service", () => {
   let policy: DomainPolicy;
   let effects: RecordedEffects;
   let lists: Map<string, string>;
-  let svc: DomainModerationService;
+  let svc: DefederationService;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "atoll-domains-"));
@@ -62,7 +62,7 @@ describe("domain moderation service", () => {
     policy = new DomainPolicy({ clock, mode: "blocklist", publicUrl: "https://atoll.example" });
     effects = new RecordedEffects();
     lists = new Map();
-    svc = new DomainModerationService({
+    svc = new DefederationService({
       store,
       policy,
       clock,
@@ -92,7 +92,7 @@ describe("domain moderation service", () => {
     expect(block).toMatchObject({ domain: "bad.example", severity: "suspend", origin: "manual" });
     expect(policy.check("a.bad.example").suspended).toBe(true);
     expect(effects.severed).toEqual(["a.bad.example"]);
-    expect(await store.domains.purges.due(now + 7 * DAY)).toEqual(["bad.example"]);
+    expect(await store.defederation.purges.due(now + 7 * DAY)).toEqual(["bad.example"]);
     const [entry] = await svc.audit();
     expect(entry).toMatchObject({ action: "block.create", domain: "bad.example", actor: ADMIN, reason: "reports #4" });
     await expect(svc.createBlock({ domain: "bad.example" }, ADMIN)).rejects.toMatchObject({ kind: "conflict" });
@@ -139,7 +139,7 @@ describe("domain moderation service", () => {
     const b = await svc.createBlock({ domain: "loud.example" }, ADMIN);
     await svc.updateBlock(b.id, { severity: "silence" }, ADMIN);
     expect(policy.check("loud.example")).toMatchObject({ silenced: true, suspended: false });
-    expect(await store.domains.purges.due(now + 30 * DAY)).toEqual([]);
+    expect(await store.defederation.purges.due(now + 30 * DAY)).toEqual([]);
     await svc.deleteBlock(b.id, ADMIN);
     expect(policy.check("loud.example").severity).toBe("noop");
     expect((await svc.audit()).map((e) => e.action)).toEqual(["block.delete", "block.update", "block.create"]);
@@ -157,7 +157,7 @@ describe("domain moderation service", () => {
   });
 
   it("picks up rules another process wrote", async () => {
-    const other = new DomainModerationService({
+    const other = new DefederationService({
       store,
       policy: new DomainPolicy({ clock: () => now, mode: "blocklist", publicUrl: "https://atoll.example" }),
       clock: () => now,
@@ -252,7 +252,7 @@ describe("domain moderation service", () => {
 
   it("at start, applies allowlist mode to everything held: severs, and schedules purges once", async () => {
     const allowlist = new DomainPolicy({ clock: () => now, mode: "allowlist", publicUrl: "https://atoll.example" });
-    const strict = new DomainModerationService({
+    const strict = new DefederationService({
       store,
       policy: allowlist,
       clock: () => now,
@@ -270,11 +270,11 @@ describe("domain moderation service", () => {
     await strict.reconcile();
     expect(effects.severed).toEqual(["stranger.example"]);
     // Posts held from a domain not allowed are purged after the grace; severed follows leave nothing to purge.
-    expect(await store.domains.purges.due(now + DAY)).toEqual(["lurker.example"]);
+    expect(await store.defederation.purges.due(now + DAY)).toEqual(["lurker.example"]);
     // A second start does not postpone the purge it already scheduled.
     now += DAY / 2;
     await strict.reconcile();
-    expect(await store.domains.purges.due(now + DAY / 2)).toEqual(["lurker.example"]);
+    expect(await store.defederation.purges.due(now + DAY / 2)).toEqual(["lurker.example"]);
   });
 
   it("board rules only add limits, on their board", async () => {

@@ -12,7 +12,7 @@ import {
   type PolicySnapshot,
   requireDomain,
   stricter,
-} from "../../server/domain/domain-policy.js";
+} from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import { domainBlock } from "../support/domain-rules.js";
 

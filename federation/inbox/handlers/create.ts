@@ -17,7 +17,7 @@ export const handleCreate: Handler = (deps, inbound) => receiveCreate(deps, inbo
 
 /**
  * The Create handler. A new thread from a domain silenced on its board is held for a moderator
- * (`store.domains.held`, the activity as received) instead of being posted; approving it runs it
+ * (`store.defederation.held`, the activity as received) instead of being posted; approving it runs it
  * through here again with `hold: false`, so it is posted exactly as if it had just arrived.
  */
 export async function receiveCreate(
@@ -47,7 +47,7 @@ export async function receiveCreate(
   const boardId = deps.ids.board(target.board.uri);
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
   if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) {
-    const held = await deps.s.store.domains.held.add({
+    const held = await deps.s.store.defederation.held.add({
       id: activity.id,
       board: target.board.uri,
       domain: actorDomain(activity.actor),

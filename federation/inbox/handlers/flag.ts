@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { domainOfUrl } from "../../../server/domain/domain-policy.js";
+import { domainOfUrl } from "../../../server/domain/defederation/rules.js";
 import type { Post } from "../../../server/domain/post.js";
 import type { Report } from "../../../server/domain/staff.js";
 import { MAX_REPORT_REASON } from "../../../server/services/moderation.js";

@@ -1,4 +1,4 @@
-import { domainOfUrl } from "../../../server/domain/domain-policy.js";
+import { domainOfUrl } from "../../../server/domain/defederation/rules.js";
 import type { Services } from "../../../server/services/container.js";
 
 /*

@@ -1,8 +1,8 @@
 import type { CommandGroup } from "../command.js";
 import { boardCommands } from "./board.js";
+import { domainCommands } from "./defederation-domain.js";
+import { subscriptionCommands } from "./defederation-subscription.js";
 import { deliveryCommands } from "./delivery.js";
-import { domainCommands } from "./domain.js";
-import { subscriptionCommands } from "./subscription.js";
 import { tokenCommands } from "./token.js";
 import { userCommands } from "./user.js";
 

@@ -6,8 +6,8 @@ import { boardFollowJson, type FederationActions } from "../../services/federati
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
+import { domainAdminRouter } from "./defederation/api.js";
 import { deliveryAdminRouter } from "./deliveries.js";
-import { domainAdminRouter } from "./domains.js";
 import { followRequestsRouter } from "./follow-requests.js";
 import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
 

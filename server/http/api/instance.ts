@@ -28,7 +28,7 @@ export function instanceApiRouter(s: Services): Router {
   r.get("/api/v1/instance/domain_blocks", async (req: Request, res: Response) => {
     const rendered = await s.cache.get("api:instance:domain_blocks", String(s.policy.version), JSON_TYPE, async () =>
       JSON.stringify(
-        (await s.domains.publicBlocks()).map((b) => ({
+        (await s.defederation.publicBlocks()).map((b) => ({
           domain: b.domain,
           digest: b.digest,
           severity: b.severity,

@@ -59,7 +59,7 @@ export function webRouter(s: Services): Router {
     const site = await loadSite(s);
     await send(req, res, "moderation", `${site.version}:${s.policy.version}`, async () =>
       moderationPage(s, [
-        domainRulesSection(s.policy.mode, await s.domains.publicBlocks(), await s.domains.listAllows()),
+        domainRulesSection(s.policy.mode, await s.defederation.publicBlocks(), await s.defederation.listAllows()),
       ]),
     );
   });

@@ -3,11 +3,11 @@ import type {
   ActorKey,
   Delivery,
   DeliveryWorkerRecord,
-  DomainHealth,
   DroppedDelivery,
   Follow,
   InboundRetry,
   InstanceSoftware,
+  PeerHealthRecord,
   RemoteActor,
   RemotePostRef,
 } from "../../../server/domain/federation-ports.js";
@@ -46,7 +46,7 @@ export interface DeliveryInboxDoc {
 }
 export type DroppedDeliveryDoc = DroppedDelivery;
 export type DeliveryWorkerDoc = DeliveryWorkerRecord;
-export type DomainHealthDoc = DomainHealth;
+export type PeerHealthDoc = PeerHealthRecord;
 export interface InboxSeenDoc {
   activityId: string;
   expiresAt: number;
@@ -89,7 +89,7 @@ export interface FederationCollections {
   deliveryInboxes: Collection<DeliveryInboxDoc>;
   deliveryWorkers: Collection<DeliveryWorkerDoc>;
   droppedDeliveries: Collection<DroppedDeliveryDoc>;
-  domainHealth: Collection<DomainHealthDoc>;
+  domainHealth: Collection<PeerHealthDoc>;
   inboxSeen: Collection<InboxSeenDoc>;
   inboundRetries: Collection<InboundRetryDoc>;
   remotePosts: Collection<RemotePostDoc>;
@@ -107,7 +107,7 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     deliveryInboxes: db.collection<DeliveryInboxDoc>(n.deliveryInboxes),
     deliveryWorkers: db.collection<DeliveryWorkerDoc>(n.deliveryWorkers),
     droppedDeliveries: db.collection<DroppedDeliveryDoc>(n.droppedDeliveries),
-    domainHealth: db.collection<DomainHealthDoc>(n.domainHealth),
+    domainHealth: db.collection<PeerHealthDoc>(n.domainHealth),
     inboxSeen: db.collection<InboxSeenDoc>(n.inboxSeen),
     inboundRetries: db.collection<InboundRetryDoc>(n.inboundRetries),
     remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
@@ -202,7 +202,7 @@ export function toWorkerRecord(d: DeliveryWorkerDoc): DeliveryWorkerRecord {
   };
 }
 
-export function toDomainHealth(d: DomainHealthDoc): DomainHealth {
+export function toPeerHealthRecord(d: PeerHealthDoc): PeerHealthRecord {
   return {
     domain: d.domain,
     consecutiveFailures: d.consecutiveFailures ?? 0,

@@ -2,24 +2,24 @@ import type { MongoClient } from "mongodb";
 import type {
   ActorKeyRepository,
   DeliveryQueue,
-  DomainHealthRepository,
   FederationStore,
   FollowRepository,
   InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
+  PeerHealthRepository,
   RemoteActorRepository,
   RemotePostIndex,
 } from "../../../server/domain/federation-ports.js";
 import { MongoRemoteActorRepository } from "./actors.js";
 import { MongoDeliveryQueue } from "./deliveries.js";
 import type { FederationCollections } from "./documents.js";
-import { MongoDomainHealthRepository } from "./domains.js";
 import { MongoFollowRepository } from "./follows.js";
 import { MongoInboundRetryQueue } from "./inbound-retries.js";
 import { MongoInboxDedupe } from "./inbox-dedupe.js";
 import { MongoInstanceRepository } from "./instances.js";
 import { MongoActorKeyRepository } from "./keys.js";
+import { MongoPeerHealthRepository } from "./peer-health.js";
 import { MongoRemotePostIndex } from "./remote-posts.js";
 
 /** The federation repositories over the store's client (indexes come from ensureFederationIndexes). */
@@ -28,7 +28,7 @@ export class MongoFederationStore implements FederationStore {
   readonly actors: RemoteActorRepository;
   readonly follows: FollowRepository;
   readonly deliveries: DeliveryQueue;
-  readonly domains: DomainHealthRepository;
+  readonly peerHealth: PeerHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
@@ -39,7 +39,7 @@ export class MongoFederationStore implements FederationStore {
     this.actors = new MongoRemoteActorRepository(c);
     this.follows = new MongoFollowRepository(c);
     this.deliveries = new MongoDeliveryQueue(client, c);
-    this.domains = new MongoDomainHealthRepository(c);
+    this.peerHealth = new MongoPeerHealthRepository(c);
     this.inboxDedupe = new MongoInboxDedupe(c);
     this.inboundRetries = new MongoInboundRetryQueue(c);
     this.remotePosts = new MongoRemotePostIndex(c);

@@ -1,12 +1,12 @@
 import type {
   ActorKeyRepository,
   DeliveryQueue,
-  DomainHealthRepository,
   FederationStore,
   FollowRepository,
   InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
+  PeerHealthRepository,
   RemoteActorRepository,
   RemotePostIndex,
 } from "../../../server/domain/federation-ports.js";
@@ -15,12 +15,12 @@ import type { Db } from "../database.js";
 import { SqliteRemoteActorRepository } from "./actors.js";
 import { CachedFollowRepository } from "./cached-follows.js";
 import { SqliteDeliveryQueue } from "./deliveries.js";
-import { SqliteDomainHealthRepository } from "./domains.js";
 import { SqliteFollowRepository } from "./follows.js";
 import { SqliteInboundRetryQueue } from "./inbound-retries.js";
 import { SqliteInboxDedupe } from "./inbox-dedupe.js";
 import { SqliteInstanceRepository } from "./instances.js";
 import { SqliteActorKeyRepository } from "./keys.js";
+import { SqlitePeerHealthRepository } from "./peer-health.js";
 import { SqliteRemotePostIndex } from "./remote-posts.js";
 
 /** The federation repositories on the store's connection (the schema comes from migrations 2, 3 and 7). */
@@ -29,7 +29,7 @@ export class SqliteFederationStore implements FederationStore {
   readonly actors: RemoteActorRepository;
   readonly follows: FollowRepository;
   readonly deliveries: DeliveryQueue;
-  readonly domains: DomainHealthRepository;
+  readonly peerHealth: PeerHealthRepository;
   readonly inboxDedupe: InboxDedupe;
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
@@ -41,7 +41,7 @@ export class SqliteFederationStore implements FederationStore {
     this.actors = new SqliteRemoteActorRepository(db);
     this.follows = new CachedFollowRepository(new SqliteFollowRepository(db), db);
     this.deliveries = new SqliteDeliveryQueue(db);
-    this.domains = new SqliteDomainHealthRepository(db);
+    this.peerHealth = new SqlitePeerHealthRepository(db);
     this.inboxDedupe = new SqliteInboxDedupe(db, group);
     this.inboundRetries = new SqliteInboundRetryQueue(db);
     this.remotePosts = new SqliteRemotePostIndex(db, group);

@@ -1,5 +1,5 @@
-import type { DomainAllow } from "../../../domain/domain-policy.js";
-import type { PublicDomainBlock } from "../../../domain/public-domain-blocks.js";
+import type { PublicDomainBlock } from "../../../domain/defederation/public-list.js";
+import type { DomainAllow } from "../../../domain/defederation/rules.js";
 import type { Services } from "../../../services/container.js";
 import { type Html, html } from "../html.js";
 import { instanceName, layout } from "../layout.js";

@@ -1,0 +1,31 @@
+import type { MongoClient } from "mongodb";
+import type {
+  DefederationStore,
+  DomainRuleRepository,
+  HeldRepository,
+  PurgeRepository,
+  SubscriptionRepository,
+} from "../../../server/domain/defederation-ports.js";
+import type { DefederationCollections } from "./documents.js";
+import { MongoHeldRepository } from "./held.js";
+import { MongoPurgeRepository } from "./purges.js";
+import { MongoDomainRuleRepository } from "./rules.js";
+import { MongoSubscriptionRepository } from "./subscriptions.js";
+
+export { defederationCollectionsOf } from "./documents.js";
+export { ensureDefederationIndexes } from "./indexes.js";
+
+/** The defederation repositories over the store's client (indexes come from ensureDefederationIndexes). */
+export class MongoDefederationStore implements DefederationStore {
+  readonly rules: DomainRuleRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly purges: PurgeRepository;
+  readonly held: HeldRepository;
+
+  constructor(client: MongoClient, c: DefederationCollections) {
+    this.rules = new MongoDomainRuleRepository(client, c);
+    this.subscriptions = new MongoSubscriptionRepository(client, c);
+    this.purges = new MongoPurgeRepository(c);
+    this.held = new MongoHeldRepository(c);
+  }
+}
