@@ -6,7 +6,7 @@ import { boardFollowJson, type FederationActions } from "../../services/federati
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
-import { domainAdminRouter } from "./defederation/api.js";
+import { defederationApiRouter } from "./defederation/api.js";
 import { deliveryAdminRouter } from "./deliveries.js";
 import { followRequestsRouter } from "./follow-requests.js";
 import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
@@ -162,7 +162,7 @@ export function adminApiRouter(s: Services): Router {
     res.status(204).end();
   });
 
-  r.use(domainAdminRouter(s));
+  r.use(defederationApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
   return r;

@@ -2,7 +2,7 @@ import type { Router } from "express";
 import type { Services } from "../../services/container.js";
 import { banPages } from "./ban-pages.js";
 import { boardPages } from "./board-pages.js";
-import { domainPages } from "./defederation/pages.js";
+import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
@@ -27,7 +27,7 @@ export function adminWebRouter(s: Services): Router {
   boardPages(s, kit);
   userPages(s, kit);
   tokenPages(s, kit);
-  domainPages(s, kit);
+  defederationPages(s, kit);
   deliveryPages(s, kit);
   return kit.router;
 }

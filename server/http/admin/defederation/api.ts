@@ -22,7 +22,7 @@ import { subscriptionApi } from "./subscription-api.js";
  * a valid token is an admin's (the bearer check), so no handler checks a role. Fields are read by
  * ./fields.ts; the rules they must satisfy are the service's.
  */
-export function domainAdminRouter(s: Services): Router {
+export function defederationApiRouter(s: Services): Router {
   const r = Router();
   const k = apiKit(r, s, MAX_IMPORT_BYTES);
   blockApi(k);

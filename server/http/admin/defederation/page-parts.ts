@@ -1,17 +1,11 @@
 import type { AuditActor } from "../../../domain/defederation-ports.js";
-import { DomainError } from "../../../domain/errors.js";
-import { can, type StaffUser } from "../../../domain/staff.js";
+import type { StaffUser } from "../../../domain/staff.js";
 import { type Html, html } from "../../web/html.js";
-import type { FormBody } from "../page-kit.js";
+import { type FormBody, field } from "../page-kit.js";
 import type { ViewContext } from "../views.js";
 import type { Fields } from "./fields.js";
 
-/* What the defederation pages share: form fields, the admin check, times, counts, the tabs. */
-
-export function field(body: FormBody, name: string): string | undefined {
-  const v = body[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+/* What the defederation pages share: form fields, the audit actor, times, counts, the tabs. */
 
 /**
  * A form's fields as the browser posts them, for the shared field reader (./fields.ts):
@@ -26,10 +20,6 @@ export function formFields(body: FormBody, names: readonly string[]): Fields {
 
 export function actorOf(user: StaffUser): AuditActor {
   return { kind: "user", id: user.username };
-}
-
-export function requireAdmin(user: StaffUser): void {
-  if (!can(user, "manage_instance", null)) throw new DomainError("forbidden", "Only admins manage domain rules.");
 }
 
 export function when(ms: number | null): Html {
