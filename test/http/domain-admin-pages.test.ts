@@ -430,6 +430,10 @@ describe("domain moderation admin pages", () => {
     expect((await agent.post("/admin/boards/g/domains").type("form").send({ csrf, domain: "x.example" })).status).toBe(
       403,
     );
+    // A name no board can have is not found, before whether they may manage it.
+    const misnamed = await agent.get("/admin/boards/Not%20a%20board/domains");
+    expect(misnamed.status).toBe(404);
+    expect(misnamed.text).toContain("does not exist.");
     const bad = await agent
       .post("/admin/boards/b/domains")
       .type("form")

@@ -1,4 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, Router } from "express";
+import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
@@ -22,7 +23,8 @@ export type PageAction = (req: Request, res: Response, v: ViewContext, body: For
  * What a route asks of the signed-in user before its handler runs:
  * - `staff`: any staff account; the service decides per item (reports, bans, posts, volunteers);
  * - `manage_instance`: an admin;
- * - `manage_board`: someone who manages the board named by the route's `:uri`;
+ * - `manage_board`: someone who manages the board named by the route's `:uri` (a `:uri` no board can
+ *   have is a 404 for everyone);
  * - `manage_a_board`: an admin, or someone who manages at least one existing board.
  */
 export type Needs = "staff" | "manage_instance" | "manage_board" | "manage_a_board";
@@ -125,8 +127,12 @@ export function adminPageKit(s: Services): AdminWebKit {
         return true;
       case "manage_instance":
         return can(user, "manage_instance", null);
-      case "manage_board":
-        return can(user, "manage_board", String(req.params["uri"]));
+      case "manage_board": {
+        const uri = String(req.params["uri"]);
+        // A name no board can have is not found for anyone, before whether this user manages it.
+        if (!isBoardUri(uri)) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
+        return can(user, "manage_board", uri);
+      }
       case "manage_a_board":
         return (
           can(user, "manage_instance", null) || (await s.boards.list()).some((b) => can(user, "manage_board", b.uri))

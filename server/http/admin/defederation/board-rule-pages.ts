@@ -1,6 +1,3 @@
-import type { Request } from "express";
-import { isBoardUri } from "../../../domain/board.js";
-import { DomainError } from "../../../domain/errors.js";
 import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
 import { boardRuleInput } from "./fields.js";
@@ -9,19 +6,14 @@ import { boardRulesView } from "./rule-views.js";
 
 /* A board's own domain rules, for the board's owners and the admins: the list, adding, removing. */
 
+/** The kit answers 404 for a `:uri` no board can have, before it checks who manages the board. */
 const BOARD_MANAGERS = { needs: "manage_board" } as const;
-
-function boardOf(req: Request): string {
-  const uri = String(req.params["uri"]);
-  if (!isBoardUri(uri)) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
-  return uri;
-}
 
 export function boardRulePages(s: Services, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/boards/:uri/domains", BOARD_MANAGERS, async (req, res, v) => {
-    const board = boardOf(req);
+    const board = String(req.params["uri"]);
     render(
       req,
       res,
@@ -32,14 +24,14 @@ export function boardRulePages(s: Services, kit: AdminPageKit): void {
   });
 
   post("/admin/boards/:uri/domains", BOARD_MANAGERS, async (req, res, v, body) => {
-    const board = boardOf(req);
+    const board = String(req.params["uri"]);
     const input = boardRuleInput(formFields(body, ["domain", "severity", "reject_media", "comment"]));
     await s.defederation.createBoardRule(board, input, actorOf(v.user));
     back(res, v, "board_rule_created");
   });
 
   post("/admin/boards/:uri/domains/:id/delete", BOARD_MANAGERS, async (req, res, v) => {
-    const board = boardOf(req);
+    const board = String(req.params["uri"]);
     await s.defederation.deleteBoardRule(board, String(req.params["id"]), actorOf(v.user));
     back(res, v, "board_rule_deleted");
   });
