@@ -16,7 +16,7 @@ import {
  */
 
 const TOKEN = "backfill-test-token-0123456789abcd";
-const STEP_MS = 20_000;
+const STEP_MS = 45_000;
 const admin = (t: TestInstance, method: string, path: string, body?: unknown) =>
   call(t.url, method, path, body, { authorization: `Bearer ${TOKEN}` });
 const settled = (...instances: TestInstance[]) => settledWithin(STEP_MS, ...instances);

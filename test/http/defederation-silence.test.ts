@@ -37,7 +37,7 @@ describe.skipIf(unavailable !== null)(
         severity: "silence",
       });
       expect(res.status).toBe(200);
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => {
       await peer?.stop();
       await A?.stop();

@@ -44,7 +44,7 @@ describe("three parties: A suspends C", () => {
     await followBoard(A, "a", C, "c");
     await followBoard(A, "a", B, "b");
     await followBoard(B, "b", C, "c");
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([A?.stop(), B?.stop(), C?.stop()]);

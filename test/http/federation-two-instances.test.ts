@@ -20,7 +20,7 @@ import {
 const TOKEN = "federation-test-token-0123456789";
 const AP = "application/activity+json";
 /** The longest any single step may take: deliveries are kicked at once, so this is only a bound. */
-const STEP_MS = 10_000;
+const STEP_MS = 45_000;
 
 const startPeer = (host: string) => startLoopbackInstance(host, TOKEN);
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, ms = STEP_MS) => waitForWithin(what, probe, ms);

@@ -48,7 +48,7 @@ describe.skipIf(unavailable !== null)(
         })
       ).no;
       peer = await startFedifyPeer();
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => {
       await peer?.stop();
       await t?.stop();

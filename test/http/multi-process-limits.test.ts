@@ -104,7 +104,7 @@ describe.skipIf(!existsSync(SERVER_ENTRY))("limits across processes on one store
     );
     expect(op.status).toBe(201);
     threadNo = (op.json as { no: number }).no;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await store?.close();

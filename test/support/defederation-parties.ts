@@ -16,7 +16,7 @@ import {
  */
 
 export const TOKEN = "defederation-test-token-0123456789";
-export const STEP_MS = 15_000;
+export const STEP_MS = 45_000;
 export const CLI: AuditActor = { kind: "cli", id: "" };
 
 /** An instance on `host`, with the admin token above. */
