@@ -11,12 +11,18 @@ export const USER_AGENT = `Atoll/${VERSION}`;
 export const AP_ACCEPT =
   'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 
+/** The application services the federation components reach through their context. */
+export type FederationServices = Pick<
+  Services,
+  "config" | "logger" | "clock" | "store" | "policy" | "events" | "urls" | "reader"
+>;
+
 /** What every federation component of one instance shares: ids, keys and the one outbound client. */
 export class FederationContext {
   readonly http: GuardedFetch;
 
   constructor(
-    readonly s: Services,
+    readonly s: FederationServices,
     readonly ids: FederationIds,
     readonly keys: LocalKeys,
     http?: GuardedFetch,

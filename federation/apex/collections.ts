@@ -12,7 +12,10 @@ const THREAD_NO = /^[1-9][0-9]{0,14}$/;
  * `Create(Note)`, newest first), followers (accepted), following, moderators, and a thread's
  * replies (oldest first, as the thread reads). Returns null for any other id.
  */
-export function localCollections(s: Services, ids: FederationIds): CollectionResolver {
+export function localCollections(
+  s: Pick<Services, "reader" | "store" | "urls">,
+  ids: FederationIds,
+): CollectionResolver {
   const prefix = `${ids.publicUrl}/ap/boards/`;
   return async (collectionId) => {
     if (!collectionId.startsWith(prefix)) return null;

@@ -27,7 +27,7 @@ export interface PeerHealthOptions {
  * waited with it are due at once, and listeners hear that it is back.
  */
 export class PeerHealth {
-  readonly #s: Services;
+  readonly #s: Pick<Services, "store" | "logger">;
   readonly #o: PeerHealthOptions;
   #failing = new Set<string>();
   #readAt = Number.NEGATIVE_INFINITY;
@@ -35,7 +35,7 @@ export class PeerHealth {
   readonly #noted = new Map<string, number>();
   readonly #back = new Set<(domain: string) => void | Promise<void>>();
 
-  constructor(s: Services, opts: PeerHealthOptions) {
+  constructor(s: Pick<Services, "store" | "logger">, opts: PeerHealthOptions) {
     this.#s = s;
     this.#o = opts;
   }

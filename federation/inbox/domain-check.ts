@@ -221,7 +221,7 @@ export function documentReferences(doc: NormalizedDocument, json?: unknown): Act
  * allowed instance is refused like replying to it directly.
  */
 export async function checkInboundDomains(
-  deps: { s: Services; ids: FederationIds },
+  deps: { s: Pick<Services, "policy" | "store" | "config">; ids: FederationIds },
   activity: NormalizedActivity,
   opts: { json?: unknown; keyId?: string; board?: string | null } = {},
 ): Promise<DomainRefusal | null> {
@@ -230,7 +230,7 @@ export async function checkInboundDomains(
 
 /** `refs` against the rules of the instance, of `board` and of the boards they address, and their chains. */
 export async function checkReferences(
-  deps: { s: Services; ids: FederationIds },
+  deps: { s: Pick<Services, "policy" | "store" | "config">; ids: FederationIds },
   refs: readonly ActivityReference[],
   board: string | null = null,
 ): Promise<DomainRefusal | null> {

@@ -34,7 +34,7 @@ import {
   unavailable,
 } from "./errors.js";
 import { HANDLERS } from "./handlers/index.js";
-import type { InboxDeps } from "./handlers/types.js";
+import type { InboxDeps, InboxServices } from "./handlers/types.js";
 import type { InboxOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
 import { asUnauthorized, guard, MAX_FUTURE_MS, MAX_SKEW_MS, precheck } from "./signature-checks.js";
@@ -93,7 +93,7 @@ export class Inbox {
   /** Activities being handled in this process, so a copy arriving meanwhile waits for the first. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
-  constructor(s: Services, ctx: FederationContext, opts: InboxOptions) {
+  constructor(s: InboxServices, ctx: FederationContext, opts: InboxOptions) {
     const actors = opts.actors ?? new RemoteActors(s.store.federation.actors, ctx, s.clock);
     this.deps = {
       s,
@@ -394,7 +394,7 @@ export class Inbox {
  * Why the domain rules refuse whoever signed with `keyId` (suspended for the instance, or for the
  * board whose inbox was posted to), or null. Cheap: no body, no key, no I/O.
  */
-export function signerRefusal(s: Services, keyId: string, board: string | null): string | null {
+export function signerRefusal(s: Pick<Services, "policy">, keyId: string, board: string | null): string | null {
   const host = domainOfUrl(keyId);
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);

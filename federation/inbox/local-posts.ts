@@ -10,7 +10,7 @@ const LOCAL_POST = /^\/([a-z0-9]{1,30})\/(thread|post)\/([1-9][0-9]{0,14})$/;
  * Urls.apId mints them), or a remote post we hold a copy of. Null when the id cannot name one.
  */
 async function localAddress(
-  s: Services,
+  s: Pick<Services, "config" | "store">,
   id: string,
 ): Promise<{ board: string; no: number; op: boolean | null } | null> {
   const prefix = s.config.publicUrl;
@@ -29,13 +29,16 @@ function matching<T extends { no: number; threadNo: number }>(post: T | null, op
 }
 
 /** The local post an ActivityPub id names (see localAddress), or null when we have no such post. */
-export async function resolveLocalPost(s: Services, id: string): Promise<Post | null> {
+export async function resolveLocalPost(s: Pick<Services, "config" | "store">, id: string): Promise<Post | null> {
   const at = await localAddress(s, id);
   return at ? matching(await s.store.posts.getPost(at.board, at.no), at.op) : null;
 }
 
 /** Like resolveLocalPost, reading only where the post comes from (no text or file). */
-export async function resolveLocalOrigin(s: Services, id: string): Promise<PostOrigin | null> {
+export async function resolveLocalOrigin(
+  s: Pick<Services, "config" | "store">,
+  id: string,
+): Promise<PostOrigin | null> {
   const at = await localAddress(s, id);
   return at ? matching(await s.store.posts.getOrigin(at.board, at.no), at.op) : null;
 }
@@ -53,7 +56,10 @@ export interface LocalThread {
  * is all that is read), or the thread of a post of ours or of a remote post we hold. Null when we
  * have no such post. The same ids name the same posts as for `resolveLocalPost`.
  */
-export async function resolveLocalThread(s: Services, id: string): Promise<LocalThread | null> {
+export async function resolveLocalThread(
+  s: Pick<Services, "config" | "store">,
+  id: string,
+): Promise<LocalThread | null> {
   const prefix = s.config.publicUrl;
   if (id.startsWith(`${prefix}/`)) {
     const m = LOCAL_POST.exec(id.slice(prefix.length));
@@ -71,6 +77,6 @@ export async function resolveLocalThread(s: Services, id: string): Promise<Local
  * A board by uri, from the reader's snapshot of the boards (kept current by this process's changes,
  * and within seconds of another's), or from the store when the snapshot does not have it yet.
  */
-export async function localBoard(s: Services, uri: string): Promise<Board | null> {
+export async function localBoard(s: Pick<Services, "reader" | "store">, uri: string): Promise<Board | null> {
   return (await s.reader.getBoard(uri)) ?? s.store.boards.get(uri);
 }

@@ -38,7 +38,7 @@ export interface InboxRetryOptions {
  * deliveries.
  */
 export class InboxRetryWorker {
-  readonly #s: Services;
+  readonly #s: Pick<Services, "store" | "logger" | "clock">;
   readonly #inbox: Inbox;
   readonly #pollMs: number;
   readonly #batch: number;
@@ -52,7 +52,7 @@ export class InboxRetryWorker {
   #lastPrune = 0;
   #pass: Promise<unknown> | null = null;
 
-  constructor(s: Services, inbox: Inbox, opts: InboxRetryOptions = {}) {
+  constructor(s: Pick<Services, "store" | "logger" | "clock">, inbox: Inbox, opts: InboxRetryOptions = {}) {
     this.#s = s;
     this.#inbox = inbox;
     this.#pollMs = opts.pollMs ?? 5000;

@@ -112,7 +112,7 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
  * A 429 once the domain of the signing key has spent its inbox budget (RATE_LIMIT=on; shared by
  * every process on the store), else null. Decided in memory, before the body is read.
  */
-function overLimit(s: Services, keyId: string): InboxRefusal | null {
+function overLimit(s: Pick<Services, "limits">, keyId: string): InboxRefusal | null {
   const host = domainOfUrl(keyId);
   const wait = host === null ? 0 : s.limits.inbound(host);
   if (wait === 0) return null;

@@ -37,7 +37,7 @@ export class Backfill {
   #closed = false;
 
   constructor(
-    private readonly s: Services,
+    private readonly s: Pick<Services, "store" | "logger" | "clock" | "config">,
     private readonly http: SignedGetter,
     private readonly actors: RemoteActors,
     private readonly inbox: Inbox,

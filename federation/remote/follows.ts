@@ -17,7 +17,7 @@ export type SendActivity = (actorId: string, inbox: string, activity: Record<str
  */
 export class RemoteFollowing {
   constructor(
-    private readonly s: Services,
+    private readonly s: Pick<Services, "store" | "clock">,
     private readonly ids: FederationIds,
     private readonly actors: RemoteActors,
     private readonly send: SendActivity,

@@ -11,7 +11,7 @@ import type { RemoteActors } from "./actors.js";
  * every known peer. Returns what was dropped.
  */
 export async function dropSuspendedPeers(
-  s: Services,
+  s: Pick<Services, "store" | "logger" | "clock">,
   actors: RemoteActors,
   change: PolicyChange,
 ): Promise<{ domains: string[]; actors: number; deliveries: number }> {
@@ -39,7 +39,7 @@ export async function dropSuspendedPeers(
 }
 
 /** The remote domains this instance has dealt with: delivered to, or whose software it knows. */
-async function knownPeers(s: Services): Promise<Set<string>> {
+async function knownPeers(s: Pick<Services, "store">): Promise<Set<string>> {
   const { peerHealth, instances } = s.store.federation;
   const [health, software] = await Promise.all([peerHealth.list(), instances.list()]);
   const out = new Set<string>();

@@ -33,7 +33,7 @@ export class SignedReads {
   readonly #keys = new PublicKeyCache();
 
   constructor(
-    private readonly s: Services,
+    private readonly s: Pick<Services, "config" | "clock" | "policy">,
     private readonly actors: RemoteActors,
   ) {}
 

@@ -53,7 +53,7 @@ function badRequest(res: Response, detail: string): void {
  * reply URLs answer ActivityPub content negotiation; browsers fall through to the HTML pages.
  */
 export function objectsRouter(
-  s: Services,
+  s: Pick<Services, "config" | "reader" | "store" | "urls">,
   ids: FederationIds,
   keys: LocalKeys,
   apex: ApexEngine,

@@ -39,7 +39,7 @@ export function parseResource(
 }
 
 /** WebFinger, host-meta and NodeInfo 2.1. */
-export function wellKnownRouter(s: Services, ids: FederationIds): Router {
+export function wellKnownRouter(s: Pick<Services, "config" | "reader" | "store" | "urls">, ids: FederationIds): Router {
   const r = Router();
 
   r.get("/.well-known/webfinger", async (req: Request, res: Response) => {

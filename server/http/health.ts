@@ -13,7 +13,7 @@ function plain(res: Response, status: number, body: string): void {
  * the process runs, `/readyz` while the store answers too. The app mounts them ahead of every other
  * middleware, so no rate limit, cookie or domain rule ever stands between a probe and its answer.
  */
-export function healthRouter(s: Services): Router {
+export function healthRouter(s: Pick<Services, "store" | "logger">): Router {
   const r = Router();
   // Logged when readiness changes, not on every probe.
   let ready = true;

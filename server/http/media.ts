@@ -16,7 +16,7 @@ const TYPES: Record<string, string> = {
  * The name only selects a post's file through the database; no path is ever built from it. Files are
  * immutable, so they are cached for a year, and sandboxed so a file can never act as a page.
  */
-export function mediaRouter(s: Services): Router {
+export function mediaRouter(s: Pick<Services, "store" | "media">): Router {
   const r = Router();
   r.get("/:board/:file", async (req, res) => {
     const m = FILE.exec(String(req.params["file"]));

@@ -15,7 +15,7 @@ const TEXT_FIELDS = ["name", "email", "sub", "com", "password", "spoiler", "capt
  * Reads a post from multipart/form-data or JSON into `req.body` / `req.file`, with multipart limits
  * taken from the board (file size, one file, few short fields), before any post work starts.
  */
-export function postBodyParser(s: Services): RequestHandler {
+export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
   const uploaders = new Map<number, RequestHandler>();
   const uploader = (board: Board): RequestHandler => {
     const size = board.settings.maxFileSize;

@@ -8,7 +8,7 @@ import type { Services } from "../../../server/services/container.js";
  */
 
 /** Whether the actor's domain is silenced on the board (instance rule or the board's own). */
-export function silencedOn(s: Services, actorId: string, board: string): boolean {
+export function silencedOn(s: Pick<Services, "policy">, actorId: string, board: string): boolean {
   const host = domainOfUrl(actorId);
   return host !== null && s.policy.check(host, board).silenced;
 }

@@ -9,9 +9,15 @@ import type { InboxResult } from "../errors.js";
 import type { InboxOutbox } from "../outbox.js";
 import type { SanitizerThreads } from "../sanitizer-threads.js";
 
+/** The application services the inbox and its handlers use. */
+export type InboxServices = Pick<
+  Services,
+  "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits"
+>;
+
 /** What every activity handler works with. */
 export interface InboxDeps {
-  s: Services;
+  s: InboxServices;
   ids: FederationIds;
   /** The guarded client, for media (unsigned GETs of attachments). */
   http: GuardedFetch;

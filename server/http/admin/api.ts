@@ -27,7 +27,7 @@ function postNoParam(req: Request): number {
 }
 
 /** The federation's operator actions; a 409 when this instance does not federate. */
-function federationOf(s: Services): FederationActions {
+function federationOf(s: Pick<Services, "federation">): FederationActions {
   if (!s.federation) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
   return s.federation;
 }

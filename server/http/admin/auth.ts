@@ -14,7 +14,7 @@ export const ADMIN_PATH = "/admin";
  * Bearer authentication for the admin API: `Authorization: Bearer <token>` with ADMIN_TOKEN or a
  * minted token. Anything else is a 401 problem naming the scheme.
  */
-export function bearerAuth(s: Services): RequestHandler {
+export function bearerAuth(s: Pick<Services, "staff">): RequestHandler {
   return async (req, res, next) => {
     try {
       const header = req.headers.authorization ?? "";
@@ -43,7 +43,7 @@ export function bearerOf(res: Response): string {
   return typeof who === "string" ? who : "";
 }
 
-export function cookieOptions(s: Services, maxAge: number) {
+export function cookieOptions(s: Pick<Services, "config">, maxAge: number) {
   return {
     httpOnly: true,
     sameSite: "strict" as const,
@@ -53,11 +53,11 @@ export function cookieOptions(s: Services, maxAge: number) {
   };
 }
 
-export function setSessionCookie(s: Services, res: Response, token: string): void {
+export function setSessionCookie(s: Pick<Services, "config">, res: Response, token: string): void {
   res.cookie(SESSION_COOKIE, token, cookieOptions(s, SESSION_TTL_MS));
 }
 
-export function clearSessionCookie(s: Services, res: Response): void {
+export function clearSessionCookie(s: Pick<Services, "config">, res: Response): void {
   const { maxAge: _unused, ...opts } = cookieOptions(s, 0);
   res.clearCookie(SESSION_COOKIE, opts);
 }
@@ -75,7 +75,7 @@ export function cookie(req: Request, name: string): string | undefined {
 export class CsrfTokens {
   private readonly key: Buffer;
 
-  constructor(s: Services) {
+  constructor(s: Pick<Services, "secrets">) {
     this.key = s.secrets.keyBytes("csrf");
   }
 

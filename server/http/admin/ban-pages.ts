@@ -6,7 +6,7 @@ import { bansView } from "./views.js";
 
 /* Bans: the list, placing one for a post (optionally deleting the post), lifting one. */
 
-export function banPages(s: Services, kit: AdminPageKit): void {
+export function banPages(s: Pick<Services, "moderation">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   // The service shows and places only the bans of boards the user moderates.

@@ -25,7 +25,7 @@ function settingsFromForm(body: FormBody): Partial<BoardSettings> {
   return out as Partial<BoardSettings>;
 }
 
-export function boardPages(s: Services, kit: AdminPageKit): void {
+export function boardPages(s: Pick<Services, "boards" | "staff">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/boards", { needs: "manage_a_board" }, async (req, res, v) => {

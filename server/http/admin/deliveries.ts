@@ -85,7 +85,7 @@ export function replayJson(r: ReplayOutcome) {
 }
 
 /** The delivery actions; a 409 when this instance does not federate. */
-export function deliveriesOf(s: Services): DeliveryActions {
+export function deliveriesOf(s: Pick<Services, "deliveries">): DeliveryActions {
   if (!s.deliveries) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
   return s.deliveries;
 }
@@ -105,7 +105,7 @@ function domainQuery(req: Request): string | undefined {
   return v;
 }
 
-export function deliveryAdminRouter(s: Services): Router {
+export function deliveryAdminRouter(s: Pick<Services, "deliveries" | "clock" | "config">): Router {
   const r = Router();
   const json = express.json({ limit: "4kb" });
 

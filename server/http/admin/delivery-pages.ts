@@ -111,7 +111,7 @@ function query(req: Request, name: string): string | undefined {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
 }
 
-export function deliveryPages(s: Services, kit: AdminPageKit): void {
+export function deliveryPages(s: Pick<Services, "deliveries" | "clock">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/deliveries", { needs: "manage_instance" }, async (req, res, v) => {

@@ -16,7 +16,7 @@ function idParam(req: Request): string {
   return id;
 }
 
-function federationOf(s: Services): FederationActions {
+function federationOf(s: Pick<Services, "federation">): FederationActions {
   if (!s.federation) throw new DomainError("conflict", "Federation is off on this instance (FEDERATION=off).");
   return s.federation;
 }
@@ -27,7 +27,7 @@ function federationOf(s: Services): FederationActions {
  * silenced domains held for approval. Ids are activity ids (URLs), percent-encoded in the path; a
  * follow request may also be named by the follower's actor id.
  */
-export function followRequestsRouter(s: Services): Router {
+export function followRequestsRouter(s: Pick<Services, "federation">): Router {
   const r = Router();
 
   r.get("/api/v1/admin/boards/:uri/follow_requests", async (req, res) => {

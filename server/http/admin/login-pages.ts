@@ -21,7 +21,10 @@ import { loginPage } from "./views.js";
  * token is bound to a pre-session cookie instead; attempts are throttled per username and address.
  */
 
-export function loginPages(s: Services, kit: AdminWebKit): void {
+export function loginPages(
+  s: Pick<Services, "staff" | "store" | "clock" | "secrets" | "config">,
+  kit: AdminWebKit,
+): void {
   const { router, csrf, form, send, post } = kit;
   const limiter = new LoginThrottle(s.store.limits.counters, s.clock, s.secrets.key("ip"));
 

@@ -35,7 +35,12 @@ export function limitParam(req: Request, fallback: number, max: number): number 
  * The order is the ids' own, so a page boundary stays put however the list changes around it, and
  * a cursor whose item was deleted still works.
  */
-export function paginate<T extends { id: string }>(req: Request, res: Response, s: Services, items: readonly T[]): T[] {
+export function paginate<T extends { id: string }>(
+  req: Request,
+  res: Response,
+  s: Pick<Services, "config">,
+  items: readonly T[],
+): T[] {
   const limit = limitParam(req, 100, 200);
   const maxId = pagingId(req, "max_id");
   const sinceId = pagingId(req, "since_id");

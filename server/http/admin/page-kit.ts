@@ -5,7 +5,7 @@ import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { toProblem } from "../problem.js";
 import { type Html, html } from "../web/html.js";
-import { layout } from "../web/layout.js";
+import { type LayoutDeps, layout } from "../web/layout.js";
 import { ADMIN_PATH, CsrfTokens, clearSessionCookie, cookie, SESSION_COOKIE, staffUser } from "./auth.js";
 import { NOTICES, shell, type ViewContext } from "./views.js";
 
@@ -103,7 +103,10 @@ const EXPIRED_FORM = "This form has expired or did not come from this site. Go b
  * Builds the admin router with its session lookup in front, and the kit that registers pages on it.
  * Routes registered later see `staffUser(res)` set for a valid session cookie; a stale cookie is cleared.
  */
-export function adminPageKit(s: Services): AdminWebKit {
+/** What the kit uses: sessions, form keys, the board list for permissions, the frame and the log. */
+export type AdminKitDeps = LayoutDeps & Pick<Services, "staff" | "secrets" | "boards" | "logger" | "urls" | "policy">;
+
+export function adminPageKit(s: AdminKitDeps): AdminWebKit {
   const router = Router();
   const csrf = new CsrfTokens(s);
   const form = express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 200 });

@@ -9,7 +9,7 @@ import { reportsView } from "./views.js";
 
 const SHOWN = 200;
 
-export function reportPages(s: Services, kit: AdminPageKit): void {
+export function reportPages(s: Pick<Services, "moderation" | "store">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   // The service lists only the reports on boards the user moderates.

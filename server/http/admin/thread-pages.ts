@@ -18,7 +18,7 @@ function postRef(body: FormBody): { board: string; no: number } {
   return { board, no };
 }
 
-export function threadPages(s: Services, kit: AdminPageKit): void {
+export function threadPages(s: Pick<Services, "moderation">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   post("/admin/posts/delete", { needs: "staff" }, async (_req, res, v, body) => {

@@ -4,7 +4,7 @@ import { tokensView } from "./views.js";
 
 /* Admin API tokens, for the admins: the list, minting one (shown once), deleting one. */
 
-export function tokenPages(s: Services, kit: AdminPageKit): void {
+export function tokenPages(s: Pick<Services, "staff">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/tokens", { needs: "manage_instance" }, async (req, res, v) => {

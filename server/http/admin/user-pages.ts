@@ -6,7 +6,7 @@ import { usersView } from "./views.js";
 
 /* Staff accounts, for the admins: the list, creating an account with its role and boards, deleting one. */
 
-export function userPages(s: Services, kit: AdminPageKit): void {
+export function userPages(s: Pick<Services, "staff" | "boards">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/users", { needs: "manage_instance" }, async (req, res, v) => {

@@ -7,7 +7,8 @@ import { type Html, html, trusted } from "../web/html.js";
 
 /** What every admin view needs: the signed-in user and their form token. */
 export interface ViewContext {
-  s: Services;
+  /** The addresses views link to, and the rules in force (shown on the domain pages). */
+  s: Pick<Services, "urls" | "policy">;
   user: StaffUser;
   csrf: string;
   /** The admin path the page lives at, so forms can come back to it. */
@@ -142,7 +143,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
 }
 
 /** A post as moderators see it: name, subject, comment, thumbnail, where it lives. */
-export function postPreview(s: Services, post: Post): Html {
+export function postPreview(s: Pick<Services, "urls">, post: Post): Html {
   const url = s.urls.thread(post.board, post.threadNo, post.no);
   const file = post.file;
   return html`<div class="admin-post">

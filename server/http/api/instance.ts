@@ -15,7 +15,7 @@ function cors(res: Response): void {
  * matchable by their digest, with the public reason (null when none is given). The answer is
  * rendered once per version of the rules in force.
  */
-export function instanceApiRouter(s: Services): Router {
+export function instanceApiRouter(s: Pick<Services, "cache" | "policy" | "defederation">): Router {
   const r = Router();
 
   r.options("/api/v1/instance/domain_blocks", (_req, res) => {

@@ -25,7 +25,11 @@ export function heldCaptchas(req: Request): string[] {
  * captcha images set in the cookie (each open page loads its own): the one solved is spent and
  * the others stay, so a second tab's captcha still works.
  */
-export async function checkCaptcha(s: Services, req: Request, res: Response): Promise<void> {
+export async function checkCaptcha(
+  s: Pick<Services, "config" | "captcha">,
+  req: Request,
+  res: Response,
+): Promise<void> {
   if (!s.config.captcha) return;
   const f = textFields(req);
   if (f.captcha_id) {
@@ -46,7 +50,7 @@ export async function checkCaptcha(s: Services, req: Request, res: Response): Pr
 }
 
 /** How the captcha cookie is set: for this site only, out of scripts' reach, for a challenge's life. */
-export function captchaCookie(s: Services): CookieOptions {
+export function captchaCookie(s: Pick<Services, "config">): CookieOptions {
   return {
     httpOnly: true,
     sameSite: "lax",
@@ -56,7 +60,7 @@ export function captchaCookie(s: Services): CookieOptions {
   };
 }
 
-export function created(s: Services, res: Response, post: Post): void {
+export function created(s: Pick<Services, "urls">, res: Response, post: Post): void {
   const url = s.urls.thread(post.board, post.threadNo, post.no);
   res
     .status(201)
@@ -65,7 +69,7 @@ export function created(s: Services, res: Response, post: Post): void {
 }
 
 /** The posting API of the contract, plus captcha issue and password deletion. */
-export function postingApiRouter(s: Services): Router {
+export function postingApiRouter(s: Pick<Services, "config" | "captcha" | "posting" | "urls" | "store">): Router {
   const r = Router();
   const body = postBodyParser(s);
 

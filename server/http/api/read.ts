@@ -15,7 +15,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * only for a reader who opts in (`?show_limited=1` or the pages' cookie). Each answer is cached per
  * version of what it shows, of the domain rules, and per opt-in.
  */
-export function readApiRouter(s: Services): Router {
+export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "urls">): Router {
   const r = Router();
 
   const board = async (req: Request): Promise<Board> => {

@@ -9,7 +9,7 @@ import { positiveInt } from "../respond.js";
  * Readers report posts to the board's staff. JSON `{reason}` answers 202; a plain HTML form
  * (urlencoded, from a browser) is sent back to the post with a 303, so it works without JavaScript.
  */
-export function reportsApiRouter(s: Services): Router {
+export function reportsApiRouter(s: Pick<Services, "moderation" | "store" | "urls">): Router {
   const r = Router();
   const json = express.json({ limit: "4kb" });
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });

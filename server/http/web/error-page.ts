@@ -1,7 +1,6 @@
-import type { Services } from "../../services/container.js";
 import type { Problem } from "../problem-document.js";
 import { escapeHtml, html } from "./html.js";
-import { layout } from "./layout.js";
+import { type LayoutDeps, layout } from "./layout.js";
 
 interface BanInfo {
   reason: string;
@@ -28,7 +27,7 @@ function banOf(problem: Problem): BanInfo | null {
  * A readable page for a failed request: status, title, detail, the ban when there is one, and a way
  * back. It never throws: should rendering fail, a bare page with the escaped status is returned.
  */
-export function renderErrorPage(s: Services, problem: Problem): string {
+export function renderErrorPage(s: LayoutDeps, problem: Problem): string {
   try {
     const status = Number.isInteger(problem.status) ? problem.status : 500;
     const title = typeof problem.title === "string" && problem.title ? problem.title : "Error";

@@ -8,6 +8,7 @@ import { CAPTCHA_COOKIE, captchaCookie, checkCaptcha, heldCaptchas, MAX_CAPTCHAS
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
 import { positiveInt } from "../respond.js";
 import { html } from "./html.js";
+import type { LayoutDeps } from "./layout.js";
 import { noticePage } from "./pages/notice-page.js";
 import { threadPath } from "./pages/post.js";
 
@@ -21,7 +22,11 @@ const MAX_SELECTED = 50;
  * The web forms: posting (new thread, reply), deleting one's own posts, reporting, and the captcha
  * image. Per-reader state lives in cookies read here, never in the (shared, cached) pages.
  */
-export function formRoutes(s: Services): Router {
+/** What the forms use: posting, reports, captchas, and the board and post lookups around them. */
+export type FormRoutesDeps = LayoutDeps &
+  Pick<Services, "config" | "captcha" | "posting" | "moderation" | "reader" | "store">;
+
+export function formRoutes(s: FormRoutesDeps): Router {
   const r = Router();
   const body = postBodyParser(s);
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: MAX_SELECTED + 10 });
@@ -152,7 +157,7 @@ export function formRoutes(s: Services): Router {
   return r;
 }
 
-async function formBoard(s: Services, uri: unknown): Promise<Board | null> {
+async function formBoard(s: Pick<Services, "reader">, uri: unknown): Promise<Board | null> {
   if (!isBoardUri(uri)) return null;
   const board = await s.reader.getBoard(uri);
   if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);

@@ -10,12 +10,12 @@ import { type Html, html } from "./html.js";
 export type NavBoard = Pick<Board, "uri" | "title">;
 
 /** The boards the header lists: the reader's last snapshot, refreshed in the background when stale. */
-function knownBoards(s: Services): readonly NavBoard[] {
+function knownBoards(s: Pick<Services, "reader">): readonly NavBoard[] {
   return s.reader.knownBoards();
 }
 
 /** The instance's display name. */
-export function instanceName(s: Services): string {
+export function instanceName(s: Pick<Services, "config">): string {
   return s.config.instanceName;
 }
 
@@ -30,6 +30,9 @@ const ASSET_VERSION = (() => {
   }
 })();
 
+/** What the frame of every page reads: the instance's name and addresses, and the board list. */
+export type LayoutDeps = Pick<Services, "config" | "reader">;
+
 export interface LayoutOptions {
   title: string;
   body: Html;
@@ -41,7 +44,7 @@ export interface LayoutOptions {
 }
 
 /** The whole HTML document around a page body. Identical for every reader, so pages can be cached. */
-export function layout(s: Services, opts: LayoutOptions): string {
+export function layout(s: LayoutDeps, opts: LayoutOptions): string {
   const name = instanceName(s);
   const boards = opts.boards ?? knownBoards(s);
   const current = opts.board?.uri;

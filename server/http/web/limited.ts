@@ -53,7 +53,7 @@ export function safeReturn(board: string, value: unknown): string {
  * the opt-in cookie and goes back. A form rather than a link, so it works without JavaScript and no
  * prefetch or crawler flips the setting.
  */
-export function limitedRoutes(s: Services): Router {
+export function limitedRoutes(s: Pick<Services, "config" | "reader">): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: "2kb", parameterLimit: 10 });
   const cookie: CookieOptions = {

@@ -4,7 +4,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
 import { positiveInt, sendRendered } from "../respond.js";
-import { formRoutes } from "./form-routes.js";
+import { type FormRoutesDeps, formRoutes } from "./form-routes.js";
 import { limitedRoutes, variantKey, visibilityOf } from "./limited.js";
 import { aboutPage, domainRulesSection, moderationPage } from "./pages/about-pages.js";
 import { archivePage } from "./pages/archive-page.js";
@@ -24,7 +24,10 @@ const HTML_TYPE = "text/html; charset=utf-8";
  * counters, the board list and the domain rules) and per such choice, then served from the cache
  * with its ETag.
  */
-export function webRouter(s: Services): Router {
+/** Every collaborator of the public pages, the forms they mount included. */
+export type WebDeps = FormRoutesDeps & Pick<Services, "cache" | "urls" | "policy" | "defederation">;
+
+export function webRouter(s: WebDeps): Router {
   const r = Router();
 
   const send = async (req: Request, res: Response, key: string, version: string, build: () => Promise<string>) => {

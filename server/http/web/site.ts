@@ -9,7 +9,7 @@ export interface Site {
 }
 
 /** Loads the board list once per request (from the reader's snapshot). */
-export async function loadSite(s: Services): Promise<Site> {
+export async function loadSite(s: Pick<Services, "reader">): Promise<Site> {
   const { boards, version } = await s.reader.boardSnapshot();
   return { boards, version };
 }

@@ -1,8 +1,7 @@
 import type { PublicDomainBlock } from "../../../domain/defederation/public-list.js";
 import type { DomainAllow } from "../../../domain/defederation/rules.js";
-import type { Services } from "../../../services/container.js";
 import { type Html, html } from "../html.js";
-import { instanceName, layout } from "../layout.js";
+import { instanceName, type LayoutDeps, layout } from "../layout.js";
 
 /** A section of an about page, with an anchor so it can be linked to. */
 export interface AboutSection {
@@ -25,7 +24,7 @@ function toc(list: readonly AboutSection[]): Html {
 }
 
 /** About the instance: the software, where the rules are, and how programs read it. */
-export function aboutPage(s: Services): string {
+export function aboutPage(s: LayoutDeps): string {
   const name = instanceName(s);
   const list: AboutSection[] = [
     {
@@ -154,7 +153,7 @@ catalogs, and their new threads wait for a moderator.</p>
 }
 
 /** The instance's moderation page: rules, reports, bans, staff roles, and any `extra` sections. */
-export function moderationPage(s: Services, extra: readonly AboutSection[] = []): string {
+export function moderationPage(s: LayoutDeps, extra: readonly AboutSection[] = []): string {
   const name = instanceName(s);
   const list = [...moderationSections(), ...extra];
   const body = html`<article class="about">

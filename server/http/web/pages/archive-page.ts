@@ -1,14 +1,13 @@
 import { plainTextPreview } from "../../../domain/markup.js";
-import type { Services } from "../../../services/container.js";
 import type { ArchiveView } from "../../../services/reader.js";
 import { displayDate, isoDate } from "../format.js";
 import { html } from "../html.js";
-import { layout } from "../layout.js";
+import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { threadPath } from "./post.js";
 
 /** The archive: threads that fell off the board, read-only, newest archived first. */
-export function archivePage(s: Services, view: ArchiveView): string {
+export function archivePage(s: LayoutDeps, view: ArchiveView): string {
   const { board, threads } = view;
   const rows = threads.map((t) => {
     const op = t.posts[0]?.post;

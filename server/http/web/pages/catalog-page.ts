@@ -3,7 +3,7 @@ import type { ThreadOrder } from "../../../domain/ports.js";
 import type { Services } from "../../../services/container.js";
 import type { CatalogView, ThreadView } from "../../../services/reader.js";
 import { html } from "../html.js";
-import { layout } from "../layout.js";
+import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { LIMITED_TITLE, threadPath, thumbnail } from "./post.js";
 
@@ -15,7 +15,7 @@ const ORDERS: ReadonlyArray<[ThreadOrder, string]> = [
 
 const TEASER_LENGTH = 160;
 
-function card(s: Services, view: CatalogView, thread: ThreadView) {
+function card(s: Pick<Services, "urls">, view: CatalogView, thread: ThreadView) {
   const op = thread.posts[0]?.post;
   if (!op) return html``;
   const { state } = thread;
@@ -37,7 +37,7 @@ function card(s: Services, view: CatalogView, thread: ThreadView) {
 }
 
 /** The catalog: every live thread as a card, in the chosen order. */
-export function catalogPage(s: Services, view: CatalogView): string {
+export function catalogPage(s: LayoutDeps & Pick<Services, "urls">, view: CatalogView): string {
   const { board } = view;
   const sort = ORDERS.map(([order, label]) =>
     order === view.order

@@ -11,7 +11,7 @@ const TYPE_NAMES: Record<string, string> = {
   "image/webp": "WEBP",
 };
 
-function captchaRow(s: Services): Html {
+function captchaRow(s: Pick<Services, "config">): Html {
   if (!s.config.captcha) return html``;
   return html`<div class="form-row captcha-row">
 <label for="f-captcha">Captcha</label>
@@ -26,7 +26,7 @@ function captchaRow(s: Services): Html {
  * The new-thread form (no `thread`) or the reply form of a thread. The same for every reader: the
  * captcha image and the deletion password cookie are per reader and arrive outside the page.
  */
-export function postForm(s: Services, board: Board, thread?: ThreadState): Html {
+export function postForm(s: Pick<Services, "config">, board: Board, thread?: ThreadState): Html {
   const set = board.settings;
   const reply = thread !== undefined;
   const action = reply ? `/${board.uri}/thread/${thread.no}/reply` : `/${board.uri}/post`;

@@ -1,7 +1,6 @@
 import type { Board } from "../../../domain/board.js";
-import type { Services } from "../../../services/container.js";
 import { html } from "../html.js";
-import { instanceName, layout } from "../layout.js";
+import { instanceName, type LayoutDeps, layout } from "../layout.js";
 
 export interface BoardListing {
   board: Board;
@@ -9,7 +8,7 @@ export interface BoardListing {
 }
 
 /** The front page: what this instance is and its boards. */
-export function homePage(s: Services, boards: BoardListing[], posts: number | null): string {
+export function homePage(s: LayoutDeps, boards: BoardListing[], posts: number | null): string {
   const name = instanceName(s);
   const rows = boards.map(
     ({ board, threads }) => html`<li class="board-card">

@@ -1,7 +1,7 @@
 import type { Services } from "../../../services/container.js";
 import type { IndexPageView } from "../../../services/reader.js";
 import { type Html, html } from "../html.js";
-import { layout } from "../layout.js";
+import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { postForm, postsForm } from "./forms.js";
 import { renderThread } from "./post.js";
@@ -22,7 +22,7 @@ ${view.page < view.pageCount ? html`<a class="next" href="${href(view.page + 1)}
 }
 
 /** A page of the board index: the new-thread form, then each thread with its latest replies. */
-export function indexPage(s: Services, view: IndexPageView): string {
+export function indexPage(s: LayoutDeps & Pick<Services, "urls">, view: IndexPageView): string {
   const { board } = view;
   const threads =
     view.threads.length > 0

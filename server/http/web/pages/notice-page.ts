@@ -1,10 +1,9 @@
-import type { Services } from "../../../services/container.js";
 import { type Html, html } from "../html.js";
-import { layout } from "../layout.js";
+import { type LayoutDeps, layout } from "../layout.js";
 
 /** A short confirmation after a form (deletion, report), with where to go next. */
 export function noticePage(
-  s: Services,
+  s: LayoutDeps,
   opts: { title: string; message: Html; back: { href: string; label: string } },
 ): string {
   const body = html`<section class="message-page notice-page" role="status">

@@ -4,7 +4,7 @@ import type { Services } from "../../../services/container.js";
 import type { ThreadView } from "../../../services/reader.js";
 import { plural } from "../format.js";
 import { type Html, html } from "../html.js";
-import { layout } from "../layout.js";
+import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { postForm, postsForm } from "./forms.js";
 import { renderThread } from "./post.js";
@@ -36,7 +36,12 @@ function notices(board: Board, view: ThreadView): Html {
 }
 
 /** A thread page: every post, the thread's status, and the reply form while it takes replies. */
-export function threadPage(s: Services, board: Board, view: ThreadView, showLimited = false): string {
+export function threadPage(
+  s: LayoutDeps & Pick<Services, "urls">,
+  board: Board,
+  view: ThreadView,
+  showLimited = false,
+): string {
   const op = view.posts[0]?.post;
   const open = !view.state.archived && !view.state.locked;
   const label = op?.subject || plainTextPreview(op?.comment ?? "", 60) || `No. ${view.state.no}`;
