@@ -27,13 +27,7 @@ export class FederationContext {
     readonly keys: LocalKeys,
     http?: GuardedFetch,
   ) {
-    this.http =
-      http ??
-      new GuardedFetch({
-        allowPrivateAddresses: s.config.allowPrivateAddresses,
-        userAgent: `${USER_AGENT} (+${s.config.publicUrl})`,
-        hostPolicy: hostPolicyOf(s.policy),
-      });
+    this.http = http ?? guardedClient(s);
   }
 
   /** A GET signed by the instance actor (so peers with authorized fetch answer it). */
@@ -86,6 +80,15 @@ export class FederationContext {
  * sent to a suspended domain (for the instance, or for the board a request is made for), and no
  * media is fetched from a domain whose media is rejected.
  */
+/** The instance's one guarded outbound client: public https peers only, under the domain rules. */
+export function guardedClient(s: Pick<FederationServices, "config" | "policy">): GuardedFetch {
+  return new GuardedFetch({
+    allowPrivateAddresses: s.config.allowPrivateAddresses,
+    userAgent: `${USER_AGENT} (+${s.config.publicUrl})`,
+    hostPolicy: hostPolicyOf(s.policy),
+  });
+}
+
 export function hostPolicyOf(policy: DomainPolicy): HostPolicy {
   return (hostname, scope) => {
     const host = normalizeDomain(hostname);

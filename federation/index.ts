@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Router } from "express";
 import type { Services } from "../server/services/container.js";
+import type { BlocklistFetcher, HeldDataEffects } from "../server/services/defederation/types.js";
 import { FederationHeldDataEffects, GuardedBlocklistFetcher } from "./admin/defederation-effects.js";
 import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
@@ -9,6 +10,7 @@ import { DeliveryAdmin } from "./delivery/admin.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { sendsDeliveries } from "./delivery/role.js";
 import { DeliveryWorker } from "./delivery/worker.js";
+import type { GuardedFetch } from "./http/guarded-fetch.js";
 import { FederationIds } from "./ids.js";
 import { Inbox } from "./inbox/inbox.js";
 import { QueueOutbox } from "./inbox/outbox.js";
@@ -65,10 +67,24 @@ export interface Federation {
 /** How long a starting worker waits before it catches its boards up with the groups they follow. */
 const STARTUP_BACKFILL_DELAY_MS = 5000;
 
-export function createFederation(s: Services): Federation {
+/**
+ * What the defederation service needs from the federation, built before the services (the
+ * composition root hands them to the service's constructor): the effects of rules on held data,
+ * and the blocklist fetcher over `http`, the instance's one guarded client, which the federation
+ * built after them shares. None with FEDERATION=off.
+ */
+export function defederationHooks(
+  deps: ConstructorParameters<typeof FederationHeldDataEffects>[0],
+  http: GuardedFetch,
+): { effects: HeldDataEffects; fetcher: BlocklistFetcher } {
+  return { effects: new FederationHeldDataEffects(deps), fetcher: new GuardedBlocklistFetcher(http) };
+}
+
+/** `http`: the guarded client the defederation hooks were given, shared by everything here. */
+export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}): Federation {
   const ids = new FederationIds(s.config.publicUrl);
   const keys = new LocalKeys(s.store.federation.keys);
-  const context = new FederationContext(s, ids, keys);
+  const context = new FederationContext(s, ids, keys, opts.http);
   const router = Router();
   // One cache of remote actors and their keys for the inbox, signed reads and follows.
   const actors = new RemoteActors(s.store.federation.actors, context, s.clock);
@@ -144,14 +160,6 @@ export function createFederation(s: Services): Federation {
       b.scheduleFollowed().catch((err: unknown) => s.logger.warn("could not schedule catching up", { err }));
     }, STARTUP_BACKFILL_DELAY_MS);
     startupBackfill.unref();
-  }
-  // Domain rules act on what federation holds (follows, media, posts), and subscribed blocklists
-  // are fetched through the same guarded client as everything else.
-  if (s.config.federation) {
-    s.defederation.connect({
-      effects: new FederationHeldDataEffects(s),
-      fetcher: new GuardedBlocklistFetcher(context.http),
-    });
   }
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { federationActions } from "../federation/admin/index.js";
-import { createFederation, type Federation } from "../federation/index.js";
+import { guardedClient } from "../federation/context.js";
+import { createFederation, defederationHooks, type Federation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
@@ -81,6 +82,10 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
+  // The one guarded outbound client, and what defederation needs from the federation (acting on
+  // held data, fetching subscribed lists), made before the services that take them.
+  const http = config.federation ? guardedClient({ config, policy }) : null;
+  const hooks = http ? defederationHooks({ store, policy, posting, events }, http) : null;
   const core: Services = {
     config,
     logger,
@@ -115,11 +120,12 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       purgeGraceMs: config.purgeGraceMs,
       syncIntervalMs: config.blocklistSyncMs,
       allowPrivateAddresses: config.allowPrivateAddresses,
+      ...(hooks ?? {}),
     }),
   };
   // The rules are in force before the first request is answered or the first activity is sent.
   await core.defederation.load();
-  const federation = createFederation(core);
+  const federation = createFederation(core, http ? { http } : {});
   const actions = federationActions(federation);
   // What the HTTP layer and the command line reach: the services with the federation's operator
   // actions beside them, a new object rather than one changed after it was handed out.

@@ -17,7 +17,7 @@ const BLOCKLIST_ACCEPT = "text/csv, application/json;q=0.9, text/plain;q=0.8, */
  * domain's follows is silent (no Undo, no Reject), since nothing may go to it any more.
  */
 export class FederationHeldDataEffects implements HeldDataEffects {
-  constructor(private readonly s: Pick<Services, "store" | "policy" | "defederation" | "posting" | "events">) {}
+  constructor(private readonly s: Pick<Services, "store" | "policy" | "posting" | "events">) {}
 
   /**
    * Removes every follow, both directions, with a domain now suspended, the deliveries still queued

@@ -43,8 +43,6 @@ class ListServer {
 describe("domain moderation admin API", () => {
   let instance: TestInstance;
   const lists = new ListServer();
-  /** Whether the federation provides the blocklist fetcher, or this test had to (reported once). */
-  let fetcherSource: "federation" | "test" | null = null;
 
   beforeAll(async () => {
     await lists.start();
@@ -52,7 +50,6 @@ describe("domain moderation admin API", () => {
 
   afterAll(async () => {
     await lists.stop();
-    if (fetcherSource) console.info(`blocklist fetcher used by the sync tests: ${fetcherSource}`);
   });
 
   beforeEach(async () => {
@@ -65,29 +62,8 @@ describe("domain moderation admin API", () => {
 
   const { api, block, domains } = adminApi(() => instance);
 
-  /**
-   * Syncs through the API. When the federation has not connected its fetcher to the service, a
-   * fetcher over Node's own HTTP client is connected here, against the same real list server.
-   */
-  async function sync(id: string) {
-    let res = await api().post(`/api/v1/admin/domain_subscriptions/${id}/sync`).set(auth);
-    if (res.status === 503 && /federation/i.test(String(res.body.detail))) {
-      instance.services.defederation.connect({
-        fetcher: {
-          async fetch(url) {
-            const r = await fetch(url);
-            if (!r.ok) throw new Error(`HTTP ${r.status}`);
-            return { text: await r.text(), contentType: r.headers.get("content-type") };
-          },
-        },
-      });
-      fetcherSource = "test";
-      res = await api().post(`/api/v1/admin/domain_subscriptions/${id}/sync`).set(auth);
-    } else {
-      fetcherSource ??= "federation";
-    }
-    return res;
-  }
+  /** Syncs through the API: the list is fetched through the instance's guarded client. */
+  const sync = (id: string) => api().post(`/api/v1/admin/domain_subscriptions/${id}/sync`).set(auth);
 
   it("syncs subscriptions from a real HTTP server, retracting what a list drops but never manual rules", async () => {
     const url = lists.csv("/a.csv", [

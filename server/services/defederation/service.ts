@@ -17,11 +17,9 @@ import { BlocklistSubscriptions } from "./subscriptions.js";
 import type {
   AllowInput,
   BlockInput,
-  BlocklistFetcher,
   BlockPatch,
   BoardRuleInput,
   DefederationOptions,
-  HeldDataEffects,
   ImportPreview,
   ImportResult,
   Progress,
@@ -65,12 +63,6 @@ export class DefederationService {
 
   get policy(): DomainPolicy {
     return this.#o.policy;
-  }
-
-  /** Hooks the federation provides once it is built (fetching lists, severing follows). */
-  connect(parts: { fetcher?: BlocklistFetcher | null; effects?: HeldDataEffects | null }): void {
-    if (parts.fetcher !== undefined) this.#o.fetcher = parts.fetcher;
-    if (parts.effects !== undefined) this.#o.effects = parts.effects;
   }
 
   /** Loads the rules from the store and puts them in force. */
