@@ -41,7 +41,24 @@ function truthyQuery(v: unknown): boolean {
  * synthetic admin "api". Every path under /api/v1/admin needs the token, including those other
  * routers add later; this router answers only the paths it knows.
  */
-export function adminApiRouter(s: Services): Router {
+/** What the admin API uses of the services, its parts' included. */
+export type AdminApiDeps = Pick<
+  Services,
+  | "boards"
+  | "clock"
+  | "config"
+  | "defederation"
+  | "deliveries"
+  | "federation"
+  | "logger"
+  | "moderation"
+  | "policy"
+  | "staff"
+  | "store"
+  | "urls"
+>;
+
+export function adminApiRouter(s: AdminApiDeps): Router {
   const r = Router();
   const json = express.json({ limit: "64kb" });
   const actor = API_ACTOR;

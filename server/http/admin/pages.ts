@@ -17,7 +17,25 @@ import { userPages } from "./user-pages.js";
  * with the permission it needs (./page-kit.ts). Every page is per user and never cached; every form is
  * a plain POST answered with a redirect back, and carries a token bound to the session.
  */
-export function adminWebRouter(s: Services): Router {
+/** What the staff pages use of the services, their areas' included. */
+export type AdminWebDeps = Pick<
+  Services,
+  | "boards"
+  | "clock"
+  | "config"
+  | "defederation"
+  | "deliveries"
+  | "logger"
+  | "moderation"
+  | "policy"
+  | "reader"
+  | "secrets"
+  | "staff"
+  | "store"
+  | "urls"
+>;
+
+export function adminWebRouter(s: AdminWebDeps): Router {
   const kit = adminPageKit(s);
   // Sign-in comes first: GET /admin is its form until there is a session, then the reports queue.
   loginPages(s, kit);

@@ -1,5 +1,5 @@
-import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { allowInput } from "./fields.js";
 import { actorOf, formFields } from "./page-parts.js";
 import { allowsView } from "./rule-views.js";
@@ -8,7 +8,7 @@ import { allowsView } from "./rule-views.js";
 
 const ADMINS = { needs: "manage_instance" } as const;
 
-export function allowPages(s: Services, kit: AdminPageKit): void {
+export function allowPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/domains/allows", ADMINS, async (req, res, v) => {

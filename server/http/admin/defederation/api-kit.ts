@@ -9,10 +9,13 @@ import type { Fields } from "./fields.js";
 
 export const CSV_TYPE = "text/csv; charset=utf-8";
 
+/** What the defederation API and pages use of the services: the feature's own service and a few basics. */
+export type DefederationHttpDeps = Pick<Services, "defederation" | "clock" | "config" | "logger" | "policy">;
+
 /** What every part of the defederation admin API reads requests with. */
 export interface ApiKit {
   readonly r: Router;
-  readonly s: Services;
+  readonly s: DefederationHttpDeps;
   /** The audit log's name for who made a change: the admin token the request carried. */
   readonly actorOf: (res: Response) => AuditActor;
   readonly json: express.RequestHandler;
@@ -24,7 +27,7 @@ export interface ApiKit {
   readonly boardParam: (req: Request) => string;
 }
 
-export function apiKit(r: Router, s: Services, maxImportBytes: number): ApiKit {
+export function apiKit(r: Router, s: DefederationHttpDeps, maxImportBytes: number): ApiKit {
   return {
     r,
     s,

@@ -1,9 +1,8 @@
 import { type ErrorRequestHandler, Router } from "express";
-import type { Services } from "../../../services/container.js";
 import { toProblem } from "../../problem.js";
 import { sendProblem } from "../../problem-document.js";
 import { allowApi } from "./allow-api.js";
-import { apiKit } from "./api-kit.js";
+import { apiKit, type DefederationHttpDeps } from "./api-kit.js";
 import { auditApi } from "./audit-api.js";
 import { blockApi, MAX_IMPORT_BYTES } from "./block-api.js";
 import { boardRuleApi } from "./board-rule-api.js";
@@ -22,7 +21,7 @@ import { subscriptionApi } from "./subscription-api.js";
  * a valid token is an admin's (the bearer check), so no handler checks a role. Fields are read by
  * ./fields.ts; the rules they must satisfy are the service's.
  */
-export function defederationApiRouter(s: Services): Router {
+export function defederationApiRouter(s: DefederationHttpDeps): Router {
   const r = Router();
   const k = apiKit(r, s, MAX_IMPORT_BYTES);
   blockApi(k);

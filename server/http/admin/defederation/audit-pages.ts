@@ -1,5 +1,5 @@
-import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { auditView } from "./audit-view.js";
 import { auditCsv } from "./representation.js";
 
@@ -8,7 +8,7 @@ import { auditCsv } from "./representation.js";
 const ADMINS = { needs: "manage_instance" } as const;
 const AUDIT_PAGE = 50;
 
-export function auditPages(s: Services, kit: AdminPageKit): void {
+export function auditPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, render } = kit;
 
   page("/admin/domains/audit", ADMINS, async (req, res, v) => {

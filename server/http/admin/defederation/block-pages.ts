@@ -1,8 +1,8 @@
 import type { Request } from "express";
 import type { DomainBlock } from "../../../domain/defederation/rules.js";
-import type { Services } from "../../../services/container.js";
 import type { BlockPatch } from "../../../services/defederation/types.js";
 import type { AdminPageKit, FormBody } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { blockFields, blockInput } from "./fields.js";
 import { actorOf, formFields, localValue } from "./page-parts.js";
 import { blockEditView, blocksView, PAGE_SIZE } from "./rule-views.js";
@@ -40,7 +40,7 @@ function pageParam(req: Request): number {
   return typeof v === "string" && /^[1-9][0-9]{0,6}$/.test(v) ? Number(v) : 1;
 }
 
-export function blockPages(s: Services, kit: AdminPageKit): void {
+export function blockPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/domains", ADMINS, async (req, res, v) => {

@@ -1,5 +1,5 @@
-import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { boardRuleInput } from "./fields.js";
 import { actorOf, formFields } from "./page-parts.js";
 import { boardRulesView } from "./rule-views.js";
@@ -9,7 +9,7 @@ import { boardRulesView } from "./rule-views.js";
 /** The kit answers 404 for a `:uri` no board can have, before it checks who manages the board. */
 const BOARD_MANAGERS = { needs: "manage_board" } as const;
 
-export function boardRulePages(s: Services, kit: AdminPageKit): void {
+export function boardRulePages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/boards/:uri/domains", BOARD_MANAGERS, async (req, res, v) => {

@@ -1,9 +1,9 @@
 import type { Request, RequestHandler } from "express";
 import multer from "multer";
 import { DomainError } from "../../../domain/errors.js";
-import type { Services } from "../../../services/container.js";
 import { ADMIN_PATH, staffUser } from "../auth.js";
 import { type AdminPageKit, type FormBody, field } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { MAX_IMPORT_BYTES } from "./block-api.js";
 import { importFormView, importPreviewView, importResultView } from "./import-views.js";
 import { actorOf } from "./page-parts.js";
@@ -26,7 +26,7 @@ function csvOf(req: Request, body: FormBody): string {
   return text;
 }
 
-export function importPages(s: Services, kit: AdminPageKit): void {
+export function importPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, postWith, render } = kit;
   const upload = multer({
     storage: multer.memoryStorage(),

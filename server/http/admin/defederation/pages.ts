@@ -1,6 +1,6 @@
-import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
 import { allowPages } from "./allow-pages.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { auditPages } from "./audit-pages.js";
 import { blockPages } from "./block-pages.js";
 import { boardRulePages } from "./board-rule-pages.js";
@@ -15,7 +15,7 @@ import { subscriptionPages } from "./subscription-pages.js";
  */
 
 /** Registers the defederation pages on the admin router, one module per part, each route with its permission. */
-export function defederationPages(s: Services, kit: AdminPageKit): void {
+export function defederationPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   blockPages(s, kit);
   allowPages(s, kit);
   importPages(s, kit);

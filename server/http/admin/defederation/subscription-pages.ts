@@ -1,5 +1,5 @@
-import type { Services } from "../../../services/container.js";
 import type { AdminPageKit } from "../page-kit.js";
+import type { DefederationHttpDeps } from "./api-kit.js";
 import { consensusFields, subscriptionFields, subscriptionInput } from "./fields.js";
 import { actorOf, formFields } from "./page-parts.js";
 import { subscriptionsView } from "./subscription-views.js";
@@ -8,7 +8,7 @@ import { subscriptionsView } from "./subscription-views.js";
 
 const ADMINS = { needs: "manage_instance" } as const;
 
-export function subscriptionPages(s: Services, kit: AdminPageKit): void {
+export function subscriptionPages(s: DefederationHttpDeps, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   page("/admin/domains/subscriptions", ADMINS, async (req, res, v) => {
