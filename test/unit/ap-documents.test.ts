@@ -12,9 +12,8 @@ import { createActivity } from "../../federation/documents/create.js";
 import { followActivity, followAnswer, undoFollowActivity } from "../../federation/documents/follow.js";
 import { deletedNote, postObject } from "../../federation/documents/note.js";
 import { FederationIds } from "../../federation/ids.js";
-import { type Board, DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
-import type { Post } from "../../server/domain/post.js";
 import { Urls } from "../../server/services/urls.js";
+import { board, post } from "../support/ap-fixtures.js";
 
 /*
  * Every document Atoll sends, pinned byte for byte (key order included, as JSON.stringify writes
@@ -26,52 +25,6 @@ const urls = new Urls("https://atoll.example", "https://media.atoll.example");
 const s = { urls };
 const NOW = Date.UTC(2026, 1, 3, 4, 5, 6);
 const PEM = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
-const board: Board = {
-  uri: "b",
-  title: "Random",
-  description: "Anything <goes>",
-  settings: { ...DEFAULT_BOARD_SETTINGS, allowedTypes: [...DEFAULT_BOARD_SETTINGS.allowedTypes] },
-  createdAt: Date.UTC(2026, 0, 1),
-};
-
-function post(overrides: Partial<Post> = {}): Post {
-  return {
-    board: "b",
-    no: 1,
-    threadNo: 1,
-    createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
-    name: "Anonymous",
-    trip: null,
-    capcode: null,
-    subject: "Hello <world>",
-    comment: ">be me\n>>1",
-    html: '<span class="quote">&gt;be me</span><br><a href="/b/thread/1#p1" class="quotelink">&gt;&gt;1</a>',
-    quotes: [1],
-    posterId: null,
-    sage: false,
-    file: {
-      sha256: "a".repeat(64),
-      thumbSha256: "b".repeat(64),
-      tim: 1767323045000123,
-      ext: ".jpg",
-      mime: "image/jpeg",
-      filename: "cat",
-      size: 1234,
-      width: 800,
-      height: 600,
-      thumbWidth: 250,
-      thumbHeight: 188,
-      md5: "x",
-      spoiler: true,
-    },
-    fileDeleted: false,
-    ipHash: "h",
-    passwordHash: null,
-    apId: null,
-    fediActor: null,
-    ...overrides,
-  };
-}
 
 const op = post();
 const reply = post({ no: 5, subject: null, file: null, sage: true, trip: "!abc", posterId: "ID12345x" });
