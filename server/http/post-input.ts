@@ -23,6 +23,8 @@ export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
     if (!u) {
       u = multer({
         storage: multer.memoryStorage(),
+        // Browsers send a file name's UTF-8 bytes without naming a charset; read them as UTF-8.
+        defParamCharset: "utf8",
         limits: {
           fileSize: size,
           files: 1,

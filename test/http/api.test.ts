@@ -252,6 +252,14 @@ describe("posting and the 4chan-shaped read API", () => {
       expect(names.every((n) => /^[0-9a-f]{64}$/.test(n))).toBe(true);
     });
 
+    it("a file name in UTF-8 arrives whole, as browsers send it", async () => {
+      const png = await makePng();
+      const res = await request(t.app).post("/api/v1/boards/b/threads").attach("file", png, "日本語の写真.png");
+      expect(res.status).toBe(201);
+      const op = (await request(t.app).get(`/b/thread/${res.body.no}.json`)).body.posts[0];
+      expect(op.filename).toBe("日本語の写真");
+    });
+
     it("locked and archived threads", async () => {
       const thread = await request(t.app).post("/api/v1/boards/t/threads").send({ com: "to lock" });
       await t.services.store.posts.setThreadFlags("t", thread.body.no, { locked: true });
