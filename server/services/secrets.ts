@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { SettingsRepository } from "../domain/ports.js";
 
-export type SecretPurpose = "ip" | "tripcode" | "poster-id" | "captcha" | "password" | "csrf";
+export type SecretPurpose = "ip" | "tripcode" | "poster-id" | "captcha" | "password" | "csrf" | "login-device";
 
 /**
  * The instance's secret, generated at first start and kept in the store so that IP hashes, secure

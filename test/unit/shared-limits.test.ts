@@ -241,8 +241,9 @@ describe("sign-in throttle shared by two instances", () => {
   it("counts attempts per name and address across both, and a success on one clears them for both", async () => {
     const { a, b } = twoConnections();
     let now = START;
-    const one = new LoginThrottle(a.limits.counters, () => now, KEY, 4, 15 * 60_000);
-    const two = new LoginThrottle(b.limits.counters, () => now, KEY, 4, 15 * 60_000);
+    const budgets = { perPair: 4, perNetwork: 100, perAccount: 100, windowMs: 15 * 60_000 };
+    const one = new LoginThrottle(a.limits.counters, () => now, KEY, budgets);
+    const two = new LoginThrottle(b.limits.counters, () => now, KEY, budgets);
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) waits.push(await (i % 2 ? two : one).take("admin", "192.0.2.5"));
     expect(waits).toEqual([0, 0, 0, 0, 900]);
@@ -259,5 +260,40 @@ describe("sign-in throttle shared by two instances", () => {
     expect(await one.take("admin", "192.0.2.6")).toBe(899);
     now += 15 * 60_000;
     expect(await one.take("admin", "192.0.2.6")).toBe(0);
+  });
+});
+
+describe("sign-in throttle budgets per address and per account", () => {
+  const budgets = { perPair: 3, perNetwork: 5, perAccount: 8, windowMs: 15 * 60_000 };
+
+  it("counts every address of one IPv6 /64 as one, whichever accounts it tries", async () => {
+    const { a } = twoConnections();
+    const throttle = new LoginThrottle(a.limits.counters, () => START, KEY, budgets);
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) waits.push(await throttle.take(`user${i}`, `2001:db8:0:1::${(i + 1).toString(16)}`));
+    expect(waits.map((w) => w > 0)).toEqual([false, false, false, false, false, true, true]);
+    // Another /64 is another address; IPv4 addresses are counted one by one.
+    expect(await throttle.take("user0", "2001:db8:0:2::1")).toBe(0);
+    expect(await throttle.take("user0", "192.0.2.1")).toBe(0);
+    expect(await throttle.take("user0", "192.0.2.2")).toBe(0);
+  });
+
+  it("holds one account to its budget from any number of networks, except in a browser it knows", async () => {
+    const { a, b } = twoConnections();
+    const one = new LoginThrottle(a.limits.counters, () => START, KEY, budgets);
+    const two = new LoginThrottle(b.limits.counters, () => START, KEY, budgets);
+    const waits: number[] = [];
+    for (let i = 0; i < 10; i++) waits.push(await (i % 2 ? two : one).take("admin", `198.51.100.${i + 1}`));
+    expect(waits.filter((w) => w > 0)).toHaveLength(2);
+    expect(waits.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    // A fresh address is refused for this account, not for others.
+    expect(await one.take("admin", "203.0.113.9")).toBeGreaterThan(0);
+    expect(await one.take("mod", "203.0.113.9")).toBe(0);
+    // The owner's known browser still gets its own per-address budget, which nobody else spends.
+    const known = [];
+    for (let i = 0; i < 4; i++) known.push(await two.take("admin", "203.0.113.9", true));
+    expect(known.map((w) => w > 0)).toEqual([false, false, false, true]);
+    await one.reset("admin", "203.0.113.9", true);
+    expect(await two.take("admin", "203.0.113.9", true)).toBe(0);
   });
 });

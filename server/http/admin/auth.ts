@@ -8,6 +8,8 @@ import { problemType, sendProblem } from "../problem-document.js";
 export const SESSION_COOKIE = "atoll_session";
 /** Set before sign-in so the login form, too, carries a token bound to this browser. */
 export const LOGIN_COOKIE = "atoll_login";
+/** Set at a successful sign-in: this browser knew the account's password (services/known-devices.ts). */
+export const KNOWN_DEVICE_COOKIE = "atoll_device";
 export const ADMIN_PATH = "/admin";
 
 /**

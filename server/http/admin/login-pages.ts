@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Services } from "../../services/container.js";
+import { KNOWN_DEVICE_TTL_MS, KnownDevices } from "../../services/known-devices.js";
 import { LoginThrottle } from "../../services/login-throttle.js";
 import { clientIp } from "../post-input.js";
 import {
@@ -8,6 +9,7 @@ import {
   clearSessionCookie,
   cookie,
   cookieOptions,
+  KNOWN_DEVICE_COOKIE,
   LOGIN_COOKIE,
   SESSION_COOKIE,
   setSessionCookie,
@@ -18,7 +20,9 @@ import { loginPage } from "./views.js";
 
 /*
  * Sign-in and sign-out. The sign-in form is the one admin form shown before a session exists, so its
- * token is bound to a pre-session cookie instead; attempts are throttled per username and address.
+ * token is bound to a pre-session cookie instead. Attempts are throttled per account and address, per
+ * address and per account (LoginThrottle); a browser that signed in to the account before carries a
+ * known-device cookie that spares it the budgets others could exhaust.
  */
 
 export function loginPages(
@@ -27,6 +31,7 @@ export function loginPages(
 ): void {
   const { router, csrf, form, send, post } = kit;
   const limiter = new LoginThrottle(s.store.limits.counters, s.clock, s.secrets.key("ip"));
+  const devices = new KnownDevices(s.secrets.key("login-device"));
 
   /** The login form, with the pre-session cookie its token is bound to. */
   const renderLogin = (req: Request, res: Response, message: string | null, status: number, username = "") => {
@@ -55,7 +60,8 @@ export function loginPages(
       return;
     }
     const ip = clientIp(req);
-    const wait = await limiter.take(username, ip);
+    const known = devices.recognises(cookie(req, KNOWN_DEVICE_COOKIE), username, s.clock());
+    const wait = await limiter.take(username, ip, known);
     if (wait > 0) {
       res.setHeader("Retry-After", String(wait));
       renderLogin(req, res, `Too many sign-in attempts. Try again in ${Math.ceil(wait / 60)} min.`, 429, username);
@@ -66,7 +72,8 @@ export function loginPages(
       renderLogin(req, res, "Wrong username or password.", 403, username);
       return;
     }
-    await limiter.reset(username, ip);
+    await limiter.reset(username, ip, known);
+    res.cookie(KNOWN_DEVICE_COOKIE, devices.issue(user.username, s.clock()), cookieOptions(s, KNOWN_DEVICE_TTL_MS));
     const old = cookie(req, SESSION_COOKIE);
     if (old) await s.staff.logout(old);
     setSessionCookie(s, res, await s.staff.createSession(user.username));
