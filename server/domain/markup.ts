@@ -14,6 +14,7 @@
  * - http(s) URLs become links that open in a new tab with no referrer
  */
 import { LinkifyIt } from "linkify-it";
+import { stripFormatChars } from "./format-chars.js";
 
 export interface MarkupContext {
   /** The board the post is written on. */
@@ -68,11 +69,12 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const LINE_BREAKS = /\r\n?|[\u2028\u2029]/g;
 
 /**
- * The comment as it will be stored and rendered: `\n` line breaks, no control characters, no
- * trailing whitespace on any line, no blank lines at either end and at most two in a row.
+ * The comment as it will be stored and rendered: `\n` line breaks, no control characters nor
+ * spoofing format characters (./format-chars.ts), no trailing whitespace on any line, no blank lines
+ * at either end and at most two in a row.
  */
 export function normalizeComment(text: string): string {
-  const lines = text.replace(LINE_BREAKS, "\n").replace(CONTROL, "").split("\n");
+  const lines = stripFormatChars(text.replace(LINE_BREAKS, "\n").replace(CONTROL, "")).split("\n");
   const out: string[] = [];
   let blanks = 0;
   for (const raw of lines) {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Board, isBoardUri } from "../domain/board.js";
 import { DomainError, StorageError } from "../domain/errors.js";
+import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
@@ -221,12 +222,15 @@ export class PostingService {
     if (!image && !comment.trim()) throw new DomainError("invalid", "The post has neither text nor a usable image.");
     const post: NewPost = {
       createdAt: this.deps.clock(),
-      name: input.name.slice(0, LIMITS.name) || board.settings.defaultName,
+      name: stripFormatChars(input.name).slice(0, LIMITS.name) || board.settings.defaultName,
       trip: null,
       capcode: null,
-      subject: input.subject?.trim().slice(0, LIMITS.subject) || null,
+      subject:
+        stripFormatChars(input.subject ?? "")
+          .trim()
+          .slice(0, LIMITS.subject) || null,
       comment,
-      html: input.html,
+      html: stripFormatChars(input.html),
       quotes: [],
       posterId: null,
       sage: false,
@@ -389,8 +393,8 @@ export class PostingService {
     const comment = normalizeComment(text(input.comment, "com", board.settings.maxCommentLength));
     const email = text(input.email, "email", LIMITS.email).trim().toLowerCase();
     return {
-      name: text(input.name, "name", LIMITS.name),
-      subject: text(input.subject, "sub", LIMITS.subject).trim(),
+      name: stripFormatChars(text(input.name, "name", LIMITS.name)),
+      subject: stripFormatChars(text(input.subject, "sub", LIMITS.subject)).trim(),
       comment,
       password: text(input.password, "password", LIMITS.password),
       sage: email === "sage",
@@ -457,7 +461,7 @@ export class PostingService {
 export function displayName(original: string): string {
   const base = original.split(/[\\/]/).pop() ?? "";
   const dot = base.lastIndexOf(".");
-  const stem = (dot > 0 ? base.slice(0, dot) : base)
+  const stem = stripFormatChars(dot > 0 ? base.slice(0, dot) : base)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
     .replace(/[\u0000-\u001f\u007f]/g, "")
     .trim()

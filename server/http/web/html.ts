@@ -1,9 +1,12 @@
+import { stripFormatChars } from "../../domain/format-chars.js";
 import { escapeHtml } from "../../domain/markup.js";
 
 /**
  * HTML built from tagged templates: every interpolated value is escaped unless it is already `Html`
  * (the output of another template, or markup rendered by the markup module). There is no other way
- * to put text into a page, so user text cannot reach a page unescaped.
+ * to put text into a page, so user text cannot reach a page unescaped. Nor can it bring format
+ * characters that turn the page's text around (domain/format-chars.ts): they are removed here, so
+ * what was stored before they were refused at intake is shown clean too.
  */
 export class Html {
   constructor(readonly value: string) {}
@@ -20,7 +23,7 @@ function render(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return "";
   if (value instanceof Html) return value.value;
   if (Array.isArray(value)) return value.map(render).join("");
-  return escapeHtml(String(value));
+  return escapeHtml(stripFormatChars(String(value)));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
@@ -29,7 +32,7 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new Html(out);
 }
 
-/** Marks trusted markup (rendered and escaped by the markup module) as HTML. */
+/** Marks trusted markup (rendered and escaped by the markup module) as HTML, without format characters. */
 export function trusted(markup: string): Html {
-  return new Html(markup);
+  return new Html(stripFormatChars(markup));
 }
