@@ -8,20 +8,24 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * Cross-site request forgery guard for every unsafe method: a browser's cross-site request is
- * refused by its Fetch Metadata or Origin, so no page elsewhere can post, report or act as one of our
- * users (or from their address). Clients that are not browsers send neither header and pass.
+ * refused by its Fetch Metadata, its Origin or, when it sends no Origin (older browsers on a form
+ * POST, some privacy settings), its Referer, so no page elsewhere can post, report or act as one of
+ * our users (or from their address). Each header present must name our site (the public URL, or the
+ * Host the request came to). Clients that are not browsers send none of them and pass; so does a
+ * browser told to send no referrer, which cannot be told apart from them (and the admin forms carry
+ * tokens of their own).
  */
 export function sameOriginWrites(publicUrl: string): RequestHandler {
   const ours = new URL(publicUrl).origin;
   return (req, res, next) => {
     if (!UNSAFE.has(req.method)) return next();
     const site = req.headers["sec-fetch-site"];
-    const origin = req.headers.origin;
     const host = req.headers.host;
-    const originOk =
-      origin === undefined ||
-      origin === ours ||
-      (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
+    const sameSite = (origin: string) =>
+      origin === ours || (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
+    const origin = req.headers.origin;
+    const referer = req.headers.referer;
+    const originOk = origin === undefined ? referer === undefined || sameSite(originOf(referer)) : sameSite(origin);
     if (site === "cross-site" || !originOk) {
       sendProblem(res, {
         type: problemType("forbidden"),
@@ -33,6 +37,15 @@ export function sameOriginWrites(publicUrl: string): RequestHandler {
     }
     next();
   };
+}
+
+/** The origin a Referer names; an empty string (never ours) when it is not an absolute URL. */
+function originOf(referer: string): string {
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return "";
+  }
 }
 
 /**

@@ -95,4 +95,25 @@ describe("cross-site writes", () => {
     expect((await request(app).post("/x").set("Origin", "https://atoll.example")).status).toBe(200);
     expect((await request(app).post("/x")).status).toBe(200);
   });
+
+  it("refuses a form POST whose only clue, the Referer, names another site", async () => {
+    const app = express();
+    app.use(sameOriginWrites("https://atoll.example"));
+    app.post("/x", (_req, res) => {
+      res.send("ok");
+    });
+    const post = (headers: Record<string, string>) => request(app).post("/x").set(headers);
+    expect((await post({ Referer: "https://evil.example/form.html" })).status).toBe(403);
+    expect((await post({ Referer: "https://atoll.example.evil.example/b/" })).status).toBe(403);
+    expect((await post({ Referer: "http://atoll.example/b/" })).status).toBe(403);
+    expect((await post({ Referer: "not a url" })).status).toBe(403);
+    const refused = await post({ Referer: "https://evil.example/" });
+    expect(refused.headers["content-type"]).toMatch(/problem\+json/);
+    // Our own pages, by the public URL or by the Host the request came to, pass.
+    expect((await post({ Referer: "https://atoll.example/b/thread/1" })).status).toBe(200);
+    expect((await post({ Referer: "http://127.0.0.1:8080/b/", Host: "127.0.0.1:8080" })).status).toBe(200);
+    // The Origin, when sent, decides; a cross-site Origin is refused whatever the Referer says.
+    expect((await post({ Origin: "https://atoll.example", Referer: "https://evil.example/" })).status).toBe(200);
+    expect((await post({ Origin: "https://evil.example", Referer: "https://atoll.example/" })).status).toBe(403);
+  });
 });
