@@ -457,17 +457,31 @@ export function extractQuotes(text: string): QuoteRefs {
   return { sameBoard: [...same], crossBoard: [...cross.values()] };
 }
 
-const MARKUP_TAGS = /\[\/?(?:spoiler|code)\]|\*\*/gi;
-// A code block is a block of its own; spoiler tags sit inside words.
-const tagGap = (tag: string) => (/code/i.test(tag) ? " " : "");
+/** What a spoiler shows in plain text: its words stay hidden, as on the page until hovered. */
+export const SPOILER_PLACEHOLDER = "[spoiler]";
 
 /**
- * Plain text for titles and catalog teasers: markup tags removed, whitespace collapsed, cut to `max`
- * characters (code points) with an ellipsis. The result is text, still to be escaped where used.
+ * Plain text for titles, catalog teasers, page descriptions and feeds: markup tags removed, spoilers'
+ * text replaced by SPOILER_PLACEHOLDER, whitespace collapsed, cut to `max` characters (code points)
+ * with an ellipsis. The result is text, still to be escaped where used.
  */
 export function plainTextPreview(text: string, max: number): string {
   if (!(max > 0)) return "";
-  const plain = normalizeComment(text).replace(MARKUP_TAGS, tagGap).replace(/\s+/g, " ").trim();
+  const src = normalizeComment(text);
+  const tokens = tokenize(src);
+  pairSpoilers(tokens);
+  const parts: string[] = [];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === "spoiler") {
+      // An unpaired tag is dropped: it is markup, if broken.
+      if (t.paired && t.open && depth++ === 0) parts.push(SPOILER_PLACEHOLDER);
+      else if (t.paired && !t.open) depth--;
+    } else if (t.kind === "nl") parts.push(" ");
+    else if (t.kind === "code") parts.push(` ${src.slice(t.start, t.end)} `);
+    else if (t.kind !== "green" && depth === 0) parts.push(src.slice(t.start, t.end));
+  }
+  const plain = parts.join("").replace(/\s+/g, " ").trim();
   // A string with no more UTF-16 units than `max` cannot have more code points.
   if (plain.length <= max) return plain;
   const chars = Array.from(plain);

@@ -335,8 +335,20 @@ describe("extractQuotes", () => {
 });
 
 describe("plainTextPreview", () => {
+  it("never shows a spoiler's text, however the tags nest or fail to", () => {
+    expect(
+      plainTextPreview("the killer is [spoiler]the butler [spoiler]and his **dog**[/spoiler][/spoiler]!", 100),
+    ).toBe("the killer is [spoiler]!");
+    // An unpaired tag hides nothing on the page either; here it is dropped.
+    expect(plainTextPreview("a [/spoiler]b **not closed\nline", 100)).toBe("a b not closed line");
+    // Code blocks show their text; quotes stay.
+    expect(plainTextPreview(">>12 [spoiler]x[/spoiler][code]y[/code] z", 100)).toBe(">>12 [spoiler] y z");
+  });
+
   it("strips markup tags and collapses whitespace", () => {
-    expect(plainTextPreview("[spoiler]hidden[/spoiler]   and **bold**\n\n>green", 100)).toBe("hidden and bold >green");
+    expect(plainTextPreview("[spoiler]hidden[/spoiler]   and **also hidden**\n\n>green", 100)).toBe(
+      "[spoiler] and [spoiler] >green",
+    );
     expect(plainTextPreview("a[code]b[/code]c", 100)).toBe("a b c");
   });
 

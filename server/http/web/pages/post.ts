@@ -6,6 +6,8 @@ import { displayDate, fediHandle, fileSize, idHue, isoDate, plural, shortFileNam
 import { type Html, html, trusted } from "../html.js";
 
 export const SPOILER_IMAGE = "/static/spoiler.svg";
+/** What a spoilered file is called on the pages. */
+export const SPOILER_FILE_NAME = "Spoiler Image";
 /** The tooltip of the badge on posts from limited (silenced) servers. */
 export const LIMITED_TITLE = "From a server that this instance's moderators have limited";
 const SPOILER_SIZE = 100;
@@ -41,10 +43,14 @@ function fileBlock(ctx: PostContext, post: Post): Html {
     return post.fileDeleted ? html`<div class="file"><div class="file-deleted">File deleted.</div></div>` : html``;
   }
   const full = ctx.urls.file(ctx.board.uri, f);
-  const fullName = f.filename + f.ext;
   const size = fileSize(f.size);
+  // A spoilered file's name often says what the spoiler hides: 4chan shows "Spoiler Image" instead.
+  // The JSON API keeps the name, as 4chan's does.
+  const link = f.spoiler
+    ? html`<a href="${full}" target="_blank" rel="noopener">${SPOILER_FILE_NAME}</a>`
+    : html`<a href="${full}" target="_blank" rel="noopener" title="${f.filename + f.ext}">${shortFileName(f.filename, f.ext)}</a>`;
   return html`<div class="file">
-<div class="file-info">File: <a href="${full}" target="_blank" rel="noopener" title="${fullName}">${shortFileName(f.filename, f.ext)}</a> <span class="file-meta">(${size}, ${f.width}x${f.height})</span></div>
+<div class="file-info">File: ${link} <span class="file-meta">(${size}, ${f.width}x${f.height})</span></div>
 <a class="file-thumb${f.spoiler ? " spoilered" : ""}" href="${full}" target="_blank" rel="noopener" data-w="${f.width}" data-h="${f.height}">${thumbnail(ctx.urls, ctx.board.uri, f, f.spoiler ? "Spoiler image" : `${size} ${f.ext.slice(1).toUpperCase()}`)}</a>
 </div>`;
 }

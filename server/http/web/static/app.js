@@ -207,7 +207,8 @@
     post.append(head);
     if (p.tim) {
       const file = el("div", "file");
-      file.append(el("div", "file-info", `File: ${p.filename}${p.ext} (${p.w}x${p.h})`));
+      const name = p.spoiler ? "Spoiler Image" : `${p.filename}${p.ext}`;
+      file.append(el("div", "file-info", `File: ${name} (${p.w}x${p.h})`));
       const box = el("span", "file-thumb");
       const img = el("img");
       img.src = p.spoiler ? "/static/spoiler.svg" : `${mediaUrl}/${board}/${p.tim}s.jpg`;
