@@ -3,6 +3,7 @@ import express from "express";
 import multer from "multer";
 import { type Board, isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
+import { formatSize } from "../domain/sizes.js";
 import type { Services } from "../services/container.js";
 import type { PostInput, UploadedFile } from "../services/posting.js";
 
@@ -52,12 +53,7 @@ export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
           if (!err) next();
           else if (err instanceof multer.MulterError) {
             if (err.code === "LIMIT_FILE_SIZE") {
-              next(
-                new DomainError(
-                  "too_large",
-                  `The file is larger than this board's limit of ${Math.round(board.settings.maxFileSize / 1024)} KiB.`,
-                ),
-              );
+              next(new DomainError("too_large", `The file is larger than ${formatSize(board.settings.maxFileSize)}.`));
             } else next(err);
           } else {
             // busboy's parse errors (unterminated parts, bad headers, missing boundary) carry no status.

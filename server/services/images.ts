@@ -3,6 +3,7 @@ import sharp from "sharp";
 import type { ImageType } from "../domain/board.js";
 import { DomainError, isDomainError } from "../domain/errors.js";
 import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
+import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
 
 export interface ProcessedImage {
@@ -81,13 +82,6 @@ export function sniffImageType(input: Buffer): ImageType | null {
   return null;
 }
 
-/** A size for messages: `8 MB`, `500 KB`. */
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
-}
-
 const broken = () => new DomainError("unprocessable", "The image could not be decoded: it is damaged or truncated.");
 
 /**
@@ -147,7 +141,7 @@ export class ImageProcessor {
       throw new DomainError("unsupported_media", "The file is empty.");
     }
     if (input.length > opts.maxFileSize) {
-      throw new DomainError("too_large", `The file is larger than ${formatBytes(opts.maxFileSize)}.`);
+      throw new DomainError("too_large", `The file is larger than ${formatSize(opts.maxFileSize)}.`);
     }
     const type = sniffImageType(input);
     if (type === null) {

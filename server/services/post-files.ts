@@ -3,7 +3,8 @@ import type { Board } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import type { PostFile } from "../domain/post.js";
-import { formatBytes, type ImageProcessor } from "./images.js";
+import { formatSize } from "../domain/sizes.js";
+import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { UploadedFile } from "./posting.js";
 
@@ -37,7 +38,7 @@ export class PostFiles {
    */
   async store(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
     if (file.buffer.length > board.settings.maxFileSize) {
-      throw new DomainError("too_large", `The file is larger than ${formatBytes(board.settings.maxFileSize)}.`);
+      throw new DomainError("too_large", `The file is larger than ${formatSize(board.settings.maxFileSize)}.`);
     }
     const digest = `${op ? "op" : "reply"}:${createHash("sha256").update(file.buffer).digest("hex")}`;
     const known = this.dedupe.get(digest);

@@ -1,5 +1,6 @@
 import { type Board, type BoardSettings, IMAGE_TYPES } from "../../domain/board.js";
 import type { Post, ThreadState } from "../../domain/post.js";
+import { formatSize } from "../../domain/sizes.js";
 import { type Ban, can, type Report, ROLES, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import type { PublicStaffUser } from "../../services/staff.js";
@@ -298,7 +299,11 @@ export function boardSettingsView(v: ViewContext, board: Board): Html {
   <p><label>Default name <input name="defaultName" required maxlength="100" value="${st.defaultName}"></label></p>
   ${NUMBER_SETTINGS.map(
     ([key, label]) =>
-      html`<p><label>${label} <input name="${key}" type="number" min="0" required value="${String(st[key])}"></label></p>`,
+      html`<p><label>${label} <input name="${key}" type="number" min="0" required value="${String(st[key])}"></label>${
+        key === "maxFileSize"
+          ? html` <span class="admin-muted">Now ${formatSize(st.maxFileSize)} (1 MB = 1048576 bytes).</span>`
+          : null
+      }</p>`,
   )}
   <fieldset><legend>Options</legend>${BOOLEAN_SETTINGS.map(
     ([key, label]) =>

@@ -19,12 +19,8 @@ export function isoDate(ms: number): string {
   return Number.isFinite(d.getTime()) ? d.toISOString() : "";
 }
 
-/** A file size as imageboards show it: `123 KB`, `1.42 MB` (binary units). */
-export function fileSize(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(2))} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} B`;
-}
+/** A file size as imageboards show it: the one formatter of sizes (domain/sizes.ts). */
+export { formatSize as fileSize } from "../../domain/sizes.js";
 
 /** A long file name shortened as 4chan does, keeping its start and the extension. */
 export function shortFileName(name: string, ext: string, max = 32): string {
