@@ -1,3 +1,4 @@
+import compression from "compression";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
 import helmet from "helmet";
@@ -63,7 +64,10 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   app.use(sameOriginWrites(s.config.publicUrl));
   if (s.config.rateLimit) app.use(requestLimiter(s.limits));
 
-  app.use("/static", express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
+  // The stylesheet and scripts are text read on every first visit: gzip them when the browser takes
+  // it. Compressed per response by the middleware (a few kilobytes, cached by browsers for a day and
+  // by version), so a changed file needs no build step to be served right.
+  app.use("/static", compression(), express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
   app.use("/media", mediaRouter(s));
   app.use(federation);
   app.use(postingApiRouter(s));
@@ -77,9 +81,13 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   const notFound: RequestHandler = (req, res) => {
     const problem = toProblem({ status: 404, message: "There is nothing at this address." }, s.logger);
     if (wantsJson(req)) sendProblem(res, problem);
-    else res.status(404).type("html").send(renderErrorPage(s, problem));
+    else
+      res
+        .status(404)
+        .type("html")
+        .send(renderErrorPage(s, problem, req.path));
   };
   app.use(notFound);
-  app.use(errorHandler(s.logger, (problem) => renderErrorPage(s, problem)));
+  app.use(errorHandler(s.logger, (problem, req) => renderErrorPage(s, problem, req.path)));
   return app;
 }

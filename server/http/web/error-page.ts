@@ -24,15 +24,36 @@ function banOf(problem: Problem): BanInfo | null {
 }
 
 /**
- * A readable page for a failed request: status, title, detail, the ban when there is one, and a way
- * back. It never throws: should rendering fail, a bare page with the escaped status is returned.
+ * Where "Go back" leads without JavaScript (with it, the browser's history, so a form keeps what was
+ * typed): the thread or board the failed request was about, judged from its path alone and only to
+ * a board that exists, so the link always stays on this site and never leads to the page that just
+ * failed to exist; the admin pages for an admin request; the home page otherwise.
  */
-export function renderErrorPage(s: LayoutDeps, problem: Problem): string {
+export function backLink(s: LayoutDeps, path: string | undefined, status: number): { href: string; label: string } {
+  const home = { href: "/", label: "Go back" };
+  if (typeof path !== "string") return home;
+  if (path === "/admin" || path.startsWith("/admin/")) return { href: "/admin", label: "Back to the admin pages" };
+  const m = /^\/([a-z0-9]{1,30})\/(?:thread\/([1-9][0-9]{0,14})(?:[/#?]|$))?/.exec(path);
+  const uri = m?.[1];
+  if (!uri || !s.reader.knownBoards().some((b) => b.uri === uri)) return home;
+  const thread = m?.[2];
+  if (thread && status !== 404 && status !== 410)
+    return { href: `/${uri}/thread/${thread}`, label: "Back to the thread" };
+  return { href: `/${uri}/`, label: `Back to /${uri}/` };
+}
+
+/**
+ * A readable page for a failed request: status, title, detail, the ban when there is one, and a way
+ * back (to what `path`, the failed request's, was about). It never throws: should rendering fail, a
+ * bare page with the escaped status is returned.
+ */
+export function renderErrorPage(s: LayoutDeps, problem: Problem, path?: string): string {
   try {
     const status = Number.isInteger(problem.status) ? problem.status : 500;
     const title = typeof problem.title === "string" && problem.title ? problem.title : "Error";
     const detail = typeof problem.detail === "string" ? problem.detail : "";
     const ban = status === 403 ? banOf(problem) : null;
+    const back = backLink(s, path, status);
     const body = html`<section class="message-page error-page" role="alert">
 <p class="status-code">${status}</p>
 <h1>${ban ? "You are banned" : title}</h1>
@@ -50,7 +71,7 @@ ${
       ? html`<p class="detail">${detail}</p>`
       : ""
 }
-<p class="back-links"><a href="/" data-back>Go back</a> · <a href="/">Home</a></p>
+<p class="back-links"><a href="${back.href}" data-back>${back.label}</a>${back.href === "/" ? "" : html` · <a href="/">Home</a>`}</p>
 </section>`;
     return layout(s, { title: `${status} ${ban ? "Banned" : title}`, body, bodyClass: "error" });
   } catch {

@@ -115,6 +115,7 @@ export function formRoutes(s: FormRoutesDeps): Router {
         back: threadLeft
           ? { href: threadPath(board.uri, threadLeft.no), label: "Back to the thread" }
           : { href: `/${board.uri}/`, label: `Back to /${board.uri}/` },
+        board,
       }),
     );
   });
@@ -150,6 +151,7 @@ export function formRoutes(s: FormRoutesDeps): Router {
         back: back
           ? { href: threadPath(board.uri, back.threadNo, back.no), label: "Back to the thread" }
           : { href: `/${board.uri}/`, label: `Back to /${board.uri}/` },
+        board,
       }),
     );
   });

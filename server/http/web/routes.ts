@@ -107,6 +107,13 @@ export function webRouter(s: WebDeps): Router {
     const state = no === null ? null : await s.reader.getThreadState(board.uri, no);
     const missing = () =>
       new DomainError("not_found", `Thread /${board.uri}/${String(req.params["no"])} does not exist.`);
+    if (!state && no !== null) {
+      // A reply's number in a thread's place: the reply in its thread, as 4chan answers.
+      const post = await s.store.posts.getPost(board.uri, no);
+      if (post && post.no !== post.threadNo && s.reader.postReach(board, post) !== "hidden") {
+        return res.redirect(302, threadPath(board.uri, post.threadNo, post.no));
+      }
+    }
     // A suspended server's thread answers exactly as one that does not exist; a limited server's
     // thread still opens from its address, as its own page says.
     if (!state || (await s.reader.threadReach(board, state)) === "hidden") throw missing();

@@ -7,6 +7,14 @@ export interface BoardListing {
   threads: number;
 }
 
+/** What an empty instance says: how its operator makes the first board. */
+const noBoards = html`<div class="empty no-boards">
+<p>There are no boards yet.</p>
+<p>The operator creates one on the command line, for example
+<code>npx atoll board create b --title "Random"</code>,
+or in the <a href="/admin">admin pages</a> (Boards, signed in as an admin).</p>
+</div>`;
+
 /** The front page: what this instance is and its boards. */
 export function homePage(s: LayoutDeps, boards: BoardListing[], posts: number | null): string {
   const name = instanceName(s);
@@ -26,7 +34,7 @@ ${posts !== null ? html`<p class="stats">${posts} ${posts === 1 ? "post" : "post
 </section>
 <section class="home-boards">
 <h2>Boards</h2>
-${boards.length > 0 ? html`<ul class="board-list">${rows}</ul>` : html`<p class="empty">There are no boards yet.</p>`}
+${boards.length > 0 ? html`<ul class="board-list">${rows}</ul>` : noBoards}
 </section>
 <section class="home-more">
 <p><a href="/about">About this instance</a> · <a href="/about/moderation">Rules and moderation</a></p>
