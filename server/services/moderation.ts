@@ -120,6 +120,10 @@ export class ModerationService {
     }
   }
 
+  /**
+   * Bans a poster. A ban for a post settles the open reports on that post; the same ban again (same
+   * address, same scope, still in force) is refused as a conflict.
+   */
   async ban(user: Actor, input: BanInput): Promise<Ban> {
     const board = input.board === undefined || input.board === null || input.board === "" ? null : input.board;
     if (board !== null) {
@@ -162,6 +166,18 @@ export class ModerationService {
     }
 
     const now = this.deps.clock();
+    // The same ban twice (a second click, two moderators on one report) would need lifting twice.
+    const same = (await this.deps.store.bans.list()).find(
+      (b) => b.ipHash === ipHash && b.board === board && (b.expiresAt === null || b.expiresAt > now),
+    );
+    if (same) {
+      const until = same.expiresAt === null ? "permanently" : `until ${new Date(same.expiresAt).toUTCString()}`;
+      throw new DomainError(
+        "conflict",
+        `This poster is already banned ${board === null ? "from every board" : `from /${board}/`} ${until}.`,
+        { ban_id: same.id },
+      );
+    }
     const ban: Ban = {
       id: randomUUID(),
       ipHash,
@@ -173,6 +189,11 @@ export class ModerationService {
       postRef,
     };
     await this.deps.store.bans.create(ban);
+    // Banning the author of a reported post deals with the reports on it.
+    if (postRef !== null) {
+      const [postBoard = "", no = ""] = postRef.split("/");
+      await this.deps.store.reports.resolveForPost(postBoard, Number(no));
+    }
     return ban;
   }
 

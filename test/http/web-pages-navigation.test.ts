@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signIn } from "../support/admin-session.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
 
 /* Where the pages lead: replies by number, the way back from errors and notices, an empty instance. */
@@ -76,6 +77,13 @@ describe("page navigation and notices", () => {
       .field("com", "big")
       .attach("file", big, "big.jpg");
     expect(api.body.detail).toBe("The file is larger than 2 MB.");
+    // The board settings take bytes, and say what that is in the same units.
+    await instance.services.staff.createUser("boss", "correct horse battery", "admin", []);
+    const { agent } = await signIn(instance.app, "boss", "correct horse battery");
+    const settings = await agent.get("/admin/boards/b");
+    expect(settings.status).toBe(200);
+    expect(settings.text).toContain('name="maxFileSize" type="number" min="0" required value="2097152"');
+    expect(settings.text).toContain("Now 2 MB (1 MB = 1048576 bytes).");
   });
 
   it("shows a report's confirmation as a notice within a normal page", async () => {
@@ -87,7 +95,7 @@ describe("page navigation and notices", () => {
     expect(res.text).toMatch(/<body class="notice-result"/);
     expect(res.text).toContain('<div class="notice" role="status">');
     expect(res.text).toContain('aria-current="page">b</a>');
-    expect(res.text).toContain("Reported No. " + reply);
+    expect(res.text).toContain(`Reported No. ${reply}`);
   });
 
   it("serves the stylesheet and scripts gzipped, with their caching headers", async () => {
