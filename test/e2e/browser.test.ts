@@ -169,4 +169,26 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(href).toMatch(/^\/b\/thread\/\d+#q\d+$/);
     await context.close();
   });
+
+  it("shows the theme switch only where it works: hidden without JavaScript, switching with it", async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await noScript.newPage();
+    await plain.goto(`${base}/b/`);
+    expect(await plain.locator(".theme-toggle").count()).toBe(1);
+    expect(await plain.isVisible(".theme-toggle")).toBe(false);
+    await noScript.close();
+
+    const context = await browser.newContext({ colorScheme: "light" });
+    const page = await context.newPage();
+    await page.goto(`${base}/b/`);
+    await page.waitForSelector(".theme-toggle", { state: "visible" });
+    expect(await page.textContent(".theme-toggle")).toBe("Dark theme");
+    await page.click(".theme-toggle");
+    expect(await page.getAttribute("html", "data-theme")).toBe("dark");
+    // The choice holds on the next page.
+    await page.goto(`${base}/about`);
+    expect(await page.getAttribute("html", "data-theme")).toBe("dark");
+    expect(await page.textContent(".theme-toggle")).toBe("Light theme");
+    await context.close();
+  });
 });
