@@ -38,6 +38,25 @@ describe("format characters in posts", () => {
     expect(page.text).not.toMatch(FORMAT);
   });
 
+  it("are removed from a federated post's name, subject, text and markup", async () => {
+    const { post } = await instance.services.posting.createRemote({
+      board: "b",
+      threadNo: null,
+      name: "alice\u202E@example.social",
+      subject: "\u2066Title\u2069",
+      comment: "hello \u202Eworld",
+      html: "<p>hello \u202Eworld\u200B</p>",
+      apId: "https://example.social/notes/1",
+      fediActor: "https://example.social/users/alice",
+      image: { buffer: await makeJpeg(), originalName: "pic\u202Egpj.png" },
+    });
+    expect(post.name).toBe("alice@example.social");
+    expect(post.subject).toBe("Title");
+    expect(post.comment).toBe("hello world");
+    expect(post.html).toBe("<p>hello world</p>");
+    expect(post.file?.filename).toBe("picgpj");
+  });
+
   it("are not shown from posts stored before they were refused", async () => {
     const file = await makeJpeg();
     const created = await instance.services.posting.createThread({
