@@ -27,8 +27,9 @@ export const DEFAULT_LOGIN_BUDGETS: LoginBudgets = {
  * and address, per address (an IPv6 /64 counts as one address, so a subscriber's many addresses do
  * not multiply the budget), and per account from anywhere. The account-wide budget is the one an
  * attacker could use to lock the owner out, so a browser that signed in to the account before
- * (`knownDevice`, proved by a signed cookie only a correct password earns) is exempt from it and
- * from the address budget, and has a per-address budget of its own that nobody else spends.
+ * (`knownDevice`: the signed token only a correct password earns, services/known-devices.ts) is
+ * exempt from it and from the address budget, and has a budget of its own, per token and wherever it
+ * comes from, that nobody without the token spends (and a stolen token gives no more than that).
  *
  * Attempts are counted in fixed windows, and those of the window before count too, so a burst cannot
  * straddle a window's end: at most the budget in any window, a window's worth of refusals at most
@@ -47,14 +48,14 @@ export class LoginThrottle {
    * Seconds until another attempt is allowed, or 0 when this one may proceed (it is counted either
    * way).
    */
-  async take(username: string, ip: string, knownDevice = false): Promise<number> {
+  async take(username: string, ip: string, knownDevice?: string): Promise<number> {
     const { windowMs } = this.budgets;
     const now = this.clock();
     const window = now - (now % windowMs);
     const budgets: Array<[string, number]> = knownDevice
-      ? [[this.pairKey(username, ip, true), this.budgets.perPair]]
+      ? [[this.pairKey(username, ip, knownDevice), this.budgets.perPair]]
       : [
-          [this.pairKey(username, ip, false), this.budgets.perPair],
+          [this.pairKey(username, ip), this.budgets.perPair],
           [this.key("net", address(ip)), this.budgets.perNetwork],
           [this.key("account", username), this.budgets.perAccount],
         ];
@@ -75,12 +76,14 @@ export class LoginThrottle {
    * A successful sign-in clears the count for that name and address only: the address and account
    * budgets keep counting, or one correct password (the attacker's own account) would reset them.
    */
-  async reset(username: string, ip: string, knownDevice = false): Promise<void> {
+  async reset(username: string, ip: string, knownDevice?: string): Promise<void> {
     await this.counters.clear(this.pairKey(username, ip, knownDevice));
   }
 
-  private pairKey(username: string, ip: string, knownDevice: boolean): string {
-    return this.key(knownDevice ? "known" : "pair", `${address(ip)}\u0000${username}`);
+  private pairKey(username: string, ip: string, knownDevice?: string): string {
+    return knownDevice
+      ? this.key("known", `${knownDevice}\u0000${username}`)
+      : this.key("pair", `${address(ip)}\u0000${username}`);
   }
 
   private key(kind: string, value: string): string {

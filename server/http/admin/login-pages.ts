@@ -60,7 +60,8 @@ export function loginPages(
       return;
     }
     const ip = clientIp(req);
-    const known = devices.recognises(cookie(req, KNOWN_DEVICE_COOKIE), username, s.clock());
+    const token = cookie(req, KNOWN_DEVICE_COOKIE);
+    const known = token !== undefined && devices.recognises(token, username, s.clock()) ? token : undefined;
     const wait = await limiter.take(username, ip, known);
     if (wait > 0) {
       res.setHeader("Retry-After", String(wait));
