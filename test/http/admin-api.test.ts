@@ -236,7 +236,7 @@ describe("admin API", () => {
     const locked = await api().post(`/api/v1/boards/b/threads/${op.body.no}/replies`).send({ com: "late" });
     expect(locked.status).toBe(423);
     expect(
-      (await api().patch(`/api/v1/admin/boards/b/threads/${op.body.no}`).set(auth).send({ sticky: "yes" })).status,
+      (await api().patch(`/api/v1/admin/boards/b/threads/${op.body.no}`).set(auth).send({ sticky: "maybe" })).status,
     ).toBe(400);
     expect((await api().patch(`/api/v1/admin/boards/b/threads/${op.body.no}`).set(auth).send({})).status).toBe(400);
     expect(

@@ -74,7 +74,7 @@ describe("domain moderation admin API", () => {
       severity: "suspend",
       reject_media: true,
       reject_reports: false,
-      private_comment: null,
+      private_comment: "",
       public_comment: "Spam, harassment",
       obfuscate: false,
       expires_at: null,
@@ -105,7 +105,7 @@ describe("domain moderation admin API", () => {
       domain: "bad.example",
       severity: "silence",
       reject_media: true,
-      public_comment: null,
+      public_comment: "",
       private_comment: "seen in report 4",
     });
     expect(instance.services.policy.check("bad.example").silenced).toBe(true);
