@@ -20,6 +20,7 @@ import {
   reportJson,
   threadJson,
 } from "./json.js";
+import { measuresRouter } from "./measures.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
 const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
@@ -200,5 +201,6 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(defederationApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
+  r.use(measuresRouter(s));
   return r;
 }

@@ -92,13 +92,17 @@ export function adminBody(): RequestHandler[] {
     limits: { fieldSize: LIMIT_BYTES, fields: MAX_FIELDS, files: 0, parts: MAX_FIELDS, fieldNameSize: 200 },
   }).none();
   const fieldsOnly: RequestHandler = (req, res, next) => {
+    // An empty body is no form, whatever its type says (megalodon sends an empty update so).
+    if (!hasBody(req)) return next();
     multipart(req, res, (err?: unknown) => {
-      if (
-        err instanceof multer.MulterError &&
-        (err.code === "LIMIT_FILE_COUNT" || err.code === "LIMIT_UNEXPECTED_FILE")
-      ) {
-        next(new DomainError("invalid", "This endpoint takes form fields only, no files."));
-      } else next(err);
+      if (err === undefined || err === null) next();
+      else if (err instanceof multer.MulterError) {
+        const file = err.code === "LIMIT_FILE_COUNT" || err.code === "LIMIT_UNEXPECTED_FILE";
+        next(file ? new DomainError("invalid", "This endpoint takes form fields only, no files.") : err);
+      } else {
+        // busboy's own errors (a malformed or truncated form) carry no status.
+        next(new DomainError("invalid", "The multipart form could not be read."));
+      }
     });
   };
   const settle: RequestHandler = (req, _res, next) => {
