@@ -152,6 +152,26 @@ describe("Mastodon client libraries", () => {
     const missing = await mastoFailure(masto().v1.accounts.$select("1").fetch());
     expect(missing.statusCode).toBe(404);
     expect(missing.message).toMatch(/nothing at this address/);
+    for (const [method, path] of [
+      ["POST", "/api/v1/apps"],
+      ["GET", "/api/v2/search?q=x"],
+      ["GET", "/api/v1/"],
+      ["PUT", "/api/v1/admin/domain_blocks"],
+    ] as const) {
+      const res = await fetch(`${t.url}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        ...(method === "GET" ? {} : { body: '{"client_name":"x"}' }),
+      });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toBe("application/json; charset=utf-8");
+      expect(((await res.json()) as { error: string }).error, path).toEqual(expect.any(String));
+    }
+    const asked = await fetch(`${t.url}/api/v1/admin/domain_blocks`, {
+      headers: { Accept: "application/problem+json" },
+    });
+    expect(asked.status).toBe(401);
+    expect(asked.headers.get("content-type")).toBe("application/problem+json; charset=utf-8");
   });
 
   it("takes megalodon's JSON and multipart bodies alike, PATCH as PUT, and refuses what it cannot read", async () => {
