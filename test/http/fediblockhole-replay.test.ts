@@ -274,4 +274,18 @@ describe("fediblockhole's requests, replayed", () => {
     await again.push(changed);
     expect(again.sent.filter((s) => s.method === "PUT")).toEqual([]);
   });
+
+  it("reads every block of a list longer than a page through Link, as it parses it", async () => {
+    const actor = { kind: "token" as const, id: "ADMIN_TOKEN" };
+    for (let i = 0; i < 150; i++) {
+      await t.services.defederation.createBlock({ domain: `bulk${i}.example`, severity: "silence" }, actor);
+    }
+    const tool = new Fediblockhole(t.url);
+    const server = await tool.serverBlocks();
+    expect(server.size).toBe(153);
+    expect(calls(tool.sent)).toEqual([
+      "GET /api/v1/admin/domain_blocks 200",
+      expect.stringMatching(/^GET \/api\/v1\/admin\/domain_blocks\?max_id=[\w-]+ 200$/),
+    ]);
+  });
 });
