@@ -11,3 +11,13 @@ function readVersion(): string {
   if (typeof version !== "string" || version === "") throw new Error(`${path} names no version`);
   return version;
 }
+
+/**
+ * The Mastodon API release whose endpoints Atoll's Mastodon-compatible ones follow (instance
+ * information, the admin domain rules and measures): what client libraries read to decide which
+ * features to use.
+ */
+export const MASTODON_API_VERSION = "4.2.0";
+
+/** The version `/api/v1/instance` states, as Mastodon-compatible servers write it. */
+export const MASTODON_COMPATIBLE_VERSION = `${MASTODON_API_VERSION} (compatible; Atoll ${VERSION})`;

@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Services } from "../../server/services/container.js";
-import { VERSION } from "../../server/version.js";
+import { MASTODON_API_VERSION, VERSION } from "../../server/version.js";
 import type { FederationIds } from "../ids.js";
 
 function problem(res: Response, status: 400 | 404, detail: string): void {
@@ -110,6 +110,10 @@ export function wellKnownRouter(s: Pick<Services, "config" | "reader" | "store" 
           nodeName: s.config.instanceName,
           nodeDescription: s.config.instanceDescription,
           federation: { enabled: s.config.federation, mode: s.config.federationMode },
+          // Client libraries (megalodon's detector) take a server whose software they do not know
+          // for a Mastodon-compatible one when this names Mastodon: Atoll answers Mastodon's
+          // instance and admin domain endpoints (README, "Mastodon-compatible API").
+          upstream: { name: "mastodon", version: MASTODON_API_VERSION },
           boards: boards.map((b) => ({ uri: b.uri, title: b.title, actor: ids.board(b.uri), sfw: b.settings.sfw })),
         },
       }),

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { DomainErrorKind } from "../domain/errors.js";
 
 /** A problem document (RFC 9457): what every error answer of Atoll's API and ActivityPub routes is. */
@@ -38,19 +38,39 @@ function retryAfterOf(problem: Problem): string | null {
   return problem.status === 503 ? "5" : null;
 }
 
+/** Where Mastodon's clients read errors: its REST API's paths. */
+const MASTODON_PATHS = /^\/api\/v[12](?:[/?#]|$)/;
+
 /**
- * Answers with a problem document, on any node:http response (an Express one, or one answered
- * before the app is reached, as the inbox fast path does). Written whole in one go: nothing an
- * Express `send` adds (ETags, freshness, type lookup) applies to an error. `headers` are added to
- * those the response already has (WWW-Authenticate, Vary, Allow…). The body is the problem as
- * given, so an outcome document shaped as a problem (an inbox's 202) is written the same way.
+ * How an error is written for the request a response answers. Under `/api/v1/` and `/api/v2/`,
+ * Mastodon's clients decode only `application/json` and show its `error` member, so the problem
+ * goes as JSON with `error` (the detail) beside its own members, unless the client's Accept names
+ * `application/problem+json`. Everywhere else (ActivityPub routes, inboxes, the `.json` read API)
+ * it is a problem document. A response without its request (none here) gets a problem document.
+ */
+export function errorFormat(res: ServerResponse): "mastodon" | "problem" {
+  const req = res.req as (IncomingMessage & { originalUrl?: string }) | undefined;
+  if (!req) return "problem";
+  const path = req.originalUrl ?? req.url ?? "";
+  if (!MASTODON_PATHS.test(path)) return "problem";
+  return /application\/problem\+json/i.test(req.headers.accept ?? "") ? "problem" : "mastodon";
+}
+
+/**
+ * Answers with a problem, on any node:http response (an Express one, or one answered before the
+ * app is reached, as the inbox fast path does): a problem document, or under Mastodon's API paths
+ * the same members plus `error` as `application/json` (see errorFormat). Written whole in one go:
+ * nothing an Express `send` adds (ETags, freshness, type lookup) applies to an error. `headers` are
+ * added to those the response already has (WWW-Authenticate, Vary, Allow…). The body is the problem
+ * as given, so an outcome document shaped as a problem (an inbox's 202) is written the same way.
  */
 export function sendProblem(res: ServerResponse, problem: Problem, headers: OutgoingHttpHeaders = {}): void {
-  const body = JSON.stringify(problem);
+  const mastodon = errorFormat(res) === "mastodon";
+  const body = JSON.stringify(mastodon ? { error: problem.detail, ...problem } : problem);
   const retryAfter = retryAfterOf(problem);
   res.writeHead(problem.status, {
     ...headers,
-    "Content-Type": "application/problem+json; charset=utf-8",
+    "Content-Type": mastodon ? "application/json; charset=utf-8" : "application/problem+json; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),
     // Also sent when answered ahead of the app and its security headers.
     "X-Content-Type-Options": "nosniff",

@@ -121,6 +121,11 @@ export class ImageProcessor {
     );
   }
 
+  /** The most pixels (all frames together) an upload may have. */
+  get maxPixels(): number {
+    return this.#maxPixels;
+  }
+
   /** Images running or waiting. */
   get pending(): number {
     return this.#queue.pending;

@@ -17,15 +17,20 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Mastodon's API paths answer errors as JSON with `error`; the 4chan read API with problem documents. */
 function expectProblem(res: request.Response, status: number, detail?: RegExp) {
   expect(res.status).toBe(status);
-  expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  const mastodonPath = /^\/api\/v[12]\//.test((res as unknown as { req: { path: string } }).req.path);
+  expect(res.headers["content-type"]).toBe(
+    mastodonPath ? "application/json; charset=utf-8" : "application/problem+json; charset=utf-8",
+  );
   expect(res.body).toMatchObject({
     status,
     title: expect.any(String),
     detail: expect.any(String),
     type: expect.any(String),
   });
+  expect(res.body.error).toBe(mastodonPath ? res.body.detail : undefined);
   if (detail) expect(res.body.detail).toMatch(detail);
 }
 

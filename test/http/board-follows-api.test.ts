@@ -92,7 +92,7 @@ describe("board follows: admin API and command line", () => {
     ];
     for (const res of await Promise.all(calls)) {
       expect(res.status).toBe(401);
-      expect(res.headers["content-type"]).toMatch(/application\/problem\+json/);
+      expect(res.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
     }
     expect(await L.services.store.federation.follows.followingOf("l")).toEqual([]);
     expect(await L.services.store.federation.deliveries.countPending()).toBe(0);

@@ -134,7 +134,7 @@ describe("domain moderation admin API", () => {
     for (const [name, send, status] of cases) {
       const res = await send();
       expect(res.status, name).toBe(status);
-      expect(res.headers["content-type"], name).toMatch(/application\/problem\+json/);
+      expect(res.headers["content-type"], name).toMatch(/^application\/json; charset=utf-8/);
       expect(res.body.detail, name).toEqual(expect.any(String));
     }
     expect(await domains()).toEqual(["good.example"]);

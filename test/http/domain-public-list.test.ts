@@ -31,7 +31,7 @@ describe("domain moderation admin API", () => {
       domain: expect.stringMatching(/^hid.*\*.*ple$/),
       digest: sha256("hidden-name.example"),
       severity: "silence",
-      comment: null,
+      comment: "",
     });
     expect(masked.domain).not.toBe("hidden-name.example");
     expect(res.body).toContainEqual({

@@ -29,7 +29,7 @@ describe("domain moderation admin API", () => {
     ]) {
       const res = await api().get(path);
       expect(res.status, path).toBe(401);
-      expect(res.headers["content-type"]).toMatch(/application\/problem\+json/);
+      expect(res.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
     }
     const post = await api().post("/api/v1/admin/domain_blocks").send({ domain: "evil.example" });
     expect(post.status).toBe(401);
@@ -74,7 +74,7 @@ describe("domain moderation admin API", () => {
       severity: "suspend",
       reject_media: true,
       reject_reports: false,
-      private_comment: null,
+      private_comment: "",
       public_comment: "Spam, harassment",
       obfuscate: false,
       expires_at: null,
@@ -105,7 +105,7 @@ describe("domain moderation admin API", () => {
       domain: "bad.example",
       severity: "silence",
       reject_media: true,
-      public_comment: null,
+      public_comment: "",
       private_comment: "seen in report 4",
     });
     expect(instance.services.policy.check("bad.example").silenced).toBe(true);
@@ -125,7 +125,7 @@ describe("domain moderation admin API", () => {
 
     const gone = await api().get(`/api/v1/admin/domain_blocks/${id}`).set(auth);
     expect(gone.status).toBe(404);
-    expect(gone.headers["content-type"]).toMatch(/application\/problem\+json/);
+    expect(gone.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
     expect(gone.body).toMatchObject({ status: 404, error: expect.any(String) });
   });
 
@@ -136,7 +136,7 @@ describe("domain moderation admin API", () => {
 
     const again = await block({ domain: "DUP.example", severity: "suspend" });
     expect(again.status).toBe(422);
-    expect(again.headers["content-type"]).toMatch(/application\/problem\+json/);
+    expect(again.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
     expect(again.body.existing_domain_block).toEqual(first.body);
     expect(again.body.error).toMatch(/dup\.example/);
 

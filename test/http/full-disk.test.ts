@@ -90,7 +90,7 @@ describe.skipIf(cannotMount !== null)(
         body: imageForm("with an image", await makeJpeg(800, 600)),
       });
       expect(api.status).toBe(507);
-      expect(api.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(api.headers.get("content-type")).toMatch(/^application\/json; charset=utf-8/);
       const problem = (await api.json()) as Record<string, unknown>;
       expect(problem).toMatchObject({
         type: "urn:atoll:problem:insufficient-storage",

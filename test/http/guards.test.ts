@@ -52,7 +52,7 @@ describe("request limits", () => {
     expect((await write()).status).toBe(404);
     const third = await write();
     expect(third.status).toBe(429);
-    expect(third.headers["content-type"]).toMatch(/problem\+json/);
+    expect(third.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
     expect(Number(third.headers["retry-after"])).toBe(60);
     expect(third.body.retry_after).toBe(60);
     // Reads have their own budget; a page past it is refused with a page.

@@ -79,7 +79,7 @@ describe("received activities not yet taken: admin API, admin page and command l
 
     const bad = await request(t.app).get("/api/v1/admin/deliveries/inbound?failed=maybe").set(auth);
     expect(bad.status).toBe(400);
-    expect(bad.headers["content-type"]).toMatch(/problem\+json/);
+    expect(bad.headers["content-type"]).toMatch(/^application\/json; charset=utf-8/);
   });
 
   it("tries one given up on again, with a fresh horizon, and all of them", async () => {

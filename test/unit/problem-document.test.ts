@@ -76,4 +76,24 @@ describe("problem documents", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(await res.text()).toBe("");
   });
+  it("writes Mastodon's error JSON under /api/v1 and /api/v2, a problem document when asked or elsewhere", async () => {
+    const sent = problem(422, { retry_after: 3 });
+    answer = (_req, res) => sendProblem(res, sent);
+    for (const path of ["/api/v1/admin/domain_blocks", "/api/v2/instance", "/api/v1?x=1"]) {
+      const res = await fetch(`${base}${path}`, { headers: { accept: "application/json, */*" } });
+      expect(res.headers.get("content-type"), path).toBe("application/json; charset=utf-8");
+      expect(res.headers.get("retry-after")).toBe("3");
+      expect(await res.json()).toEqual({ error: sent.detail, ...sent });
+    }
+    const asked = await fetch(`${base}/api/v1/admin/domain_blocks`, {
+      headers: { accept: "application/problem+json, application/json;q=0.5" },
+    });
+    expect(asked.headers.get("content-type")).toBe("application/problem+json; charset=utf-8");
+    expect(await asked.json()).toEqual(sent);
+    for (const path of ["/api/v10/x", "/api/v1x", "/b/catalog.json", "/inbox", "/boards/b"]) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.headers.get("content-type"), path).toBe("application/problem+json; charset=utf-8");
+      expect(await res.json()).toEqual(sent);
+    }
+  });
 });

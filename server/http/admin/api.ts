@@ -1,4 +1,4 @@
-import express, { type Request, Router } from "express";
+import { type Request, Router } from "express";
 import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
@@ -6,13 +6,33 @@ import { boardFollowJson, type FederationActions } from "../../services/federati
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
 import { bearerAuth } from "./auth.js";
+import { adminBody, bodyKind, requireSomeField, updateRoute } from "./body.js";
 import { defederationApiRouter } from "./defederation/api.js";
 import { deliveryAdminRouter } from "./deliveries.js";
 import { followRequestsRouter } from "./follow-requests.js";
-import { banJson, boardJson, jsonObject, optionalBoolean, optionalString, reportJson, threadJson } from "./json.js";
+import {
+  banJson,
+  boardJson,
+  formSettings,
+  jsonObject,
+  optionalBoolean,
+  optionalString,
+  reportJson,
+  threadJson,
+} from "./json.js";
+import { measuresRouter } from "./measures.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
 const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
+const THREAD_FLAGS = ["sticky", "locked", "archived"] as const;
+
+/** A ban's length in seconds: a number, or its digits as a form sends them; null or "" is permanent. */
+function durationField(v: unknown): number | null {
+  if (v === undefined || v === null || v === "") return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && /^[0-9]{1,12}$/.test(v.trim())) return Number(v.trim());
+  throw new DomainError("invalid", "duration: seconds as a number, or null for a permanent ban.");
+}
 
 function boardParam(req: Request): string {
   const uri = String(req.params["uri"]);
@@ -60,7 +80,7 @@ export type AdminApiDeps = Pick<
 
 export function adminApiRouter(s: AdminApiDeps): Router {
   const r = Router();
-  const json = express.json({ limit: "64kb" });
+  const body = adminBody();
   const actor = API_ACTOR;
 
   r.use("/api/v1/admin", bearerAuth(s), (_req, res, next) => {
@@ -73,13 +93,13 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.json(boards.map(boardJson));
   });
 
-  r.post("/api/v1/admin/boards", json, async (req, res) => {
-    const body = jsonObject(req.body, BOARD_FIELDS);
+  r.post("/api/v1/admin/boards", ...body, async (req, res) => {
+    const fields = jsonObject(req.body, BOARD_FIELDS);
     const board = await s.boards.create({
-      uri: body["uri"],
-      title: body["title"],
-      description: body["description"],
-      settings: body["settings"],
+      uri: fields["uri"],
+      title: fields["title"],
+      description: fields["description"],
+      settings: bodyKind(req) === "form" ? formSettings(fields["settings"]) : fields["settings"],
     });
     res.status(201).location(`/api/v1/admin/boards/${board.uri}`).json(boardJson(board));
   });
@@ -88,13 +108,15 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.json(boardJson(await s.boards.get(boardParam(req))));
   });
 
-  r.patch("/api/v1/admin/boards/:uri", json, async (req, res) => {
+  updateRoute(r, "/api/v1/admin/boards/:uri", ...body, async (req, res) => {
     const uri = boardParam(req);
-    const body = jsonObject(req.body, BOARD_PATCH_FIELDS);
+    const fields = jsonObject(req.body, BOARD_PATCH_FIELDS);
+    requireSomeField(fields, BOARD_PATCH_FIELDS);
     const patch: { title?: unknown; description?: unknown; settings?: unknown } = {};
-    if (body["title"] !== undefined) patch.title = body["title"];
-    if (body["description"] !== undefined) patch.description = body["description"];
-    if (body["settings"] !== undefined) patch.settings = body["settings"];
+    if (fields["title"] !== undefined) patch.title = fields["title"];
+    if (fields["description"] !== undefined) patch.description = fields["description"];
+    if (fields["settings"] !== undefined)
+      patch.settings = bodyKind(req) === "form" ? formSettings(fields["settings"]) : fields["settings"];
     res.json(boardJson(await s.boards.update(uri, patch)));
   });
 
@@ -110,9 +132,9 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.json(follows.map(boardFollowJson));
   });
 
-  r.post("/api/v1/admin/boards/:uri/follows", json, async (req, res) => {
-    const body = jsonObject(req.body, ["target"]);
-    const follow = await federationOf(s).followBoard(boardParam(req), optionalString(body, "target") ?? "");
+  r.post("/api/v1/admin/boards/:uri/follows", ...body, async (req, res) => {
+    const fields = jsonObject(req.body, ["target"]);
+    const follow = await federationOf(s).followBoard(boardParam(req), optionalString(fields, "target") ?? "");
     res.status(202).json(boardFollowJson(follow));
   });
 
@@ -131,12 +153,13 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.status(204).end();
   });
 
-  r.patch("/api/v1/admin/boards/:uri/threads/:no", json, async (req, res) => {
-    const body = jsonObject(req.body, ["sticky", "locked", "archived"]);
+  updateRoute(r, "/api/v1/admin/boards/:uri/threads/:no", ...body, async (req, res) => {
+    const fields = jsonObject(req.body, THREAD_FLAGS);
+    requireSomeField(fields, THREAD_FLAGS);
     const thread = await s.moderation.setThreadFlags(actor, boardParam(req), postNoParam(req), {
-      sticky: optionalBoolean(body, "sticky"),
-      locked: optionalBoolean(body, "locked"),
-      archived: optionalBoolean(body, "archived"),
+      sticky: optionalBoolean(fields, "sticky"),
+      locked: optionalBoolean(fields, "locked"),
+      archived: optionalBoolean(fields, "archived"),
     });
     res.json(threadJson(thread));
   });
@@ -158,18 +181,14 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.json((await s.moderation.listBans(actor)).map(banJson));
   });
 
-  r.post("/api/v1/admin/bans", json, async (req, res) => {
-    const body = jsonObject(req.body, ["board", "post", "ip_hash", "reason", "duration"]);
-    const duration = body["duration"];
-    if (duration !== undefined && duration !== null && typeof duration !== "number") {
-      throw new DomainError("invalid", "duration: seconds as a number, or null for a permanent ban.");
-    }
+  r.post("/api/v1/admin/bans", ...body, async (req, res) => {
+    const fields = jsonObject(req.body, ["board", "post", "ip_hash", "reason", "duration"]);
     const ban = await s.moderation.ban(actor, {
-      board: optionalString(body, "board") ?? null,
-      post: optionalString(body, "post"),
-      ipHash: optionalString(body, "ip_hash"),
-      reason: optionalString(body, "reason") ?? "",
-      durationSeconds: duration ?? null,
+      board: optionalString(fields, "board") ?? null,
+      post: optionalString(fields, "post"),
+      ipHash: optionalString(fields, "ip_hash"),
+      reason: optionalString(fields, "reason") ?? "",
+      durationSeconds: durationField(fields["duration"]),
     });
     res.status(201).json(banJson(ban));
   });
@@ -182,5 +201,6 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(defederationApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
+  r.use(measuresRouter(s));
   return r;
 }

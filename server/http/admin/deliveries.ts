@@ -1,8 +1,9 @@
-import express, { type Request, Router } from "express";
+import { type Request, Router } from "express";
 import { DomainError } from "../../domain/errors.js";
 import type { DroppedDelivery, InboundRetry, PendingInbox } from "../../domain/federation-ports.js";
 import type { Services } from "../../services/container.js";
 import type { DeliveryActions, ReplayOutcome } from "../../services/delivery-actions.js";
+import { adminBody } from "./body.js";
 import { jsonObject, optionalBoolean, optionalString } from "./json.js";
 import { limitParam } from "./mastodon-paging.js";
 
@@ -107,7 +108,7 @@ function domainQuery(req: Request): string | undefined {
 
 export function deliveryAdminRouter(s: Pick<Services, "deliveries" | "clock" | "config">): Router {
   const r = Router();
-  const json = express.json({ limit: "4kb" });
+  const body = adminBody();
 
   r.get("/api/v1/admin/deliveries", async (req, res) => {
     const domain = domainQuery(req);
@@ -137,7 +138,7 @@ export function deliveryAdminRouter(s: Pick<Services, "deliveries" | "clock" | "
     res.json(list.map(droppedJson));
   });
 
-  r.post("/api/v1/admin/deliveries/dropped/retry", json, async (req, res) => {
+  r.post("/api/v1/admin/deliveries/dropped/retry", ...body, async (req, res) => {
     const body = jsonObject(req.body, ["domain", "all"]);
     const domain = optionalString(body, "domain");
     const all = optionalBoolean(body, "all");
@@ -158,7 +159,7 @@ export function deliveryAdminRouter(s: Pick<Services, "deliveries" | "clock" | "
     res.json(list.map(inboundJson));
   });
 
-  r.post("/api/v1/admin/deliveries/inbound/retry", json, async (req, res) => {
+  r.post("/api/v1/admin/deliveries/inbound/retry", ...body, async (req, res) => {
     const body = jsonObject(req.body, ["id", "all"]);
     const id = optionalString(body, "id");
     const all = optionalBoolean(body, "all");

@@ -1,8 +1,9 @@
-import type { Board } from "../../domain/board.js";
+import { type Board, DEFAULT_BOARD_SETTINGS } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post, ThreadState } from "../../domain/post.js";
 import type { Ban, Report } from "../../domain/staff.js";
 import type { Urls } from "../../services/urls.js";
+import { railsBoolean } from "./body.js";
 
 /** The admin API's representations: snake_case members and ISO 8601 times. */
 
@@ -85,9 +86,32 @@ export function optionalString(o: Record<string, unknown>, key: string): string 
   return v;
 }
 
+/** A boolean from JSON, or as a form sends one ("true"/"false", "1"/"0", "on"/"off"). */
 export function optionalBoolean(o: Record<string, unknown>, key: string): boolean | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw new DomainError("invalid", `${key}: must be true or false.`);
-  return v;
+  const flag = railsBoolean(v);
+  if (flag === undefined) throw new DomainError("invalid", `${key}: must be true or false.`);
+  return flag;
+}
+
+/**
+ * Board settings as a form sends them (`settings[bumpLimit]=250`, `settings[allowedTypes][]=…`): each
+ * text value read as the type the setting has, so the board service checks one shape whatever the
+ * body's encoding. A value that does not read as its type is left as sent, for the service to refuse.
+ */
+export function formSettings(settings: unknown): unknown {
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) return settings;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    const model: unknown = (DEFAULT_BOARD_SETTINGS as Record<string, unknown>)[key];
+    if (typeof model === "number" && typeof value === "string" && /^-?[0-9]{1,15}$/.test(value.trim())) {
+      out[key] = Number(value.trim());
+    } else if (typeof model === "boolean") {
+      out[key] = railsBoolean(value) ?? value;
+    } else if (Array.isArray(model) && typeof value === "string") {
+      out[key] = [value];
+    } else out[key] = value;
+  }
+  return out;
 }

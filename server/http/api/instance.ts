@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from "express";
 import type { Services } from "../../services/container.js";
 import { sendRendered } from "../respond.js";
+import { type InstanceInfoDeps, mastodonInstanceRoutes } from "./mastodon-instance.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -10,13 +11,15 @@ function cors(res: Response): void {
 }
 
 /**
- * Public information about the instance in Mastodon's shapes. `GET /api/v1/instance/domain_blocks`
+ * Public information about the instance in Mastodon's shapes: the instance itself (v1 and v2, see
+ * ./mastodon-instance.ts), and at `GET /api/v1/instance/domain_blocks`
  * lists the servers this instance limits (`silence` or `suspend`), obfuscated domains masked but
- * matchable by their digest, with the public reason (null when none is given). The answer is
+ * matchable by their digest, with the public reason ("" when none is given). The answer is
  * rendered once per version of the rules in force.
  */
-export function instanceApiRouter(s: Pick<Services, "cache" | "policy" | "defederation">): Router {
+export function instanceApiRouter(s: Pick<Services, "policy" | "defederation"> & InstanceInfoDeps): Router {
   const r = Router();
+  mastodonInstanceRoutes(r, s, cors);
 
   r.options("/api/v1/instance/domain_blocks", (_req, res) => {
     cors(res);
@@ -32,7 +35,7 @@ export function instanceApiRouter(s: Pick<Services, "cache" | "policy" | "defede
           domain: b.domain,
           digest: b.digest,
           severity: b.severity,
-          comment: b.comment === "" ? null : b.comment,
+          comment: b.comment,
         })),
       ),
     );

@@ -9,7 +9,7 @@ export function allowApi(k: ApiKit): void {
     res.json(paginate(req, res, k.s, await k.s.defederation.listAllows()).map(domainAllowJson));
   });
 
-  k.r.post("/api/v1/admin/domain_allows", k.json, k.form, async (req, res) => {
+  k.r.post("/api/v1/admin/domain_allows", ...k.body, async (req, res) => {
     const input = allowInput(k.fields(req));
     res.json(domainAllowJson(await validated(() => k.s.defederation.createAllow(input, k.actorOf(res)))));
   });

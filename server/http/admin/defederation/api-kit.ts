@@ -5,6 +5,7 @@ import { DomainError } from "../../../domain/errors.js";
 import type { Services } from "../../../services/container.js";
 import { API_ACTOR } from "../../../services/staff.js";
 import { bearerOf } from "../auth.js";
+import { adminBody } from "../body.js";
 import type { Fields } from "./fields.js";
 
 export const CSV_TYPE = "text/csv; charset=utf-8";
@@ -18,8 +19,8 @@ export interface ApiKit {
   readonly s: DefederationHttpDeps;
   /** The audit log's name for who made a change: the admin token the request carried. */
   readonly actorOf: (res: Response) => AuditActor;
-  readonly json: express.RequestHandler;
-  readonly form: express.RequestHandler;
+  /** Reads a write's body, JSON or either form encoding (../body.ts). */
+  readonly body: express.RequestHandler[];
   readonly csv: express.RequestHandler;
   /** The request's body fields over its query fields; a body that is not an object is a 400. */
   readonly fields: (req: Request) => Fields;
@@ -32,8 +33,7 @@ export function apiKit(r: Router, s: DefederationHttpDeps, maxImportBytes: numbe
     r,
     s,
     actorOf: (res) => ({ kind: "token", id: bearerOf(res) || API_ACTOR.username }),
-    json: express.json({ limit: "64kb" }),
-    form: express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }),
+    body: adminBody(),
     csv: express.text({ type: ["text/csv", "text/plain", "application/csv"], limit: maxImportBytes }),
     fields: (req) => {
       const body: unknown = req.body;

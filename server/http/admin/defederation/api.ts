@@ -1,6 +1,4 @@
-import { type ErrorRequestHandler, Router } from "express";
-import { toProblem } from "../../problem.js";
-import { sendProblem } from "../../problem-document.js";
+import { Router } from "express";
 import { allowApi } from "./allow-api.js";
 import { apiKit, type DefederationHttpDeps } from "./api-kit.js";
 import { auditApi } from "./audit-api.js";
@@ -29,11 +27,5 @@ export function defederationApiRouter(s: DefederationHttpDeps): Router {
   subscriptionApi(k);
   auditApi(k);
   boardRuleApi(k);
-  // Mastodon clients show `error`; the problem document carries it beside `detail`.
-  const problems: ErrorRequestHandler = (err, _req, res, _next) => {
-    const problem = toProblem(err, s.logger);
-    sendProblem(res, { ...problem, error: problem.detail });
-  };
-  r.use(problems);
   return r;
 }

@@ -1,6 +1,7 @@
 import { type DomainBlock, normalizeDomain, type Severity } from "../../../domain/defederation/rules.js";
 import { DomainError } from "../../../domain/errors.js";
 import type { BlockInput } from "../../../services/defederation/types.js";
+import { requireSomeField, updateRoute } from "../body.js";
 import { idParam, paginate } from "../mastodon-paging.js";
 import { type ApiKit, CSV_TYPE } from "./api-kit.js";
 import { blockFields, blockInput, queryFlag, validated, validation } from "./fields.js";
@@ -8,6 +9,19 @@ import { domainBlockJson, importJson } from "./representation.js";
 
 /** What Mastodon's admin API gives a new block that names no severity. */
 const MASTODON_SEVERITY: Severity = "silence";
+/** What an update of a block may name. */
+const BLOCK_FIELDS = [
+  "domain",
+  "severity",
+  "reject_media",
+  "reject_reports",
+  "private_comment",
+  "public_comment",
+  "obfuscate",
+  "expires_at",
+  "expires_in",
+  "evidence_url",
+] as const;
 /** Mastodon's own export is this big at the very most; a list cut short would drop blocks. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 
@@ -37,7 +51,7 @@ export function blockApi(k: ApiKit): void {
     res.json(importJson(await k.s.defederation.importCsv(req.body, k.actorOf(res)), false));
   });
 
-  k.r.post("/api/v1/admin/domain_blocks", k.json, k.form, async (req, res) => {
+  k.r.post("/api/v1/admin/domain_blocks", ...k.body, async (req, res) => {
     // Mastodon's API silences when no severity is given (the service's own default is suspend).
     const input: BlockInput = { severity: MASTODON_SEVERITY, ...blockInput(k.fields(req), k.s.clock()) };
     try {
@@ -56,10 +70,11 @@ export function blockApi(k: ApiKit): void {
     res.json(domainBlockJson(await k.s.defederation.getBlock(idParam(req, "domain block"))));
   });
 
-  k.r.put("/api/v1/admin/domain_blocks/:id", k.json, k.form, async (req, res) => {
+  updateRoute(k.r, "/api/v1/admin/domain_blocks/:id", ...k.body, async (req, res) => {
     const id = idParam(req, "domain block");
     const f = k.fields(req);
     const current = await k.s.defederation.getBlock(id);
+    requireSomeField(f, BLOCK_FIELDS);
     if (f["domain"] !== undefined && f["domain"] !== null && f["domain"] !== "") {
       if (typeof f["domain"] !== "string" || normalizeDomain(f["domain"]) !== current.domain) {
         throw validation("The domain of a block cannot change; delete it and create another.");

@@ -9,7 +9,7 @@ export function boardRuleApi(k: ApiKit): void {
     res.json((await k.s.defederation.listBoardRules(k.boardParam(req))).map(boardRuleJson));
   });
 
-  k.r.post("/api/v1/admin/boards/:uri/domain_rules", k.json, k.form, async (req, res) => {
+  k.r.post("/api/v1/admin/boards/:uri/domain_rules", ...k.body, async (req, res) => {
     const board = k.boardParam(req);
     const input = boardRuleInput(k.fields(req));
     const rule = await validated(() => k.s.defederation.createBoardRule(board, input, k.actorOf(res)));

@@ -10,6 +10,7 @@ import type {
   SubscriptionInput,
   SubscriptionPatch,
 } from "../../../services/defederation/types.js";
+import { railsBoolean } from "../body.js";
 
 /*
  * The one reading of defederation's request fields into the service's typed inputs, shared by the
@@ -27,27 +28,11 @@ export function validation(message: string, extra: Record<string, unknown> = {})
   return new DomainError("unprocessable", message, { title: "Validation failed", ...extra });
 }
 
-const TRUE_WORDS = new Set(["true", "1", "on", "t", "yes"]);
-
-const FALSE_WORDS = new Set(["false", "0", "off", "f", "no", ""]);
-
-/** A boolean as JSON, a form or a query string sends it; undefined for anything else. */
-function flagValue(v: unknown): boolean | undefined {
-  if (typeof v === "boolean") return v;
-  if (v === 1 || v === 0) return v === 1;
-  if (typeof v === "string") {
-    const w = v.trim().toLowerCase();
-    if (TRUE_WORDS.has(w)) return true;
-    if (FALSE_WORDS.has(w)) return false;
-  }
-  return undefined;
-}
-
 /** A boolean: true/false, "true"/"false", "1"/"0", "on"/"off" ("" is false, as an unticked box). */
 export function flagField(f: Fields, key: string): boolean | undefined {
   const v = f[key];
   if (v === undefined || v === null) return undefined;
-  const flag = flagValue(v);
+  const flag = railsBoolean(v);
   if (flag === undefined) throw validation(`${key} must be true or false.`);
   return flag;
 }
@@ -160,8 +145,13 @@ export function boardRuleInput(f: Fields): BoardRuleInput {
   if (severity !== undefined) out.severity = severity;
   const rejectMedia = flagField(f, "reject_media");
   if (rejectMedia !== undefined) out.rejectMedia = rejectMedia;
+  // A board rule has one reason; tools written for domain blocks name it `public_comment`.
   const comment = textField(f, "comment");
-  if (comment !== undefined) out.comment = comment;
+  const publicComment = textField(f, "public_comment");
+  if (comment !== undefined && publicComment !== undefined && comment !== publicComment) {
+    throw validation("Give the reason as comment or public_comment, not both.");
+  }
+  if ((comment ?? publicComment) !== undefined) out.comment = comment ?? publicComment;
   return out;
 }
 
@@ -239,7 +229,7 @@ export function consensusFields(f: Fields): Partial<ConsensusSettings> {
 export function queryFlag(req: Request, key: string): boolean {
   const v = req.query[key];
   if (v === undefined) return false;
-  const flag = typeof v === "string" ? flagValue(v) : undefined;
+  const flag = typeof v === "string" ? railsBoolean(v) : undefined;
   if (flag === undefined) throw new DomainError("invalid", `${key} must be true or false.`);
   return flag;
 }

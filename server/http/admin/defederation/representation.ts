@@ -25,8 +25,9 @@ export function domainBlockJson(b: DomainBlock) {
     severity: b.severity,
     reject_media: b.rejectMedia,
     reject_reports: b.rejectReports,
-    private_comment: b.privateComment === "" ? null : b.privateComment,
-    public_comment: b.publicComment === "" ? null : b.publicComment,
+    // As stored: "" stays "", so a tool comparing what it sent with what it reads sees no change.
+    private_comment: b.privateComment,
+    public_comment: b.publicComment,
     obfuscate: b.obfuscate,
     expires_at: iso(b.expiresAt),
     evidence_url: b.evidenceUrl,

@@ -1,3 +1,4 @@
+import { requireSomeField, updateRoute } from "../body.js";
 import { idParam } from "../mastodon-paging.js";
 import type { ApiKit } from "./api-kit.js";
 import { consensusFields, subscriptionFields, subscriptionInput, validated, validation } from "./fields.js";
@@ -9,7 +10,7 @@ export function subscriptionApi(k: ApiKit): void {
     res.json((await k.s.defederation.listSubscriptions()).map(subscriptionJson));
   });
 
-  k.r.post("/api/v1/admin/domain_subscriptions", k.json, k.form, async (req, res) => {
+  k.r.post("/api/v1/admin/domain_subscriptions", ...k.body, async (req, res) => {
     const input = subscriptionInput(k.fields(req));
     const sub = await validated(() => k.s.defederation.addSubscription(input, k.actorOf(res)));
     res.status(201).location(`/api/v1/admin/domain_subscriptions/${sub.id}`).json(subscriptionJson(sub));
@@ -19,8 +20,10 @@ export function subscriptionApi(k: ApiKit): void {
     res.json(consensusJson(await k.s.defederation.consensus()));
   });
 
-  k.r.put("/api/v1/admin/domain_subscriptions/consensus", k.json, k.form, async (req, res) => {
-    const settings = consensusFields(k.fields(req));
+  updateRoute(k.r, "/api/v1/admin/domain_subscriptions/consensus", ...k.body, async (req, res) => {
+    const f = k.fields(req);
+    requireSomeField(f, ["min_sources", "min_share", "merge", "stage_while_followed"]);
+    const settings = consensusFields(f);
     res.json(consensusJson(await validated(() => k.s.defederation.setConsensus(settings, k.actorOf(res)))));
   });
 
@@ -28,9 +31,11 @@ export function subscriptionApi(k: ApiKit): void {
     res.json(subscriptionJson(await k.s.defederation.getSubscription(idParam(req, "subscription"))));
   });
 
-  k.r.patch("/api/v1/admin/domain_subscriptions/:id", k.json, k.form, async (req, res) => {
+  updateRoute(k.r, "/api/v1/admin/domain_subscriptions/:id", ...k.body, async (req, res) => {
     const id = idParam(req, "subscription");
     const f = k.fields(req);
+    await k.s.defederation.getSubscription(id);
+    requireSomeField(f, ["url", "format", "priority", "excludes", "excludes[]", "draft"]);
     if (f["url"] !== undefined) throw validation("The url of a subscription cannot change; add another.");
     const patch = subscriptionFields(f);
     res.json(subscriptionJson(await validated(() => k.s.defederation.updateSubscription(id, patch, k.actorOf(res)))));
