@@ -1,9 +1,9 @@
 import { type Request, Router } from "express";
 import { normalizeDomain } from "../../domain/defederation/rules.js";
 import { DomainError } from "../../domain/errors.js";
+import { formatSize } from "../../domain/sizes.js";
 import type { Services } from "../../services/container.js";
 import { type DomainMeasureKey, DomainMeasures, type MeasuredEvent } from "../../services/domain-measures.js";
-import { formatBytes } from "../../services/images.js";
 import { adminBody, railsBoolean } from "./body.js";
 import { parseIsoTime } from "./defederation/fields.js";
 
@@ -28,7 +28,7 @@ const MEASURES: Record<DomainMeasureKey, MeasureSpec> = {
   instance_follows: { unit: null },
   instance_followers: { unit: null },
   instance_statuses: { unit: null },
-  instance_media_attachments: { unit: "bytes", human: formatBytes },
+  instance_media_attachments: { unit: "bytes", human: formatSize },
 };
 
 function isMeasureKey(key: string): key is DomainMeasureKey {
