@@ -49,11 +49,23 @@ const MASTODON_PATHS = /^\/api\/v[12](?:[/?#]|$)/;
  * it is a problem document. A response without its request (none here) gets a problem document.
  */
 export function errorFormat(res: ServerResponse): "mastodon" | "problem" {
+  if (!negotiatesErrors(res)) return "problem";
+  return /application\/problem\+json/i.test(res.req.headers.accept ?? "") ? "problem" : "mastodon";
+}
+
+/** Whether the error's type depends on the request's Accept (Mastodon's API paths). */
+function negotiatesErrors(res: ServerResponse): boolean {
   const req = res.req as (IncomingMessage & { originalUrl?: string }) | undefined;
-  if (!req) return "problem";
-  const path = req.originalUrl ?? req.url ?? "";
-  if (!MASTODON_PATHS.test(path)) return "problem";
-  return /application\/problem\+json/i.test(req.headers.accept ?? "") ? "problem" : "mastodon";
+  if (!req) return false;
+  return MASTODON_PATHS.test(req.originalUrl ?? req.url ?? "");
+}
+
+/** The Vary an error answer carries: the response's own, with Accept where the type is negotiated. */
+function varyOf(res: ServerResponse): string | null {
+  const own = res.getHeader("Vary");
+  const current = own === undefined ? "" : Array.isArray(own) ? own.join(", ") : String(own);
+  if (!negotiatesErrors(res) || /(^|,)\s*(accept|\*)\s*(,|$)/i.test(current)) return current || null;
+  return current ? `${current}, Accept` : "Accept";
 }
 
 /**
@@ -68,7 +80,9 @@ export function sendProblem(res: ServerResponse, problem: Problem, headers: Outg
   const mastodon = errorFormat(res) === "mastodon";
   const body = JSON.stringify(mastodon ? { error: problem.detail, ...problem } : problem);
   const retryAfter = retryAfterOf(problem);
+  const vary = varyOf(res);
   res.writeHead(problem.status, {
+    ...(vary === null ? {} : { Vary: vary }),
     ...headers,
     "Content-Type": mastodon ? "application/json; charset=utf-8" : "application/problem+json; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),

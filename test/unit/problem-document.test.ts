@@ -83,6 +83,8 @@ describe("problem documents", () => {
       const res = await fetch(`${base}${path}`, { headers: { accept: "application/json, */*" } });
       expect(res.headers.get("content-type"), path).toBe("application/json; charset=utf-8");
       expect(res.headers.get("retry-after")).toBe("3");
+      // The type depends on Accept, so caches must keep the two apart.
+      expect(res.headers.get("vary")).toBe("Accept");
       expect(await res.json()).toEqual({ error: sent.detail, ...sent });
     }
     const asked = await fetch(`${base}/api/v1/admin/domain_blocks`, {
@@ -93,7 +95,14 @@ describe("problem documents", () => {
     for (const path of ["/api/v10/x", "/api/v1x", "/b/catalog.json", "/inbox", "/boards/b"]) {
       const res = await fetch(`${base}${path}`);
       expect(res.headers.get("content-type"), path).toBe("application/problem+json; charset=utf-8");
+      expect(res.headers.get("vary"), path).toBeNull();
       expect(await res.json()).toEqual(sent);
     }
+    answer = (_req, res) => {
+      res.setHeader("Vary", "Origin");
+      sendProblem(res, sent);
+    };
+    const both = await fetch(`${base}/api/v1/instance`);
+    expect(both.headers.get("vary")).toBe("Origin, Accept");
   });
 });
