@@ -8,7 +8,7 @@ import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { handleOf } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
-import { IgnoredActivity, TransientFailure } from "./errors.js";
+import { IgnoredActivity, PostRefused, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { noteText } from "./note-text.js";
 
@@ -136,7 +136,7 @@ export async function storeNote(
     );
   } catch (err) {
     // A full image queue passes; the board's rules (a locked thread, a missing image) do not.
-    if (err instanceof DomainError && err.kind !== "busy") throw new IgnoredActivity(`Not posted: ${err.message}`);
+    if (err instanceof DomainError && err.kind !== "busy") throw new PostRefused(err.message);
     throw err;
   }
   try {

@@ -122,6 +122,7 @@ function overLimit(s: Pick<Services, "limits">, keyId: string): InboxRefusal | n
 const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
   accepted: "Accepted",
   ignored: "Ignored",
+  rejected: "Rejected",
   deferred: "Accepted for later",
 };
 

@@ -123,7 +123,7 @@ describe("inbox over HTTP", () => {
       const n = note(alice, { cc: [`${t.url}/ap/boards/pics`], content: "<p>no picture</p>" });
       const res = await send(create(alice, n), alice);
       expect(res.status).toBe(202);
-      expect(res.body["title"]).toBe("Ignored");
+      expect(res.body["title"]).toBe("Rejected");
       expect(await postByApId(String(n["id"]))).toBeNull();
     });
 
