@@ -184,6 +184,7 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
     const keyId = keyIdOfHeaders(req.headers);
     const refusal = keyId === null ? null : signerRefusal(inbox.deps.s, keyId, board);
     if (refusal !== null) {
+      inbox.log.refused({ keyId: keyId! }, board, 403, refusal);
       refuse(res, new InboxRefusal(403, refusal));
       return true;
     }
@@ -191,6 +192,7 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
     // Counted only once taken here, so the router does not count a request this passes on.
     const limited = keyId === null ? null : overLimit(inbox.deps.s, keyId);
     if (limited !== null) {
+      inbox.log.limited(keyId!, board, limited.message);
       refuse(res, limited);
       return true;
     }
@@ -248,10 +250,17 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     const keyId = keyIdOfHeaders(req.headers);
     if (keyId === null) return next();
     const b: unknown = req.params["board"];
-    const refusal = signerRefusal(inbox.deps.s, keyId, typeof b === "string" && isBoardUri(b) ? b : null);
-    if (refusal !== null) return refuse(res, new InboxRefusal(403, refusal));
+    const board = typeof b === "string" && isBoardUri(b) ? b : null;
+    const refusal = signerRefusal(inbox.deps.s, keyId, board);
+    if (refusal !== null) {
+      inbox.log.refused({ keyId }, board, 403, refusal);
+      return refuse(res, new InboxRefusal(403, refusal));
+    }
     const limited = overLimit(inbox.deps.s, keyId);
-    if (limited !== null) return refuse(res, limited);
+    if (limited !== null) {
+      inbox.log.limited(keyId, board, limited.message);
+      return refuse(res, limited);
+    }
     next();
   };
   r.post(paths, beforeBody, raw, handle(boardOf));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../server/services/logger.js";
 import { InboxScene, PUBLIC } from "../support/inbox-scene.js";
 
 /*
@@ -7,7 +8,12 @@ import { InboxScene, PUBLIC } from "../support/inbox-scene.js";
  * board needing an image and has none, and a reply to a locked thread.
  */
 
-const scene = new InboxScene();
+const lines: Array<Record<string, unknown>> = [];
+const scene = new InboxScene({
+  logger: createLogger("info", (line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
+});
+/** The info lines the inbox wrote about activity `id`. */
+const logged = (id: unknown) => lines.filter((l) => l["level"] === "info" && l["id"] === id);
 
 describe("federated posts a board refuses", () => {
   beforeAll(() => scene.start());
@@ -51,8 +57,22 @@ describe("federated posts a board refuses", () => {
     // Signed by the board, as every delivery is.
     expect(String(reject.headers["signature"])).toContain(`keyId="${pics}#main-key"`);
 
+    // One info line, with the reason, naming only what is public.
+    const [line] = logged(create["id"]);
+    expect(line).toMatchObject({
+      msg: "inbox: rejected",
+      type: "Create",
+      actor: alice.id,
+      domain: new URL(alice.id).hostname,
+    });
+    expect(String(line!["reason"])).toContain("needs an image");
+    // No content, and no field for the sender's address (on loopback its domain is an address too).
+    expect(JSON.stringify(line)).not.toContain("look at this");
+    expect(Object.keys(line!).sort()).toEqual(["actor", "domain", "id", "level", "msg", "reason", "time", "type"]);
+
     // A redelivery of the same Create is already received: no second Reject.
     expect((await scene.send(create, alice)).body["title"]).toBe("Ignored");
+    expect(logged(create["id"]).map((l) => l["msg"])).toEqual(["inbox: rejected", "inbox: ignored"]);
   });
 
   it("answers a reply to a locked thread with a Reject", async () => {
@@ -65,5 +85,18 @@ describe("federated posts a board refuses", () => {
     const reject = await peer.waitFor((r) => r.body["type"] === "Reject" && r.body["inReplyTo"] === note["id"]);
     expect(String(reject.body["summary"])).toContain("locked");
     expect(peer.received.filter((r) => r.body["type"] === "Reject")).toHaveLength(2);
+  });
+
+  it("logs one line for an accepted activity and one for a refused one, with the status and reason", async () => {
+    const { t, alice, mallory } = scene;
+    const good = scene.create(alice, scene.note(alice, { inReplyTo: `${t.url}/b/thread/${scene.op}` }));
+    expect((await scene.send(good, alice)).status).toBe(202);
+    expect(logged(good["id"])).toEqual([expect.objectContaining({ msg: "inbox: accepted", type: "Create" })]);
+    // Signed by mallory for alice's activity: refused, and said so once.
+    const forged = scene.create(alice, scene.note(alice));
+    expect((await scene.send(forged, mallory)).status).toBe(401);
+    expect(logged(forged["id"])).toEqual([
+      expect.objectContaining({ msg: "inbox: refused", status: 401, type: "Create", actor: alice.id }),
+    ]);
   });
 });
