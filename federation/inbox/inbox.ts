@@ -352,7 +352,10 @@ export class Inbox {
     });
   }
 
-  /** Resolves the key's owner and checks the signature; retries once with a fresh key from the cache. */
+  /**
+   * Resolves the key's owner and checks the signature; when the cached key fails, retries once with
+   * the key fetched again from its owner, at most once a minute per key (see refetchForKey).
+   */
   private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw): Promise<RemoteActor> {
     const { keyId } = signature;
     const { actor, fromCache } = await this.deps.actors.forKey(keyId);
@@ -366,14 +369,18 @@ export class Inbox {
       digestChecked: true,
       parsed: signature,
     };
+    let failure: SignatureError;
     try {
       await verifyRequestAsync(request, { ...options, publicKeyPem: actor.publicKeyPem });
       return actor;
     } catch (err) {
       if (!(err instanceof SignatureError) || !fromCache) throw err;
       if (err.reason !== "signature" && err.reason !== "key") throw err;
+      failure = err;
     }
-    const fresh = await this.deps.actors.fetchForKey(keyId);
+    const fresh = await this.deps.actors.refetchForKey(keyId);
+    // Fetched again within the minute already: the key it gave is the one that just failed.
+    if (fresh === null) throw failure;
     await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
   }
