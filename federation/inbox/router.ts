@@ -6,6 +6,7 @@ import { problemType, sendProblem } from "../../server/http/problem-document.js"
 import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
+import { keyOwnerOf } from "../http/signatures.js";
 import { InboxRefusal, type InboxResult, unavailable } from "./errors.js";
 import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
@@ -109,14 +110,19 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
 }
 
 /**
- * A 429 once the domain of the signing key has spent its inbox budget (RATE_LIMIT=on; shared by
- * every process on the store), else null. Decided in memory, before the body is read.
+ * A 429 once the domain of the signing key, or the key's owner, has spent its inbox budget
+ * (RATE_LIMIT=on; shared by every process on the store), else null. Decided in memory, before the
+ * body is read: nothing of the activity has been taken, so the peer's retry loses nothing, and a
+ * retry of one already taken is answered as already received once it is let through.
  */
 function overLimit(s: Pick<Services, "limits">, keyId: string): InboxRefusal | null {
   const host = domainOfUrl(keyId);
-  const wait = host === null ? 0 : s.limits.inbound(host);
+  if (host === null) return null;
+  const byDomain = s.limits.inbound(host);
+  const who = byDomain === 0 ? keyOwnerOf(keyId) : host;
+  const wait = byDomain === 0 ? s.limits.inboundActor(who) : byDomain;
   if (wait === 0) return null;
-  return new InboxRefusal(429, `${host} sent more activities than this instance takes; try again in ${wait} s.`, wait);
+  return new InboxRefusal(429, `${who} sent more activities than this instance takes; try again in ${wait} s.`, wait);
 }
 
 const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
