@@ -38,6 +38,7 @@ export async function noteText(
   }
   let lines = text.split("\n");
   lines = dropLeadingMentions(lines, ourMentions(note, isOurs));
+  lines = dropNameLine(lines, note);
   let subject: string | null = null;
   if (op) {
     const title = note.name ? plainText(note.name).slice(0, SUBJECT_LENGTH) : "";
@@ -132,6 +133,19 @@ function dropLeadingMentions(lines: string[], ours: Set<string>): string[] {
   if (i === 0) return lines;
   const rest = words.slice(i).join(" ");
   return rest ? [...lines.slice(0, first), rest, ...lines.slice(first + 1)] : lines.slice(first + 1);
+}
+
+/**
+ * Earlier Atoll versions wrote the poster's name line (`Anonymous No.12`, a tripcode beside it) into
+ * the content of a post they sent: dropped from a post that carries Atoll's post number, wherever it
+ * stands among the first lines (under the subject, when there is one).
+ */
+function dropNameLine(lines: string[], note: NormalizedObject): string[] {
+  const no = note.atoll?.postNumber;
+  if (no === undefined) return lines;
+  const suffix = ` No.${no}`;
+  const at = lines.findIndex((l, i) => i < 4 && l.trim().endsWith(suffix));
+  return at === -1 ? lines : [...lines.slice(0, at), ...lines.slice(at + 1)];
 }
 
 function firstTextLine(lines: string[]): number {

@@ -112,6 +112,20 @@ describe("federated posts rendered as local ones", () => {
     });
   });
 
+  it("drops the name line and the subject an earlier Atoll wrote into its content", async () => {
+    const older = {
+      id: "https://old-atoll.example/b/thread/12",
+      type: "Note",
+      attributedTo: "https://old-atoll.example/ap/anonymous",
+      name: "Hello",
+      content:
+        '<p><strong>Hello</strong></p><p><b>Anonymous</b> <code>!trip</code> No.12</p><p><span class="quote">&gt;be me</span></p>',
+      postNumber: 12,
+      "@context": ["https://www.w3.org/ns/activitystreams", { postNumber: "https://old-atoll.example/ns#postNumber" }],
+    };
+    expect(await com(older, [], true)).toEqual({ sub: "Hello", com: '<span class="quote">&gt;be me</span>' });
+  });
+
   it("never lets markup through from the sender: scripts and attributes go, text stays escaped", async () => {
     const hostile = {
       id: "https://evil.example/notes/1",
