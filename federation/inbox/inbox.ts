@@ -33,6 +33,7 @@ import {
   unauthorized,
   unavailable,
 } from "./errors.js";
+import { FollowedActors } from "./followed-actors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps, InboxServices } from "./handlers/types.js";
 import { type InboundFacts, InboundLog } from "./inbound-log.js";
@@ -90,6 +91,8 @@ export class Inbox {
   readonly deps: InboxDeps;
   /** The one line per inbound activity (the router logs its own refusals through it too). */
   readonly log: InboundLog;
+  /** The actors our boards follow: spared the per-actor inbound budget (see FollowedActors). */
+  readonly followed: FollowedActors;
   #lastPrune = 0;
   readonly #keyCache = new PublicKeyCache();
   readonly #onPeerActive: (domain: string) => void;
@@ -115,6 +118,7 @@ export class Inbox {
     };
     this.#onPeerActive = opts.onPeerActive ?? (() => {});
     this.log = new InboundLog(s.logger, s.clock);
+    this.followed = new FollowedActors(s);
   }
 
   /** Stops what the inbox runs beside the request thread (the sanitizer's thread). */

@@ -3,7 +3,6 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import { isBoardUri } from "../../server/domain/board.js";
 import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
-import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
 import { keyOwnerOf } from "../http/signatures.js";
@@ -111,16 +110,20 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
 
 /**
  * A 429 once the domain of the signing key, or the key's owner, has spent its inbox budget
- * (RATE_LIMIT=on; shared by every process on the store), else null. Decided in memory, before the
- * body is read: nothing of the activity has been taken, so the peer's retry loses nothing, and a
- * retry of one already taken is answered as already received once it is let through.
+ * (RATE_LIMIT=on; shared by every process on the store), else null. An actor one of our boards
+ * follows (a group relaying its members' activity) has no budget of its own, only its domain's.
+ * Decided in memory, before the body is read: nothing of the activity has been taken, so the
+ * peer's retry loses nothing, and a retry of one already taken is answered as already received
+ * once it is let through.
  */
-function overLimit(s: Pick<Services, "limits">, keyId: string): InboxRefusal | null {
+function overLimit(inbox: Inbox, keyId: string): InboxRefusal | null {
+  const { limits, config } = inbox.deps.s;
   const host = domainOfUrl(keyId);
   if (host === null) return null;
-  const byDomain = s.limits.inbound(host);
+  const byDomain = limits.inbound(host);
   const who = byDomain === 0 ? keyOwnerOf(keyId) : host;
-  const wait = byDomain === 0 ? s.limits.inboundActor(who) : byDomain;
+  const spared = byDomain === 0 && config.rateLimit && inbox.followed.has(who);
+  const wait = byDomain !== 0 ? byDomain : spared ? 0 : limits.inboundActor(who);
   if (wait === 0) return null;
   return new InboxRefusal(429, `${who} sent more activities than this instance takes; try again in ${wait} s.`, wait);
 }
@@ -196,7 +199,7 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
     }
     if (!plainActivityBody(req)) return false;
     // Counted only once taken here, so the router does not count a request this passes on.
-    const limited = keyId === null ? null : overLimit(inbox.deps.s, keyId);
+    const limited = keyId === null ? null : overLimit(inbox, keyId);
     if (limited !== null) {
       inbox.log.limited(keyId!, board, limited.message);
       refuse(res, limited);
@@ -262,7 +265,7 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
       inbox.log.refused({ keyId }, board, 403, refusal);
       return refuse(res, new InboxRefusal(403, refusal));
     }
-    const limited = overLimit(inbox.deps.s, keyId);
+    const limited = overLimit(inbox, keyId);
     if (limited !== null) {
       inbox.log.limited(keyId, board, limited.message);
       return refuse(res, limited);

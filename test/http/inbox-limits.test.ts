@@ -135,6 +135,31 @@ describe("inbound limit per signing domain", () => {
     expect(await statuses(defaults.url, "chatty.example", 1)).toEqual([401]);
   });
 
+  it("spares a group a board follows the actor budget (it relays its members), not the domain's", async () => {
+    await defaults.services.boards.create({ uri: "b", title: "Random" });
+    await defaults.services.store.federation.follows.add({
+      id: "https://atoll.test/follows/1",
+      actorId: `${defaults.url}/ap/boards/b`,
+      objectId: "https://groups.example/users/busy",
+      board: "b",
+      direction: "outbound",
+      state: "accepted",
+      inbox: "https://groups.example/users/busy/inbox",
+      sharedInbox: null,
+      domain: "groups.example",
+      createdAt: Date.now(),
+    });
+    await defaults.federation.inbox!.followed.refresh();
+    await freshSlice();
+    const relayed: number[] = [];
+    for (let i = 0; i < 12; i++) relayed.push((await deliver(defaults.url, "groups.example", { user: "busy" })).status);
+    expect(relayed.every((s) => s === 401)).toBe(true);
+    // Another actor of the same domain still has its own budget.
+    const other: number[] = [];
+    for (let i = 0; i < 6; i++) other.push((await deliver(defaults.url, "groups.example", { user: "other" })).status);
+    expect(other).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
   it("has no inbound limit with RATE_LIMIT=off", async () => {
     expect(await statuses(off.url, "busy.example", 6)).toEqual([401, 401, 401, 401, 401, 401]);
   });
