@@ -75,4 +75,9 @@ export class FederationIds {
     const rest = actorId.slice(prefix.length);
     return isBoardUri(rest) ? rest : null;
   }
+
+  /** Whether a URL is one of this instance's (an actor, a post). */
+  isLocal(url: string): boolean {
+    return url.startsWith(`${this.publicUrl}/`);
+  }
 }

@@ -15,15 +15,18 @@ export interface RequestLimitSettings {
   writes: number;
   /** Admin API requests (an `Authorization` header on /api/v1/admin/…) from one address, any method. */
   admin: number;
-  /** Inbox POSTs signed by keys on one domain. */
+  /** Inbox POSTs signed by keys on one domain (at most a sixth of it in any ten seconds). */
   inbox: number;
+  /** Inbox POSTs signed by one actor's key (at most a sixth of it in any ten seconds). */
+  inboxActor: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimitSettings> = Object.freeze({
   reads: 1200,
   writes: 60,
   admin: 6000,
-  inbox: 5000,
+  inbox: 300,
+  inboxActor: 30,
 });
 
 /** A request limit per minute: a whole number from 1 up. */
@@ -57,6 +60,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WRITES: perMinute("RATE_LIMIT_WRITES", DEFAULT_REQUEST_LIMITS.writes),
   RATE_LIMIT_ADMIN: perMinute("RATE_LIMIT_ADMIN", DEFAULT_REQUEST_LIMITS.admin),
   RATE_LIMIT_INBOX: perMinute("RATE_LIMIT_INBOX", DEFAULT_REQUEST_LIMITS.inbox),
+  RATE_LIMIT_INBOX_ACTOR: perMinute("RATE_LIMIT_INBOX_ACTOR", DEFAULT_REQUEST_LIMITS.inboxActor),
   FEDERATION: onOff("on"),
   FEDERATION_MODE: z.enum(["blocklist", "allowlist"]).default("blocklist"),
   AUTHORIZED_FETCH: onOff("off"),
@@ -166,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       writes: e.RATE_LIMIT_WRITES,
       admin: e.RATE_LIMIT_ADMIN,
       inbox: e.RATE_LIMIT_INBOX,
+      inboxActor: e.RATE_LIMIT_INBOX_ACTOR,
     },
     federation: e.FEDERATION,
     federationMode: e.FEDERATION_MODE,

@@ -15,9 +15,18 @@ export interface PostObjectContext {
 /**
  * A post as an ActivityPub object. Threads and replies are both `Note`s: Mastodon and Misskey show a
  * Note's text and images in full but reduce a `Page` to its title and a link, while Lemmy and Mbin
- * accept a Note with a `name` as a post. The subject is also the first line of the content, so
- * software that ignores `name` still shows it. Imageboard extras go in Atoll's own context, which
- * other Atoll instances read and everyone else ignores.
+ * accept a Note with a `name` as a post. Each field is read by a different family of software, so
+ * each shows the subject once:
+ *
+ * - `name`: the subject, the title for software that shows one (Lemmy, Mbin, Misskey, Atoll);
+ * - `content`: HTML for software that shows only it (Mastodon, GoToSocial, Pleroma, Akkoma), the
+ *   subject as a bold first paragraph, then the comment;
+ * - `source` (Markdown) and `_misskey_content`: the comment alone, which Lemmy, Mbin and Misskey
+ *   read in place of `content` beside the `name` they show as the title.
+ *
+ * No imageboard chrome (name line, post number) is in the text: the author is `attributedTo`, and
+ * imageboard extras go in Atoll's own context, which other Atoll instances read and everyone else
+ * ignores.
  */
 export function postObject(
   board: Board,
@@ -44,6 +53,8 @@ export function postObject(
         Hashtag: "as:Hashtag",
         toot: "http://joinmastodon.org/ns#",
         blurhash: "toot:blurhash",
+        misskey: "https://misskey-hub.net/ns#",
+        _misskey_content: "misskey:_misskey_content",
       },
     ],
     id: urls.apId(post),
@@ -56,7 +67,8 @@ export function postObject(
     url: urls.thread(board.uri, post.threadNo, post.no),
     mediaType: "text/html",
     content: content(post, urls),
-    source: { content: post.comment, mediaType: "text/plain" },
+    source: { content: markdownOf(post.comment), mediaType: "text/markdown" },
+    _misskey_content: post.comment,
     sensitive: (post.file?.spoiler ?? false) || !board.settings.sfw,
   };
   if (op) {
@@ -93,10 +105,17 @@ export function deletedNote(id: string): Record<string, unknown> {
   return { "@context": AS_CONTEXT, id, type: "Tombstone", formerType: "Note" };
 }
 
-/** The rendered comment with links made absolute, the name line, and the subject on top. */
+/** The rendered comment with links made absolute, under the subject (see postObject). */
 function content(post: Post, urls: Urls): string {
   const body = post.html.replace(/href="\//g, `href="${urls.publicUrl}/`);
-  const who = `<b>${escapeHtml(post.name)}</b>${post.trip ? ` <code>${escapeHtml(post.trip)}</code>` : ""}`;
   const subject = post.subject ? `<p><strong>${escapeHtml(post.subject)}</strong></p>` : "";
-  return `${subject}<p>${who} No.${post.no}</p>${body ? `<p>${body}</p>` : ""}`;
+  return `${subject}${body ? `<p>${body}</p>` : ""}`;
+}
+
+/**
+ * A comment as Markdown that reads as the comment does: every character Markdown would take for
+ * syntax is escaped (greentext stays a `>` line, not a block quote), and each line break is kept.
+ */
+export function markdownOf(comment: string): string {
+  return comment.replace(/[\\`*_[\]<>#|~!-]/g, "\\$&").replace(/\n/g, "  \n");
 }

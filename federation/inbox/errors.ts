@@ -56,11 +56,12 @@ export const notFound = (reason: string) => new InboxRefusal(404, reason);
 export const unavailable = (reason: string, retryAfter: number) => new InboxRefusal(503, reason, retryAfter);
 
 /**
- * What became of an activity the inbox took (answered 202 in every case): acted on, ignored, or
- * kept to be acted on later (something it needs is out of reach for now; see TransientFailure).
+ * What became of an activity the inbox took (answered 202 in every case): acted on, ignored,
+ * refused by a board's rules and answered with a Reject, or kept to be acted on later (something
+ * it needs is out of reach for now; see TransientFailure).
  */
 export interface InboxResult {
-  outcome: "accepted" | "ignored" | "deferred";
+  outcome: "accepted" | "ignored" | "rejected" | "deferred";
   /** A short account, for the response and logs. */
   detail: string;
 }
@@ -68,10 +69,21 @@ export interface InboxResult {
 export const accepted = (detail: string): InboxResult => ({ outcome: "accepted", detail });
 export const ignored = (detail: string): InboxResult => ({ outcome: "ignored", detail });
 export const deferred = (detail: string): InboxResult => ({ outcome: "deferred", detail });
+export const rejected = (detail: string): InboxResult => ({ outcome: "rejected", detail });
 
 /** Thrown deep in a handler to stop and answer 202 "ignored" with its reason. */
 export class IgnoredActivity extends Error {
   override readonly name = "IgnoredActivity";
+}
+
+/**
+ * Thrown where a board's posting rules refuse a federated post (a thread without a required image,
+ * a reply to a locked or archived thread): the Create handler answers the sender with a Reject.
+ */
+export class PostRefused extends IgnoredActivity {
+  constructor(readonly reason: string) {
+    super(`Not posted: ${reason}`);
+  }
 }
 
 /**

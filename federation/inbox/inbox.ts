@@ -33,8 +33,10 @@ import {
   unauthorized,
   unavailable,
 } from "./errors.js";
+import { FollowedActors } from "./followed-actors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps, InboxServices } from "./handlers/types.js";
+import { type InboundFacts, InboundLog } from "./inbound-log.js";
 import type { InboxOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
 import { asUnauthorized, guard, MAX_FUTURE_MS, MAX_SKEW_MS, precheck } from "./signature-checks.js";
@@ -87,6 +89,10 @@ export interface InboxOptions {
  */
 export class Inbox {
   readonly deps: InboxDeps;
+  /** The one line per inbound activity (the router logs its own refusals through it too). */
+  readonly log: InboundLog;
+  /** The actors our boards follow: spared the per-actor inbound budget (see FollowedActors). */
+  readonly followed: FollowedActors;
   #lastPrune = 0;
   readonly #keyCache = new PublicKeyCache();
   readonly #onPeerActive: (domain: string) => void;
@@ -111,6 +117,8 @@ export class Inbox {
       followAccepted: opts.onFollowAccepted ?? (() => {}),
     };
     this.#onPeerActive = opts.onPeerActive ?? (() => {});
+    this.log = new InboundLog(s.logger, s.clock);
+    this.followed = new FollowedActors(s);
   }
 
   /** Stops what the inbox runs beside the request thread (the sanitizer's thread). */
@@ -126,17 +134,36 @@ export class Inbox {
     return this.deps.http;
   }
 
-  /** The whole pipeline. Throws InboxRefusal with the status to answer; resolves for a 202. */
+  /**
+   * The whole pipeline. Throws InboxRefusal with the status to answer; resolves for a 202. Either
+   * way one info line says what became of the activity (see InboundLog).
+   */
   async receive(req: InboxRequest): Promise<InboxResult> {
+    const facts: InboundFacts = {};
+    try {
+      const result = await this.#receive(req, facts);
+      this.log.taken(facts, req.board, result.outcome, result.detail);
+      return result;
+    } catch (err) {
+      if (err instanceof InboxRefusal) this.log.refused(facts, req.board, err.status, err.message);
+      throw err;
+    }
+  }
+
+  async #receive(req: InboxRequest, facts: InboundFacts): Promise<InboxResult> {
     const { s } = this.deps;
     if (req.board !== null && !(await s.reader.getBoard(req.board))) {
       throw notFound(`There is no board /${req.board}/.`);
     }
     const signature = guard(() => precheck(req, s.clock()));
+    facts.keyId = signature.keyId;
     // A suspended signer is refused before the body is parsed or its key looked up.
     const refusal = signerRefusal(s, signature.keyId, req.board);
     if (refusal !== null) throw forbidden(refusal);
     const { json, activity } = parse(req.body);
+    facts.id = activity.id;
+    facts.type = activity.type;
+    facts.actor = activity.actor;
 
     // Only the actor's own origin can vouch for its key: no fetch on behalf of a stranger's keyId.
     if (!sameOrigin(keyOwnerOf(signature.keyId), activity.actor)) {
@@ -236,7 +263,7 @@ export class Inbox {
         s.logger.warn("inbox: an activity could not be kept for another try", { id: activity.id, err: storeErr });
         throw unavailable("The activity cannot be taken now; send it again later.", STORE_RETRY_AFTER_S);
       }
-      s.logger.info("inbox: kept for another try", { id: activity.id, reason: err.message });
+      s.logger.debug("inbox: kept for another try", { id: activity.id, reason: err.message });
       result = deferred(`Taken; it will be acted on once this passes: ${err.message}`);
     }
     await this.#remember(activity.id);
@@ -305,7 +332,7 @@ export class Inbox {
     });
     if (refusal === null) return;
     const reason = describeRefusal(refusal);
-    this.deps.s.logger.info("inbox: refused by the domain rules", { id: activity.id, actor: activity.actor, reason });
+    this.deps.s.logger.debug("inbox: refused by the domain rules", { id: activity.id, actor: activity.actor, reason });
     throw forbidden(reason);
   }
 
@@ -329,7 +356,10 @@ export class Inbox {
     });
   }
 
-  /** Resolves the key's owner and checks the signature; retries once with a fresh key from the cache. */
+  /**
+   * Resolves the key's owner and checks the signature; when the cached key fails, retries once with
+   * the key fetched again from its owner, at most once a minute per key (see refetchForKey).
+   */
   private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw): Promise<RemoteActor> {
     const { keyId } = signature;
     const { actor, fromCache } = await this.deps.actors.forKey(keyId);
@@ -343,14 +373,18 @@ export class Inbox {
       digestChecked: true,
       parsed: signature,
     };
+    let failure: SignatureError;
     try {
       await verifyRequestAsync(request, { ...options, publicKeyPem: actor.publicKeyPem });
       return actor;
     } catch (err) {
       if (!(err instanceof SignatureError) || !fromCache) throw err;
       if (err.reason !== "signature" && err.reason !== "key") throw err;
+      failure = err;
     }
-    const fresh = await this.deps.actors.fetchForKey(keyId);
+    const fresh = await this.deps.actors.refetchForKey(keyId);
+    // Fetched again within the minute already: the key it gave is the one that just failed.
+    if (fresh === null) throw failure;
     await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
   }

@@ -8,15 +8,13 @@ import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { handleOf } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
-import { IgnoredActivity, TransientFailure } from "./errors.js";
+import { IgnoredActivity, PostRefused, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
-import { htmlToText, plainText, textToHtml } from "./sanitize.js";
-import type { SanitizerThreads } from "./sanitizer-threads.js";
+import { noteText } from "./note-text.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
 
-const SUBJECT_LENGTH = 100;
 /** Media waits longer than documents: an image of several megabytes on a slow peer. */
 const IMAGE_TIMEOUT_MS = 30_000;
 
@@ -26,59 +24,6 @@ export function visibleOnBoard(note: NormalizedObject, boardId: string): boolean
   return (
     to.includes(AS_PUBLIC) || to.includes(boardId) || note.tag.some((t) => t.type === "Mention" && t.href === boardId)
   );
-}
-
-export interface NoteText {
-  subject: string | null;
-  /** Plain text, within the board's comment limit. */
-  comment: string;
-  /** Sanitized HTML. */
-  html: string;
-}
-
-/**
- * A remote object as post text. The HTML content is sanitized; a content warning (`summary`) goes
- * on top as plain text. A thread takes its subject from the object's `name` (a Lemmy or Mbin post
- * title), or else from the first line of text, leading mentions left out, as Lemmy does.
- */
-export async function noteText(
-  sanitizer: Pick<SanitizerThreads, "sanitizeWithText">,
-  note: NormalizedObject,
-  op: boolean,
-  maxCommentLength: number,
-): Promise<NoteText> {
-  let text: string;
-  let html: string;
-  const content = note.content;
-  if (content !== undefined && note.mediaType !== "text/plain") {
-    ({ html, text } = await sanitizer.sanitizeWithText(content));
-  } else {
-    text = htmlToText(textToHtml(content ?? note.source?.content ?? ""));
-    html = textToHtml(text);
-  }
-  const warning = note.summary ? plainText(note.summary) : "";
-  if (warning) {
-    text = `${warning}\n\n${text}`.trim();
-    html = `<p><strong>${textToHtml(warning)}</strong></p>${html}`;
-  }
-  if (text.length > maxCommentLength) {
-    text = text.slice(0, maxCommentLength);
-    html = textToHtml(text);
-  }
-  let subject: string | null = null;
-  if (op) {
-    const title = note.name ? plainText(note.name) : firstLine(text);
-    subject = title.slice(0, SUBJECT_LENGTH) || null;
-  }
-  return { subject, comment: text, html };
-}
-
-function firstLine(text: string): string {
-  for (const line of text.split("\n")) {
-    const stripped = line.replace(/^(?:\s*@[^\s@]+(?:@[^\s@]+)?)+\s*/, "").trim();
-    if (stripped) return stripped;
-  }
-  return "";
 }
 
 /**
@@ -169,7 +114,9 @@ export async function storeNote(
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
-  const text = await noteText(deps.sanitizer, note, threadNo === null, board.settings.maxCommentLength);
+  const text = await noteText(deps.sanitizer, note, threadNo === null, board.settings.maxCommentLength, (href) =>
+    deps.ids.isLocal(href),
+  );
   const { image, refused } = await fetchFirstImage(deps, note, board, target.lastChance === true);
   let stored: { post: Post; imageRefused: string | null };
   try {
@@ -180,7 +127,6 @@ export async function storeNote(
         name: await authorName(deps, author, target.signer ?? null),
         subject: text.subject,
         comment: text.comment,
-        html: text.html,
         apId: note.id,
         fediActor: author,
         image,
@@ -190,7 +136,7 @@ export async function storeNote(
     );
   } catch (err) {
     // A full image queue passes; the board's rules (a locked thread, a missing image) do not.
-    if (err instanceof DomainError && err.kind !== "busy") throw new IgnoredActivity(`Not posted: ${err.message}`);
+    if (err instanceof DomainError && err.kind !== "busy") throw new PostRefused(err.message);
     throw err;
   }
   try {

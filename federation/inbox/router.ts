@@ -3,9 +3,9 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import { isBoardUri } from "../../server/domain/board.js";
 import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
-import type { Services } from "../../server/services/container.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
+import { keyOwnerOf } from "../http/signatures.js";
 import { InboxRefusal, type InboxResult, unavailable } from "./errors.js";
 import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
@@ -109,19 +109,29 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
 }
 
 /**
- * A 429 once the domain of the signing key has spent its inbox budget (RATE_LIMIT=on; shared by
- * every process on the store), else null. Decided in memory, before the body is read.
+ * A 429 once the domain of the signing key, or the key's owner, has spent its inbox budget
+ * (RATE_LIMIT=on; shared by every process on the store), else null. An actor one of our boards
+ * follows (a group relaying its members' activity) has no budget of its own, only its domain's.
+ * Decided in memory, before the body is read: nothing of the activity has been taken, so the
+ * peer's retry loses nothing, and a retry of one already taken is answered as already received
+ * once it is let through.
  */
-function overLimit(s: Pick<Services, "limits">, keyId: string): InboxRefusal | null {
+function overLimit(inbox: Inbox, keyId: string): InboxRefusal | null {
+  const { limits, config } = inbox.deps.s;
   const host = domainOfUrl(keyId);
-  const wait = host === null ? 0 : s.limits.inbound(host);
+  if (host === null) return null;
+  const byDomain = limits.inbound(host);
+  const who = byDomain === 0 ? keyOwnerOf(keyId) : host;
+  const spared = byDomain === 0 && config.rateLimit && inbox.followed.has(who);
+  const wait = byDomain !== 0 ? byDomain : spared ? 0 : limits.inboundActor(who);
   if (wait === 0) return null;
-  return new InboxRefusal(429, `${host} sent more activities than this instance takes; try again in ${wait} s.`, wait);
+  return new InboxRefusal(429, `${who} sent more activities than this instance takes; try again in ${wait} s.`, wait);
 }
 
 const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
   accepted: "Accepted",
   ignored: "Ignored",
+  rejected: "Rejected",
   deferred: "Accepted for later",
 };
 
@@ -183,13 +193,15 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
     const keyId = keyIdOfHeaders(req.headers);
     const refusal = keyId === null ? null : signerRefusal(inbox.deps.s, keyId, board);
     if (refusal !== null) {
+      inbox.log.refused({ keyId: keyId! }, board, 403, refusal);
       refuse(res, new InboxRefusal(403, refusal));
       return true;
     }
     if (!plainActivityBody(req)) return false;
     // Counted only once taken here, so the router does not count a request this passes on.
-    const limited = keyId === null ? null : overLimit(inbox.deps.s, keyId);
+    const limited = keyId === null ? null : overLimit(inbox, keyId);
     if (limited !== null) {
+      inbox.log.limited(keyId!, board, limited.message);
       refuse(res, limited);
       return true;
     }
@@ -247,10 +259,17 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     const keyId = keyIdOfHeaders(req.headers);
     if (keyId === null) return next();
     const b: unknown = req.params["board"];
-    const refusal = signerRefusal(inbox.deps.s, keyId, typeof b === "string" && isBoardUri(b) ? b : null);
-    if (refusal !== null) return refuse(res, new InboxRefusal(403, refusal));
-    const limited = overLimit(inbox.deps.s, keyId);
-    if (limited !== null) return refuse(res, limited);
+    const board = typeof b === "string" && isBoardUri(b) ? b : null;
+    const refusal = signerRefusal(inbox.deps.s, keyId, board);
+    if (refusal !== null) {
+      inbox.log.refused({ keyId }, board, 403, refusal);
+      return refuse(res, new InboxRefusal(403, refusal));
+    }
+    const limited = overLimit(inbox, keyId);
+    if (limited !== null) {
+      inbox.log.limited(keyId, board, limited.message);
+      return refuse(res, limited);
+    }
     next();
   };
   r.post(paths, beforeBody, raw, handle(boardOf));

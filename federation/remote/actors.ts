@@ -14,6 +14,10 @@ import { domainOf, fetchDocument, type SignedGetter, sameId, short } from "./fet
  */
 export class RemoteActors {
   readonly #memory: ActorMemory;
+  /** When each key was last fetched again because a signature failed (see refetchForKey). */
+  readonly #refetched = new BoundedTimes();
+  /** Actor URLs found gone (404, 410), with when: not fetched again for GONE_TTL_MS. */
+  readonly #gone = new BoundedTimes();
 
   constructor(
     private readonly repo: RemoteActorRepository,
@@ -39,6 +43,19 @@ export class RemoteActors {
     return actor;
   }
 
+  /**
+   * The owner of `keyId` fetched again after a signature made with its cached key failed (the key
+   * may have rotated), or null when that was done for this key less than a minute ago: a stream of
+   * bad signatures costs its key's server one fetch a minute, not one each.
+   */
+  async refetchForKey(keyId: string): Promise<RemoteActor | null> {
+    const now = this.clock();
+    const last = this.#refetched.get(keyId);
+    if (last !== undefined && now - last >= 0 && now - last < REFETCH_EVERY_MS) return null;
+    this.#refetched.set(keyId, now);
+    return this.fetchForKey(keyId);
+  }
+
   /** The actor `id`: from the cache when known (and `refresh` is not asked), else fetched. */
   async get(id: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor> {
     if (!opts.refresh) {
@@ -60,10 +77,26 @@ export class RemoteActors {
    * and that it has a key of its own, and caches it.
    */
   fetch(url: string): Promise<{ actor: RemoteActor; document: NormalizedActor }> {
+    // A deleted account keeps sending (its Deletes, to every server it knew): answered from memory.
+    const gone = this.#gone.get(url);
+    if (gone !== undefined) {
+      const age = this.clock() - gone;
+      if (age >= 0 && age < GONE_TTL_MS) {
+        return Promise.reject(
+          new RemoteError("gone", `${short(url)} is gone (as found ${Math.round(age / 1000)} s ago).`),
+        );
+      }
+      this.#gone.delete(url);
+    }
     // Requests signed by one new key arrive together: they share one fetch of its owner.
     const running = this.#fetching.get(url);
     if (running) return running;
-    const work = this.#fetchNow(url).finally(() => this.#fetching.delete(url));
+    const work = this.#fetchNow(url)
+      .catch((err: unknown) => {
+        if (err instanceof RemoteError && err.kind === "gone") this.#gone.set(url, this.clock());
+        throw err;
+      })
+      .finally(() => this.#fetching.delete(url));
     this.#fetching.set(url, work);
     return work;
   }
@@ -109,6 +142,35 @@ export class RemoteActors {
   forget(id: string): Promise<boolean> {
     this.#memory.drop((a) => a.id === id);
     return this.repo.delete(id);
+  }
+}
+
+/** A key is fetched again after a failed signature at most this often. */
+const REFETCH_EVERY_MS = 60_000;
+/** How long an actor found gone is answered as gone without asking its server again. */
+const GONE_TTL_MS = 10 * 60_000;
+/** Keys and URLs remembered for the two above; past this, the oldest are forgotten. */
+const TIMES_MAX = 10_000;
+
+/** Times by key, the oldest forgotten first once there are TIMES_MAX. */
+class BoundedTimes {
+  readonly #times = new Map<string, number>();
+
+  get(key: string): number | undefined {
+    return this.#times.get(key);
+  }
+
+  set(key: string, at: number): void {
+    this.#times.delete(key);
+    this.#times.set(key, at);
+    if (this.#times.size > TIMES_MAX) {
+      const oldest = this.#times.keys().next().value;
+      if (oldest !== undefined) this.#times.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.#times.delete(key);
   }
 }
 

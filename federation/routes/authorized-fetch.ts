@@ -74,8 +74,9 @@ export class SignedReads {
         if (!(err instanceof SignatureError) || !fromCache || (err.reason !== "signature" && err.reason !== "key")) {
           throw err;
         }
-        // The key may have been rotated since it was cached.
-        const fresh = await this.actors.fetchForKey(keyId);
+        // The key may have been rotated since it was cached (asked at most once a minute per key).
+        const fresh = await this.actors.refetchForKey(keyId);
+        if (fresh === null) throw err;
         verifyRequest(request, { ...options, publicKeyPem: fresh.publicKeyPem });
         signer = fresh.id;
       }

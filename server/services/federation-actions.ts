@@ -52,7 +52,7 @@ export interface FederationActions {
    */
   approveHeld(
     id: string,
-  ): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored" | "deferred"; detail: string }>;
+  ): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored" | "rejected" | "deferred"; detail: string }>;
   /** Drops a held thread without posting it. */
   rejectHeld(id: string): Promise<HeldThreadView>;
 }

@@ -41,10 +41,8 @@ export interface RemotePostInput {
   /** The author's handle (`user@host`), shown as the name. */
   name: string;
   subject: string | null;
-  /** Plain text; cut to the board's comment limit. */
+  /** Text in the imageboard's markup, rendered as a local comment is; cut to the board's comment limit. */
   comment: string;
-  /** Sanitized HTML, shown as the post's body. */
-  html: string;
   /** The post's ActivityPub object id. */
   apId: string;
   /** Its author's actor id. */
@@ -203,6 +201,7 @@ export class PostingService {
       if (thread.locked) throw new DomainError("locked", "This thread is locked.");
     }
     const comment = normalizeComment(input.comment).slice(0, board.settings.maxCommentLength);
+    const { html, quotes } = await this.render(board.uri, comment);
     let image: StoredImage | null = null;
     let imageRefused: string | null = null;
     if (input.image) {
@@ -230,8 +229,8 @@ export class PostingService {
           .trim()
           .slice(0, LIMITS.subject) || null,
       comment,
-      html: stripFormatChars(input.html),
-      quotes: [],
+      html,
+      quotes,
       posterId: null,
       sage: false,
       file: image && input.image ? this.fileRecord(image, input.image.originalName, input.spoiler === true) : null,
@@ -399,6 +398,11 @@ export class PostingService {
       password: text(input.password, "password", LIMITS.password),
       sage: email === "sage",
     };
+  }
+
+  /** A comment in the imageboard's markup as the HTML a post on `boardUri` shows (see renderMarkup). */
+  renderComment(boardUri: string, comment: string): Promise<{ html: string; quotes: number[] }> {
+    return this.render(boardUri, comment);
   }
 
   private async render(boardUri: string, comment: string) {

@@ -7,6 +7,11 @@ import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 export const LIMIT_WINDOW_MS = 60_000;
+/**
+ * Inbox budgets are per minute, spent in slices of a sixth: a burst cannot take a minute's budget in
+ * a second, and a peer refused is asked to wait seconds, not a minute.
+ */
+const INBOX_SLICES = 6;
 /** How often counted reads and inbox POSTs are sent to the store. */
 const FLUSH_INTERVAL_MS = 250;
 /**
@@ -42,6 +47,7 @@ export class SharedLimits {
   private readonly windowMs: number;
   private readonly reads: BatchedCounter;
   private readonly inbox: BatchedCounter;
+  private readonly inboxActor: BatchedCounter;
   private readonly memo = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private nextPrune = 0;
@@ -52,7 +58,15 @@ export class SharedLimits {
     const counter = (limit: number) =>
       new BatchedCounter({ counters: d.store.counters, clock: d.clock, limit, windowMs: this.windowMs });
     this.reads = counter(d.limits.reads);
-    this.inbox = counter(d.limits.inbox);
+    const slice = (perWindow: number) =>
+      new BatchedCounter({
+        counters: d.store.counters,
+        clock: d.clock,
+        limit: Math.ceil(perWindow / INBOX_SLICES),
+        windowMs: Math.ceil(this.windowMs / INBOX_SLICES),
+      });
+    this.inbox = slice(d.limits.inbox);
+    this.inboxActor = slice(d.limits.inboxActor);
   }
 
   /** A read from `ip`: decided without waiting for the store. */
@@ -88,6 +102,12 @@ export class SharedLimits {
     return this.inbox.hit(`in:${domain}`);
   }
 
+  /** An inbox POST signed by `actor`'s key (its domain let it through): decided without waiting for the store. */
+  inboundActor(actor: string): number {
+    if (!this.d.enabled) return 0;
+    return this.inboxActor.hit(`ia:${actor}`);
+  }
+
   /** Starts sending counts (and pruning) on a timer; `stop` ends it. */
   start(): void {
     if (this.timer) return;
@@ -105,7 +125,7 @@ export class SharedLimits {
 
   /** Sends the counted reads and inbox POSTs now. Throws when the store fails (the counts are kept). */
   async flush(): Promise<void> {
-    await Promise.all([this.reads.flush(), this.inbox.flush()]);
+    await Promise.all([this.reads.flush(), this.inbox.flush(), this.inboxActor.flush()]);
   }
 
   private async tick(): Promise<void> {

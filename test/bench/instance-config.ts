@@ -22,6 +22,7 @@ export function benchConfig(dataDir: string, port: number): Config {
     RATE_LIMIT_WRITES: UNREACHABLE,
     RATE_LIMIT_ADMIN: UNREACHABLE,
     RATE_LIMIT_INBOX: UNREACHABLE,
+    RATE_LIMIT_INBOX_ACTOR: UNREACHABLE,
     LOG_LEVEL: "error",
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     FEDERATION: "on",

@@ -36,7 +36,6 @@ describe("what a domain rule does to held data, on one instance", () => {
       name: `someone@${host}`,
       subject: null,
       comment: `from ${host}`,
-      html: `<p>from ${host}</p>`,
       apId: `https://${host}/notes/${++seq}`,
       fediActor: `https://${host}/users/someone`,
       image: image ? { buffer: await makeJpeg(40 + seq, 30), originalName: "x.jpg" } : null,

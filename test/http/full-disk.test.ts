@@ -127,7 +127,6 @@ describe.skipIf(cannotMount !== null)(
           name: "alice@remote.example",
           subject: null,
           comment: "from afar",
-          html: "<p>from afar</p>",
           apId: "https://remote.example/notes/1",
           fediActor: "https://remote.example/users/alice",
           image: { buffer: await makeJpeg(900, 700), originalName: "far.jpg" },

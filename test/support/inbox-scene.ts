@@ -1,4 +1,6 @@
 import request from "supertest";
+import type { Clock } from "../../server/services/clock.js";
+import type { Logger } from "../../server/services/logger.js";
 import { type FakeActor, FakePeer, postSigned } from "./fake-peer.js";
 import { freePort } from "./fedify-peer.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "./instance.js";
@@ -26,11 +28,18 @@ export class InboxScene {
   boardId = "";
   #seq = 0;
 
+  /** `logger`: where the instance logs (by default nowhere); `clock`: the instance's clock. */
+  constructor(private readonly opts: { logger?: Logger; clock?: Clock } = {}) {}
+
   async start(): Promise<void> {
     const port = await freePort();
     this.t = await startTestInstance(
       { ALLOW_PRIVATE_ADDRESSES: "on", PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port) },
-      { listen: true },
+      {
+        listen: true,
+        ...(this.opts.logger ? { logger: this.opts.logger } : {}),
+        ...(this.opts.clock ? { clock: this.opts.clock } : {}),
+      },
     );
     const t = this.t;
     await t.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });

@@ -56,7 +56,6 @@ export function poster(t: TestInstance, tick: () => void) {
         name: `someone@${domain}`,
         subject: null,
         comment: text,
-        html: `<p>${text}</p>`,
         apId: `https://${domain}/notes/${++seq}`,
         fediActor: `https://${domain}/users/someone`,
       });

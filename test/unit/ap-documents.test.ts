@@ -11,6 +11,7 @@ import { anonymousPerson, boardActor, instanceActor } from "../../federation/doc
 import { createActivity } from "../../federation/documents/create.js";
 import { followActivity, followAnswer, undoFollowActivity } from "../../federation/documents/follow.js";
 import { deletedNote, postObject } from "../../federation/documents/note.js";
+import { rejectCreate } from "../../federation/documents/reject.js";
 import { FederationIds } from "../../federation/ids.js";
 import { Urls } from "../../server/services/urls.js";
 import { board, post } from "../support/ap-fixtures.js";
@@ -59,6 +60,12 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(postObject(board, op, ctx))).toMatchSnapshot("thread");
     expect(wire(postObject(board, reply, ctx, op))).toMatchSnapshot("reply");
     expect(wire(postObject(board, mirroredReply, ctx, remoteThread))).toMatchSnapshot("reply in a mirrored thread");
+  });
+
+  it("Reject: a federated post the board's rules refuse", () => {
+    const create = { id: remoteCreate.id, actor: remoteCreate.actor, object: remoteCreate.object.id };
+    const reason = "A new thread on this board needs an image.";
+    expect(wire(rejectCreate(ids.board("b"), create, reason))).toMatchSnapshot();
   });
 
   it("Tombstone: what a deleted post's id answers", () => {

@@ -38,7 +38,7 @@ describe("PostingService.createRemote", () => {
       threadNo: op,
       name: "alice@remote.example",
       comment: "from afar",
-      html: "<p>from afar</p>",
+      html: "from afar",
       ipHash: null,
       passwordHash: null,
       fediActor: ACTOR,
@@ -143,7 +143,7 @@ describe("PostingService.createRemote", () => {
       kind: "locked",
     });
     await expect(
-      posting.createRemote({ board: "b", threadNo: op, ...remote({ comment: " \n ", html: "" }) }),
+      posting.createRemote({ board: "b", threadNo: op, ...remote({ comment: " \n " }) }),
     ).rejects.toMatchObject({ kind: "invalid" });
     await expect(posting.createRemote({ board: "nope", threadNo: null, ...remote() })).rejects.toMatchObject({
       kind: "not_found",

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { noteText, visibleOnBoard } from "../../federation/inbox/remote-note.js";
+import { noteText } from "../../federation/inbox/note-text.js";
+import { visibleOnBoard } from "../../federation/inbox/remote-note.js";
 import { htmlToText, plainText, sanitizeContent, sanitizeWithText } from "../../federation/inbox/sanitize.js";
 import { SanitizerThreads } from "../../federation/inbox/sanitizer-threads.js";
 import { type NormalizedObject, normalizeObject } from "../../federation/vocab/normalize.js";
@@ -156,25 +157,36 @@ describe("sanitizing on a thread of its own", () => {
 describe("remote objects as post text", () => {
   const inline = new SanitizerThreads({ thread: false });
 
-  it("takes a thread's subject from the name, else from the first line without leading mentions", async () => {
+  it("takes a thread's subject from the name, else from a first line followed by more text", async () => {
     expect(await noteText(inline, note({ name: "A <b>title</b>", content: "<p>body</p>" }), true, 4000)).toEqual({
       subject: "A title",
       comment: "body",
-      html: "<p>body</p>",
     });
     const mention =
       '<p><span class="h-card"><a href="https://x/b">@<span>b</span></a></span> Hello board</p><p>more</p>';
-    expect((await noteText(inline, note({ content: mention }), true, 4000)).subject).toBe("Hello board");
-    expect((await noteText(inline, note({ content: mention }), false, 4000)).subject).toBeNull();
+    const tag = { type: "Mention", href: "https://x/b", name: "@b@x" };
+    const ours = (href: string) => href === "https://x/b";
+    expect(await noteText(inline, note({ content: mention, tag }), true, 4000, ours)).toEqual({
+      subject: "Hello board",
+      comment: "more",
+    });
+    expect(await noteText(inline, note({ content: mention, tag }), false, 4000, ours)).toEqual({
+      subject: null,
+      comment: "Hello board\n\nmore",
+    });
+    // One line only: no subject, the line is the comment.
+    expect(await noteText(inline, note({ content: "<p>just this</p>" }), true, 4000)).toEqual({
+      subject: null,
+      comment: "just this",
+    });
   });
 
   it("puts a content warning on top, reads plain text and source, and cuts to the board's limit", async () => {
     const warned = await noteText(inline, note({ summary: "<b>spoilers</b>", content: "<p>text</p>" }), false, 4000);
     expect(warned.comment).toBe("spoilers\n\ntext");
-    expect(warned.html).toBe("<p><strong>spoilers</strong></p><p>text</p>");
-    expect(await noteText(inline, note({ mediaType: "text/plain", content: "a <b>\nb" }), false, 4000)).toMatchObject({
+    expect(await noteText(inline, note({ mediaType: "text/plain", content: "a <b>\nb" }), false, 4000)).toEqual({
+      subject: null,
       comment: "a <b>\nb",
-      html: "a &lt;b&gt;<br>b",
     });
     const source = await noteText(
       inline,
@@ -184,7 +196,7 @@ describe("remote objects as post text", () => {
     );
     expect(source.comment).toBe("only source");
     const long = await noteText(inline, note({ content: `<p>${"x".repeat(50)}</p><script>y</script>` }), false, 10);
-    expect(long).toEqual({ subject: null, comment: "x".repeat(10), html: "x".repeat(10) });
+    expect(long).toEqual({ subject: null, comment: "x".repeat(10) });
   });
 
   it("sees a post as visible on a board when public or addressed to it", () => {

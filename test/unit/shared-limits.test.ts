@@ -114,17 +114,34 @@ describe("request limits shared by two instances on one store", () => {
     expect(one.read("192.0.2.9")).toBe(0);
   });
 
-  it("limits inbox POSTs per signing domain across both", async () => {
+  it("limits inbox POSTs per signing domain across both, a sixth of the minute's budget per ten seconds", async () => {
     const { a, b } = twoConnections();
-    const now = START;
-    const one = limitsOver(a, () => now, { inbox: 4 });
-    const two = limitsOver(b, () => now, { inbox: 4 });
+    let now = START;
+    const one = limitsOver(a, () => now, { inbox: 24 });
+    const two = limitsOver(b, () => now, { inbox: 24 });
     expect([one.inbound("peer.example"), one.inbound("peer.example"), one.inbound("peer.example")]).toEqual([0, 0, 0]);
     await one.flush();
     expect(two.inbound("peer.example")).toBe(0);
     await two.flush();
-    expect(two.inbound("peer.example")).toBe(60);
+    expect(two.inbound("peer.example")).toBe(10);
     expect(two.inbound("other.example")).toBe(0);
+    // The next slice has a budget again.
+    now += 10_000;
+    expect(one.inbound("peer.example")).toBe(0);
+  });
+
+  it("limits inbox POSTs per signing actor across both", async () => {
+    const { a, b } = twoConnections();
+    const now = START;
+    const one = limitsOver(a, () => now, { inboxActor: 12 });
+    const two = limitsOver(b, () => now, { inboxActor: 12 });
+    const alice = "https://peer.example/users/alice";
+    expect([one.inboundActor(alice), one.inboundActor(alice)]).toEqual([0, 0]);
+    await one.flush();
+    expect(two.inboundActor(alice)).toBe(0);
+    await two.flush();
+    expect(two.inboundActor(alice)).toBe(10);
+    expect(two.inboundActor("https://peer.example/users/bob")).toBe(0);
   });
 
   it("lets everything through with RATE_LIMIT=off, and counts nothing", async () => {
@@ -134,13 +151,13 @@ describe("request limits shared by two instances on one store", () => {
       clock: () => START,
       logger: createLogger("error", () => {}),
       enabled: false,
-      limits: { reads: 1, writes: 1, admin: 1, inbox: 1 },
+      limits: { reads: 1, writes: 1, admin: 1, inbox: 1, inboxActor: 1 },
       ipKey: KEY,
     });
     const waits = [];
     for (let i = 0; i < 3; i++) {
       waits.push(off.read("192.0.2.1"), await off.write("192.0.2.1"), await off.admin("192.0.2.1", true));
-      waits.push(off.inbound("peer.example"));
+      waits.push(off.inbound("peer.example"), off.inboundActor("https://peer.example/users/a"));
     }
     expect(waits.every((w) => w === 0)).toBe(true);
     await off.flush();

@@ -1,7 +1,19 @@
 import type { Board } from "../../../server/domain/board.js";
+import type { RemoteActor } from "../../../server/domain/federation-ports.js";
+import { type RefusedCreate, rejectCreate } from "../../documents/reject.js";
+import { RemoteError } from "../../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
 import { type Placement, placeReply } from "../ancestors.js";
-import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
+import {
+  accepted,
+  forbidden,
+  type InboxResult,
+  ignored,
+  malformed,
+  PostRefused,
+  rejected,
+  TransientFailure,
+} from "../errors.js";
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { embeddedJson, trustedObject } from "../trust.js";
@@ -58,7 +70,14 @@ export async function receiveCreate(
     return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
   }
 
-  const stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance });
+  let stored: Awaited<ReturnType<typeof storeNote>>;
+  try {
+    stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance });
+  } catch (err) {
+    if (!(err instanceof PostRefused)) throw err;
+    await sendReject(deps, boardId, { id: activity.id, actor: activity.actor, object: note.id }, err.reason, signer);
+    return rejected(`Not posted on /${target.board.uri}/: ${err.reason}`);
+  }
   const { post } = stored;
 
   // Announce what was accepted, as received, or with the copy fetched from the origin.
@@ -69,6 +88,29 @@ export async function receiveCreate(
   await announceAccepted(deps.outbox, deps.s.logger, target.board.uri, announced);
   const where = post.no === post.threadNo ? `thread /${post.board}/${post.no}` : `reply /${post.board}/${post.no}`;
   return accepted(`Posted as ${where}${stored.imageRefused ? ` without its image (${stored.imageRefused})` : ""}.`);
+}
+
+/**
+ * Tells the author why the board did not take the post: a Reject on the delivery queue, to the
+ * author's own inbox (the refusal concerns no one else). Queued before the activity is recorded as
+ * received, so a store failure here makes the sender's next try decide again rather than lose it.
+ */
+async function sendReject(
+  deps: InboxDeps,
+  boardId: string,
+  create: RefusedCreate,
+  reason: string,
+  signer: RemoteActor | null,
+): Promise<void> {
+  let inbox: string;
+  try {
+    inbox = signer?.id === create.actor ? signer.inbox : (await deps.actors.get(create.actor)).inbox;
+  } catch (err) {
+    if (err instanceof RemoteError && err.transient) throw new TransientFailure(err.message);
+    if (err instanceof RemoteError) return; // the author is gone: no one to tell
+    throw err;
+  }
+  await deps.outbox.send(boardId, inbox, rejectCreate(boardId, create, reason));
 }
 
 /**
