@@ -170,7 +170,11 @@ export function webRouter(s: WebDeps): Router {
     const site = await loadSite(s);
     const board = boardOf(site, req.params["board"]);
     if (!board) return next();
-    if (!req.path.endsWith("/")) return res.redirect(301, `/${board.uri}/`);
+    if (!req.path.endsWith("/")) {
+      // An ActivityPub client asking the same address gets the Group instead (federation/routes).
+      res.setHeader("Vary", "Accept");
+      return res.redirect(301, `/${board.uri}/`);
+    }
     await sendIndex(req, res, site, board, 1);
   });
 
