@@ -91,24 +91,25 @@ describe("the board URL answers ActivityPub requests with the board's Group", ()
     expect(alternates(await (await get("/about")).text())).toEqual([]);
   });
 
-  describe.skipIf(unavailable !== null)(`Fedify${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
-    let peer: FedifyPeer;
-    beforeAll(async () => {
-      peer = await startFedifyPeer();
-    }, 120_000);
-    afterAll(() => peer?.stop());
-
-    it("resolves the board page a person copies to the board's Group", async () => {
-      for (const uri of [`${base}/b/`, `${base}/b`]) {
-        const g = await peer.control<Lookup>("/control/lookup", { uri });
-        expect(g, uri).toMatchObject({
-          found: true,
-          type: "Group",
-          id: `${base}/ap/boards/b`,
-          inbox: `${base}/ap/boards/b/inbox`,
-        });
-        expect(g.name).toContain("Random");
+  it.skipIf(unavailable !== null)(
+    `resolves the board page a person copies to the board's Group through Fedify${unavailable ? ` (skipped: ${unavailable})` : ""}`,
+    async () => {
+      const peer: FedifyPeer = await startFedifyPeer();
+      try {
+        for (const uri of [`${base}/b/`, `${base}/b`]) {
+          const g = await peer.control<Lookup>("/control/lookup", { uri });
+          expect(g, uri).toMatchObject({
+            found: true,
+            type: "Group",
+            id: `${base}/ap/boards/b`,
+            inbox: `${base}/ap/boards/b/inbox`,
+          });
+          expect(g.name).toContain("Random");
+        }
+      } finally {
+        await peer.stop();
       }
-    });
-  });
+    },
+    120_000,
+  );
 });

@@ -103,7 +103,7 @@ describe("a 4chan API reader", () => {
     const listed = catalog.flatMap((p) => p.threads).find((x) => x["no"] === no);
     expect(listed).toMatchObject({ no, resto: 0, sub: "Reader thread", replies: 2, images: 2 });
     expect(listed?.["last_modified"]).toBe(entry["last_modified"]);
-    expect((listed?.["last_replies"] as Json[]).map((p) => p["no"])).toEqual([r1, r2]);
+    expect(((listed?.["last_replies"] ?? []) as Json[]).map((p) => p["no"])).toEqual([r1, r2]);
 
     const thread = await api().get(`/b/thread/${no}.json`);
     expect(thread.status).toBe(200);
