@@ -91,6 +91,17 @@ export function objectsRouter(
     send(res, boardActor(b, (await keys.keyOf(ids.board(b.uri))).publicKeyPem, ids, s.urls));
   });
 
+  // The board's page (`/b/`, the Group's `url` and the address people copy) answers an ActivityPub
+  // request with the Group itself, as the actor's id does. Anything that is not an existing board
+  // falls through to the other routes (`/about`, `/admin`…), HTML stays the default.
+  r.get("/:board/", async (req, res, next) => {
+    if (!prefersActivityJson(req) || !isBoardUri(req.params["board"])) return next();
+    const b = await board(req.params["board"]);
+    if (!b) return next();
+    if (!(await admit(req, res, b.uri))) return;
+    send(res, boardActor(b, (await keys.keyOf(ids.board(b.uri))).publicKeyPem, ids, s.urls));
+  });
+
   // Collections are built by the instance's apex engine over Atoll's stores; pages are cursors
   // (`?page=true` for the first, then the `next` links), as Mastodon pages its collections.
   const collection = (id: (req: Request) => string | null) => async (req: Request, res: Response) => {

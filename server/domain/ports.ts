@@ -24,11 +24,19 @@ export interface BoardRepository {
   delete(uri: string): Promise<{ deleted: boolean; orphans: string[] }>;
   /** Incremented by every change to any of the board's threads: index and catalog caches key on it. */
   version(uri: string): Promise<number>;
+  /** The version with the time of the board's last change (its settings or any thread); null when unknown. */
+  stamp(uri: string): Promise<BoardStamp | null>;
   /**
    * The highest post number the board has given out (0 before its first post), or null for an
    * unknown board. Numbers are never reused, so a missing post at or below it was deleted.
    */
   lastNumber(uri: string): Promise<number | null>;
+}
+
+export interface BoardStamp {
+  version: number;
+  /** Milliseconds: the board's last change a reader can see (settings, any thread or post). */
+  modifiedAt: number;
 }
 
 export type ThreadOrder = "bump" | "created" | "replies";
@@ -42,6 +50,10 @@ export interface ListThreadsQuery {
 
 export interface PostRepository {
   /**
+   * A new post's file keeps the `tim` it comes with unless the board already gave out that id or a
+   * later one; it then gets the next free one (`tim` is unique within the board, whatever process
+   * writes). The returned post carries the id stored.
+   *
    * Allocates the next board-wide number, stores the OP and its thread, and moves the threads beyond
    * `maxThreads` (by bump order, stickies last to go) to the archive, all in one transaction.
    * Throws DomainError("not_found") for an unknown board.

@@ -89,6 +89,11 @@ export interface ThreadState {
   archivedAt: number | null;
   /** Incremented by every change to the thread or its posts: render caches key on it. */
   version: number;
+  /**
+   * Milliseconds: the last change a reader can see (a reply, sage or past the bump limit included,
+   * a deletion, an edit, sticky, lock, archiving). 4chan's `last_modified`; never before `bumpedAt`.
+   */
+  modifiedAt: number;
 }
 
 export interface ThreadSummary {

@@ -1,13 +1,25 @@
 import type { Request, Response } from "express";
 import type { Rendered } from "../services/render-cache.js";
 
-/** Sends a cached rendering, gzipped when the client accepts it, with its ETag and 304 support. */
-export function sendRendered(req: Request, res: Response, r: Rendered, cacheControl = "no-cache"): void {
+/**
+ * Sends a cached rendering, gzipped when the client accepts it, with its ETag and Last-Modified,
+ * answering a conditional GET with 304: `If-None-Match` when the client sends it (it is exact),
+ * else `If-Modified-Since` (what 4chan's API asks of its clients). `vary` names the request headers
+ * besides Accept and Accept-Encoding that choose the variant (the pages' opt-in cookie).
+ */
+export function sendRendered(
+  req: Request,
+  res: Response,
+  r: Rendered,
+  cacheControl = "no-cache",
+  vary: readonly string[] = [],
+): void {
   res.setHeader("Content-Type", r.contentType);
   res.setHeader("ETag", r.etag);
+  res.setHeader("Last-Modified", new Date(statedModified(r.lastModified, Date.now())).toUTCString());
   res.setHeader("Cache-Control", cacheControl);
-  res.setHeader("Vary", "Accept, Accept-Encoding");
-  if (req.headers["if-none-match"] === r.etag) {
+  res.setHeader("Vary", ["Accept", "Accept-Encoding", ...vary].join(", "));
+  if (notModified(req, r)) {
     res.status(304).end();
     return;
   }
@@ -20,6 +32,35 @@ export function sendRendered(req: Request, res: Response, r: Rendered, cacheCont
     res.setHeader("Content-Length", r.body.length);
     res.end(r.body);
   }
+}
+
+/** Whether the client's copy is current (RFC 9110 13.2.2: If-None-Match wins over If-Modified-Since). */
+export function notModified(req: Pick<Request, "headers">, r: Pick<Rendered, "etag" | "lastModified">): boolean {
+  const tags = req.headers["if-none-match"];
+  if (typeof tags === "string") {
+    return tags.split(",").some((t) => {
+      const tag = t.trim();
+      // A weak match is enough for a GET; proxies that recompress mark the tag weak.
+      return tag === "*" || (tag.startsWith("W/") ? tag.slice(2) : tag) === r.etag;
+    });
+  }
+  const since = req.headers["if-modified-since"];
+  if (typeof since !== "string") return false;
+  const at = Date.parse(since);
+  // HTTP dates have whole seconds: the copy is current when dated in or after the second of the change.
+  return Number.isFinite(at) && at >= Math.floor(r.lastModified / 1000) * 1000;
+}
+
+/**
+ * The Last-Modified to state: the second of the change, once that second is over. Within it (or
+ * for a change dated ahead of this clock) the second before: another change may still come in
+ * the same second, and a client holding this copy must not get a 304 for it. An early date only
+ * costs the client one more 200; never later than the response's Date (RFC 9110 8.8.2.1).
+ */
+export function statedModified(lastModified: number, now: number): number {
+  const second = Math.floor(lastModified / 1000) * 1000;
+  const current = Math.floor(now / 1000) * 1000;
+  return second < current ? second : current - 1000;
 }
 
 /** Parses a positive decimal integer route parameter; null for anything else. */

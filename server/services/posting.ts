@@ -93,8 +93,6 @@ export class PostingService {
   private readonly ipKey: string;
   private readonly tripKey: string;
   private readonly passwordKey: string;
-  private timCounter = 0;
-  private lastTimMs = 0;
 
   constructor(private readonly deps: PostingDeps) {
     this.files = new PostFiles(deps);
@@ -434,7 +432,8 @@ export class PostingService {
     return {
       sha256: image.sha256,
       thumbSha256: image.thumbSha256,
-      tim: this.nextTim(),
+      // 4chan's file id, milliseconds: the store raises it past any id the board already gave out.
+      tim: this.deps.clock(),
       ext: EXT_BY_TYPE[image.mime],
       mime: image.mime,
       filename: displayName(originalName),
@@ -446,18 +445,6 @@ export class PostingService {
       md5: image.md5,
       spoiler,
     };
-  }
-
-  /** Milliseconds times 1000 plus a counter: unique within this process, ordered, 16 digits as 4chan's. */
-  private nextTim(): number {
-    const ms = this.deps.clock();
-    if (ms !== this.lastTimMs) {
-      this.lastTimMs = ms;
-      this.timCounter = Math.floor(Math.random() * 500);
-    } else {
-      this.timCounter++;
-    }
-    return ms * 1000 + (this.timCounter % 1000);
   }
 }
 

@@ -191,8 +191,16 @@ export class BoardReader {
 
   /** A fingerprint that changes whenever anything shown on the board's index or catalog changes. */
   async boardVersion(board: Board): Promise<string> {
-    const [v, snapshot] = await Promise.all([this.store.boards.version(board.uri), this.boardSnapshot()]);
-    return `${v}:${snapshot.fingerprints.get(board.uri) ?? fingerprint(board)}`;
+    return (await this.boardStamp(board)).version;
+  }
+
+  /** The board's fingerprint (see boardVersion) with the time of its last change (milliseconds). */
+  async boardStamp(board: Board): Promise<{ version: string; modifiedAt: number }> {
+    const [stamp, snapshot] = await Promise.all([this.store.boards.stamp(board.uri), this.boardSnapshot()]);
+    return {
+      version: `${stamp?.version ?? 0}:${snapshot.fingerprints.get(board.uri) ?? fingerprint(board)}`,
+      modifiedAt: stamp?.modifiedAt ?? board.createdAt,
+    };
   }
 
   /**

@@ -6,12 +6,19 @@ export interface Rendered {
   gzip: Buffer;
   etag: string;
   contentType: string;
+  /** Milliseconds: when what this rendering shows last changed (the HTTP `Last-Modified`). */
+  lastModified: number;
 }
 
 /**
  * Rendered pages and JSON, built once per version of what they show. The version comes from the
  * store (a thread's or a board's change counter), so every process serving one database agrees on
  * when an entry is stale, and a change invalidates exactly the views that show it.
+ *
+ * Each rendering carries its modification time: the time the store gives for its content
+ * (`modifiedAt`), unless the text changed while that time did not (a domain rule, the board list
+ * in the header): the change is then dated when it is first seen here, so a conditional request
+ * with an older date never gets a 304 for a text it has not seen.
  */
 export class RenderCache {
   private readonly entries = new Map<string, { version: string; value: Rendered }>();
@@ -20,7 +27,13 @@ export class RenderCache {
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
-  async get(key: string, version: string, contentType: string, build: () => Promise<string>): Promise<Rendered> {
+  async get(
+    key: string,
+    version: string,
+    contentType: string,
+    build: () => Promise<string>,
+    modifiedAt = 0,
+  ): Promise<Rendered> {
     const hit = this.entries.get(key);
     if (hit && hit.version === version) {
       // Refresh recency: Map iteration order is insertion order.
@@ -33,13 +46,24 @@ export class RenderCache {
     if (inFlight) return inFlight;
     const promise = build()
       .then((text) => {
-        const value = pack(text, contentType);
+        const body = Buffer.from(text, "utf8");
+        const etag = etagOf(body);
+        const value = pack(body, etag, contentType, this.dated(key, etag, modifiedAt));
         this.store(key, version, value);
         return value;
       })
       .finally(() => this.pending.delete(flightKey));
     this.pending.set(flightKey, promise);
     return promise;
+  }
+
+  /** The modification time of a new rendering of `key` (see the class comment). */
+  private dated(key: string, etag: string, modifiedAt: number): number {
+    const old = this.entries.get(key)?.value;
+    const now = Date.now();
+    if (!old) return modifiedAt > 0 ? modifiedAt : now;
+    if (old.etag === etag) return Math.max(old.lastModified, modifiedAt);
+    return modifiedAt > old.lastModified ? modifiedAt : Math.max(now, old.lastModified + 1000);
   }
 
   private store(key: string, version: string, value: Rendered): void {
@@ -58,14 +82,12 @@ export class RenderCache {
   }
 }
 
-function pack(text: string, contentType: string): Rendered {
-  const body = Buffer.from(text, "utf8");
-  return {
-    body,
-    gzip: gzipSync(body, { level: 6 }),
-    etag: `"${createHash("sha1").update(body).digest("base64url")}"`,
-    contentType,
-  };
+function etagOf(body: Buffer): string {
+  return `"${createHash("sha1").update(body).digest("base64url")}"`;
+}
+
+function pack(body: Buffer, etag: string, contentType: string, lastModified: number): Rendered {
+  return { body, gzip: gzipSync(body, { level: 6 }), etag, contentType, lastModified };
 }
 
 function size(r: Rendered): number {

@@ -1,5 +1,10 @@
 import type { Post, PostFile } from "../domain/post.js";
 
+/** The id of a board's `Group` actor, for code that has the public URL but no Urls. */
+export function boardActorUrl(publicUrl: string, board: string): string {
+  return `${publicUrl}/ap/boards/${board}`;
+}
+
 /**
  * Every URL the instance hands out, derived from PUBLIC_URL and MEDIA_URL in one place, so pages,
  * the JSON API and federation always agree.
@@ -12,6 +17,19 @@ export class Urls {
 
   board(board: string): string {
     return `${this.publicUrl}/${board}/`;
+  }
+
+  /** The board's ActivityPub actor (its `Group`), as federation/ids.ts names it. */
+  boardActor(board: string): string {
+    return boardActorUrl(this.publicUrl, board);
+  }
+
+  boardFeed(board: string): string {
+    return `${this.publicUrl}/${board}/index.rss`;
+  }
+
+  threadFeed(board: string, threadNo: number): string {
+    return `${this.publicUrl}/${board}/thread/${threadNo}.rss`;
   }
 
   /** The thread page; with a reply number, the anchor of that reply. */

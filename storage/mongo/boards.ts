@@ -1,7 +1,7 @@
 import type { Board, BoardSettings } from "../../server/domain/board.js";
 import { DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
-import type { BoardRepository } from "../../server/domain/ports.js";
+import type { BoardRepository, BoardStamp } from "../../server/domain/ports.js";
 import { applySettingsPatch, checkedSettingsPatch } from "../common/board-settings.js";
 import { int, str } from "../common/guards.js";
 import { type BoardDoc, type Collections, toBoard } from "./documents.js";
@@ -20,6 +20,7 @@ export class MongoBoardRepository implements BoardRepository {
       createdAt: int(board.createdAt, "createdAt"),
       nextNo: 1,
       version: 1,
+      modifiedAt: int(board.createdAt, "createdAt"),
     };
     await conflictOnDuplicate(this.c.boards.insertOne(doc), `The board /${doc.uri}/ already exists.`);
   }
@@ -49,7 +50,8 @@ export class MongoBoardRepository implements BoardRepository {
     if (patch.title !== undefined) set["title"] = str(patch.title, "title");
     if (patch.description !== undefined) set["description"] = str(patch.description, "description");
     for (const [key, value] of Object.entries(checkedSettingsPatch(patch.settings))) set[`settings.${key}`] = value;
-    const update = Object.keys(set).length > 0 ? { $set: set, $inc: { version: 1 } } : { $inc: { version: 1 } };
+    const touch = { $inc: { version: 1 }, $max: { modifiedAt: Date.now() } };
+    const update = Object.keys(set).length > 0 ? { $set: set, ...touch } : touch;
     const doc = await this.c.boards.findOneAndUpdate({ uri: { $eq: str(uri, "uri") } }, update, {
       returnDocument: "after",
     });
@@ -81,6 +83,14 @@ export class MongoBoardRepository implements BoardRepository {
   async version(uri: string): Promise<number> {
     const doc = await this.c.boards.findOne({ uri: { $eq: str(uri, "uri") } }, { projection: { _id: 0, version: 1 } });
     return doc?.version ?? 0;
+  }
+
+  async stamp(uri: string): Promise<BoardStamp | null> {
+    const doc = await this.c.boards.findOne(
+      { uri: { $eq: str(uri, "uri") } },
+      { projection: { _id: 0, version: 1, modifiedAt: 1, createdAt: 1 } },
+    );
+    return doc ? { version: doc.version, modifiedAt: doc.modifiedAt ?? doc.createdAt } : null;
   }
 
   async lastNumber(uri: string): Promise<number | null> {

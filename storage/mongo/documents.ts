@@ -18,11 +18,16 @@ export interface BoardDoc {
   /** The next post number of the board: one sequence for threads and replies. */
   nextNo: number;
   version: number;
+  /** Milliseconds: the board's last change a reader can see; absent on boards stored before it was kept. */
+  modifiedAt?: number;
+  /** The last file id (`tim`) the board gave out; absent before its first one. */
+  lastTim?: number;
 }
 
 /** A post plus `op`, so "threads only" and "replies only" are plain indexed equality matches. */
 export type PostDoc = Post & { op: boolean };
-export type ThreadDoc = ThreadState;
+/** `modifiedAt` is absent on threads stored before it was kept. */
+export type ThreadDoc = Omit<ThreadState, "modifiedAt"> & { modifiedAt?: number };
 export type BanDoc = Ban;
 export type ReportDoc = Report;
 export type UserDoc = StaffUser;
@@ -139,7 +144,7 @@ export function postDoc(p: Post): PostDoc {
   return { ...toPost(p), op: p.no === p.threadNo };
 }
 
-export function toThread(d: ThreadState): ThreadState {
+export function toThread(d: ThreadDoc): ThreadState {
   return {
     board: d.board,
     no: d.no,
@@ -152,6 +157,7 @@ export function toThread(d: ThreadState): ThreadState {
     archived: d.archived === true,
     archivedAt: d.archivedAt ?? null,
     version: d.version,
+    modifiedAt: d.modifiedAt ?? Math.max(d.bumpedAt, d.archivedAt ?? 0),
   };
 }
 

@@ -12,6 +12,11 @@ import { lastRepliesPipeline, listingPipeline, THREAD_ORDERS } from "./listing.j
 import { findOrphans } from "./orphans.js";
 import { inTransaction } from "./transactions.js";
 
+/** In a pipeline update: a thread's `modifiedAt` moved to `now` unless it is later already. */
+function laterOf(now: number) {
+  return { $max: [{ $ifNull: ["$modifiedAt", "$bumpedAt"] }, now] };
+}
+
 /**
  * Posts and threads on MongoDB. Every write that numbers a post or must stay consistent with a
  * thread's counters runs in one transaction (see transactions.ts); string arguments are checked
@@ -23,19 +28,42 @@ export class MongoPostRepository implements PostRepository {
     private readonly c: Collections,
   ) {}
 
-  /** Takes the board's next number (and marks the board changed) inside the transaction. */
-  private async allocate(board: string, session: ClientSession): Promise<number> {
-    const doc = await this.c.boards.findOneAndUpdate(
-      { uri: { $eq: board } },
-      { $inc: { nextNo: 1, version: 1 } },
-      { session, returnDocument: "before", projection: { _id: 0, nextNo: 1 } },
-    );
+  /**
+   * Takes the board's next number (and marks the board changed) inside the transaction, and with a
+   * file the board's next file id: the wanted one, or one past the last given out when that is not
+   * lower (see PostRepository). Returns the post as it is to be stored.
+   */
+  private async allocate(
+    board: string,
+    threadNo: number | null,
+    input: NewPost,
+    session: ClientSession,
+  ): Promise<Post> {
+    const set: Record<string, unknown> = {
+      nextNo: { $add: ["$nextNo", 1] },
+      version: { $add: ["$version", 1] },
+      modifiedAt: { $max: [{ $ifNull: ["$modifiedAt", 0] }, Date.now()] },
+    };
+    const wanted = input.file ? int(input.file.tim, "file.tim") : null;
+    if (wanted !== null) set["lastTim"] = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1] }, wanted] };
+    const doc = await this.c.boards.findOneAndUpdate({ uri: { $eq: board } }, [{ $set: set }], {
+      session,
+      returnDocument: "after",
+      projection: { _id: 0, nextNo: 1, lastTim: 1 },
+    });
     if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
-    return doc.nextNo;
+    const no = doc.nextNo - 1;
+    const tim = doc.lastTim;
+    const post = input.file && tim !== undefined && tim !== wanted ? { ...input, file: { ...input.file, tim } } : input;
+    return buildPost(board, no, threadNo ?? no, post);
   }
 
-  private touchBoard(board: string, session: ClientSession) {
-    return this.c.boards.updateOne({ uri: { $eq: board } }, { $inc: { version: 1 } }, { session });
+  private touchBoard(board: string, session: ClientSession, now = Date.now()) {
+    return this.c.boards.updateOne(
+      { uri: { $eq: board } },
+      { $inc: { version: 1 }, $max: { modifiedAt: now } },
+      { session },
+    );
   }
 
   async createThread(
@@ -48,9 +76,9 @@ export class MongoPostRepository implements PostRepository {
     const announce = optBool(limits.announce, "announce") === true;
     buildPost(b, 0, 0, input); // refuse a malformed post before opening a transaction
     const work = inTransaction(this.client, async (session) => {
-      const no = await this.allocate(b, session);
-      const post = buildPost(b, no, no, input);
-      const thread: ThreadDoc = {
+      const post = await this.allocate(b, null, input, session);
+      const no = post.no;
+      const thread: ThreadState = {
         board: b,
         no,
         createdAt: post.createdAt,
@@ -62,6 +90,7 @@ export class MongoPostRepository implements PostRepository {
         archived: false,
         archivedAt: null,
         version: 1,
+        modifiedAt: post.createdAt,
       };
       await this.c.threads.insertOne({ ...thread }, { session });
       await this.c.posts.insertOne(postDoc(post), { session });
@@ -78,7 +107,11 @@ export class MongoPostRepository implements PostRepository {
         if (archived.length > 0) {
           await this.c.threads.updateMany(
             { board: { $eq: b }, no: { $in: archived } },
-            { $set: { archived: true, archivedAt: post.createdAt }, $inc: { version: 1 } },
+            {
+              $set: { archived: true, archivedAt: post.createdAt },
+              $inc: { version: 1 },
+              $max: { modifiedAt: post.createdAt },
+            },
             { session },
           );
         }
@@ -107,7 +140,7 @@ export class MongoPostRepository implements PostRepository {
         throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
       }
       if (input.file && thread.imageCount >= imageLimit) throw new DomainError("forbidden", "image limit reached");
-      const post = buildPost(b, await this.allocate(b, session), t, input);
+      const post = await this.allocate(b, t, input, session);
       await this.c.posts.insertOne(postDoc(post), { session });
       if (announce) {
         await this.c.announcePending.insertOne({ board: b, no: post.no, createdAt: post.createdAt }, { session });
@@ -118,7 +151,9 @@ export class MongoPostRepository implements PostRepository {
         {
           $inc: { replyCount: 1, imageCount: post.file ? 1 : 0, version: 1 },
           // $max: a reply stamped before the last bump (clock skew) never sinks the thread
-          ...(bump ? { $max: { bumpedAt: post.createdAt } } : {}),
+          $max: bump
+            ? { bumpedAt: post.createdAt, modifiedAt: Math.max(post.createdAt, Date.now()) }
+            : { modifiedAt: Date.now() },
         },
         { session },
       );
@@ -224,6 +259,7 @@ export class MongoPostRepository implements PostRepository {
                 replyCount: { $max: [0, { $subtract: ["$replyCount", 1] }] },
                 imageCount: { $max: [0, { $subtract: ["$imageCount", images] }] },
                 version: { $add: ["$version", 1] },
+                modifiedAt: laterOf(Date.now()),
               },
             },
           ],
@@ -254,7 +290,11 @@ export class MongoPostRepository implements PostRepository {
         { session, returnDocument: "after" },
       );
       if (!doc) return null;
-      await this.c.threads.updateOne({ board: { $eq: b }, no: doc.threadNo }, { $inc: { version: 1 } }, { session });
+      await this.c.threads.updateOne(
+        { board: { $eq: b }, no: doc.threadNo },
+        { $inc: { version: 1 }, $max: { modifiedAt: Date.now() } },
+        { session },
+      );
       await this.touchBoard(b, session);
       return toPost(doc);
     });
@@ -280,6 +320,7 @@ export class MongoPostRepository implements PostRepository {
             $set: {
               imageCount: { $max: [0, { $subtract: ["$imageCount", images] }] },
               version: { $add: ["$version", 1] },
+              modifiedAt: laterOf(Date.now()),
             },
           },
         ],
@@ -302,7 +343,7 @@ export class MongoPostRepository implements PostRepository {
     const archived = optBool(flags.archived, "archived");
     const now = Date.now();
     // A pipeline update, so archiving keeps the first archivedAt; only booleans and numbers go in.
-    const set: Record<string, unknown> = { version: { $add: ["$version", 1] } };
+    const set: Record<string, unknown> = { version: { $add: ["$version", 1] }, modifiedAt: laterOf(now) };
     if (sticky !== undefined) set["sticky"] = { $literal: sticky };
     if (locked !== undefined) set["locked"] = { $literal: locked };
     if (archived === true) {

@@ -1,7 +1,7 @@
 import type { Board, BoardSettings } from "../../server/domain/board.js";
 import { DEFAULT_BOARD_SETTINGS } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
-import type { BoardRepository } from "../../server/domain/ports.js";
+import type { BoardRepository, BoardStamp } from "../../server/domain/ports.js";
 import { applySettingsPatch, settingsFromStorage } from "../common/board-settings.js";
 import { int, str } from "../common/guards.js";
 import type { Db } from "./database.js";
@@ -60,14 +60,17 @@ export class SqliteBoardRepository implements BoardRepository {
     this.orphans = new OrphanFinder(db);
     this.s = {
       insert: db.prepare<[BoardRow]>(
-        "INSERT INTO boards (uri, title, description, settings, created_at) VALUES (@uri, @title, @description, @settings, @created_at)",
+        `INSERT INTO boards (uri, title, description, settings, created_at, modified_at)
+         VALUES (@uri, @title, @description, @settings, @created_at, @created_at)`,
       ),
       get: db.prepare<[string], BoardRow>(
         "SELECT uri, title, description, settings, created_at FROM boards WHERE uri = ?",
       ),
       list: db.prepare<[], BoardRow>("SELECT uri, title, description, settings, created_at FROM boards ORDER BY uri"),
-      update: db.prepare<[{ uri: string; title: string; description: string; settings: string }]>(
-        "UPDATE boards SET title = @title, description = @description, settings = @settings, version = version + 1 WHERE uri = @uri",
+      update: db.prepare<[{ uri: string; title: string; description: string; settings: string; now: number }]>(
+        `UPDATE boards SET title = @title, description = @description, settings = @settings, version = version + 1,
+           modified_at = max(modified_at, @now)
+         WHERE uri = @uri`,
       ),
       files: db.prepare<[string], { a: string; b: string }>(
         "SELECT DISTINCT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE board = ? AND file_sha256 IS NOT NULL",
@@ -77,6 +80,9 @@ export class SqliteBoardRepository implements BoardRepository {
       delete: db.prepare<[string]>("DELETE FROM boards WHERE uri = ?"),
       lastNumber: db.prepare<[string], number>("SELECT next_no - 1 FROM boards WHERE uri = ?").pluck(),
       version: db.prepare<[string], number>("SELECT version FROM boards WHERE uri = ?").pluck(),
+      stamp: db.prepare<[string], { version: number; modified_at: number }>(
+        "SELECT version, modified_at FROM boards WHERE uri = ?",
+      ),
     };
 
     this.updateTx = db.transaction(
@@ -95,6 +101,7 @@ export class SqliteBoardRepository implements BoardRepository {
           title: next.title,
           description: next.description,
           settings: JSON.stringify(next.settings),
+          now: Date.now(),
         });
         return next;
       },
@@ -148,6 +155,11 @@ export class SqliteBoardRepository implements BoardRepository {
 
   async version(uri: string): Promise<number> {
     return this.s.version.get(str(uri, "uri")) ?? 0;
+  }
+
+  async stamp(uri: string): Promise<BoardStamp | null> {
+    const row = this.s.stamp.get(str(uri, "uri"));
+    return row ? { version: row.version, modifiedAt: row.modified_at } : null;
   }
 
   async lastNumber(uri: string): Promise<number | null> {

@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
@@ -386,6 +387,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SHARED_LIMITS,
   DELIVERY_ORDER,
   INBOUND_RETRIES,
+  CHANGE_STAMPS,
 ];
 
 /**

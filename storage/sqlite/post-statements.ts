@@ -48,21 +48,34 @@ export function preparePostStatements(db: Db) {
 
   return {
     listing,
-    /** Takes the board's next number and marks the board changed, in one statement. */
+    /** Takes the board's next number and marks the board changed (at `now`), in one statement. */
     allocate: db
-      .prepare<[string], number>(
-        "UPDATE boards SET next_no = next_no + 1, version = version + 1 WHERE uri = ? RETURNING next_no - 1",
+      .prepare<[number, string], number>(
+        `UPDATE boards SET next_no = next_no + 1, version = version + 1, modified_at = max(modified_at, ?)
+         WHERE uri = ? RETURNING next_no - 1`,
       )
       .pluck(),
-    touchBoard: db.prepare<[string]>("UPDATE boards SET version = version + 1 WHERE uri = ?"),
+    /**
+     * The board's next file id: the wanted one (milliseconds), or one past the last given out when
+     * that is not lower, so two posts in one millisecond, or from two processes, never share one.
+     */
+    takeTim: db
+      .prepare<[number, string], number>(
+        "UPDATE boards SET last_tim = max(last_tim + 1, ?) WHERE uri = ? RETURNING last_tim",
+      )
+      .pluck(),
+    touchBoard: db.prepare<[number, string]>(
+      "UPDATE boards SET version = version + 1, modified_at = max(modified_at, ?) WHERE uri = ?",
+    ),
     insertPost: db.prepare<[PostRow]>(`INSERT INTO posts (${POST_COLUMNS}) VALUES (${POST_PARAMS})`),
     insertThread: db.prepare<[{ board: string; no: number; created_at: number }]>(
-      "INSERT INTO threads (board, no, created_at, bumped_at) VALUES (@board, @no, @created_at, @created_at)",
+      `INSERT INTO threads (board, no, created_at, bumped_at, modified_at)
+       VALUES (@board, @no, @created_at, @created_at, @created_at)`,
     ),
     countLive: db.prepare<[string], number>("SELECT count(*) FROM threads WHERE board = ? AND archived = 0").pluck(),
     archiveOldest: db
       .prepare<[{ board: string; n: number; at: number }], number>(
-        `UPDATE threads SET archived = 1, archived_at = @at, version = version + 1
+        `UPDATE threads SET archived = 1, archived_at = @at, version = version + 1, modified_at = max(modified_at, @at)
        WHERE board = @board AND no IN (
          SELECT no FROM threads WHERE board = @board AND archived = 0 AND sticky = 0
          ORDER BY bumped_at ASC, no ASC LIMIT @n)
@@ -70,18 +83,21 @@ export function preparePostStatements(db: Db) {
       )
       .pluck(),
     /** Bumps with max() so a reply stamped earlier than the last bump (clock skew) never sinks the thread. */
-    afterReply: db.prepare<[{ board: string; no: number; images: number; bump: number | null }]>(
+    afterReply: db.prepare<[{ board: string; no: number; images: number; bump: number | null; now: number }]>(
       `UPDATE threads SET reply_count = reply_count + 1, image_count = image_count + @images,
-         bumped_at = CASE WHEN @bump IS NULL THEN bumped_at ELSE max(bumped_at, @bump) END, version = version + 1
+         bumped_at = CASE WHEN @bump IS NULL THEN bumped_at ELSE max(bumped_at, @bump) END, version = version + 1,
+         modified_at = max(modified_at, @now, CASE WHEN @bump IS NULL THEN 0 ELSE @bump END)
        WHERE board = @board AND no = @no`,
     ),
-    afterReplyDeleted: db.prepare<[{ board: string; no: number; images: number }]>(
+    afterReplyDeleted: db.prepare<[{ board: string; no: number; images: number; now: number }]>(
       `UPDATE threads SET reply_count = max(reply_count - 1, 0), image_count = max(image_count - @images, 0),
-         version = version + 1
+         version = version + 1, modified_at = max(modified_at, @now)
        WHERE board = @board AND no = @no`,
     ),
-    afterFileDeleted: db.prepare<[{ board: string; no: number; images: number }]>(
-      "UPDATE threads SET image_count = max(image_count - @images, 0), version = version + 1 WHERE board = @board AND no = @no",
+    afterFileDeleted: db.prepare<[{ board: string; no: number; images: number; now: number }]>(
+      `UPDATE threads SET image_count = max(image_count - @images, 0), version = version + 1,
+         modified_at = max(modified_at, @now)
+       WHERE board = @board AND no = @no`,
     ),
     getPost: db.prepare<[string, number], PostRow>(`SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND no = ?`),
     getOrigin: db
@@ -139,7 +155,9 @@ export function preparePostStatements(db: Db) {
       `UPDATE posts SET comment = @comment, html = @html, subject = @subject WHERE board = @board AND no = @no
        RETURNING ${POST_COLUMNS}`,
     ),
-    touchThread: db.prepare<[string, number]>("UPDATE threads SET version = version + 1 WHERE board = ? AND no = ?"),
+    touchThread: db.prepare<[number, string, number]>(
+      "UPDATE threads SET version = version + 1, modified_at = max(modified_at, ?) WHERE board = ? AND no = ?",
+    ),
     clearFile: db.prepare<[string, number]>(
       `UPDATE posts SET file_sha256 = NULL, file_thumb_sha256 = NULL, file_tim = NULL, file_ext = NULL,
          file_mime = NULL, file_name = NULL, file_size = NULL, file_width = NULL, file_height = NULL,
@@ -166,7 +184,8 @@ export function preparePostStatements(db: Db) {
                             WHEN @archived = 1 THEN CASE WHEN archived = 1 THEN archived_at ELSE @now END
                             ELSE NULL END,
          archived = coalesce(@archived, archived),
-         version = version + 1
+         version = version + 1,
+         modified_at = max(modified_at, @now)
        WHERE board = @board AND no = @no
        RETURNING ${THREAD_COLUMNS}`,
     ),

@@ -37,6 +37,7 @@ function threadFromListing(row: ListingRow): ThreadState {
     archived: row.t_archived,
     archived_at: row.t_archived_at,
     version: row.t_version,
+    modified_at: row.t_modified_at,
   });
 }
 
@@ -82,8 +83,8 @@ export class SqlitePostRepository implements PostRepository {
       count: db.prepare<[string], number>("SELECT count(*) FROM posts WHERE board = ?").pluck(),
     };
 
-    const allocate = (board: string): number => {
-      const no = s.allocate.get(board);
+    const allocate = (board: string, now: number): number => {
+      const no = s.allocate.get(now, board);
       if (no === undefined) throw new DomainError("not_found", `No board /${board}/.`);
       return no;
     };
@@ -92,11 +93,17 @@ export class SqlitePostRepository implements PostRepository {
       if (announce) pending.run({ board: post.board, no: post.no, created_at: post.createdAt });
     };
     const pending = prepareAnnounceInsert(db);
+    /** The post as given, its file id raised where needed to stay unique within the board. */
+    const withTim = (board: string, input: NewPost): NewPost => {
+      if (!input.file) return input;
+      const tim = s.takeTim.get(int(input.file.tim, "file.tim"), board);
+      return tim === undefined || tim === input.file.tim ? input : { ...input, file: { ...input.file, tim } };
+    };
 
     this.tx = {
       createThread: db.transaction((board: string, input: NewPost, maxThreads: number, announce: boolean) => {
-        const no = allocate(board);
-        const post = buildPost(board, no, no, input);
+        const no = allocate(board, Date.now());
+        const post = buildPost(board, no, no, withTim(board, input));
         s.insertThread.run({ board, no, created_at: post.createdAt });
         insert(post, announce);
         const excess = s.countLive.get(board)! - maxThreads;
@@ -113,15 +120,17 @@ export class SqlitePostRepository implements PostRepository {
             throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
           }
           if (input.file && thread.image_count >= imageLimit) throw new DomainError("forbidden", "image limit reached");
-          const post = buildPost(board, allocate(board), threadNo, input);
+          const now = Date.now();
+          const post = buildPost(board, allocate(board, now), threadNo, withTim(board, input));
           insert(post, announce);
           const bump = !post.sage && thread.reply_count < bumpLimit;
-          s.afterReply.run({ board, no: threadNo, images: post.file ? 1 : 0, bump: bump ? post.createdAt : null });
+          s.afterReply.run({ board, no: threadNo, images: post.file ? 1 : 0, bump: bump ? post.createdAt : null, now });
           return post;
         },
       ),
 
       deletePost: db.transaction((board: string, no: number) => {
+        const now = Date.now();
         const row = s.getPost.get(board, no);
         if (!row) return { deleted: [] as Post[], orphans: [] as string[] };
         let deleted: Post[];
@@ -131,9 +140,9 @@ export class SqlitePostRepository implements PostRepository {
         } else {
           deleted = [postFromRow(row)];
           s.deletePost.run(board, no);
-          s.afterReplyDeleted.run({ board, no: row.thread_no, images: row.file_sha256 === null ? 0 : 1 });
+          s.afterReplyDeleted.run({ board, no: row.thread_no, images: row.file_sha256 === null ? 0 : 1, now });
         }
-        s.touchBoard.run(board);
+        s.touchBoard.run(now, board);
         return { deleted, orphans: this.orphans.find(addressesOf(deleted.map((p) => p.file))) };
       }),
 
@@ -143,8 +152,9 @@ export class SqlitePostRepository implements PostRepository {
         if (!row || !file) return { file: null, orphans: [] as string[] };
         s.clearFile.run(board, no);
         // an OP's image is not counted in imageCount, but the thread still renders differently
-        s.afterFileDeleted.run({ board, no: row.thread_no, images: row.no === row.thread_no ? 0 : 1 });
-        s.touchBoard.run(board);
+        const now = Date.now();
+        s.afterFileDeleted.run({ board, no: row.thread_no, images: row.no === row.thread_no ? 0 : 1, now });
+        s.touchBoard.run(now, board);
         return { file, orphans: this.orphans.find(addressesOf([file])) };
       }),
 
@@ -155,17 +165,19 @@ export class SqlitePostRepository implements PostRepository {
               ? s.setText.get({ board, no, comment, html })
               : s.setTextAndSubject.get({ board, no, comment, html, subject });
           if (!row) return null;
-          s.touchThread.run(board, row.thread_no);
-          s.touchBoard.run(board);
+          const now = Date.now();
+          s.touchThread.run(now, board, row.thread_no);
+          s.touchBoard.run(now, board);
           return postFromRow(row);
         },
       ),
 
       setThreadFlags: db.transaction(
         (board: string, no: number, sticky: number | null, locked: number | null, archived: number | null) => {
-          const row = s.setFlags.get({ board, no, sticky, locked, archived, now: Date.now() });
+          const now = Date.now();
+          const row = s.setFlags.get({ board, no, sticky, locked, archived, now });
           if (!row) return null;
-          s.touchBoard.run(board);
+          s.touchBoard.run(now, board);
           return threadFromRow(row);
         },
       ),

@@ -224,10 +224,11 @@ export interface ThreadRow {
   archived: number;
   archived_at: number | null;
   version: number;
+  modified_at: number;
 }
 
 export const THREAD_COLUMNS =
-  "board, no, created_at, bumped_at, reply_count, image_count, sticky, locked, archived, archived_at, version";
+  "board, no, created_at, bumped_at, reply_count, image_count, sticky, locked, archived, archived_at, version, modified_at";
 
 const THREAD_AT = columnPlaces<ThreadRow>(THREAD_COLUMNS);
 
@@ -246,6 +247,7 @@ export function threadRowFromValues(v: readonly unknown[]): ThreadRow {
     archived: v[at.archived] as number,
     archived_at: v[at.archived_at] as number | null,
     version: v[at.version] as number,
+    modified_at: v[at.modified_at] as number,
   };
 }
 
@@ -262,5 +264,6 @@ export function threadFromRow(row: ThreadRow): ThreadState {
     archived: row.archived === 1,
     archivedAt: row.archived_at,
     version: row.version,
+    modifiedAt: row.modified_at,
   };
 }

@@ -9,12 +9,16 @@ export function address(): string {
   return randomBytes(32).toString("hex");
 }
 
-/** A complete PostFile with fresh addresses and tim unless overridden. */
+/** Default file ids rise from call to call, as a board gives them out, so a store keeps them as given. */
+let lastTim = randomInt(1, 2 ** 40);
+
+/** A complete PostFile with fresh addresses and a fresh, rising tim unless overridden. */
 export function newFile(overrides: Partial<PostFile> = {}): PostFile {
+  lastTim += randomInt(1, 1000);
   return {
     sha256: address(),
     thumbSha256: address(),
-    tim: randomInt(1, 2 ** 47),
+    tim: lastTim,
     ext: ".png",
     mime: "image/png",
     filename: "cat picture",

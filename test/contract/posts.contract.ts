@@ -25,6 +25,7 @@ export function describePostContract({ store }: ContractContext): void {
         archived: false,
         archivedAt: null,
         version: 1,
+        modifiedAt: 1000,
       });
     });
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
 import { describeBoardContract } from "./boards.contract.js";
+import { describeChangeStampsContract } from "./change-stamps.contract.js";
 import { describeDomainAuditContract } from "./defederation-audit.contract.js";
 import { describeDefederationDataContract } from "./defederation-data.contract.js";
 import { describeDomainEnforcementStateContract } from "./defederation-enforcement-state.contract.js";
@@ -79,6 +80,7 @@ export function describeStoreContract(
     describeBoardContract(ctx);
     describePostContract(ctx);
     describePostTextContract(ctx);
+    describeChangeStampsContract(ctx);
     describeListingContract(ctx);
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);

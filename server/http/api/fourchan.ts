@@ -5,6 +5,7 @@
 import type { Board } from "../../domain/board.js";
 import type { ThreadState } from "../../domain/post.js";
 import type { PostView, ThreadView } from "../../services/reader.js";
+import { MAX_INDEX_PAGES } from "../../services/reader.js";
 import type { Urls } from "../../services/urls.js";
 
 export type Json = Record<string, unknown>;
@@ -89,7 +90,7 @@ export function threadJson(board: Board, thread: ThreadView, urls: Urls): Json {
       v,
       thread.state,
       urls,
-      i === 0 ? { unique_ips: uniqueIps(thread), last_modified: seconds(thread.state.bumpedAt) } : undefined,
+      i === 0 ? { unique_ips: uniqueIps(thread), last_modified: seconds(thread.state.modifiedAt) } : undefined,
     ),
   );
   return { posts };
@@ -115,7 +116,7 @@ export function indexThreadJson(board: Board, thread: ThreadView, urls: Urls): J
         ? {
             omitted_posts: thread.omittedPosts,
             omitted_images: thread.omittedImages,
-            last_modified: seconds(thread.state.bumpedAt),
+            last_modified: seconds(thread.state.modifiedAt),
           }
         : undefined,
     ),
@@ -130,7 +131,7 @@ export function catalogThreadJson(board: Board, thread: ThreadView, urls: Urls):
   return postJson(board, op, thread.state, urls, {
     omitted_posts: thread.omittedPosts,
     omitted_images: thread.omittedImages,
-    last_modified: seconds(thread.state.bumpedAt),
+    last_modified: seconds(thread.state.modifiedAt),
     ...(rest.length > 0 ? { last_replies: rest.map((v) => postJson(board, v, thread.state, urls)) } : {}),
   });
 }
@@ -143,8 +144,18 @@ export function paginate<T>(items: T[], perPage: number): Array<{ page: number; 
   return pages.length > 0 ? pages : [{ page: 1, threads: [] }];
 }
 
-export function boardJson(board: Board, pages: number): Json {
+/**
+ * The board's index pages at capacity: `ceil(maxThreads / threadsPerPage)`, whatever it holds now
+ * (4chan's `pages`), no more than the index shows.
+ */
+export function boardPages(board: Board): number {
   const s = board.settings;
+  return Math.max(1, Math.min(MAX_INDEX_PAGES, Math.ceil(s.maxThreads / s.threadsPerPage)));
+}
+
+export function boardJson(board: Board): Json {
+  const s = board.settings;
+  const pages = boardPages(board);
   return {
     board: board.uri,
     title: board.title,
@@ -159,6 +170,9 @@ export function boardJson(board: Board, pages: number): Json {
     image_limit: s.imageLimit,
     cooldowns: { threads: s.threadCooldown, replies: s.replyCooldown, images: s.replyCooldown },
     meta_description: board.description,
+    // Files may be marked spoilers, and threads past maxThreads go to the board's archive.
+    spoilers: 1,
+    is_archived: 1,
     ...(s.posterIds ? { user_ids: 1 } : {}),
     ...(s.forcedAnon ? { forced_anon: 1 } : {}),
   };

@@ -13,7 +13,8 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * The 4chan-shaped read API: boards.json, and per board catalog, threads, pages, archive and threads.
  * Threads and replies from suspended servers are never in it; those from limited (silenced) servers
  * only for a reader who opts in (`?show_limited=1` or the pages' cookie). Each answer is cached per
- * version of what it shows, of the domain rules, and per opt-in.
+ * version of what it shows, of the domain rules, and per opt-in, and dated by the store's time of
+ * the last change it shows (Last-Modified, answering If-Modified-Since as 4chan's API asks).
  */
 export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "urls">): Router {
   const r = Router();
@@ -25,33 +26,39 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     return b;
   };
 
-  const send = async (req: Request, res: Response, key: string, version: string, build: () => Promise<unknown>) => {
-    const rendered = await s.cache.get(key, version, JSON_TYPE, async () => JSON.stringify(await build()));
+  const send = async (
+    req: Request,
+    res: Response,
+    key: string,
+    stamp: Stamp,
+    build: () => Promise<unknown>,
+  ): Promise<void> => {
+    const build_ = async () => JSON.stringify(await build());
+    const rendered = await s.cache.get(key, stamp.version, JSON_TYPE, build_, stamp.modifiedAt);
     res.setHeader("Access-Control-Allow-Origin", "*");
-    sendRendered(req, res, rendered);
+    sendRendered(req, res, rendered, "no-cache", ["Cookie"]);
   };
 
   /** A board's listings change with its threads and with the domain rules. */
-  const boardVersion = async (b: Board) => `${await s.reader.boardVersion(b)}:${s.reader.rulesVersion()}`;
+  const boardStamp = async (b: Board): Promise<Stamp> => {
+    const stamp = await s.reader.boardStamp(b);
+    return { version: `${stamp.version}:${s.reader.rulesVersion()}`, modifiedAt: stamp.modifiedAt };
+  };
 
   r.get("/boards.json", async (req, res) => {
     const snapshot = await s.reader.boardSnapshot();
-    const vis = visibilityOf(req);
-    // `pages` counts the threads the reader can see, so it changes with any board's threads.
-    const versions = await Promise.all(snapshot.boards.map((b) => s.store.boards.version(b.uri)));
-    const version = `${snapshot.version}:${versions.join(",")}:${s.reader.rulesVersion()}`;
-    await send(req, res, `json:boards:${variantKey(vis)}`, version, async () => {
-      const entries = [];
-      for (const b of snapshot.boards)
-        entries.push(boardJson(b, s.reader.pageCount(b, await s.reader.visibleThreadCount(b, vis))));
-      return { boards: entries };
-    });
+    // Only the boards' settings show here; each board's stamp moves with them (and with its posts).
+    const stamps = await Promise.all(snapshot.boards.map((b) => s.store.boards.stamp(b.uri)));
+    const modifiedAt = Math.max(0, ...stamps.map((t) => t?.modifiedAt ?? 0));
+    await send(req, res, "json:boards", { version: snapshot.version, modifiedAt }, async () => ({
+      boards: snapshot.boards.map((b) => boardJson(b)),
+    }));
   });
 
   r.get("/:board/catalog.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:catalog:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+    await send(req, res, `json:catalog:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
       const view = await s.reader.catalog(b, "bump", 5, vis);
       return paginate(
         view.threads.map((t) => catalogThreadJson(b, t, s.urls)),
@@ -63,11 +70,11 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   r.get("/:board/threads.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:threads:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+    await send(req, res, `json:threads:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
       const view = await s.reader.catalog(b, "bump", 0, vis);
       const entries = view.threads.map((t) => ({
         no: t.state.no,
-        last_modified: Math.floor(t.state.bumpedAt / 1000),
+        last_modified: Math.floor(t.state.modifiedAt / 1000),
         replies: t.state.replyCount,
       }));
       return paginate(entries, b.settings.threadsPerPage);
@@ -77,7 +84,7 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   r.get("/:board/archive.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:archive:${b.uri}:${variantKey(vis)}`, await boardVersion(b), async () => {
+    await send(req, res, `json:archive:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
       const view = await s.reader.archive(b, vis);
       return view.threads.map((t) => t.state.no);
     });
@@ -96,7 +103,11 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
       req,
       res,
       `json:thread:${b.uri}:${state.no}:${variantKey(vis)}`,
-      `${state.version}:${s.reader.rulesVersion()}`,
+      {
+        // The board's settings show too (bumplimit, imagelimit, poster ids).
+        version: `${state.version}:${(await s.reader.boardSnapshot()).fingerprints.get(b.uri)}:${s.reader.rulesVersion()}`,
+        modifiedAt: state.modifiedAt,
+      },
       async () => {
         const view = await s.reader.thread(b, state, vis);
         if (!view) throw missing();
@@ -110,7 +121,7 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     const page = positiveInt(req.params["page"]);
     if (page === null) throw new DomainError("not_found", "No such page.");
     const vis = visibilityOf(req);
-    await send(req, res, `json:page:${b.uri}:${page}:${variantKey(vis)}`, await boardVersion(b), async () => {
+    await send(req, res, `json:page:${b.uri}:${page}:${variantKey(vis)}`, await boardStamp(b), async () => {
       const view = await s.reader.indexPage(b, page, vis);
       if (!view) throw new DomainError("not_found", `Page ${page} of /${b.uri}/ does not exist.`);
       return { threads: view.threads.map((t) => indexThreadJson(b, t, s.urls)) };
@@ -118,6 +129,12 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   });
 
   return r;
+}
+
+/** What a cached answer is keyed on, and when what it shows last changed (milliseconds). */
+interface Stamp {
+  version: string;
+  modifiedAt: number;
 }
 
 export function parseOrder(value: unknown): ThreadOrder {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Board } from "../../domain/board.js";
 import { staticDir } from "../../paths.js";
 import type { Services } from "../../services/container.js";
+import { boardActorUrl } from "../../services/urls.js";
 import { type Html, html } from "./html.js";
 
 /** What the header's board list needs of a board. */
@@ -41,6 +42,29 @@ export interface LayoutOptions {
   bodyClass?: string;
   /** The header's board list; defaults to the instance's last known list. */
   boards?: readonly NavBoard[];
+  /**
+   * Other forms of the page (`<link rel="alternate">`): its ActivityPub twin, its feed. Defaults,
+   * on a board's pages, to the board's `Group` actor and its feed of new threads.
+   */
+  alternates?: readonly Alternate[];
+}
+
+export interface Alternate {
+  type: "application/activity+json" | "application/rss+xml";
+  href: string;
+  title?: string;
+}
+
+/** A board page's alternates: the board's `Group` and its feed of new threads. */
+export function boardAlternates(publicUrl: string, board: Pick<Board, "uri" | "title">): Alternate[] {
+  return [
+    { type: "application/activity+json", href: boardActorUrl(publicUrl, board.uri) },
+    {
+      type: "application/rss+xml",
+      href: `${publicUrl}/${board.uri}/index.rss`,
+      title: `/${board.uri}/ - ${board.title}`,
+    },
+  ];
 }
 
 /** The whole HTML document around a page body. Identical for every reader, so pages can be cached. */
@@ -48,6 +72,11 @@ export function layout(s: LayoutDeps, opts: LayoutOptions): string {
   const name = instanceName(s);
   const boards = opts.boards ?? knownBoards(s);
   const current = opts.board?.uri;
+  const alternates = opts.alternates ?? (opts.board ? boardAlternates(s.config.publicUrl, opts.board) : []);
+  const links = alternates.map(
+    (a) => html`<link rel="alternate" type="${a.type}" href="${a.href}"${a.title ? html` title="${a.title}"` : ""}>
+`,
+  );
   const nav = boards.map(
     (b, i) =>
       html`${i > 0 ? " / " : ""}<a href="/${b.uri}/" title="${b.title}"${b.uri === current ? html` aria-current="page"` : ""}>${b.uri}</a>`,
@@ -62,6 +91,7 @@ export function layout(s: LayoutDeps, opts: LayoutOptions): string {
 ${opts.description ? html`<meta name="description" content="${opts.description}">` : ""}
 <link rel="stylesheet" href="/static/style.css?v=${ASSET_VERSION}">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+${links}
 <script src="/static/theme.js?v=${ASSET_VERSION}"></script>
 <script src="/static/app.js?v=${ASSET_VERSION}" defer></script>
 </head>

@@ -4,6 +4,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
 import { positiveInt, sendRendered } from "../respond.js";
+import { feedsRouter } from "./feeds.js";
 import { type FormRoutesDeps, formRoutes } from "./form-routes.js";
 import { limitedRoutes, variantKey, visibilityOf } from "./limited.js";
 import { aboutPage, domainRulesSection, moderationPage } from "./pages/about-pages.js";
@@ -30,8 +31,21 @@ export type WebDeps = FormRoutesDeps & Pick<Services, "cache" | "urls" | "policy
 export function webRouter(s: WebDeps): Router {
   const r = Router();
 
-  const send = async (req: Request, res: Response, key: string, version: string, build: () => Promise<string>) => {
-    sendRendered(req, res, await s.cache.get(`html:${key}`, version, HTML_TYPE, build));
+  /**
+   * `modifiedAt`: the store's time of the last change the page shows (0 for pages with none). The
+   * pages vary with the opt-in cookie; each variant is its own entry, with its own ETag.
+   */
+  const send = async (
+    req: Request,
+    res: Response,
+    key: string,
+    version: string,
+    build: () => Promise<string>,
+    modifiedAt = 0,
+  ) => {
+    sendRendered(req, res, await s.cache.get(`html:${key}`, version, HTML_TYPE, build, modifiedAt), "no-cache", [
+      "Cookie",
+    ]);
   };
 
   /** The board named in the URL; undefined when the segment cannot be a board (the route passes). */
@@ -44,13 +58,22 @@ export function webRouter(s: WebDeps): Router {
 
   r.get("/", async (req, res) => {
     const site = await loadSite(s);
-    const versions = await Promise.all(site.boards.map((b) => s.store.boards.version(b.uri)));
-    await send(req, res, "home", `${site.version}:${versions.join(",")}`, async () => {
-      const listing = [];
-      for (const board of site.boards)
-        listing.push({ board, threads: await s.store.posts.countThreads(board.uri, false) });
-      return homePage(s, listing, await s.store.posts.countPosts());
-    });
+    const stamps = await Promise.all(site.boards.map((b) => s.store.boards.stamp(b.uri)));
+    const versions = stamps.map((t) => t?.version ?? 0);
+    const modifiedAt = Math.max(0, ...stamps.map((t) => t?.modifiedAt ?? 0));
+    await send(
+      req,
+      res,
+      "home",
+      `${site.version}:${versions.join(",")}`,
+      async () => {
+        const listing = [];
+        for (const board of site.boards)
+          listing.push({ board, threads: await s.store.posts.countThreads(board.uri, false) });
+        return homePage(s, listing, await s.store.posts.countPosts());
+      },
+      modifiedAt,
+    );
   });
 
   r.get("/about", async (req, res) => {
@@ -69,6 +92,7 @@ export function webRouter(s: WebDeps): Router {
 
   r.use(formRoutes(s));
   r.use(limitedRoutes(s));
+  r.use(feedsRouter(s));
 
   r.get("/:board/catalog", async (req, res, next) => {
     const site = await loadSite(s);
@@ -76,12 +100,14 @@ export function webRouter(s: WebDeps): Router {
     if (!board) return next();
     const order = parseOrder(req.query["sort"]);
     const vis = visibilityOf(req);
+    const stamp = await s.reader.boardStamp(board);
     await send(
       req,
       res,
       `catalog:${board.uri}:${order}:${variantKey(vis)}`,
-      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
+      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
       async () => catalogPage(s, await s.reader.catalog(board, order, 0, vis)),
+      stamp.modifiedAt,
     );
   });
 
@@ -90,12 +116,14 @@ export function webRouter(s: WebDeps): Router {
     const board = boardOf(site, req.params["board"]);
     if (!board) return next();
     const vis = visibilityOf(req);
+    const stamp = await s.reader.boardStamp(board);
     await send(
       req,
       res,
       `archive:${board.uri}:${variantKey(vis)}`,
-      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
+      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
       async () => archivePage(s, await s.reader.archive(board, vis)),
+      stamp.modifiedAt,
     );
   });
 
@@ -129,6 +157,7 @@ export function webRouter(s: WebDeps): Router {
         if (!view) throw missing();
         return threadPage(s, board, view, vis.showLimited);
       },
+      state.modifiedAt,
     );
   });
 
@@ -148,7 +177,11 @@ export function webRouter(s: WebDeps): Router {
     const site = await loadSite(s);
     const board = boardOf(site, req.params["board"]);
     if (!board) return next();
-    if (!req.path.endsWith("/")) return res.redirect(301, `/${board.uri}/`);
+    if (!req.path.endsWith("/")) {
+      // An ActivityPub client asking the same address gets the Group instead (federation/routes).
+      res.setHeader("Vary", "Accept");
+      return res.redirect(301, `/${board.uri}/`);
+    }
     await sendIndex(req, res, site, board, 1);
   });
 
@@ -165,16 +198,18 @@ export function webRouter(s: WebDeps): Router {
 
   const sendIndex = async (req: Request, res: Response, site: Site, board: Board, page: number) => {
     const vis = visibilityOf(req);
+    const stamp = await s.reader.boardStamp(board);
     await send(
       req,
       res,
       `index:${board.uri}:${page}:${variantKey(vis)}`,
-      `${await s.reader.boardVersion(board)}:${site.version}:${s.reader.rulesVersion()}`,
+      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
       async () => {
         const view = await s.reader.indexPage(board, page, vis);
         if (!view) throw new DomainError("not_found", `Page ${page} of /${board.uri}/ does not exist.`);
         return indexPage(s, view);
       },
+      stamp.modifiedAt,
     );
   };
 

@@ -64,5 +64,11 @@ ${boardNav(board, "thread", "bottom", stats)}`;
     body,
     board,
     bodyClass: `thread-page${open ? "" : " thread-closed"}`,
+    alternates: op
+      ? [
+          { type: "application/activity+json", href: s.urls.apId(op) },
+          { type: "application/rss+xml", href: s.urls.threadFeed(board.uri, op.no), title: label },
+        ]
+      : undefined,
   });
 }
