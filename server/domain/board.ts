@@ -92,3 +92,12 @@ export function validateBoardUri(uri: string): string {
   }
   return uri;
 }
+
+/**
+ * The board's index pages at capacity: `ceil(maxThreads / threadsPerPage)`, whatever it holds now
+ * (4chan's `pages`). Every live thread is on one of them, since a board holds at most `maxThreads`.
+ */
+export function pageCapacity(board: Pick<Board, "settings">): number {
+  const s = board.settings;
+  return Math.max(1, Math.ceil(s.maxThreads / s.threadsPerPage));
+}

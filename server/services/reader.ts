@@ -1,4 +1,4 @@
-import type { Board } from "../domain/board.js";
+import { type Board, pageCapacity } from "../domain/board.js";
 import { domainOfUrl, type PolicyDecision } from "../domain/defederation/rules.js";
 import type { Store, ThreadOrder } from "../domain/ports.js";
 import type { Post, ThreadState, ThreadSummary } from "../domain/post.js";
@@ -8,8 +8,6 @@ import type { Secrets } from "./secrets.js";
 
 /** Replies shown under each thread on index pages. */
 export const INDEX_REPLIES = 5;
-/** Pages of the board index (threads beyond them still show in the catalog until archived). */
-export const MAX_INDEX_PAGES = 15;
 
 /**
  * What the domain rules make of a post for readers:
@@ -262,7 +260,7 @@ export class BoardReader {
   }
 
   pageCount(board: Board, threadCount: number): number {
-    return Math.max(1, Math.min(MAX_INDEX_PAGES, Math.ceil(threadCount / board.settings.threadsPerPage)));
+    return Math.max(1, Math.ceil(threadCount / board.settings.threadsPerPage));
   }
 
   /** Live threads the reader would see on the board, for the page count of boards.json. */
@@ -278,7 +276,7 @@ export class BoardReader {
    */
   async indexPage(board: Board, page: number, vis: Visibility = DEFAULT_VISIBILITY): Promise<IndexPageView | null> {
     const per = board.settings.threadsPerPage;
-    if (page < 1 || page > MAX_INDEX_PAGES) return null;
+    if (page < 1 || page > pageCapacity(board)) return null;
     const tally: Tally = { limitedHidden: false };
     const all = await this.visibleLiveThreads(board, "bump", vis, tally);
     const pageCount = this.pageCount(board, all.length);

@@ -48,6 +48,7 @@ describe("a 4chan API reader", () => {
       settings: { maxThreads: 25, threadsPerPage: 10, bumpLimit: 3 },
     });
     await t.services.boards.create({ uri: "t", title: "Text", settings: { requireImageForThread: false } });
+    await t.services.boards.create({ uri: "big", title: "Big", settings: { maxThreads: 400, threadsPerPage: 15 } });
     jpeg = await makeJpeg(640, 480);
   });
   afterAll(() => t.stop());
@@ -77,6 +78,9 @@ describe("a 4chan API reader", () => {
     // an empty board with the default settings: 150 threads at 10 a page
     const text = (res.body.boards as Json[]).find((x) => x["board"] === "t");
     expect(text?.["pages"]).toBe(15);
+    // however many that makes: every live thread is on one of them
+    const big = (res.body.boards as Json[]).find((x) => x["board"] === "big");
+    expect(big?.["pages"]).toBe(27);
   });
 
   it("serves threads, the catalog and thread JSON with the documented fields and types", async () => {

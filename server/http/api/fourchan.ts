@@ -2,10 +2,9 @@
  * Serialisation to the shape of 4chan's read-only JSON API, field for field, so clients written for
  * it read an Atoll board unchanged. Atoll adds `ap_id` (and `fedi_actor` for fediverse posts).
  */
-import type { Board } from "../../domain/board.js";
+import { type Board, pageCapacity } from "../../domain/board.js";
 import type { ThreadState } from "../../domain/post.js";
 import type { PostView, ThreadView } from "../../services/reader.js";
-import { MAX_INDEX_PAGES } from "../../services/reader.js";
 import type { Urls } from "../../services/urls.js";
 
 export type Json = Record<string, unknown>;
@@ -144,18 +143,9 @@ export function paginate<T>(items: T[], perPage: number): Array<{ page: number; 
   return pages.length > 0 ? pages : [{ page: 1, threads: [] }];
 }
 
-/**
- * The board's index pages at capacity: `ceil(maxThreads / threadsPerPage)`, whatever it holds now
- * (4chan's `pages`), no more than the index shows.
- */
-export function boardPages(board: Board): number {
-  const s = board.settings;
-  return Math.max(1, Math.min(MAX_INDEX_PAGES, Math.ceil(s.maxThreads / s.threadsPerPage)));
-}
-
 export function boardJson(board: Board): Json {
   const s = board.settings;
-  const pages = boardPages(board);
+  const pages = pageCapacity(board);
   return {
     board: board.uri,
     title: board.title,
