@@ -4,7 +4,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { ThreadOrder } from "../../domain/ports.js";
 import type { Services } from "../../services/container.js";
 import { positiveInt, sendRendered } from "../respond.js";
-import { variantKey, visibilityOf } from "../web/limited.js";
+import { listedThread, variantKey, visibilityOf } from "../web/limited.js";
 import { boardJson, catalogThreadJson, indexThreadJson, paginate, threadJson } from "./fourchan.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -92,13 +92,9 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
 
   r.get("/:board/thread/:no.json", async (req, res) => {
     const b = await board(req);
-    const no = positiveInt(req.params["no"]);
-    const state = no === null ? null : await s.reader.getThreadState(b.uri, no);
-    const missing = () => new DomainError("not_found", `Thread /${b.uri}/${String(req.params["no"])} does not exist.`);
     const vis = visibilityOf(req);
-    // Unlike the thread's page, its JSON is part of the API that leaves limited servers out.
-    const reach = state ? await s.reader.threadReach(b, state) : "hidden";
-    if (!state || reach === "hidden" || (reach === "limited" && !vis.showLimited)) throw missing();
+    const state = await listedThread(s, b, req.params["no"], vis);
+    const missing = () => new DomainError("not_found", `Thread /${b.uri}/${state.no} does not exist.`);
     await send(
       req,
       res,

@@ -2,8 +2,8 @@ import { type Request, type Response, Router } from "express";
 import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
-import { positiveInt, sendRendered } from "../respond.js";
-import { variantKey, visibilityOf } from "./limited.js";
+import { sendRendered } from "../respond.js";
+import { listedThread, variantKey, visibilityOf } from "./limited.js";
 import { boardFeed, FEED_ITEMS, RSS_TYPE, threadFeed } from "./rss.js";
 
 /**
@@ -53,13 +53,10 @@ export function feedsRouter(s: Pick<Services, "reader" | "cache" | "urls">): Rou
   r.get("/:board/thread/:no.rss", async (req, res, next) => {
     const b = await board(req);
     if (!b) return isBoardUri(req.params["board"]) ? notFound(req) : next();
-    const no = positiveInt(req.params["no"]);
-    const state = no === null ? null : await s.reader.getThreadState(b.uri, no);
-    const missing = () => new DomainError("not_found", `Thread /${b.uri}/${String(req.params["no"])} does not exist.`);
     const vis = visibilityOf(req);
     // As the thread's JSON: a limited server's thread only for a reader who opted in.
-    const reach = state ? await s.reader.threadReach(b, state) : "hidden";
-    if (!state || reach === "hidden" || (reach === "limited" && !vis.showLimited)) throw missing();
+    const state = await listedThread(s, b, req.params["no"], vis);
+    const missing = () => new DomainError("not_found", `Thread /${b.uri}/${state.no} does not exist.`);
     const fingerprint = (await s.reader.boardSnapshot()).fingerprints.get(b.uri);
     const version = `${state.version}:${fingerprint}:${s.reader.rulesVersion()}`;
     await send(req, res, `thread:${b.uri}:${state.no}:${variantKey(vis)}`, version, state.modifiedAt, async () => {

@@ -1,8 +1,10 @@
 import express, { type CookieOptions, type Request, Router } from "express";
-import { isBoardUri } from "../../domain/board.js";
+import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
+import type { ThreadState } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
 import { DEFAULT_VISIBILITY, type Visibility } from "../../services/reader.js";
+import { positiveInt } from "../respond.js";
 
 /**
  * The reader's opt-in to posts from limited (silenced) servers: `?show_limited=1` (or `=0`) on a
@@ -80,4 +82,23 @@ export function limitedRoutes(s: Pick<Services, "config" | "reader">): Router {
   });
 
   return r;
+}
+
+/**
+ * The thread a machine-read document (its JSON, its feed) shows, or a 404: unlike the thread's page,
+ * those leave limited servers' threads out unless the reader opted in, and never show hidden ones.
+ */
+export async function listedThread(
+  s: Pick<Services, "reader">,
+  board: Board,
+  rawNo: unknown,
+  vis: Visibility,
+): Promise<ThreadState> {
+  const no = positiveInt(rawNo);
+  const state = no === null ? null : await s.reader.getThreadState(board.uri, no);
+  const reach = state ? await s.reader.threadReach(board, state) : "hidden";
+  if (!state || reach === "hidden" || (reach === "limited" && !vis.showLimited)) {
+    throw new DomainError("not_found", `Thread /${board.uri}/${String(rawNo)} does not exist.`);
+  }
+  return state;
 }
