@@ -158,11 +158,11 @@ describe("what readers see of posts from limited and suspended servers", () => {
     it("keeps index pages full and the page counts right", async () => {
       const before = await get("/p/");
       expect(threadCount(before.text)).toBe(3);
-      // boards.json gives the board's capacity (150 threads in pages of 3, as far as the index goes),
-      // whatever the board holds and the rules hide
+      // boards.json gives the board's capacity (150 threads in pages of 3), whatever the board holds
+      // and the rules hide
       const capacity = () =>
         get("/boards.json").then((r) => (r.body as { boards: Array<{ board: string; pages: number }> }).boards);
-      expect(await capacity()).toEqual(expect.arrayContaining([expect.objectContaining({ board: "p", pages: 15 })]));
+      expect(await capacity()).toEqual(expect.arrayContaining([expect.objectContaining({ board: "p", pages: 50 })]));
       suspend();
       // Seven local threads: pages of 3, 3 and 1, and no fourth page.
       const pages = await Promise.all([get("/p/"), get("/p/2"), get("/p/3"), get("/p/4")]);
@@ -176,7 +176,7 @@ describe("what readers see of posts from limited and suspended servers", () => {
       expect(json.slice(0, 2).map((r) => (r.body as { threads: unknown[] }).threads.length)).toEqual([3, 1]);
       const threads = (await get("/p/threads.json")).body as Pages;
       expect(threads.map((pg) => pg.threads.length)).toEqual([3, 3, 1]);
-      expect((await capacity()).find((b) => b.board === "p")?.pages).toBe(15);
+      expect((await capacity()).find((b) => b.board === "p")?.pages).toBe(50);
     });
   });
 });
