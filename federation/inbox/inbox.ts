@@ -36,6 +36,7 @@ import {
 import { FollowedActors } from "./followed-actors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps, InboxServices } from "./handlers/types.js";
+import { spendBudget } from "./inbound-budget.js";
 import { type InboundFacts, InboundLog } from "./inbound-log.js";
 import type { InboxOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
@@ -169,10 +170,15 @@ export class Inbox {
     if (!sameOrigin(keyOwnerOf(signature.keyId), activity.actor)) {
       throw unauthorized("The signing key is not on the actor's origin.");
     }
+    const claimed = domainOfUrl(signature.keyId);
     let signer: RemoteActor;
     try {
-      signer = await this.verify(req, signature);
+      signer = await this.verify(req, signature, claimed === null ? 0 : s.limits.inboundFailuresSpent(claimed));
     } catch (err) {
+      if (err instanceof InboxRefusal) throw err;
+      // What a request that is not verified cost (a key fetched, a refetch spent) is counted
+      // against the domain it claims; not a peer out of reach, which is no sign of forgery.
+      if (claimed !== null && !(err instanceof RemoteError && err.transient)) s.limits.inboundFailure(claimed);
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
@@ -183,6 +189,8 @@ export class Inbox {
       }
       throw asUnauthorized(err);
     }
+    // Authentic: only now does the request spend its signer's inbox budgets.
+    spendBudget(s, this.followed, signature.keyId);
     if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
     await this.#screen(activity, json, req.board, signature.keyId);
     this.#onPeerActive(signer.domain);
@@ -359,10 +367,16 @@ export class Inbox {
   /**
    * Resolves the key's owner and checks the signature; when the cached key fails, retries once with
    * the key fetched again from its owner, at most once a minute per key (see refetchForKey).
+   * `failing`: the seconds until the claimed domain's budget of failed verifications is renewed, 0
+   * while it lasts. Once it is spent, only cached keys are tried, and never fetched again: a request
+   * that needs a fetch is refused (429) before any fetch or crypto, so a flood of bad signatures
+   * costs at most one RSA verification each, while the domain's real senders, whose keys are
+   * cached, are verified as ever.
    */
-  private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw): Promise<RemoteActor> {
+  private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw, failing: number): Promise<RemoteActor> {
     const { keyId } = signature;
-    const { actor, fromCache } = await this.deps.actors.forKey(keyId);
+    const { actor, fromCache } =
+      failing === 0 ? await this.deps.actors.forKey(keyId) : await this.#cachedKey(keyId, failing);
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
     const options = {
       maxSkewMs: MAX_SKEW_MS,
@@ -382,11 +396,24 @@ export class Inbox {
       if (err.reason !== "signature" && err.reason !== "key") throw err;
       failure = err;
     }
+    if (failing !== 0) throw failure;
     const fresh = await this.deps.actors.refetchForKey(keyId);
     // Fetched again within the minute already: the key it gave is the one that just failed.
     if (fresh === null) throw failure;
     await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
+  }
+
+  /** The cached owner of `keyId`, or a 429 when only a fetch could tell it (see verify). */
+  async #cachedKey(keyId: string, wait: number): Promise<{ actor: RemoteActor; fromCache: true }> {
+    const actor = await this.deps.actors.cachedForKey(keyId);
+    if (actor !== null) return { actor, fromCache: true };
+    const domain = domainOfUrl(keyId) ?? keyId;
+    throw new InboxRefusal(
+      429,
+      `Too many requests claiming keys on ${domain} failed verification; a key not known here is fetched again in ${wait} s.`,
+      wait,
+    );
   }
 
   /**
