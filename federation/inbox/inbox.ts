@@ -171,14 +171,18 @@ export class Inbox {
       throw unauthorized("The signing key is not on the actor's origin.");
     }
     const claimed = domainOfUrl(signature.keyId);
+    const cost = { fetched: false };
     let signer: RemoteActor;
     try {
-      signer = await this.verify(req, signature, claimed === null ? 0 : s.limits.inboundFailuresSpent(claimed));
+      const failing = claimed === null ? 0 : s.limits.inboundFailuresSpent(claimed);
+      signer = await this.verify(req, signature, failing, cost);
     } catch (err) {
       if (err instanceof InboxRefusal) throw err;
-      // What a request that is not verified cost (a key fetched, a refetch spent) is counted
-      // against the domain it claims; not a peer out of reach, which is no sign of forgery.
-      if (claimed !== null && !(err instanceof RemoteError && err.transient)) s.limits.inboundFailure(claimed);
+      // A request that is not verified and cost a key fetch (or a refetch) is counted against the
+      // domain it claims; not a peer out of reach, which is no sign of forgery (see verify).
+      if (claimed !== null && cost.fetched && !(err instanceof RemoteError && err.transient)) {
+        s.limits.inboundFailure(claimed);
+      }
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
@@ -366,17 +370,26 @@ export class Inbox {
 
   /**
    * Resolves the key's owner and checks the signature; when the cached key fails, retries once with
-   * the key fetched again from its owner, at most once a minute per key (see refetchForKey).
-   * `failing`: the seconds until the claimed domain's budget of failed verifications is renewed, 0
-   * while it lasts. Once it is spent, only cached keys are tried, and never fetched again: a request
-   * that needs a fetch is refused (429) before any fetch or crypto, so a flood of bad signatures
-   * costs at most one RSA verification each, while the domain's real senders, whose keys are
-   * cached, are verified as ever.
+   * the key fetched again from its owner, at most once a minute per key (see refetchForKey). `cost`
+   * learns whether a key was fetched for it. `failing`: 0 while the claimed domain's budget of failed
+   * verifications that cost a fetch lasts, else the seconds until it is renewed. Once it is spent,
+   * keys are not fetched for that domain: a request whose key is not known here is refused (429)
+   * before any fetch or crypto, and a cached key that fails is not fetched again. So a flood of bad
+   * signatures naming a domain costs its server no fetches past the budget and us at most one RSA
+   * verification each, while the domain's senders whose keys are known are verified as ever.
    */
-  private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw, failing: number): Promise<RemoteActor> {
+  private async verify(
+    req: InboxRequest,
+    signature: ParsedSignatureWithRaw,
+    failing: number,
+    cost: { fetched: boolean },
+  ): Promise<RemoteActor> {
     const { keyId } = signature;
-    const { actor, fromCache } =
-      failing === 0 ? await this.deps.actors.forKey(keyId) : await this.#cachedKey(keyId, failing);
+    const cached = await this.deps.actors.cachedForKey(keyId);
+    if (cached === null && failing !== 0) throw keysNotFetched(keyId, failing);
+    const fromCache = cached !== null;
+    cost.fetched = !fromCache;
+    const actor = cached ?? (await this.deps.actors.fetchForKey(keyId));
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
     const options = {
       maxSkewMs: MAX_SKEW_MS,
@@ -397,23 +410,15 @@ export class Inbox {
       failure = err;
     }
     if (failing !== 0) throw failure;
+    cost.fetched = true;
     const fresh = await this.deps.actors.refetchForKey(keyId);
     // Fetched again within the minute already: the key it gave is the one that just failed.
-    if (fresh === null) throw failure;
+    if (fresh === null) {
+      cost.fetched = false;
+      throw failure;
+    }
     await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
-  }
-
-  /** The cached owner of `keyId`, or a 429 when only a fetch could tell it (see verify). */
-  async #cachedKey(keyId: string, wait: number): Promise<{ actor: RemoteActor; fromCache: true }> {
-    const actor = await this.deps.actors.cachedForKey(keyId);
-    if (actor !== null) return { actor, fromCache: true };
-    const domain = domainOfUrl(keyId) ?? keyId;
-    throw new InboxRefusal(
-      429,
-      `Too many requests claiming keys on ${domain} failed verification; a key not known here is fetched again in ${wait} s.`,
-      wait,
-    );
   }
 
   /**
@@ -460,4 +465,14 @@ export function signerRefusal(s: Pick<Services, "policy">, keyId: string, board:
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
+}
+
+/** The refusal of a request whose key only a fetch could tell, while its domain may cost no fetch (see Inbox.verify). */
+function keysNotFetched(keyId: string, wait: number): InboxRefusal {
+  const domain = domainOfUrl(keyId) ?? keyId;
+  return new InboxRefusal(
+    429,
+    `Too many requests naming keys on ${domain} failed verification; keys not known here are fetched again in ${wait} s.`,
+    wait,
+  );
 }
