@@ -19,6 +19,11 @@ export interface RequestLimitSettings {
   inbox: number;
   /** Inbox POSTs signed by one actor's key (at most a sixth of it in any ten seconds). */
   inboxActor: number;
+  /**
+   * Inbox POSTs claiming keys on one domain whose signature fails: past it, such requests are
+   * refused before any key is fetched for them.
+   */
+  inboxFailures: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimitSettings> = Object.freeze({
@@ -27,6 +32,7 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimitSettings> = Object.fre
   admin: 6000,
   inbox: 300,
   inboxActor: 30,
+  inboxFailures: 60,
 });
 
 /** A request limit per minute: a whole number from 1 up. */
@@ -61,6 +67,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_ADMIN: perMinute("RATE_LIMIT_ADMIN", DEFAULT_REQUEST_LIMITS.admin),
   RATE_LIMIT_INBOX: perMinute("RATE_LIMIT_INBOX", DEFAULT_REQUEST_LIMITS.inbox),
   RATE_LIMIT_INBOX_ACTOR: perMinute("RATE_LIMIT_INBOX_ACTOR", DEFAULT_REQUEST_LIMITS.inboxActor),
+  RATE_LIMIT_INBOX_FAILURES: perMinute("RATE_LIMIT_INBOX_FAILURES", DEFAULT_REQUEST_LIMITS.inboxFailures),
   FEDERATION: onOff("on"),
   FEDERATION_MODE: z.enum(["blocklist", "allowlist"]).default("blocklist"),
   AUTHORIZED_FETCH: onOff("off"),
@@ -171,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       admin: e.RATE_LIMIT_ADMIN,
       inbox: e.RATE_LIMIT_INBOX,
       inboxActor: e.RATE_LIMIT_INBOX_ACTOR,
+      inboxFailures: e.RATE_LIMIT_INBOX_FAILURES,
     },
     federation: e.FEDERATION,
     federationMode: e.FEDERATION_MODE,

@@ -36,6 +36,7 @@ import {
 import { FollowedActors } from "./followed-actors.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps, InboxServices } from "./handlers/types.js";
+import { spendBudget } from "./inbound-budget.js";
 import { type InboundFacts, InboundLog } from "./inbound-log.js";
 import type { InboxOutbox } from "./outbox.js";
 import { SanitizerThreads } from "./sanitizer-threads.js";
@@ -169,10 +170,19 @@ export class Inbox {
     if (!sameOrigin(keyOwnerOf(signature.keyId), activity.actor)) {
       throw unauthorized("The signing key is not on the actor's origin.");
     }
+    const claimed = domainOfUrl(signature.keyId);
+    const cost = { fetched: false };
     let signer: RemoteActor;
     try {
-      signer = await this.verify(req, signature);
+      const failing = claimed === null ? 0 : s.limits.inboundFailuresSpent(claimed);
+      signer = await this.verify(req, signature, failing, cost);
     } catch (err) {
+      if (err instanceof InboxRefusal) throw err;
+      // A request that is not verified and cost a key fetch (or a refetch) is counted against the
+      // domain it claims; not a peer out of reach, which is no sign of forgery (see verify).
+      if (claimed !== null && cost.fetched && !(err instanceof RemoteError && err.transient)) {
+        s.limits.inboundFailure(claimed);
+      }
       // A deleted account's key is gone with it; its Delete has nothing left to act on here.
       const selfDelete = activity.type === "Delete" && activity.objectIds[0] === activity.actor;
       if (selfDelete && err instanceof RemoteError && err.kind === "gone") return ignored("The actor is gone.");
@@ -183,6 +193,8 @@ export class Inbox {
       }
       throw asUnauthorized(err);
     }
+    // Authentic: only now does the request spend its signer's inbox budgets.
+    spendBudget(s, this.followed, signature.keyId);
     if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
     await this.#screen(activity, json, req.board, signature.keyId);
     this.#onPeerActive(signer.domain);
@@ -358,11 +370,26 @@ export class Inbox {
 
   /**
    * Resolves the key's owner and checks the signature; when the cached key fails, retries once with
-   * the key fetched again from its owner, at most once a minute per key (see refetchForKey).
+   * the key fetched again from its owner, at most once a minute per key (see refetchForKey). `cost`
+   * learns whether a key was fetched for it. `failing`: 0 while the claimed domain's budget of failed
+   * verifications that cost a fetch lasts, else the seconds until it is renewed. Once it is spent,
+   * keys are not fetched for that domain: a request whose key is not known here is refused (429)
+   * before any fetch or crypto, and a cached key that fails is not fetched again. So a flood of bad
+   * signatures naming a domain costs its server no fetches past the budget and us at most one RSA
+   * verification each, while the domain's senders whose keys are known are verified as ever.
    */
-  private async verify(req: InboxRequest, signature: ParsedSignatureWithRaw): Promise<RemoteActor> {
+  private async verify(
+    req: InboxRequest,
+    signature: ParsedSignatureWithRaw,
+    failing: number,
+    cost: { fetched: boolean },
+  ): Promise<RemoteActor> {
     const { keyId } = signature;
-    const { actor, fromCache } = await this.deps.actors.forKey(keyId);
+    const cached = await this.deps.actors.cachedForKey(keyId);
+    if (cached === null && failing !== 0) throw keysNotFetched(keyId, failing);
+    const fromCache = cached !== null;
+    cost.fetched = !fromCache;
+    const actor = cached ?? (await this.deps.actors.fetchForKey(keyId));
     const request = { method: req.method, path: req.path, headers: req.headers, rawBody: req.body };
     const options = {
       maxSkewMs: MAX_SKEW_MS,
@@ -382,9 +409,14 @@ export class Inbox {
       if (err.reason !== "signature" && err.reason !== "key") throw err;
       failure = err;
     }
+    if (failing !== 0) throw failure;
+    cost.fetched = true;
     const fresh = await this.deps.actors.refetchForKey(keyId);
     // Fetched again within the minute already: the key it gave is the one that just failed.
-    if (fresh === null) throw failure;
+    if (fresh === null) {
+      cost.fetched = false;
+      throw failure;
+    }
     await verifyRequestAsync(request, { ...options, publicKeyPem: fresh.publicKeyPem });
     return fresh;
   }
@@ -433,4 +465,14 @@ export function signerRefusal(s: Pick<Services, "policy">, keyId: string, board:
   if (host === null) return null; // not a URL: the signature check refuses it
   const decision = board === null ? s.policy.check(host) : s.policy.check(host, board);
   return decision.suspended ? `${host} is not federated with (${decision.reason}).` : null;
+}
+
+/** The refusal of a request whose key only a fetch could tell, while its domain may cost no fetch (see Inbox.verify). */
+function keysNotFetched(keyId: string, wait: number): InboxRefusal {
+  const domain = domainOfUrl(keyId) ?? keyId;
+  return new InboxRefusal(
+    429,
+    `Too many requests naming keys on ${domain} failed verification; keys not known here are fetched again in ${wait} s.`,
+    wait,
+  );
 }

@@ -1,5 +1,6 @@
 import { normalizeComment } from "../../server/domain/markup.js";
 import type { NormalizedObject } from "../vocab/normalize.js";
+import { inertQuotes, inertQuotesInHtml, isQuoteLabel } from "./quote-links.js";
 import { plainText } from "./sanitize.js";
 import type { SanitizerThreads } from "./sanitizer-threads.js";
 
@@ -28,13 +29,17 @@ export async function noteText(
   maxCommentLength: number,
   /** Whether a mention's target is one of this instance's actors. */
   isOurs: (href: string) => boolean = () => false,
+  /** Our quote text for the posts quote links name, for those we have (see quoteTargets). */
+  quoteTargets: QuoteTargets = async () => new Map(),
 ): Promise<NoteText> {
   let text: string;
   const content = note.content;
   if (content !== undefined && note.mediaType !== "text/plain") {
-    text = htmlAsComment((await sanitizer.sanitizeWithText(content)).html);
+    const clean = (await sanitizer.sanitizeWithText(content)).html;
+    const hrefs = quoteHrefs(clean);
+    text = htmlAsComment(clean, hrefs.length === 0 ? new Map() : await quoteTargets(hrefs));
   } else {
-    text = normalizeComment(content ?? note.source?.content ?? "");
+    text = inertQuotes(normalizeComment(content ?? note.source?.content ?? ""));
   }
   let lines = text.split("\n");
   lines = dropLeadingMentions(lines, ourMentions(note, isOurs));
@@ -61,27 +66,48 @@ export async function noteText(
   return { subject, comment: text.slice(0, maxCommentLength) };
 }
 
+/** The quote text for each quote link's address that names a post we have. */
+export type QuoteTargets = (hrefs: string[]) => Promise<ReadonlyMap<string, string>>;
+
 const TAG = /<[^>]*>/g;
 const ENTITIES: Readonly<Record<string, string>> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"' };
 /** A link as the content policy writes it: an absolute http(s) href, then the label. */
 const LINK = /<a href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g;
 
 const decode = (s: string): string => s.replace(/&(amp|lt|gt|quot);/g, (e) => ENTITIES[e] ?? e);
+/** Text back into the sanitized HTML around it, with the entities `decode` reads. */
+const encode = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
+
+/** The addresses of the quote links (`>>N` labels) in sanitized HTML. */
+export function quoteHrefs(clean: string): string[] {
+  const hrefs: string[] = [];
+  for (const m of clean.matchAll(LINK)) {
+    if (isQuoteLabel(decode(m[2]!.replace(TAG, "")).trim())) hrefs.push(decode(m[1]!));
+  }
+  return hrefs;
+}
 
 /**
  * Sanitized HTML (see contentPolicy: allowlisted tags only, text escaped) as comment text: line
  * breaks and block ends as newlines, paragraphs as a blank line, block quotes as greentext, and a
  * link whose label is not its address (nor a mention or hashtag) as `label (address)`, so the plain
- * link survives as a link.
+ * link survives as a link. A quote link whose address `quotes` knows becomes our quote of that post;
+ * every other `>>N` (a link to a post we do not have, plain text) is made inert, so it never names
+ * our post N.
  */
-export function htmlAsComment(clean: string): string {
+export function htmlAsComment(clean: string, quotes: ReadonlyMap<string, string> = new Map()): string {
   const linked = clean.replace(LINK, (_m, href: string, label: string) => {
     const text = decode(label.replace(TAG, "")).trim();
     const url = decode(href);
-    if (text === "" || /^[@#]/.test(text) || sameAddress(text, url)) return text || url;
-    return `${text} (${url})`;
+    const quote = isQuoteLabel(text) ? quotes.get(url) : undefined;
+    // Written as is, not escaped: the only `>>` that inertQuotesInHtml below leaves a quote.
+    if (quote !== undefined) return quote;
+    if (text === "" || /^[@#]/.test(text) || sameAddress(text, url)) return encode(text || url);
+    return encode(`${text} (${url})`);
   });
-  const quoted = linked.replace(/<blockquote>([\s\S]*?)<\/blockquote>/g, (_m, inner: string) => {
+  const inert = inertQuotesInHtml(linked);
+  const quoted = inert.replace(/<blockquote>([\s\S]*?)<\/blockquote>/g, (_m, inner: string) => {
     const body = blockText(inner).trim();
     return `\n${body
       .split("\n")

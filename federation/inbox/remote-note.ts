@@ -11,6 +11,7 @@ import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
 import { IgnoredActivity, PostRefused, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { noteText } from "./note-text.js";
+import { quoteTargets } from "./quote-links.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
@@ -114,8 +115,13 @@ export async function storeNote(
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
-  const text = await noteText(deps.sanitizer, note, threadNo === null, board.settings.maxCommentLength, (href) =>
-    deps.ids.isLocal(href),
+  const text = await noteText(
+    deps.sanitizer,
+    note,
+    threadNo === null,
+    board.settings.maxCommentLength,
+    (href) => deps.ids.isLocal(href),
+    (hrefs) => quoteTargets(deps.s, board.uri, hrefs),
   );
   const { image, refused } = await fetchFirstImage(deps, note, board, target.lastChance === true);
   let stored: { post: Post; imageRefused: string | null };

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { isBoardUri } from "../../server/domain/board.js";
-import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { problemType, sendProblem } from "../../server/http/problem-document.js";
 import type { Logger } from "../../server/services/logger.js";
 import { keyIdOfHeaders } from "../http/key-id.js";
-import { keyOwnerOf } from "../http/signatures.js";
 import { InboxRefusal, type InboxResult, unavailable } from "./errors.js";
+import { budgetRefusal } from "./inbound-budget.js";
 import { type Inbox, type InboxRequest, signerRefusal } from "./inbox.js";
 
 /** Largest activity accepted. */
@@ -108,26 +107,6 @@ function refuse(res: ServerResponse, r: InboxRefusal): void {
   });
 }
 
-/**
- * A 429 once the domain of the signing key, or the key's owner, has spent its inbox budget
- * (RATE_LIMIT=on; shared by every process on the store), else null. An actor one of our boards
- * follows (a group relaying its members' activity) has no budget of its own, only its domain's.
- * Decided in memory, before the body is read: nothing of the activity has been taken, so the
- * peer's retry loses nothing, and a retry of one already taken is answered as already received
- * once it is let through.
- */
-function overLimit(inbox: Inbox, keyId: string): InboxRefusal | null {
-  const { limits, config } = inbox.deps.s;
-  const host = domainOfUrl(keyId);
-  if (host === null) return null;
-  const byDomain = limits.inbound(host);
-  const who = byDomain === 0 ? keyOwnerOf(keyId) : host;
-  const spared = byDomain === 0 && config.rateLimit && inbox.followed.has(who);
-  const wait = byDomain !== 0 ? byDomain : spared ? 0 : limits.inboundActor(who);
-  if (wait === 0) return null;
-  return new InboxRefusal(429, `${who} sent more activities than this instance takes; try again in ${wait} s.`, wait);
-}
-
 const OUTCOME_TITLES: Readonly<Record<InboxResult["outcome"], string>> = {
   accepted: "Accepted",
   ignored: "Ignored",
@@ -173,8 +152,8 @@ const BOARD_INBOX = /^\/ap\/boards\/([a-z0-9]{1,30})\/inbox$/;
  * deliveries need nothing of the app (no cookies, sessions, page headers, cross-site checks or
  * routing), so an inbox POST with an uncompressed activity body is answered here in full: refused
  * from its Signature header alone, with 403 when a suspended domain signed it or 429 when the
- * signing domain is over its inbox limit (before the body is read, any key is fetched or any crypto
- * is done), or read and handed to the pipeline. Returns true when it took the request. Anything
+ * signing domain or actor has spent its inbox budget (see inbound-budget.ts: before the body is
+ * read, any key is fetched or any crypto is done), or read and handed to the pipeline. Returns true when it took the request. Anything
  * else on an inbox path (other methods, compressed or mistyped bodies, paths spelled differently)
  * goes on to the inbox router, which answers the same way.
  */
@@ -198,8 +177,7 @@ export function inboxEntry(inbox: Inbox, logger: Logger): (req: IncomingMessage,
       return true;
     }
     if (!plainActivityBody(req)) return false;
-    // Counted only once taken here, so the router does not count a request this passes on.
-    const limited = keyId === null ? null : overLimit(inbox, keyId);
+    const limited = keyId === null ? null : budgetRefusal(inbox.deps.s, inbox.followed, keyId);
     if (limited !== null) {
       inbox.log.limited(keyId!, board, limited.message);
       refuse(res, limited);
@@ -265,7 +243,7 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
       inbox.log.refused({ keyId }, board, 403, refusal);
       return refuse(res, new InboxRefusal(403, refusal));
     }
-    const limited = overLimit(inbox, keyId);
+    const limited = budgetRefusal(inbox.deps.s, inbox.followed, keyId);
     if (limited !== null) {
       inbox.log.limited(keyId, board, limited.message);
       return refuse(res, limited);

@@ -29,9 +29,14 @@ export class RemoteActors {
 
   /** The actor holding the key `keyId`: from the cache when known, else fetched. */
   async forKey(keyId: string): Promise<{ actor: RemoteActor; fromCache: boolean }> {
-    const cached = this.#memory.byKey(keyId) ?? this.#memory.remember(await this.repo.getByKeyId(keyId));
+    const cached = await this.cachedForKey(keyId);
     if (cached) return { actor: cached, fromCache: true };
     return { actor: await this.fetchForKey(keyId), fromCache: false };
+  }
+
+  /** The actor holding the key `keyId` when cached; never touches the network. */
+  async cachedForKey(keyId: string): Promise<RemoteActor | null> {
+    return this.#memory.byKey(keyId) ?? this.#memory.remember(await this.repo.getByKeyId(keyId));
   }
 
   /** Fetches the owner of `keyId` afresh (a rotated key) and caches it. */

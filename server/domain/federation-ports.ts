@@ -170,6 +170,8 @@ export interface RemotePostIndex {
    */
   put(ref: RemotePostRef): Promise<void>;
   get(apId: string): Promise<RemotePostRef | null>;
+  /** The mappings of those of `apIds` that have one (in no particular order); one query for all. */
+  getMany(apIds: readonly string[]): Promise<RemotePostRef[]>;
   /** True when a mapping was deleted. */
   delete(apId: string): Promise<boolean>;
   byBoardAndNo(board: string, no: number): Promise<RemotePostRef | null>;

@@ -51,6 +51,16 @@ export class BatchedCounter {
   /** Counts a hit on `key` and returns 0, or, when its budget is spent, the seconds until it is renewed. */
   hit(key: string): number {
     const now = this.o.clock();
+    const e = this.entry(key, now);
+    if (e.known + e.sending + e.pending >= this.o.limit) {
+      return Math.max(1, Math.ceil((e.window + this.o.windowMs - now) / 1000));
+    }
+    e.pending++;
+    return 0;
+  }
+
+  /** The key's entry for the window of `now`, made (or renewed) when needed. */
+  private entry(key: string, now: number): Entry {
     const window = now - (now % this.o.windowMs);
     let e = this.entries.get(key);
     if (e === undefined || e.window !== window) {
@@ -58,11 +68,24 @@ export class BatchedCounter {
       e = { window, known: 0, sending: 0, pending: 0 };
       this.entries.set(key, e);
     }
-    if (e.known + e.sending + e.pending >= this.o.limit) {
-      return Math.max(1, Math.ceil((window + this.o.windowMs - now) / 1000));
-    }
-    e.pending++;
-    return 0;
+    return e;
+  }
+
+  /**
+   * 0 when `key` may have another hit, or the seconds until its budget is renewed; counts nothing
+   * (and remembers nothing of a key not held here: a key is learnt from its hits).
+   */
+  peek(key: string): number {
+    const now = this.o.clock();
+    const window = now - (now % this.o.windowMs);
+    const e = this.entries.get(key);
+    if (e === undefined || e.window !== window || e.known + e.sending + e.pending < this.o.limit) return 0;
+    return Math.max(1, Math.ceil((window + this.o.windowMs - now) / 1000));
+  }
+
+  /** Counts a hit on `key` whatever its budget (one already let through): `peek` refuses the next. */
+  add(key: string): void {
+    this.entry(key, this.o.clock()).pending++;
   }
 
   /** Keys held in memory now (for tests and bounds). */

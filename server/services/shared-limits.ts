@@ -48,6 +48,7 @@ export class SharedLimits {
   private readonly reads: BatchedCounter;
   private readonly inbox: BatchedCounter;
   private readonly inboxActor: BatchedCounter;
+  private readonly inboxFailures: BatchedCounter;
   private readonly memo = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private nextPrune = 0;
@@ -67,6 +68,7 @@ export class SharedLimits {
       });
     this.inbox = slice(d.limits.inbox);
     this.inboxActor = slice(d.limits.inboxActor);
+    this.inboxFailures = counter(d.limits.inboxFailures);
   }
 
   /** A read from `ip`: decided without waiting for the store. */
@@ -96,16 +98,45 @@ export class SharedLimits {
     }
   }
 
-  /** An inbox POST signed by a key on `domain` (lower case): decided without waiting for the store. */
-  inbound(domain: string): number {
+  /*
+   * Inbox budgets. A Signature header names a key anyone can name, so the budgets are only looked at
+   * before the signature is checked (a refusal once spent), and spent once it has been: a forger
+   * cannot spend a domain's budget. Failed verifications have a budget of their own per claimed
+   * domain, which decides only how much work a bad request may still cost (see the inbox).
+   */
+
+  /** 0, or the seconds until the budget of inbox POSTs signed on `domain` (lower case) is renewed. Counts nothing. */
+  inboundSpent(domain: string): number {
     if (!this.d.enabled) return 0;
-    return this.inbox.hit(`in:${domain}`);
+    return this.inbox.peek(`in:${domain}`);
   }
 
-  /** An inbox POST signed by `actor`'s key (its domain let it through): decided without waiting for the store. */
-  inboundActor(actor: string): number {
+  /** 0, or the seconds until the budget of inbox POSTs signed by `actor`'s key is renewed. Counts nothing. */
+  inboundActorSpent(actor: string): number {
     if (!this.d.enabled) return 0;
-    return this.inboxActor.hit(`ia:${actor}`);
+    return this.inboxActor.peek(`ia:${actor}`);
+  }
+
+  /**
+   * An inbox POST whose signature was verified: counted against its domain and, unless it has none
+   * (null: an actor a board follows), its actor. It is let through whatever is left.
+   */
+  countInbound(domain: string, actor: string | null): void {
+    if (!this.d.enabled) return;
+    this.inbox.add(`in:${domain}`);
+    if (actor !== null) this.inboxActor.add(`ia:${actor}`);
+  }
+
+  /** An inbox POST claiming a key on `domain` whose signature could not be verified. */
+  inboundFailure(domain: string): void {
+    if (!this.d.enabled) return;
+    this.inboxFailures.add(`if:${domain}`);
+  }
+
+  /** 0, or the seconds until the budget of failed verifications claiming keys on `domain` is renewed. */
+  inboundFailuresSpent(domain: string): number {
+    if (!this.d.enabled) return 0;
+    return this.inboxFailures.peek(`if:${domain}`);
   }
 
   /** Starts sending counts (and pruning) on a timer; `stop` ends it. */
@@ -125,7 +156,7 @@ export class SharedLimits {
 
   /** Sends the counted reads and inbox POSTs now. Throws when the store fails (the counts are kept). */
   async flush(): Promise<void> {
-    await Promise.all([this.reads.flush(), this.inbox.flush(), this.inboxActor.flush()]);
+    await Promise.all([this.reads.flush(), this.inbox.flush(), this.inboxActor.flush(), this.inboxFailures.flush()]);
   }
 
   private async tick(): Promise<void> {

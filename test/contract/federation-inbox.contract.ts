@@ -61,6 +61,20 @@ export function describeFederationInboxContract({ store }: ContractContext): voi
       expect(await index.get(ref.apId)).toEqual(ref);
       expect(await index.byBoardAndNo("b", 12)).toEqual(ref);
       expect(await index.byBoardAndNo("b", 13)).toBeNull();
+      await index.put({ apId: "https://peer.example/b/post/8", board: "b", no: 14 });
+      const many = await index.getMany([
+        ref.apId,
+        "https://peer.example/none",
+        ref.apId,
+        "https://peer.example/b/post/8",
+      ]);
+      expect(many.sort((a, b) => a.no - b.no)).toEqual([
+        ref,
+        { apId: "https://peer.example/b/post/8", board: "b", no: 14 },
+      ]);
+      expect(await index.getMany([])).toEqual([]);
+      await expectDomainError(index.getMany([{ $ne: null } as never]), "invalid");
+      expect(await index.delete("https://peer.example/b/post/8")).toBe(true);
       await expectDomainError(index.put({ ...ref, no: 13 }), "conflict");
       await expectDomainError(index.put({ ...ref, apId: "https://peer.example/other" }), "conflict");
       await expectDomainError(index.put({ ...ref, no: "12" as never }), "invalid");

@@ -1,19 +1,17 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeActor, FakePeer, postSigned } from "../support/fake-peer.js";
+import { AS, InboxScene } from "../support/inbox-scene.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 /*
- * The inbound limit: inbox POSTs per signing domain (the host of the Signature's keyId), refused with
- * 429 before the body is read, on the fast path ahead of Express and on the router alike.
+ * The inbound limits: inbox POSTs per signing domain (the host of the Signature's keyId) and per
+ * signing actor, spent only by requests whose signature verifies, and refused with 429 before the
+ * body is read once spent, on the fast path ahead of Express and on the router alike. Requests whose
+ * signature fails spend nothing but a budget of failures per claimed domain, past which keys not
+ * known here are not fetched for them. Each case signs from a fake peer on an address of its own, so
+ * each has a domain (and budgets) of its own.
  */
-
-const ACTIVITY = JSON.stringify({
-  "@context": "https://www.w3.org/ns/activitystreams",
-  id: "https://peer.example/activities/1",
-  type: "Create",
-  actor: "https://peer.example/users/a",
-  object: { id: "https://peer.example/notes/1", type: "Note", content: "hi" },
-});
 
 /** Waits for a fresh ten-second slice of the inbox budgets, so a test's requests fall in one. */
 async function freshSlice(): Promise<void> {
@@ -21,9 +19,16 @@ async function freshSlice(): Promise<void> {
   if (left < 7_000) await new Promise((r) => setTimeout(r, left + 50));
 }
 
-/** A POST to the shared inbox, signed (in form only: the limit acts before any signature check) by `domain`. */
-function deliver(base: string, domain: string, opts: { gzip?: boolean; declaredLength?: number; user?: string } = {}) {
-  const body = opts.gzip ? gzipSync(ACTIVITY) : Buffer.from(ACTIVITY);
+/** A POST to the shared inbox naming a key on `domain`, signed in form only (the signature is garbage). */
+function forge(base: string, domain: string, opts: { gzip?: boolean; user?: string; body?: Buffer } = {}) {
+  const json = JSON.stringify({
+    "@context": AS,
+    id: `https://${domain}/activities/1`,
+    type: "Create",
+    actor: `https://${domain}/users/${opts.user ?? "a"}`,
+    object: { id: `https://${domain}/notes/1`, type: "Note", content: "hi" },
+  });
+  const body = opts.body ?? (opts.gzip ? gzipSync(json) : Buffer.from(json));
   const headers: Record<string, string> = {
     "content-type": "application/activity+json",
     date: new Date().toUTCString(),
@@ -33,134 +38,160 @@ function deliver(base: string, domain: string, opts: { gzip?: boolean; declaredL
   return fetch(`${base}/ap/inbox`, { method: "POST", headers, body });
 }
 
-async function statuses(base: string, domain: string, n: number, opts: { gzip?: boolean } = {}): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push((await deliver(base, domain, opts)).status);
-  return out;
-}
-
-describe("inbound limit per signing domain", () => {
-  let on: TestInstance;
+describe("inbound limits per signing domain and actor", () => {
+  // Three a ten-second slice for a domain, two for an actor; five failed verifications a minute.
+  const scene = new InboxScene({
+    env: {
+      RATE_LIMIT: "on",
+      RATE_LIMIT_INBOX: "18",
+      RATE_LIMIT_INBOX_ACTOR: "12",
+      RATE_LIMIT_INBOX_FAILURES: "5",
+    },
+  });
+  const peers: FakePeer[] = [];
   let off: TestInstance;
-  let defaults: TestInstance;
+  let seq = 0;
+
+  /** A fake peer on an address of its own: a domain no other case signs from. */
+  async function peerAt(address: string): Promise<FakePeer> {
+    const peer = await FakePeer.start(address);
+    peers.push(peer);
+    return peer;
+  }
+
+  /** A signed activity of `actor` that the inbox verifies and takes (a Like: ignored, no side effect). */
+  const like = (actor: FakeActor) => ({
+    "@context": AS,
+    id: `${actor.id}/likes/${++seq}`,
+    type: "Like",
+    actor: actor.id,
+    object: `${scene.t.url}/b/thread/${scene.op}`,
+  });
+  const send = async (actor: FakeActor, signer: FakeActor = actor) =>
+    (await postSigned(scene.sharedInbox, like(actor), signer)).status;
 
   beforeAll(async () => {
-    // Three per ten-second slice for a domain; the actor budget well above it.
-    const env = {
-      FEDERATION: "on",
-      ALLOW_PRIVATE_ADDRESSES: "on",
-      RATE_LIMIT_INBOX: "18",
-      RATE_LIMIT_INBOX_ACTOR: "600",
-    };
-    on = await startTestInstance({ ...env, RATE_LIMIT: "on" }, { listen: true });
-    off = await startTestInstance({ ...env, RATE_LIMIT: "off" }, { listen: true });
-    defaults = await startTestInstance(
-      { FEDERATION: "on", ALLOW_PRIVATE_ADDRESSES: "on", RATE_LIMIT: "on" },
+    await scene.start();
+    off = await startTestInstance(
+      { FEDERATION: "on", ALLOW_PRIVATE_ADDRESSES: "on", RATE_LIMIT: "off", RATE_LIMIT_INBOX: "18" },
       { listen: true },
     );
   });
   afterAll(async () => {
-    await on.stop();
+    await Promise.all(peers.map((p) => p.close()));
+    await scene.stop();
     await off.stop();
-    await defaults.stop();
+  });
+
+  it("forged requests naming a domain's key do not spend its budget: its real deliveries go on", async () => {
+    const peer = await peerAt("127.0.0.61");
+    const alice = peer.actor("alice");
+    const impostor = { ...alice, privateKeyPem: peer.actor("mallory").privateKeyPem };
+    peer.actor("bob");
+    await freshSlice();
+    expect(await send(alice)).toBe(202);
+    // Signed with another key under alice's key id, and garbage under another of the domain's.
+    const forged: number[] = [];
+    for (let i = 0; i < 20; i++) forged.push(await send(alice, impostor));
+    for (let i = 0; i < 10; i++) forged.push((await forge(scene.t.url, peer.url.slice("http://".length))).status);
+    expect(new Set(forged)).toEqual(new Set([401]));
+    // Alice's budget (two a slice) and her domain's (three) are as she left them, and an actor
+    // not known yet is fetched and taken: failures on a known key cost no fetch past the first.
+    expect([await send(alice), await send(alice)]).toEqual([202, 429]);
+    const bob = peer.actor("bob");
+    expect([await send(bob), await send(bob)]).toEqual([202, 429]);
+  });
+
+  it("past the fetches failures may cost a claimed domain, keys not known here are not fetched; known ones verify", async () => {
+    const peer = await peerAt("127.0.0.62");
+    const alice = peer.actor("alice");
+    peer.actor("mallory");
+    peer.actor("carol");
+    await freshSlice();
+    expect(await send(alice)).toBe(202);
+    // Keys of actors the peer does not have (404): each fetch is a failure, until five are spent.
+    const ghosts: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ghost = { ...alice, id: `${peer.url}/users/ghost${i}`, keyId: `${peer.url}/users/ghost${i}#main-key` };
+      ghosts.push(await send(ghost));
+    }
+    expect(ghosts.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(ghosts.slice(5))).toEqual(new Set([429]));
+    expect(peer.fetched.filter((p) => p.startsWith("/users/ghost"))).toHaveLength(5);
+    // A forged signature on alice's cached key is still only a failed check, with no refetch.
+    const impostor = { ...alice, privateKeyPem: peer.actor("mallory").privateKeyPem };
+    expect(await send(alice, impostor)).toBe(401);
+    expect(peer.fetched.filter((p) => p === "/users/alice")).toHaveLength(1);
+    // Alice, whose key is known, is verified and taken throughout; an actor not known yet cannot
+    // be told from the flood and is asked to come back once the minute is over.
+    expect(await send(alice)).toBe(202);
+    const carol = await postSigned(scene.sharedInbox, like(peer.actor("carol")), peer.actor("carol"));
+    expect(carol.status).toBe(429);
+    expect(Number(carol.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(peer.fetched.filter((p) => p === "/users/carol")).toHaveLength(0);
   });
 
   it("answers 429 with Retry-After and a problem document once a domain has sent its share", async () => {
+    const peer = await peerAt("127.0.0.63");
+    const domain = peer.url.slice("http://".length);
+    const [a, b] = [peer.actor("a"), peer.actor("b")];
     await freshSlice();
-    expect(await statuses(on.url, "busy.example", 3)).toEqual([401, 401, 401]);
-    const refused = await deliver(on.url, "busy.example");
+    expect([await send(a), await send(b), await send(a)]).toEqual([202, 202, 202]);
+    const refused = await postSigned(scene.sharedInbox, like(b), b);
     expect(refused.status).toBe(429);
-    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-    const retry = Number(refused.headers.get("retry-after"));
+    expect(refused.type).toMatch(/^application\/problem\+json/);
+    const retry = Number(refused.headers["retry-after"]);
     expect(retry).toBeGreaterThanOrEqual(1);
     expect(retry).toBeLessThanOrEqual(10);
-    const problem = (await refused.json()) as Record<string, unknown>;
-    expect(problem).toMatchObject({
+    expect(refused.body).toMatchObject({
       type: "urn:atoll:problem:rate-limited",
       status: 429,
       title: "Too many requests",
       retry_after: retry,
     });
-    expect(String(problem["detail"])).toContain("busy.example");
-    // Another domain has its own budget; so does the same domain's sibling host.
-    expect(await statuses(on.url, "quiet.example", 1)).toEqual([401]);
-    expect(await statuses(on.url, "sub.busy.example", 1)).toEqual([401]);
+    expect(String(refused.body["detail"])).toContain("127.0.0.63");
+    // Refused from the header alone, on the router path too (a compressed body), and before the
+    // body is read: an oversized one is never looked at.
+    expect((await forge(scene.t.url, domain)).status).toBe(429);
+    expect((await forge(scene.t.url, domain, { gzip: true })).status).toBe(429);
+    expect((await forge(scene.t.url, domain, { body: Buffer.alloc(300 * 1024, 0x20) })).status).toBe(429);
+    // Another domain has its own budget.
+    expect((await forge(scene.t.url, "quiet.example")).status).toBe(401);
   });
 
-  it("counts and refuses on the router path too (a compressed body), once per request", async () => {
+  it("limits an actor within its domain's budget, and spares a group a board follows", async () => {
+    const peer = await peerAt("127.0.0.64");
+    const [loud, other] = [peer.actor("loud"), peer.actor("other")];
     await freshSlice();
-    expect(await statuses(on.url, "zipped.example", 2, { gzip: true })).toEqual([401, 401]);
-    expect(await statuses(on.url, "zipped.example", 1)).toEqual([401]);
-    expect(await statuses(on.url, "zipped.example", 2, { gzip: true })).toEqual([429, 429]);
-  });
+    expect([await send(loud), await send(loud), await send(loud)]).toEqual([202, 202, 429]);
+    const refused = await postSigned(scene.sharedInbox, like(loud), loud);
+    expect(String(refused.body["detail"])).toContain("/users/loud");
+    expect(await send(other)).toBe(202);
 
-  it("refuses before reading the body: an oversized one is never looked at", async () => {
-    await freshSlice();
-    expect(await statuses(on.url, "large.example", 3)).toEqual([401, 401, 401]);
-    const big = await fetch(`${on.url}/ap/inbox`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/activity+json",
-        signature: 'keyId="https://large.example/users/a#main-key",signature="AAAA"',
-      },
-      body: Buffer.alloc(300 * 1024, 0x20),
-    });
-    expect(big.status).toBe(429);
-    // Without the limit, the same request is refused for its size.
-    const unlimited = await fetch(`${off.url}/ap/inbox`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/activity+json",
-        signature: 'keyId="https://large.example/users/a#main-key",signature="AAAA"',
-      },
-      body: Buffer.alloc(300 * 1024, 0x20),
-    });
-    expect(unlimited.status).toBe(413);
-  });
-
-  it("with the default budgets, refuses most of a burst of 120 from 40 actors of one domain, and an actor's flood", async () => {
-    await freshSlice();
-    const burst: number[] = [];
-    for (let i = 0; i < 120; i++)
-      burst.push((await deliver(defaults.url, "crowd.example", { user: `u${i % 40}` })).status);
-    // 300 a minute for a domain is 50 in any ten seconds; the rest are asked to come back.
-    expect(burst.filter((s) => s === 429)).toHaveLength(70);
-    expect(burst.slice(0, 50).every((s) => s === 401)).toBe(true);
-    // 30 a minute for one actor is 5 in ten seconds, whatever its domain has left.
-    const flood: number[] = [];
-    for (let i = 0; i < 6; i++) flood.push((await deliver(defaults.url, "chatty.example", { user: "loud" })).status);
-    expect(flood).toEqual([401, 401, 401, 401, 401, 429]);
-    const refused = await deliver(defaults.url, "chatty.example", { user: "loud" });
-    expect(await refused.json()).toMatchObject({ status: 429, detail: expect.stringContaining("/users/loud") });
-    expect(await statuses(defaults.url, "chatty.example", 1)).toEqual([401]);
-  });
-
-  it("spares a group a board follows the actor budget (it relays its members), not the domain's", async () => {
-    await defaults.services.boards.create({ uri: "b", title: "Random" });
-    await defaults.services.store.federation.follows.add({
-      id: "https://atoll.test/follows/1",
-      actorId: `${defaults.url}/ap/boards/b`,
-      objectId: "https://groups.example/users/busy",
+    const groups = await peerAt("127.0.0.65");
+    const group = groups.actor("busy", { type: "Group" });
+    await scene.t.services.store.federation.follows.add({
+      id: `${scene.t.url}/follows/busy`,
+      actorId: scene.boardId,
+      objectId: group.id,
       board: "b",
       direction: "outbound",
       state: "accepted",
-      inbox: "https://groups.example/users/busy/inbox",
+      inbox: group.inbox,
       sharedInbox: null,
-      domain: "groups.example",
+      domain: "127.0.0.65",
       createdAt: Date.now(),
     });
-    await defaults.federation.inbox!.followed.refresh();
+    await scene.t.federation.inbox!.followed.refresh();
     await freshSlice();
-    const relayed: number[] = [];
-    for (let i = 0; i < 12; i++) relayed.push((await deliver(defaults.url, "groups.example", { user: "busy" })).status);
-    expect(relayed.every((s) => s === 401)).toBe(true);
-    // Another actor of the same domain still has its own budget.
-    const other: number[] = [];
-    for (let i = 0; i < 6; i++) other.push((await deliver(defaults.url, "groups.example", { user: "other" })).status);
-    expect(other).toEqual([401, 401, 401, 401, 401, 429]);
+    expect([await send(group), await send(group), await send(group), await send(group)]).toEqual([202, 202, 202, 429]);
   });
 
   it("has no inbound limit with RATE_LIMIT=off", async () => {
-    expect(await statuses(off.url, "busy.example", 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await forge(off.url, "busy.example")).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+    const big = await forge(off.url, "busy.example", { body: Buffer.alloc(300 * 1024, 0x20) });
+    expect(big.status).toBe(413);
   });
 });

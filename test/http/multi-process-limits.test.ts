@@ -9,7 +9,9 @@ import { CaptchaService } from "../../server/services/captcha.js";
 import { Secrets } from "../../server/services/secrets.js";
 import { LIMIT_WINDOW_MS } from "../../server/services/shared-limits.js";
 import { openSqliteStore } from "../../storage/sqlite/store.js";
+import { FakePeer, postSigned } from "../support/fake-peer.js";
 import { freePort } from "../support/fedify-peer.js";
+import { AS } from "../support/inbox-scene.js";
 import { waitFor } from "../support/loopback.js";
 import { type Answer, type Call, requestFrom, waitReady } from "../support/processes.js";
 import { runServer, SERVER_ENTRY, type ServerRun } from "../support/server-process.js";
@@ -78,6 +80,7 @@ describe.skipIf(!existsSync(SERVER_ENTRY))("limits across processes on one store
       RATE_LIMIT_ADMIN: String(ADMIN),
       RATE_LIMIT_INBOX: String(INBOX * 6),
       RATE_LIMIT_INBOX_ACTOR: "6000",
+      ALLOW_PRIVATE_ADDRESSES: "on",
       LOG_LEVEL: "warn",
     });
     // The first creates the database; the others open it.
@@ -227,41 +230,59 @@ describe.skipIf(!existsSync(SERVER_ENTRY))("limits across processes on one store
   });
 
   it("holds the inbound limit per signing domain across processes", async () => {
-    // A fresh slice of the inbox budget, with most of it left to run the test in.
-    const left = INBOX_SLICE_MS - (Date.now() % INBOX_SLICE_MS);
-    if (left < 8_000) await new Promise((r) => setTimeout(r, left + 50));
-    const deliver = (base: string) =>
-      call("127.0.0.45", base, "/ap/inbox", {
-        method: "POST",
-        headers: {
-          "content-type": "application/activity+json",
-          signature: 'keyId="https://peer.example/users/a#main-key",headers="date",signature="AAAA"',
-        },
-        body: JSON.stringify({ type: "Create", actor: "https://peer.example/users/a" }),
-      });
-    const first: number[] = [];
-    for (let i = 0; i < 6; i++) first.push((await deliver(web1)).status);
-    expect(first.every((s) => s === 401)).toBe(true);
-    await waitFor(
-      "the first process to share its inbox count",
-      async () => (await shared("in:peer.example", INBOX_SLICE_MS)) === 6,
-      10_000,
-    );
-    expect((await deliver(web2)).status).toBe(401);
-    await waitFor(
-      "the second process to share its inbox count",
-      async () => (await shared("in:peer.example", INBOX_SLICE_MS)) === 7,
-      10_000,
-    );
-    const more: number[] = [];
-    for (let i = 0; i < INBOX - 7; i++) more.push((await deliver(web2)).status);
-    expect(more.every((s) => s === 401)).toBe(true);
-    const refused = await deliver(web2);
-    expect(refused.status).toBe(429);
-    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
-    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
-    // The worker, which had seen nothing from this domain, refuses too once it has shared a count.
-    await waitFor("the worker to refuse", async () => (await deliver(worker)).status === 429, 10_000);
-    expect(await shared("in:peer.example", INBOX_SLICE_MS)).toBeLessThan(2 * INBOX);
+    const peer = await FakePeer.start("127.0.0.45");
+    try {
+      const alice = peer.actor("alice");
+      const domain = "127.0.0.45";
+      let seq = 0;
+      // Verified deliveries (a Like: taken and ignored) are what spends the budget.
+      const deliver = async (base: string) => {
+        const like = { "@context": AS, id: `${alice.id}/likes/${++seq}`, type: "Like", actor: alice.id, object: web1 };
+        return postSigned(`${base}/ap/inbox`, like, alice);
+      };
+      // A forged request naming the domain's key: refused once the budget is spent, never counted.
+      const forged = (base: string) =>
+        call("127.0.0.46", base, "/ap/inbox", {
+          method: "POST",
+          headers: {
+            "content-type": "application/activity+json",
+            signature: `keyId="${alice.keyId}",headers="date",signature="AAAA"`,
+          },
+          body: JSON.stringify({ type: "Create", actor: alice.id }),
+        });
+      // A fresh slice of the inbox budget, with most of it left to run the test in.
+      const left = INBOX_SLICE_MS - (Date.now() % INBOX_SLICE_MS);
+      if (left < 8_000) await new Promise((r) => setTimeout(r, left + 50));
+      const first: number[] = [];
+      for (let i = 0; i < 6; i++) first.push((await deliver(web1)).status);
+      expect(first.every((s) => s === 202)).toBe(true);
+      for (let i = 0; i < 5; i++) expect((await forged(web2)).status).toBe(401);
+      await waitFor(
+        "the first process to share its inbox count",
+        async () => (await shared(`in:${domain}`, INBOX_SLICE_MS)) === 6,
+        10_000,
+      );
+      expect((await deliver(web2)).status).toBe(202);
+      await waitFor(
+        "the second process to share its inbox count",
+        async () => (await shared(`in:${domain}`, INBOX_SLICE_MS)) === 7,
+        10_000,
+      );
+      const more: number[] = [];
+      for (let i = 0; i < INBOX - 7; i++) more.push((await deliver(web2)).status);
+      expect(more.every((s) => s === 202)).toBe(true);
+      const refused = await deliver(web2);
+      expect(refused.status).toBe(429);
+      expect(refused.type).toMatch(/^application\/problem\+json/);
+      expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect((await forged(web2)).status).toBe(429);
+      // The worker, which had seen nothing from this domain, learns of its budget with the first
+      // delivery it counts, and refuses too once it has shared that count.
+      await waitFor("the worker to refuse", async () => (await deliver(worker)).status === 429, 10_000);
+      expect((await forged(worker)).status).toBe(429);
+      expect(await shared(`in:${domain}`, INBOX_SLICE_MS)).toBeLessThan(2 * INBOX);
+    } finally {
+      await peer.close();
+    }
   });
 });

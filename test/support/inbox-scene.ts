@@ -28,13 +28,21 @@ export class InboxScene {
   boardId = "";
   #seq = 0;
 
-  /** `logger`: where the instance logs (by default nowhere); `clock`: the instance's clock. */
-  constructor(private readonly opts: { logger?: Logger; clock?: Clock } = {}) {}
+  /**
+   * `logger`: where the instance logs (by default nowhere); `clock`: the instance's clock; `env`:
+   * more of its configuration.
+   */
+  constructor(private readonly opts: { logger?: Logger; clock?: Clock; env?: Record<string, string> } = {}) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.t = await startTestInstance(
-      { ALLOW_PRIVATE_ADDRESSES: "on", PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port) },
+      {
+        ALLOW_PRIVATE_ADDRESSES: "on",
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        PORT: String(port),
+        ...this.opts.env,
+      },
       {
         listen: true,
         ...(this.opts.logger ? { logger: this.opts.logger } : {}),

@@ -99,15 +99,30 @@ describe("configuration", () => {
   });
 
   it("reads the request limits per minute, with generous defaults", () => {
-    expect(loadConfig({}).requestLimits).toEqual({ reads: 1200, writes: 60, admin: 6000, inbox: 300, inboxActor: 30 });
+    expect(loadConfig({}).requestLimits).toEqual({
+      reads: 1200,
+      writes: 60,
+      admin: 6000,
+      inbox: 300,
+      inboxActor: 30,
+      inboxFailures: 60,
+    });
     const c = loadConfig({
       RATE_LIMIT_READS: "300",
       RATE_LIMIT_WRITES: "10",
       RATE_LIMIT_ADMIN: "50",
       RATE_LIMIT_INBOX: "900",
       RATE_LIMIT_INBOX_ACTOR: "90",
+      RATE_LIMIT_INBOX_FAILURES: "20",
     });
-    expect(c.requestLimits).toEqual({ reads: 300, writes: 10, admin: 50, inbox: 900, inboxActor: 90 });
+    expect(c.requestLimits).toEqual({
+      reads: 300,
+      writes: 10,
+      admin: 50,
+      inbox: 900,
+      inboxActor: 90,
+      inboxFailures: 20,
+    });
     for (const bad of ["0", "-5", "1.5", "lots"])
       expect(() => loadConfig({ RATE_LIMIT_WRITES: bad })).toThrow(/RATE_LIMIT_WRITES/);
   });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noteText } from "../../federation/inbox/note-text.js";
+import { quoteTargets } from "../../federation/inbox/quote-links.js";
 import { SanitizerThreads } from "../../federation/inbox/sanitizer-threads.js";
 import { normalizeObject } from "../../federation/vocab/normalize.js";
 import { projectRoot } from "../../server/paths.js";
@@ -38,7 +39,14 @@ describe("federated posts rendered as local ones", () => {
   async function com(doc: Record<string, unknown>, ours: string[], thread = false) {
     const note = normalizeObject(doc);
     if (!note.ok) throw new Error(note.reason);
-    const text = await noteText(inline, note, thread, 2000, (href) => ours.includes(href));
+    const text = await noteText(
+      inline,
+      note,
+      thread,
+      2000,
+      (href) => ours.includes(href),
+      (hrefs) => quoteTargets(t.services, "b", hrefs),
+    );
     const { post } = await t.services.posting.createRemote({
       board: "b",
       threadNo: thread ? null : op,
@@ -48,7 +56,7 @@ describe("federated posts rendered as local ones", () => {
       apId: `${String(doc["id"])}#${Math.random()}`,
       fediActor: "https://remote.example/users/someone",
     });
-    return { com: post.html, sub: post.subject };
+    return { com: post.html, sub: post.subject, quotes: post.quotes };
   }
 
   it.skipIf(!present)("Mastodon: the board's mention dropped, a hidden-scheme link as a plain link", async () => {
@@ -71,7 +79,7 @@ describe("federated posts rendered as local ones", () => {
       "first comment!",
     );
     const page = await com(fixture("lemmy/objects/page.json"), ["https://enterprise.lemmy.ml/c/tenforward"], true);
-    expect(page).toEqual({ sub: "Post title", com: "This is a post in the /c/tenforward community" });
+    expect(page).toMatchObject({ sub: "Post title", com: "This is a post in the /c/tenforward community" });
   });
 
   it("Misskey: a thread started by mentioning the board, its first line the subject", async () => {
@@ -86,13 +94,13 @@ describe("federated posts rendered as local ones", () => {
       tag: [{ type: "Mention", href: BOARD, name: "@b@atoll.example" }],
       to: ["https://www.w3.org/ns/activitystreams#Public"],
     };
-    expect(await com(misskey, [BOARD], true)).toEqual({
+    expect(await com(misskey, [BOARD], true)).toMatchObject({
       sub: "Cats",
       com: '<span class="quote">&gt;be cat</span><br>sleep all day #cats',
     });
   });
 
-  it("GoToSocial and Atoll: a repeated subject, block quotes as greentext, a labelled link, a quote link", async () => {
+  it("GoToSocial: a repeated subject, block quotes as greentext, a labelled link, a typed >>N left inert", async () => {
     const gts = {
       id: "https://gts.example/users/a/statuses/01H",
       type: "Note",
@@ -106,9 +114,9 @@ describe("federated posts rendered as local ones", () => {
     expect(await com(gts, [], true)).toEqual({
       sub: "Weekly thread",
       com:
-        `see the docs (<a href="https://docs.example/x" ${REL}>https://docs.example/x</a>) and ` +
-        `<a href="/b/thread/${op}#p${op}" class="quotelink">&gt;&gt;${op}</a><br><br>` +
+        `see the docs (<a href="https://docs.example/x" ${REL}>https://docs.example/x</a>) and ＞＞${op}<br><br>` +
         '<span class="quote">&gt;quoted line</span><br><br>after bold &amp; &lt;tags&gt;',
+      quotes: [],
     });
   });
 
@@ -123,7 +131,7 @@ describe("federated posts rendered as local ones", () => {
       postNumber: 12,
       "@context": ["https://www.w3.org/ns/activitystreams", { postNumber: "https://old-atoll.example/ns#postNumber" }],
     };
-    expect(await com(older, [], true)).toEqual({ sub: "Hello", com: '<span class="quote">&gt;be me</span>' });
+    expect(await com(older, [], true)).toMatchObject({ sub: "Hello", com: '<span class="quote">&gt;be me</span>' });
   });
 
   it("never lets markup through from the sender: scripts and attributes go, text stays escaped", async () => {
@@ -134,5 +142,88 @@ describe("federated posts rendered as local ones", () => {
       content: '<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=y()> <a href="javascript:x()">l</a></p>',
     };
     expect((await com(hostile, [])).com).toBe("hi l");
+  });
+
+  describe("quote links across instances", () => {
+    const peer = "https://peer.example";
+    let mirrored: number;
+    let other: number;
+
+    beforeAll(async () => {
+      // The peer's thread numbered like our opening post is mirrored here under another number.
+      const { post } = await t.services.posting.createRemote({
+        board: "b",
+        threadNo: null,
+        name: "anon@peer.example",
+        subject: null,
+        comment: "mirrored",
+        apId: `${peer}/b/thread/${op}`,
+        fediActor: `${peer}/ap/anonymous`,
+      });
+      mirrored = post.no;
+      await t.services.store.federation.remotePosts.put({ apId: `${peer}/b/thread/${op}`, board: "b", no: mirrored });
+      await t.services.boards.create({ uri: "c", title: "Other", settings: { requireImageForThread: false } });
+      other = (await t.services.posting.createThread({ board: "c", comment: "elsewhere", ip: "192.0.2.1" })).no;
+    });
+
+    const reply = (content: string, mediaType?: string) => ({
+      id: `${peer}/b/post/99`,
+      type: "Note",
+      attributedTo: `${peer}/ap/anonymous`,
+      content,
+      ...(mediaType ? { mediaType } : {}),
+    });
+    const link = (href: string, label: string) => `<a href="${href}" class="quotelink">${label}</a>`;
+
+    it("a quote of a post we mirror names our copy, not our post of the same number", async () => {
+      expect(mirrored).not.toBe(op);
+      const r = await com(reply(`<p>${link(`${peer}/b/thread/${op}#p${op}`, `&gt;&gt;${op}`)} agreed</p>`), []);
+      expect(r.com).toBe(
+        `<a href="/b/thread/${mirrored}#p${mirrored}" class="quotelink">&gt;&gt;${mirrored}</a> agreed`,
+      );
+      expect(r.quotes).toEqual([mirrored]);
+      // Named by the object id too (any software linking the id).
+      const byId = await com(reply(`<p>${link(`${peer}/b/thread/${op}`, `&gt;&gt;${op}`)}</p>`), []);
+      expect(byId.quotes).toEqual([mirrored]);
+      // A reply on the peer: its page URL names it in its thread, its object id is `/post/N`.
+      const { post } = await t.services.posting.createRemote({
+        board: "b",
+        threadNo: mirrored,
+        name: "anon@peer.example",
+        subject: null,
+        comment: "a reply",
+        apId: `${peer}/b/post/5000`,
+        fediActor: `${peer}/ap/anonymous`,
+      });
+      await t.services.store.federation.remotePosts.put({ apId: `${peer}/b/post/5000`, board: "b", no: post.no });
+      const toReply = await com(reply(`<p>${link(`${peer}/b/thread/${op}#p5000`, "&gt;&gt;5000")}</p>`), []);
+      expect(toReply.com).toBe(`<a href="/b/thread/${mirrored}#p${post.no}" class="quotelink">&gt;&gt;${post.no}</a>`);
+    });
+
+    it("a quote of one of our posts keeps its number, across boards as >>>/board/N", async () => {
+      const base = t.services.config.publicUrl;
+      const same = await com(reply(`<p>${link(`${base}/b/thread/${op}#p${op}`, "&gt;&gt;7")}</p>`), []);
+      expect(same.com).toBe(`<a href="/b/thread/${op}#p${op}" class="quotelink">&gt;&gt;${op}</a>`);
+      expect(same.quotes).toEqual([op]);
+      const cross = await com(reply(`<p>${link(`${base}/c/thread/${other}`, `&gt;&gt;${other}`)}</p>`), []);
+      expect(cross.com).toBe(`<a href="/c/thread/${other}#p${other}" class="quotelink">&gt;&gt;&gt;/c/${other}</a>`);
+      expect(cross.quotes).toEqual([]);
+    });
+
+    it("a quote of a post we do not have stays a plain link and names no post of ours", async () => {
+      const href = `https://unknown.example/b/thread/1#p${op}`;
+      const r = await com(reply(`<p>${link(href, `&gt;&gt;${op}`)} what</p>`), []);
+      expect(r.com).toBe(`＞＞${op} (<a href="${href}" ${REL}>${href}</a>) what`);
+      expect(r.quotes).toEqual([]);
+    });
+
+    it("a >>N typed as text, in HTML or plain text, names no post of ours", async () => {
+      const html = await com(reply(`<p>&gt;&gt;${op} and &gt;&gt;&gt;/b/${op}</p><p>&gt;&gt;${op} first</p>`), []);
+      expect(html.com).toBe(`＞＞${op} and ＞＞&gt;/b/${op}<br><br>＞＞${op} first`);
+      expect(html.quotes).toEqual([]);
+      const plain = await com(reply(`>>${op}\n>greentext stays`, "text/plain"), []);
+      expect(plain.com).toBe(`＞＞${op}<br><span class="quote">&gt;greentext stays</span>`);
+      expect(plain.quotes).toEqual([]);
+    });
   });
 });

@@ -119,29 +119,57 @@ describe("request limits shared by two instances on one store", () => {
     let now = START;
     const one = limitsOver(a, () => now, { inbox: 24 });
     const two = limitsOver(b, () => now, { inbox: 24 });
-    expect([one.inbound("peer.example"), one.inbound("peer.example"), one.inbound("peer.example")]).toEqual([0, 0, 0]);
+    // Looking counts nothing: only verified POSTs spend the budget.
+    for (let i = 0; i < 10; i++) expect(one.inboundSpent("peer.example")).toBe(0);
+    for (let i = 0; i < 3; i++) one.countInbound("peer.example", null);
+    expect(one.inboundSpent("peer.example")).toBe(0);
     await one.flush();
-    expect(two.inbound("peer.example")).toBe(0);
+    expect(two.inboundSpent("peer.example")).toBe(0);
+    two.countInbound("peer.example", null);
     await two.flush();
-    expect(two.inbound("peer.example")).toBe(10);
-    expect(two.inbound("other.example")).toBe(0);
+    expect(two.inboundSpent("peer.example")).toBe(10);
+    expect(two.inboundSpent("other.example")).toBe(0);
+    await one.flush();
+    expect(one.inboundSpent("peer.example")).toBe(10);
     // The next slice has a budget again.
     now += 10_000;
-    expect(one.inbound("peer.example")).toBe(0);
+    expect(one.inboundSpent("peer.example")).toBe(0);
   });
 
-  it("limits inbox POSTs per signing actor across both", async () => {
+  it("limits inbox POSTs per signing actor across both, and not an actor counted without one", async () => {
     const { a, b } = twoConnections();
     const now = START;
     const one = limitsOver(a, () => now, { inboxActor: 12 });
     const two = limitsOver(b, () => now, { inboxActor: 12 });
     const alice = "https://peer.example/users/alice";
-    expect([one.inboundActor(alice), one.inboundActor(alice)]).toEqual([0, 0]);
+    one.countInbound("peer.example", alice);
     await one.flush();
-    expect(two.inboundActor(alice)).toBe(0);
+    expect(two.inboundActorSpent(alice)).toBe(0);
+    two.countInbound("peer.example", alice);
     await two.flush();
-    expect(two.inboundActor(alice)).toBe(10);
-    expect(two.inboundActor("https://peer.example/users/bob")).toBe(0);
+    expect(two.inboundActorSpent(alice)).toBe(10);
+    expect(two.inboundActorSpent("https://peer.example/users/bob")).toBe(0);
+    for (let i = 0; i < 5; i++) two.countInbound("peer.example", null);
+    expect(two.inboundActorSpent("https://peer.example/users/bob")).toBe(0);
+  });
+
+  it("counts failed verifications per claimed domain, a minute's worth", async () => {
+    const { a, b } = twoConnections();
+    let now = START;
+    const one = limitsOver(a, () => now, { inboxFailures: 3 });
+    const two = limitsOver(b, () => now, { inboxFailures: 3 });
+    one.inboundFailure("peer.example");
+    one.inboundFailure("peer.example");
+    expect(one.inboundFailuresSpent("peer.example")).toBe(0);
+    await one.flush();
+    two.inboundFailure("peer.example");
+    await two.flush();
+    expect(two.inboundFailuresSpent("peer.example")).toBe(60);
+    expect(two.inboundFailuresSpent("other.example")).toBe(0);
+    // Verified POSTs are another budget.
+    expect(two.inboundSpent("peer.example")).toBe(0);
+    now += 60_000;
+    expect(two.inboundFailuresSpent("peer.example")).toBe(0);
   });
 
   it("lets everything through with RATE_LIMIT=off, and counts nothing", async () => {
@@ -151,13 +179,19 @@ describe("request limits shared by two instances on one store", () => {
       clock: () => START,
       logger: createLogger("error", () => {}),
       enabled: false,
-      limits: { reads: 1, writes: 1, admin: 1, inbox: 1, inboxActor: 1 },
+      limits: { reads: 1, writes: 1, admin: 1, inbox: 1, inboxActor: 1, inboxFailures: 1 },
       ipKey: KEY,
     });
     const waits = [];
     for (let i = 0; i < 3; i++) {
       waits.push(off.read("192.0.2.1"), await off.write("192.0.2.1"), await off.admin("192.0.2.1", true));
-      waits.push(off.inbound("peer.example"), off.inboundActor("https://peer.example/users/a"));
+      off.countInbound("peer.example", "https://peer.example/users/a");
+      off.inboundFailure("peer.example");
+      waits.push(
+        off.inboundSpent("peer.example"),
+        off.inboundActorSpent("https://peer.example/users/a"),
+        off.inboundFailuresSpent("peer.example"),
+      );
     }
     expect(waits.every((w) => w === 0)).toBe(true);
     await off.flush();

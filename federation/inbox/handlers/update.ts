@@ -1,6 +1,7 @@
 import { accepted, forbidden, ignored, malformed } from "../errors.js";
 import { noteText } from "../note-text.js";
 import { announceAccepted } from "../outbox.js";
+import { quoteTargets } from "../quote-links.js";
 import { POST_TYPES } from "../remote-note.js";
 import { embeddedJson, remoteRefusal, trustedObject } from "../trust.js";
 import type { Handler } from "./types.js";
@@ -43,8 +44,13 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
   if (!board) return ignored("Not a post we hold.");
   // An opening post's subject follows its name (or first line) as on Create; replies have none.
   const op = post.no === post.threadNo;
-  const text = await noteText(deps.sanitizer, note, op, board.settings.maxCommentLength, (href) =>
-    deps.ids.isLocal(href),
+  const text = await noteText(
+    deps.sanitizer,
+    note,
+    op,
+    board.settings.maxCommentLength,
+    (href) => deps.ids.isLocal(href),
+    (hrefs) => quoteTargets(deps.s, board.uri, hrefs),
   );
   await s.store.posts.updatePostText(post.board, post.no, {
     comment: text.comment,

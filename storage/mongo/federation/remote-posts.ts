@@ -25,6 +25,13 @@ export class MongoRemotePostIndex implements RemotePostIndex {
     return doc ? toRemotePostRef(doc) : null;
   }
 
+  async getMany(apIds: readonly string[]): Promise<RemotePostRef[]> {
+    const ids = [...new Set(apIds.map((id) => str(id, "apId")))];
+    if (ids.length === 0) return [];
+    const docs = await this.c.remotePosts.find({ apId: { $in: ids } }).toArray();
+    return docs.map(toRemotePostRef);
+  }
+
   async delete(apId: string): Promise<boolean> {
     return (await this.c.remotePosts.deleteOne({ apId: { $eq: str(apId, "apId") } })).deletedCount > 0;
   }

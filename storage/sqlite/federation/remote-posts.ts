@@ -15,13 +15,15 @@ function refFromRow(r: RefRow): RemotePostRef {
   return { apId: r.ap_id, board: r.board, no: r.no };
 }
 
+const MAX_IDS_PER_QUERY = 500;
+
 export class SqliteRemotePostIndex implements RemotePostIndex {
   private readonly s;
   private readonly putRow;
 
   /** `group`: mappings put in one event-loop turn commit together (see CommitGroup). */
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly group = new CommitGroup(db),
   ) {
     this.s = {
@@ -53,6 +55,23 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
   async get(apId: string): Promise<RemotePostRef | null> {
     const row = this.s.get.get(str(apId, "apId"));
     return row ? refFromRow(row) : null;
+  }
+
+  async getMany(apIds: readonly string[]): Promise<RemotePostRef[]> {
+    const ids = [...new Set(apIds.map((id) => str(id, "apId")))];
+    if (ids.length === 0) return [];
+    const refs: RemotePostRef[] = [];
+    // Within SQLite's bound-parameter limit however many are asked.
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_QUERY);
+      const rows = this.db
+        .prepare<string[], RefRow>(
+          `SELECT ap_id, board, no FROM remote_posts WHERE ap_id IN (${chunk.map(() => "?").join(", ")})`,
+        )
+        .all(...chunk);
+      refs.push(...rows.map(refFromRow));
+    }
+    return refs;
   }
 
   async delete(apId: string): Promise<boolean> {
