@@ -34,6 +34,7 @@ import {
   unavailable,
 } from "./errors.js";
 import { FollowedActors } from "./followed-actors.js";
+import { GroupModerators } from "./group-moderators.js";
 import { HANDLERS } from "./handlers/index.js";
 import type { InboxDeps, InboxServices } from "./handlers/types.js";
 import { spendBudget } from "./inbound-budget.js";
@@ -109,6 +110,7 @@ export class Inbox {
       http: ctx.http.withScope({ media: true }),
       actors,
       objects: new RemoteObjects(ctx, (doc, json) => this.#screenFetched(doc, json)),
+      moderators: new GroupModerators(ctx, s.clock),
       outbox: opts.outbox,
       sanitizer:
         opts.sanitizer ??

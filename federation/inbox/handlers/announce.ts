@@ -5,6 +5,7 @@ import { placeReply } from "../ancestors.js";
 import { accepted, ignored, malformed } from "../errors.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { believable, embeddedJson, fetchFromOrigin, trustedObject } from "../trust.js";
+import { applyGroupModeration, MODERATION_TYPES } from "./group-moderation.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /**
@@ -19,6 +20,10 @@ export const handleAnnounce: Handler = async (deps, { activity, json, lastChance
   if (!board) return ignored("Announces are taken only from groups a board follows.");
   const ref = activity.object;
   if (ref === undefined) throw malformed("The Announce names no object.");
+  // A moderator's action the group passes on (Lemmy's shape): applied to our mirror of the group.
+  if (typeof ref !== "string" && ref.kind === "activity" && MODERATION_TYPES.has(ref.type)) {
+    return applyGroupModeration(deps, activity.actor, ref, embeddedJson(json));
+  }
 
   const note = await announcedPost(deps, activity.actor, ref, embeddedJson(json));
   if (typeof note === "string") return ignored(note);

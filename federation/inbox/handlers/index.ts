@@ -4,6 +4,7 @@ import { handleCreate } from "./create.js";
 import { handleDelete } from "./delete.js";
 import { handleFlag } from "./flag.js";
 import { handleFollow } from "./follow.js";
+import { handleDirectModeration } from "./group-moderation.js";
 import type { Handler } from "./types.js";
 import { handleUndo } from "./undo.js";
 import { handleUpdate } from "./update.js";
@@ -19,4 +20,8 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ["Update", handleUpdate],
   ["Delete", handleDelete],
   ["Flag", handleFlag],
+  ["Lock", handleDirectModeration],
+  ["Add", handleDirectModeration],
+  ["Remove", handleDirectModeration],
+  ["Block", handleDirectModeration],
 ]);

@@ -6,13 +6,14 @@ import type { RemoteActors } from "../../remote/actors.js";
 import type { RemoteObjects } from "../../remote/objects.js";
 import type { NormalizedActivity } from "../../vocab/normalize.js";
 import type { InboxResult } from "../errors.js";
+import type { GroupModerators } from "../group-moderators.js";
 import type { InboxOutbox } from "../outbox.js";
 import type { SanitizerThreads } from "../sanitizer-threads.js";
 
 /** The application services the inbox and its handlers use. */
 export type InboxServices = Pick<
   Services,
-  "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits"
+  "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits" | "events"
 >;
 
 /** What every activity handler works with. */
@@ -23,6 +24,8 @@ export interface InboxDeps {
   http: GuardedFetch;
   actors: RemoteActors;
   objects: RemoteObjects;
+  /** Who moderates the groups our boards follow (their moderation is applied to our mirrors). */
+  moderators: GroupModerators;
   outbox: InboxOutbox;
   /** Where remote post bodies are sanitized. */
   sanitizer: SanitizerThreads;

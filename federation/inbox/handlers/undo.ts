@@ -1,11 +1,21 @@
 import type { Follow } from "../../../server/domain/federation-ports.js";
 import { accepted, forbidden, ignored, malformed } from "../errors.js";
+import { handleDirectModeration } from "./group-moderation.js";
 import type { Handler } from "./types.js";
 
-/** Undo of a Follow: the follow goes, when the one undoing it is its follower. */
-export const handleUndo: Handler = async ({ s }, { activity }) => {
+/**
+ * Undo of a Follow: the follow goes, when the one undoing it is its follower. Undo of a Lock or a
+ * Block is a group's moderation (see group-moderation.ts).
+ */
+export const handleUndo: Handler = async (deps, inbound) => {
+  const { s } = deps;
+  const { activity } = inbound;
   const inner = activity.object;
   if (inner === undefined) throw malformed("The Undo names no object.");
+  // A moderator lifting a lock or a ban need not be the one who set it.
+  if (typeof inner !== "string" && inner.kind === "activity" && (inner.type === "Lock" || inner.type === "Block")) {
+    return handleDirectModeration(deps, inbound);
+  }
   const follows = s.store.federation.follows;
   let follow: Follow | null;
   if (typeof inner === "string") {

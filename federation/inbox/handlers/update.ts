@@ -24,6 +24,8 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
     } catch (err) {
       throw remoteRefusal(err);
     }
+    // A group's new settings may name other moderators or another featured collection.
+    deps.moderators.forget(id);
     return accepted("The actor was refreshed.");
   }
 

@@ -1,0 +1,287 @@
+import type { Post } from "../../../server/domain/post.js";
+import { RemoteError } from "../../remote/errors.js";
+import { sameId } from "../../remote/fetch.js";
+import type { NormalizedActivity, NormalizedEmbedded } from "../../vocab/normalize.js";
+import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
+import { announceAccepted } from "../outbox.js";
+import { remoteRefusal } from "../trust.js";
+import type { Handler, InboxDeps } from "./types.js";
+
+/*
+ * Moderation by the groups our boards follow, applied to our mirrors of their threads: a removal
+ * (`Delete` by a moderator), a lock (`Lock`, `Undo(Lock)`), a pin (`Add`/`Remove` to the group's
+ * `featured`), a ban (`Block` with `target` the group, `removeData` taking the account's posts), and
+ * a change of moderators (`Add`/`Remove` to its moderators collection). Lemmy, Mbin and PieFed send
+ * these as the group's `Announce` of the moderator's activity. Each is applied only when its actor is
+ * the group or one the group lists as its moderator (GroupModerators), and only to posts mirrored on
+ * a board that follows that group; a post's author may still delete their own post. Anything else
+ * is refused (403) and logged.
+ */
+
+/** Activity types a group's moderators send (Undo carries a Lock, Block or Delete). */
+export const MODERATION_TYPES: ReadonlySet<string> = new Set(["Delete", "Lock", "Undo", "Add", "Remove", "Block"]);
+
+/** Most posts a ban with `removeData` looks through on one board. */
+const MAX_SCANNED_POSTS = 20_000;
+const SCAN_PAGE = 500;
+
+/**
+ * Applies `act`, which `group` (the verified sender of the Announce carrying it) passed on. `json`
+ * is the activity's JSON, for the fields the normalizer does not keep (`removeData`, `endTime`).
+ */
+export async function applyGroupModeration(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  json: Record<string, unknown> | undefined,
+): Promise<InboxResult> {
+  switch (act.type) {
+    case "Delete":
+      return removal(deps, group, act, json);
+    case "Lock":
+      return lock(deps, group, act, act.actor, true);
+    case "Add":
+    case "Remove":
+      return collectionChange(deps, group, act);
+    case "Block":
+      return ban(deps, group, act, json);
+    case "Undo":
+      return undo(deps, group, act);
+    default:
+      return ignored(`${act.type} is not a moderation activity.`);
+  }
+}
+
+/**
+ * `Lock`, `Add`, `Remove` and `Block` sent straight to our inbox rather than announced: taken from
+ * a group one of our boards follows, or from one of its moderators naming it (in `audience`, `cc` or
+ * `to`); refused from anyone else. A `Block` with no target is an account blocking one of ours
+ * (Mastodon's), which is nothing to apply.
+ */
+export const handleDirectModeration: Handler = async (deps, { activity, json }) => {
+  if (activity.type === "Block" && activity.target === undefined) return ignored("A block between accounts.");
+  const group = await followedGroupOf(deps, activity);
+  if (group === null) {
+    deps.s.logger.info("inbox: moderation refused: no group of ours is named", {
+      id: activity.id,
+      type: activity.type,
+      actor: activity.actor,
+    });
+    throw forbidden("Moderation is taken only from a group one of our boards follows, or its moderators.");
+  }
+  return applyGroupModeration(deps, group, activity, json);
+};
+
+/** The group (among the actor and those addressed) that one of our boards follows, or null. */
+async function followedGroupOf(deps: InboxDeps, act: NormalizedActivity): Promise<string | null> {
+  const seen = new Set<string>();
+  for (const id of [act.actor, ...act.audience, ...act.cc, ...act.to]) {
+    if (seen.has(id) || seen.size >= 8) continue;
+    seen.add(id);
+    if ((await followingBoards(deps, id)).length > 0) return id;
+  }
+  return null;
+}
+
+/** Our boards with an accepted follow of `groupId`. */
+async function followingBoards(deps: InboxDeps, groupId: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const board of await deps.s.store.boards.list()) {
+    const follow = await deps.s.store.federation.follows.get(deps.ids.board(board.uri), groupId);
+    if (follow?.direction === "outbound" && follow.state === "accepted") out.push(board.uri);
+  }
+  return out;
+}
+
+/** Our copy of the remote post `id`, when it is mirrored on a board following `group`. */
+async function mirrored(deps: InboxDeps, group: string, id: string | undefined): Promise<Post | null> {
+  if (id === undefined) return null;
+  const mapping = await deps.s.store.federation.remotePosts.get(id);
+  if (!mapping) return null;
+  const follow = await deps.s.store.federation.follows.get(deps.ids.board(mapping.board), group);
+  if (follow?.direction !== "outbound" || follow.state !== "accepted") return null;
+  return deps.s.store.posts.getPost(mapping.board, mapping.no);
+}
+
+/** Throws a logged refusal unless `actor` is the group or one of its moderators. */
+async function requireModerator(deps: InboxDeps, group: string, act: NormalizedActivity, actor: string) {
+  let allowed: boolean;
+  try {
+    allowed = await deps.moderators.isModerator(group, actor);
+  } catch (err) {
+    throw err instanceof RemoteError ? remoteRefusal(err) : err;
+  }
+  if (allowed) return;
+  deps.s.logger.info("inbox: moderation refused: the actor does not moderate the group", {
+    id: act.id,
+    type: act.type,
+    actor,
+    group,
+  });
+  throw forbidden(`${actor} is not a moderator of ${group}.`);
+}
+
+function applied(deps: InboxDeps, group: string, act: NormalizedActivity, what: string, post?: Post): void {
+  deps.s.logger.info("inbox: group moderation applied", {
+    id: act.id,
+    action: what,
+    group,
+    actor: act.actor,
+    board: post?.board,
+    no: post?.no,
+    reason: act.summary,
+  });
+}
+
+/** Deletes posts and their replies (an opening post takes its thread), with their mappings. */
+async function deletePosts(deps: InboxDeps, posts: Post[]): Promise<number> {
+  let count = 0;
+  for (const post of posts) {
+    const deleted = await deps.s.posting.deleteRemote(post.board, post.no);
+    for (const p of deleted) if (p.apId) await deps.s.store.federation.remotePosts.delete(p.apId);
+    count += deleted.length;
+  }
+  return count;
+}
+
+async function removal(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  json: Record<string, unknown> | undefined,
+): Promise<InboxResult> {
+  const id = act.objectIds[0];
+  if (id === undefined) throw malformed("The Delete names no object.");
+  const post = await mirrored(deps, group, id);
+  if (!post) return ignored("Not a post mirrored from that group.");
+  const own = post.fediActor !== null && sameId(post.fediActor, act.actor);
+  if (!own) await requireModerator(deps, group, act, act.actor);
+  const count = await deletePosts(deps, [post]);
+  applied(deps, group, act, own ? "deleted by its author" : "removed by a moderator", post);
+  // The author's own deletion is passed on, as a Delete sent to us directly is; a moderator's removal
+  // is the group's to announce, and our followers would not take it from one who is not our staff.
+  if (own && json) await announceAccepted(deps.outbox, deps.s.logger, post.board, json);
+  return accepted(`Removed /${post.board}/${post.no}${count > 1 ? ` and ${count - 1} repl(ies)` : ""}.`);
+}
+
+async function lock(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  actor: string,
+  locked: boolean,
+  objectId: string | undefined = act.objectIds[0],
+): Promise<InboxResult> {
+  const post = await mirrored(deps, group, objectId);
+  if (!post) return ignored("Not a post mirrored from that group.");
+  if (post.no !== post.threadNo) return ignored("Only threads are locked here.");
+  await requireModerator(deps, group, act, actor);
+  await setFlags(deps, post, { locked });
+  applied(deps, group, act, locked ? "locked" : "unlocked", post);
+  return accepted(`${locked ? "Locked" : "Unlocked"} /${post.board}/${post.no}.`);
+}
+
+async function setFlags(deps: InboxDeps, post: Post, flags: { locked?: boolean; sticky?: boolean }): Promise<void> {
+  const thread = await deps.s.store.posts.setThreadFlags(post.board, post.threadNo, flags);
+  if (thread) deps.s.events.emit({ type: "thread_changed", thread });
+}
+
+async function collectionChange(deps: InboxDeps, group: string, act: NormalizedActivity): Promise<InboxResult> {
+  const add = act.type === "Add";
+  if (act.target === undefined) return ignored(`The ${act.type} names no collection.`);
+  let staff: Awaited<ReturnType<typeof deps.moderators.staff>>;
+  try {
+    staff = await deps.moderators.staff(group);
+  } catch (err) {
+    throw err instanceof RemoteError ? remoteRefusal(err) : err;
+  }
+  if (staff.moderatorsCollection !== null && sameId(act.target, staff.moderatorsCollection)) {
+    await requireModerator(deps, group, act, act.actor);
+    deps.moderators.forget(group);
+    applied(deps, group, act, add ? "moderator added" : "moderator removed");
+    return accepted(`The moderators of ${group} are read again.`);
+  }
+  if (staff.featured === null || !sameId(act.target, staff.featured)) {
+    return ignored(`${act.type} to a collection other than the group's featured posts or moderators.`);
+  }
+  const post = await mirrored(deps, group, act.objectIds[0]);
+  if (!post) return ignored("Not a post mirrored from that group.");
+  if (post.no !== post.threadNo) return ignored("Only threads are pinned here.");
+  await requireModerator(deps, group, act, act.actor);
+  await setFlags(deps, post, { sticky: add });
+  applied(deps, group, act, add ? "stickied" : "unstickied", post);
+  return accepted(`${add ? "Stickied" : "Unstickied"} /${post.board}/${post.no}.`);
+}
+
+async function ban(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  json: Record<string, unknown> | undefined,
+): Promise<InboxResult> {
+  const user = act.objectIds[0];
+  if (user === undefined) throw malformed("The Block names no account.");
+  if (act.target === undefined || !sameId(act.target, group))
+    return ignored("A ban from something else than the group.");
+  await requireModerator(deps, group, act, act.actor);
+  let removed = 0;
+  if (json?.["removeData"] === true) {
+    for (const board of await followingBoards(deps, group)) removed += await removeAccountPosts(deps, board, user);
+  }
+  deps.s.logger.info("inbox: group moderation applied", {
+    id: act.id,
+    action: "account banned",
+    group,
+    actor: act.actor,
+    account: user,
+    until: typeof json?.["endTime"] === "string" ? json["endTime"] : undefined,
+    removed,
+    reason: act.summary,
+  });
+  return accepted(`${user} is banned from ${group}${removed > 0 ? `; ${removed} of its posts removed` : ""}.`);
+}
+
+/** Deletes the account's mirrored posts on one board; returns how many posts went. */
+async function removeAccountPosts(deps: InboxDeps, board: string, account: string): Promise<number> {
+  const theirs: Post[] = [];
+  for (let offset = 0; offset < MAX_SCANNED_POSTS; offset += SCAN_PAGE) {
+    const page = await deps.s.store.posts.recentPosts(board, offset, SCAN_PAGE);
+    for (const p of page) if (p.fediActor !== null && sameId(p.fediActor, account)) theirs.push(p);
+    if (page.length < SCAN_PAGE) break;
+  }
+  // Threads first: their replies go with them and are then not deleted twice.
+  theirs.sort((a, b) => Number(b.no === b.threadNo) - Number(a.no === a.threadNo));
+  const gone = new Set<number>();
+  let count = 0;
+  for (const post of theirs) {
+    if (gone.has(post.no) || gone.has(post.threadNo)) continue;
+    const deleted = await deps.s.posting.deleteRemote(post.board, post.no);
+    for (const p of deleted) {
+      gone.add(p.no);
+      if (p.apId) await deps.s.store.federation.remotePosts.delete(p.apId);
+    }
+    count += deleted.length;
+  }
+  return count;
+}
+
+async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Promise<InboxResult> {
+  const inner: string | NormalizedEmbedded | undefined = act.object;
+  if (inner === undefined) throw malformed("The Undo names no object.");
+  if (typeof inner === "string" || inner.kind !== "activity") return ignored("An Undo of an activity not embedded.");
+  switch (inner.type) {
+    case "Lock":
+      return lock(deps, group, act, act.actor, false, inner.objectIds[0]);
+    case "Block": {
+      if (inner.target === undefined || !sameId(inner.target, group)) return ignored("A ban from something else.");
+      await requireModerator(deps, group, act, act.actor);
+      applied(deps, group, act, "account unbanned");
+      return accepted(`${inner.objectIds[0] ?? "The account"} is no longer banned from ${group}.`);
+    }
+    case "Delete":
+      // What a moderator restores comes back with the group's next announcement of it, or a backfill.
+      return ignored("A removed post is not restored here.");
+    default:
+      return ignored(`Undo(${inner.type}) is not a moderation activity.`);
+  }
+}
