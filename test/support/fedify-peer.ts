@@ -35,10 +35,13 @@ export interface FedifyPeer {
   stop(): Promise<void>;
 }
 
-/** Starts the Fedify peer (Node.js 22 child process) on a loopback address of its own. */
-export async function startFedifyPeer(host = "127.0.0.2"): Promise<FedifyPeer> {
+/**
+ * Starts the Fedify peer (Node.js 22 child process) on a loopback address of its own: `peer.mjs`
+ * plays a Mastodon-like server, `lemmy.mjs` a Lemmy instance with a community.
+ */
+export async function startFedifyPeer(host = "127.0.0.2", script = "peer.mjs"): Promise<FedifyPeer> {
   const port = await freePort(host);
-  const child: ChildProcess = spawn(peerNode, [join(peerDir, "peer.mjs"), "--host", host, "--port", String(port)], {
+  const child: ChildProcess = spawn(peerNode, [join(peerDir, script), "--host", host, "--port", String(port)], {
     cwd: peerDir,
     stdio: ["ignore", "pipe", "pipe"],
   });
