@@ -81,6 +81,16 @@ describe.skipIf(unavailable !== null)(
       expect(await t.services.store.federation.remotePosts.get(target.id)).toBeNull();
     });
 
+    it("takes a moderator's removal sent straight to us, not a stranger's", async () => {
+      const target = await mirroredThread("user", "Removed directly");
+      const forged = await moderate({ actor: "troll", type: "Delete", object: target.id, via: "direct" });
+      expect(forged.status).toBe(403);
+      expect(await t.services.store.posts.getPost("m", target.no)).not.toBeNull();
+      const removal = await moderate({ actor: "mod", type: "Delete", object: target.id, via: "direct" });
+      expect(removal.status).toBe(202);
+      expect(await t.services.store.posts.getPost("m", target.no)).toBeNull();
+    });
+
     it("applies a comment's deletion by its own author", async () => {
       const op = await mirroredThread("mod", "A thread with a comment");
       const { id } = await lemmy.control<{ id: string }>("/control/comment", {

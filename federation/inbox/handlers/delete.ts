@@ -1,12 +1,15 @@
 import { accepted, forbidden, ignored, malformed } from "../errors.js";
 import { announceAccepted } from "../outbox.js";
+import { followedGroupOf, handleDirectModeration } from "./group-moderation.js";
 import type { Handler } from "./types.js";
 
 /**
  * Delete of a post we hold, by its author: the post goes, with its media (an opening post takes its
- * thread), and the board passes the Delete on to its followers. An actor deleting itself loses its follows of our boards and our boards' follows of it.
+ * thread), and the board passes the Delete on to its followers. A Delete by anyone else is a
+ * group's moderation when it names a group we follow (see group-moderation.ts), else refused. An actor deleting itself loses its follows of our boards and our boards' follows of it.
  */
-export const handleDelete: Handler = async (deps, { activity, json }) => {
+export const handleDelete: Handler = async (deps, inbound) => {
+  const { activity, json } = inbound;
   const { s, ids } = deps;
   const id = activity.objectIds[0];
   if (id === undefined) throw malformed("The Delete names no object.");
@@ -30,7 +33,11 @@ export const handleDelete: Handler = async (deps, { activity, json }) => {
     await remotePosts.delete(id);
     return ignored("Not a post we hold.");
   }
-  if (post.fediActor !== activity.actor) throw forbidden("Only the author of a post can delete it.");
+  if (post.fediActor !== activity.actor) {
+    // A followed group, or one of its moderators, removing a post mirrored from it.
+    if (await followedGroupOf(deps, activity)) return handleDirectModeration(deps, inbound);
+    throw forbidden("Only the author of a post can delete it.");
+  }
   const deleted = await s.posting.deleteRemote(post.board, post.no);
   for (const p of deleted) if (p.apId) await remotePosts.delete(p.apId);
   await announceAccepted(deps.outbox, deps.s.logger, post.board, json);

@@ -53,7 +53,7 @@ export async function applyGroupModeration(
 }
 
 /**
- * `Lock`, `Add`, `Remove` and `Block` sent straight to our inbox rather than announced: taken from
+ * `Lock`, `Add`, `Remove`, `Block` (and a moderator's `Delete`) sent straight to our inbox rather than announced: taken from
  * a group one of our boards follows, or from one of its moderators naming it (in `audience`, `cc` or
  * `to`); refused from anyone else. A `Block` with no target is an account blocking one of ours
  * (Mastodon's), which is nothing to apply.
@@ -73,7 +73,7 @@ export const handleDirectModeration: Handler = async (deps, { activity, json }) 
 };
 
 /** The group (among the actor and those addressed) that one of our boards follows, or null. */
-async function followedGroupOf(deps: InboxDeps, act: NormalizedActivity): Promise<string | null> {
+export async function followedGroupOf(deps: InboxDeps, act: NormalizedActivity): Promise<string | null> {
   const seen = new Set<string>();
   for (const id of [act.actor, ...act.audience, ...act.cc, ...act.to]) {
     if (seen.has(id) || seen.size >= 8) continue;
