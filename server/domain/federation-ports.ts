@@ -221,6 +221,32 @@ export interface InstanceRepository {
 }
 
 /** Everything federation stores, one repository per concern. */
+/**
+ * A ban a followed group's moderators announced (Lemmy's `Block` with the group as `target`): the
+ * account's posts are not taken onto the boards that mirror the group while it is in force.
+ */
+export interface GroupBan {
+  groupId: string;
+  actorId: string;
+  /** The moderator's public reason (`summary`), if any. */
+  reason: string | null;
+  /** When it ends (`endTime`); null for good. */
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+/** Longest ban reason kept (a longer one is cut). */
+export const MAX_GROUP_BAN_REASON = 500;
+
+export interface GroupBanRepository {
+  /** Records the group's ban of the account, replacing an earlier one (a new expiry or reason). */
+  put(ban: GroupBan): Promise<void>;
+  /** Lifts it (Undo(Block)); true when there was one. */
+  remove(groupId: string, actorId: string): Promise<boolean>;
+  /** The account's bans by any of `groupIds` still in force at `now`. */
+  active(actorId: string, groupIds: readonly string[], now: number): Promise<GroupBan[]>;
+}
+
 export interface FederationStore {
   readonly keys: ActorKeyRepository;
   readonly actors: RemoteActorRepository;
@@ -231,4 +257,5 @@ export interface FederationStore {
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
   readonly instances: InstanceRepository;
+  readonly groupBans: GroupBanRepository;
 }

@@ -12,6 +12,7 @@ import { describeFederationActorsContract } from "./federation-actors.contract.j
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeDeliveryRecoveryContract } from "./federation-delivery-recovery.contract.js";
 import { describeFederationFollowsContract } from "./federation-follows.contract.js";
+import { describeFederationGroupBansContract } from "./federation-group-bans.contract.js";
 import { describeFederationInboxContract } from "./federation-inbox.contract.js";
 import { describeFederationInstancesContract } from "./federation-instances.contract.js";
 import { describeFederationReopenContract } from "./federation-reopen.contract.js";
@@ -89,6 +90,7 @@ export function describeStoreContract(
     describeFederationFollowsContract(ctx);
     describeFederationInboxContract(ctx);
     describeFederationInstancesContract(ctx);
+    describeFederationGroupBansContract(ctx);
     describeFederationReopenContract(ctx);
     describeDeliveryContract(ctx);
     describeInboundRetriesContract(ctx);

@@ -5,6 +5,7 @@ import type {
   DeliveryWorkerRecord,
   DroppedDelivery,
   Follow,
+  GroupBan,
   InboundRetry,
   InstanceSoftware,
   PeerHealthRecord,
@@ -56,6 +57,7 @@ export interface InboundRetryDoc extends InboundRetry {
   leasedUntil: number | null;
 }
 export type InstanceDoc = InstanceSoftware;
+export type GroupBanDoc = GroupBan;
 /**
  * A document that concurrent operations update only to conflict with each other (see deliveries.ts),
  * or a counter handing out numbers (`seq`).
@@ -79,6 +81,7 @@ export const FEDERATION_COLLECTIONS = {
   remotePosts: "remotePosts",
   locks: "federationLocks",
   instances: "instances",
+  groupBans: "groupBans",
 } as const;
 
 export interface FederationCollections {
@@ -95,6 +98,7 @@ export interface FederationCollections {
   remotePosts: Collection<RemotePostDoc>;
   locks: Collection<LockDoc>;
   instances: Collection<InstanceDoc>;
+  groupBans: Collection<GroupBanDoc>;
 }
 
 export function federationCollectionsOf(db: Db): FederationCollections {
@@ -113,6 +117,7 @@ export function federationCollectionsOf(db: Db): FederationCollections {
     remotePosts: db.collection<RemotePostDoc>(n.remotePosts),
     locks: db.collection<LockDoc>(n.locks),
     instances: db.collection<InstanceDoc>(n.instances),
+    groupBans: db.collection<GroupBanDoc>(n.groupBans),
   };
 }
 
@@ -225,4 +230,8 @@ export function toInstance(d: InstanceDoc): InstanceSoftware {
     fetchedAt: d.fetchedAt,
     lastError: d.lastError ?? null,
   };
+}
+
+export function toGroupBan(d: GroupBanDoc): GroupBan {
+  return { groupId: d.groupId, actorId: d.actorId, reason: d.reason, expiresAt: d.expiresAt, createdAt: d.createdAt };
 }

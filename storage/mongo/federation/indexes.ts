@@ -60,6 +60,8 @@ export async function ensureFederationIndexes(c: FederationCollections): Promise
   await c.remotePosts.createIndex({ apId: 1 }, { unique: true });
   await c.remotePosts.createIndex({ board: 1, no: 1 }, { unique: true });
 
+  await c.groupBans.createIndex({ actorId: 1, groupId: 1 }, { unique: true });
+
   await c.instances.createIndex({ domain: 1 }, { unique: true });
 
   try {

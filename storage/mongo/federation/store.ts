@@ -4,6 +4,7 @@ import type {
   DeliveryQueue,
   FederationStore,
   FollowRepository,
+  GroupBanRepository,
   InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
@@ -15,6 +16,7 @@ import { MongoRemoteActorRepository } from "./actors.js";
 import { MongoDeliveryQueue } from "./deliveries.js";
 import type { FederationCollections } from "./documents.js";
 import { MongoFollowRepository } from "./follows.js";
+import { MongoGroupBanRepository } from "./group-bans.js";
 import { MongoInboundRetryQueue } from "./inbound-retries.js";
 import { MongoInboxDedupe } from "./inbox-dedupe.js";
 import { MongoInstanceRepository } from "./instances.js";
@@ -33,6 +35,7 @@ export class MongoFederationStore implements FederationStore {
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
   readonly instances: InstanceRepository;
+  readonly groupBans: GroupBanRepository;
 
   constructor(client: MongoClient, c: FederationCollections) {
     this.keys = new MongoActorKeyRepository(c);
@@ -44,5 +47,6 @@ export class MongoFederationStore implements FederationStore {
     this.inboundRetries = new MongoInboundRetryQueue(c);
     this.remotePosts = new MongoRemotePostIndex(c);
     this.instances = new MongoInstanceRepository(c);
+    this.groupBans = new MongoGroupBanRepository(c);
   }
 }

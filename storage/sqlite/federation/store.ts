@@ -3,6 +3,7 @@ import type {
   DeliveryQueue,
   FederationStore,
   FollowRepository,
+  GroupBanRepository,
   InboundRetryQueue,
   InboxDedupe,
   InstanceRepository,
@@ -16,6 +17,7 @@ import { SqliteRemoteActorRepository } from "./actors.js";
 import { CachedFollowRepository } from "./cached-follows.js";
 import { SqliteDeliveryQueue } from "./deliveries.js";
 import { SqliteFollowRepository } from "./follows.js";
+import { SqliteGroupBanRepository } from "./group-bans.js";
 import { SqliteInboundRetryQueue } from "./inbound-retries.js";
 import { SqliteInboxDedupe } from "./inbox-dedupe.js";
 import { SqliteInstanceRepository } from "./instances.js";
@@ -23,7 +25,7 @@ import { SqliteActorKeyRepository } from "./keys.js";
 import { SqlitePeerHealthRepository } from "./peer-health.js";
 import { SqliteRemotePostIndex } from "./remote-posts.js";
 
-/** The federation repositories on the store's connection (the schema comes from migrations 2, 3 and 7). */
+/** The federation repositories on the store's connection (the schema comes from migrations 2, 3, 7 and 11). */
 export class SqliteFederationStore implements FederationStore {
   readonly keys: ActorKeyRepository;
   readonly actors: RemoteActorRepository;
@@ -34,6 +36,7 @@ export class SqliteFederationStore implements FederationStore {
   readonly inboundRetries: InboundRetryQueue;
   readonly remotePosts: RemotePostIndex;
   readonly instances: InstanceRepository;
+  readonly groupBans: GroupBanRepository;
 
   /** `group`: the store's grouped commits, shared with the post repository (see CommitGroup). */
   constructor(db: Db, group = new CommitGroup(db)) {
@@ -46,5 +49,6 @@ export class SqliteFederationStore implements FederationStore {
     this.inboundRetries = new SqliteInboundRetryQueue(db);
     this.remotePosts = new SqliteRemotePostIndex(db, group);
     this.instances = new SqliteInstanceRepository(db);
+    this.groupBans = new SqliteGroupBanRepository(db);
   }
 }
