@@ -169,6 +169,29 @@ describe.skipIf(unavailable !== null)(
       expect(await t.services.store.posts.getPost("m", a.no)).toBeNull();
       expect(await t.services.store.posts.getPost("m", b.no)).toBeNull();
       expect(await t.services.store.posts.getPost("m", kept.no)).not.toBeNull();
+
+      // While the ban holds, the troll's posts are taken neither from the group nor from the troll.
+      const announced = await lemmy.control<{ id: string; deliveries: Delivery[] }>("/control/post", {
+        author: "troll",
+        name: "Banned and posting",
+        content: "hello again",
+      });
+      expect(announced.deliveries[0]?.status).toBe(202);
+      expect(announced.deliveries[0]?.body).toContain("is banned from");
+      const direct = await lemmy.control<{ id: string; deliveries: Delivery[] }>("/control/comment", {
+        author: "troll",
+        content: "a reply",
+        inReplyTo: kept.id,
+        via: "direct",
+      });
+      expect(direct.deliveries[0]?.status).toBe(403);
+      expect(await t.services.store.federation.remotePosts.get(announced.id)).toBeNull();
+      expect(await t.services.store.federation.remotePosts.get(direct.id)).toBeNull();
+
+      // A moderator lifts it: the troll's posts come through again.
+      const lift = await moderate({ actor: "mod", type: "Block", object: troll, target: group, undo: true });
+      expect(lift.status).toBe(202);
+      await mirroredThread("troll", "Back after the ban");
     });
 
     it("reads the moderators again when someone it does not list acts, so a new moderator is heard", async () => {

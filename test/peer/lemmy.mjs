@@ -5,7 +5,8 @@
 // verified with Fedify's draft-cavage HTTP signatures, as Lemmy signs them. Driven over a JSON
 // control API:
 //   POST /control/post     {"author", "name", "content"}               → the group announces Create(Page)
-//   POST /control/comment  {"author", "content", "inReplyTo"}           → the group announces Create(Note)
+//   POST /control/comment  {"author", "content", "inReplyTo", "via"?}   → the group announces Create(Note)
+//                                                      ("via": "direct": the author sends it instead)
 //   POST /control/moderate {"actor", "type", "object", "target"?, "summary"?, "removeData"?, "endTime"?,
 //                           "undo"?: true, "via"?: "announce" | "direct"}
 //        → the actor's Delete, Lock, Add, Remove or Block (wrapped in Undo with "undo"), announced by
@@ -176,7 +177,10 @@ async function control(method, path, body) {
       published: new Date().toISOString(),
     };
     objects.set(new URL(id).pathname, note);
-    return { id, deliveries: await announce(create(body.author, note)) };
+    const activity = create(body.author, note);
+    // "direct": the author's server sends it to the followers itself, as no Lemmy does (a forgery test).
+    const deliveries = body.via === "direct" ? await toFollowers(body.author, activity) : await announce(activity);
+    return { id, deliveries };
   }
   if (path === "/control/moderate") {
     const activity = moderation(body);

@@ -5,7 +5,7 @@ import { placeReply } from "../ancestors.js";
 import { accepted, ignored, malformed } from "../errors.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { believable, embeddedJson, fetchFromOrigin, trustedObject } from "../trust.js";
-import { applyGroupModeration, MODERATION_TYPES } from "./group-moderation.js";
+import { applyGroupModeration, MODERATION_TYPES, mirrorBan } from "./group-moderation.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /**
@@ -50,6 +50,8 @@ export const handleAnnounce: Handler = async (deps, { activity, json, lastChance
     target = place;
   }
   if (!visible(note, target.board)) return ignored("The announced object is not public.");
+  const ban = await mirrorBan(deps, target.board.uri, note.attributedTo);
+  if (ban) return ignored(`${note.attributedTo} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
   // Another delivery may have brought it while the thread was fetched.
   if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
   const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance });

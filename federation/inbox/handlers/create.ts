@@ -17,6 +17,7 @@ import {
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { embeddedJson, trustedObject } from "../trust.js";
+import { mirrorBan } from "./group-moderation.js";
 import { actorDomain, silencedOn } from "./silence.js";
 import type { Handler, Inbound, InboxDeps } from "./types.js";
 
@@ -58,6 +59,8 @@ export async function receiveCreate(
   if (target === null) return ignored("Neither a reply to a post here nor addressed to a board.");
   const boardId = deps.ids.board(target.board.uri);
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
+  const ban = await mirrorBan(deps, target.board.uri, activity.actor);
+  if (ban) throw forbidden(`${activity.actor} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
   if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) {
     const held = await deps.s.store.defederation.held.add({
       id: activity.id,

@@ -1,3 +1,4 @@
+import type { GroupBan } from "../../../server/domain/federation-ports.js";
 import type { Post } from "../../../server/domain/post.js";
 import { RemoteError } from "../../remote/errors.js";
 import { sameId } from "../../remote/fetch.js";
@@ -224,6 +225,14 @@ async function ban(
   if (act.target === undefined || !sameId(act.target, group))
     return ignored("A ban from something else than the group.");
   await requireModerator(deps, group, act, act.actor);
+  const endTime = typeof json?.["endTime"] === "string" ? Date.parse(json["endTime"]) : Number.NaN;
+  await deps.s.store.federation.groupBans.put({
+    groupId: group,
+    actorId: user,
+    reason: act.summary ?? null,
+    expiresAt: Number.isFinite(endTime) ? endTime : null,
+    createdAt: deps.s.clock(),
+  });
   let removed = 0;
   if (json?.["removeData"] === true) {
     for (const board of await followingBoards(deps, group)) removed += await removeAccountPosts(deps, board, user);
@@ -234,11 +243,24 @@ async function ban(
     group,
     actor: act.actor,
     account: user,
-    until: typeof json?.["endTime"] === "string" ? json["endTime"] : undefined,
+    until: Number.isFinite(endTime) ? new Date(endTime).toISOString() : "never",
     removed,
     reason: act.summary,
   });
   return accepted(`${user} is banned from ${group}${removed > 0 ? `; ${removed} of its posts removed` : ""}.`);
+}
+
+/**
+ * The ban in force of `actorId` by a group the board follows, or null: such an account's posts are
+ * not taken onto the board, whoever passes them on.
+ */
+export async function mirrorBan(deps: InboxDeps, board: string, actorId: string): Promise<GroupBan | null> {
+  const groups = (await deps.s.store.federation.follows.followingOf(board))
+    .filter((f) => f.state === "accepted")
+    .map((f) => f.objectId);
+  if (groups.length === 0) return null;
+  const [ban] = await deps.s.store.federation.groupBans.active(actorId, groups, deps.s.clock());
+  return ban ?? null;
 }
 
 /** Deletes the account's mirrored posts on one board; returns how many posts went. */
@@ -275,6 +297,8 @@ async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Pr
     case "Block": {
       if (inner.target === undefined || !sameId(inner.target, group)) return ignored("A ban from something else.");
       await requireModerator(deps, group, act, act.actor);
+      const user = inner.objectIds[0];
+      if (user !== undefined) await deps.s.store.federation.groupBans.remove(group, user);
       applied(deps, group, act, "account unbanned");
       return accepted(`${inner.objectIds[0] ?? "The account"} is no longer banned from ${group}.`);
     }
