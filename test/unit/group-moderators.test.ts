@@ -4,6 +4,8 @@ import { GroupModerators } from "../../federation/inbox/group-moderators.js";
 import { RemoteError } from "../../federation/remote/errors.js";
 import type { SignedGetter } from "../../federation/remote/fetch.js";
 import { FakePeer } from "../support/fake-peer.js";
+import { freePort } from "../support/fedify-peer.js";
+import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 /*
  * Who moderates a followed group, read over loopback HTTP through the guarded client from a peer
@@ -119,5 +121,31 @@ describe("group moderators", () => {
     const mods = new GroupModerators(getter(), clock);
     const err = await mods.isModerator(`${peer.url}/c/gone`, `${peer.url}/u/mod`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
+  });
+});
+
+describe("an Atoll board's moderators, as another Atoll reads them", () => {
+  let t: TestInstance;
+  let base: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    t = await startTestInstance(
+      { PORT: String(port), PUBLIC_URL: base, ALLOW_PRIVATE_ADDRESSES: "on" },
+      { listen: true },
+    );
+    await t.services.boards.create({ uri: "b", title: "B" });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("reads the board's paged moderators collection from its attributedTo", async () => {
+    const board = `${base}/ap/boards/b`;
+    const mods = new GroupModerators(getter(), () => 1);
+    expect((await mods.staff(board)).moderatorsCollection).toBe(`${board}/moderators`);
+    expect(await mods.isModerator(board, `${base}/ap/actor`)).toBe(true);
+    expect(await mods.isModerator(board, `${base}/ap/anonymous`)).toBe(false);
   });
 });
