@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { APPEALS } from "./migrations/appeals.js";
 import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
@@ -388,6 +389,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DELIVERY_ORDER,
   INBOUND_RETRIES,
   CHANGE_STAMPS,
+  APPEALS,
 ];
 
 /**
