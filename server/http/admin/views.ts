@@ -23,6 +23,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   banned_deleted: "Ban placed and post deleted.",
   dismissed: "Report dismissed.",
   lifted: "Ban lifted.",
+  appeal_accepted: "Appeal accepted; the ban is lifted.",
+  appeal_rejected: "Appeal rejected; the ban stays.",
   board_created: "Board created.",
   board_deleted: "Board deleted.",
   board_saved: "Board settings saved.",
@@ -73,7 +75,7 @@ export function roleName(role: StaffUser["role"]): string {
   return ROLE_NAMES[role];
 }
 
-function time(ms: number | null): Html {
+export function time(ms: number | null): Html {
   if (ms === null) return html`never`;
   const d = new Date(ms);
   return html`<time datetime="${d.toISOString()}">${d.toISOString().replace("T", " ").slice(0, 16)} UTC</time>`;
@@ -114,6 +116,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
   const links: Array<[string, string]> = [
     ["/admin", "Reports"],
     ["/admin/bans", "Bans"],
+    ["/admin/appeals", "Appeals"],
     ["/admin/threads", "Posts & threads"],
   ];
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
