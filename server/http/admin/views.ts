@@ -198,7 +198,11 @@ export function reportsView(v: ViewContext, items: Array<{ report: Report; post:
   return html`<p>${items.length} open report${items.length === 1 ? "" : "s"}, newest first.</p>
 ${items.map(
   ({ report, post }) => html`<article class="admin-report">
-  <header><strong>Report on /${report.board}/ No.${report.postNo}</strong> · ${time(report.createdAt)}
+  <header><strong>Report on /${report.board}/ No.${report.postNo}</strong> · ${time(report.createdAt)}${
+    report.origin
+      ? html` · <span class="admin-origin">from the fediverse: ${report.origin}${report.flag ? " (answered when resolved)" : ""}</span>`
+      : null
+  }
     <p class="admin-reason">Reason: ${report.reason}</p></header>
   ${post ? html`${postPreview(v.s, post)}${postActions(v, post)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
   ${actionForm(v, `/admin/reports/${encodeURIComponent(report.id)}/dismiss`, "Dismiss report")}
