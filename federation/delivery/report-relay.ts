@@ -63,9 +63,12 @@ export class ReportRelay {
   async forward(report: Report, post: Post): Promise<boolean> {
     const { s, ids } = this.ctx;
     if (post.apId === null) return false;
-    const origin = domainOf(post.apId);
-    const follows = await s.store.federation.follows.followingOf(post.board);
-    const group = follows.find((f) => f.state === "accepted" && f.domain === origin);
+    const follows = (await s.store.federation.follows.followingOf(post.board)).filter((f) => f.state === "accepted");
+    // The group is on the post's server, or on its thread's (a comment from a third server in a
+    // followed community's thread is reported to the community, as Lemmy does).
+    const op = post.no === post.threadNo ? post : await s.store.posts.getPost(post.board, post.threadNo);
+    const domains = [domainOf(post.apId), ...(op?.apId ? [domainOf(op.apId)] : [])];
+    const group = domains.map((d) => follows.find((f) => f.domain === d)).find((f) => f !== undefined);
     let target: FlagTarget;
     let inbox: string;
     if (group) {
