@@ -8,6 +8,7 @@ import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
 import { DeliveryAdmin } from "./delivery/admin.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
+import { ReportRelay } from "./delivery/report-relay.js";
 import { sendsDeliveries } from "./delivery/role.js";
 import { DeliveryWorker } from "./delivery/worker.js";
 import type { GuardedFetch } from "./http/guarded-fetch.js";
@@ -161,6 +162,11 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
     }, STARTUP_BACKFILL_DELAY_MS);
     startupBackfill.unref();
   }
+  // Reports of mirrored posts go to their origin; reports from Lemmy peers are answered when resolved.
+  const reportRelay = inbox
+    ? new ReportRelay(context, actors, (actor, to, activity) => answers.send(actor, to, activity))
+    : null;
+  reportRelay?.attach();
   const following = inbox
     ? new RemoteFollowing(s, ids, inbox.deps.actors, (actor, to, activity) => answers.send(actor, to, activity))
     : null;
@@ -187,6 +193,7 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
     if (startupBackfill) clearTimeout(startupBackfill);
     await backfill?.close();
     await publisher?.close();
+    await reportRelay?.close();
     await worker?.stop();
     await inboxRetries?.stop();
     await inbox?.close();

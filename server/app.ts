@@ -12,6 +12,7 @@ import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
 import { InFlightRequests } from "./http/in-flight.js";
+import { AppealService } from "./services/appeals.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
@@ -110,6 +111,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     posting,
     reader,
     moderation: new ModerationService({ store, posting, events, clock }),
+    appeals: new AppealService({ store, posting, clock }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
     defederation: new DefederationService({

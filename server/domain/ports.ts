@@ -3,6 +3,7 @@
  * pass one contract suite (test/contract). Every method is async so both adapters fit.
  */
 import type { Readable } from "node:stream";
+import type { Appeal, AppealDecision } from "./appeal.js";
 import type { Board, BoardSettings } from "./board.js";
 import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
@@ -178,6 +179,18 @@ export interface ReportRepository {
   resolveForPost(board: string, postNo: number): Promise<number>;
 }
 
+export interface AppealRepository {
+  /** Throws DomainError("conflict") when the ban already has an appeal (or the id is taken). */
+  create(appeal: Appeal): Promise<void>;
+  get(id: string): Promise<Appeal | null>;
+  /** The appeal against a ban, if any. */
+  forBan(banId: string): Promise<Appeal | null>;
+  /** Appeals newest first: open ones only when `openOnly`; limited to bans of `boards` when given (null-board bans then excluded). */
+  list(opts: { openOnly: boolean; boards: string[] | null; limit: number }): Promise<Appeal[]>;
+  /** Answers an open appeal; null when there is no such appeal or it was already answered. */
+  decide(id: string, decision: AppealDecision): Promise<Appeal | null>;
+}
+
 export interface UserRepository {
   /** Throws DomainError("conflict") when the name is taken. */
   create(user: StaffUser): Promise<void>;
@@ -216,6 +229,7 @@ export interface Store {
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
+  readonly appeals: AppealRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;

@@ -72,4 +72,19 @@ export interface Report {
   createdAt: number;
   ipHash: string | null;
   resolved: boolean;
+  /** The server a report from the fediverse came from (its domain); absent for a reader's report. */
+  origin?: string;
+  /** The Flag it arrived as, kept when its sender reads Lemmy's `Resolve`, which answers it. */
+  flag?: ReceivedFlag;
+}
+
+/** What a `Resolve` must repeat of the Flag it answers (Lemmy embeds the Flag in it). */
+export interface ReceivedFlag {
+  id: string;
+  actor: string;
+  /** The group (our board) it was addressed to. */
+  to: string[];
+  /** The reported object's id. */
+  object: string;
+  summary: string;
 }

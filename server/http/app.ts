@@ -6,6 +6,7 @@ import { staticDir } from "../paths.js";
 import type { Services } from "../services/container.js";
 import { adminApiRouter } from "./admin/api.js";
 import { adminWebRouter } from "./admin/pages.js";
+import { appealsRouter } from "./api/appeals.js";
 import { instanceApiRouter } from "./api/instance.js";
 import { postingApiRouter } from "./api/posting.js";
 import { readApiRouter } from "./api/read.js";
@@ -72,6 +73,7 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   app.use(federation);
   app.use(postingApiRouter(s));
   app.use(reportsApiRouter(s));
+  app.use(appealsRouter(s));
   app.use(instanceApiRouter(s));
   app.use(adminApiRouter(s));
   app.use(readApiRouter(s));

@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import type { MediaStore, Store } from "../domain/ports.js";
+import type { AppealService } from "./appeals.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
@@ -38,6 +39,7 @@ export interface Services {
   posting: PostingService;
   reader: BoardReader;
   moderation: ModerationService;
+  appeals: AppealService;
   staff: StaffService;
   /** The domain rules in force (defederation), checked at every boundary. */
   policy: DomainPolicy;

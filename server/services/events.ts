@@ -1,10 +1,15 @@
 import type { Post, ThreadState } from "../domain/post.js";
+import type { Report } from "../domain/staff.js";
 
 export type PostEvent =
   | { type: "post_created"; post: Post }
   | { type: "post_deleted"; post: Post }
   | { type: "file_deleted"; post: Post }
-  | { type: "thread_changed"; thread: ThreadState };
+  | { type: "thread_changed"; thread: ThreadState }
+  /** A reader reported a post (the federation passes on reports of mirrored posts). */
+  | { type: "report_filed"; report: Report; post: Post }
+  /** Staff dealt with these reports (the federation answers the peers that sent them). */
+  | { type: "reports_resolved"; reports: Report[] };
 
 /**
  * Domain events of one instance. Listeners (federation, caches) react after the fact; a listener

@@ -75,6 +75,8 @@ export class ModerationService {
       resolved: false,
     };
     await this.deps.store.reports.create(report);
+    // A mirrored post's report also goes to its origin, once per post while reports on it are open.
+    if (!open.some((r) => r.postNo === post.no)) this.deps.events.emit({ type: "report_filed", report, post });
     return report;
   }
 
@@ -90,7 +92,17 @@ export class ModerationService {
     const report = typeof id === "string" && id.length <= 100 ? await this.deps.store.reports.get(id) : null;
     if (!report) throw new DomainError("not_found", "There is no such report.");
     this.require(user, "moderate", report.board);
-    await this.deps.store.reports.resolve(id);
+    if ((await this.deps.store.reports.resolve(id)) && !report.resolved) {
+      this.deps.events.emit({ type: "reports_resolved", reports: [report] });
+    }
+  }
+
+  /** Settles the open reports on a post that was dealt with, telling those who sent them from elsewhere. */
+  private async settleReports(board: string, no: number, openOnBoard?: Report[]): Promise<void> {
+    const open = (openOnBoard ?? (await this.deps.store.reports.listOpen([board]))).filter((r) => r.postNo === no);
+    if (open.length === 0) return;
+    await this.deps.store.reports.resolveForPost(board, no);
+    this.deps.events.emit({ type: "reports_resolved", reports: open });
   }
 
   /** The post and its thread, for a moderator about to act on it. */
@@ -109,14 +121,16 @@ export class ModerationService {
       const { orphans } = await this.deps.store.posts.deleteFile(board, no);
       await this.deps.posting.removeBlobs(orphans);
       this.deps.events.emit({ type: "file_deleted", post });
-      await this.deps.store.reports.resolveForPost(board, no);
+      await this.settleReports(board, no);
       return;
     }
     const { deleted, orphans } = await this.deps.store.posts.deletePost(board, no);
     await this.deps.posting.removeBlobs(orphans);
+    // One look at the board's open reports for a whole thread's posts.
+    const open = await this.deps.store.reports.listOpen([board]);
     for (const p of deleted) {
       this.deps.events.emit({ type: "post_deleted", post: p });
-      await this.deps.store.reports.resolveForPost(board, p.no);
+      await this.settleReports(board, p.no, open);
     }
   }
 
@@ -192,7 +206,7 @@ export class ModerationService {
     // Banning the author of a reported post deals with the reports on it.
     if (postRef !== null) {
       const [postBoard = "", no = ""] = postRef.split("/");
-      await this.deps.store.reports.resolveForPost(postBoard, Number(no));
+      await this.settleReports(postBoard, Number(no));
     }
     return ban;
   }

@@ -320,8 +320,12 @@ export class PostingService {
     const ban = await this.deps.store.bans.findActive(ipHash, board.uri, now);
     if (ban) {
       const until = ban.expiresAt === null ? "permanently" : `until ${new Date(ban.expiresAt).toUTCString()}`;
+      // The poster may appeal once; the answer is shown with the ban.
+      const appeal = await this.deps.store.appeals.forBan(ban.id);
       throw new DomainError("forbidden", `You are banned ${until}: ${ban.reason}`, {
         ban: {
+          id: ban.id,
+          appeal: appeal ? { status: appeal.status, reason: appeal.decisionReason } : null,
           reason: ban.reason,
           expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null,
           board: ban.board,

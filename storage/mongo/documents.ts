@@ -3,6 +3,7 @@ import type { Board, BoardSettings } from "../../server/domain/board.js";
 import type { Post, PostFile, ThreadState } from "../../server/domain/post.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "../../server/domain/staff.js";
 import { settingsFromStorage } from "../common/board-settings.js";
+import { checkedFlag } from "../common/report-flag.js";
 
 /*
  * Document shapes. Each mapper copies the domain fields one by one, which drops `_id` and the
@@ -183,6 +184,8 @@ export function toReport(d: Report): Report {
     createdAt: d.createdAt,
     ipHash: d.ipHash ?? null,
     resolved: d.resolved === true,
+    ...(typeof d.origin === "string" ? { origin: d.origin } : {}),
+    ...(d.flag ? { flag: checkedFlag(d.flag) } : {}),
   };
 }
 

@@ -29,11 +29,13 @@
  * - No query or update is built from a caller-chosen field name; string arguments are checked to
  *   be strings and matched with `$eq`, and settings patches only ever set known keys.
  */
+
 import { type Db, MongoClient } from "mongodb";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
+  AppealRepository,
   BanRepository,
   BoardRepository,
   PendingAnnouncements,
@@ -46,6 +48,7 @@ import type {
   UserRepository,
 } from "../../server/domain/ports.js";
 import { MongoPendingAnnouncements } from "./announcements.js";
+import { appealsCollection, ensureAppealIndexes, MongoAppealRepository } from "./appeals.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
@@ -70,6 +73,7 @@ class MongoStore implements Store {
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
+  readonly appeals: AppealRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -92,6 +96,7 @@ class MongoStore implements Store {
     this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
     this.reports = new MongoReportRepository(c);
+    this.appeals = new MongoAppealRepository(appealsCollection(db));
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -121,6 +126,7 @@ export async function openMongoStore(url: string): Promise<Store> {
   await client.connect();
   try {
     await ensureIndexes(collectionsOf(client.db(dbName)));
+    await ensureAppealIndexes(appealsCollection(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));

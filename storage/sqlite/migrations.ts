@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { APPEALS } from "./migrations/appeals.js";
 import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
@@ -390,6 +391,7 @@ export const MIGRATIONS: readonly Migration[] = [
   INBOUND_RETRIES,
   CHANGE_STAMPS,
   GROUP_BANS,
+  APPEALS,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { ReportRepository } from "../../server/domain/ports.js";
 import type { Report } from "../../server/domain/staff.js";
 import { int, nullableStr, str, strList } from "../common/guards.js";
+import { checkedFlag, parseFlag } from "../common/report-flag.js";
 import type { Db } from "./database.js";
 import { conflictOnDuplicate } from "./errors.js";
 
@@ -12,9 +13,11 @@ interface ReportRow {
   created_at: number;
   ip_hash: string | null;
   resolved: number;
+  origin: string | null;
+  flag: string | null;
 }
 
-const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved";
+const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag";
 
 function reportFromRow(r: ReportRow): Report {
   return {
@@ -25,6 +28,8 @@ function reportFromRow(r: ReportRow): Report {
     createdAt: r.created_at,
     ipHash: r.ip_hash,
     resolved: r.resolved === 1,
+    ...(r.origin === null ? {} : { origin: r.origin }),
+    ...(r.flag === null ? {} : { flag: parseFlag(r.flag) }),
   };
 }
 
@@ -34,7 +39,7 @@ export class SqliteReportRepository implements ReportRepository {
   constructor(db: Db) {
     this.s = {
       insert: db.prepare<[ReportRow]>(
-        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved)`,
+        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag)`,
       ),
       open: db.prepare<[], ReportRow>(
         `SELECT ${COLUMNS} FROM reports WHERE resolved = 0 ORDER BY created_at DESC, id DESC`,
@@ -61,6 +66,8 @@ export class SqliteReportRepository implements ReportRepository {
       created_at: int(report.createdAt, "createdAt"),
       ip_hash: nullableStr(report.ipHash, "ipHash"),
       resolved: report.resolved === true ? 1 : 0,
+      origin: report.origin === undefined ? null : str(report.origin, "origin"),
+      flag: report.flag === undefined ? null : JSON.stringify(checkedFlag(report.flag)),
     };
     conflictOnDuplicate(() => this.s.insert.run(row), "A report with this id exists.");
   }

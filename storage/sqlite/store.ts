@@ -3,6 +3,7 @@ import type { DefederationStore } from "../../server/domain/defederation-ports.j
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
 import type {
+  AppealRepository,
   BanRepository,
   BoardRepository,
   PendingAnnouncements,
@@ -15,6 +16,7 @@ import type {
   UserRepository,
 } from "../../server/domain/ports.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
+import { SqliteAppealRepository } from "./appeals.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
 import { type CheckpointerOptions, WalCheckpointer } from "./checkpointer.js";
@@ -38,6 +40,7 @@ class SqliteStore implements Store {
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
+  readonly appeals: AppealRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -64,6 +67,7 @@ class SqliteStore implements Store {
     this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
+    this.appeals = new SqliteAppealRepository(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

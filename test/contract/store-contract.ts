@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../server/domain/ports.js";
+import { describeAppealsContract } from "./appeals.contract.js";
 import { describeBoardContract } from "./boards.contract.js";
 import { describeChangeStampsContract } from "./change-stamps.contract.js";
 import { describeDomainAuditContract } from "./defederation-audit.contract.js";
@@ -85,6 +86,7 @@ export function describeStoreContract(
     describeListingContract(ctx);
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);
+    describeAppealsContract(ctx);
     describeReopenContract(ctx);
     describeFederationActorsContract(ctx);
     describeFederationFollowsContract(ctx);

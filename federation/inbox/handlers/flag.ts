@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { domainOfUrl } from "../../../server/domain/defederation/rules.js";
 import type { Post } from "../../../server/domain/post.js";
-import type { Report } from "../../../server/domain/staff.js";
+import type { ReceivedFlag, Report } from "../../../server/domain/staff.js";
 import { MAX_REPORT_REASON } from "../../../server/services/moderation.js";
+import type { NormalizedActivity } from "../../vocab/types.js";
 import { accepted, ignored } from "../errors.js";
 import { resolveLocalPost } from "../local-posts.js";
 import { plainText } from "../sanitize.js";
@@ -12,11 +13,24 @@ import type { Handler } from "./types.js";
 const MAX_REPORTED_POSTS = 20;
 
 /**
+ * The Flag to answer with a `Resolve` once the report is dealt with, when the sender reads one:
+ * Lemmy (and software speaking its protocol) reports one post to the community, naming the board's
+ * actor in `to`. A Mastodon-style report (to the instance, account and posts as objects) is not
+ * answered: Mastodon has no activity for it.
+ */
+function answerable(activity: NormalizedActivity, board: string, comment: string): { flag?: ReceivedFlag } {
+  const [object] = activity.objectIds;
+  if (activity.objectIds.length !== 1 || object === undefined || !activity.to.includes(board)) return {};
+  return { flag: { id: activity.id, actor: activity.actor, to: [board], object, summary: comment } };
+}
+
+/**
  * A report from another server (Mastodon sends `Flag` to the instance actor's or the shared inbox:
  * `object` names the reported account and posts, `content` is the reporter's comment). Each of our
  * posts it names goes into the local reports queue, with the reason and the reporting domain; ids
  * of accounts and of anything not held here are passed over. A domain whose reports are rejected
  * (`reject_reports`, for the instance or the post's board) is answered 202 and nothing is stored.
+ * Each report keeps the reporting domain as its origin, shown in the queue.
  */
 export const handleFlag: Handler = async (deps, { activity }) => {
   const { s, ids } = deps;
@@ -66,6 +80,8 @@ export const handleFlag: Handler = async (deps, { activity }) => {
       createdAt: s.clock(),
       ipHash: null,
       resolved: false,
+      origin: host,
+      ...answerable(activity, ids.board(post.board), comment),
     };
     await s.store.reports.create(report);
     open.push(report);

@@ -5,6 +5,7 @@ import type { Services } from "../../services/container.js";
 import { boardFollowJson, type FederationActions } from "../../services/federation-actions.js";
 import { API_ACTOR } from "../../services/staff.js";
 import { positiveInt } from "../respond.js";
+import { appealsApiRouter } from "./appeals-api.js";
 import { bearerAuth } from "./auth.js";
 import { adminBody, bodyKind, requireSomeField, updateRoute } from "./body.js";
 import { defederationApiRouter } from "./defederation/api.js";
@@ -64,6 +65,7 @@ function truthyQuery(v: unknown): boolean {
 /** What the admin API uses of the services, its parts' included. */
 export type AdminApiDeps = Pick<
   Services,
+  | "appeals"
   | "boards"
   | "clock"
   | "config"
@@ -198,6 +200,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.status(204).end();
   });
 
+  r.use(appealsApiRouter(s));
   r.use(defederationApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));

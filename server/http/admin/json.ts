@@ -22,6 +22,8 @@ export function reportJson(r: Report, post: Post | null, urls: Urls) {
     reason: r.reason,
     created_at: iso(r.createdAt),
     resolved: r.resolved,
+    /** The reporting server's domain for a report from the fediverse; null for a reader's here. */
+    origin: r.origin ?? null,
     post: post
       ? {
           no: post.no,

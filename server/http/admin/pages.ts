@@ -1,5 +1,6 @@
 import type { Router } from "express";
 import type { Services } from "../../services/container.js";
+import { appealPages } from "./appeal-pages.js";
 import { banPages } from "./ban-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
@@ -20,6 +21,7 @@ import { userPages } from "./user-pages.js";
 /** What the staff pages use of the services, their areas' included. */
 export type AdminWebDeps = Pick<
   Services,
+  | "appeals"
   | "boards"
   | "clock"
   | "config"
@@ -42,6 +44,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   reportPages(s, kit);
   threadPages(s, kit);
   banPages(s, kit);
+  appealPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   tokenPages(s, kit);

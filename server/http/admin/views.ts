@@ -23,6 +23,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   banned_deleted: "Ban placed and post deleted.",
   dismissed: "Report dismissed.",
   lifted: "Ban lifted.",
+  appeal_accepted: "Appeal accepted; the ban is lifted.",
+  appeal_rejected: "Appeal rejected; the ban stays.",
   board_created: "Board created.",
   board_deleted: "Board deleted.",
   board_saved: "Board settings saved.",
@@ -73,7 +75,7 @@ export function roleName(role: StaffUser["role"]): string {
   return ROLE_NAMES[role];
 }
 
-function time(ms: number | null): Html {
+export function time(ms: number | null): Html {
   if (ms === null) return html`never`;
   const d = new Date(ms);
   return html`<time datetime="${d.toISOString()}">${d.toISOString().replace("T", " ").slice(0, 16)} UTC</time>`;
@@ -114,6 +116,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
   const links: Array<[string, string]> = [
     ["/admin", "Reports"],
     ["/admin/bans", "Bans"],
+    ["/admin/appeals", "Appeals"],
     ["/admin/threads", "Posts & threads"],
   ];
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
@@ -195,7 +198,11 @@ export function reportsView(v: ViewContext, items: Array<{ report: Report; post:
   return html`<p>${items.length} open report${items.length === 1 ? "" : "s"}, newest first.</p>
 ${items.map(
   ({ report, post }) => html`<article class="admin-report">
-  <header><strong>Report on /${report.board}/ No.${report.postNo}</strong> · ${time(report.createdAt)}
+  <header><strong>Report on /${report.board}/ No.${report.postNo}</strong> · ${time(report.createdAt)}${
+    report.origin
+      ? html` · <span class="admin-origin">from the fediverse: ${report.origin}${report.flag ? " (answered when resolved)" : ""}</span>`
+      : null
+  }
     <p class="admin-reason">Reason: ${report.reason}</p></header>
   ${post ? html`${postPreview(v.s, post)}${postActions(v, post)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
   ${actionForm(v, `/admin/reports/${encodeURIComponent(report.id)}/dismiss`, "Dismiss report")}

@@ -1,11 +1,14 @@
 import type { Problem } from "../problem-document.js";
+import { type AppealInfo, appealBox, appealOf } from "./appeal-box.js";
 import { escapeHtml, html } from "./html.js";
 import { type LayoutDeps, layout } from "./layout.js";
 
 interface BanInfo {
+  id: string | null;
   reason: string;
   expires: string | null;
   board: string | null;
+  appeal: AppealInfo | null;
 }
 
 /** The ban a forbidden problem carries (`problem.ban`), read defensively: it is only data. */
@@ -20,7 +23,13 @@ function banOf(problem: Problem): BanInfo | null {
     const d = new Date(raw);
     expires = Number.isFinite(d.getTime()) ? d.toUTCString() : String(raw);
   }
-  return { reason, expires, board: typeof b["board"] === "string" ? b["board"] : null };
+  return {
+    id: typeof b["id"] === "string" ? b["id"] : null,
+    reason,
+    expires,
+    board: typeof b["board"] === "string" ? b["board"] : null,
+    appeal: appealOf(b["appeal"]),
+  };
 }
 
 /**
@@ -66,6 +75,7 @@ ${
 <dt>Expires</dt><dd>${ban.expires ?? "Never: this ban is permanent."}</dd>
 </dl>
 <p>You can still read the boards.</p>
+${ban.id ? appealBox(ban.id, ban.appeal) : ""}
 </div>`
     : detail
       ? html`<p class="detail">${detail}</p>`

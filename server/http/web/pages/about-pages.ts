@@ -77,13 +77,15 @@ Each board's description says what it is for.</p>`,
       title: "Reports",
       body: html`<p>Tick the box next to a post, write which rule it breaks and press <strong>Report</strong> at the bottom of the
 page. Reports are anonymous and go to the staff of that board; reporting a post again changes nothing. Staff delete
-what breaks the rules; a report is closed once it has been dealt with.</p>`,
+what breaks the rules; a report is closed once it has been dealt with. A report of a post that came from another server
+is also passed on to that server, in this instance's name: your reason goes with it, never who you are.</p>`,
     },
     {
       id: "bans",
       title: "Bans",
       body: html`<p>Staff may ban the address a post came from, on one board or on all of them, for a time or permanently.
-A banned reader can still read; posting shows the ban's reason and when it ends. Addresses are never stored in the clear:
+A banned reader can still read; posting shows the ban's reason and when it ends, and offers to appeal the ban, once;
+the staff's answer is shown in the same place. Addresses are never stored in the clear:
 the instance keeps a keyed hash of them.</p>`,
     },
     {

@@ -1,0 +1,63 @@
+import { escapeHtml } from "../../server/domain/markup.js";
+import type { ReceivedFlag } from "../../server/domain/staff.js";
+import type { FederationIds } from "../ids.js";
+import { AS_CONTEXT } from "./context.js";
+import { digest } from "./ids.js";
+
+/** Where a report of a mirrored post goes, and so the shape it takes. */
+export type FlagTarget =
+  /** The group the board follows on the post's server (Lemmy and the like): `to` the group, one object. */
+  | { kind: "group"; group: string }
+  /** The author's server (Mastodon and the like): the account and the post as objects, no addressing. */
+  | { kind: "author"; author: string };
+
+/**
+ * The instance's `Flag` of a mirrored post, sent to the server it came from. The instance actor
+ * reports, so the reader who reported is never named; the reason goes in `summary` (which Lemmy
+ * reads) and `content` (which Mastodon reads). Lemmy takes one `object` and the community in `to`
+ * (and `audience`); Mastodon wants the reported account among the objects to file the report at all.
+ * The id is derived from the report's, so a report sent again is the same activity.
+ */
+export function flagActivity(
+  ids: FederationIds,
+  report: { id: string; reason: string },
+  postId: string,
+  target: FlagTarget,
+): Record<string, unknown> {
+  const base = {
+    "@context": AS_CONTEXT,
+    id: `${ids.instanceActor()}/flags/${encodeURIComponent(report.id)}`,
+    type: "Flag",
+    actor: ids.instanceActor(),
+  };
+  const reason = { summary: report.reason, content: `<p>${escapeHtml(report.reason)}</p>` };
+  return target.kind === "group"
+    ? { ...base, to: [target.group], audience: target.group, object: postId, ...reason }
+    : { ...base, object: [target.author, postId], ...reason };
+}
+
+/**
+ * Lemmy's `Resolve` of a report it sent about one of our posts, once staff here dealt with it: the
+ * Flag embedded as Lemmy sent it, from the instance actor (which the board's moderators collection
+ * lists), addressed like the Flag. Its id is derived from the Flag's, so it is sent once.
+ */
+export function resolveFlag(ids: FederationIds, flag: ReceivedFlag): Record<string, unknown> {
+  const group = flag.to[0];
+  return {
+    "@context": AS_CONTEXT,
+    id: `${ids.instanceActor()}/resolve/${digest(flag.id)}`,
+    type: "Resolve",
+    actor: ids.instanceActor(),
+    to: flag.to,
+    ...(group ? { audience: group } : {}),
+    object: {
+      id: flag.id,
+      type: "Flag",
+      actor: flag.actor,
+      to: flag.to,
+      object: flag.object,
+      summary: flag.summary,
+      ...(group ? { audience: group } : {}),
+    },
+  };
+}
