@@ -45,6 +45,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { MongoPendingAnnouncements } from "./announcements.js";
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
@@ -57,6 +58,7 @@ import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
 import { MongoPostRepository } from "./posts.js";
+import { ensureRemoteBanIndexes, MongoRemoteBanRepository, remoteBanCollectionOf } from "./remote-bans.js";
 import { MongoReportRepository } from "./reports.js";
 import { MongoSessionRepository } from "./sessions.js";
 import { MongoSettingsRepository } from "./settings.js";
@@ -69,6 +71,7 @@ class MongoStore implements Store {
   readonly posts: PostRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
+  readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
@@ -91,6 +94,7 @@ class MongoStore implements Store {
     this.posts = new MongoPostRepository(client, c);
     this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
+    this.remoteBans = new MongoRemoteBanRepository(remoteBanCollectionOf(db));
     this.reports = new MongoReportRepository(c);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
@@ -124,6 +128,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
+    await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

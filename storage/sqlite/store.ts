@@ -14,6 +14,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteBanRepository } from "./bans.js";
 import { SqliteBoardRepository } from "./boards.js";
@@ -25,6 +26,7 @@ import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
+import { SqliteRemoteBanRepository } from "./remote-bans.js";
 import { SqliteReportRepository } from "./reports.js";
 import { SqliteSessionRepository } from "./sessions.js";
 import { SqliteSettingsRepository } from "./settings.js";
@@ -37,6 +39,7 @@ class SqliteStore implements Store {
   readonly posts: PostRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
+  readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
@@ -63,6 +66,7 @@ class SqliteStore implements Store {
     this.posts = new SqlitePostRepository(db, this.group);
     this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
+    this.remoteBans = new SqliteRemoteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);

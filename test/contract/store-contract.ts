@@ -22,6 +22,7 @@ import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
+import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
 
@@ -84,6 +85,7 @@ export function describeStoreContract(
     describeListingContract(ctx);
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);
+    describeRemoteBanContract(ctx);
     describeReopenContract(ctx);
     describeFederationActorsContract(ctx);
     describeFederationFollowsContract(ctx);
