@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { csrfOf, signIn } from "../support/admin-session.js";
 import { admin, createBoard, mirrorOf, settled, startAtoll, waitFor } from "../support/defederation-parties.js";
 import { type FedifyPeer, fedifyPeerUnavailable, startFedifyPeer } from "../support/fedify-peer.js";
 import type { TestInstance } from "../support/instance.js";
@@ -150,6 +151,42 @@ describe.skipIf(unavailable !== null)(
         );
         expect(await mirrorOf(A, sent.id)).toBeNull();
       }
+    });
+
+    it("a board owner bans an account on the staff pages, sees it listed, and lifts only their board's bans", async () => {
+      await A.services.staff.createUser("owner", "correct horse battery", "board_owner", ["q"]);
+      const { agent } = await signIn(A.app, "owner", "correct horse battery");
+      const page = await agent.get("/admin/bans");
+      expect(page.text).toContain("Ban a fediverse account");
+      expect(page.text).not.toContain('<option value="">all boards</option>');
+      const form = {
+        csrf: csrfOf(page.text),
+        back: "/admin/bans",
+        actor: handle,
+        board: "q",
+        reason: "rude",
+        duration: "3600",
+      };
+      const placed = await agent.post("/admin/account-bans").type("form").send(form);
+      expect(placed.status).toBe(303);
+      const listed = await agent.get("/admin/bans");
+      expect(listed.text).toContain(handle);
+      expect(listed.text).toContain("rude");
+      // The instance-wide ban is not theirs to see or lift.
+      expect(listed.text).not.toContain("everywhere");
+      const everywhere = (await A.services.store.remoteBans.list()).find((b) => b.board === null);
+      const forced = await agent
+        .post(`/admin/bans/${everywhere?.id}/lift`)
+        .type("form")
+        .send({ csrf: form.csrf, back: "/admin/bans" });
+      expect(forced.status).toBe(403);
+      const mine = (await A.services.store.remoteBans.list()).find((b) => b.reason === "rude");
+      const lifted = await agent
+        .post(`/admin/bans/${mine?.id}/lift`)
+        .type("form")
+        .send({ csrf: form.csrf, back: "/admin/bans" });
+      expect(lifted.status).toBe(303);
+      expect((await A.services.store.remoteBans.list()).map((b) => b.reason)).toEqual(["everywhere"]);
     });
 
     it("refuses what is not a remote account", async () => {
