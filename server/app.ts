@@ -27,6 +27,7 @@ import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
 import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
+import { RemoteBanService } from "./services/remote-bans.js";
 import { RenderCache } from "./services/render-cache.js";
 import { Secrets } from "./services/secrets.js";
 import { SharedLimits } from "./services/shared-limits.js";
@@ -112,6 +113,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     reader,
     moderation: new ModerationService({ store, posting, events, clock }),
     appeals: new AppealService({ store, posting, clock }),
+    remoteBans: new RemoteBanService({ store, posting, clock, publicUrl: config.publicUrl }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
     defederation: new DefederationService({

@@ -1,10 +1,12 @@
 import type { FederationActions } from "../../server/services/federation-actions.js";
 import type { Federation } from "../index.js";
 import { BoardFollows } from "./board-follows.js";
+import { RemoteBanFederation } from "./remote-bans.js";
 import { SilenceReview } from "./silence.js";
 
 export { BoardFollows, type BoardFollowsDeps } from "./board-follows.js";
 export { FederationHeldDataEffects, GuardedBlocklistFetcher } from "./defederation-effects.js";
+export { RemoteBanFederation } from "./remote-bans.js";
 export { SilenceReview } from "./silence.js";
 export { isLoopbackHost, parseFollowTarget, resolveHandle, webfingerSchemes } from "./target.js";
 
@@ -14,8 +16,8 @@ export { isLoopbackHost, parseFollowTarget, resolveHandle, webfingerSchemes } fr
  * process's worker when it has one running.
  */
 export function federationActions(federation: Federation): FederationActions | undefined {
-  const { following, inbox, context } = federation;
-  if (!following || !inbox) return undefined;
+  const { following, inbox, context, publisher } = federation;
+  if (!following || !inbox || !publisher) return undefined;
   const outbox = inbox.deps.outbox;
   const follows = new BoardFollows({
     store: context.s.store,
@@ -26,6 +28,15 @@ export function federationActions(federation: Federation): FederationActions | u
     allowPrivateAddresses: context.s.config.allowPrivateAddresses,
   });
   const silence = new SilenceReview(inbox.deps);
+  const bans = new RemoteBanFederation({
+    s: context.s,
+    ids: federation.ids,
+    http: federation.context.http,
+    actors: inbox.deps.actors,
+    followerInboxes: (board) => publisher.followerInboxes(board),
+    send: (actor, to, activity) => outbox.send(actor, to, activity),
+    allowPrivateAddresses: context.s.config.allowPrivateAddresses,
+  });
   return {
     followBoard: (board, target) => follows.followBoard(board, target),
     unfollowBoard: (board, target) => follows.unfollowBoard(board, target),
@@ -36,5 +47,9 @@ export function federationActions(federation: Federation): FederationActions | u
     listHeld: (board) => silence.listHeld(board),
     approveHeld: (id) => silence.approveHeld(id),
     rejectHeld: (id) => silence.rejectHeld(id),
+    resolveAccount: (target) => bans.resolveAccount(target),
+    announceRemoteBan: async (ban, lifted) => {
+      await bans.announce(ban, lifted);
+    },
   };
 }

@@ -12,6 +12,7 @@ import { IgnoredActivity, PostRefused, TransientFailure } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { noteText } from "./note-text.js";
 import { quoteTargets } from "./quote-links.js";
+import { refuseBannedAuthor } from "./remote-ban-check.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
@@ -115,6 +116,7 @@ export async function storeNote(
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
+  await refuseBannedAuthor(deps, author, board.uri);
   const text = await noteText(
     deps.sanitizer,
     note,

@@ -9,6 +9,7 @@ import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
+import type { RemoteBanRepository } from "./remote-bans.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 
 export interface BoardRepository {
@@ -228,6 +229,8 @@ export interface Store {
   readonly posts: PostRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
+  /** Bans of fediverse accounts. */
+  readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
   readonly users: UserRepository;

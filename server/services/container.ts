@@ -14,6 +14,7 @@ import type { Logger } from "./logger.js";
 import type { ModerationService } from "./moderation.js";
 import type { PostingService } from "./posting.js";
 import type { BoardReader } from "./reader.js";
+import type { RemoteBanService } from "./remote-bans.js";
 import type { RenderCache } from "./render-cache.js";
 import type { Secrets } from "./secrets.js";
 import type { SharedLimits } from "./shared-limits.js";
@@ -40,6 +41,8 @@ export interface Services {
   reader: BoardReader;
   moderation: ModerationService;
   appeals: AppealService;
+  /** Bans of fediverse accounts, per board or instance-wide. */
+  remoteBans: RemoteBanService;
   staff: StaffService;
   /** The domain rules in force (defederation), checked at every boundary. */
   policy: DomainPolicy;

@@ -1,4 +1,5 @@
 import type { FollowState } from "../domain/federation-ports.js";
+import type { RemoteBan } from "../domain/remote-bans.js";
 
 /** One outbound follow of a local board, as operators see it. */
 export interface BoardFollowView {
@@ -55,6 +56,17 @@ export interface FederationActions {
   ): Promise<{ held: HeldThreadView; outcome: "accepted" | "ignored" | "rejected" | "deferred"; detail: string }>;
   /** Drops a held thread without posting it. */
   rejectHeld(id: string): Promise<HeldThreadView>;
+
+  /**
+   * The account an actor URL or a handle (`user@host`, `@user@host`) names, the handle resolved
+   * through WebFinger: "invalid" for anything else, "unprocessable" when it cannot be resolved.
+   */
+  resolveAccount(target: string): Promise<{ id: string; handle: string | null }>;
+  /**
+   * Queues Lemmy's `Block` of a remote account (or its `Undo` when `lifted`) for the account's
+   * server and the followers of the board (of every board, for an instance-wide ban).
+   */
+  announceRemoteBan(ban: RemoteBan, lifted: boolean): Promise<void>;
 }
 
 /** An inbound follow of a board waiting for a moderator. */

@@ -1,8 +1,8 @@
 import type { Ban } from "../../server/domain/staff.js";
 
 /** Of several bans in force, the one to show: permanent first, then the one lasting longest. */
-export function strongestBan(bans: Ban[]): Ban | null {
-  let best: Ban | null = null;
+export function strongestBan<T extends Pick<Ban, "expiresAt">>(bans: T[]): T | null {
+  let best: T | null = null;
   for (const ban of bans) {
     if (best === null) best = ban;
     else if (best.expiresAt === null) continue;

@@ -47,6 +47,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { MongoPendingAnnouncements } from "./announcements.js";
 import { appealsCollection, ensureAppealIndexes, MongoAppealRepository } from "./appeals.js";
 import { MongoBanRepository } from "./bans.js";
@@ -60,6 +61,7 @@ import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
 import { MongoPostRepository } from "./posts.js";
+import { ensureRemoteBanIndexes, MongoRemoteBanRepository, remoteBanCollectionOf } from "./remote-bans.js";
 import { MongoReportRepository } from "./reports.js";
 import { MongoSessionRepository } from "./sessions.js";
 import { MongoSettingsRepository } from "./settings.js";
@@ -72,6 +74,7 @@ class MongoStore implements Store {
   readonly posts: PostRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
+  readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
   readonly users: UserRepository;
@@ -95,6 +98,7 @@ class MongoStore implements Store {
     this.posts = new MongoPostRepository(client, c);
     this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
+    this.remoteBans = new MongoRemoteBanRepository(remoteBanCollectionOf(db));
     this.reports = new MongoReportRepository(c);
     this.appeals = new MongoAppealRepository(appealsCollection(db));
     this.users = new MongoUserRepository(c);
@@ -130,6 +134,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
+    await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

@@ -4,6 +4,7 @@ import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
 export interface Migration {
@@ -392,6 +393,7 @@ export const MIGRATIONS: readonly Migration[] = [
   CHANGE_STAMPS,
   GROUP_BANS,
   APPEALS,
+  REMOTE_BANS,
 ];
 
 /**

@@ -15,6 +15,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteAppealRepository } from "./appeals.js";
 import { SqliteBanRepository } from "./bans.js";
@@ -27,6 +28,7 @@ import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
 import { SqlitePostRepository } from "./posts.js";
+import { SqliteRemoteBanRepository } from "./remote-bans.js";
 import { SqliteReportRepository } from "./reports.js";
 import { SqliteSessionRepository } from "./sessions.js";
 import { SqliteSettingsRepository } from "./settings.js";
@@ -39,6 +41,7 @@ class SqliteStore implements Store {
   readonly posts: PostRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
+  readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
   readonly users: UserRepository;
@@ -66,6 +69,7 @@ class SqliteStore implements Store {
     this.posts = new SqlitePostRepository(db, this.group);
     this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
+    this.remoteBans = new SqliteRemoteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.appeals = new SqliteAppealRepository(db);
     this.users = new SqliteUserRepository(db);

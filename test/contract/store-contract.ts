@@ -24,6 +24,7 @@ import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
+import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
 
@@ -87,6 +88,7 @@ export function describeStoreContract(
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);
     describeAppealsContract(ctx);
+    describeRemoteBanContract(ctx);
     describeReopenContract(ctx);
     describeFederationActorsContract(ctx);
     describeFederationFollowsContract(ctx);

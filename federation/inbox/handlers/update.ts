@@ -37,6 +37,9 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
     return ignored("Not a post we hold.");
   }
   if (post.fediActor !== activity.actor) throw forbidden("Only the author of a post can update it.");
+  if (await s.store.remoteBans.findActive(activity.actor, post.board, s.clock())) {
+    throw forbidden(`The account is banned from /${post.board}/; its posts are not edited.`);
+  }
 
   const trusted = await trustedObject(deps, activity.actor, ref, embeddedJson(json));
   const note = trusted.document;

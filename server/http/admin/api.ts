@@ -22,6 +22,7 @@ import {
   threadJson,
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
+import { banRemoteAccount, federatedAuthor, liftBan, remoteBanJson } from "./remote-bans.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
 const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
@@ -75,6 +76,7 @@ export type AdminApiDeps = Pick<
   | "logger"
   | "moderation"
   | "policy"
+  | "remoteBans"
   | "staff"
   | "store"
   | "urls"
@@ -180,14 +182,35 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   });
 
   r.get("/api/v1/admin/bans", async (_req, res) => {
-    res.json((await s.moderation.listBans(actor)).map(banJson));
+    const local = (await s.moderation.listBans(actor)).map((b) => ({ ...banJson(b), kind: "address" }));
+    const remote = (await s.remoteBans.list(actor)).map(remoteBanJson);
+    res.json([...local, ...remote].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "")));
   });
 
   r.post("/api/v1/admin/bans", ...body, async (req, res) => {
-    const fields = jsonObject(req.body, ["board", "post", "ip_hash", "reason", "duration"]);
+    const fields = jsonObject(req.body, ["board", "post", "ip_hash", "reason", "duration", "actor", "delete_posts"]);
+    const post = optionalString(fields, "post");
+    const account = optionalString(fields, "actor");
+    // An account is banned when named, or when the post came from the fediverse (it has no address).
+    if (account !== undefined || (post !== undefined && (await federatedAuthor(s, actor, post)) !== null)) {
+      if (fields["ip_hash"] !== undefined) throw new DomainError("invalid", "Give either actor or ip_hash, not both.");
+      const { ban, removed } = await banRemoteAccount(s, actor, {
+        actor: account,
+        post,
+        board: optionalString(fields, "board") ?? null,
+        reason: optionalString(fields, "reason") ?? "",
+        durationSeconds: durationField(fields["duration"]),
+        deletePosts: optionalBoolean(fields, "delete_posts"),
+      });
+      res.status(201).json({ ...remoteBanJson(ban), removed_posts: removed });
+      return;
+    }
+    if (fields["delete_posts"] !== undefined) {
+      throw new DomainError("invalid", "delete_posts: only for bans of fediverse accounts (actor).");
+    }
     const ban = await s.moderation.ban(actor, {
       board: optionalString(fields, "board") ?? null,
-      post: optionalString(fields, "post"),
+      post,
       ipHash: optionalString(fields, "ip_hash"),
       reason: optionalString(fields, "reason") ?? "",
       durationSeconds: durationField(fields["duration"]),
@@ -196,7 +219,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   });
 
   r.delete("/api/v1/admin/bans/:id", async (req, res) => {
-    await s.moderation.unban(actor, String(req.params["id"]));
+    await liftBan(s, actor, String(req.params["id"]));
     res.status(204).end();
   });
 

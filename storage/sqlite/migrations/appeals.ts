@@ -2,7 +2,7 @@ import type { Migration } from "../migrations.js";
 
 /** Where reports from other servers came from, the Flags to answer, and ban appeals. */
 export const APPEALS: Migration = {
-  version: 12,
+  version: 10,
   name: "report origins and ban appeals",
   sql: `
     -- origin: the reporting server's domain; flag: the Flag (JSON) to answer with a Resolve

@@ -2,7 +2,7 @@ import type { Migration } from "../migrations.js";
 
 /** Bans announced by the groups our boards follow, held against the banned accounts' posts on the mirrors. */
 export const GROUP_BANS: Migration = {
-  version: 11,
+  version: 9,
   name: "bans announced by followed groups",
   sql: `
     CREATE TABLE group_bans (
