@@ -33,6 +33,7 @@ import { type Db, MongoClient } from "mongodb";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -56,6 +57,7 @@ import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
+import { MongoModerationLog } from "./moderation-log.js";
 import { MongoPostRepository } from "./posts.js";
 import { MongoReportRepository } from "./reports.js";
 import { MongoSessionRepository } from "./sessions.js";
@@ -70,6 +72,7 @@ class MongoStore implements Store {
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
+  readonly modLog: ModerationLogRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -92,6 +95,7 @@ class MongoStore implements Store {
     this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
     this.reports = new MongoReportRepository(c);
+    this.modLog = new MongoModerationLog(db);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -124,6 +128,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
+    await new MongoModerationLog(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

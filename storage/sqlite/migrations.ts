@@ -2,6 +2,7 @@ import type { Db } from "./database.js";
 import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
 export interface Migration {
@@ -388,6 +389,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DELIVERY_ORDER,
   INBOUND_RETRIES,
   CHANGE_STAMPS,
+  MODERATION_LOG,
 ];
 
 /**

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   BanRepository,
   BoardRepository,
@@ -24,6 +25,7 @@ import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
+import { SqliteModerationLog } from "./moderation-log.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteReportRepository } from "./reports.js";
 import { SqliteSessionRepository } from "./sessions.js";
@@ -38,6 +40,7 @@ class SqliteStore implements Store {
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly reports: ReportRepository;
+  readonly modLog: ModerationLogRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -64,6 +67,7 @@ class SqliteStore implements Store {
     this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
+    this.modLog = new SqliteModerationLog(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

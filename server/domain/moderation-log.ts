@@ -1,0 +1,50 @@
+/**
+ * The public record of what staff did on a board, and of removals its followed groups sent. Entries
+ * name staff only by the public label of their role (or a capcode they chose), never by login name.
+ */
+export type ModerationAction =
+  | "delete"
+  | "delete_file"
+  | "ban"
+  | "lock"
+  | "unlock"
+  | "sticky"
+  | "unsticky"
+  | "archive"
+  | "unarchive"
+  | "remote_removal";
+
+export const MODERATION_ACTIONS: readonly ModerationAction[] = [
+  "delete",
+  "delete_file",
+  "ban",
+  "lock",
+  "unlock",
+  "sticky",
+  "unsticky",
+  "archive",
+  "unarchive",
+  "remote_removal",
+];
+
+export interface ModerationLogEntry {
+  id: string;
+  board: string;
+  action: ModerationAction;
+  /** The post acted on (a thread's OP for thread actions); null for a ban given without a post. */
+  postNo: number | null;
+  /** The public reason; empty when none was given. */
+  reason: string;
+  /** Who acted, as the public sees it ("Board owner", a capcode, or the remote moderator's id). */
+  by: string;
+  createdAt: number;
+}
+
+/** Longest public reason kept in the log and sent in `summary`. */
+export const MAX_PUBLIC_REASON = 500;
+
+export interface ModerationLogRepository {
+  append(entry: ModerationLogEntry): Promise<void>;
+  /** The board's entries, newest first, those created before `before` when given. */
+  list(board: string, query: { before?: number | undefined; limit: number }): Promise<ModerationLogEntry[]>;
+}
