@@ -1,10 +1,28 @@
 import type { Post, ThreadState } from "../domain/post.js";
+import type { Role } from "../domain/staff.js";
+
+/** A staff member's act behind an event: who (never shown by login name outside), on what, and why. */
+export interface StaffAct {
+  username: string;
+  role: Role;
+  /** The post the staff member acted on (a thread's OP for its replies going with it). */
+  postNo: number;
+  /** The public reason; empty when none was given. */
+  reason: string;
+}
+
+/** The thread flags a staff action turned on (true) or off (false). */
+export interface FlagChange {
+  sticky?: boolean;
+  locked?: boolean;
+  archived?: boolean;
+}
 
 export type PostEvent =
   | { type: "post_created"; post: Post }
-  | { type: "post_deleted"; post: Post }
-  | { type: "file_deleted"; post: Post }
-  | { type: "thread_changed"; thread: ThreadState };
+  | { type: "post_deleted"; post: Post; by?: StaffAct }
+  | { type: "file_deleted"; post: Post; by?: StaffAct }
+  | { type: "thread_changed"; thread: ThreadState; by?: StaffAct; changed?: FlagChange };
 
 /**
  * Domain events of one instance. Listeners (federation, caches) react after the fact; a listener
