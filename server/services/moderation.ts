@@ -210,8 +210,7 @@ export class ModerationService {
     };
     await this.deps.store.bans.create(ban);
     if (board !== null) {
-      const postNo =
-        postRef?.startsWith(`${board}/`) ? Number(postRef.slice(board.length + 1)) : null;
+      const postNo = postRef?.startsWith(`${board}/`) ? Number(postRef.slice(board.length + 1)) : null;
       await this.record(user, board, "ban", postNo, reason);
     }
     // Banning the author of a reported post deals with the reports on it.
