@@ -58,6 +58,16 @@ export class FederationIds {
     return `${this.board(uri)}/moderators`;
   }
 
+  /** The board's `featured` collection: its sticky threads (Lemmy's pinned posts). */
+  boardFeatured(uri: string): string {
+    return `${this.board(uri)}/featured`;
+  }
+
+  /** A staff member of a board as a `Person`, named by an opaque key (never the login name). */
+  staffActor(uri: string, key: string): string {
+    return `${this.board(uri)}/staff/${key}`;
+  }
+
   /** The key id of a local actor: its id with `#main-key`, as Mastodon and Lemmy name theirs. */
   keyId(actorId: string): string {
     return `${actorId}#main-key`;
