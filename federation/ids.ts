@@ -86,6 +86,12 @@ export class FederationIds {
     return isBoardUri(rest) ? rest : null;
   }
 
+  /** The board a staff actor id of ours belongs to, or null. */
+  staffBoardOf(actorId: string): string | null {
+    const m = /^(.+)\/staff\/[A-Za-z0-9_-]{22}$/.exec(actorId);
+    return m?.[1] ? this.boardOf(m[1]) : null;
+  }
+
   /** Whether a URL is one of this instance's (an actor, a post). */
   isLocal(url: string): boolean {
     return url.startsWith(`${this.publicUrl}/`);

@@ -4,6 +4,7 @@ import { FederationContext } from "../../federation/context.js";
 import { DeliveryWorker } from "../../federation/delivery/worker.js";
 import { FederationIds } from "../../federation/ids.js";
 import { LocalKeys } from "../../federation/keys.js";
+import { newPost, ROOMY } from "../contract/factories.js";
 import { BOARD_ACTOR, follow, PUBLIC_URL } from "../support/delivery-harness.js";
 import { FakeInbox, until } from "../support/fake-inbox.js";
 import { startTestInstance } from "../support/instance.js";
@@ -44,7 +45,7 @@ async function scene() {
   /** Sends everything queued (one at a time per inbox) and returns what the follower got. */
   const deliver = async () => {
     await until(async () => (await t.services.store.federation.deliveries.countPending()) > 0);
-    while ((await worker.runOnce()) > 0);
+    while ((await worker.runOnce()) > 0) {}
     return inbox.received;
   };
   const boss = { username: "boss", role: "board_owner" as const, boards: ["b"] };
@@ -115,5 +116,51 @@ describe("moderation that federates: outbound", () => {
     expect(new Set(inner.map((a) => a["actor"])).size).toBe(1);
     const after = JSON.parse((await request(t.app).get("/ap/boards/b/featured?page=true")).text);
     expect(after.orderedItems ?? []).toEqual([]);
+  });
+
+  it("a removed post mirrored from a followed group is announced, and its origin gets the moderator's Delete", async () => {
+    const { t, inbox, deliver, boss } = await scene();
+    const origin = await FakeInbox.start({
+      publicKeyOf: async (actorId) =>
+        JSON.parse((await request(t.app).get(new URL(actorId).pathname)).text).publicKey.publicKeyPem,
+    });
+    cleanup.push(() => origin.close());
+    const group = `${origin.base()}/c/main`;
+    const { follows } = t.services.store.federation;
+    await follows.add({
+      id: `${BOARD_ACTOR}#follow-main`,
+      actorId: BOARD_ACTOR,
+      objectId: group,
+      board: "b",
+      direction: "outbound",
+      state: "pending",
+      inbox: `${group}/inbox`,
+      sharedInbox: `${origin.base()}/inbox`,
+      domain: new URL(group).hostname,
+      createdAt: Date.now(),
+    });
+    await follows.accept(BOARD_ACTOR, group);
+    const noteId = `${origin.base()}/post/1`;
+    const { post: mirrored } = await t.services.store.posts.createThread(
+      "b",
+      newPost({ comment: "troll", apId: noteId, fediActor: `${origin.base()}/u/troll`, ipHash: null }),
+      ROOMY,
+    );
+
+    await t.services.moderation.deletePost(boss, "b", mirrored.no, { reason: "harassment" });
+    // The origin's software is looked up before its item is queued: send until it has arrived.
+    await until(async () => {
+      await deliver();
+      return origin.received.length >= 1;
+    });
+    expect(origin.received).toHaveLength(1);
+    const sent = origin.received[0]!;
+    expect(sent.verified).toBe(true);
+    expect(sent.path).toBe("/c/main/inbox");
+    expect(sent.body).toMatchObject({ type: "Delete", object: noteId, summary: "harassment", audience: BOARD_ACTOR });
+    expect(sent.keyId).toBe(`${sent.body["actor"]}#main-key`);
+    expect(String(sent.body["actor"])).toMatch(STAFF);
+    const announced = inbox.received.filter((r) => r.body["type"] === "Announce");
+    expect(announced.map((r) => (r.body["object"] as Record<string, unknown>)["object"])).toEqual([noteId]);
   });
 });
