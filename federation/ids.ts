@@ -58,6 +58,16 @@ export class FederationIds {
     return `${this.board(uri)}/moderators`;
   }
 
+  /** The board's `featured` collection: its sticky threads (Lemmy's pinned posts). */
+  boardFeatured(uri: string): string {
+    return `${this.board(uri)}/featured`;
+  }
+
+  /** A staff member of a board as a `Person`, named by an opaque key (never the login name). */
+  staffActor(uri: string, key: string): string {
+    return `${this.board(uri)}/staff/${key}`;
+  }
+
   /** The key id of a local actor: its id with `#main-key`, as Mastodon and Lemmy name theirs. */
   keyId(actorId: string): string {
     return `${actorId}#main-key`;
@@ -74,6 +84,12 @@ export class FederationIds {
     if (!actorId.startsWith(prefix)) return null;
     const rest = actorId.slice(prefix.length);
     return isBoardUri(rest) ? rest : null;
+  }
+
+  /** The board a staff actor id of ours belongs to, or null. */
+  staffBoardOf(actorId: string): string | null {
+    const m = /^(.+)\/staff\/[A-Za-z0-9_-]{22}$/.exec(actorId);
+    return m?.[1] ? this.boardOf(m[1]) : null;
   }
 
   /** Whether a URL is one of this instance's (an actor, a post). */

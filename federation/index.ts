@@ -7,6 +7,7 @@ import { localCollections } from "./apex/collections.js";
 import { ApexEngine } from "./apex/engine.js";
 import { FederationContext } from "./context.js";
 import { DeliveryAdmin } from "./delivery/admin.js";
+import { ModerationPublisher } from "./delivery/moderation-publisher.js";
 import { DeliveryPublisher } from "./delivery/publisher.js";
 import { ReportRelay } from "./delivery/report-relay.js";
 import { sendsDeliveries } from "./delivery/role.js";
@@ -27,6 +28,7 @@ import { dropSuspendedPeers } from "./remote/suspension.js";
 import { SignedReads } from "./routes/authorized-fetch.js";
 import { objectsRouter } from "./routes/objects.js";
 import { wellKnownRouter } from "./routes/well-known.js";
+import { StaffActors } from "./staff-actors.js";
 
 /** The ActivityPub side of one instance, built by the composition root. */
 export interface Federation {
@@ -86,6 +88,7 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
   const ids = new FederationIds(s.config.publicUrl);
   const keys = new LocalKeys(s.store.federation.keys);
   const context = new FederationContext(s, ids, keys, opts.http);
+  const staff = new StaffActors(s, ids);
   const router = Router();
   // One cache of remote actors and their keys for the inbox, signed reads and follows.
   const actors = new RemoteActors(s.store.federation.actors, context, s.clock);
@@ -99,10 +102,10 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
       publicUrl: s.config.publicUrl,
       contextUrl: ids.context(),
       loader: createDocumentLoader({ [ids.context()]: buildAtollContext(s.config.publicUrl) }),
-      resolve: localCollections(s, ids),
+      resolve: localCollections(s, ids, staff),
       logger: s.logger,
     });
-    router.use(objectsRouter(s, ids, keys, apex, new SignedReads(s, actors)));
+    router.use(objectsRouter(s, ids, keys, apex, new SignedReads(s, actors), staff));
   }
   // Outbound delivery: with ATOLL_ROLE=web this process only queues deliveries, leaving sending them
   // to a process running as `worker` or `all` (the default) on the same store.
@@ -111,6 +114,8 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
   const publisher = s.config.federation ? new DeliveryPublisher(context, { onEnqueued: () => worker?.kick() }) : null;
   const deliveries = worker ? new DeliveryAdmin(context, () => worker.kick()) : null;
   publisher?.attach();
+  const moderation = publisher ? new ModerationPublisher(context, publisher, staff) : null;
+  moderation?.attach();
   if (worker && sendsDeliveries(role)) {
     worker.start();
     // Posts whose announcement a process did not live to queue are announced from here.
@@ -192,6 +197,7 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
     stopBackfillOnReturn();
     if (startupBackfill) clearTimeout(startupBackfill);
     await backfill?.close();
+    await moderation?.close();
     await publisher?.close();
     await reportRelay?.close();
     await worker?.stop();

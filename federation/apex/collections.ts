@@ -2,10 +2,14 @@ import { isBoardUri } from "../../server/domain/board.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 import { outboxActivity } from "../delivery/activities.js";
+import { postObject } from "../documents/note.js";
 import type { FederationIds } from "../ids.js";
+import type { StaffActors } from "../staff-actors.js";
 import type { CollectionResolver, CollectionSource } from "./store.js";
 
 const THREAD_NO = /^[1-9][0-9]{0,14}$/;
+/** Stickies are listed first by bump order; more than this many on one board is not a front page. */
+const MAX_STICKIES = 50;
 
 /**
  * The local collections, read from Atoll's stores: a board's outbox (its live threads as
@@ -15,6 +19,7 @@ const THREAD_NO = /^[1-9][0-9]{0,14}$/;
 export function localCollections(
   s: Pick<Services, "reader" | "store" | "urls">,
   ids: FederationIds,
+  staff: Pick<StaffActors, "moderatorsOf">,
 ): CollectionResolver {
   const prefix = `${ids.publicUrl}/ap/boards/`;
   return async (collectionId) => {
@@ -51,7 +56,17 @@ export function localCollections(
         case "following":
           return fromList(async () => (await s.store.federation.follows.followingOf(uri)).map((f) => f.objectId));
         case "moderators":
-          return fromList(async () => [ids.instanceActor()]);
+          return fromList(async () => (await staff.moderatorsOf(uri)).map((a) => a.id));
+        case "featured":
+          // The sticky threads, as Lemmy lists its pinned posts: our own as full objects (Lemmy
+          // reads them so), mirrored ones by id.
+          return fromList(async () => {
+            const ctx = { urls: s.urls, ids, anonymousActor: ids.anonymousActor() };
+            const stickies = (
+              await s.store.posts.listThreads(uri, { archived: false, order: "bump", offset: 0, limit: MAX_STICKIES })
+            ).filter((t) => t.state.sticky);
+            return stickies.map((t) => t.op.apId ?? postObject(board, t.op, ctx));
+          });
         default:
           return null;
       }
@@ -73,8 +88,8 @@ export function localCollections(
 }
 
 /** A collection whose items are one list read once per request. */
-function fromList(read: () => Promise<string[]>): CollectionSource {
-  let list: Promise<string[]> | null = null;
+function fromList(read: () => Promise<unknown[]>): CollectionSource {
+  let list: Promise<unknown[]> | null = null;
   const items = () => {
     list ??= read();
     return list;

@@ -115,6 +115,8 @@ export class DeliveryPublisher {
     try {
       if (event.type !== "post_created" && event.type !== "post_deleted" && event.type !== "file_deleted") return;
       if (!isLocal(event.post)) return;
+      // Staff removals go out as the moderator's, not the author's (moderation-publisher.ts).
+      if (event.type === "post_deleted" && event.by) return;
       this.#pendingEvents.push(event);
       if (this.#flushScheduled) return;
       this.#flushScheduled = true;
@@ -212,7 +214,7 @@ export class DeliveryPublisher {
       if (e.type === "post_deleted") activities.push(...deletionActivities(e.post, s, ids, now));
       // A reply in a thread mirrored from a group this board follows also goes to that group.
       if (thread?.apId && thread.fediActor) {
-        const groups = await this.#groupInboxes(boardUri, thread.apId);
+        const groups = await this.groupInboxes(boardUri, thread.apId);
         if (groups.length === 0) continue;
         const up =
           e.type === "post_created"
@@ -228,7 +230,7 @@ export class DeliveryPublisher {
   }
 
   /** The inboxes of the groups this board follows (accepted) on the origin of a mirrored thread. */
-  async #groupInboxes(boardUri: string, threadApId: string): Promise<string[]> {
+  async groupInboxes(boardUri: string, threadApId: string): Promise<string[]> {
     const follows = await this.#ctx.s.store.federation.follows.followingOf(boardUri);
     return follows
       .filter((f) => f.state === "accepted" && sameOrigin(f.objectId, threadApId))
@@ -307,6 +309,23 @@ export class DeliveryPublisher {
       if (d.suspended) return `${url.slice(0, 200)}: ${d.reason}`;
     }
     return null;
+  }
+
+  /**
+   * Queues `activities` for the board's followers and `origins` for `originInboxes` (where a
+   * removed remote post came from), leaving out inboxes the instance's or the board's rules
+   * suspend. Returns the number of queue items.
+   */
+  async publishModeration(
+    boardUri: string,
+    activities: OutgoingActivity[],
+    origins: OutgoingActivity[],
+    originInboxes: string[],
+  ): Promise<number> {
+    const now = this.#ctx.s.clock();
+    const queued = await this.#enqueue(activities, await this.followerInboxes(boardUri), now, true);
+    const allowed = [...new Set(originInboxes)].filter((i) => this.#ctx.s.policy.allowsUrl(i, boardUri));
+    return queued + (await this.#enqueue(origins, allowed, now, true));
   }
 
   /** Queues the activities of a new local post for the board's followers; returns the number of items. */

@@ -375,7 +375,8 @@ export class DeliveryWorker {
     const { ids, s } = this.#ctx;
     const actor = actorOfKey(keyId);
     if (actor === ids.anonymousActor() || actor === ids.instanceActor()) return actor;
-    const board = ids.boardOf(actor);
+    // A board's staff sign what they send to a removed post's origin.
+    const board = ids.boardOf(actor) ?? ids.staffBoardOf(actor);
     // A deleted board must not sign: its key would be made anew, under an identity that is gone.
     if (board !== null && (await s.store.boards.get(board)) !== null) return actor;
     return null;

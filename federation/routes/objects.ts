@@ -5,10 +5,12 @@ import { problemType, sendProblem } from "../../server/http/problem-document.js"
 import type { Services } from "../../server/services/container.js";
 import type { ApexEngine } from "../apex/engine.js";
 import { anonymousPerson, boardActor, instanceActor } from "../documents/actors.js";
+import { staffPerson } from "../documents/moderation.js";
 import { deletedNote, postObject } from "../documents/note.js";
 import type { FederationIds } from "../ids.js";
 import { buildAtollContext } from "../jsonld/contexts/atoll.js";
 import type { LocalKeys } from "../keys.js";
+import type { StaffActors } from "../staff-actors.js";
 import type { SignedReads } from "./authorized-fetch.js";
 
 export const AP_CONTENT_TYPE = "application/activity+json; charset=utf-8";
@@ -58,6 +60,7 @@ export function objectsRouter(
   keys: LocalKeys,
   apex: ApexEngine,
   reads?: SignedReads,
+  staff?: Pick<StaffActors, "find">,
 ): Router {
   const r = Router();
   // With authorized fetch, every ActivityPub GET but the instance actor's (which peers need to
@@ -119,7 +122,7 @@ export function objectsRouter(
     }
   };
   const boardParam = (req: Request): string | null => (isBoardUri(req.params["board"]) ? req.params["board"] : null);
-  const boardCollection = (name: "outbox" | "followers" | "following" | "moderators") =>
+  const boardCollection = (name: "outbox" | "followers" | "following" | "moderators" | "featured") =>
     collection((req) => {
       const b = boardParam(req);
       return b === null ? null : `${ids.board(b)}/${name}`;
@@ -128,6 +131,15 @@ export function objectsRouter(
   r.get("/ap/boards/:board/followers", boardCollection("followers"));
   r.get("/ap/boards/:board/following", boardCollection("following"));
   r.get("/ap/boards/:board/moderators", boardCollection("moderators"));
+  r.get("/ap/boards/:board/featured", boardCollection("featured"));
+  // A staff member of the board as a `Person`: the moderators collection lists them.
+  r.get("/ap/boards/:board/staff/:key", async (req, res) => {
+    if (!(await admit(req, res, boardArg(req)))) return;
+    const b = await board(req.params["board"]);
+    const found = b && staff ? await staff.find(b.uri, String(req.params["key"])) : null;
+    if (!b || !found) return notFound(res);
+    send(res, staffPerson(ids, b.uri, found, (await keys.keyOf(found.id)).publicKeyPem));
+  });
   r.get(
     "/ap/boards/:board/threads/:no/replies",
     collection((req) => {

@@ -8,6 +8,7 @@ import type { Board, BoardSettings } from "./board.js";
 import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
+import type { ModerationLogRepository } from "./moderation-log.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { RemoteBanRepository } from "./remote-bans.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
@@ -233,6 +234,8 @@ export interface Store {
   readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
+  /** The public moderation log of each board. */
+  readonly modLog: ModerationLogRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;

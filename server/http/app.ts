@@ -17,6 +17,7 @@ import { mediaRouter } from "./media.js";
 import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
 import { renderErrorPage } from "./web/error-page.js";
+import { moderationLogRoutes } from "./web/moderation-log.js";
 import { webRouter } from "./web/routes.js";
 
 /** The whole HTTP surface of one instance. */
@@ -76,6 +77,8 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   app.use(appealsRouter(s));
   app.use(instanceApiRouter(s));
   app.use(adminApiRouter(s));
+  // Before the read API, whose `/:board/:page.json` would take `/:board/log.json`.
+  app.use(moderationLogRoutes(s));
   app.use(readApiRouter(s));
   app.use(adminWebRouter(s));
   app.use(webRouter(s));

@@ -1,11 +1,28 @@
 import type { Post, ThreadState } from "../domain/post.js";
-import type { Report } from "../domain/staff.js";
+import type { Report, Role } from "../domain/staff.js";
+
+/** A staff member's act behind an event: who (never shown by login name outside), on what, and why. */
+export interface StaffAct {
+  username: string;
+  role: Role;
+  /** The post the staff member acted on (a thread's OP for its replies going with it). */
+  postNo: number;
+  /** The public reason; empty when none was given. */
+  reason: string;
+}
+
+/** The thread flags a staff action turned on (true) or off (false). */
+export interface FlagChange {
+  sticky?: boolean;
+  locked?: boolean;
+  archived?: boolean;
+}
 
 export type PostEvent =
   | { type: "post_created"; post: Post }
-  | { type: "post_deleted"; post: Post }
-  | { type: "file_deleted"; post: Post }
-  | { type: "thread_changed"; thread: ThreadState }
+  | { type: "post_deleted"; post: Post; by?: StaffAct }
+  | { type: "file_deleted"; post: Post; by?: StaffAct }
+  | { type: "thread_changed"; thread: ThreadState; by?: StaffAct; changed?: FlagChange }
   /** A reader reported a post (the federation passes on reports of mirrored posts). */
   | { type: "report_filed"; report: Report; post: Post }
   /** Staff dealt with these reports (the federation answers the peers that sent them). */

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
+import { type ModerationAction, publicReason, publicStaffLabel } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
 import type { Post, ThreadState } from "../domain/post.js";
 import { type Ban, can, type Permission, type Report } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
-import type { PostEvents } from "./events.js";
+import type { FlagChange, PostEvents, StaffAct } from "./events.js";
 import type { PostingService } from "./posting.js";
 import type { Actor } from "./staff.js";
 
@@ -45,6 +46,13 @@ export interface ReportInput {
   reason: string;
   ip: string;
 }
+
+/** The log's action for a flag turned on, and turned off. */
+const FLAG_ACTIONS = {
+  sticky: ["sticky", "unsticky"],
+  locked: ["lock", "unlock"],
+  archived: ["archive", "unarchive"],
+} as const satisfies Record<keyof FlagChange, readonly [ModerationAction, ModerationAction]>;
 
 /**
  * What staff do to posts and posters: reports, deletions, bans and thread flags. Every method takes
@@ -112,24 +120,36 @@ export class ModerationService {
     return { post, thread: await this.deps.store.posts.getThread(board, post.threadNo) };
   }
 
-  /** Deletes a post (an OP takes its thread) or only its file; settles the reports on what went. */
-  async deletePost(user: Actor, board: string, no: number, opts: { fileOnly?: boolean } = {}): Promise<void> {
+  /**
+   * Deletes a post (an OP takes its thread) or only its file; settles the reports on what went. The
+   * public reason goes into the board's log and with the removal to the board's followers.
+   */
+  async deletePost(
+    user: Actor,
+    board: string,
+    no: number,
+    opts: { fileOnly?: boolean; reason?: unknown } = {},
+  ): Promise<void> {
     this.require(user, "moderate", board);
+    const reason = publicReason(opts.reason);
     const post = await this.post(board, no);
+    const by: StaffAct = { username: user.username, role: user.role, postNo: post.no, reason };
     if (opts.fileOnly) {
       if (!post.file) throw new DomainError("invalid", "This post has no file.");
       const { orphans } = await this.deps.store.posts.deleteFile(board, no);
       await this.deps.posting.removeBlobs(orphans);
-      this.deps.events.emit({ type: "file_deleted", post });
+      await this.record(user, board, "delete_file", post.no, reason);
+      this.deps.events.emit({ type: "file_deleted", post, by });
       await this.settleReports(board, no);
       return;
     }
     const { deleted, orphans } = await this.deps.store.posts.deletePost(board, no);
     await this.deps.posting.removeBlobs(orphans);
+    if (deleted.length > 0) await this.record(user, board, "delete", post.no, reason);
     // One look at the board's open reports for a whole thread's posts.
     const open = await this.deps.store.reports.listOpen([board]);
     for (const p of deleted) {
-      this.deps.events.emit({ type: "post_deleted", post: p });
+      this.deps.events.emit({ type: "post_deleted", post: p, by });
       await this.settleReports(board, p.no, open);
     }
   }
@@ -203,6 +223,10 @@ export class ModerationService {
       postRef,
     };
     await this.deps.store.bans.create(ban);
+    if (board !== null) {
+      const postNo = postRef?.startsWith(`${board}/`) ? Number(postRef.slice(board.length + 1)) : null;
+      await this.record(user, board, "ban", postNo, reason);
+    }
     // Banning the author of a reported post deals with the reports on it.
     if (postRef !== null) {
       const [postBoard = "", no = ""] = postRef.split("/");
@@ -229,8 +253,19 @@ export class ModerationService {
     await this.deps.store.bans.delete(id);
   }
 
-  async setThreadFlags(user: Actor, board: string, no: number, flags: ThreadFlags): Promise<ThreadState> {
+  /**
+   * Sets a thread's sticky, locked and archived flags. Each flag that changes is logged with the
+   * public reason and goes to the board's followers.
+   */
+  async setThreadFlags(
+    user: Actor,
+    board: string,
+    no: number,
+    flags: ThreadFlags,
+    reasonInput?: unknown,
+  ): Promise<ThreadState> {
     this.require(user, "moderate", board);
+    const reason = publicReason(reasonInput);
     const patch: { sticky?: boolean; locked?: boolean; archived?: boolean } = {};
     for (const key of ["sticky", "locked", "archived"] as const) {
       const v = flags[key];
@@ -240,13 +275,46 @@ export class ModerationService {
     }
     if (Object.keys(patch).length === 0)
       throw new DomainError("invalid", "Set at least one of sticky, locked, archived.");
-    if (!Number.isSafeInteger(no) || no < 1 || !(await this.deps.store.posts.getThread(board, no))) {
-      throw new DomainError("not_found", `Thread /${board}/${no} does not exist.`);
-    }
+    const before = Number.isSafeInteger(no) && no > 0 ? await this.deps.store.posts.getThread(board, no) : null;
+    if (!before) throw new DomainError("not_found", `Thread /${board}/${no} does not exist.`);
     const thread = await this.deps.store.posts.setThreadFlags(board, no, patch);
     if (!thread) throw new DomainError("not_found", `Thread /${board}/${no} does not exist.`);
-    this.deps.events.emit({ type: "thread_changed", thread });
+    const changed: FlagChange = {};
+    for (const key of ["sticky", "locked", "archived"] as const) {
+      if (thread[key] === before[key]) continue;
+      changed[key] = thread[key];
+      await this.record(user, board, FLAG_ACTIONS[key][thread[key] ? 0 : 1], no, reason);
+    }
+    const by: StaffAct = { username: user.username, role: user.role, postNo: no, reason };
+    this.deps.events.emit({ type: "thread_changed", thread, by, changed });
     return thread;
+  }
+
+  /** The board's public log, newest first (`before`: entries older than this time). */
+  async log(board: string, query: { before?: number | undefined; limit: number }) {
+    if (!isBoardUri(board) || !(await this.deps.store.boards.get(board))) {
+      throw new DomainError("not_found", `Board /${board}/ does not exist.`);
+    }
+    return this.deps.store.modLog.list(board, query);
+  }
+
+  /** Writes one entry of the board's public log: the staff member appears by role only. */
+  private async record(
+    user: Actor,
+    board: string,
+    action: ModerationAction,
+    postNo: number | null,
+    reason: string,
+  ): Promise<void> {
+    await this.deps.store.modLog.append({
+      id: randomUUID(),
+      board,
+      action,
+      postNo,
+      reason,
+      by: publicStaffLabel(user.role),
+      createdAt: this.deps.clock(),
+    });
   }
 
   /** null: every board; otherwise the boards the user moderates. */

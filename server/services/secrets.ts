@@ -1,7 +1,15 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { SettingsRepository } from "../domain/ports.js";
 
-export type SecretPurpose = "ip" | "tripcode" | "poster-id" | "captcha" | "password" | "csrf" | "login-device";
+export type SecretPurpose =
+  | "ip"
+  | "tripcode"
+  | "poster-id"
+  | "captcha"
+  | "password"
+  | "csrf"
+  | "login-device"
+  | "staff-actor";
 
 /**
  * The instance's secret, generated at first start and kept in the store so that IP hashes, secure

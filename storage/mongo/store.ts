@@ -34,6 +34,7 @@ import { type Db, MongoClient } from "mongodb";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   AppealRepository,
   BanRepository,
@@ -60,6 +61,7 @@ import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
+import { MongoModerationLog } from "./moderation-log.js";
 import { MongoPostRepository } from "./posts.js";
 import { ensureRemoteBanIndexes, MongoRemoteBanRepository, remoteBanCollectionOf } from "./remote-bans.js";
 import { MongoReportRepository } from "./reports.js";
@@ -77,6 +79,7 @@ class MongoStore implements Store {
   readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
+  readonly modLog: ModerationLogRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -101,6 +104,7 @@ class MongoStore implements Store {
     this.remoteBans = new MongoRemoteBanRepository(remoteBanCollectionOf(db));
     this.reports = new MongoReportRepository(c);
     this.appeals = new MongoAppealRepository(appealsCollection(db));
+    this.modLog = new MongoModerationLog(db);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -135,6 +139,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
+    await new MongoModerationLog(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

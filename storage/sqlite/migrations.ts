@@ -4,6 +4,7 @@ import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
@@ -394,6 +395,7 @@ export const MIGRATIONS: readonly Migration[] = [
   GROUP_BANS,
   APPEALS,
   REMOTE_BANS,
+  MODERATION_LOG,
 ];
 
 /**

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   AppealRepository,
   BanRepository,
@@ -27,6 +28,7 @@ import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
+import { SqliteModerationLog } from "./moderation-log.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteRemoteBanRepository } from "./remote-bans.js";
 import { SqliteReportRepository } from "./reports.js";
@@ -44,6 +46,7 @@ class SqliteStore implements Store {
   readonly remoteBans: RemoteBanRepository;
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
+  readonly modLog: ModerationLogRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -72,6 +75,7 @@ class SqliteStore implements Store {
     this.remoteBans = new SqliteRemoteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
     this.appeals = new SqliteAppealRepository(db);
+    this.modLog = new SqliteModerationLog(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

@@ -21,6 +21,7 @@ import { describeInboundRetriesContract } from "./inbound-retries.contract.js";
 import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
+import { describeModerationLogContract } from "./moderation-log.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
@@ -107,5 +108,6 @@ export function describeStoreContract(
     describeDefederationDataContract(ctx);
     describeLimitsContract(ctx);
     describePingContract(ctx);
+    describeModerationLogContract(ctx);
   });
 }

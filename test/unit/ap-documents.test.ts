@@ -10,6 +10,14 @@ import {
 import { anonymousPerson, boardActor, instanceActor } from "../../federation/documents/actors.js";
 import { createActivity } from "../../federation/documents/create.js";
 import { followActivity, followAnswer, undoFollowActivity } from "../../federation/documents/follow.js";
+import {
+  featuredActivity,
+  lockActivity,
+  removalActivity,
+  staffPerson,
+  unboostActivity,
+  unlockActivity,
+} from "../../federation/documents/moderation.js";
 import { deletedNote, postObject } from "../../federation/documents/note.js";
 import { rejectCreate } from "../../federation/documents/reject.js";
 import { FederationIds } from "../../federation/ids.js";
@@ -107,5 +115,31 @@ describe("what Atoll sends, exactly", () => {
     };
     expect(wire(followActivity(follow.id, ids.board("b"), follow.objectId))).toMatchSnapshot("follow");
     expect(wire(undoFollowActivity(ids.board("b"), follow))).toMatchSnapshot("undo");
+  });
+
+  it("moderation: a staff Person, a removal, Lock and Undo(Lock), Add and Remove to featured, a withdrawn boost", () => {
+    const staff = { id: ids.staffActor("b", "k".repeat(22)), key: "k".repeat(22), name: "Board owner of /b/" };
+    const act = { actor: staff.id, reason: "Rule 3: no spam" };
+    const at = new Date(NOW).toISOString();
+    const thread = "https://atoll.example/b/thread/3";
+    expect(wire(staffPerson(ids, "b", staff, PEM))).toMatchSnapshot("Person");
+    const removal = removalActivity(ids, "b", `${ids.board("b")}/activities/remove/x`, act, thread, at);
+    expect(wire(removal)).toMatchSnapshot("Delete");
+    expect(
+      wire(removalActivity(ids, "b", "https://atoll.example/r", { ...act, reason: "" }, thread, at)),
+    ).toMatchSnapshot("Delete without a reason");
+    expect(wire(lockActivity(ids, "b", `${staff.id}/activities/lock/1`, act, thread, at))).toMatchSnapshot("Lock");
+    expect(wire(unlockActivity(ids, "b", `${staff.id}/activities/undo/1`, act, thread, at))).toMatchSnapshot(
+      "Undo(Lock)",
+    );
+    expect(wire(featuredActivity(ids, "b", `${staff.id}/activities/add/1`, "Add", act, thread, at))).toMatchSnapshot(
+      "Add",
+    );
+    expect(
+      wire(featuredActivity(ids, "b", `${staff.id}/activities/remove/1`, "Remove", act, thread, at)),
+    ).toMatchSnapshot("Remove");
+    expect(wire(unboostActivity(ids, "b", `${thread}#boost/undo`, `${thread}#boost`, thread, at))).toMatchSnapshot(
+      "Undo(Announce)",
+    );
   });
 });

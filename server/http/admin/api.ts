@@ -151,20 +151,32 @@ export function adminApiRouter(s: AdminApiDeps): Router {
     res.status(204).end();
   });
 
-  r.delete("/api/v1/admin/boards/:uri/posts/:no", async (req, res) => {
-    const fileOnly = truthyQuery(req.query["file_only"]);
-    await s.moderation.deletePost(actor, boardParam(req), postNoParam(req), { fileOnly });
+  // The public reason may come in a JSON (or form) body or in the query, as DELETE bodies are not
+  // sent by every client.
+  r.delete("/api/v1/admin/boards/:uri/posts/:no", ...body, async (req, res) => {
+    const fields = jsonObject(req.body, ["reason", "file_only"]);
+    const fileOnly =
+      truthyQuery(req.query["file_only"]) || fields["file_only"] === true || truthyQuery(fields["file_only"]);
+    const reason = optionalString(fields, "reason") ?? queryReason(req.query["reason"]);
+    await s.moderation.deletePost(actor, boardParam(req), postNoParam(req), { fileOnly, reason });
     res.status(204).end();
   });
 
   updateRoute(r, "/api/v1/admin/boards/:uri/threads/:no", ...body, async (req, res) => {
-    const fields = jsonObject(req.body, THREAD_FLAGS);
+    const fields = jsonObject(req.body, [...THREAD_FLAGS, "reason"]);
     requireSomeField(fields, THREAD_FLAGS);
-    const thread = await s.moderation.setThreadFlags(actor, boardParam(req), postNoParam(req), {
-      sticky: optionalBoolean(fields, "sticky"),
-      locked: optionalBoolean(fields, "locked"),
-      archived: optionalBoolean(fields, "archived"),
-    });
+    const reason = optionalString(fields, "reason") ?? queryReason(req.query["reason"]);
+    const thread = await s.moderation.setThreadFlags(
+      actor,
+      boardParam(req),
+      postNoParam(req),
+      {
+        sticky: optionalBoolean(fields, "sticky"),
+        locked: optionalBoolean(fields, "locked"),
+        archived: optionalBoolean(fields, "archived"),
+      },
+      reason,
+    );
     res.json(threadJson(thread));
   });
 
@@ -229,4 +241,11 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(deliveryAdminRouter(s));
   r.use(measuresRouter(s));
   return r;
+}
+
+/** A `?reason=` given once, as text; anything else is a 400. */
+function queryReason(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new DomainError("invalid", "reason: give it once, as text.");
+  return value;
 }

@@ -24,7 +24,7 @@ export function threadPages(s: Pick<Services, "moderation">, kit: AdminPageKit):
   post("/admin/posts/delete", { needs: "staff" }, async (_req, res, v, body) => {
     const { board, no } = postRef(body);
     const fileOnly = checked(body, "file_only");
-    await s.moderation.deletePost(v.user, board, no, { fileOnly });
+    await s.moderation.deletePost(v.user, board, no, { fileOnly, reason: field(body, "reason") });
     back(res, v, fileOnly ? "file_deleted" : "deleted");
   });
 
@@ -49,11 +49,13 @@ export function threadPages(s: Pick<Services, "moderation">, kit: AdminPageKit):
 
   post("/admin/threads/flags", { needs: "staff" }, async (_req, res, v, body) => {
     const { board, no } = postRef(body);
-    await s.moderation.setThreadFlags(v.user, board, no, {
-      sticky: checked(body, "sticky"),
-      locked: checked(body, "locked"),
-      archived: checked(body, "archived"),
-    });
+    await s.moderation.setThreadFlags(
+      v.user,
+      board,
+      no,
+      { sticky: checked(body, "sticky"), locked: checked(body, "locked"), archived: checked(body, "archived") },
+      field(body, "reason"),
+    );
     back(res, v, "thread_saved");
   });
 }

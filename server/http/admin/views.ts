@@ -271,6 +271,7 @@ export function threadsView(
   <p><label><input type="checkbox" name="sticky" value="1"${thread.sticky ? html` checked` : null}> Sticky</label>
   <label><input type="checkbox" name="locked" value="1"${thread.locked ? html` checked` : null}> Locked</label>
   <label><input type="checkbox" name="archived" value="1"${thread.archived ? html` checked` : null}> Archived</label>
+  <label>Public reason <input name="reason" maxlength="500"></label>
   <button type="submit">Save thread</button></p>
 </form>`
     : null;
