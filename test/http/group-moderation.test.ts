@@ -79,6 +79,10 @@ describe.skipIf(unavailable !== null)(
       expect(removal.status).toBe(202);
       expect(await t.services.store.posts.getPost("m", target.no)).toBeNull();
       expect(await t.services.store.federation.remotePosts.get(target.id)).toBeNull();
+      // The board's public log records the removal received, with the moderator's reason.
+      const log = await t.services.store.modLog.list("m", { limit: 10 });
+      expect(log.find((e) => e.postNo === target.no)).toMatchObject({ action: "remote_removal", reason: "spam" });
+      expect(log.filter((e) => e.reason === "mine now")).toHaveLength(0);
     });
 
     it("takes a moderator's removal sent straight to us, not a stranger's", async () => {

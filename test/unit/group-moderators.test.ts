@@ -145,7 +145,11 @@ describe("an Atoll board's moderators, as another Atoll reads them", () => {
     const board = `${base}/ap/boards/b`;
     const mods = new GroupModerators(getter(), () => 1);
     expect((await mods.staff(board)).moderatorsCollection).toBe(`${board}/moderators`);
-    expect(await mods.isModerator(board, `${base}/ap/actor`)).toBe(true);
+    // The board lists its staff as Persons; the instance actor and the anonymous poster are not staff.
+    const listed = (await (await fetch(`${board}/moderators?page=true`)).json()) as { orderedItems: string[] };
+    expect(listed.orderedItems.length).toBeGreaterThan(0);
+    for (const person of listed.orderedItems) expect(await mods.isModerator(board, person)).toBe(true);
+    expect(await mods.isModerator(board, `${base}/ap/actor`)).toBe(false);
     expect(await mods.isModerator(board, `${base}/ap/anonymous`)).toBe(false);
   });
 });

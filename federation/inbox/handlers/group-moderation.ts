@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { GroupBan } from "../../../server/domain/federation-ports.js";
+import { MAX_PUBLIC_REASON } from "../../../server/domain/moderation-log.js";
 import type { Post } from "../../../server/domain/post.js";
 import { RemoteError } from "../../remote/errors.js";
 import { sameId } from "../../remote/fetch.js";
@@ -159,6 +161,18 @@ async function removal(
   if (!own) await requireModerator(deps, group, act, act.actor);
   const count = await deletePosts(deps, [post]);
   applied(deps, group, act, own ? "deleted by its author" : "removed by a moderator", post);
+  // A moderator's removal goes into the board's public log, named by the moderator's public id.
+  if (!own) {
+    await deps.s.store.modLog.append({
+      id: randomUUID(),
+      board: post.board,
+      action: "remote_removal",
+      postNo: post.no,
+      reason: (act.summary ?? "").slice(0, MAX_PUBLIC_REASON),
+      by: act.actor,
+      createdAt: deps.s.clock(),
+    });
+  }
   // The author's own deletion is passed on, as a Delete sent to us directly is; a moderator's removal
   // is the group's to announce, and our followers would not take it from one who is not our staff.
   if (own && json) await announceAccepted(deps.outbox, deps.s.logger, post.board, json);
