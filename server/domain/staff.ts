@@ -1,3 +1,4 @@
+import { DomainError } from "./errors.js";
 /**
  * Staff roles, as infinity and LynxChan scope them: instance-wide roles, and board roles that
  * apply only to the boards listed on the user.
@@ -87,4 +88,30 @@ export interface ReceivedFlag {
   /** The reported object's id. */
   object: string;
   summary: string;
+}
+
+/** Longest ban reason (the banned poster or account sees it). */
+export const MAX_BAN_REASON = 500;
+/** Longest timed ban: ten years; longer is permanent. */
+export const MAX_BAN_SECONDS = 10 * 365 * 24 * 3600;
+
+/**
+ * A ban's reason and length as given, checked: a reason (which `who` will read) of at most
+ * MAX_BAN_REASON characters, and a whole number of seconds up to MAX_BAN_SECONDS or none (permanent).
+ */
+export function banTerms(
+  input: { reason?: unknown; durationSeconds?: number | null | undefined },
+  who: string,
+): { reason: string; durationSeconds: number | null } {
+  const reason = typeof input.reason === "string" ? input.reason.trim() : "";
+  if (reason.length === 0) throw new DomainError("invalid", `reason: a ban needs a reason (${who} sees it).`);
+  if (reason.length > MAX_BAN_REASON) throw new DomainError("invalid", `reason: at most ${MAX_BAN_REASON} characters.`);
+  const duration = input.durationSeconds ?? null;
+  if (duration !== null && (!Number.isInteger(duration) || duration <= 0 || duration > MAX_BAN_SECONDS)) {
+    throw new DomainError(
+      "invalid",
+      `duration: a whole number of seconds from 1 to ${MAX_BAN_SECONDS}, or none for a permanent ban.`,
+    );
+  }
+  return { reason, durationSeconds: duration };
 }

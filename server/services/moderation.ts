@@ -4,7 +4,7 @@ import { DomainError } from "../domain/errors.js";
 import { type ModerationAction, publicReason, publicStaffLabel } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
 import type { Post, ThreadState } from "../domain/post.js";
-import { type Ban, can, type Permission, type Report } from "../domain/staff.js";
+import { type Ban, banTerms, can, type Permission, type Report } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
 import type { FlagChange, PostEvents, StaffAct } from "./events.js";
 import type { PostingService } from "./posting.js";
@@ -18,9 +18,6 @@ export interface ModerationDeps {
 }
 
 export const MAX_REPORT_REASON = 200;
-export const MAX_BAN_REASON = 500;
-/** Longest timed ban; anything longer is a permanent one. */
-export const MAX_BAN_SECONDS = 10 * 365 * 24 * 3600;
 
 export interface BanInput {
   /** The board the ban applies to; null or absent: every board. */
@@ -167,17 +164,7 @@ export class ModerationService {
     if (board !== null && !(await this.deps.store.boards.get(board))) {
       throw new DomainError("not_found", `Board /${board}/ does not exist.`);
     }
-    const reason = typeof input.reason === "string" ? input.reason.trim() : "";
-    if (reason.length === 0) throw new DomainError("invalid", "reason: a ban needs a reason (the poster sees it).");
-    if (reason.length > MAX_BAN_REASON)
-      throw new DomainError("invalid", `reason: at most ${MAX_BAN_REASON} characters.`);
-    const duration = input.durationSeconds ?? null;
-    if (duration !== null && (!Number.isInteger(duration) || duration <= 0 || duration > MAX_BAN_SECONDS)) {
-      throw new DomainError(
-        "invalid",
-        `duration: a whole number of seconds from 1 to ${MAX_BAN_SECONDS}, or none for a permanent ban.`,
-      );
-    }
+    const { reason, durationSeconds: duration } = banTerms(input, "the poster");
 
     let ipHash: string;
     let postRef: string | null = null;

@@ -3,9 +3,8 @@ import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { Store } from "../domain/ports.js";
 import type { RemoteBan } from "../domain/remote-bans.js";
-import { can } from "../domain/staff.js";
+import { banTerms, can } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
-import { MAX_BAN_REASON, MAX_BAN_SECONDS } from "./moderation.js";
 import type { PostingService } from "./posting.js";
 import type { Actor } from "./staff.js";
 
@@ -48,17 +47,7 @@ export class RemoteBanService {
       throw new DomainError("not_found", `Board /${board}/ does not exist.`);
     }
     const actorId = this.actorId(input.actorId);
-    const reason = typeof input.reason === "string" ? input.reason.trim() : "";
-    if (reason.length === 0) throw new DomainError("invalid", "reason: a ban needs a reason (the account sees it).");
-    if (reason.length > MAX_BAN_REASON)
-      throw new DomainError("invalid", `reason: at most ${MAX_BAN_REASON} characters.`);
-    const duration = input.durationSeconds ?? null;
-    if (duration !== null && (!Number.isInteger(duration) || duration <= 0 || duration > MAX_BAN_SECONDS)) {
-      throw new DomainError(
-        "invalid",
-        `duration: a whole number of seconds from 1 to ${MAX_BAN_SECONDS}, or none for a permanent ban.`,
-      );
-    }
+    const { reason, durationSeconds: duration } = banTerms(input, "the account");
     if (input.deletePosts !== undefined && typeof input.deletePosts !== "boolean") {
       throw new DomainError("invalid", "delete_posts: true or false.");
     }
