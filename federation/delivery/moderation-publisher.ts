@@ -15,6 +15,7 @@ import {
 import type { StaffActors } from "../staff-actors.js";
 import type { OutgoingActivity } from "./activities.js";
 import type { DeliveryPublisher } from "./publisher.js";
+import { TrackedWork } from "./tracked-work.js";
 
 /** What the board sends for one staff act, and what goes to the origin of a removed remote post. */
 export interface ModerationDelivery {
@@ -33,27 +34,27 @@ export interface ModerationDelivery {
  * publisher, it runs after the fact and logs its failures.
  */
 export class ModerationPublisher {
-  readonly #work = new Set<Promise<void>>();
+  readonly #work: TrackedWork;
   #detach: (() => void) | null = null;
 
   constructor(
     private readonly ctx: FederationContext,
     private readonly publisher: DeliveryPublisher,
     private readonly staff: StaffActors,
-  ) {}
+  ) {
+    this.#work = new TrackedWork(ctx.s.logger, "could not queue a moderation activity");
+  }
 
   attach(): void {
     if (this.#detach) return;
     this.#detach = this.ctx.s.events.on((event) => {
       if (event.type !== "post_deleted" && event.type !== "file_deleted" && event.type !== "thread_changed") return;
       if (!event.by) return;
-      const p = this.build(event)
-        .then(async (d) => {
+      this.#work.track(
+        this.build(event).then(async (d) => {
           if (d) await this.publisher.publishModeration(d.board, d.toFollowers, d.toOrigin, d.originInboxes);
-        })
-        .catch((err: unknown) => this.ctx.s.logger.error("could not queue a moderation activity", { err }))
-        .finally(() => this.#work.delete(p));
-      this.#work.add(p);
+        }),
+      );
     });
   }
 
@@ -64,7 +65,7 @@ export class ModerationPublisher {
   }
 
   async idle(): Promise<void> {
-    while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#work.idle();
   }
 
   /** The deliveries of one event, or null when it federates nothing. */

@@ -6,6 +6,7 @@ import type { FederationContext } from "../context.js";
 import { type FlagTarget, flagActivity, resolveFlag } from "../documents/flag.js";
 import type { RemoteActors } from "../remote/actors.js";
 import { domainOf } from "../remote/fetch.js";
+import { TrackedWork } from "./tracked-work.js";
 
 /** Queues one activity from a local actor to one inbox (the inbox's answers queue). */
 export type SendActivity = (actorId: string, inbox: string, activity: Record<string, unknown>) => Promise<void>;
@@ -18,7 +19,7 @@ export type SendActivity = (actorId: string, inbox: string, activity: Record<str
  * it queues on a later turn and never fails the action that emitted the event; a failure is logged.
  */
 export class ReportRelay {
-  readonly #work = new Set<Promise<void>>();
+  readonly #work: TrackedWork;
   #detach: (() => void) | null = null;
 
   constructor(
@@ -26,7 +27,9 @@ export class ReportRelay {
     /** Remote actors, from the cache or fetched through the guarded client. */
     private readonly actors: Pick<RemoteActors, "get">,
     private readonly send: SendActivity,
-  ) {}
+  ) {
+    this.#work = new TrackedWork(ctx.s.logger, "could not queue a report for another server");
+  }
 
   attach(): void {
     if (this.#detach) return;
@@ -41,22 +44,13 @@ export class ReportRelay {
 
   /** Resolves once what was recorded so far is queued (or failed and logged). */
   async idle(): Promise<void> {
-    while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#work.idle();
   }
 
   #onEvent(event: PostEvent): void {
-    if (event.type === "report_filed" && event.post.apId !== null) this.#track(this.forward(event.report, event.post));
-    else if (event.type === "reports_resolved") this.#track(this.answer(event.reports));
-  }
-
-  #track(work: Promise<unknown>): void {
-    const p: Promise<void> = work
-      .then(
-        () => {},
-        (err: unknown) => this.ctx.s.logger.error("could not queue a report for another server", { err }),
-      )
-      .finally(() => this.#work.delete(p));
-    this.#work.add(p);
+    if (event.type === "report_filed" && event.post.apId !== null)
+      this.#work.track(this.forward(event.report, event.post));
+    else if (event.type === "reports_resolved") this.#work.track(this.answer(event.reports));
   }
 
   /** Sends the report of a mirrored post to its origin; true when it was queued. */
