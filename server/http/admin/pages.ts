@@ -8,6 +8,7 @@ import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
 import { reportPages } from "./report-pages.js";
+import { staffThreadPages } from "./staff-thread-pages.js";
 import { threadPages } from "./thread-pages.js";
 import { tokenPages } from "./token-pages.js";
 import { userPages } from "./user-pages.js";
@@ -31,6 +32,7 @@ export type AdminWebDeps = Pick<
   | "logger"
   | "moderation"
   | "policy"
+  | "posting"
   | "reader"
   | "remoteBans"
   | "secrets"
@@ -45,6 +47,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   loginPages(s, kit);
   reportPages(s, kit);
   threadPages(s, kit);
+  staffThreadPages(s, kit);
   banPages(s, kit);
   appealPages(s, kit);
   boardPages(s, kit);

@@ -294,6 +294,7 @@ const BOOLEAN_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["posterIds", "Poster IDs"],
   ["forcedAnon", "Forced anonymity"],
   ["sfw", "Safe for work"],
+  ["postingRestrictedToMods", "Only staff start threads"],
 ];
 
 export const SETTINGS_FORM = { numbers: NUMBER_SETTINGS.map(([k]) => k), booleans: BOOLEAN_SETTINGS.map(([k]) => k) };
