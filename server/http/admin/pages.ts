@@ -7,6 +7,7 @@ import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
+import { publicNamePages } from "./public-names.js";
 import { reportPages } from "./report-pages.js";
 import { staffThreadPages } from "./staff-thread-pages.js";
 import { threadPages } from "./thread-pages.js";
@@ -52,6 +53,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   appealPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
+  publicNamePages(s, kit);
   tokenPages(s, kit);
   defederationPages(s, kit);
   deliveryPages(s, kit);

@@ -1,9 +1,12 @@
 import type { Migration } from "../migrations.js";
 
-/** What domain rules severed: one event per rule change and domain, with the follows it cut. */
+/**
+ * What domain rules severed (one event per rule change and domain, with the follows it cut), and
+ * the public name staff may choose for their actions.
+ */
 export const SEVERANCES: Migration = {
   version: 14,
-  name: "severed relationships",
+  name: "severed relationships, staff public names",
   sql: `
     CREATE TABLE severance_events (
       id TEXT PRIMARY KEY,
@@ -27,5 +30,7 @@ export const SEVERANCES: Migration = {
       domain TEXT NOT NULL,
       PRIMARY KEY (event_id, board, direction, remote_actor)
     ) STRICT, WITHOUT ROWID;
+
+    ALTER TABLE users ADD COLUMN public_name TEXT;
   `,
 };
