@@ -120,6 +120,35 @@ describe("severed relationships", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("tells a CSV import's severance from an admin's, and pages newest first", async () => {
+    const remote = "https://listed.example/c/group";
+    await A.services.store.federation.follows.add({
+      id: `${remote}#follow`,
+      actorId: `${A.url}/ap/boards/a`,
+      objectId: remote,
+      board: "a",
+      direction: "outbound",
+      state: "pending",
+      inbox: `${remote}/inbox`,
+      sharedInbox: null,
+      domain: "listed.example",
+      createdAt: 1,
+    });
+    await A.services.defederation.importCsv("#domain,#severity,#public_comment\nlisted.example,suspend,bots\n", {
+      kind: "user",
+      id: "boss",
+    });
+    const [newest, older, ...rest] = await severed();
+    expect(rest).toEqual([]);
+    expect(newest).toMatchObject({ target_name: "listed.example", origin: "import", public_comment: "bots" });
+    expect(newest).toMatchObject({ followers_count: 0, following_count: 1 });
+    expect(older).toMatchObject({ target_name: domainOf(B), origin: "admin" });
+    const page = await admin(A, "GET", "/api/v1/admin/severed_relationships?limit=1");
+    expect((page.json as Json[]).map((e) => e["target_name"])).toEqual(["listed.example"]);
+    const next = await admin(A, "GET", `/api/v1/admin/severed_relationships?limit=1&before=${String(newest!["id"])}`);
+    expect((next.json as Json[]).map((e) => e["target_name"])).toEqual([domainOf(B)]);
+  });
+
   it("counts the follows lost on /about/moderation, without naming anyone", async () => {
     const page = await fetch(`${A.url}/about/moderation`);
     const text = await page.text();
