@@ -10,15 +10,15 @@ export interface StaffActor {
   id: string;
   /** The opaque last segment of the id. */
   key: string;
-  /** The public name: the role and the board, never the login name. */
+  /** The public name: the one the account chose, else the role and the board; never the login name. */
   name: string;
 }
 
 const KEY = /^[A-Za-z0-9_-]{22}$/;
 
 /**
- * Staff as ActivityPub actors: one `Person` per staff account and board it moderates, named by
- * role ("Board owner of /b/") and identified by a keyed hash of the board and the login name, so
+ * Staff as ActivityPub actors: one `Person` per staff account and board it moderates, named by the
+ * public name the account chose or else by role ("Board owner of /b/") and identified by a keyed hash of the board and the login name, so
  * the id says nothing of the account and differs from board to board. The admin API acts as one
  * more such actor, "Administrator".
  */
@@ -32,10 +32,11 @@ export class StaffActors {
     this.#secret = s.secrets.keyBytes("staff-actor");
   }
 
-  /** The actor of `username` (with `role`) on `board`. */
-  of(board: string, username: string, role: Role): StaffActor {
+  /** The actor of `username` (with `role`, and the public name it chose if any) on `board`. */
+  of(board: string, username: string, role: Role, publicName?: string): StaffActor {
     const key = createHmac("sha256", this.#secret).update(`${board}\n${username}`).digest("base64url").slice(0, 22);
-    return { id: this.ids.staffActor(board, key), key, name: `${publicStaffLabel(role)} of /${board}/` };
+    const name = publicName ?? `${publicStaffLabel(role)} of /${board}/`;
+    return { id: this.ids.staffActor(board, key), key, name };
   }
 
   /** Everyone who moderates `board`, the admin API first, then accounts by name. */
@@ -45,7 +46,7 @@ export class StaffActors {
       .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
     return [
       this.of(board, API_ACTOR.username, API_ACTOR.role),
-      ...users.map((u) => this.of(board, u.username, u.role)),
+      ...users.map((u) => this.of(board, u.username, u.role, u.publicName)),
     ];
   }
 

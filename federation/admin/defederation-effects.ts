@@ -2,7 +2,7 @@ import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domai
 import { DomainError } from "../../server/domain/errors.js";
 import type { Post } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
-import type { BlocklistFetcher, HeldDataEffects } from "../../server/services/defederation/types.js";
+import type { BlocklistFetcher, HeldDataEffects, SeveredFollow } from "../../server/services/defederation/types.js";
 import { FetchFailed, FetchRefused, type GuardedFetch } from "../http/guarded-fetch.js";
 
 /** A subscribed list is read whole; the largest public lists are a few MB. */
@@ -21,13 +21,18 @@ export class FederationHeldDataEffects implements HeldDataEffects {
 
   /**
    * Removes every follow, both directions, with a domain now suspended, the deliveries still queued
-   * for it, and the new threads held from it for a moderator.
+   * for it, and the new threads held from it for a moderator. The follows are handed to `record`
+   * first; when it fails nothing is removed (the next rule change or start tries again).
    */
-  async severFollows(isSuspended: (domain: string) => boolean): Promise<number> {
+  async severFollows(
+    isSuspended: (domain: string) => boolean,
+    record?: (severed: SeveredFollow[]) => Promise<void>,
+  ): Promise<number> {
     const { follows, deliveries } = this.s.store.federation;
+    const domains = (await follows.domains()).map((d) => d.domain).filter((d) => isSuspended(canonical(d)));
+    if (domains.length > 0 && record) await record(await this.#followsWith(new Set(domains)));
     let severed = 0;
-    for (const { domain } of await follows.domains()) {
-      if (!isSuspended(canonical(domain))) continue;
+    for (const domain of domains) {
       severed += await follows.removeByDomain(domain);
       await deliveries.removeForDomain(domain);
     }
@@ -37,6 +42,30 @@ export class FederationHeldDataEffects implements HeldDataEffects {
       if (isSuspended(canonical(domain))) await held.removeByDomain(domain);
     }
     return severed;
+  }
+
+  /** Every follow, both directions and any state, whose remote side is on one of the domains. */
+  async #followsWith(domains: Set<string>): Promise<SeveredFollow[]> {
+    const { follows } = this.s.store.federation;
+    const out: SeveredFollow[] = [];
+    for (const board of await this.s.store.boards.list()) {
+      const all = [
+        ...(await follows.followersOf(board.uri)),
+        ...(await follows.pendingFollowersOf(board.uri)),
+        ...(await follows.followingOf(board.uri)),
+      ];
+      for (const f of all) {
+        if (!domains.has(f.domain)) continue;
+        out.push({
+          board: f.board,
+          direction: f.direction,
+          state: f.state,
+          remoteActor: f.direction === "inbound" ? f.actorId : f.objectId,
+          domain: canonical(f.domain),
+        });
+      }
+    }
+    return out;
   }
 
   async remoteDomains(): Promise<string[]> {

@@ -43,7 +43,7 @@ export function boardActor(
     endpoints: { sharedInbox: ids.sharedInbox() },
     manuallyApprovesFollowers: false,
     sensitive: !board.settings.sfw,
-    postingRestrictedToMods: false,
+    postingRestrictedToMods: board.settings.postingRestrictedToMods,
     discoverable: true,
     icon: { type: "Image", mediaType: "image/svg+xml", url: `${ids.publicUrl}/static/favicon.svg` },
     published: new Date(board.createdAt).toISOString(),

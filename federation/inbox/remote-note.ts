@@ -117,6 +117,10 @@ export async function storeNote(
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
   await refuseBannedAuthor(deps, author, board.uri);
+  // Refused before any image is fetched; the posting service checks it again where it stores.
+  if (threadNo === null && board.settings.postingRestrictedToMods) {
+    throw new PostRefused(`Only staff start threads on /${board.uri}/; anyone may reply.`);
+  }
   const text = await noteText(
     deps.sanitizer,
     note,

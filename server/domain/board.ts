@@ -31,6 +31,8 @@ export interface BoardSettings {
   threadCooldown: number;
   /** Seconds between two replies from one address. */
   replyCooldown: number;
+  /** Only staff start threads; everyone may still reply (Lemmy's `postingRestrictedToMods`). */
+  postingRestrictedToMods: boolean;
 }
 
 export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   maxCommentLength: 4000,
   threadCooldown: 60,
   replyCooldown: 10,
+  postingRestrictedToMods: false,
 });
 
 export interface Board {

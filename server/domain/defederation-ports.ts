@@ -1,4 +1,5 @@
 import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "./defederation/rules.js";
+import type { SeveranceRepository } from "./severance.js";
 
 /*
  * The storage ports of defederation. `storage/sqlite` and `storage/mongo`
@@ -196,4 +197,6 @@ export interface DefederationStore {
   subscriptions: SubscriptionRepository;
   purges: PurgeRepository;
   held: HeldRepository;
+  /** What domain rules severed (./severance.ts). */
+  severances: SeveranceRepository;
 }

@@ -66,6 +66,37 @@ export function publicStaffLabel(role: Role): string {
   }
 }
 
+/** How the public sees this staff member: the name they chose, else their role's label. */
+export function staffPublicName(user: { role: Role; publicName?: string | undefined }): string {
+  return user.publicName ?? publicStaffLabel(user.role);
+}
+
+/** Longest chosen public name. */
+export const MAX_PUBLIC_NAME = 40;
+/** Letters and digits of any script, spaces and a little punctuation: no markup, no control characters. */
+const PUBLIC_NAME = /^[\p{L}\p{N}][\p{L}\p{N} .,'&()/#+_-]*$/u;
+
+/**
+ * A chosen public name, checked: trimmed, inner spaces folded, at most MAX_PUBLIC_NAME characters
+ * of PUBLIC_NAME. Empty (or null) clears it: the role's label is shown again.
+ */
+export function checkPublicName(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new DomainError("invalid", "public_name: text, or null to clear it.");
+  const name = value.normalize("NFC").trim().replace(/\s+/g, " ");
+  if (name === "") return null;
+  if ([...name].length > MAX_PUBLIC_NAME) {
+    throw new DomainError("invalid", `public_name: at most ${MAX_PUBLIC_NAME} characters.`);
+  }
+  if (!PUBLIC_NAME.test(name)) {
+    throw new DomainError(
+      "invalid",
+      "public_name: letters, digits, spaces and . , ' & ( ) / # + _ - only, starting with a letter or digit.",
+    );
+  }
+  return name;
+}
+
 /** A public reason as given (a string, trimmed), checked for length; absent: empty. */
 export function publicReason(value: unknown): string {
   if (value === undefined || value === null) return "";

@@ -198,7 +198,11 @@ export interface UserRepository {
   create(user: StaffUser): Promise<void>;
   get(username: string): Promise<StaffUser | null>;
   list(): Promise<StaffUser[]>;
-  update(username: string, patch: Partial<Omit<StaffUser, "username" | "createdAt">>): Promise<boolean>;
+  /** `publicName: null` clears the chosen public name. */
+  update(
+    username: string,
+    patch: Partial<Omit<StaffUser, "username" | "createdAt" | "publicName">> & { publicName?: string | null },
+  ): Promise<boolean>;
   delete(username: string): Promise<boolean>;
 }
 

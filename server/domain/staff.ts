@@ -13,6 +13,12 @@ export interface StaffUser {
   /** Boards a board owner or volunteer moderates; ignored for instance-wide roles. */
   boards: string[];
   createdAt: number;
+  /**
+   * The name the public sees for this account's staff actions (its Person, the moderation log), as
+   * the account or an admin chose it; absent, its role's label stands in. Never the login name
+   * unless someone typed it.
+   */
+  publicName?: string;
 }
 
 export type Permission =

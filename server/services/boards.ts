@@ -30,6 +30,7 @@ const SettingsPatch = z
     maxCommentLength: z.number().int().min(1).max(20_000),
     threadCooldown: z.number().int().min(0).max(86_400),
     replyCooldown: z.number().int().min(0).max(86_400),
+    postingRestrictedToMods: z.boolean(),
   })
   .partial()
   .strict();

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
-import { type ModerationAction, publicReason, publicStaffLabel } from "../domain/moderation-log.js";
+import { type ModerationAction, publicReason, staffPublicName } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
 import type { Post, ThreadState } from "../domain/post.js";
 import { type Ban, banTerms, can, type Permission, type Report } from "../domain/staff.js";
@@ -299,7 +299,7 @@ export class ModerationService {
       action,
       postNo,
       reason,
-      by: publicStaffLabel(user.role),
+      by: staffPublicName(user),
       createdAt: this.deps.clock(),
     });
   }

@@ -31,6 +31,11 @@ export interface PostInput {
   file?: UploadedFile | null | undefined;
   /** The poster's address as the server saw it (behind a trusted proxy, the forwarded one). */
   ip: string;
+  /**
+   * The request came from staff who may moderate the board (a signed-in staff page or an admin
+   * token): they may start threads where only staff may.
+   */
+  byStaff?: boolean | undefined;
 }
 
 /** A post from the fediverse, already verified, sanitized and reduced to text by federation. */
@@ -145,6 +150,7 @@ export class PostingService {
 
   private async createThreadNow(input: PostInput): Promise<Post> {
     const board = await this.board(input.board);
+    if (input.byStaff !== true) refuseRestrictedThread(board);
     const file = input.file ?? null;
     if (board.settings.requireImageForThread && !file) {
       throw new DomainError("invalid", "A new thread needs an image.");
@@ -188,6 +194,7 @@ export class PostingService {
   ): Promise<RemotePostResult> {
     const board = known.board?.uri === input.board ? known.board : await this.board(input.board);
     const op = input.threadNo === null;
+    if (op) refuseRestrictedThread(board);
     if (!op) {
       // The thread's flags are checked again where the reply is stored; this spares the image work.
       const thread =
@@ -468,4 +475,11 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A board where only staff start threads refuses anyone else's new thread; replies stay open. */
+export function refuseRestrictedThread(board: Board): void {
+  if (board.settings.postingRestrictedToMods) {
+    throw new DomainError("forbidden", `Only staff start threads on /${board.uri}/; anyone may reply.`);
+  }
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import { hash, verify } from "@node-rs/argon2";
 import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
+import { checkPublicName } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
 import { type ApiToken, can, ROLES, type Role, type StaffUser } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
@@ -23,7 +24,7 @@ export const MAX_PASSWORD_LENGTH = 1024;
 const MAX_LABEL_LENGTH = 100;
 
 /** Who performs a staff action: a signed-in user, or the admin API. */
-export type Actor = Pick<StaffUser, "username" | "role" | "boards">;
+export type Actor = Pick<StaffUser, "username" | "role" | "boards" | "publicName">;
 
 /** Admin-API callers act as this synthetic admin; no account may take its name. */
 export const API_ACTOR: Actor = Object.freeze({ username: "api", role: "admin", boards: [] as string[] });
@@ -37,7 +38,13 @@ export function isBoardRole(role: Role): boolean {
 export type PublicStaffUser = Omit<StaffUser, "passwordHash">;
 
 export function publicUser(u: StaffUser): PublicStaffUser {
-  return { username: u.username, role: u.role, boards: [...u.boards], createdAt: u.createdAt };
+  return {
+    username: u.username,
+    role: u.role,
+    boards: [...u.boards],
+    createdAt: u.createdAt,
+    ...(u.publicName !== undefined ? { publicName: u.publicName } : {}),
+  };
 }
 
 export interface UserPatch {
@@ -131,6 +138,24 @@ export class StaffService {
       throw new DomainError("not_found", `There is no user "${username}".`);
     }
     return publicUser({ ...user, ...changes });
+  }
+
+  /**
+   * Sets (or, with null or "", clears) the name the public sees for `username`'s staff actions.
+   * An account sets its own; an admin sets anyone's.
+   */
+  async setPublicName(by: Actor, username: string, value: unknown): Promise<PublicStaffUser> {
+    if (by.username !== username && !can(by, "manage_instance", null)) {
+      throw new DomainError("forbidden", "Only admins choose another account's public name.");
+    }
+    const user = await this.getUser(username);
+    if (!user) throw new DomainError("not_found", `There is no user "${username}".`);
+    const publicName = checkPublicName(value);
+    if (!(await this.deps.store.users.update(user.username, { publicName }))) {
+      throw new DomainError("not_found", `There is no user "${username}".`);
+    }
+    const { publicName: _old, ...rest } = user;
+    return publicUser(publicName === null ? rest : { ...rest, publicName });
   }
 
   /** The volunteers of a board: accounts with the volunteer role that include it. */

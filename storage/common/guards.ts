@@ -59,11 +59,19 @@ export function strList(values: unknown, what: string): string[] {
   return values.map((v) => str(v, what));
 }
 
-export type UserPatch = Partial<Omit<StaffUser, "username" | "createdAt">>;
+export type UserPatch = Partial<Omit<StaffUser, "username" | "createdAt" | "publicName">> & {
+  publicName?: string | null;
+};
 
-/** The fields of a user patch, checked; keys outside the known three are ignored. */
-export function checkedUserPatch(patch: UserPatch): { passwordHash?: string; role?: Role; boards?: string[] } {
-  const out: { passwordHash?: string; role?: Role; boards?: string[] } = {};
+/** The fields of a user patch, checked; keys outside the known four are ignored. */
+export function checkedUserPatch(patch: UserPatch): {
+  passwordHash?: string;
+  role?: Role;
+  boards?: string[];
+  publicName?: string | null;
+} {
+  const out: { passwordHash?: string; role?: Role; boards?: string[]; publicName?: string | null } = {};
+  if (patch.publicName !== undefined) out.publicName = nullableStr(patch.publicName, "publicName");
   if (patch.passwordHash !== undefined) out.passwordHash = str(patch.passwordHash, "passwordHash");
   if (patch.role !== undefined) {
     if (!ROLES.includes(patch.role)) throw new DomainError("invalid", "Unknown role.");

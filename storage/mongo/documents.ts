@@ -196,6 +196,7 @@ export function toUser(d: StaffUser): StaffUser {
     role: d.role,
     boards: Array.isArray(d.boards) ? [...d.boards] : [],
     createdAt: d.createdAt,
+    ...(typeof d.publicName === "string" ? { publicName: d.publicName } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ export class MongoUserRepository implements UserRepository {
       role: user.role,
       boards: strList(user.boards ?? [], "boards"),
       createdAt: int(user.createdAt, "createdAt"),
+      ...(user.publicName !== undefined ? { publicName: str(user.publicName, "publicName") } : {}),
     };
     await conflictOnDuplicate(this.c.users.insertOne(doc), `The user "${doc.username}" already exists.`);
   }
@@ -32,9 +33,16 @@ export class MongoUserRepository implements UserRepository {
 
   async update(username: string, patch: UserPatch): Promise<boolean> {
     const name = str(username, "username");
-    const set = checkedUserPatch(patch);
-    if (Object.keys(set).length === 0) return (await this.c.users.countDocuments({ username: { $eq: name } })) > 0;
-    return (await this.c.users.updateOne({ username: { $eq: name } }, { $set: set })).matchedCount > 0;
+    const { publicName, ...set } = checkedUserPatch(patch);
+    const update: { $set?: Partial<UserDoc>; $unset?: { publicName: "" } } = {};
+    if (Object.keys(set).length > 0 || typeof publicName === "string") {
+      update.$set = { ...set, ...(typeof publicName === "string" ? { publicName } : {}) };
+    }
+    if (publicName === null) update.$unset = { publicName: "" };
+    if (Object.keys(update).length === 0) {
+      return (await this.c.users.countDocuments({ username: { $eq: name } })) > 0;
+    }
+    return (await this.c.users.updateOne({ username: { $eq: name } }, update)).matchedCount > 0;
   }
 
   /** Also ends the account's sessions: a deleted account must not stay logged in anywhere. */

@@ -14,6 +14,7 @@ interface UserRow {
 }
 
 const COLUMNS = "username, password_hash, role, boards, created_at";
+const READ_COLUMNS = `${COLUMNS}, public_name`;
 
 function parseBoards(json: string): string[] {
   try {
@@ -24,13 +25,14 @@ function parseBoards(json: string): string[] {
   }
 }
 
-function userFromRow(r: UserRow): StaffUser {
+function userFromRow(r: UserRow & { public_name: string | null }): StaffUser {
   return {
     username: r.username,
     passwordHash: r.password_hash,
     role: r.role as Role,
     boards: parseBoards(r.boards),
     createdAt: r.created_at,
+    ...(r.public_name !== null ? { publicName: r.public_name } : {}),
   };
 }
 
@@ -43,13 +45,27 @@ export class SqliteUserRepository implements UserRepository {
       insert: db.prepare<[UserRow]>(
         `INSERT INTO users (${COLUMNS}) VALUES (@username, @password_hash, @role, @boards, @created_at)`,
       ),
-      get: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE username = ?`),
-      list: db.prepare<[], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY username`),
+      get: db.prepare<[string], UserRow & { public_name: string | null }>(
+        `SELECT ${READ_COLUMNS} FROM users WHERE username = ?`,
+      ),
+      list: db.prepare<[], UserRow & { public_name: string | null }>(
+        `SELECT ${READ_COLUMNS} FROM users ORDER BY username`,
+      ),
       update: db.prepare<
-        [{ username: string; password_hash: string | null; role: string | null; boards: string | null }]
+        [
+          {
+            username: string;
+            password_hash: string | null;
+            role: string | null;
+            boards: string | null;
+            set_public_name: number;
+            public_name: string | null;
+          },
+        ]
       >(
         `UPDATE users SET password_hash = coalesce(@password_hash, password_hash), role = coalesce(@role, role),
-           boards = coalesce(@boards, boards)
+           boards = coalesce(@boards, boards),
+           public_name = CASE WHEN @set_public_name = 1 THEN @public_name ELSE public_name END
          WHERE username = @username`,
       ),
       delete: db.prepare<[string]>("DELETE FROM users WHERE username = ?"),
@@ -72,6 +88,9 @@ export class SqliteUserRepository implements UserRepository {
       created_at: int(user.createdAt, "createdAt"),
     };
     conflictOnDuplicate(() => this.s.insert.run(row), `The user "${user.username}" already exists.`);
+    if (user.publicName !== undefined) {
+      await this.update(row.username, { publicName: str(user.publicName, "publicName") });
+    }
   }
 
   async get(username: string): Promise<StaffUser | null> {
@@ -91,6 +110,8 @@ export class SqliteUserRepository implements UserRepository {
         password_hash: p.passwordHash ?? null,
         role: p.role ?? null,
         boards: p.boards ? JSON.stringify(p.boards) : null,
+        set_public_name: p.publicName !== undefined ? 1 : 0,
+        public_name: p.publicName ?? null,
       }).changes > 0
     );
   }

@@ -128,6 +128,21 @@ export function describeStaffContract({ store }: ContractContext): void {
       await expectDomainError(s.users.update("mod", { role: "root" as never }), "invalid");
     });
 
+    it("sets, keeps and clears a chosen public name", async () => {
+      const s = store();
+      await s.users.create(user({}));
+      await s.users.create(user({ username: "named", publicName: "Janitor" }));
+      expect(await s.users.get("named")).toEqual(user({ username: "named", publicName: "Janitor" }));
+      expect(await s.users.update("mod", { publicName: "Board owner of /b/ (Kim)" })).toBe(true);
+      expect(await s.users.update("mod", { boards: ["b", "c"] })).toBe(true);
+      expect(await s.users.get("mod")).toEqual(user({ boards: ["b", "c"], publicName: "Board owner of /b/ (Kim)" }));
+      expect((await s.users.list()).map((u) => u.publicName)).toEqual(["Board owner of /b/ (Kim)", "Janitor"]);
+      expect(await s.users.update("mod", { publicName: null })).toBe(true);
+      expect(await s.users.get("mod")).toEqual(user({ boards: ["b", "c"] }));
+      expect(await s.users.update("nobody", { publicName: "x" })).toBe(false);
+      await expectDomainError(s.users.update("mod", { publicName: 7 as never }), "invalid");
+    });
+
     it("deletes a user and their sessions", async () => {
       const s = store();
       await s.users.create(user({}));

@@ -27,6 +27,7 @@ import { describePostTextContract } from "./post-text.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
+import { describeSeverancesContract } from "./severances.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
 
 export interface ContractContext {
@@ -109,5 +110,6 @@ export function describeStoreContract(
     describeLimitsContract(ctx);
     describePingContract(ctx);
     describeModerationLogContract(ctx);
+    describeSeverancesContract(ctx);
   });
 }

@@ -97,6 +97,14 @@ describe("what a domain rule does to held data, on one instance", () => {
     await t.services.defederation.createBlock({ domain: BAD, severity: "suspend" }, CLI);
 
     expect((await store.federation.follows.domains()).map((d) => d.domain)).toEqual(["good.example"]);
+    // One event for the rule, the subdomain's follow under it, told apart as the CLI's.
+    const [event, ...others] = await store.defederation.severances.list({ limit: 10 });
+    expect(others).toEqual([]);
+    expect(event).toMatchObject({ domain: BAD, origin: "cli", followersLost: 1, followingLost: 1 });
+    expect((await store.defederation.severances.relationships(event!.id)).map((r) => r.domain)).toEqual([
+      BAD,
+      `sub.${BAD}`,
+    ]);
     expect((await store.defederation.held.list()).map((h) => h.domain)).toEqual(["good.example"]);
     // The posts stay until the purge, without their files; the other domain's file is untouched.
     const opNow = await store.posts.getPost("e", op.no);

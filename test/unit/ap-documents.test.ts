@@ -55,6 +55,11 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(boardActor(board, PEM, ids, urls))).toMatchSnapshot();
   });
 
+  it("Group: a board where only staff start threads", () => {
+    const restricted = { ...board, settings: { ...board.settings, postingRestrictedToMods: true } };
+    expect(wire(boardActor(restricted, PEM, ids, urls))).toMatchSnapshot();
+  });
+
   it("Application: the instance", () => {
     expect(wire(instanceActor(PEM, ids))).toMatchSnapshot();
   });

@@ -22,6 +22,7 @@ import {
   threadJson,
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
+import { staffApiRouter } from "./public-names.js";
 import { banRemoteAccount, federatedAuthor, liftBan, remoteBanJson } from "./remote-bans.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
@@ -240,6 +241,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
   r.use(measuresRouter(s));
+  r.use(staffApiRouter(s));
   return r;
 }
 

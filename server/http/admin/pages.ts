@@ -7,7 +7,9 @@ import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
+import { publicNamePages } from "./public-names.js";
 import { reportPages } from "./report-pages.js";
+import { staffThreadPages } from "./staff-thread-pages.js";
 import { threadPages } from "./thread-pages.js";
 import { tokenPages } from "./token-pages.js";
 import { userPages } from "./user-pages.js";
@@ -31,6 +33,7 @@ export type AdminWebDeps = Pick<
   | "logger"
   | "moderation"
   | "policy"
+  | "posting"
   | "reader"
   | "remoteBans"
   | "secrets"
@@ -45,10 +48,12 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   loginPages(s, kit);
   reportPages(s, kit);
   threadPages(s, kit);
+  staffThreadPages(s, kit);
   banPages(s, kit);
   appealPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
+  publicNamePages(s, kit);
   tokenPages(s, kit);
   defederationPages(s, kit);
   deliveryPages(s, kit);

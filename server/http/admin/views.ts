@@ -32,6 +32,7 @@ export const NOTICES: Readonly<Record<string, string>> = {
   volunteer_removed: "Volunteer taken off the board.",
   user_created: "Staff account created.",
   user_deleted: "Staff account deleted.",
+  public_name_saved: "Public name saved.",
   token_deleted: "Token deleted.",
   thread_saved: "Thread updated.",
   domain_block_created: "Domain block added.",
@@ -118,6 +119,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     ["/admin/bans", "Bans"],
     ["/admin/appeals", "Appeals"],
     ["/admin/threads", "Posts & threads"],
+    ["/admin/account", "Your account"],
   ];
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
   if (can(u, "manage_instance", null)) {
@@ -294,6 +296,7 @@ const BOOLEAN_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["posterIds", "Poster IDs"],
   ["forcedAnon", "Forced anonymity"],
   ["sfw", "Safe for work"],
+  ["postingRestrictedToMods", "Only staff start threads"],
 ];
 
 export const SETTINGS_FORM = { numbers: NUMBER_SETTINGS.map(([k]) => k), booleans: BOOLEAN_SETTINGS.map(([k]) => k) };
@@ -389,6 +392,7 @@ export function usersView(v: ViewContext, users: PublicStaffUser[], boards: Boar
     (
       u,
     ) => html`<tr><td>${u.username}</td><td>${roleName(u.role)}</td><td>${u.boards.map((b) => `/${b}/`).join(" ")}</td><td>${time(u.createdAt)}</td>
+  <td><a href="/admin/users/${encodeURIComponent(u.username)}/public-name">${u.publicName ?? html`<span class="admin-muted">by role</span>`}</a></td>
   <td>${u.username === v.user.username ? html`<span class="admin-muted">you</span>` : actionForm(v, `/admin/users/${u.username}/delete`, "Delete", {}, "danger")}</td></tr>`,
   );
   return html`<section><h2>New staff account</h2>
@@ -405,7 +409,7 @@ export function usersView(v: ViewContext, users: PublicStaffUser[], boards: Boar
     <p><button type="submit">Create account</button></p>
   </form></section>
 <section><h2>Staff</h2>
-  <table class="admin-table"><thead><tr><th>Name</th><th>Role</th><th>Boards</th><th>Since</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+  <table class="admin-table"><thead><tr><th>Name</th><th>Role</th><th>Boards</th><th>Since</th><th>Public name</th><th></th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }
 

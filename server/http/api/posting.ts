@@ -69,7 +69,9 @@ export function created(s: Pick<Services, "urls">, res: Response, post: Post): v
 }
 
 /** The posting API of the contract, plus captcha issue and password deletion. */
-export function postingApiRouter(s: Pick<Services, "config" | "captcha" | "posting" | "urls" | "store">): Router {
+export function postingApiRouter(
+  s: Pick<Services, "config" | "captcha" | "posting" | "urls" | "store" | "staff">,
+): Router {
   const r = Router();
   const body = postBodyParser(s);
 
@@ -82,9 +84,11 @@ export function postingApiRouter(s: Pick<Services, "config" | "captcha" | "posti
 
   r.post("/api/v1/boards/:board/threads", body, async (req, res) => {
     const board = boardOf(res);
+    const byStaff = await adminBearer(s, req);
     const input = postInput(req, board, clientIp(req));
-    await checkCaptcha(s, req, res);
-    created(s, res, await s.posting.createThread(input));
+    // An admin token is an admin's: no captcha, and it may start threads where only staff may.
+    if (!byStaff) await checkCaptcha(s, req, res);
+    created(s, res, await s.posting.createThread({ ...input, byStaff }));
   });
 
   r.post("/api/v1/boards/:board/threads/:no/replies", body, async (req, res) => {
@@ -106,4 +110,16 @@ export function postingApiRouter(s: Pick<Services, "config" | "captcha" | "posti
   });
 
   return r;
+}
+
+/**
+ * Whether the request carries a valid admin token (`Authorization: Bearer`). Posting needs none;
+ * one that is sent and not valid is a 401, never silently an anonymous post.
+ */
+async function adminBearer(s: Pick<Services, "staff">, req: Request): Promise<boolean> {
+  const header = req.headers.authorization;
+  if (header === undefined) return false;
+  const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+  if (m && (await s.staff.bearerIdentity(m[1])) !== null) return true;
+  throw new DomainError("unauthorized", "The bearer token is not valid.");
 }

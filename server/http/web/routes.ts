@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type Request, type Response, Router } from "express";
 import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
@@ -83,9 +84,16 @@ export function webRouter(s: WebDeps): Router {
 
   r.get("/about/moderation", async (req, res) => {
     const site = await loadSite(s);
-    await send(req, res, "moderation", `${site.version}:${s.policy.version}`, async () =>
+    // Severances are recorded just after the rules change, so their total is part of the page's version.
+    const lost = new Map<string, number>();
+    let total = 0;
+    for (const { domain, follows } of await s.defederation.followsLost()) {
+      lost.set(createHash("sha256").update(domain).digest("hex"), follows);
+      total += follows;
+    }
+    await send(req, res, "moderation", `${site.version}:${s.policy.version}:${total}`, async () =>
       moderationPage(s, [
-        domainRulesSection(s.policy.mode, await s.defederation.publicBlocks(), await s.defederation.listAllows()),
+        domainRulesSection(s.policy.mode, await s.defederation.publicBlocks(), await s.defederation.listAllows(), lost),
       ]),
     );
   });

@@ -3,6 +3,7 @@ import { diffRules } from "../../domain/defederation/blocklist-diff.js";
 import { publicDomainBlocks } from "../../domain/defederation/public-list.js";
 import type { DomainBlock } from "../../domain/defederation/rules.js";
 import type { AuditActor, AuditEntry, BlocklistEntry, RuleChange } from "../../domain/defederation-ports.js";
+import { CSV_IMPORT_REASON } from "../../domain/severance.js";
 import { blockFrom, expiredAt, updatedFrom } from "./rule-input.js";
 import type { DomainRuleWriter } from "./rule-writer.js";
 import type { DefederationOptions, ImportPreview, ImportResult, Progress } from "./types.js";
@@ -64,12 +65,12 @@ export class DomainRuleLists {
     for (const e of preview.create) {
       const block = blockFrom(e, "manual", now);
       changes.push({ op: "create_block", block });
-      audit.push(this.#writer.auditEntry(actor, "block.create", e.domain, null, block, "CSV import", null));
+      audit.push(this.#writer.auditEntry(actor, "block.create", e.domain, null, block, CSV_IMPORT_REASON, null));
     }
     for (const { before, after } of preview.update) {
       const block: DomainBlock = { ...updatedFrom(before, after, now), origin: "manual", stagedSeverity: null };
       changes.push({ op: "update_block", block });
-      audit.push(this.#writer.auditEntry(actor, "block.update", before.domain, before, block, "CSV import", null));
+      audit.push(this.#writer.auditEntry(actor, "block.update", before.domain, before, block, CSV_IMPORT_REASON, null));
     }
     progress?.("apply", 0, changes.length);
     await this.#writer.apply(changes, audit);

@@ -9,6 +9,7 @@ import type {
 } from "../../domain/defederation-ports.js";
 import { MAX_COMMENT } from "./rule-input.js";
 import type { DomainPolicy } from "./rules-in-force.js";
+import { recordSeverance } from "./severance-records.js";
 import type { DefederationOptions } from "./types.js";
 
 /** Follows with the domain or any of its subdomains. */
@@ -86,11 +87,15 @@ export class DomainRuleWriter {
     const domains = new Set<string>();
     for (const a of audit) if (a.domain) domains.add(a.domain);
     await this.load([...domains]);
-    await this.#effects(before, [...domains]);
+    await this.#effects(before, [...domains], audit);
   }
 
   /** Severs follows, drops media and schedules or cancels purges for the domains whose rules changed. */
-  async #effects(before: ReturnType<DomainPolicy["compile"]>, domains: string[]): Promise<void> {
+  async #effects(
+    before: ReturnType<DomainPolicy["compile"]>,
+    domains: string[],
+    audit: readonly AuditEntry[],
+  ): Promise<void> {
     const { policy, clock, logger, store, purgeGraceMs } = this.#o;
     const now = clock();
     for (const domain of domains) {
@@ -102,7 +107,10 @@ export class DomainRuleWriter {
     const effects = this.#o.effects;
     if (!effects) return;
     try {
-      const severed = await effects.severFollows((d) => policy.check(d).suspended);
+      const severed = await effects.severFollows(
+        (d) => policy.check(d).suspended,
+        (follows) => recordSeverance(this.#o, follows, audit).then(() => undefined),
+      );
       const dropped = await effects.dropMedia((d) => policy.check(d).rejectMedia);
       if (severed > 0 || dropped > 0) logger.info("domain rules applied to held data", { severed, dropped });
     } catch (err) {

@@ -1,11 +1,18 @@
 import type { PublicDomainBlock } from "../../domain/defederation/public-list.js";
-import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../domain/defederation/rules.js";
+import {
+  type BoardDomainRule,
+  type DomainAllow,
+  type DomainBlock,
+  normalizeDomain,
+} from "../../domain/defederation/rules.js";
 import type {
   AuditActor,
   AuditEntry,
   BlocklistSubscription,
   ConsensusSettings,
 } from "../../domain/defederation-ports.js";
+import { DomainError } from "../../domain/errors.js";
+import type { SeveranceEvent, SeveredRelationship } from "../../domain/severance.js";
 import { DomainAllows } from "./allows.js";
 import { DefederationAudit } from "./audit.js";
 import { DomainBlocks } from "./blocks.js";
@@ -13,6 +20,7 @@ import { BoardRules } from "./board-rules.js";
 import { DomainRuleLists } from "./lists.js";
 import { DomainRuleWriter, followsCovered } from "./rule-writer.js";
 import type { DomainPolicy } from "./rules-in-force.js";
+import { recordSeverance } from "./severance-records.js";
 import { BlocklistSubscriptions } from "./subscriptions.js";
 import type {
   AllowInput,
@@ -99,7 +107,10 @@ export class DefederationService {
     const { effects } = this.#o;
     if (!effects) return;
     const { policy, store, clock, purgeGraceMs } = this.#o;
-    await effects.severFollows((d) => policy.check(d).suspended);
+    await effects.severFollows(
+      (d) => policy.check(d).suspended,
+      (follows) => recordSeverance(this.#o, follows, []).then(() => undefined),
+    );
     await effects.dropMedia((d) => policy.check(d).rejectMedia);
     const scheduled = new Set(await store.defederation.purges.due(Number.MAX_SAFE_INTEGER));
     const now = clock();
@@ -246,6 +257,29 @@ export class DefederationService {
   /** The whole audit log, oldest first, for export. */
   auditExport(): Promise<AuditEntry[]> {
     return this.#audit.export();
+  }
+
+  // ---------------------------------------------------------------- severed relationships
+
+  /** What suspensions severed, newest first (server/domain/severance.ts). */
+  severances(query: { limit: number; before?: string; domain?: string }): Promise<SeveranceEvent[]> {
+    if (query.domain === undefined) return this.#o.store.defederation.severances.list(query);
+    const domain = normalizeDomain(query.domain);
+    if (domain === null) throw new DomainError("invalid", "domain is not a domain name.");
+    return this.#o.store.defederation.severances.list({ ...query, domain });
+  }
+
+  /** One severance event with the relationships it cut. */
+  async severance(id: string): Promise<{ event: SeveranceEvent; relationships: SeveredRelationship[] }> {
+    const { severances } = this.#o.store.defederation;
+    const event = await severances.get(id);
+    if (!event) throw new DomainError("not_found", "Record not found");
+    return { event, relationships: await severances.relationships(id) };
+  }
+
+  /** Follows lost per rule domain, for the public moderation page (counts only, never names). */
+  followsLost(): Promise<Array<{ domain: string; follows: number }>> {
+    return this.#o.store.defederation.severances.lostByDomain();
   }
 
   // ---------------------------------------------------------------- subscriptions

@@ -1,6 +1,7 @@
 import type { DomainBlock, Severity } from "../../domain/defederation/rules.js";
 import type { BlocklistEntry, BlocklistFormat } from "../../domain/defederation-ports.js";
 import type { Store } from "../../domain/ports.js";
+import type { SeveredRelationship } from "../../domain/severance.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { DomainPolicy } from "./rules-in-force.js";
@@ -12,10 +13,19 @@ export interface BlocklistFetcher {
   fetch(url: string): Promise<{ text: string; contentType: string | null }>;
 }
 
+/** A follow a suspension cuts, as the severance records keep it. */
+export type SeveredFollow = Omit<SeveredRelationship, "eventId">;
+
 /** What a change of the rules does to data the instance holds; the composition root wires it. */
 export interface HeldDataEffects {
-  /** Severs follows both ways with the domains (and their subdomains) now suspended; returns how many. */
-  severFollows(isSuspended: (domain: string) => boolean): Promise<number>;
+  /**
+   * Severs follows both ways with the domains (and their subdomains) now suspended; returns how many.
+   * `record` is handed every follow about to be cut before any is, so what is cut is never unrecorded.
+   */
+  severFollows(
+    isSuspended: (domain: string) => boolean,
+    record?: (severed: SeveredFollow[]) => Promise<void>,
+  ): Promise<number>;
   /** How many follows (both directions) each remote domain has, for previews and staging. */
   followCounts(): Promise<Map<string, number>>;
   /** Deletes the cached media of posts from domains now rejecting media or suspended; returns how many files. */

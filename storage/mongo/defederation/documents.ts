@@ -7,6 +7,7 @@ import type {
   ConsensusSettings,
   HeldActivity,
 } from "../../../server/domain/defederation-ports.js";
+import type { SeveranceEvent, SeveredRelationship } from "../../../server/domain/severance.js";
 import { parseJsonObject } from "../../common/defederation.js";
 
 /*
@@ -56,6 +57,9 @@ export interface DomainMetaDoc {
   consensus?: ConsensusSettings;
 }
 
+export type SeveranceEventDoc = SeveranceEvent;
+export type SeveredRelationshipDoc = SeveredRelationship;
+
 export const RULES_META = "rules";
 export const CONSENSUS_META = "consensus";
 
@@ -69,6 +73,8 @@ export const DEFEDERATION_COLLECTIONS = {
   purges: "domainPurges",
   held: "heldActivities",
   meta: "domainMeta",
+  severanceEvents: "severanceEvents",
+  severedRelationships: "severedRelationships",
 } as const;
 
 export interface DefederationCollections {
@@ -81,6 +87,8 @@ export interface DefederationCollections {
   purges: Collection<DomainPurgeDoc>;
   held: Collection<HeldActivity>;
   meta: Collection<DomainMetaDoc>;
+  severanceEvents: Collection<SeveranceEventDoc>;
+  severedRelationships: Collection<SeveredRelationshipDoc>;
 }
 
 export function defederationCollectionsOf(db: Db): DefederationCollections {
@@ -95,6 +103,8 @@ export function defederationCollectionsOf(db: Db): DefederationCollections {
     purges: db.collection<DomainPurgeDoc>(n.purges),
     held: db.collection<HeldActivity>(n.held),
     meta: db.collection<DomainMetaDoc>(n.meta),
+    severanceEvents: db.collection<SeveranceEventDoc>(n.severanceEvents),
+    severedRelationships: db.collection<SeveredRelationshipDoc>(n.severedRelationships),
   };
 }
 

@@ -6,10 +6,12 @@ import type {
   PurgeRepository,
   SubscriptionRepository,
 } from "../../../server/domain/defederation-ports.js";
+import type { SeveranceRepository } from "../../../server/domain/severance.js";
 import type { DefederationCollections } from "./documents.js";
 import { MongoHeldRepository } from "./held.js";
 import { MongoPurgeRepository } from "./purges.js";
 import { MongoDomainRuleRepository } from "./rules.js";
+import { MongoSeveranceRepository } from "./severances.js";
 import { MongoSubscriptionRepository } from "./subscriptions.js";
 
 export { defederationCollectionsOf } from "./documents.js";
@@ -21,11 +23,13 @@ export class MongoDefederationStore implements DefederationStore {
   readonly subscriptions: SubscriptionRepository;
   readonly purges: PurgeRepository;
   readonly held: HeldRepository;
+  readonly severances: SeveranceRepository;
 
   constructor(client: MongoClient, c: DefederationCollections) {
     this.rules = new MongoDomainRuleRepository(client, c);
     this.subscriptions = new MongoSubscriptionRepository(client, c);
     this.purges = new MongoPurgeRepository(c);
     this.held = new MongoHeldRepository(c);
+    this.severances = new MongoSeveranceRepository(client, c);
   }
 }

@@ -33,6 +33,11 @@ export async function ensureDefederationIndexes(c: DefederationCollections): Pro
   await c.held.createIndex({ board: 1, receivedAt: 1 });
   await c.held.createIndex({ domain: 1 });
 
+  await c.severanceEvents.createIndex({ id: 1 }, { unique: true });
+  await c.severanceEvents.createIndex({ at: -1, id: -1 });
+  await c.severanceEvents.createIndex({ domain: 1, at: -1, id: -1 });
+  await c.severedRelationships.createIndex({ eventId: 1, board: 1, direction: 1, remoteActor: 1 }, { unique: true });
+
   await c.meta.createIndex({ name: 1 }, { unique: true });
   try {
     await c.meta.updateOne({ name: RULES_META }, { $setOnInsert: { version: 0, auditSeq: 0 } }, { upsert: true });

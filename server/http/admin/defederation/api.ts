@@ -4,6 +4,7 @@ import { apiKit, type DefederationHttpDeps } from "./api-kit.js";
 import { auditApi } from "./audit-api.js";
 import { blockApi, MAX_IMPORT_BYTES } from "./block-api.js";
 import { boardRuleApi } from "./board-rule-api.js";
+import { severanceApi } from "./severance-api.js";
 import { subscriptionApi } from "./subscription-api.js";
 
 /*
@@ -27,5 +28,6 @@ export function defederationApiRouter(s: DefederationHttpDeps): Router {
   subscriptionApi(k);
   auditApi(k);
   boardRuleApi(k);
+  severanceApi(k);
   return r;
 }

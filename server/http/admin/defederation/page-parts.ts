@@ -49,6 +49,7 @@ export function tabs(v: ViewContext, current: string): Html {
     ["/admin/domains/import", "Import"],
     ["/admin/domains/subscriptions", "Subscriptions"],
     ["/admin/domains/audit", "Audit log"],
+    ["/admin/domains/severed", "Severed relationships"],
   ];
   const mode =
     v.s.policy.mode === "allowlist"

@@ -121,6 +121,7 @@ export function domainRulesSection(
   mode: "blocklist" | "allowlist",
   blocks: readonly PublicDomainBlock[],
   allows: readonly DomainAllow[],
+  lostByDigest: ReadonlyMap<string, number> = new Map(),
 ): AboutSection {
   const allowlist =
     mode === "allowlist"
@@ -134,16 +135,17 @@ ${
       : null;
   const rows = blocks.map(
     (b) =>
-      html`<tr><td><code title="SHA-256: ${b.digest}">${b.domain}</code></td><td>${SEVERITY_WORDS[b.severity]}</td><td>${b.comment || html`<em>no reason given</em>`}</td></tr>`,
+      html`<tr><td><code title="SHA-256: ${b.digest}">${b.domain}</code></td><td>${SEVERITY_WORDS[b.severity]}</td><td>${b.comment || html`<em>no reason given</em>`}</td><td class="follows-lost">${lostByDigest.get(b.digest) ?? 0}</td></tr>`,
   );
   const limited =
     blocks.length === 0
       ? html`<p>${mode === "allowlist" ? "No listed server is limited." : "This instance does not limit any server."}</p>`
       : html`<p><strong>Suspended</strong> servers cannot exchange anything with this instance: their posts are not
 shown and nothing is sent to them. Posts from <strong>limited</strong> servers are hidden from board indexes and
-catalogs, and their new threads wait for a moderator.</p>
+catalogs, and their new threads wait for a moderator. <strong>Follows lost</strong> counts the follows between
+this instance's boards and the server that the rule severed, both ways.</p>
 <table class="domain-rules">
-<thead><tr><th>Server</th><th>Severity</th><th>Reason</th></tr></thead>
+<thead><tr><th>Server</th><th>Severity</th><th>Reason</th><th>Follows lost</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
 <p>The same list as JSON: <a href="/api/v1/instance/domain_blocks"><code>/api/v1/instance/domain_blocks</code></a>.</p>`;

@@ -29,6 +29,10 @@ function captchaRow(s: Pick<Services, "config">): Html {
 export function postForm(s: Pick<Services, "config">, board: Board, thread?: ThreadState): Html {
   const set = board.settings;
   const reply = thread !== undefined;
+  if (!reply && set.postingRestrictedToMods) {
+    return html`<p class="staff-only-notice">Only staff start threads on /${board.uri}/; anyone may reply to a thread.
+Staff start one from <a href="/admin/boards/${board.uri}/thread">the staff pages</a>.</p>`;
+  }
   const action = reply ? `/${board.uri}/thread/${thread.no}/reply` : `/${board.uri}/post`;
   const needsFile = !reply && set.requireImageForThread;
   const types = set.allowedTypes.map((t) => TYPE_NAMES[t] ?? t).join(", ");
