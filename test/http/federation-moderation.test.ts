@@ -13,8 +13,8 @@ import {
 } from "../support/loopback.js";
 
 /*
- * Moderation between two Atoll instances over real HTTP on loopback: B's board /b/ (on 127.0.0.5)
- * follows A's board /a/ (on 127.0.0.4). A's staff lock, sticky, remove posts and files and ban an
+ * Moderation between two Atoll instances over real HTTP on loopback: B's board /b/ (on 127.0.0.82)
+ * follows A's board /a/ (on 127.0.0.81). A's staff lock, sticky, remove posts and files and ban an
  * account; B's mirror follows each, because the acting staff Person is in /a/'s moderators
  * collection and /a/ announces the act. The other way, B's staff removing a mirrored post of A's
  * is noted by A and not applied: B's staff do not moderate /a/. The steps share state and run in order.
@@ -67,19 +67,19 @@ describe("moderation between two Atoll instances", () => {
   const logA: string[] = [];
 
   beforeAll(async () => {
-    const portA = await freePort("127.0.0.4");
+    const portA = await freePort("127.0.0.81");
     [A, B] = await Promise.all([
       startTestInstance(
         {
           PORT: String(portA),
-          HOST: "127.0.0.4",
-          PUBLIC_URL: `http://127.0.0.4:${portA}`,
+          HOST: "127.0.0.81",
+          PUBLIC_URL: `http://127.0.0.81:${portA}`,
           ALLOW_PRIVATE_ADDRESSES: "on",
           ADMIN_TOKEN: TOKEN,
         },
         { listen: true, logger: createLogger("info", (line) => logA.push(line)) },
       ),
-      startLoopbackInstance("127.0.0.5", TOKEN),
+      startLoopbackInstance("127.0.0.82", TOKEN),
     ]);
     const settings = { requireImageForThread: false };
     expect((await admin(A, "POST", "/api/v1/admin/boards", { uri: "a", title: "Alpha", settings })).status).toBe(201);

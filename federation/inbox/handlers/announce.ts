@@ -43,6 +43,7 @@ export const handleAnnounce: Handler = async (deps, { activity, json, lastChance
     const place = await placeReply(deps, note.inReplyTo, {
       lastChance,
       fetch: true,
+      via: group,
       // A thread whose first post is missing here is the group's too, mirrored on the following board.
       rootBoard: async (root) => (visible(root, board) ? board : null),
     });
@@ -54,7 +55,7 @@ export const handleAnnounce: Handler = async (deps, { activity, json, lastChance
   if (ban) return ignored(`${note.attributedTo} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
   // Another delivery may have brought it while the thread was fetched.
   if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
-  const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance });
+  const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance, via: group });
   return accepted(`Mirrored as /${post.board}/${post.no}.`);
 };
 
