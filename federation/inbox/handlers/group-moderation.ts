@@ -6,8 +6,10 @@ import { RemoteError } from "../../remote/errors.js";
 import { sameId } from "../../remote/fetch.js";
 import type { NormalizedActivity, NormalizedEmbedded } from "../../vocab/normalize.js";
 import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
+import { mirrorGroupPost } from "../mirror-post.js";
 import { announceAccepted } from "../outbox.js";
-import { remoteRefusal } from "../trust.js";
+import { POST_TYPES } from "../remote-note.js";
+import { fetchFromOrigin, remoteRefusal } from "../trust.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /*
@@ -338,6 +340,34 @@ async function removeAccountPosts(deps: InboxDeps, board: string, account: strin
   return count;
 }
 
+/**
+ * A moderator restoring a removed post (Lemmy's `Undo(Delete)`). A removal deleted our copy, so the
+ * post is read again from its origin and mirrored anew (a new number here; its replies come back as
+ * the group passes them on). A post the origin no longer serves is a no-op, noted in the log; one it
+ * cannot serve for now is tried again later.
+ */
+async function restore(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  id: string | undefined,
+): Promise<InboxResult> {
+  if (id === undefined) throw malformed("The undone Delete names no object.");
+  if (await deps.s.store.federation.remotePosts.get(id)) return ignored("The post is here: nothing to restore.");
+  const [board] = await followingBoards(deps, group);
+  const following = board === undefined ? null : await deps.s.store.boards.get(board);
+  if (!following) return ignored("No board follows that group.");
+  const { document } = await fetchFromOrigin(deps, id);
+  if (document.kind !== "object" || !POST_TYPES.has(document.type))
+    return ignored("The restored object is not a post.");
+  // Its author may restore what they deleted themselves, as Lemmy lets them.
+  const own = document.attributedTo !== undefined && sameId(document.attributedTo, act.actor);
+  if (!own) await requireModerator(deps, group, act, act.actor);
+  const result = await mirrorGroupPost(deps, following, group, document, false);
+  applied(deps, group, act, result.outcome === "accepted" ? "restored" : "restore skipped");
+  return result;
+}
+
 async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Promise<InboxResult> {
   const inner: string | NormalizedEmbedded | undefined = act.object;
   if (inner === undefined) throw malformed("The Undo names no object.");
@@ -354,8 +384,7 @@ async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Pr
       return accepted(`${inner.objectIds[0] ?? "The account"} is no longer banned from ${group}.`);
     }
     case "Delete":
-      // What a moderator restores comes back with the group's next announcement of it, or a backfill.
-      return ignored("A removed post is not restored here.");
+      return restore(deps, group, act, inner.objectIds[0]);
     default:
       return ignored(`Undo(${inner.type}) is not a moderation activity.`);
   }
