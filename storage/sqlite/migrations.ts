@@ -5,8 +5,8 @@ import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
+import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
-import { REMOTE_POST_GROUP } from "./migrations/remote-post-group.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
 export interface Migration {
@@ -397,7 +397,7 @@ export const MIGRATIONS: readonly Migration[] = [
   APPEALS,
   REMOTE_BANS,
   MODERATION_LOG,
-  REMOTE_POST_GROUP,
+  POST_GROUP_REPORT_CATEGORY,
 ];
 
 /**

@@ -191,6 +191,29 @@ describe("moderation between two Atoll instances", () => {
     expect((await threadPosts(A, "a", thread.no)).some((p) => p.com?.includes("troll words"))).toBe(false);
   });
 
+  it("a reader's report on B of A's thread reaches A with its category, the reporter unnamed", async () => {
+    const bad = await call(B.url, "POST", `/api/v1/boards/b/posts/${mirrorNo}/report`, {
+      reason: "x",
+      category: "rude",
+    });
+    expect(bad.status).toBe(400);
+    const res = await call(B.url, "POST", `/api/v1/boards/b/posts/${mirrorNo}/report`, {
+      reason: "selling pills",
+      category: "spam",
+    });
+    expect(res.status).toBe(202);
+    const onB = (await admin(B, "GET", "/api/v1/admin/reports")).json as Json[];
+    expect(onB.find((r) => r["post_no"] === mirrorNo)).toMatchObject({ category: "spam", reason: "selling pills" });
+    const onA = await waitFor("the report on A", async () =>
+      ((await admin(A, "GET", "/api/v1/admin/reports")).json as Json[]).find((r) => r["post_no"] === thread.no),
+    );
+    expect(onA).toMatchObject({
+      category: "spam",
+      reason: `Report from ${new URL(B.url).hostname}: selling pills`,
+      origin: new URL(B.url).hostname,
+    });
+  });
+
   // As in Lemmy, the origin applies a removal only from its own moderators; A logs B's and keeps
   // its thread.
   it("B's staff removing A's thread on B's mirror removes it from B only; A notes it and keeps the thread", async () => {
