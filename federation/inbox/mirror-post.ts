@@ -1,9 +1,9 @@
 import type { Board } from "../../server/domain/board.js";
+import type { GroupBan } from "../../server/domain/federation-ports.js";
 import { sameOrigin } from "../remote/fetch.js";
 import type { NormalizedObject } from "../vocab/normalize.js";
 import { placeReply } from "./ancestors.js";
 import { accepted, type InboxResult, ignored } from "./errors.js";
-import { mirrorBan } from "./handlers/group-moderation.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { storeNote, visibleOnBoard } from "./remote-note.js";
 
@@ -49,4 +49,17 @@ export async function mirrorGroupPost(
   if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
   const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance, via: group });
   return accepted(`Mirrored as /${post.board}/${post.no}.`);
+}
+
+/**
+ * The ban in force of `actorId` by a group the board follows, or null: such an account's posts are
+ * not taken onto the board, whoever passes them on.
+ */
+export async function mirrorBan(deps: InboxDeps, board: string, actorId: string): Promise<GroupBan | null> {
+  const groups = (await deps.s.store.federation.follows.followingOf(board))
+    .filter((f) => f.state === "accepted")
+    .map((f) => f.objectId);
+  if (groups.length === 0) return null;
+  const [ban] = await deps.s.store.federation.groupBans.active(actorId, groups, deps.s.clock());
+  return ban ?? null;
 }

@@ -191,6 +191,23 @@ describe("moderation between two Atoll instances", () => {
     expect((await threadPosts(A, "a", thread.no)).some((p) => p.com?.includes("troll words"))).toBe(false);
   });
 
+  // An instance-wide ban is the instance actor's own Block: B applies it as a ban by every group of
+  // A's that B follows, and lifts it with its Undo.
+  it("A's instance-wide ban and its lifting reach B as bans by A's groups", async () => {
+    const account = `${B.url}/ap/anonymous`;
+    const group = `${A.url}/ap/boards/a`;
+    const ban = await admin(A, "POST", "/api/v1/admin/bans", { actor: account, reason: "everywhere" });
+    expect(ban.status).toBe(201);
+    await waitFor("B to record the instance-wide ban", async () => {
+      const [found] = await B.services.store.federation.groupBans.active(account, [group], Date.now());
+      return found?.reason === "everywhere" ? found : undefined;
+    });
+    expect((await admin(A, "DELETE", `/api/v1/admin/bans/${(ban.json as Json)["id"]}`)).status).toBe(204);
+    await settled(A, B);
+    expect(await B.services.store.federation.groupBans.active(account, [group], Date.now())).toEqual([]);
+    expect(await A.services.store.federation.deliveries.listDropped(10)).toEqual([]);
+  });
+
   it("a reader's report on B of A's thread reaches A with its category, the reporter unnamed", async () => {
     const bad = await call(B.url, "POST", `/api/v1/boards/b/posts/${mirrorNo}/report`, {
       reason: "x",

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { GroupBan } from "../../../server/domain/federation-ports.js";
 import { MAX_PUBLIC_REASON } from "../../../server/domain/moderation-log.js";
 import type { Post } from "../../../server/domain/post.js";
 import { RemoteError } from "../../remote/errors.js";
@@ -10,6 +9,7 @@ import { mirrorGroupPost } from "../mirror-post.js";
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES } from "../remote-note.js";
 import { fetchFromOrigin, remoteRefusal } from "../trust.js";
+import { applySiteBan, isSiteBan } from "./site-bans.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /*
@@ -65,6 +65,19 @@ export async function applyGroupModeration(
  */
 export const handleDirectModeration: Handler = async (deps, { activity, json }) => {
   if (activity.type === "Block" && activity.target === undefined) return ignored("A block between accounts.");
+  if (activity.type === "Block" && isSiteBan(activity, activity.actor)) {
+    return applySiteBan(deps, activity, json, false, (b, a, g) => removeAccountPosts(deps, b, a, g));
+  }
+  const inner = activity.object;
+  if (
+    activity.type === "Undo" &&
+    typeof inner !== "string" &&
+    inner?.kind === "activity" &&
+    inner.type === "Block" &&
+    isSiteBan(inner, activity.actor)
+  ) {
+    return applySiteBan(deps, inner, undefined, true, (b, a, g) => removeAccountPosts(deps, b, a, g));
+  }
   const group = await followedGroupOf(deps, activity);
   if (group === null) {
     deps.s.logger.info("inbox: moderation refused: no group of ours is named", {
@@ -294,19 +307,6 @@ async function ban(
     reason: act.summary,
   });
   return accepted(`${user} is banned from ${group}${removed > 0 ? `; ${removed} of its posts removed` : ""}.`);
-}
-
-/**
- * The ban in force of `actorId` by a group the board follows, or null: such an account's posts are
- * not taken onto the board, whoever passes them on.
- */
-export async function mirrorBan(deps: InboxDeps, board: string, actorId: string): Promise<GroupBan | null> {
-  const groups = (await deps.s.store.federation.follows.followingOf(board))
-    .filter((f) => f.state === "accepted")
-    .map((f) => f.objectId);
-  if (groups.length === 0) return null;
-  const [ban] = await deps.s.store.federation.groupBans.active(actorId, groups, deps.s.clock());
-  return ban ?? null;
 }
 
 /**
