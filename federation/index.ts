@@ -64,6 +64,8 @@ export interface Federation {
   backfill: Backfill | null;
   /** Boards following remote groups (null with FEDERATION=off); the admin API and CLI call it. */
   following: RemoteFollowing | null;
+  /** Staff as the fediverse sees them: the actors that sign a board's moderation. */
+  staff: StaffActors;
   close(): Promise<void>;
 }
 
@@ -219,6 +221,7 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
     inboxRetries,
     backfill,
     following,
+    staff,
     close,
   };
 }

@@ -39,6 +39,11 @@ export class StaffActors {
     return { id: this.ids.staffActor(board, key), key, name };
   }
 
+  /** The actor id of `username` on `board` (the same whatever their role). */
+  idOf(board: string, username: string): string {
+    return this.of(board, username, "board_volunteer").id;
+  }
+
   /** Everyone who moderates `board`, the admin API first, then accounts by name. */
   async moderatorsOf(board: string): Promise<StaffActor[]> {
     const users = (await this.s.store.users.list())

@@ -34,6 +34,7 @@ export function federationActions(federation: Federation): FederationActions | u
     http: federation.context.http,
     actors: inbox.deps.actors,
     followerInboxes: (board) => publisher.followerInboxes(board),
+    staffActor: (board, username) => federation.staff.idOf(board, username),
     send: (actor, to, activity) => outbox.send(actor, to, activity),
     allowPrivateAddresses: context.s.config.allowPrivateAddresses,
   });

@@ -18,6 +18,8 @@ export interface RemoteBanFederationDeps {
   actors: RemoteActors;
   /** The inboxes of a board's followers, one per shared inbox, domain rules applied. */
   followerInboxes(board: string): Promise<string[]>;
+  /** The staff Person of `username` on `board`, who signs that board's bans. */
+  staffActor(board: string, username: string): string;
   /** Sends an activity from a local actor to one inbox (onto the durable delivery queue). */
   send: SendActivity;
   allowPrivateAddresses: boolean;
@@ -25,9 +27,11 @@ export interface RemoteBanFederationDeps {
 
 /**
  * The federation's side of bans of remote accounts: finding the account staff named, and telling
- * others of a ban the way Lemmy does. A board ban goes to the account's server as a `Block` and to
- * the board's followers as the board's `Announce` of it; an instance-wide ban (Lemmy's site ban)
- * goes as a `Block` of the instance to the account's server and to every server following a board.
+ * others of a ban the way Lemmy does. A board ban is the `Block` of the staff Person who banned
+ * (Lemmy applies a community ban only from one of the community's moderators), sent to the
+ * account's server and to the board's followers as the board's `Announce` of it; an instance-wide
+ * ban (Lemmy's site ban) goes as the instance actor's `Block` to the account's server and to every
+ * server following a board.
  * Lifting a ban sends the `Undo` of the same Block the same way.
  */
 export class RemoteBanFederation {
@@ -56,7 +60,8 @@ export class RemoteBanFederation {
   async announce(ban: RemoteBan, lifted: boolean): Promise<number> {
     const { ids, s } = this.deps;
     const now = s.clock();
-    const activity = lifted ? undoBlockActivity(ids, ban, now) : blockActivity(ids, ban);
+    const by = ban.board === null ? undefined : this.deps.staffActor(ban.board, ban.createdBy);
+    const activity = lifted ? undoBlockActivity(ids, ban, now, by) : blockActivity(ids, ban, by);
     const signer = String(activity["actor"]);
     const direct = new Set<string>();
     const accountInbox = await this.accountInbox(ban.actorId);
@@ -66,7 +71,7 @@ export class RemoteBanFederation {
       const followers = await this.deps.followerInboxes(ban.board);
       const announce = announceBlock(ids, ban.board, activity, now);
       for (const inbox of followers) {
-        await this.deps.send(signer, inbox, announce);
+        await this.deps.send(ids.board(ban.board), inbox, announce);
         sent++;
       }
       // The account's own server hears it once: through the Announce when it follows the board.

@@ -1,5 +1,5 @@
 import { escapeHtml } from "../../server/domain/markup.js";
-import type { ReceivedFlag } from "../../server/domain/staff.js";
+import { isReportCategory, type ReceivedFlag, type ReportCategory } from "../../server/domain/staff.js";
 import type { FederationIds } from "../ids.js";
 import { AS_CONTEXT } from "./context.js";
 import { digest } from "./ids.js";
@@ -16,11 +16,13 @@ export type FlagTarget =
  * reports, so the reader who reported is never named; the reason goes in `summary` (which Lemmy
  * reads) and `content` (which Mastodon reads). Lemmy takes one `object` and the community in `to`
  * (and `audience`); Mastodon wants the reported account among the objects to file the report at all.
+ * A category goes first in both as `[spam] `: neither Lemmy nor Mastodon reads a category from
+ * a Flag, so their moderators read it there, and an Atoll receiving it takes it back (flagCategory).
  * The id is derived from the report's, so a report sent again is the same activity.
  */
 export function flagActivity(
   ids: FederationIds,
-  report: { id: string; reason: string },
+  report: { id: string; reason: string; category?: ReportCategory | undefined },
   postId: string,
   target: FlagTarget,
 ): Record<string, unknown> {
@@ -30,10 +32,21 @@ export function flagActivity(
     type: "Flag",
     actor: ids.instanceActor(),
   };
-  const reason = { summary: report.reason, content: `<p>${escapeHtml(report.reason)}</p>` };
+  const text = report.category === undefined ? report.reason : `[${report.category}] ${report.reason}`;
+  const reason = { summary: text, content: `<p>${escapeHtml(text)}</p>` };
   return target.kind === "group"
     ? { ...base, to: [target.group], audience: target.group, object: postId, ...reason }
     : { ...base, object: [target.author, postId], ...reason };
+}
+
+const CATEGORY_PREFIX = /^\[([a-z]{1,10})\]\s*/;
+
+/** A Flag's text split into the category it starts with (as flagActivity writes it) and the rest. */
+export function flagCategory(text: string): { category: ReportCategory | undefined; text: string } {
+  const m = CATEGORY_PREFIX.exec(text);
+  return m && isReportCategory(m[1])
+    ? { category: m[1], text: text.slice(m[0].length) }
+    : { category: undefined, text };
 }
 
 /**

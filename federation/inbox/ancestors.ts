@@ -27,6 +27,8 @@ export interface AncestorOptions {
   rootBoard(root: NormalizedObject): Promise<Board | null>;
   /** The last try of a kept activity (see Inbound.lastChance). */
   lastChance: boolean;
+  /** The followed group whose Announce brought the reply, recorded on what is stored (see RemotePostRef). */
+  via?: string;
   /**
    * Whether missing parents may be fetched at all. A reply that reaches us without being meant for
    * us (it names none of our actors) is not worth a request to anyone.
@@ -85,6 +87,7 @@ export async function placeReply(deps: InboxDeps, inReplyTo: string, opts: Ances
       ...place,
       author: doc.attributedTo as string,
       lastChance: opts.lastChance,
+      ...(opts.via === undefined ? {} : { via: opts.via }),
     });
     if (opening) place = { board: place.board, threadNo: stored.post.threadNo };
   }

@@ -113,6 +113,8 @@ export async function storeNote(
     thread?: ThreadState | null;
     /** The last try: an image still out of reach is left out (see fetchFirstImage). */
     lastChance?: boolean;
+    /** The followed group whose Announce brought the post, if one did. */
+    via?: string;
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
@@ -152,7 +154,12 @@ export async function storeNote(
     throw err;
   }
   try {
-    await deps.s.store.federation.remotePosts.put({ apId: note.id, board: board.uri, no: stored.post.no });
+    await deps.s.store.federation.remotePosts.put({
+      apId: note.id,
+      board: board.uri,
+      no: stored.post.no,
+      ...(target.via === undefined ? {} : { via: target.via }),
+    });
   } catch (err) {
     // Another delivery of the same object won the race: keep one copy.
     await deps.s.posting.deleteRemote(board.uri, stored.post.no);

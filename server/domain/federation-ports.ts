@@ -160,6 +160,12 @@ export interface RemotePostRef {
   apId: string;
   board: string;
   no: number;
+  /**
+   * The followed group whose Announce brought the post, when one did: only that group's moderators
+   * act on it. Absent for a post sent straight to us (a reply's thread says), or mirrored before
+   * posts recorded it.
+   */
+  via?: string;
 }
 
 /** Maps ActivityPub object ids of remote posts to the local posts that mirror them (one to one). */

@@ -71,11 +71,25 @@ export interface Ban {
   postRef: string | null;
 }
 
+/**
+ * What kind of wrong a report is about, a fixed set as Mastodon's report categories are (its spam,
+ * legal, violation, other): unwanted advertising or floods, content against the law, a board rule
+ * broken, anything else.
+ */
+export const REPORT_CATEGORIES = ["spam", "illegal", "rule", "other"] as const;
+export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
+
+export function isReportCategory(value: unknown): value is ReportCategory {
+  return typeof value === "string" && (REPORT_CATEGORIES as readonly string[]).includes(value);
+}
+
 export interface Report {
   id: string;
   board: string;
   postNo: number;
   reason: string;
+  /** Absent: the reporter chose none (or the report came from a server that sends none). */
+  category?: ReportCategory;
   createdAt: number;
   ipHash: string | null;
   resolved: boolean;

@@ -4,7 +4,15 @@ import { DomainError } from "../domain/errors.js";
 import { type ModerationAction, publicReason, staffPublicName } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
 import type { Post, ThreadState } from "../domain/post.js";
-import { type Ban, banTerms, can, type Permission, type Report } from "../domain/staff.js";
+import {
+  type Ban,
+  banTerms,
+  can,
+  isReportCategory,
+  type Permission,
+  REPORT_CATEGORIES,
+  type Report,
+} from "../domain/staff.js";
 import type { Clock } from "./clock.js";
 import type { FlagChange, PostEvents, StaffAct } from "./events.js";
 import type { PostingService } from "./posting.js";
@@ -41,6 +49,8 @@ export interface ReportInput {
   board: string;
   postNo: number;
   reason: string;
+  /** One of REPORT_CATEGORIES; absent, null or "": none. */
+  category?: unknown;
   ip: string;
 }
 
@@ -65,6 +75,11 @@ export class ModerationService {
     if (reason.length > MAX_REPORT_REASON) {
       throw new DomainError("invalid", `A report reason is at most ${MAX_REPORT_REASON} characters.`);
     }
+    const category =
+      input.category === undefined || input.category === null || input.category === "" ? undefined : input.category;
+    if (category !== undefined && !isReportCategory(category)) {
+      throw new DomainError("invalid", `category: one of ${REPORT_CATEGORIES.join(", ")}.`);
+    }
     const post = await this.post(input.board, input.postNo);
     const ipHash = this.deps.posting.hashIp(input.ip);
     const open = await this.deps.store.reports.listOpen([post.board]);
@@ -75,6 +90,7 @@ export class ModerationService {
       board: post.board,
       postNo: post.no,
       reason,
+      ...(category === undefined ? {} : { category }),
       createdAt: this.deps.clock(),
       ipHash,
       resolved: false,

@@ -211,7 +211,13 @@ export class ClaimPicker {
 
 export function checkedRemotePostRef(value: unknown): RemotePostRef {
   const r = object(value, "remote post") as Record<keyof RemotePostRef, unknown>;
-  return { apId: str(r.apId, "apId"), board: str(r.board, "board"), no: int(r.no, "no") };
+  const via = r.via === undefined || r.via === null ? undefined : str(r.via, "via");
+  return {
+    apId: str(r.apId, "apId"),
+    board: str(r.board, "board"),
+    no: int(r.no, "no"),
+    ...(via === undefined ? {} : { via }),
+  };
 }
 
 /** Largest activity body kept for another try (the inbox refuses larger ones before this). */

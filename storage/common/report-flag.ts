@@ -1,5 +1,13 @@
-import type { ReceivedFlag } from "../../server/domain/staff.js";
+import { DomainError } from "../../server/domain/errors.js";
+import { isReportCategory, type ReceivedFlag, type ReportCategory } from "../../server/domain/staff.js";
 import { str, strList } from "./guards.js";
+
+/** A report's category, checked: absent stays absent, anything outside the set is refused. */
+export function checkedCategory(category: unknown): ReportCategory | undefined {
+  if (category === undefined) return undefined;
+  if (!isReportCategory(category)) throw new DomainError("invalid", "category: not a report category.");
+  return category;
+}
 
 /** A report's Flag with only its known fields, each checked (what both adapters store). */
 export function checkedFlag(flag: ReceivedFlag): ReceivedFlag {

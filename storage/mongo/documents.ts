@@ -1,7 +1,14 @@
 import type { Collection, Db } from "mongodb";
 import type { Board, BoardSettings } from "../../server/domain/board.js";
 import type { Post, PostFile, ThreadState } from "../../server/domain/post.js";
-import type { ApiToken, Ban, Report, Session, StaffUser } from "../../server/domain/staff.js";
+import {
+  type ApiToken,
+  type Ban,
+  isReportCategory,
+  type Report,
+  type Session,
+  type StaffUser,
+} from "../../server/domain/staff.js";
 import { settingsFromStorage } from "../common/board-settings.js";
 import { checkedFlag } from "../common/report-flag.js";
 
@@ -186,6 +193,7 @@ export function toReport(d: Report): Report {
     resolved: d.resolved === true,
     ...(typeof d.origin === "string" ? { origin: d.origin } : {}),
     ...(d.flag ? { flag: checkedFlag(d.flag) } : {}),
+    ...(isReportCategory(d.category) ? { category: d.category } : {}),
   };
 }
 

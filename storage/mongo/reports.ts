@@ -1,7 +1,7 @@
 import type { ReportRepository } from "../../server/domain/ports.js";
 import type { Report } from "../../server/domain/staff.js";
 import { int, nullableStr, str, strList } from "../common/guards.js";
-import { checkedFlag } from "../common/report-flag.js";
+import { checkedCategory, checkedFlag } from "../common/report-flag.js";
 import { type Collections, type ReportDoc, toReport } from "./documents.js";
 import { conflictOnDuplicate } from "./errors.js";
 
@@ -19,6 +19,7 @@ export class MongoReportRepository implements ReportRepository {
       resolved: report.resolved === true,
       ...(report.origin === undefined ? {} : { origin: str(report.origin, "origin") }),
       ...(report.flag === undefined ? {} : { flag: checkedFlag(report.flag) }),
+      ...(report.category === undefined ? {} : { category: checkedCategory(report.category) }),
     };
     await conflictOnDuplicate(this.c.reports.insertOne(doc), "A report with this id exists.");
   }

@@ -5,6 +5,7 @@ import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
+import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
@@ -398,6 +399,7 @@ export const MIGRATIONS: readonly Migration[] = [
   REMOTE_BANS,
   MODERATION_LOG,
   SEVERANCES,
+  POST_GROUP_REPORT_CATEGORY,
 ];
 
 /**

@@ -1,7 +1,7 @@
 import type { ReportRepository } from "../../server/domain/ports.js";
-import type { Report } from "../../server/domain/staff.js";
+import { isReportCategory, type Report } from "../../server/domain/staff.js";
 import { int, nullableStr, str, strList } from "../common/guards.js";
-import { checkedFlag, parseFlag } from "../common/report-flag.js";
+import { checkedCategory, checkedFlag, parseFlag } from "../common/report-flag.js";
 import type { Db } from "./database.js";
 import { conflictOnDuplicate } from "./errors.js";
 
@@ -15,9 +15,10 @@ interface ReportRow {
   resolved: number;
   origin: string | null;
   flag: string | null;
+  category: string | null;
 }
 
-const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag";
+const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag, category";
 
 function reportFromRow(r: ReportRow): Report {
   return {
@@ -30,6 +31,7 @@ function reportFromRow(r: ReportRow): Report {
     resolved: r.resolved === 1,
     ...(r.origin === null ? {} : { origin: r.origin }),
     ...(r.flag === null ? {} : { flag: parseFlag(r.flag) }),
+    ...(isReportCategory(r.category) ? { category: r.category } : {}),
   };
 }
 
@@ -39,7 +41,7 @@ export class SqliteReportRepository implements ReportRepository {
   constructor(db: Db) {
     this.s = {
       insert: db.prepare<[ReportRow]>(
-        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag)`,
+        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag, @category)`,
       ),
       open: db.prepare<[], ReportRow>(
         `SELECT ${COLUMNS} FROM reports WHERE resolved = 0 ORDER BY created_at DESC, id DESC`,
@@ -68,6 +70,7 @@ export class SqliteReportRepository implements ReportRepository {
       resolved: report.resolved === true ? 1 : 0,
       origin: report.origin === undefined ? null : str(report.origin, "origin"),
       flag: report.flag === undefined ? null : JSON.stringify(checkedFlag(report.flag)),
+      category: checkedCategory(report.category) ?? null,
     };
     conflictOnDuplicate(() => this.s.insert.run(row), "A report with this id exists.");
   }

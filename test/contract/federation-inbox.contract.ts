@@ -87,5 +87,26 @@ export function describeFederationInboxContract({ store }: ContractContext): voi
       expect(await index.deleteByBoard("b")).toBe(1);
       expect(await index.byBoardAndNo("c", 1)).not.toBeNull();
     });
+
+    it("keeps the group a mirrored post came through", async () => {
+      const index = store().federation.remotePosts;
+      const ref = { apId: "https://peer.example/b/thread/70", board: "b", no: 70, via: "https://peer.example/c/b" };
+      await index.put(ref);
+      await index.put({ ...ref });
+      await index.put({ apId: "https://peer.example/b/post/71", board: "b", no: 71 });
+      expect(await index.get(ref.apId)).toStrictEqual(ref);
+      expect(await index.byBoardAndNo("b", 70)).toStrictEqual(ref);
+      expect(await index.getMany([ref.apId])).toStrictEqual([ref]);
+      // Without a group, the mapping has none (not a null one).
+      expect(await index.get("https://peer.example/b/post/71")).toStrictEqual({
+        apId: "https://peer.example/b/post/71",
+        board: "b",
+        no: 71,
+      });
+      await expectDomainError(
+        index.put({ ...ref, apId: "https://peer.example/y", no: 72, via: 3 as never }),
+        "invalid",
+      );
+    });
   });
 }

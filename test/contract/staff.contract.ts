@@ -90,6 +90,17 @@ export function describeStaffContract({ store }: ContractContext): void {
       await expectDomainError(s.reports.create(report({ id: "1" })), "conflict");
     });
 
+    it("keeps a report's category, and refuses one outside the set", async () => {
+      const s = store();
+      await s.reports.create(report({ id: "c1", category: "spam" }));
+      await s.reports.create(report({ id: "c2" }));
+      expect(await s.reports.get("c1")).toStrictEqual(report({ id: "c1", category: "spam" }));
+      expect((await s.reports.get("c2"))?.category).toBeUndefined();
+      expect((await s.reports.listOpen(null)).find((r) => r.id === "c1")?.category).toBe("spam");
+      await expectDomainError(s.reports.create(report({ id: "c3", category: "rude" as never })), "invalid");
+      expect(await s.reports.get("c3")).toBeNull();
+    });
+
     it("resolves one report, or every open report on a post", async () => {
       const s = store();
       await s.reports.create(report({ id: "1", postNo: 5 }));

@@ -117,6 +117,25 @@ describe.skipIf(unavailable !== null)(
       expect(await t.services.store.posts.getPost("m", op.no)).not.toBeNull();
     });
 
+    // Our removal deleted the copy: the restored post is read again from the group's server.
+    it("restores a removed thread when a moderator undoes the removal, not when a stranger does", async () => {
+      const target = await mirroredThread("user", "Removed, then restored");
+      expect((await moderate({ actor: "mod", type: "Delete", object: target.id, summary: "oops" })).status).toBe(202);
+      expect(await t.services.store.federation.remotePosts.get(target.id)).toBeNull();
+
+      const forged = await moderate({ actor: "troll", type: "Delete", object: target.id, undo: true });
+      expect(forged.status).toBe(403);
+      expect(await t.services.store.federation.remotePosts.get(target.id)).toBeNull();
+
+      const restored = await moderate({ actor: "mod", type: "Delete", object: target.id, undo: true });
+      expect(restored.status).toBe(202);
+      const ref = await t.services.store.federation.remotePosts.get(target.id);
+      expect(ref).toMatchObject({ board: "m", via: group });
+      expect((await t.services.store.posts.getPost("m", ref?.no ?? 0))?.subject).toBe("Removed, then restored");
+      // Undoing it again changes nothing and is no error.
+      expect((await moderate({ actor: "mod", type: "Delete", object: target.id, undo: true })).status).toBe(202);
+    });
+
     it("locks and unlocks a thread for a moderator, never for a stranger", async () => {
       const target = await mirroredThread("user", "To be locked");
       const forged = await moderate({ actor: "troll", type: "Lock", object: target.id });

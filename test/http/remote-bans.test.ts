@@ -3,7 +3,7 @@ import { csrfOf, signIn } from "../support/admin-session.js";
 import { admin, createBoard, mirrorOf, settled, startAtoll, waitFor } from "../support/defederation-parties.js";
 import { type FedifyPeer, fedifyPeerUnavailable, startFedifyPeer } from "../support/fedify-peer.js";
 import type { TestInstance } from "../support/instance.js";
-import type { Json } from "../support/loopback.js";
+import { call, type Json } from "../support/loopback.js";
 
 /*
  * Bans of one remote account, with the independent Fedify peer (127.0.0.2) against an Atoll instance
@@ -82,9 +82,17 @@ describe.skipIf(unavailable !== null)(
         return list.length > 0 ? list : undefined;
       });
       expect(announce?.["actor"]).toBe(group);
+      // The Block is the banning staff Person's (Lemmy takes a community ban only from one of its
+      // moderators), signed by that Person, as the peer checked; the board's collection lists them.
+      const staffActor = String((announce?.["object"] as Json | undefined)?.["actor"]);
+      expect(staffActor).toMatch(new RegExp(`^${group}/staff/[A-Za-z0-9_-]{22}$`));
+      const moderators = await call(A.url, "GET", "/ap/boards/q/moderators?page=true", undefined, {
+        accept: "application/activity+json",
+      });
+      expect((moderators.json as { orderedItems: string[] }).orderedItems).toContain(staffActor);
       expect(announce?.["object"]).toMatchObject({
         type: "Block",
-        actor: group,
+        actor: staffActor,
         object: peer.actor,
         target: group,
         summary: "trolling",
@@ -120,7 +128,7 @@ describe.skipIf(unavailable !== null)(
       const undo = await waitFor("the announced Undo", async () => (await received("Announce", "Undo"))[0]);
       expect(undo["object"]).toMatchObject({
         type: "Undo",
-        actor: group,
+        actor: expect.stringMatching(new RegExp(`^${group}/staff/`)),
         object: { type: "Block", object: peer.actor },
       });
       expect((await admin(A, "DELETE", `/api/v1/admin/bans/${id}`)).status).toBe(404);

@@ -200,6 +200,23 @@ describe("web pages", () => {
     const noReason = await request(instance.app).post("/b/report").type("form").send(`delete=${op}&reason=`);
     expect(noReason.status).toBe(400);
     expect(noReason.text).toContain("A report needs a reason.");
+
+    // The form offers a category, kept with the report; one outside the set is a readable 400.
+    expect((await request(instance.app).get(`/b/thread/${op}`)).text).toContain('<option value="illegal">');
+    const other = await newThread({ sub: "Reported again", com: "worse post" });
+    const kind = await request(instance.app)
+      .post("/b/report")
+      .type("form")
+      .send(`delete=${other}&reason=law&category=illegal`);
+    expect(kind.status).toBe(200);
+    const filed = (await instance.services.store.reports.listOpen(null)).find((r) => r.postNo === other);
+    expect(filed).toMatchObject({ reason: "law", category: "illegal" });
+    const wrong = await request(instance.app)
+      .post("/b/report")
+      .type("form")
+      .send(`delete=${other}&reason=x&category=rude`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain("category: one of spam, illegal, rule, other.");
   });
 
   it("serves the about and moderation pages", async () => {

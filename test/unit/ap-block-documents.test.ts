@@ -41,6 +41,12 @@ describe("Block documents", () => {
     expect(wire(withActivityContext(ids, blockActivity(ids, siteBan)))).toMatchSnapshot();
   });
 
+  it("Block and Undo(Block): a board ban by the staff Person who banned, announced by the board", () => {
+    const staff = ids.staffActor("b", "Kq3v9sT1xYzA0bC2dE4fGh");
+    expect(wire(announceBlock(ids, "b", blockActivity(ids, boardBan, staff), NOW))).toMatchSnapshot();
+    expect(wire(announceBlock(ids, "b", undoBlockActivity(ids, boardBan, NOW, staff), NOW))).toMatchSnapshot();
+  });
+
   it("a staff actor may act for the board", () => {
     const block = blockActivity(ids, boardBan, "https://atoll.example/ap/staff/1");
     expect(block["actor"]).toBe("https://atoll.example/ap/staff/1");

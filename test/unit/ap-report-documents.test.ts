@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flagActivity, resolveFlag } from "../../federation/documents/flag.js";
+import { flagActivity, flagCategory, resolveFlag } from "../../federation/documents/flag.js";
 import { FederationIds } from "../../federation/ids.js";
 
 /* The report activities Atoll sends, pinned byte for byte as peers receive them. */
@@ -24,6 +24,17 @@ describe("report activities Atoll sends, exactly", () => {
       author: "https://masto.example/users/troll",
     });
     expect(wire(doc)).toMatchSnapshot();
+  });
+
+  it("Flag with a category: the category first in summary and content, read back by flagCategory", () => {
+    const doc = flagActivity(ids, { ...report, category: "illegal" }, "https://lemmy.example/post/7", {
+      kind: "group",
+      group: "https://lemmy.example/c/main",
+    });
+    expect(wire(doc)).toMatchSnapshot();
+    expect(flagCategory(String(doc["summary"]))).toEqual({ category: "illegal", text: report.reason });
+    expect(flagCategory("[nonsense] text")).toEqual({ category: undefined, text: "[nonsense] text" });
+    expect(flagCategory("no category")).toEqual({ category: undefined, text: "no category" });
   });
 
   it("Resolve of a Lemmy report: the Flag embedded as it was sent", () => {

@@ -1,11 +1,10 @@
 import type { Board } from "../../../server/domain/board.js";
-import { sameOrigin } from "../../remote/fetch.js";
 import type { NormalizedDocument, NormalizedEmbedded, NormalizedObject } from "../../vocab/normalize.js";
-import { placeReply } from "../ancestors.js";
-import { accepted, ignored, malformed } from "../errors.js";
-import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
+import { ignored, malformed } from "../errors.js";
+import { mirrorGroupPost } from "../mirror-post.js";
+import { POST_TYPES } from "../remote-note.js";
 import { believable, embeddedJson, fetchFromOrigin, trustedObject } from "../trust.js";
-import { applyGroupModeration, MODERATION_TYPES, mirrorBan } from "./group-moderation.js";
+import { applyGroupModeration, MODERATION_TYPES } from "./group-moderation.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /**
@@ -27,35 +26,7 @@ export const handleAnnounce: Handler = async (deps, { activity, json, lastChance
 
   const note = await announcedPost(deps, activity.actor, ref, embeddedJson(json));
   if (typeof note === "string") return ignored(note);
-  // A group passing on a reply written here: the post is already here, as our own.
-  if (note.id.startsWith(`${deps.ids.publicUrl}/`)) return ignored("One of our own posts.");
-  if (note.attributedTo === undefined) return ignored("The announced object names no author.");
-  // Only the author's own server can say who wrote it.
-  if (!sameOrigin(note.id, note.attributedTo))
-    return ignored("The announced object names an author on another server.");
-  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
-
-  const group = activity.actor;
-  const visible = (post: NormalizedObject, on: Board) =>
-    visibleOnBoard(post, group) || visibleOnBoard(post, deps.ids.board(on.uri));
-  let target = { board, threadNo: null as number | null };
-  if (note.inReplyTo !== undefined) {
-    const place = await placeReply(deps, note.inReplyTo, {
-      lastChance,
-      fetch: true,
-      // A thread whose first post is missing here is the group's too, mirrored on the following board.
-      rootBoard: async (root) => (visible(root, board) ? board : null),
-    });
-    if (!place) return ignored("A reply to a post that is not here.");
-    target = place;
-  }
-  if (!visible(note, target.board)) return ignored("The announced object is not public.");
-  const ban = await mirrorBan(deps, target.board.uri, note.attributedTo);
-  if (ban) return ignored(`${note.attributedTo} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
-  // Another delivery may have brought it while the thread was fetched.
-  if (await deps.s.store.federation.remotePosts.get(note.id)) return ignored("The object is already here.");
-  const { post } = await storeNote(deps, note, { ...target, author: note.attributedTo, lastChance });
-  return accepted(`Mirrored as /${post.board}/${post.no}.`);
+  return mirrorGroupPost(deps, board, activity.actor, note, lastChance);
 };
 
 /**

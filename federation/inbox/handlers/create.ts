@@ -14,10 +14,10 @@ import {
   rejected,
   TransientFailure,
 } from "../errors.js";
+import { mirrorBan } from "../mirror-post.js";
 import { announceAccepted } from "../outbox.js";
 import { POST_TYPES, storeNote, visibleOnBoard } from "../remote-note.js";
 import { embeddedJson, trustedObject } from "../trust.js";
-import { mirrorBan } from "./group-moderation.js";
 import { actorDomain, silencedOn } from "./silence.js";
 import type { Handler, Inbound, InboxDeps } from "./types.js";
 

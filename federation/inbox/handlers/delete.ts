@@ -1,4 +1,5 @@
 import { accepted, forbidden, ignored, malformed } from "../errors.js";
+import { resolveLocalOrigin } from "../local-posts.js";
 import { announceAccepted } from "../outbox.js";
 import { followedGroupOf, handleDirectModeration } from "./group-moderation.js";
 import type { Handler } from "./types.js";
@@ -27,7 +28,10 @@ export const handleDelete: Handler = async (deps, inbound) => {
 
   const remotePosts = s.store.federation.remotePosts;
   const mapping = await remotePosts.get(id);
-  if (!mapping) return ignored("Not a post we hold.");
+  if (!mapping) {
+    if (id.startsWith(`${s.config.publicUrl}/`) && (await resolveLocalOrigin(s, id))) return peerRemoval(deps, inbound);
+    return ignored("Not a post we hold.");
+  }
   const post = await s.store.posts.getPost(mapping.board, mapping.no);
   if (!post) {
     await remotePosts.delete(id);
@@ -44,4 +48,20 @@ export const handleDelete: Handler = async (deps, inbound) => {
   return accepted(
     `Deleted /${post.board}/${post.no}${deleted.length > 1 ? ` and ${deleted.length - 1} repl(ies)` : ""}.`,
   );
+};
+
+/**
+ * A peer's moderator removing one of our own posts from their mirror, and telling us as Lemmy
+ * does. As in Lemmy, only our board's moderators remove our posts: theirs is not applied. It is
+ * answered as taken (not refused), since their removal is theirs to make and a refusal would only
+ * leave a failed delivery in their queue; our staff hear of a post through a Flag, not a removal.
+ */
+const peerRemoval: Handler = async (deps, { activity }) => {
+  deps.s.logger.info("inbox: a peer's removal of our post is not applied here", {
+    id: activity.id,
+    actor: activity.actor,
+    object: activity.objectIds[0],
+    reason: activity.summary,
+  });
+  return ignored("Our posts are removed by our own staff only; the removal from your mirror is noted.");
 };

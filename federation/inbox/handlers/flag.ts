@@ -3,6 +3,7 @@ import { domainOfUrl } from "../../../server/domain/defederation/rules.js";
 import type { Post } from "../../../server/domain/post.js";
 import type { ReceivedFlag, Report } from "../../../server/domain/staff.js";
 import { MAX_REPORT_REASON } from "../../../server/services/moderation.js";
+import { flagCategory } from "../../documents/flag.js";
 import type { NormalizedActivity } from "../../vocab/types.js";
 import { accepted, ignored } from "../errors.js";
 import { resolveLocalPost } from "../local-posts.js";
@@ -40,7 +41,9 @@ export const handleFlag: Handler = async (deps, { activity }) => {
     s.logger.info("inbox: dropped a report from a domain whose reports are rejected", { id: activity.id, host });
     return ignored(`Reports from ${host} are not taken.`);
   }
-  const comment = plainText(activity.content ?? activity.summary ?? "");
+  const sent = plainText(activity.content ?? activity.summary ?? "");
+  // A category the sender put first (as Atoll writes it) is kept apart from the reason.
+  const { category, text: comment } = flagCategory(sent);
   const prefix = `Report from ${host}`;
   const reason = (comment === "" ? prefix : `${prefix}: ${comment}`).slice(0, MAX_REPORT_REASON);
 
@@ -77,11 +80,12 @@ export const handleFlag: Handler = async (deps, { activity }) => {
       board: post.board,
       postNo: post.no,
       reason,
+      ...(category === undefined ? {} : { category }),
       createdAt: s.clock(),
       ipHash: null,
       resolved: false,
       origin: host,
-      ...answerable(activity, ids.board(post.board), comment),
+      ...answerable(activity, ids.board(post.board), sent),
     };
     await s.store.reports.create(report);
     open.push(report);

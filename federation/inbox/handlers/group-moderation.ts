@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { GroupBan } from "../../../server/domain/federation-ports.js";
 import { MAX_PUBLIC_REASON } from "../../../server/domain/moderation-log.js";
 import type { Post } from "../../../server/domain/post.js";
 import { RemoteError } from "../../remote/errors.js";
 import { sameId } from "../../remote/fetch.js";
 import type { NormalizedActivity, NormalizedEmbedded } from "../../vocab/normalize.js";
 import { accepted, forbidden, type InboxResult, ignored, malformed } from "../errors.js";
+import { mirrorGroupPost } from "../mirror-post.js";
 import { announceAccepted } from "../outbox.js";
-import { remoteRefusal } from "../trust.js";
+import { POST_TYPES } from "../remote-note.js";
+import { fetchFromOrigin, remoteRefusal } from "../trust.js";
+import { applySiteBan, isSiteBan } from "./site-bans.js";
 import type { Handler, InboxDeps } from "./types.js";
 
 /*
@@ -16,9 +18,9 @@ import type { Handler, InboxDeps } from "./types.js";
  * `featured`), a ban (`Block` with `target` the group, `removeData` taking the account's posts), and
  * a change of moderators (`Add`/`Remove` to its moderators collection). Lemmy, Mbin and PieFed send
  * these as the group's `Announce` of the moderator's activity. Each is applied only when its actor is
- * the group or one the group lists as its moderator (GroupModerators), and only to posts mirrored on
- * a board that follows that group; a post's author may still delete their own post. Anything else
- * is refused (403) and logged.
+ * the group or one the group lists as its moderator (GroupModerators), and only to posts that came
+ * through that group (a board may follow several) onto a board that follows it; a post's author may
+ * still delete their own post. Anything else is refused (403) and logged.
  */
 
 /** Activity types a group's moderators send (Undo carries a Lock, Block or Delete). */
@@ -63,6 +65,19 @@ export async function applyGroupModeration(
  */
 export const handleDirectModeration: Handler = async (deps, { activity, json }) => {
   if (activity.type === "Block" && activity.target === undefined) return ignored("A block between accounts.");
+  if (activity.type === "Block" && isSiteBan(activity, activity.actor)) {
+    return applySiteBan(deps, activity, json, false, (b, a, g) => removeAccountPosts(deps, b, a, g));
+  }
+  const inner = activity.object;
+  if (
+    activity.type === "Undo" &&
+    typeof inner !== "string" &&
+    inner?.kind === "activity" &&
+    inner.type === "Block" &&
+    isSiteBan(inner, activity.actor)
+  ) {
+    return applySiteBan(deps, inner, undefined, true, (b, a, g) => removeAccountPosts(deps, b, a, g));
+  }
   const group = await followedGroupOf(deps, activity);
   if (group === null) {
     deps.s.logger.info("inbox: moderation refused: no group of ours is named", {
@@ -106,8 +121,37 @@ async function mirrored(deps: InboxDeps, group: string, id: string | undefined):
   return deps.s.store.posts.getPost(mapping.board, mapping.no);
 }
 
-/** Throws a logged refusal unless `actor` is the group or one of its moderators. */
-async function requireModerator(deps: InboxDeps, group: string, act: NormalizedActivity, actor: string) {
+/**
+ * The group whose Announce brought `post` (or its thread), or undefined when that was not recorded
+ * (sent straight to us, or mirrored before posts recorded it).
+ */
+async function groupOf(deps: InboxDeps, post: Post): Promise<string | undefined> {
+  const index = deps.s.store.federation.remotePosts;
+  const own = await index.byBoardAndNo(post.board, post.no);
+  if (own?.via !== undefined || post.no === post.threadNo) return own?.via;
+  return (await index.byBoardAndNo(post.board, post.threadNo))?.via;
+}
+
+/**
+ * Throws a logged refusal unless `actor` is the group or one of its moderators, and (for an act on
+ * `post`) the post came through that group: one group's moderators do not act on another's posts.
+ */
+async function requireModerator(deps: InboxDeps, group: string, act: NormalizedActivity, actor: string, post?: Post) {
+  if (post !== undefined) {
+    const via = await groupOf(deps, post);
+    if (via !== undefined && !sameId(via, group)) {
+      deps.s.logger.info("inbox: moderation refused: the post came through another group", {
+        id: act.id,
+        type: act.type,
+        actor,
+        group,
+        via,
+        board: post.board,
+        no: post.no,
+      });
+      throw forbidden(`That post came through ${via}, not ${group}.`);
+    }
+  }
   let allowed: boolean;
   try {
     allowed = await deps.moderators.isModerator(group, actor);
@@ -158,7 +202,7 @@ async function removal(
   const post = await mirrored(deps, group, id);
   if (!post) return ignored("Not a post mirrored from that group.");
   const own = post.fediActor !== null && sameId(post.fediActor, act.actor);
-  if (!own) await requireModerator(deps, group, act, act.actor);
+  if (!own) await requireModerator(deps, group, act, act.actor, post);
   const count = await deletePosts(deps, [post]);
   applied(deps, group, act, own ? "deleted by its author" : "removed by a moderator", post);
   // A moderator's removal goes into the board's public log, named by the moderator's public id.
@@ -190,7 +234,7 @@ async function lock(
   const post = await mirrored(deps, group, objectId);
   if (!post) return ignored("Not a post mirrored from that group.");
   if (post.no !== post.threadNo) return ignored("Only threads are locked here.");
-  await requireModerator(deps, group, act, actor);
+  await requireModerator(deps, group, act, actor, post);
   await setFlags(deps, post, { locked });
   applied(deps, group, act, locked ? "locked" : "unlocked", post);
   return accepted(`${locked ? "Locked" : "Unlocked"} /${post.board}/${post.no}.`);
@@ -222,7 +266,7 @@ async function collectionChange(deps: InboxDeps, group: string, act: NormalizedA
   const post = await mirrored(deps, group, act.objectIds[0]);
   if (!post) return ignored("Not a post mirrored from that group.");
   if (post.no !== post.threadNo) return ignored("Only threads are pinned here.");
-  await requireModerator(deps, group, act, act.actor);
+  await requireModerator(deps, group, act, act.actor, post);
   await setFlags(deps, post, { sticky: add });
   applied(deps, group, act, add ? "stickied" : "unstickied", post);
   return accepted(`${add ? "Stickied" : "Unstickied"} /${post.board}/${post.no}.`);
@@ -249,7 +293,8 @@ async function ban(
   });
   let removed = 0;
   if (json?.["removeData"] === true) {
-    for (const board of await followingBoards(deps, group)) removed += await removeAccountPosts(deps, board, user);
+    for (const board of await followingBoards(deps, group))
+      removed += await removeAccountPosts(deps, board, user, group);
   }
   deps.s.logger.info("inbox: group moderation applied", {
     id: act.id,
@@ -265,24 +310,18 @@ async function ban(
 }
 
 /**
- * The ban in force of `actorId` by a group the board follows, or null: such an account's posts are
- * not taken onto the board, whoever passes them on.
+ * Deletes the account's posts on one board that came through `group` (or whose group is not
+ * recorded); returns how many posts went.
  */
-export async function mirrorBan(deps: InboxDeps, board: string, actorId: string): Promise<GroupBan | null> {
-  const groups = (await deps.s.store.federation.follows.followingOf(board))
-    .filter((f) => f.state === "accepted")
-    .map((f) => f.objectId);
-  if (groups.length === 0) return null;
-  const [ban] = await deps.s.store.federation.groupBans.active(actorId, groups, deps.s.clock());
-  return ban ?? null;
-}
-
-/** Deletes the account's mirrored posts on one board; returns how many posts went. */
-async function removeAccountPosts(deps: InboxDeps, board: string, account: string): Promise<number> {
+async function removeAccountPosts(deps: InboxDeps, board: string, account: string, group: string): Promise<number> {
   const theirs: Post[] = [];
   for (let offset = 0; offset < MAX_SCANNED_POSTS; offset += SCAN_PAGE) {
     const page = await deps.s.store.posts.recentPosts(board, offset, SCAN_PAGE);
-    for (const p of page) if (p.fediActor !== null && sameId(p.fediActor, account)) theirs.push(p);
+    for (const p of page) {
+      if (p.fediActor === null || !sameId(p.fediActor, account)) continue;
+      const via = await groupOf(deps, p);
+      if (via === undefined || sameId(via, group)) theirs.push(p);
+    }
     if (page.length < SCAN_PAGE) break;
   }
   // Threads first: their replies go with them and are then not deleted twice.
@@ -301,6 +340,34 @@ async function removeAccountPosts(deps: InboxDeps, board: string, account: strin
   return count;
 }
 
+/**
+ * A moderator restoring a removed post (Lemmy's `Undo(Delete)`). A removal deleted our copy, so the
+ * post is read again from its origin and mirrored anew (a new number here; its replies come back as
+ * the group passes them on). A post the origin no longer serves is a no-op, noted in the log; one it
+ * cannot serve for now is tried again later.
+ */
+async function restore(
+  deps: InboxDeps,
+  group: string,
+  act: NormalizedActivity,
+  id: string | undefined,
+): Promise<InboxResult> {
+  if (id === undefined) throw malformed("The undone Delete names no object.");
+  if (await deps.s.store.federation.remotePosts.get(id)) return ignored("The post is here: nothing to restore.");
+  const [board] = await followingBoards(deps, group);
+  const following = board === undefined ? null : await deps.s.store.boards.get(board);
+  if (!following) return ignored("No board follows that group.");
+  const { document } = await fetchFromOrigin(deps, id);
+  if (document.kind !== "object" || !POST_TYPES.has(document.type))
+    return ignored("The restored object is not a post.");
+  // Its author may restore what they deleted themselves, as Lemmy lets them.
+  const own = document.attributedTo !== undefined && sameId(document.attributedTo, act.actor);
+  if (!own) await requireModerator(deps, group, act, act.actor);
+  const result = await mirrorGroupPost(deps, following, group, document, false);
+  applied(deps, group, act, result.outcome === "accepted" ? "restored" : "restore skipped");
+  return result;
+}
+
 async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Promise<InboxResult> {
   const inner: string | NormalizedEmbedded | undefined = act.object;
   if (inner === undefined) throw malformed("The Undo names no object.");
@@ -317,8 +384,7 @@ async function undo(deps: InboxDeps, group: string, act: NormalizedActivity): Pr
       return accepted(`${inner.objectIds[0] ?? "The account"} is no longer banned from ${group}.`);
     }
     case "Delete":
-      // What a moderator restores comes back with the group's next announcement of it, or a backfill.
-      return ignored("A removed post is not restored here.");
+      return restore(deps, group, act, inner.objectIds[0]);
     default:
       return ignored(`Undo(${inner.type}) is not a moderation activity.`);
   }

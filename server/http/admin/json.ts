@@ -20,6 +20,8 @@ export function reportJson(r: Report, post: Post | null, urls: Urls) {
     board: r.board,
     post_no: r.postNo,
     reason: r.reason,
+    /** spam, illegal, rule or other; null when none was given. */
+    category: r.category ?? null,
     created_at: iso(r.createdAt),
     resolved: r.resolved,
     /** The reporting server's domain for a report from the fediverse; null for a reader's here. */

@@ -205,7 +205,7 @@ ${items.map(
       ? html` · <span class="admin-origin">from the fediverse: ${report.origin}${report.flag ? " (answered when resolved)" : ""}</span>`
       : null
   }
-    <p class="admin-reason">Reason: ${report.reason}</p></header>
+    <p class="admin-reason">${report.category ? html`Category: ${report.category}. ` : ""}Reason: ${report.reason}</p></header>
   ${post ? html`${postPreview(v.s, post)}${postActions(v, post)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
   ${actionForm(v, `/admin/reports/${encodeURIComponent(report.id)}/dismiss`, "Dismiss report")}
 </article>`,

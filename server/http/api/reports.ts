@@ -6,7 +6,7 @@ import { clientIp } from "../post-input.js";
 import { positiveInt } from "../respond.js";
 
 /**
- * Readers report posts to the board's staff. JSON `{reason}` answers 202; a plain HTML form
+ * Readers report posts to the board's staff. JSON `{reason, category?}` answers 202; a plain HTML form
  * (urlencoded, from a browser) is sent back to the post with a 303, so it works without JavaScript.
  */
 export function reportsApiRouter(s: Pick<Services, "moderation" | "store" | "urls">): Router {
@@ -24,7 +24,8 @@ export function reportsApiRouter(s: Pick<Services, "moderation" | "store" | "url
     }
     const reason = (body as Record<string, unknown>)["reason"];
     if (typeof reason !== "string") throw new DomainError("invalid", "reason: say why the post breaks the rules.");
-    await s.moderation.report({ board, postNo: no, reason, ip: clientIp(req) });
+    const category = (body as Record<string, unknown>)["category"];
+    await s.moderation.report({ board, postNo: no, reason, category, ip: clientIp(req) });
     if (req.is("application/x-www-form-urlencoded") && req.accepts(["json", "html"]) === "html") {
       const post = await s.store.posts.getPost(board, no);
       const to = post ? s.urls.thread(board, post.threadNo, post.no) : s.urls.board(board);

@@ -126,11 +126,12 @@ export function formRoutes(s: FormRoutesDeps): Router {
     const fields = formFields(req);
     const nos = selectedPosts(fields, "delete", "report");
     const reason = single(fields["reason"]) ?? "";
+    const category = single(fields["category"]);
     const done: Post[] = [];
     const failed: Array<{ no: number; error: DomainError }> = [];
     for (const no of nos) {
       try {
-        await s.moderation.report({ board: board.uri, postNo: no, reason, ip: clientIp(req) });
+        await s.moderation.report({ board: board.uri, postNo: no, reason, category, ip: clientIp(req) });
         const post = await s.store.posts.getPost(board.uri, no);
         if (post) done.push(post);
       } catch (err) {

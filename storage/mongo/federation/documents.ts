@@ -219,7 +219,7 @@ export function toPeerHealthRecord(d: PeerHealthDoc): PeerHealthRecord {
 }
 
 export function toRemotePostRef(d: RemotePostDoc): RemotePostRef {
-  return { apId: d.apId, board: d.board, no: d.no };
+  return { apId: d.apId, board: d.board, no: d.no, ...(typeof d.via === "string" ? { via: d.via } : {}) };
 }
 
 export function toInstance(d: InstanceDoc): InstanceSoftware {

@@ -9,10 +9,11 @@ interface RefRow {
   ap_id: string;
   board: string;
   no: number;
+  via: string | null;
 }
 
 function refFromRow(r: RefRow): RemotePostRef {
-  return { apId: r.ap_id, board: r.board, no: r.no };
+  return { apId: r.ap_id, board: r.board, no: r.no, ...(r.via === null ? {} : { via: r.via }) };
 }
 
 const MAX_IDS_PER_QUERY = 500;
@@ -28,11 +29,11 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
   ) {
     this.s = {
       insert: db.prepare<[RefRow]>(
-        "INSERT INTO remote_posts (ap_id, board, no) VALUES (@ap_id, @board, @no) ON CONFLICT DO NOTHING",
+        "INSERT INTO remote_posts (ap_id, board, no, via) VALUES (@ap_id, @board, @no, @via) ON CONFLICT DO NOTHING",
       ),
-      get: db.prepare<[string], RefRow>("SELECT ap_id, board, no FROM remote_posts WHERE ap_id = ?"),
+      get: db.prepare<[string], RefRow>("SELECT ap_id, board, no, via FROM remote_posts WHERE ap_id = ?"),
       byPost: db.prepare<[string, number], RefRow>(
-        "SELECT ap_id, board, no FROM remote_posts WHERE board = ? AND no = ?",
+        "SELECT ap_id, board, no, via FROM remote_posts WHERE board = ? AND no = ?",
       ),
       delete: db.prepare<[string]>("DELETE FROM remote_posts WHERE ap_id = ?"),
       deleteByBoard: db.prepare<[string]>("DELETE FROM remote_posts WHERE board = ?"),
@@ -48,7 +49,7 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
 
   async put(ref: RemotePostRef): Promise<void> {
     const r = checkedRemotePostRef(ref);
-    const row = { ap_id: r.apId, board: r.board, no: r.no };
+    const row = { ap_id: r.apId, board: r.board, no: r.no, via: r.via ?? null };
     return this.group.run(() => this.putRow(row));
   }
 
@@ -66,7 +67,7 @@ export class SqliteRemotePostIndex implements RemotePostIndex {
       const chunk = ids.slice(i, i + MAX_IDS_PER_QUERY);
       const rows = this.db
         .prepare<string[], RefRow>(
-          `SELECT ap_id, board, no FROM remote_posts WHERE ap_id IN (${chunk.map(() => "?").join(", ")})`,
+          `SELECT ap_id, board, no, via FROM remote_posts WHERE ap_id IN (${chunk.map(() => "?").join(", ")})`,
         )
         .all(...chunk);
       refs.push(...rows.map(refFromRow));

@@ -5,7 +5,7 @@ import type { Migration } from "../migrations.js";
  * the public name staff may choose for their actions.
  */
 export const SEVERANCES: Migration = {
-  version: 14,
+  version: 13,
   name: "severed relationships, staff public names",
   sql: `
     CREATE TABLE severance_events (

@@ -75,6 +75,13 @@ export function postActions(board: Board): Html {
 </fieldset>
 <fieldset>
 <legend>Report the selected posts</legend>
+<select name="category" aria-label="What kind of problem">
+<option value="">Kind (optional)</option>
+<option value="spam">Spam</option>
+<option value="illegal">Illegal content</option>
+<option value="rule">Breaks a board rule</option>
+<option value="other">Other</option>
+</select>
 <textarea class="one-line" name="reason" rows="1" maxlength="200" placeholder="Reason" aria-label="Report reason: which rule the posts break" title="Which rule the posts break"></textarea>
 <button type="submit" formaction="/${board.uri}/report">Report</button>
 </fieldset>
