@@ -80,6 +80,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     logger,
     rateLimit: config.rateLimit,
+    posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });

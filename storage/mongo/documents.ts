@@ -134,6 +134,7 @@ export function toPost(d: Post): Post {
     file: toFile(d.file),
     fileDeleted: d.fileDeleted === true,
     ipHash: d.ipHash ?? null,
+    posterToken: d.posterToken ?? null,
     passwordHash: d.passwordHash ?? null,
     apId: d.apId ?? null,
     fediActor: d.fediActor ?? null,

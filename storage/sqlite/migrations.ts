@@ -5,6 +5,7 @@ import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
+import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 
@@ -396,6 +397,7 @@ export const MIGRATIONS: readonly Migration[] = [
   APPEALS,
   REMOTE_BANS,
   MODERATION_LOG,
+  POSTER_TOKENS,
 ];
 
 /**
