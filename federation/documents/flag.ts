@@ -1,7 +1,7 @@
 import { escapeHtml } from "../../server/domain/markup.js";
 import type { ReceivedFlag } from "../../server/domain/staff.js";
 import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT } from "./context.js";
+import { AS_CONTEXT, activityContext } from "./context.js";
 import { digest } from "./ids.js";
 
 /** Where a report of a mirrored post goes, and so the shape it takes. */
@@ -16,19 +16,23 @@ export type FlagTarget =
  * reports, so the reader who reported is never named; the reason goes in `summary` (which Lemmy
  * reads) and `content` (which Mastodon reads). Lemmy takes one `object` and the community in `to`
  * (and `audience`); Mastodon wants the reported account among the objects to file the report at all.
- * The id is derived from the report's, so a report sent again is the same activity.
+ * The id is derived from the report's, so a report sent again is the same activity. A post that
+ * came from another Atoll carries its poster's token: the Flag names it (in Atoll's context), so
+ * the origin's staff can act on the poster behind it; nobody else reads it.
  */
 export function flagActivity(
   ids: FederationIds,
   report: { id: string; reason: string },
   postId: string,
   target: FlagTarget,
+  posterToken: string | null = null,
 ): Record<string, unknown> {
   const base = {
-    "@context": AS_CONTEXT,
+    "@context": posterToken === null ? AS_CONTEXT : activityContext(ids),
     id: `${ids.instanceActor()}/flags/${encodeURIComponent(report.id)}`,
     type: "Flag",
     actor: ids.instanceActor(),
+    ...(posterToken === null ? {} : { posterToken }),
   };
   const reason = { summary: report.reason, content: `<p>${escapeHtml(report.reason)}</p>` };
   return target.kind === "group"

@@ -187,6 +187,7 @@ export function toReport(d: Report): Report {
     resolved: d.resolved === true,
     ...(typeof d.origin === "string" ? { origin: d.origin } : {}),
     ...(d.flag ? { flag: checkedFlag(d.flag) } : {}),
+    ...(typeof d.posterToken === "string" ? { posterToken: d.posterToken } : {}),
   };
 }
 

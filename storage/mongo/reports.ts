@@ -19,6 +19,7 @@ export class MongoReportRepository implements ReportRepository {
       resolved: report.resolved === true,
       ...(report.origin === undefined ? {} : { origin: str(report.origin, "origin") }),
       ...(report.flag === undefined ? {} : { flag: checkedFlag(report.flag) }),
+      ...(report.posterToken === undefined ? {} : { posterToken: str(report.posterToken, "posterToken") }),
     };
     await conflictOnDuplicate(this.c.reports.insertOne(doc), "A report with this id exists.");
   }

@@ -15,9 +15,10 @@ interface ReportRow {
   resolved: number;
   origin: string | null;
   flag: string | null;
+  poster_token: string | null;
 }
 
-const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag";
+const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag, poster_token";
 
 function reportFromRow(r: ReportRow): Report {
   return {
@@ -30,6 +31,7 @@ function reportFromRow(r: ReportRow): Report {
     resolved: r.resolved === 1,
     ...(r.origin === null ? {} : { origin: r.origin }),
     ...(r.flag === null ? {} : { flag: parseFlag(r.flag) }),
+    ...(r.poster_token === null ? {} : { posterToken: r.poster_token }),
   };
 }
 
@@ -39,7 +41,7 @@ export class SqliteReportRepository implements ReportRepository {
   constructor(db: Db) {
     this.s = {
       insert: db.prepare<[ReportRow]>(
-        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag)`,
+        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag, @poster_token)`,
       ),
       open: db.prepare<[], ReportRow>(
         `SELECT ${COLUMNS} FROM reports WHERE resolved = 0 ORDER BY created_at DESC, id DESC`,
@@ -68,6 +70,7 @@ export class SqliteReportRepository implements ReportRepository {
       resolved: report.resolved === true ? 1 : 0,
       origin: report.origin === undefined ? null : str(report.origin, "origin"),
       flag: report.flag === undefined ? null : JSON.stringify(checkedFlag(report.flag)),
+      poster_token: report.posterToken === undefined ? null : str(report.posterToken, "posterToken"),
     };
     conflictOnDuplicate(() => this.s.insert.run(row), "A report with this id exists.");
   }

@@ -62,6 +62,18 @@ export function describePosterTokenContract({ store, reopen }: ContractContext):
       expect((await s.hiddenTokens.list("g")).map((h) => h.token)).toEqual([TOKEN_A]);
     });
 
+    it("keeps the token a report names, and leaves it absent on other reports", async () => {
+      const s = store();
+      const base = { board: "b", postNo: 1, reason: "r", createdAt: 1, ipHash: null, resolved: false };
+      await s.reports.create({ ...base, id: "named", origin: "peer.test", posterToken: TOKEN_A });
+      await s.reports.create({ ...base, id: "plain" });
+      expect(await s.reports.get("named")).toEqual({ ...base, id: "named", origin: "peer.test", posterToken: TOKEN_A });
+      const plain = await s.reports.get("plain");
+      expect(plain).toEqual({ ...base, id: "plain" });
+      expect(plain && "posterToken" in plain).toBe(false);
+      expect((await s.reports.listOpen(["b"])).map((r) => r.posterToken ?? null).sort()).toEqual([TOKEN_A, null]);
+    });
+
     it("keeps hidden tokens and post tokens across a reopen", async () => {
       const s = store();
       await s.boards.create(newBoard("b"));
