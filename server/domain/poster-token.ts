@@ -52,3 +52,14 @@ export interface HiddenPosterTokenRepository {
   /** Hidden tokens, newest first: one board's, or every board's when `board` is null. */
   list(board: string | null): Promise<HiddenPosterToken[]>;
 }
+
+/** Hidden tokens grouped by board, for checking posts against them. */
+export function tokensByBoard(list: readonly HiddenPosterToken[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const h of list) {
+    const set = out.get(h.board) ?? new Set<string>();
+    set.add(h.token);
+    out.set(h.board, set);
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
+import { posterTokenPages } from "./poster-token-pages.js";
 import { reportPages } from "./report-pages.js";
 import { threadPages } from "./thread-pages.js";
 import { tokenPages } from "./token-pages.js";
@@ -31,6 +32,7 @@ export type AdminWebDeps = Pick<
   | "logger"
   | "moderation"
   | "policy"
+  | "posterTokens"
   | "reader"
   | "remoteBans"
   | "secrets"
@@ -47,6 +49,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   threadPages(s, kit);
   banPages(s, kit);
   appealPages(s, kit);
+  posterTokenPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   tokenPages(s, kit);
