@@ -97,12 +97,13 @@ export class PosterTokenService {
     }
     const checked = await this.knownToken(board, token, true);
     const posts = await this.ownPosts(board, checked);
-    const newest = posts[0] as Post;
-    // The ban goes through the post, as a moderator's ban of a post's author does: its reports are
-    // settled and the log names the post, not the address.
+    // The ban goes through a post, as a moderator's ban of a post's author does: the reports on it
+    // are settled and the log names the post, not the address. The reported post when there is one.
+    const open = await this.deps.store.reports.listOpen([board]);
+    const named = posts.find((p) => open.some((r) => r.postNo === p.no)) ?? (posts[0] as Post);
     const ban = await this.deps.moderation.ban(user, {
       board,
-      post: `${board}/${newest.no}`,
+      post: `${board}/${named.no}`,
       reason: input.reason,
       durationSeconds: input.durationSeconds,
     });
