@@ -39,8 +39,6 @@ export interface BoardSnapshot {
   fingerprints: Map<string, string>;
   /** Changes with any board's name, title, description or settings, or the set of boards. */
   version: string;
-  /** Per board: the poster tokens its staff hide. */
-  hiddenTokens: Map<string, Set<string>>;
 }
 
 /** How long a snapshot of the boards is trusted without a change seen in this process. */
@@ -115,16 +113,14 @@ export class BoardReader {
       const value = Promise.all([this.store.boards.list(), this.store.hiddenTokens.list(null)]).then(
         ([boards, hiddenList]) => {
           const fingerprints = new Map(boards.map((b) => [b.uri, fingerprint(b)]));
-          const hiddenTokens = tokensByBoard(hiddenList);
           this.lastBoards = boards;
-          this.hidden = hiddenTokens;
+          this.hidden = tokensByBoard(hiddenList);
           this.hiddenVersion = hash(hiddenList.map((h) => `${h.board}/${h.token}`).join(","));
           return {
             boards,
             byUri: new Map(boards.map((b) => [b.uri, b])),
             fingerprints,
             version: hash(boards.map((b) => `${b.uri}=${fingerprints.get(b.uri)}`).join(",")),
-            hiddenTokens,
           };
         },
       );
