@@ -302,6 +302,9 @@ describe("poster tokens between two Atoll instances", () => {
       .send({ csrf: csrfOf(queueB.text), back: "/admin", board: "b", token, reason: "" });
     expect(hide.status).toBe(303);
     expect((await catalogThreads(B, "b")).some((t) => t.no === mirrorNo)).toBe(false);
+    const queueAfter = (await b.get("/admin")).text;
+    expect(queueAfter).toContain("posts are hidden on /b/");
+    expect(queueAfter).not.toContain("Hide this poster on /b/");
     const listPage = await b.get("/admin/hidden-posters");
     expect(listPage.text).toContain(token);
     const show = await b

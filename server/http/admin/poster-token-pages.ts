@@ -1,15 +1,21 @@
+import type { Store } from "../../domain/ports.js";
 import type { HiddenPosterToken } from "../../domain/poster-token.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
 import { durationOf } from "./ban-pages.js";
 import { type AdminPageKit, checked, field } from "./page-kit.js";
-import { actionForm, time, type ViewContext } from "./views.js";
+import { actionForm, type HiddenSet, time, type ViewContext } from "./views.js";
 
 /*
  * Poster tokens on the staff pages: hiding a mirrored post's poster (the control sits with the
  * post's actions), the list of hidden posters with a way to show them again, and banning the
  * poster behind a token a peer's report named (the control sits with the report).
  */
+
+/** Every hidden token as `board/token`, for the post actions that offer to hide one. */
+export async function hiddenSet(store: Store): Promise<HiddenSet> {
+  return new Set((await store.hiddenTokens.list(null)).map((h) => `${h.board}/${h.token}`));
+}
 
 function hiddenPostersView(v: ViewContext, list: HiddenPosterToken[]): Html {
   if (list.length === 0) return html`<p>No poster is hidden on the boards you moderate.</p>`;

@@ -195,7 +195,11 @@ function tokenBanForm(v: ViewContext, board: string, token: string): Html {
 }
 
 /** Delete, delete file, ban: the actions on one post. */
-export function postActions(v: ViewContext, post: Post): Html {
+/** The hidden poster tokens as `board/token`, for the staff views that offer to hide one. */
+export type HiddenSet = ReadonlySet<string>;
+const NONE_HIDDEN: HiddenSet = new Set();
+
+export function postActions(v: ViewContext, post: Post, hidden: HiddenSet = NONE_HIDDEN): Html {
   const ref = { board: post.board, no: String(post.no) };
   const global = can(v.user, "moderate", null);
   return html`<div class="admin-actions">
@@ -217,11 +221,21 @@ export function postActions(v: ViewContext, post: Post): Html {
   </form>`
       : html`<p class="admin-muted">From the fediverse: no address to ban.</p>`
   }
-  ${post.posterToken && post.apId !== null ? hidePosterForm(v, post, post.posterToken) : null}
+  ${
+    post.posterToken && post.apId !== null
+      ? hidden.has(`${post.board}/${post.posterToken}`)
+        ? html`<p class="admin-muted">This poster's posts are hidden on /${post.board}/ (see <a href="/admin/hidden-posters">Hidden posters</a>).</p>`
+        : hidePosterForm(v, post, post.posterToken)
+      : null
+  }
 </div>`;
 }
 
-export function reportsView(v: ViewContext, items: Array<{ report: Report; post: Post | null }>): Html {
+export function reportsView(
+  v: ViewContext,
+  items: Array<{ report: Report; post: Post | null }>,
+  hidden: HiddenSet = NONE_HIDDEN,
+): Html {
   if (items.length === 0) return html`<p>No open reports. All clear.</p>`;
   return html`<p>${items.length} open report${items.length === 1 ? "" : "s"}, newest first.</p>
 ${items.map(
@@ -236,7 +250,7 @@ ${items.map(
         ? html`<p class="admin-origin">The reporting server names the poster's token <code>${report.posterToken}</code>.</p>`
         : null
     }</header>
-  ${post ? html`${postPreview(v.s, post)}${postActions(v, post)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
+  ${post ? html`${postPreview(v.s, post)}${postActions(v, post, hidden)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
   ${report.posterToken ? tokenBanForm(v, report.board, report.posterToken) : null}
   ${actionForm(v, `/admin/reports/${encodeURIComponent(report.id)}/dismiss`, "Dismiss report")}
 </article>`,
@@ -288,6 +302,7 @@ export function threadsView(
   v: ViewContext,
   query: { board: string; no: string },
   found: { post: Post; thread: ThreadState | null } | null,
+  hidden: HiddenSet = NONE_HIDDEN,
 ): Html {
   const lookup = html`<form method="get" action="/admin/threads" class="admin-form">
   <p><label>Board <input name="board" required maxlength="30" value="${query.board}" pattern="[a-z0-9]{1,30}"></label>
@@ -308,7 +323,7 @@ export function threadsView(
   <button type="submit">Save thread</button></p>
 </form>`
     : null;
-  return html`${lookup}${postPreview(v.s, post)}${postActions(v, post)}${flags}`;
+  return html`${lookup}${postPreview(v.s, post)}${postActions(v, post, hidden)}${flags}`;
 }
 
 const NUMBER_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
