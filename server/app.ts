@@ -25,6 +25,7 @@ import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
+import { PosterTokenService } from "./services/poster-tokens.js";
 import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
 import { RemoteBanService } from "./services/remote-bans.js";
@@ -80,10 +81,12 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     events,
     logger,
     rateLimit: config.rateLimit,
+    posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
+  const moderation = new ModerationService({ store, posting, events, clock });
   // The one guarded outbound client, and what defederation needs from the federation (acting on
   // held data, fetching subscribed lists), made before the services that take them.
   const http = config.federation ? guardedClient({ config, policy }) : null;
@@ -111,9 +114,10 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
     reader,
-    moderation: new ModerationService({ store, posting, events, clock }),
+    moderation,
     appeals: new AppealService({ store, posting, clock }),
     remoteBans: new RemoteBanService({ store, posting, clock, publicUrl: config.publicUrl }),
+    posterTokens: new PosterTokenService({ store, moderation, clock, onChange: () => reader.invalidateBoards() }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
     defederation: new DefederationService({

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { DEFAULT_TOKEN_ROTATION_DAYS } from "./domain/poster-token.js";
 
 const onOff = (fallback: "on" | "off") =>
   z
@@ -89,6 +90,7 @@ const EnvSchema = z.object({
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
+  POSTER_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   BLOCKLIST_SYNC_HOURS: z.coerce
     .number()
     .min(0.05)
@@ -131,6 +133,11 @@ export interface Config {
   purgeGraceMs: number;
   /** How long a delivery is retried while its destination fails, before it is dropped, in ms. */
   deliveryMaxAgeMs: number;
+  /**
+   * How many days a local poster's per-board token (the handle peers name to hide or report a
+   * poster) stays the same before it rotates: POSTER_TOKEN_ROTATION_DAYS, whole days, default 7.
+   */
+  posterTokenRotationDays: number;
   /** How often subscribed blocklists are fetched again, in ms. */
   blocklistSyncMs: number;
   allowPrivateAddresses: boolean;
@@ -186,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
     deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
+    posterTokenRotationDays: e.POSTER_TOKEN_ROTATION_DAYS,
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,
     role: e.ATOLL_ROLE,

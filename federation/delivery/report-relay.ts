@@ -77,7 +77,7 @@ export class ReportRelay {
       target = { kind: "author", author: author.id };
       inbox = author.sharedInbox ?? author.inbox;
     }
-    await this.send(ids.instanceActor(), inbox, flagActivity(ids, report, post.apId, target));
+    await this.send(ids.instanceActor(), inbox, flagActivity(ids, report, post.apId, target, post.posterToken));
     s.logger.info("report sent to the post's origin", { post: post.apId, to: domainOf(inbox) });
     return true;
   }

@@ -1,7 +1,7 @@
 import { escapeHtml } from "../../server/domain/markup.js";
 import { isReportCategory, type ReceivedFlag, type ReportCategory } from "../../server/domain/staff.js";
 import type { FederationIds } from "../ids.js";
-import { AS_CONTEXT } from "./context.js";
+import { AS_CONTEXT, activityContext } from "./context.js";
 import { digest } from "./ids.js";
 
 /** Where a report of a mirrored post goes, and so the shape it takes. */
@@ -18,19 +18,23 @@ export type FlagTarget =
  * (and `audience`); Mastodon wants the reported account among the objects to file the report at all.
  * A category goes first in both as `[spam] `: neither Lemmy nor Mastodon reads a category from
  * a Flag, so their moderators read it there, and an Atoll receiving it takes it back (flagCategory).
- * The id is derived from the report's, so a report sent again is the same activity.
+ * The id is derived from the report's, so a report sent again is the same activity. A post that
+ * came from another Atoll carries its poster's token: the Flag names it (in Atoll's context), so
+ * the origin's staff can act on the poster behind it; nobody else reads it.
  */
 export function flagActivity(
   ids: FederationIds,
   report: { id: string; reason: string; category?: ReportCategory | undefined },
   postId: string,
   target: FlagTarget,
+  posterToken: string | null = null,
 ): Record<string, unknown> {
   const base = {
-    "@context": AS_CONTEXT,
+    "@context": posterToken === null ? AS_CONTEXT : activityContext(ids),
     id: `${ids.instanceActor()}/flags/${encodeURIComponent(report.id)}`,
     type: "Flag",
     actor: ids.instanceActor(),
+    ...(posterToken === null ? {} : { posterToken }),
   };
   const text = report.category === undefined ? report.reason : `[${report.category}] ${report.reason}`;
   const reason = { summary: text, content: `<p>${escapeHtml(text)}</p>` };

@@ -96,6 +96,8 @@ export function postObject(
   if (post.posterId) object["posterId"] = post.posterId;
   if (post.sage) object["sage"] = true;
   if (post.capcode) object["capcode"] = post.capcode;
+  // Only a local poster's own token: a mirrored post's is its origin's to give.
+  if (post.posterToken && post.apId === null) object["posterToken"] = post.posterToken;
   object["board"] = boardActor;
   return object;
 }

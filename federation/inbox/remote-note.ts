@@ -143,6 +143,7 @@ export async function storeNote(
         comment: text.comment,
         apId: note.id,
         fediActor: author,
+        posterToken: note.atoll?.posterToken ?? null,
         image,
         spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
       },

@@ -2,6 +2,7 @@
  * The normaliser's readers of whole documents: activities, objects, actors and collections, and a
  * document embedded in another, read as what its type (or, failing that, its members) says.
  */
+
 import { actorId, addresses, attribution, optionalRef } from "./addressing.js";
 import { ACTIVITY_TYPES, ACTOR_TYPES, COLLECTION_TYPES, isKnownType, LINK_TYPES, OBJECT_TYPES } from "./as-types.js";
 import { attachments, imageUrl, quoteOf, tags, urlOf } from "./media.js";
@@ -82,6 +83,7 @@ export function activity(json: unknown, L: Limits, depth: number): NormalizedAct
     inReplyTo: optionalRef(v.inReplyTo, "inReplyTo", L),
     summary: langText(v.summary, v.summaryMap, L.maxSummaryLength),
     content: langText(v.content, v.contentMap, L.maxSummaryLength),
+    posterToken: posterTokenOf(v.posterToken),
   };
 }
 
@@ -266,15 +268,21 @@ function ownKey(v: unknown, actorId: string, L: Limits): NormalizedPublicKey | u
   return undefined;
 }
 
+/** A poster token, in the shape the posting service accepts (server/domain/poster-token.ts). */
+function posterTokenOf(v: unknown): string | undefined {
+  return typeof v === "string" && /^[A-Za-z0-9_-]{16,64}$/.test(v) ? v : undefined;
+}
+
 /** The fields Atoll's own context adds to a post, when another Atoll instance sent them. */
 function atollExtras(v: Rec, L: Limits): AtollExtras | undefined {
-  const { postNumber, tripcode, posterId, sage, capcode, board } = v;
+  const { postNumber, tripcode, posterId, sage, capcode, posterToken, board } = v;
   if (
     postNumber === undefined &&
     tripcode === undefined &&
     posterId === undefined &&
     sage === undefined &&
     capcode === undefined &&
+    posterToken === undefined &&
     board === undefined
   ) {
     return undefined;
@@ -286,6 +294,7 @@ function atollExtras(v: Rec, L: Limits): AtollExtras | undefined {
     posterId: shortString(posterId, 32),
     sage: typeof sage === "boolean" ? sage : undefined,
     capcode: shortString(capcode, 32),
+    posterToken: posterTokenOf(posterToken),
     board: optionalUrl(board, L),
   };
 }

@@ -39,6 +39,8 @@ export interface NormalizedActivity extends Addressing {
   summary?: string;
   /** A report's comment (Flag). */
   content?: string;
+  /** The poster token a Flag from another Atoll names (see the Atoll JSON-LD context). */
+  posterToken?: string;
 }
 
 export type NormalizedEmbedded = NormalizedObject | NormalizedActivity | NormalizedActor;
@@ -67,6 +69,8 @@ export interface AtollExtras {
   posterId?: string;
   sage?: boolean;
   capcode?: string;
+  /** The poster's per-board pseudonymous token on the post's own instance. */
+  posterToken?: string;
   board?: string;
 }
 

@@ -15,7 +15,9 @@ export type ModerationAction =
   | "unsticky"
   | "archive"
   | "unarchive"
-  | "remote_removal";
+  | "remote_removal"
+  | "hide_poster"
+  | "unhide_poster";
 
 export const MODERATION_ACTIONS: readonly ModerationAction[] = [
   "delete",
@@ -28,6 +30,8 @@ export const MODERATION_ACTIONS: readonly ModerationAction[] = [
   "archive",
   "unarchive",
   "remote_removal",
+  "hide_poster",
+  "unhide_poster",
 ];
 
 export interface ModerationLogEntry {

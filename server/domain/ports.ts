@@ -10,6 +10,7 @@ import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
 import type { ModerationLogRepository } from "./moderation-log.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
+import type { HiddenPosterTokenRepository } from "./poster-token.js";
 import type { RemoteBanRepository } from "./remote-bans.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 
@@ -130,6 +131,8 @@ export interface PostRepository {
   countBoardPosts(board: string): Promise<number>;
   /** Posts by an address (for moderators acting on a poster). */
   postsByIpHash(ipHash: string, limit: number): Promise<Post[]>;
+  /** A board's posts carrying a poster token, newest first. */
+  postsByPosterToken(board: string, token: string, limit: number): Promise<Post[]>;
   countPosts(): Promise<number>;
   /**
    * The distinct fediverse authors (`fediActor`) of the posts held, sorted: domain moderation finds
@@ -240,6 +243,8 @@ export interface Store {
   readonly appeals: AppealRepository;
   /** The public moderation log of each board. */
   readonly modLog: ModerationLogRepository;
+  /** Poster tokens whose posts staff hide on a board. */
+  readonly hiddenTokens: HiddenPosterTokenRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;

@@ -60,6 +60,12 @@ export interface Post {
   fileDeleted: boolean;
   /** HMAC of the poster's address (IPv6 by /64); null for posts from the fediverse. */
   ipHash: string | null;
+  /**
+   * The poster's per-board, rotating pseudonymous token (see poster-token.ts): set on local posts
+   * with an address, kept as sent on posts mirrored from another Atoll; absent or null otherwise.
+   * A moderation handle shown to staff only, never on public pages.
+   */
+  posterToken: string | null;
   /** Hash of the deletion password, if one was given. */
   passwordHash: string | null;
   /** ActivityPub id of a post that came from elsewhere; local posts derive theirs from PUBLIC_URL. */
@@ -69,7 +75,10 @@ export interface Post {
 }
 
 /** The fields a caller supplies; storage allocates `no` and `threadNo`. */
-export type NewPost = Omit<Post, "no" | "threadNo" | "board">;
+export type NewPost = Omit<Post, "no" | "threadNo" | "board" | "posterToken"> & {
+  /** Absent: none (a post without an address, or from a peer that sends none). */
+  posterToken?: string | null | undefined;
+};
 
 /** Which post and thread it is, and where it came from: a post without its text or file. */
 export type PostOrigin = Pick<Post, "board" | "no" | "threadNo" | "apId" | "fediActor">;

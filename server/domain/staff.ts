@@ -97,6 +97,8 @@ export interface Report {
   origin?: string;
   /** The Flag it arrived as, kept when its sender reads Lemmy's `Resolve`, which answers it. */
   flag?: ReceivedFlag;
+  /** The poster token a peer's Flag named, checked to be the reported post's own. */
+  posterToken?: string;
 }
 
 /** What a `Resolve` must repeat of the Flag it answers (Lemmy embeds the Flag in it). */

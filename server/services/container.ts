@@ -12,6 +12,7 @@ import type { FederationActions } from "./federation-actions.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { ModerationService } from "./moderation.js";
+import type { PosterTokenService } from "./poster-tokens.js";
 import type { PostingService } from "./posting.js";
 import type { BoardReader } from "./reader.js";
 import type { RemoteBanService } from "./remote-bans.js";
@@ -43,6 +44,8 @@ export interface Services {
   appeals: AppealService;
   /** Bans of fediverse accounts, per board or instance-wide. */
   remoteBans: RemoteBanService;
+  /** Hiding anonymous posters by token on mirrors, banning them by token at their origin. */
+  posterTokens: PosterTokenService;
   staff: StaffService;
   /** The domain rules in force (defederation), checked at every boundary. */
   policy: DomainPolicy;

@@ -6,6 +6,7 @@ import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
+import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
 import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
@@ -52,6 +53,8 @@ export interface RemotePostInput {
   apId: string;
   /** Its author's actor id. */
   fediActor: string;
+  /** The poster token another Atoll instance gave its post, kept so staff here can act on it. */
+  posterToken?: string | null | undefined;
   /** The first image, fetched by federation; refused images leave the post without one. */
   image?: UploadedFile | null | undefined;
   spoiler?: boolean | undefined;
@@ -79,6 +82,8 @@ export interface PostingDeps {
   events: PostEvents;
   logger: Logger;
   rateLimit: boolean;
+  /** Days a poster token stays the same (POSTER_TOKEN_ROTATION_DAYS); 7 when not given. */
+  posterTokenRotationDays?: number;
   /**
    * Local posts are announced to followers (federation is on): each is recorded as pending in its
    * own transaction, so its announcement survives a crash before it is queued.
@@ -98,12 +103,20 @@ export class PostingService {
   private readonly ipKey: string;
   private readonly tripKey: string;
   private readonly passwordKey: string;
+  private readonly tokenKey: string;
 
   constructor(private readonly deps: PostingDeps) {
     this.files = new PostFiles(deps);
     this.ipKey = deps.secrets.key("ip");
     this.tripKey = deps.secrets.key("tripcode");
     this.passwordKey = deps.secrets.key("password");
+    this.tokenKey = deps.secrets.key("poster-token");
+  }
+
+  /** The token a poster with this address hash has on the board at `at` (see poster-token.ts). */
+  posterTokenOf(ipHash: string, board: string, at: number): string {
+    const days = this.deps.posterTokenRotationDays ?? DEFAULT_TOKEN_ROTATION_DAYS;
+    return posterToken(ipHash, board, tokenPeriod(at, days), this.tokenKey);
   }
 
   hashIp(ip: string): string {
@@ -241,6 +254,7 @@ export class PostingService {
       file: image && input.image ? this.fileRecord(image, input.image.originalName, input.spoiler === true) : null,
       fileDeleted: false,
       ipHash: null,
+      posterToken: isPosterToken(input.posterToken) ? input.posterToken : null,
       passwordHash: null,
       apId: input.apId,
       fediActor: input.fediActor,
@@ -365,6 +379,7 @@ export class PostingService {
         file: image && input.file ? this.fileRecord(image, input.file.originalName, input.spoiler === true) : null,
         fileDeleted: false,
         ipHash,
+        posterToken: this.posterTokenOf(ipHash, board.uri, now),
         passwordHash: fields.password ? this.hashPassword(fields.password) : null,
         apId: null,
         fediActor: null,

@@ -3,79 +3,33 @@ import { domainOfUrl, type PolicyDecision } from "../domain/defederation/rules.j
 import type { Store, ThreadOrder } from "../domain/ports.js";
 import type { Post, ThreadState, ThreadSummary } from "../domain/post.js";
 import { posterId, utcDay } from "../domain/poster-id.js";
+import { tokensByBoard } from "../domain/poster-token.js";
 import type { DomainPolicy } from "./defederation/rules-in-force.js";
+import type {
+  ArchiveView,
+  CatalogView,
+  IndexPageView,
+  PostView,
+  Reach,
+  ThreadView,
+  Visibility,
+} from "./reader-views.js";
 import type { Secrets } from "./secrets.js";
 
 /** Replies shown under each thread on index pages. */
 export const INDEX_REPLIES = 5;
 
-/**
- * What the domain rules make of a post for readers:
- *   shown    local, or from a server no rule limits (noop rules included)
- *   limited  from a silenced server: left out of listings unless the reader opts in
- *   hidden   from a suspended server (or one not allowed in allowlist mode): never shown
- */
-export type Reach = "shown" | "limited" | "hidden";
-
-/** What one reader has chosen to see. */
-export interface Visibility {
-  /** Show posts from limited (silenced) servers in listings, the JSON API and threads. */
-  showLimited: boolean;
-}
+export type {
+  ArchiveView,
+  CatalogView,
+  IndexPageView,
+  PostView,
+  Reach,
+  ThreadView,
+  Visibility,
+} from "./reader-views.js";
 
 export const DEFAULT_VISIBILITY: Readonly<Visibility> = Object.freeze({ showLimited: false });
-
-export interface PostView {
-  post: Post;
-  /** The per-thread poster ID when the board shows them. */
-  posterId: string | null;
-  /** Numbers of posts in the shown set that quote this one. */
-  backlinks: number[];
-  /** The post comes from a limited server (shown because the reader opted in, or as a thread's own OP). */
-  limited: boolean;
-}
-
-export interface ThreadView {
-  state: ThreadState;
-  /** OP first; on index pages, the OP and the last replies only. */
-  posts: PostView[];
-  /**
-   * From the stored counts, which include posts the rules hide: counting only the visible ones
-   * would mean reading every post of every listed thread on each rebuild.
-   */
-  omittedPosts: number;
-  omittedImages: number;
-  /** The OP comes from a limited server. */
-  limited: boolean;
-  /** Posts from limited servers were left out because the reader has not opted in. */
-  limitedHidden: boolean;
-}
-
-export interface IndexPageView {
-  board: Board;
-  page: number;
-  pageCount: number;
-  threads: ThreadView[];
-  showLimited: boolean;
-  /** Threads or replies from limited servers were left out of this page. */
-  limitedHidden: boolean;
-}
-
-export interface CatalogView {
-  board: Board;
-  order: ThreadOrder;
-  threads: ThreadView[];
-  showLimited: boolean;
-  limitedHidden: boolean;
-}
-
-export interface ArchiveView {
-  board: Board;
-  /** Newest archived first. */
-  threads: ThreadView[];
-  showLimited: boolean;
-  limitedHidden: boolean;
-}
 
 /** The boards as every page shows them, with fingerprints that change when any of them changes. */
 export interface BoardSnapshot {
@@ -93,6 +47,13 @@ const BOARDS_TTL_MS = 2000;
 const MEMO_LIMIT = 20_000;
 /** Boards (per order) whose live thread list is kept for the views built at one board version. */
 const LISTINGS_KEPT = 16;
+
+/** A thread's OP as far as deciding its reach goes: its author and its poster token. */
+interface OpAuthor {
+  createdAt: number;
+  actor: string | null;
+  token: string | null;
+}
 
 /** Notes, while one view is built, whether anything from a limited server was left out of it. */
 interface Tally {
@@ -118,7 +79,7 @@ export class BoardReader {
    * so a thread page can be refused without reading its posts. A post's author never changes; the
    * time tells a thread from a later one with the same number on a board deleted and made again.
    */
-  private readonly opAuthors = new Map<string, { createdAt: number; actor: string | null }>();
+  private readonly opAuthors = new Map<string, OpAuthor>();
   /**
    * The live threads of the boards last listed, per order, at the board version they were read at:
    * the fifteen index pages, the catalog and the JSON listings of one version filter one list.
@@ -127,6 +88,9 @@ export class BoardReader {
   /** The earliest expiry among the rules that hid something in a view built since the last bump. */
   private nextExpiry = Number.POSITIVE_INFINITY;
   private expiries = 0;
+  /** The hidden poster tokens of the last snapshot that loaded, and a fingerprint of them. */
+  private hidden = new Map<string, Set<string>>();
+  private hiddenVersion = "0";
 
   constructor(
     private readonly store: Store,
@@ -144,16 +108,22 @@ export class BoardReader {
   boardSnapshot(): Promise<BoardSnapshot> {
     const t = this.now();
     if (!this.snapshot || t - this.snapshot.at > BOARDS_TTL_MS) {
-      const value = this.store.boards.list().then((boards) => {
-        const fingerprints = new Map(boards.map((b) => [b.uri, fingerprint(b)]));
-        this.lastBoards = boards;
-        return {
-          boards,
-          byUri: new Map(boards.map((b) => [b.uri, b])),
-          fingerprints,
-          version: hash(boards.map((b) => `${b.uri}=${fingerprints.get(b.uri)}`).join(",")),
-        };
-      });
+      // Hidden tokens travel with the boards: every view starts from a snapshot, so a hiding shows
+      // at once in this process and within the snapshot's life in another sharing the store.
+      const value = Promise.all([this.store.boards.list(), this.store.hiddenTokens.list(null)]).then(
+        ([boards, hiddenList]) => {
+          const fingerprints = new Map(boards.map((b) => [b.uri, fingerprint(b)]));
+          this.lastBoards = boards;
+          this.hidden = tokensByBoard(hiddenList);
+          this.hiddenVersion = hash(hiddenList.map((h) => `${h.board}/${h.token}`).join(","));
+          return {
+            boards,
+            byUri: new Map(boards.map((b) => [b.uri, b])),
+            fingerprints,
+            version: hash(boards.map((b) => `${b.uri}=${fingerprints.get(b.uri)}`).join(",")),
+          };
+        },
+      );
       value.catch(() => {
         if (this.snapshot?.value === value) this.snapshot = null;
       });
@@ -203,19 +173,21 @@ export class BoardReader {
 
   /**
    * Changes whenever what the domain rules hide may have changed: with every change of the rules,
-   * and when a rule that hid something in a view built here reaches its expiry (the compiled rules
-   * skip an expired rule without a change of their own). Cached views key on it.
+   * when a rule that hid something in a view built here reaches its expiry (the compiled rules
+   * skip an expired rule without a change of their own), and when staff hide or show a poster
+   * token. Cached views key on it.
    */
   rulesVersion(): string {
     if (this.now() >= this.nextExpiry) {
       this.expiries++;
       this.nextExpiry = Number.POSITIVE_INFINITY;
     }
-    return `${this.policy.version}.${this.expiries}`;
+    return `${this.policy.version}.${this.expiries}.${this.hiddenVersion}`;
   }
 
   /** What the rules make of a post on a board. */
   postReach(board: Board, post: Post): Reach {
+    if (this.isHiddenToken(board.uri, post.posterToken)) return "hidden";
     return this.reachOf(board.uri, authorOf(post));
   }
 
@@ -231,6 +203,7 @@ export class BoardReader {
       if (!op) return "shown";
       known = this.rememberOp(op);
     }
+    if (this.isHiddenToken(board.uri, known.token)) return "hidden";
     return this.reachOf(board.uri, known.actor);
   }
 
@@ -434,16 +407,20 @@ export class BoardReader {
     return "shown";
   }
 
+  private isHiddenToken(board: string, token: string | null): boolean {
+    return token !== null && this.hidden.get(board)?.has(token) === true;
+  }
+
   private noteExpiry(decision: PolicyDecision): void {
     const at = decision.rule?.expiresAt;
     if (at != null && at < this.nextExpiry) this.nextExpiry = at;
   }
 
-  private rememberOp(op: Post): { createdAt: number; actor: string | null } {
+  private rememberOp(op: Post): OpAuthor {
     const key = `${op.board}/${op.no}`;
     const known = this.opAuthors.get(key);
     if (known && known.createdAt === op.createdAt) return known;
-    const entry = { createdAt: op.createdAt, actor: authorOf(op) };
+    const entry = { createdAt: op.createdAt, actor: authorOf(op), token: op.posterToken };
     if (this.opAuthors.size >= MEMO_LIMIT) this.opAuthors.clear();
     this.opAuthors.set(key, entry);
     return entry;

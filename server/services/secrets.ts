@@ -5,6 +5,7 @@ export type SecretPurpose =
   | "ip"
   | "tripcode"
   | "poster-id"
+  | "poster-token"
   | "captcha"
   | "password"
   | "csrf"

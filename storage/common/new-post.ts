@@ -63,6 +63,7 @@ export function buildPost(board: string, no: number, threadNo: number, p: NewPos
     file: checkedFile(p.file),
     fileDeleted: bool(p.fileDeleted, "fileDeleted"),
     ipHash: nullableStr(p.ipHash, "ipHash"),
+    posterToken: nullableStr(p.posterToken, "posterToken"),
     passwordHash: nullableStr(p.passwordHash, "passwordHash"),
     apId: nullableStr(p.apId, "apId"),
     fediActor: nullableStr(p.fediActor, "fediActor"),

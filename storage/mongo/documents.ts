@@ -141,6 +141,7 @@ export function toPost(d: Post): Post {
     file: toFile(d.file),
     fileDeleted: d.fileDeleted === true,
     ipHash: d.ipHash ?? null,
+    posterToken: d.posterToken ?? null,
     passwordHash: d.passwordHash ?? null,
     apId: d.apId ?? null,
     fediActor: d.fediActor ?? null,
@@ -194,6 +195,7 @@ export function toReport(d: Report): Report {
     ...(typeof d.origin === "string" ? { origin: d.origin } : {}),
     ...(d.flag ? { flag: checkedFlag(d.flag) } : {}),
     ...(isReportCategory(d.category) ? { category: d.category } : {}),
+    ...(typeof d.posterToken === "string" ? { posterToken: d.posterToken } : {}),
   };
 }
 

@@ -11,6 +11,10 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await c.posts.createIndex({ board: 1, threadNo: 1, no: 1 });
   await c.posts.createIndex({ board: 1, "file.tim": 1 });
   await c.posts.createIndex({ ipHash: 1, op: 1, createdAt: -1 });
+  await c.posts.createIndex(
+    { board: 1, posterToken: 1, no: -1 },
+    { partialFilterExpression: { posterToken: { $type: "string" } } },
+  );
   // orphan checks look addresses up in both roles
   await c.posts.createIndex({ "file.sha256": 1 });
   await c.posts.createIndex({ "file.thumbSha256": 1 });

@@ -387,6 +387,17 @@ export class MongoPostRepository implements PostRepository {
     return doc?.createdAt ?? null;
   }
 
+  async postsByPosterToken(board: string, token: string, limit: number): Promise<Post[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    const docs = await this.c.posts
+      .find({ board: { $eq: str(board, "board") }, posterToken: { $eq: str(token, "token") } })
+      .sort({ no: -1 })
+      .limit(max)
+      .toArray();
+    return docs.map(toPost);
+  }
+
   async postsByIpHash(ipHash: string, limit: number): Promise<Post[]> {
     const { limit: max } = page(0, limit);
     if (max === 0) return [];

@@ -20,6 +20,7 @@ export class MongoReportRepository implements ReportRepository {
       ...(report.origin === undefined ? {} : { origin: str(report.origin, "origin") }),
       ...(report.flag === undefined ? {} : { flag: checkedFlag(report.flag) }),
       ...(report.category === undefined ? {} : { category: checkedCategory(report.category) }),
+      ...(report.posterToken === undefined ? {} : { posterToken: str(report.posterToken, "posterToken") }),
     };
     await conflictOnDuplicate(this.c.reports.insertOne(doc), "A report with this id exists.");
   }

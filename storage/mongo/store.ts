@@ -48,6 +48,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { HiddenPosterTokenRepository } from "../../server/domain/poster-token.js";
 import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { MongoPendingAnnouncements } from "./announcements.js";
 import { appealsCollection, ensureAppealIndexes, MongoAppealRepository } from "./appeals.js";
@@ -59,6 +60,7 @@ import { COLLECTIONS, collectionsOf } from "./documents.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
 import { MongoFederationStore } from "./federation/store.js";
+import { MongoHiddenTokens } from "./hidden-tokens.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
 import { MongoModerationLog } from "./moderation-log.js";
@@ -80,6 +82,7 @@ class MongoStore implements Store {
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
   readonly modLog: ModerationLogRepository;
+  readonly hiddenTokens: HiddenPosterTokenRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -105,6 +108,7 @@ class MongoStore implements Store {
     this.reports = new MongoReportRepository(c);
     this.appeals = new MongoAppealRepository(appealsCollection(db));
     this.modLog = new MongoModerationLog(db);
+    this.hiddenTokens = new MongoHiddenTokens(db);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -140,6 +144,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
     await new MongoModerationLog(client.db(dbName)).ensureIndexes();
+    await new MongoHiddenTokens(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

@@ -6,6 +6,7 @@ import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
+import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
@@ -400,6 +401,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MODERATION_LOG,
   SEVERANCES,
   POST_GROUP_REPORT_CATEGORY,
+  POSTER_TOKENS,
 ];
 
 /**

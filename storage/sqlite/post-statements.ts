@@ -205,6 +205,9 @@ export function preparePostStatements(db: Db) {
     byIpHash: db.prepare<[string, number], PostRow>(
       `SELECT ${POST_COLUMNS} FROM posts WHERE ip_hash = ? ORDER BY created_at DESC, board, no DESC LIMIT ?`,
     ),
+    byPosterToken: db.prepare<[string, string, number], PostRow>(
+      `SELECT ${POST_COLUMNS} FROM posts WHERE board = ? AND poster_token = ? ORDER BY no DESC LIMIT ?`,
+    ),
     countPosts: db.prepare<[], number>("SELECT count(*) FROM posts").pluck(),
   };
 }

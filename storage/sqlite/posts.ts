@@ -316,6 +316,12 @@ export class SqlitePostRepository implements PostRepository {
     return this.s.byIpHash.all(str(ipHash, "ipHash"), max).map(postFromRow);
   }
 
+  async postsByPosterToken(board: string, token: string, limit: number): Promise<Post[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    return this.s.byPosterToken.all(str(board, "board"), str(token, "token"), max).map(postFromRow);
+  }
+
   async countPosts(): Promise<number> {
     return this.s.countPosts.get() ?? 0;
   }

@@ -16,9 +16,10 @@ interface ReportRow {
   origin: string | null;
   flag: string | null;
   category: string | null;
+  poster_token: string | null;
 }
 
-const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag, category";
+const COLUMNS = "id, board, post_no, reason, created_at, ip_hash, resolved, origin, flag, category, poster_token";
 
 function reportFromRow(r: ReportRow): Report {
   return {
@@ -32,6 +33,7 @@ function reportFromRow(r: ReportRow): Report {
     ...(r.origin === null ? {} : { origin: r.origin }),
     ...(r.flag === null ? {} : { flag: parseFlag(r.flag) }),
     ...(isReportCategory(r.category) ? { category: r.category } : {}),
+    ...(r.poster_token === null ? {} : { posterToken: r.poster_token }),
   };
 }
 
@@ -41,7 +43,7 @@ export class SqliteReportRepository implements ReportRepository {
   constructor(db: Db) {
     this.s = {
       insert: db.prepare<[ReportRow]>(
-        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag, @category)`,
+        `INSERT INTO reports (${COLUMNS}) VALUES (@id, @board, @post_no, @reason, @created_at, @ip_hash, @resolved, @origin, @flag, @category, @poster_token)`,
       ),
       open: db.prepare<[], ReportRow>(
         `SELECT ${COLUMNS} FROM reports WHERE resolved = 0 ORDER BY created_at DESC, id DESC`,
@@ -71,6 +73,7 @@ export class SqliteReportRepository implements ReportRepository {
       origin: report.origin === undefined ? null : str(report.origin, "origin"),
       flag: report.flag === undefined ? null : JSON.stringify(checkedFlag(report.flag)),
       category: checkedCategory(report.category) ?? null,
+      poster_token: report.posterToken === undefined ? null : str(report.posterToken, "posterToken"),
     };
     conflictOnDuplicate(() => this.s.insert.run(row), "A report with this id exists.");
   }

@@ -34,6 +34,7 @@ export interface PostRow {
   password_hash: string | null;
   ap_id: string | null;
   fedi_actor: string | null;
+  poster_token: string | null;
 }
 
 export type FileRow = Pick<
@@ -59,7 +60,7 @@ export const FILE_COLUMNS =
 
 export const POST_COLUMNS =
   "board, no, thread_no, created_at, name, trip, capcode, subject, comment, html, quotes, poster_id, sage, " +
-  `${FILE_COLUMNS}, file_deleted, ip_hash, password_hash, ap_id, fedi_actor`;
+  `${FILE_COLUMNS}, file_deleted, ip_hash, password_hash, ap_id, fedi_actor, poster_token`;
 
 /** Where each named column is in a row read as values (`statement.raw()`), from a column list. */
 function columnPlaces<R>(columns: string): Record<keyof R, number> {
@@ -107,6 +108,7 @@ export function postRowFromValues(v: readonly unknown[]): PostRow {
     password_hash: v[at.password_hash] as string | null,
     ap_id: v[at.ap_id] as string | null,
     fedi_actor: v[at.fedi_actor] as string | null,
+    poster_token: v[at.poster_token] as string | null,
   };
 }
 
@@ -168,6 +170,7 @@ export function postFromRow(row: PostRow): Post {
     file: fileFromRow(row),
     fileDeleted: row.file_deleted === 1,
     ipHash: row.ip_hash,
+    posterToken: row.poster_token,
     passwordHash: row.password_hash,
     apId: row.ap_id,
     fediActor: row.fedi_actor,
@@ -208,6 +211,7 @@ export function postToRow(p: Post): PostRow {
     password_hash: p.passwordHash,
     ap_id: p.apId,
     fedi_actor: p.fediActor,
+    poster_token: p.posterToken ?? null,
   };
 }
 

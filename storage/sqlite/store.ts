@@ -16,6 +16,7 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { HiddenPosterTokenRepository } from "../../server/domain/poster-token.js";
 import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteAppealRepository } from "./appeals.js";
@@ -26,6 +27,7 @@ import { CommitGroup } from "./commit-group.js";
 import { type Db, openDatabase } from "./database.js";
 import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
+import { SqliteHiddenTokens } from "./hidden-tokens.js";
 import { SqliteLimitStore } from "./limits.js";
 import { migrate } from "./migrations.js";
 import { SqliteModerationLog } from "./moderation-log.js";
@@ -47,6 +49,7 @@ class SqliteStore implements Store {
   readonly reports: ReportRepository;
   readonly appeals: AppealRepository;
   readonly modLog: ModerationLogRepository;
+  readonly hiddenTokens: HiddenPosterTokenRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -76,6 +79,7 @@ class SqliteStore implements Store {
     this.reports = new SqliteReportRepository(db);
     this.appeals = new SqliteAppealRepository(db);
     this.modLog = new SqliteModerationLog(db);
+    this.hiddenTokens = new SqliteHiddenTokens(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

@@ -49,6 +49,7 @@ export function newPost(overrides: Partial<NewPost> = {}): NewPost {
     file: null,
     fileDeleted: false,
     ipHash: "ip-a",
+    posterToken: null,
     passwordHash: null,
     apId: null,
     fediActor: null,

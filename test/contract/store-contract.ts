@@ -24,6 +24,7 @@ import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describeModerationLogContract } from "./moderation-log.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
+import { describePosterTokenContract } from "./poster-tokens.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
@@ -111,5 +112,6 @@ export function describeStoreContract(
     describePingContract(ctx);
     describeModerationLogContract(ctx);
     describeSeverancesContract(ctx);
+    describePosterTokenContract(ctx);
   });
 }

@@ -43,6 +43,7 @@ export function post(overrides: Partial<Post> = {}): Post {
     },
     fileDeleted: false,
     ipHash: "h",
+    posterToken: null,
     passwordHash: null,
     apId: null,
     fediActor: null,

@@ -75,6 +75,22 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(postObject(board, mirroredReply, ctx, remoteThread))).toMatchSnapshot("reply in a mirrored thread");
   });
 
+  it("Note: a local post carries its poster token; a mirrored post never passes one on", () => {
+    const ctx = { urls, ids, anonymousActor: ids.anonymousActor() };
+    const token = "Zx3_kQ9-aB7cD1eF2gH4iJ";
+    const local = post({ no: 9, subject: null, file: null, posterToken: token });
+    expect(wire(postObject(board, local, ctx, op))).toMatchSnapshot("local reply with a token");
+    const mirrored = post({
+      no: 10,
+      threadNo: 7,
+      subject: null,
+      file: null,
+      posterToken: token,
+      apId: "https://remote.example/notes/10",
+    });
+    expect(JSON.stringify(postObject(board, mirrored, ctx, remoteThread))).not.toContain(token);
+  });
+
   it("Reject: a federated post the board's rules refuse", () => {
     const create = { id: remoteCreate.id, actor: remoteCreate.actor, object: remoteCreate.object.id };
     const reason = "A new thread on this board needs an image.";

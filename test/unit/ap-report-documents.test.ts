@@ -37,6 +37,17 @@ describe("report activities Atoll sends, exactly", () => {
     expect(flagCategory("no category")).toEqual({ category: undefined, text: "no category" });
   });
 
+  it("Flag of a post mirrored from another Atoll: the poster's token named, in Atoll's context", () => {
+    const doc = flagActivity(
+      ids,
+      report,
+      "https://atoll.other/ap/posts/a/12",
+      { kind: "group", group: "https://atoll.other/ap/boards/a" },
+      "Zx3_kQ9-aB7cD1eF2gH4iJ",
+    );
+    expect(wire(doc)).toMatchSnapshot();
+  });
+
   it("Resolve of a Lemmy report: the Flag embedded as it was sent", () => {
     const doc = resolveFlag(ids, {
       id: "https://lemmy.example/activities/flag/98b0933f",

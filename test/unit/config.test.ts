@@ -26,6 +26,7 @@ describe("configuration", () => {
       purgeGraceMs: 7 * 86_400_000,
       blocklistSyncMs: 6 * 3_600_000,
       deliveryMaxAgeMs: 7 * 86_400_000,
+      posterTokenRotationDays: 7,
     });
     expect(loadConfig({ DELIVERY_RETRY_DAYS: "1.5" }).deliveryMaxAgeMs).toBe(36 * 3_600_000);
     expect(() => loadConfig({ DELIVERY_RETRY_DAYS: "0" })).toThrow(/DELIVERY_RETRY_DAYS/);

@@ -31,7 +31,10 @@ function answerable(activity: NormalizedActivity, board: string, comment: string
  * posts it names goes into the local reports queue, with the reason and the reporting domain; ids
  * of accounts and of anything not held here are passed over. A domain whose reports are rejected
  * (`reject_reports`, for the instance or the post's board) is answered 202 and nothing is stored.
- * Each report keeps the reporting domain as its origin, shown in the queue.
+ * Each report keeps the reporting domain as its origin, shown in the queue. A Flag from another
+ * Atoll may name the poster token its mirror of the post carries: it is kept with the report only
+ * when it is the reported post's own, and a Flag naming a token none of its posts carries (forged,
+ * another board's, or a post's token that was never ours) files nothing.
  */
 export const handleFlag: Handler = async (deps, { activity }) => {
   const { s, ids } = deps;
@@ -59,6 +62,18 @@ export const handleFlag: Handler = async (deps, { activity }) => {
     posts.push(post);
   }
   if (posts.length === 0) return ignored("The report names none of our posts.");
+  const token = activity.posterToken;
+  if (token !== undefined) {
+    const carrying = posts.filter((p) => p.posterToken === token && p.apId === null);
+    if (carrying.length === 0) {
+      s.logger.info("inbox: dropped a report naming a poster token none of its posts carries", {
+        id: activity.id,
+        host,
+      });
+      return ignored("The report names a poster token none of the reported posts carries.");
+    }
+    posts.splice(0, posts.length, ...carrying);
+  }
 
   let filed = 0;
   let rejected = 0;
@@ -86,6 +101,7 @@ export const handleFlag: Handler = async (deps, { activity }) => {
       resolved: false,
       origin: host,
       ...answerable(activity, ids.board(post.board), sent),
+      ...(token === undefined ? {} : { posterToken: token }),
     };
     await s.store.reports.create(report);
     open.push(report);

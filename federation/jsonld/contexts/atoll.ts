@@ -24,6 +24,7 @@ export function buildAtollContext(publicUrl: string) {
       posterId: "atoll:posterId",
       sage: { "@id": "atoll:sage", "@type": "xsd:boolean" },
       capcode: "atoll:capcode",
+      posterToken: "atoll:posterToken",
       board: { "@id": "atoll:board", "@type": "@id" },
     },
   } as const;

@@ -12,6 +12,7 @@ import { defederationApiRouter } from "./defederation/api.js";
 import { deliveryAdminRouter } from "./deliveries.js";
 import { followRequestsRouter } from "./follow-requests.js";
 import {
+  banDuration,
   banJson,
   boardJson,
   formSettings,
@@ -23,19 +24,12 @@ import {
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
 import { staffApiRouter } from "./public-names.js";
+import { posterTokensApiRouter } from "./poster-tokens-api.js";
 import { banRemoteAccount, federatedAuthor, liftBan, remoteBanJson } from "./remote-bans.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
 const BOARD_PATCH_FIELDS = ["title", "description", "settings"] as const;
 const THREAD_FLAGS = ["sticky", "locked", "archived"] as const;
-
-/** A ban's length in seconds: a number, or its digits as a form sends them; null or "" is permanent. */
-function durationField(v: unknown): number | null {
-  if (v === undefined || v === null || v === "") return null;
-  if (typeof v === "number") return v;
-  if (typeof v === "string" && /^[0-9]{1,12}$/.test(v.trim())) return Number(v.trim());
-  throw new DomainError("invalid", "duration: seconds as a number, or null for a permanent ban.");
-}
 
 function boardParam(req: Request): string {
   const uri = String(req.params["uri"]);
@@ -77,6 +71,7 @@ export type AdminApiDeps = Pick<
   | "logger"
   | "moderation"
   | "policy"
+  | "posterTokens"
   | "remoteBans"
   | "staff"
   | "store"
@@ -212,7 +207,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
         post,
         board: optionalString(fields, "board") ?? null,
         reason: optionalString(fields, "reason") ?? "",
-        durationSeconds: durationField(fields["duration"]),
+        durationSeconds: banDuration(fields["duration"]),
         deletePosts: optionalBoolean(fields, "delete_posts"),
       });
       res.status(201).json({ ...remoteBanJson(ban), removed_posts: removed });
@@ -226,7 +221,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
       post,
       ipHash: optionalString(fields, "ip_hash"),
       reason: optionalString(fields, "reason") ?? "",
-      durationSeconds: durationField(fields["duration"]),
+      durationSeconds: banDuration(fields["duration"]),
     });
     res.status(201).json(banJson(ban));
   });
@@ -237,6 +232,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   });
 
   r.use(appealsApiRouter(s));
+  r.use(posterTokensApiRouter(s));
   r.use(defederationApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));

@@ -12,7 +12,7 @@ import { bansView } from "./views.js";
  * account by name, lifting either kind.
  */
 
-function durationOf(body: FormBody): number | null {
+export function durationOf(body: FormBody): number | null {
   const duration = (field(body, "duration") ?? "").trim();
   if (duration !== "" && positiveInt(duration) === null) throw new DomainError("invalid", "Choose a ban length.");
   return duration === "" ? null : Number(duration);

@@ -26,6 +26,8 @@ export function reportJson(r: Report, post: Post | null, urls: Urls) {
     resolved: r.resolved,
     /** The reporting server's domain for a report from the fediverse; null for a reader's here. */
     origin: r.origin ?? null,
+    /** The poster token a peer's report named (it is the post's own); null otherwise. */
+    poster_token: r.posterToken ?? null,
     post: post
       ? {
           no: post.no,
@@ -39,9 +41,19 @@ export function reportJson(r: Report, post: Post | null, urls: Urls) {
             ? { url: urls.file(post.board, post.file), thumb_url: urls.thumb(post.board, post.file) }
             : null,
           created_at: iso(post.createdAt),
+          /** The poster's token on the board (staff only: a moderation handle, never shown publicly). */
+          poster_token: post.posterToken,
         }
       : null,
   };
+}
+
+/** A ban's length in seconds: a number, or its digits as a form sends them; null or "" is permanent. */
+export function banDuration(v: unknown): number | null {
+  if (v === undefined || v === null || v === "") return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && /^[0-9]{1,12}$/.test(v.trim())) return Number(v.trim());
+  throw new DomainError("invalid", "duration: seconds as a number, or null for a permanent ban.");
 }
 
 export function banJson(b: Ban) {

@@ -8,6 +8,7 @@ import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
 import { publicNamePages } from "./public-names.js";
+import { posterTokenPages } from "./poster-token-pages.js";
 import { reportPages } from "./report-pages.js";
 import { staffThreadPages } from "./staff-thread-pages.js";
 import { threadPages } from "./thread-pages.js";
@@ -34,6 +35,7 @@ export type AdminWebDeps = Pick<
   | "moderation"
   | "policy"
   | "posting"
+  | "posterTokens"
   | "reader"
   | "remoteBans"
   | "secrets"
@@ -51,6 +53,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   staffThreadPages(s, kit);
   banPages(s, kit);
   appealPages(s, kit);
+  posterTokenPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);

@@ -3,6 +3,7 @@ import type { Report } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { ADMIN_PATH } from "./auth.js";
 import type { AdminPageKit } from "./page-kit.js";
+import { hiddenSet } from "./poster-token-pages.js";
 import { reportsView } from "./views.js";
 
 /* The reports queue, the dashboard at /admin: each staff account sees the reports of what it moderates. */
@@ -19,7 +20,7 @@ export function reportPages(s: Pick<Services, "moderation" | "store">, kit: Admi
     for (const report of reports.slice(0, SHOWN)) {
       items.push({ report, post: await s.store.posts.getPost(report.board, report.postNo) });
     }
-    render(req, res, v, "Open reports", reportsView(v, items));
+    render(req, res, v, "Open reports", reportsView(v, items, await hiddenSet(s.store)));
   });
 
   // The service checks that the user moderates the report's board.

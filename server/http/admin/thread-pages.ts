@@ -4,6 +4,7 @@ import type { Services } from "../../services/container.js";
 import { positiveInt } from "../respond.js";
 import { type Html, html } from "../web/html.js";
 import { type AdminPageKit, checked, type FormBody, field } from "./page-kit.js";
+import { hiddenSet } from "./poster-token-pages.js";
 import { threadsView } from "./views.js";
 
 /*
@@ -18,7 +19,7 @@ function postRef(body: FormBody): { board: string; no: number } {
   return { board, no };
 }
 
-export function threadPages(s: Pick<Services, "moderation">, kit: AdminPageKit): void {
+export function threadPages(s: Pick<Services, "moderation" | "store">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   post("/admin/posts/delete", { needs: "staff" }, async (_req, res, v, body) => {
@@ -44,7 +45,13 @@ export function threadPages(s: Pick<Services, "moderation">, kit: AdminPageKit):
         message = html`<p class="admin-error" role="alert">${err.message}</p>`;
       }
     }
-    render(req, res, v, "Posts & threads", html`${message}${threadsView(v, { board, no: noText }, found)}`);
+    render(
+      req,
+      res,
+      v,
+      "Posts & threads",
+      html`${message}${threadsView(v, { board, no: noText }, found, await hiddenSet(s.store))}`,
+    );
   });
 
   post("/admin/threads/flags", { needs: "staff" }, async (_req, res, v, body) => {

@@ -23,6 +23,9 @@ export const NOTICES: Readonly<Record<string, string>> = {
   banned_deleted: "Ban placed and post deleted.",
   dismissed: "Report dismissed.",
   lifted: "Ban lifted.",
+  poster_hidden: "The poster's posts are hidden on the board.",
+  poster_shown: "The poster's posts show again on the board.",
+  poster_banned: "The poster behind the token is banned.",
   appeal_accepted: "Appeal accepted; the ban is lifted.",
   appeal_rejected: "Appeal rejected; the ban stays.",
   board_created: "Board created.",
@@ -118,6 +121,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     ["/admin", "Reports"],
     ["/admin/bans", "Bans"],
     ["/admin/appeals", "Appeals"],
+    ["/admin/hidden-posters", "Hidden posters"],
     ["/admin/threads", "Posts & threads"],
     ["/admin/account", "Your account"],
   ];
@@ -165,12 +169,39 @@ export function postPreview(s: Pick<Services, "urls">, post: Post): Html {
         ? html`<p class="admin-muted">File deleted</p>`
         : null
   }
+  ${post.posterToken ? html`<p class="admin-muted">Poster token <code>${post.posterToken}</code></p>` : null}
   <blockquote class="postMessage">${trusted(post.html)}</blockquote>
 </div>`;
 }
 
+/** Hiding a mirrored post's poster (by the token its origin gave) on the board here. */
+function hidePosterForm(v: ViewContext, post: Post, token: string): Html {
+  return html`<form method="post" action="/admin/hidden-posters" class="admin-ban">
+    ${csrfField(v.csrf)}<input type="hidden" name="back" value="${v.path}">
+    <input type="hidden" name="board" value="${post.board}"><input type="hidden" name="token" value="${token}">
+    <label>Public reason <input name="reason" maxlength="500"></label>
+    <button type="submit">Hide this poster on /${post.board}/</button>
+  </form>`;
+}
+
+/** Banning, by address, the poster behind a token a peer's report named (the address is never shown). */
+function tokenBanForm(v: ViewContext, board: string, token: string): Html {
+  return html`<form method="post" action="/admin/poster-bans" class="admin-ban">
+    ${csrfField(v.csrf)}<input type="hidden" name="back" value="${v.path}">
+    <input type="hidden" name="board" value="${board}"><input type="hidden" name="token" value="${token}">
+    <label>Reason <input name="reason" required maxlength="500"></label>
+    <label>Length <select name="duration">${BAN_DURATIONS.map(([val, label]) => html`<option value="${val}"${val === "86400" ? html` selected` : null}>${label}</option>`)}</select></label>
+    <label><input type="checkbox" name="delete_posts" value="1"> also delete the token's posts</label>
+    <button type="submit">Ban the poster behind this token</button>
+  </form>`;
+}
+
 /** Delete, delete file, ban: the actions on one post. */
-export function postActions(v: ViewContext, post: Post): Html {
+/** The hidden poster tokens as `board/token`, for the staff views that offer to hide one. */
+export type HiddenSet = ReadonlySet<string>;
+const NONE_HIDDEN: HiddenSet = new Set();
+
+export function postActions(v: ViewContext, post: Post, hidden: HiddenSet = NONE_HIDDEN): Html {
   const ref = { board: post.board, no: String(post.no) };
   const global = can(v.user, "moderate", null);
   return html`<div class="admin-actions">
@@ -192,10 +223,21 @@ export function postActions(v: ViewContext, post: Post): Html {
   </form>`
       : html`<p class="admin-muted">From the fediverse: no address to ban.</p>`
   }
+  ${
+    post.posterToken && post.apId !== null
+      ? hidden.has(`${post.board}/${post.posterToken}`)
+        ? html`<p class="admin-muted">This poster's posts are hidden on /${post.board}/ (see <a href="/admin/hidden-posters">Hidden posters</a>).</p>`
+        : hidePosterForm(v, post, post.posterToken)
+      : null
+  }
 </div>`;
 }
 
-export function reportsView(v: ViewContext, items: Array<{ report: Report; post: Post | null }>): Html {
+export function reportsView(
+  v: ViewContext,
+  items: Array<{ report: Report; post: Post | null }>,
+  hidden: HiddenSet = NONE_HIDDEN,
+): Html {
   if (items.length === 0) return html`<p>No open reports. All clear.</p>`;
   return html`<p>${items.length} open report${items.length === 1 ? "" : "s"}, newest first.</p>
 ${items.map(
@@ -205,8 +247,13 @@ ${items.map(
       ? html` · <span class="admin-origin">from the fediverse: ${report.origin}${report.flag ? " (answered when resolved)" : ""}</span>`
       : null
   }
-    <p class="admin-reason">${report.category ? html`Category: ${report.category}. ` : ""}Reason: ${report.reason}</p></header>
-  ${post ? html`${postPreview(v.s, post)}${postActions(v, post)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
+    <p class="admin-reason">${report.category ? html`Category: ${report.category}. ` : ""}Reason: ${report.reason}</p>${
+      report.posterToken
+        ? html`<p class="admin-origin">The reporting server names the poster's token <code>${report.posterToken}</code>.</p>`
+        : null
+    }</header>
+  ${post ? html`${postPreview(v.s, post)}${postActions(v, post, hidden)}` : html`<p class="admin-muted">The post no longer exists.</p>`}
+  ${report.posterToken ? tokenBanForm(v, report.board, report.posterToken) : null}
   ${actionForm(v, `/admin/reports/${encodeURIComponent(report.id)}/dismiss`, "Dismiss report")}
 </article>`,
 )}`;
@@ -257,6 +304,7 @@ export function threadsView(
   v: ViewContext,
   query: { board: string; no: string },
   found: { post: Post; thread: ThreadState | null } | null,
+  hidden: HiddenSet = NONE_HIDDEN,
 ): Html {
   const lookup = html`<form method="get" action="/admin/threads" class="admin-form">
   <p><label>Board <input name="board" required maxlength="30" value="${query.board}" pattern="[a-z0-9]{1,30}"></label>
@@ -277,7 +325,7 @@ export function threadsView(
   <button type="submit">Save thread</button></p>
 </form>`
     : null;
-  return html`${lookup}${postPreview(v.s, post)}${postActions(v, post)}${flags}`;
+  return html`${lookup}${postPreview(v.s, post)}${postActions(v, post, hidden)}${flags}`;
 }
 
 const NUMBER_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [

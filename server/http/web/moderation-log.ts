@@ -22,6 +22,8 @@ const ACTION_WORDS: Record<ModerationAction, string> = {
   archive: "Moved a thread to the archive",
   unarchive: "Brought a thread back from the archive",
   remote_removal: "Removal received from the thread's origin",
+  hide_poster: "Hid an anonymous poster's posts",
+  unhide_poster: "Showed an anonymous poster's posts again",
 };
 
 /**
