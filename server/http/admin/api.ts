@@ -23,8 +23,8 @@ import {
   threadJson,
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
-import { staffApiRouter } from "./public-names.js";
 import { posterTokensApiRouter } from "./poster-tokens-api.js";
+import { staffApiRouter } from "./public-names.js";
 import { banRemoteAccount, federatedAuthor, liftBan, remoteBanJson } from "./remote-bans.js";
 
 const BOARD_FIELDS = ["uri", "title", "description", "settings"] as const;
