@@ -16,7 +16,12 @@ export function createActivity(
   ids: FederationIds,
   thread?: Pick<Post, "apId"> | null,
 ): Record<string, unknown> {
-  const object = postObject(board, post, { urls, ids, anonymousActor: ids.anonymousActor() }, thread);
+  const object = postObject(
+    board,
+    post,
+    { urls, ids, anonymousActor: ids.anonymousActor(), withPosterToken: true },
+    thread,
+  );
   delete object["@context"];
   return {
     id: `${urls.apId(post)}#create`,

@@ -10,6 +10,12 @@ export interface PostObjectContext {
   ids: FederationIds;
   /** The actor local anonymous posts are attributed to. */
   anonymousActor: string;
+  /**
+   * Name a local poster's token (the Note delivered to the board's followers). A Note anyone can
+   * fetch never names it: the token links one anonymous poster's posts across threads for a whole
+   * rotation period, so it goes only to the servers that follow the board and mirror it.
+   */
+  withPosterToken?: boolean;
 }
 
 /**
@@ -97,7 +103,7 @@ export function postObject(
   if (post.sage) object["sage"] = true;
   if (post.capcode) object["capcode"] = post.capcode;
   // Only a local poster's own token: a mirrored post's is its origin's to give.
-  if (post.posterToken && post.apId === null) object["posterToken"] = post.posterToken;
+  if (ctx.withPosterToken === true && post.posterToken && post.apId === null) object["posterToken"] = post.posterToken;
   object["board"] = boardActor;
   return object;
 }

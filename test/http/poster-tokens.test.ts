@@ -100,6 +100,11 @@ describe("poster tokens between two Atoll instances", () => {
     expect(JSON.stringify(await threadPosts(A, "a", threadA.no))).not.toContain(token);
     expect(await pageText(A, `/a/thread/${threadA.no}`)).not.toContain(token);
     expect(JSON.stringify((await call(A.url, "GET", "/a/catalog.json")).json)).not.toContain(token);
+    // The Note anyone can fetch does not name it either: only the copy delivered to followers does.
+    const note = await fetch(`${A.url}/a/thread/${threadA.no}`, { headers: { accept: "application/activity+json" } });
+    const noteText = await note.text();
+    expect(noteText).toContain('"type":"Note"');
+    expect(noteText).not.toContain(token);
   });
 
   it("the mirror keeps the token of each mirrored post, shown to staff only", async () => {

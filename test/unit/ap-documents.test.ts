@@ -75,11 +75,14 @@ describe("what Atoll sends, exactly", () => {
     expect(wire(postObject(board, mirroredReply, ctx, remoteThread))).toMatchSnapshot("reply in a mirrored thread");
   });
 
-  it("Note: a local post carries its poster token; a mirrored post never passes one on", () => {
-    const ctx = { urls, ids, anonymousActor: ids.anonymousActor() };
+  it("Note: a delivered local post carries its poster token; a fetched one and a mirrored one never do", () => {
+    const ctx = { urls, ids, anonymousActor: ids.anonymousActor(), withPosterToken: true };
     const token = "Zx3_kQ9-aB7cD1eF2gH4iJ";
     const local = post({ no: 9, subject: null, file: null, posterToken: token });
     expect(wire(postObject(board, local, ctx, op))).toMatchSnapshot("local reply with a token");
+    const fetched = postObject(board, local, { ...ctx, withPosterToken: false }, op);
+    expect(JSON.stringify(fetched)).not.toContain(token);
+    expect(JSON.stringify(createActivity(board, local, urls, ids, op))).toContain(`"posterToken":"${token}"`);
     const mirrored = post({
       no: 10,
       threadNo: 7,
