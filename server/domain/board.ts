@@ -104,3 +104,10 @@ export function pageCapacity(board: Pick<Board, "settings">): number {
   const s = board.settings;
   return Math.max(1, Math.ceil(s.maxThreads / s.threadsPerPage));
 }
+
+/** A board where only staff start threads refuses anyone else's new thread; replies stay open. */
+export function refuseRestrictedThread(board: Board): void {
+  if (board.settings.postingRestrictedToMods) {
+    throw new DomainError("forbidden", `Only staff start threads on /${board.uri}/; anyone may reply.`);
+  }
+}

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type Board, isBoardUri } from "../domain/board.js";
+import { type Board, isBoardUri, refuseRestrictedThread } from "../domain/board.js";
 import { DomainError, StorageError } from "../domain/errors.js";
 import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
@@ -490,11 +490,4 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A board where only staff start threads refuses anyone else's new thread; replies stay open. */
-export function refuseRestrictedThread(board: Board): void {
-  if (board.settings.postingRestrictedToMods) {
-    throw new DomainError("forbidden", `Only staff start threads on /${board.uri}/; anyone may reply.`);
-  }
 }
