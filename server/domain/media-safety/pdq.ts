@@ -39,18 +39,11 @@ function windowSize(dimension: number): number {
 }
 
 /**
- * A running-sum box filter along one line of `length` values `stride` apart, with the window
+ * A running-sum box filter along one row of `length` values, with the window
  * shrinking at both ends exactly as the reference does (its outputs are centred a half-sample
  * right for even windows, and the bits depend on that).
  */
-function box1d(
-  input: Float64Array,
-  output: Float64Array,
-  start: number,
-  length: number,
-  stride: number,
-  window: number,
-): void {
+function box1d(input: Float64Array, output: Float64Array, start: number, length: number, window: number): void {
   const half = Math.floor((window + 2) / 2);
   const lead = half - 1;
   const rising = window - half + 1;
@@ -64,28 +57,72 @@ function box1d(
   for (let i = 0; i < lead; i++) {
     sum += input[right] as number;
     count++;
-    right += stride;
+    right++;
   }
   for (let i = 0; i < rising; i++) {
     sum += input[right] as number;
     count++;
     output[out] = sum / count;
-    right += stride;
-    out += stride;
+    right++;
+    out++;
   }
   for (let i = 0; i < full; i++) {
-    sum += (input[right] as number) - (input[left] as number);
+    sum += input[right] as number;
+    sum -= input[left] as number;
     output[out] = sum / count;
-    left += stride;
-    right += stride;
-    out += stride;
+    left++;
+    right++;
+    out++;
   }
   for (let i = 0; i < trailing; i++) {
     sum -= input[left] as number;
     count--;
     output[out] = sum / count;
-    left += stride;
-    out += stride;
+    left++;
+    out++;
+  }
+}
+
+/**
+ * box1d down every column at once, a row at a time: the same additions in the same order for each
+ * column (so the same bits), but reading memory in order instead of a row's length apart.
+ */
+function boxColumns(input: Float64Array, output: Float64Array, width: number, height: number, window: number): void {
+  const half = Math.floor((window + 2) / 2);
+  const lead = half - 1;
+  const rising = window - half + 1;
+  const full = height - window;
+  const sums = new Float64Array(width);
+  let right = 0;
+  let left = 0;
+  let out = 0;
+  let count = 0;
+  const add = () => {
+    for (let x = 0; x < width; x++) sums[x]! += input[right + x] as number;
+    right += width;
+  };
+  const write = () => {
+    for (let x = 0; x < width; x++) output[out + x] = (sums[x] as number) / count;
+    out += width;
+  };
+  for (let i = 0; i < lead; i++, count++) add();
+  for (let i = 0; i < rising; i++) {
+    add();
+    count++;
+    write();
+  }
+  for (let i = 0; i < full; i++) {
+    for (let x = 0; x < width; x++)
+      sums[x] = (sums[x] as number) + (input[right + x] as number) - (input[left + x] as number);
+    right += width;
+    left += width;
+    write();
+  }
+  for (let i = 0; i < lead; i++) {
+    for (let x = 0; x < width; x++) sums[x]! -= input[left + x] as number;
+    left += width;
+    count--;
+    write();
   }
 }
 
@@ -93,8 +130,8 @@ function jarosz(a: Float64Array, b: Float64Array, width: number, height: number)
   const alongRows = windowSize(width);
   const alongCols = windowSize(height);
   for (let pass = 0; pass < PASSES; pass++) {
-    for (let y = 0; y < height; y++) box1d(a, b, y * width, width, 1, alongRows);
-    for (let x = 0; x < width; x++) box1d(b, a, x, height, width, alongCols);
+    for (let y = 0; y < height; y++) box1d(a, b, y * width, width, alongRows);
+    boxColumns(b, a, width, height, alongCols);
   }
 }
 
@@ -173,7 +210,7 @@ export function pdqFromLuma(luma: Float64Array | Float32Array, width: number, he
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError("width and height must be positive integers");
   if (luma.length !== width * height) throw new RangeError("luma must hold width × height values");
-  const a = Float64Array.from(luma);
+  const a = new Float64Array(luma);
   const b = new Float64Array(a.length);
   jarosz(a, b, width, height);
   const cells = decimate(a, width, height);
