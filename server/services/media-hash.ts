@@ -28,7 +28,8 @@ export async function pdqOfImage(buffer: Buffer): Promise<PdqHash | null> {
     const out = await sharp(buffer, { failOn: "error", limitInputPixels: MAX_PIXELS })
       .resize(HASH_SIDE, HASH_SIDE, { fit: "inside", withoutEnlargement: true })
       .toColourspace("srgb")
-      .raw()
+      // A 16-bit PNG would otherwise come out in 16-bit samples; the hash works on 0..255.
+      .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
     ({ data } = out);
     ({ width, height, channels } = out.info);

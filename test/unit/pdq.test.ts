@@ -95,6 +95,37 @@ describe("PDQ hash", () => {
     expect(await pdqOfImage(jpeg.subarray(0, 200))).toBeNull();
   });
 
+  it("ignores EXIF orientation as the reference does, and hashes grey, 16-bit and transparent images", async () => {
+    const source = await picture(21, 640, 480);
+    const { data, info } = await sharp(source).raw().toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
+    const plain = await sharp(data, raw).jpeg({ quality: 90 }).toBuffer();
+    const rotated = await sharp(data, raw).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer();
+    expect((await sharp(rotated).metadata()).orientation).toBe(6);
+    const base = (await pdqOfImage(plain))!;
+    expect((await pdqOfImage(rotated))!.hex).toBe(base.hex);
+    // Grey made with the hash's own weights (sharp's greyscale weighs in linear light: another picture).
+    const luma = Buffer.alloc(info.width * info.height);
+    for (let p = 0; p < luma.length; p++)
+      luma[p] = Math.round(0.299 * data[p * 3]! + 0.587 * data[p * 3 + 1]! + 0.114 * data[p * 3 + 2]!);
+    const grey = await sharp(luma, { raw: { width: info.width, height: info.height, channels: 1 } })
+      .toColourspace("b-w")
+      .png()
+      .toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    const deep = await sharp(data, raw).toColourspace("rgb16").png().toBuffer();
+    expect((await sharp(deep).metadata()).depth).toBe("ushort");
+    const alpha = await sharp(data, raw).ensureAlpha(0.5).png().toBuffer();
+    const distances = {
+      grey: hammingDistance(base.hex, (await pdqOfImage(grey))!.hex),
+      "16-bit": hammingDistance(base.hex, (await pdqOfImage(deep))!.hex),
+      "half transparent": hammingDistance(base.hex, (await pdqOfImage(alpha))!.hex),
+    };
+    console.log("PDQ bits from the 8-bit RGB JPEG:", distances);
+    // The same pixels up to JPEG loss and rounding: far closer than a match needs.
+    for (const [name, d] of Object.entries(distances)) expect(d, name).toBeLessThanOrEqual(8);
+  });
+
   it.skipIf(!present)(
     `gives each reference image the reference's hash within ${REFERENCE_BOUND} bits (${LOW_QUALITY_BOUND} if of low quality)${present ? "" : absent}`,
     async () => {
