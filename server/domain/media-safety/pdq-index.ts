@@ -7,8 +7,9 @@
  * threshold (31) that is 16 × 17 bucket probes whatever the size, and a few candidates per probe.
  *
  * 16-bit chunks are the balance at 10⁵ hashes: 32-bit chunks need radius 3 (about 5,500 probes per
- * chunk), 8-bit chunks leave hundreds of candidates in each bucket. A BK-tree does no better at a
- * distance of 31 in 256 bits: its triangle-inequality pruning visits most of the tree.
+ * chunk), 8-bit chunks leave hundreds of candidates in each bucket. A BK-tree is no help at a
+ * distance of 31 in 256 bits: random hashes lie 128 ± 8 bits apart, so its triangle-inequality
+ * pruning keeps nearly every branch (about nine in ten of 10⁵ nodes compared per query).
  */
 import { isPdqHex, popcount32 } from "./pdq.js";
 
