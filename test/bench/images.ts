@@ -13,7 +13,7 @@ export type Load = (
 ) => Promise<{ rps: number; errors: number; non2xx: number; total: number }>;
 
 /** A 1920×1080 JPEG with real detail, like a photo. */
-async function photo(): Promise<Buffer> {
+export async function photo(): Promise<Buffer> {
   const w = 1920;
   const h = 1080;
   const raw = Buffer.alloc(w * h * 3);

@@ -8,7 +8,7 @@
  * rounds, each right after a baseline measurement, and report the median of the rounds' ratios.
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
- * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains) and
+ * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains, media) and
  * the baseline.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
  * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
@@ -26,6 +26,7 @@ import { csvImportMs, policyBench } from "./domains.js";
 import { FanoutReceivers, fanout } from "./fanout.js";
 import { imageBenchmarks } from "./images.js";
 import { inboxThroughput } from "./inbox-throughput.js";
+import { mediaCheckBench, mediaCheckNote, mediaCheckRows } from "./media-check.js";
 import { refusalBench } from "./refusal.js";
 import { replyLatency } from "./reply-latency.js";
 import { meets, type Row } from "./row.js";
@@ -37,7 +38,7 @@ const CONNECTIONS = 16;
 /** The inbox's timed run is split into this many rounds, each after a baseline measurement. */
 const INBOX_ROUNDS = 3;
 const here = fileURLToPath(new URL(".", import.meta.url));
-const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "delivery", "images", "domains"] as const;
+const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "delivery", "images", "domains", "media"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: no section ${s}`);
@@ -375,6 +376,12 @@ async function main(): Promise<void> {
         `domains: parsing the 20,000-row CSV alone takes ${policy.csvImportParseMs.toFixed(0)} ms; ` +
           "the 20,000-rule check's ratio is to the 100-rule check (it should stay near 1)",
       );
+    }
+
+    if (runs("media")) {
+      const media = await mediaCheckBench(DURATION);
+      rows.push(...mediaCheckRows(media));
+      notes.push(mediaCheckNote(media));
     }
 
     if (runs("images")) {
