@@ -1,3 +1,5 @@
+import { DomainError } from "../errors.js";
+
 /**
  * Media bans: files refused at every door (local uploads and federated attachments), by exact
  * content (sha256) or by perceptual likeness (PDQ, compared by Hamming distance).
@@ -47,4 +49,14 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** Whether `s` is 64 lowercase hex digits (a sha256 or a PDQ hash as stored). */
 export function isHash64(s: unknown): s is string {
   return typeof s === "string" && HEX64.test(s);
+}
+
+/**
+ * A file refused because it matches a media ban. It says only that the file is not allowed here,
+ * never which ban or list matched.
+ */
+export class MediaRefused extends DomainError {
+  constructor() {
+    super("forbidden", "This file is not allowed here.");
+  }
 }
