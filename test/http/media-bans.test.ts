@@ -156,10 +156,14 @@ describe("media bans", () => {
       202,
     );
 
+    // The file's removal goes out as a moderator's file deletion does (federation listens to this event).
+    const events: string[] = [];
+    instance.services.events.on((e) => events.push(e.type));
     const res = await api
       .post("/api/v1/admin/media_bans")
       .set(auth)
       .send({ post: `b/${op.body.no}`, reason: "known bad image" });
+    expect(events).toContain("file_deleted");
     expect(res.status).toBe(201);
     expect(res.body.file_deleted).toBe(true);
     expect(res.body.bans).toEqual([expect.objectContaining({ kind: "sha256", hash: posted?.file?.sha256 })]);
