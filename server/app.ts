@@ -23,6 +23,8 @@ import { DefederationService } from "./services/defederation/service.js";
 import { PostEvents } from "./services/events.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
+import { MediaBanIndex } from "./services/media-ban-index.js";
+import { MediaBanService } from "./services/media-bans.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
 import { PosterTokenService } from "./services/poster-tokens.js";
@@ -71,6 +73,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
+  const mediaBanIndex = new MediaBanIndex(store.mediaBans);
   const posting = new PostingService({
     store,
     media,
@@ -80,6 +83,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     clock,
     events,
     logger,
+    mediaBans: mediaBanIndex,
     rateLimit: config.rateLimit,
     posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
@@ -115,6 +119,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     posting,
     reader,
     moderation,
+    mediaBans: new MediaBanService({ store, clock, moderation }),
+    mediaBanIndex,
     appeals: new AppealService({ store, posting, clock }),
     remoteBans: new RemoteBanService({ store, posting, clock, publicUrl: config.publicUrl }),
     posterTokens: new PosterTokenService({ store, moderation, clock, onChange: () => reader.invalidateBoards() }),

@@ -2,7 +2,8 @@ import type { Board } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
-import type { UploadedFile } from "../../server/services/posting.js";
+import { reportRefusedAttachment } from "../../server/services/media-bans.js";
+import type { RemotePostResult, UploadedFile } from "../../server/services/posting.js";
 import { isTransientFetchError } from "../http/fetch-errors.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { handleOf } from "../remote/actors.js";
@@ -132,7 +133,7 @@ export async function storeNote(
     (hrefs) => quoteTargets(deps.s, board.uri, hrefs),
   );
   const { image, refused } = await fetchFirstImage(deps, note, board, target.lastChance === true);
-  let stored: { post: Post; imageRefused: string | null };
+  let stored: RemotePostResult;
   try {
     stored = await deps.s.posting.createRemote(
       {
@@ -167,5 +168,7 @@ export async function storeNote(
     if (err instanceof DomainError && err.kind === "conflict") throw new IgnoredActivity("The object is already here.");
     throw err;
   }
+  // Staff see a post whose file was refused as banned in the board's reports queue.
+  if (stored.imageBanned) await reportRefusedAttachment(deps.s, stored.post);
   return { post: stored.post, imageRefused: stored.imageRefused ?? refused };
 }

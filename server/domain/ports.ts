@@ -8,6 +8,7 @@ import type { Board, BoardSettings } from "./board.js";
 import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
+import type { MediaBanRepository } from "./media-safety/media-bans.js";
 import type { ModerationLogRepository } from "./moderation-log.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { HiddenPosterTokenRepository } from "./poster-token.js";
@@ -245,6 +246,8 @@ export interface Store {
   readonly modLog: ModerationLogRepository;
   /** Poster tokens whose posts staff hide on a board. */
   readonly hiddenTokens: HiddenPosterTokenRepository;
+  /** Files refused by hash at upload and on federated attachments. */
+  readonly mediaBans: MediaBanRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;

@@ -11,6 +11,8 @@ import type { PostEvents } from "./events.js";
 import type { FederationActions } from "./federation-actions.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
+import type { MediaBanIndex } from "./media-ban-index.js";
+import type { MediaBanService } from "./media-bans.js";
 import type { ModerationService } from "./moderation.js";
 import type { PosterTokenService } from "./poster-tokens.js";
 import type { PostingService } from "./posting.js";
@@ -41,6 +43,9 @@ export interface Services {
   posting: PostingService;
   reader: BoardReader;
   moderation: ModerationService;
+  /** Files refused by hash: the staff actions, and the bans in force that uploads and attachments are checked against. */
+  mediaBans: MediaBanService;
+  mediaBanIndex: MediaBanIndex;
   appeals: AppealService;
   /** Bans of fediverse accounts, per board or instance-wide. */
   remoteBans: RemoteBanService;

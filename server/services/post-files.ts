@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Board } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
+import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import type { PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
+import type { MediaGate } from "./media-ban-index.js";
 import type { UploadedFile } from "./posting.js";
 
 /** An upload as stored: its blobs and what a post's file record needs of it. */
@@ -29,7 +31,16 @@ export class PostFiles {
   /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
   private readonly dedupe = new Map<string, StoredImage>();
 
-  constructor(private readonly deps: { store: Store; media: MediaStore; images: ImageProcessor; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      media: MediaStore;
+      images: ImageProcessor;
+      logger: Logger;
+      /** Media bans, checked before any image work and again on the re-encoded original, before anything is stored. */
+      mediaBans?: MediaGate | undefined;
+    },
+  ) {}
 
   /**
    * Processes an upload and stores its original and thumbnail, or returns those of an identical
@@ -40,8 +51,11 @@ export class PostFiles {
     if (file.buffer.length > board.settings.maxFileSize) {
       throw new DomainError("too_large", `The file is larger than ${formatSize(board.settings.maxFileSize)}.`);
     }
-    const digest = `${op ? "op" : "reply"}:${createHash("sha256").update(file.buffer).digest("hex")}`;
+    const uploaded = createHash("sha256").update(file.buffer).digest("hex");
+    await this.refuseBanned(uploaded);
+    const digest = `${op ? "op" : "reply"}:${uploaded}`;
     const known = this.dedupe.get(digest);
+    if (known) await this.refuseBanned(known.sha256);
     if (
       known &&
       board.settings.allowedTypes.includes(known.mime) &&
@@ -55,6 +69,8 @@ export class PostFiles {
       maxFileSize: board.settings.maxFileSize,
       op,
     });
+    // Re-encoding gives the original that is kept, and that a "delete and ban" bans, its own digest.
+    await this.refuseBanned(createHash("sha256").update(processed.original).digest("hex"));
     const puts = await Promise.allSettled([
       this.deps.media.put(processed.original),
       this.deps.media.put(processed.thumb),
@@ -84,6 +100,10 @@ export class PostFiles {
       if (oldest !== undefined) this.dedupe.delete(oldest);
     }
     return stored;
+  }
+
+  private async refuseBanned(sha256: string): Promise<void> {
+    if (await this.deps.mediaBans?.refuses([sha256])) throw new MediaRefused();
   }
 
   /** Removes blobs the store reported as no longer referenced. */

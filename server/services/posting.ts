@@ -4,6 +4,7 @@ import { DomainError, StorageError } from "../domain/errors.js";
 import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
 import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
+import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
@@ -13,8 +14,12 @@ import type { Cooldowns } from "./cooldowns.js";
 import type { PostEvents } from "./events.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
+import type { MediaGate } from "./media-ban-index.js";
 import { PostFiles, type StoredImage } from "./post-files.js";
 import type { Secrets } from "./secrets.js";
+import { displayName } from "./upload-name.js";
+
+export { displayName };
 
 export interface UploadedFile {
   buffer: Buffer;
@@ -64,9 +69,11 @@ export interface RemotePostResult {
   post: Post;
   /** Why the image was left out, when one was offered and refused. */
   imageRefused: string | null;
+  /** The image was left out because it matches a media ban. */
+  imageBanned: boolean;
 }
 
-const LIMITS = { name: 100, email: 100, subject: 100, password: 128, filename: 255 } as const;
+const LIMITS = { name: 100, email: 100, subject: 100, password: 128 } as const;
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
 /** Quotes resolved per post; more are rendered as plain dead links. */
@@ -81,6 +88,7 @@ export interface PostingDeps {
   clock: Clock;
   events: PostEvents;
   logger: Logger;
+  mediaBans?: MediaGate | undefined;
   rateLimit: boolean;
   /** Days a poster token stays the same (POSTER_TOKEN_ROTATION_DAYS); 7 when not given. */
   posterTokenRotationDays?: number;
@@ -222,6 +230,7 @@ export class PostingService {
     const { html, quotes } = await this.render(board.uri, comment);
     let image: StoredImage | null = null;
     let imageRefused: string | null = null;
+    let imageBanned = false;
     if (input.image) {
       try {
         image = await this.files.store(board, input.image, op);
@@ -231,6 +240,7 @@ export class PostingService {
           throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
         }
         imageRefused = err.message;
+        imageBanned = err instanceof MediaRefused;
       }
     }
     if (op && !image && board.settings.requireImageForThread) {
@@ -284,7 +294,7 @@ export class PostingService {
       throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
     }
     this.deps.events.emit({ type: "post_created", post: created });
-    return { post: created, imageRefused };
+    return { post: created, imageRefused, imageBanned };
   }
 
   /** Deletes a post without a password check (its fediverse author deleted it); returns what went. */
@@ -472,18 +482,6 @@ export class PostingService {
       spoiler,
     };
   }
-}
-
-/** The uploader's file name without path or extension, for display only. */
-export function displayName(original: string): string {
-  const base = original.split(/[\\/]/).pop() ?? "";
-  const dot = base.lastIndexOf(".");
-  const stem = stripFormatChars(dot > 0 ? base.slice(0, dot) : base)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .trim()
-    .slice(0, LIMITS.filename);
-  return stem || "image";
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -34,6 +34,7 @@ import { type Db, MongoClient } from "mongodb";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { MediaBanRepository } from "../../server/domain/media-safety/media-bans.js";
 import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   AppealRepository,
@@ -63,6 +64,7 @@ import { MongoFederationStore } from "./federation/store.js";
 import { MongoHiddenTokens } from "./hidden-tokens.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
+import { MongoMediaBans } from "./media-bans.js";
 import { MongoModerationLog } from "./moderation-log.js";
 import { MongoPostRepository } from "./posts.js";
 import { ensureRemoteBanIndexes, MongoRemoteBanRepository, remoteBanCollectionOf } from "./remote-bans.js";
@@ -83,6 +85,7 @@ class MongoStore implements Store {
   readonly appeals: AppealRepository;
   readonly modLog: ModerationLogRepository;
   readonly hiddenTokens: HiddenPosterTokenRepository;
+  readonly mediaBans: MediaBanRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -109,6 +112,7 @@ class MongoStore implements Store {
     this.appeals = new MongoAppealRepository(appealsCollection(db));
     this.modLog = new MongoModerationLog(db);
     this.hiddenTokens = new MongoHiddenTokens(db);
+    this.mediaBans = new MongoMediaBans(db);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -145,6 +149,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
     await new MongoModerationLog(client.db(dbName)).ensureIndexes();
     await new MongoHiddenTokens(client.db(dbName)).ensureIndexes();
+    await new MongoMediaBans(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

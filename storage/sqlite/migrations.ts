@@ -4,6 +4,7 @@ import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { MEDIA_BANS } from "./migrations/media-bans.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
 import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
@@ -402,6 +403,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SEVERANCES,
   POST_GROUP_REPORT_CATEGORY,
   POSTER_TOKENS,
+  MEDIA_BANS,
 ];
 
 /**

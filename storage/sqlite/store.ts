@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { MediaBanRepository } from "../../server/domain/media-safety/media-bans.js";
 import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
   AppealRepository,
@@ -29,6 +30,7 @@ import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteHiddenTokens } from "./hidden-tokens.js";
 import { SqliteLimitStore } from "./limits.js";
+import { SqliteMediaBans } from "./media-bans.js";
 import { migrate } from "./migrations.js";
 import { SqliteModerationLog } from "./moderation-log.js";
 import { SqlitePostRepository } from "./posts.js";
@@ -50,6 +52,7 @@ class SqliteStore implements Store {
   readonly appeals: AppealRepository;
   readonly modLog: ModerationLogRepository;
   readonly hiddenTokens: HiddenPosterTokenRepository;
+  readonly mediaBans: MediaBanRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -80,6 +83,7 @@ class SqliteStore implements Store {
     this.appeals = new SqliteAppealRepository(db);
     this.modLog = new SqliteModerationLog(db);
     this.hiddenTokens = new SqliteHiddenTokens(db);
+    this.mediaBans = new SqliteMediaBans(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

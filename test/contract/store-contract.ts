@@ -20,6 +20,7 @@ import { describeFederationReopenContract } from "./federation-reopen.contract.j
 import { describeInboundRetriesContract } from "./inbound-retries.contract.js";
 import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
+import { describeMediaBansContract } from "./media-bans.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describeModerationLogContract } from "./moderation-log.contract.js";
 import { describePingContract } from "./ping.contract.js";
@@ -113,5 +114,6 @@ export function describeStoreContract(
     describeModerationLogContract(ctx);
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
+    describeMediaBansContract(ctx);
   });
 }

@@ -23,6 +23,7 @@ import {
   threadJson,
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
+import { mediaBansApiRouter } from "./media-bans-api.js";
 import { posterTokensApiRouter } from "./poster-tokens-api.js";
 import { staffApiRouter } from "./public-names.js";
 import { banRemoteAccount, federatedAuthor, liftBan, remoteBanJson } from "./remote-bans.js";
@@ -69,6 +70,7 @@ export type AdminApiDeps = Pick<
   | "deliveries"
   | "federation"
   | "logger"
+  | "mediaBans"
   | "moderation"
   | "policy"
   | "posterTokens"
@@ -237,6 +239,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
   r.use(measuresRouter(s));
+  r.use(mediaBansApiRouter(s));
   r.use(staffApiRouter(s));
   return r;
 }

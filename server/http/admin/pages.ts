@@ -6,6 +6,7 @@ import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { loginPages } from "./login-pages.js";
+import { mediaBanPages } from "./media-ban-pages.js";
 import { adminPageKit } from "./page-kit.js";
 import { posterTokenPages } from "./poster-token-pages.js";
 import { publicNamePages } from "./public-names.js";
@@ -32,6 +33,7 @@ export type AdminWebDeps = Pick<
   | "deliveries"
   | "federation"
   | "logger"
+  | "mediaBans"
   | "moderation"
   | "policy"
   | "posting"
@@ -52,6 +54,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   threadPages(s, kit);
   staffThreadPages(s, kit);
   banPages(s, kit);
+  mediaBanPages(s, kit);
   appealPages(s, kit);
   posterTokenPages(s, kit);
   boardPages(s, kit);

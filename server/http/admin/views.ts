@@ -19,6 +19,9 @@ export interface ViewContext {
 export const NOTICES: Readonly<Record<string, string>> = {
   deleted: "Post deleted.",
   file_deleted: "File deleted.",
+  file_banned: "File deleted and banned.",
+  media_banned: "Media ban placed.",
+  media_ban_lifted: "Media ban lifted.",
   banned: "Ban placed.",
   banned_deleted: "Ban placed and post deleted.",
   dismissed: "Report dismissed.",
@@ -125,6 +128,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     ["/admin/threads", "Posts & threads"],
     ["/admin/account", "Your account"],
   ];
+  if (can(u, "moderate", null)) links.push(["/admin/media-bans", "Media bans"]);
   if (u.role === "admin" || u.role === "board_owner") links.push(["/admin/boards", "Boards"]);
   if (can(u, "manage_instance", null)) {
     links.push(
@@ -207,6 +211,7 @@ export function postActions(v: ViewContext, post: Post, hidden: HiddenSet = NONE
   return html`<div class="admin-actions">
   ${actionForm(v, "/admin/posts/delete", post.no === post.threadNo ? "Delete thread" : "Delete post", ref, "danger")}
   ${post.file ? actionForm(v, "/admin/posts/delete", "Delete file", { ...ref, file_only: "1" }) : null}
+  ${post.file ? actionForm(v, "/admin/media-bans/post", "Delete and ban this file", ref, "danger") : null}
   ${
     post.ipHash
       ? html`<form method="post" action="/admin/bans" class="admin-ban">
