@@ -119,7 +119,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     posting,
     reader,
     moderation,
-    mediaBans: new MediaBanService({ store, clock, moderation }),
+    mediaBans: new MediaBanService({ store, clock, moderation, media }),
     mediaBanIndex,
     appeals: new AppealService({ store, posting, clock }),
     remoteBans: new RemoteBanService({ store, posting, clock, publicUrl: config.publicUrl }),

@@ -1,15 +1,32 @@
-import type { MediaBan, MediaBanRepository } from "../domain/media-safety/media-bans.js";
+import {
+  DEFAULT_PDQ_DISTANCE,
+  MAX_PDQ_DISTANCE,
+  type MediaBan,
+  type MediaBanRepository,
+} from "../domain/media-safety/media-bans.js";
+import type { PdqHash } from "../domain/media-safety/pdq.js";
+import { PdqIndex } from "../domain/media-safety/pdq-index.js";
+import { pdqOfImage } from "./media-hash.js";
 
-/** What the upload and attachment paths ask before a file is kept: is any of these digests banned? */
+/**
+ * PDQ hashes of lower quality say little (flat, featureless pictures all hash alike): as the
+ * reference implementation advises, they are neither matched nor banned.
+ */
+export const MIN_PDQ_QUALITY = 50;
+
+/** What the upload and attachment paths ask before a file is kept. */
 export interface MediaGate {
+  /** Is any of these digests banned? */
   refuses(sha256s: readonly string[]): Promise<boolean>;
+  /** Does this image look like a banned one (PDQ within the ban's distance)? */
+  refusesLikeness(image: Buffer): Promise<boolean>;
 }
 
 interface Loaded {
   version: number;
   sha256: ReadonlySet<string>;
-  /** Perceptual bans, kept for matching by likeness. */
-  pdq: readonly MediaBan[];
+  /** Perceptual bans, indexed for matching by likeness. */
+  pdq: PdqIndex<MediaBan>;
 }
 
 /**
@@ -26,6 +43,26 @@ export class MediaBanIndex implements MediaGate {
   async refuses(sha256s: readonly string[]): Promise<boolean> {
     const { sha256 } = await this.current();
     return sha256s.some((h) => sha256.has(h));
+  }
+
+  /**
+   * Hashes the image only when there is a perceptual ban to compare it with, so instances without
+   * any pay nothing for it.
+   */
+  async refusesLikeness(image: Buffer): Promise<boolean> {
+    const { pdq } = await this.current();
+    if (pdq.size === 0) return false;
+    return this.matches(pdq, await pdqOfImage(image));
+  }
+
+  /** Whether a hash already computed matches a perceptual ban in force. */
+  async matchesHash(hash: PdqHash | null): Promise<boolean> {
+    return this.matches((await this.current()).pdq, hash);
+  }
+
+  private matches(pdq: PdqIndex<MediaBan>, hash: PdqHash | null): boolean {
+    if (hash === null || hash.quality < MIN_PDQ_QUALITY || pdq.size === 0) return false;
+    return pdq.within(hash.hex, MAX_PDQ_DISTANCE).some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE));
   }
 
   /** The bans in force, reloaded when the store's version differs from the one held. */
@@ -47,8 +84,9 @@ export class MediaBanIndex implements MediaGate {
     const loaded: Loaded = {
       version,
       sha256: new Set(all.filter((b) => b.kind === "sha256").map((b) => b.hash)),
-      pdq: all.filter((b) => b.kind === "pdq"),
+      pdq: new PdqIndex<MediaBan>(),
     };
+    for (const b of all) if (b.kind === "pdq") loaded.pdq.add(b.hash, b);
     this.#loaded = loaded;
     return loaded;
   }

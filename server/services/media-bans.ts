@@ -11,10 +11,12 @@ import {
   type MediaBanKind,
 } from "../domain/media-safety/media-bans.js";
 import { publicReason } from "../domain/moderation-log.js";
-import type { Store } from "../domain/ports.js";
+import type { MediaStore, Store } from "../domain/ports.js";
 import type { Post } from "../domain/post.js";
 import { can } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
+import { MIN_PDQ_QUALITY } from "./media-ban-index.js";
+import { pdqOfImage } from "./media-hash.js";
 import type { ModerationService } from "./moderation.js";
 import type { Actor } from "./staff.js";
 
@@ -42,6 +44,8 @@ export class MediaBanService {
       store: Store;
       clock: Clock;
       moderation: Pick<ModerationService, "deletePost">;
+      /** Where the post's kept original is read from, for its perceptual hash. */
+      media: Pick<MediaStore, "open">;
     },
   ) {}
 
@@ -88,8 +92,24 @@ export class MediaBanService {
       const ban = this.ban(user, "sha256", file.sha256, null, reason);
       if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
     }
+    // Resized and re-encoded copies are caught by the picture's likeness (featureless pictures excepted).
+    const likeness = file.mime.startsWith("image/") ? await this.pdqOfStored(file.sha256) : null;
+    if (likeness && !(await this.deps.store.mediaBans.find("pdq", likeness, LOCAL_SOURCE))) {
+      const ban = this.ban(user, "pdq", likeness, DEFAULT_PDQ_DISTANCE, reason);
+      if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
+    }
     await this.deps.moderation.deletePost(user, post.board, post.no, { fileOnly: true, reason });
     return added;
+  }
+
+  /** The PDQ hash of a kept original, or null when it is gone, not a picture, or too featureless. */
+  private async pdqOfStored(sha256: string): Promise<string | null> {
+    const opened = await this.deps.media.open(sha256);
+    if (!opened) return null;
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.stream) chunks.push(chunk as Buffer);
+    const hash = await pdqOfImage(Buffer.concat(chunks));
+    return hash !== null && hash.quality >= MIN_PDQ_QUALITY ? hash.hex : null;
   }
 
   async remove(user: Actor, id: string): Promise<MediaBan> {

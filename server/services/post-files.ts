@@ -53,6 +53,7 @@ export class PostFiles {
     }
     const uploaded = createHash("sha256").update(file.buffer).digest("hex");
     await this.refuseBanned(uploaded);
+    if (await this.deps.mediaBans?.refusesLikeness(file.buffer)) throw new MediaRefused();
     const digest = `${op ? "op" : "reply"}:${uploaded}`;
     const known = this.dedupe.get(digest);
     if (known) await this.refuseBanned(known.sha256);

@@ -49,13 +49,17 @@ describe("media ban pages", () => {
 
     const list = await agent.get("/admin/media-bans");
     expect(list.status).toBe(200);
-    const [ban] = await instance.services.store.mediaBans.list();
-    expect(list.text).toContain(ban?.hash);
-    const lifted = await agent
-      .post(`/admin/media-bans/${ban?.id}/lift`)
-      .type("form")
-      .send({ csrf, back: "/admin/media-bans" });
-    expect(lifted.status).toBe(303);
+    // The file's digest and its likeness.
+    const bans = await instance.services.store.mediaBans.list();
+    expect(bans.map((b) => b.kind).sort()).toEqual(["pdq", "sha256"]);
+    for (const ban of bans) {
+      expect(list.text).toContain(ban.hash);
+      const lifted = await agent
+        .post(`/admin/media-bans/${ban.id}/lift`)
+        .type("form")
+        .send({ csrf, back: "/admin/media-bans" });
+      expect(lifted.status).toBe(303);
+    }
     expect(await instance.services.store.mediaBans.list()).toEqual([]);
 
     const added = await agent
@@ -92,6 +96,6 @@ describe("media ban pages", () => {
       .type("form")
       .send({ csrf, back: "/admin", board: "b", no: String(no) });
     expect(done.status).toBe(303);
-    expect(await instance.services.store.mediaBans.list()).toHaveLength(1);
+    expect((await instance.services.store.mediaBans.list()).map((b) => b.kind).sort()).toEqual(["pdq", "sha256"]);
   });
 });

@@ -166,7 +166,10 @@ describe("media bans", () => {
     expect(events).toContain("file_deleted");
     expect(res.status).toBe(201);
     expect(res.body.file_deleted).toBe(true);
-    expect(res.body.bans).toEqual([expect.objectContaining({ kind: "sha256", hash: posted?.file?.sha256 })]);
+    expect(res.body.bans).toEqual([
+      expect.objectContaining({ kind: "sha256", hash: posted?.file?.sha256 }),
+      expect.objectContaining({ kind: "pdq", distance: 31 }),
+    ]);
 
     const after = await instance.services.store.posts.getPost("b", op.body.no);
     expect(after?.file).toBeNull();
