@@ -5,6 +5,7 @@ import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
+import { PEER_PROBATION } from "./migrations/peer-probation.js";
 import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
 import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
@@ -402,6 +403,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SEVERANCES,
   POST_GROUP_REPORT_CATEGORY,
   POSTER_TOKENS,
+  PEER_PROBATION,
 ];
 
 /**
