@@ -66,6 +66,7 @@ export type AdminApiDeps = Pick<
   | "clock"
   | "config"
   | "defederation"
+  | "probation"
   | "deliveries"
   | "federation"
   | "logger"

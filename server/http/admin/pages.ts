@@ -29,6 +29,7 @@ export type AdminWebDeps = Pick<
   | "clock"
   | "config"
   | "defederation"
+  | "probation"
   | "deliveries"
   | "federation"
   | "logger"
