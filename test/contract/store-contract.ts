@@ -22,6 +22,7 @@ import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describeModerationLogContract } from "./moderation-log.contract.js";
+import { describePeerDomainsContract } from "./peer-domains.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePosterTokenContract } from "./poster-tokens.contract.js";
@@ -113,5 +114,6 @@ export function describeStoreContract(
     describeModerationLogContract(ctx);
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
+    describePeerDomainsContract(ctx);
   });
 }
