@@ -135,7 +135,8 @@ async function sendReject(
 /**
  * Where the object goes: the thread it replies to (its missing parents fetched first, see
  * placeReply), or the board it is addressed to. A chain of replies may start a thread only where a
- * top-level post could: addressed to a board, public or to the board, from a domain not silenced there.
+ * top-level post could: addressed to a board, public or to the board, from a domain neither silenced
+ * there nor on probation.
  */
 async function placeOf(
   deps: InboxDeps,
@@ -150,7 +151,10 @@ async function placeOf(
       rootBoard: async (root) => {
         const board = await addressedBoard(deps, root, inboxBoard);
         if (!board || !visibleOnBoard(root, deps.ids.board(board.uri))) return null;
-        return root.attributedTo !== undefined && silencedOn(deps.s, root.attributedTo, board.uri) ? null : board;
+        // A thread that would wait for a moderator as a top-level post is not started by a reply either.
+        return root.attributedTo !== undefined && (await holdReason(deps, root.attributedTo, board.uri)) !== null
+          ? null
+          : board;
       },
     });
   }
