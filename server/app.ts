@@ -18,6 +18,7 @@ import { CaptchaService } from "./services/captcha.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import type { Services } from "./services/container.js";
 import { Cooldowns } from "./services/cooldowns.js";
+import { PeerProbation } from "./services/defederation/probation.js";
 import { DomainPolicy } from "./services/defederation/rules-in-force.js";
 import { DefederationService } from "./services/defederation/service.js";
 import { PostEvents } from "./services/events.js";
@@ -126,6 +127,14 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     posterTokens: new PosterTokenService({ store, moderation, clock, onChange: () => reader.invalidateBoards() }),
     staff: new StaffService({ store, clock, adminToken: config.adminToken }),
     policy,
+    probation: new PeerProbation({
+      store,
+      clock,
+      logger,
+      days: config.peerProbationDays,
+      mode: config.federationMode,
+      localDomain: policy.localDomain,
+    }),
     defederation: new DefederationService({
       store,
       policy,

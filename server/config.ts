@@ -90,6 +90,7 @@ const EnvSchema = z.object({
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
+  PEER_PROBATION_DAYS: z.coerce.number().min(0).max(3650).default(7),
   POSTER_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   BLOCKLIST_SYNC_HOURS: z.coerce
     .number()
@@ -140,6 +141,11 @@ export interface Config {
   posterTokenRotationDays: number;
   /** How often subscribed blocklists are fetched again, in ms. */
   blocklistSyncMs: number;
+  /**
+   * How long a host never federated with before stays on probation once it appears (its media not
+   * fetched, its new threads held for a moderator): PEER_PROBATION_DAYS, default 7; 0 turns it off.
+   */
+  peerProbationDays: number;
   allowPrivateAddresses: boolean;
   logLevel: LogLevel;
   /**
@@ -193,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
     deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
+    peerProbationDays: e.PEER_PROBATION_DAYS,
     posterTokenRotationDays: e.POSTER_TOKEN_ROTATION_DAYS,
     allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
     logLevel: e.LOG_LEVEL,

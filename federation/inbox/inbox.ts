@@ -200,6 +200,8 @@ export class Inbox {
     if (signer.id !== activity.actor) throw unauthorized("The key's owner is not the activity's actor.");
     await this.#screen(activity, json, req.board, signature.keyId);
     this.#onPeerActive(signer.domain);
+    // A host's first verified activity is when it first appears (and starts on probation).
+    await s.probation.observe(signer.domain);
 
     this.#pruneReplays();
     return this.#once(activity.id, async () => {

@@ -1,4 +1,5 @@
 import type { Board } from "../../server/domain/board.js";
+import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
@@ -44,6 +45,11 @@ export async function fetchFirstImage(
     (a) => a.mediaType?.startsWith("image/") || (a.mediaType === undefined && a.type === "Image"),
   );
   if (!attachment) return { image: null, refused: null };
+  const author = note.attributedTo === undefined ? null : domainOfUrl(note.attributedTo);
+  if (author !== null && (await deps.s.probation.onProbation(author))) {
+    // Nothing is fetched from a host on probation: the post is kept without its file, and says why.
+    return { image: null, refused: `${author} is on probation; its media is not fetched.` };
+  }
   try {
     const res = await deps.http.request(attachment.url, {
       accept: "image/*",

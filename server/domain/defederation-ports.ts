@@ -1,3 +1,4 @@
+import type { PeerDomain } from "./defederation/probation.js";
 import type { BoardDomainRule, DomainAllow, DomainBlock, Severity } from "./defederation/rules.js";
 import type { SeveranceRepository } from "./severance.js";
 
@@ -27,7 +28,10 @@ export type AuditAction =
   | "subscription.create"
   | "subscription.update"
   | "subscription.delete"
-  | "subscription.sync";
+  | "subscription.sync"
+  | "probation.start"
+  | "probation.end"
+  | "probation.vouch";
 
 /** One entry of the append-only audit log of rule changes. */
 export interface AuditEntry {
@@ -177,7 +181,11 @@ export interface HeldActivity {
   /** The activity as received (JSON text, bounded by the inbox's size limit). */
   activity: string;
   receivedAt: number;
+  /** Why it is held: the domain is silenced (the default) or on probation. */
+  reason?: HeldReason;
 }
+
+export type HeldReason = "silenced" | "probation";
 
 export interface HeldRepository {
   /** Holds the activity; false when one with its id is already held. */
@@ -191,6 +199,20 @@ export interface HeldRepository {
   removeByDomain(domain: string): Promise<number>;
 }
 
+/** Every remote host seen, from the first time, and its probation. */
+export interface PeerDomainRepository {
+  /**
+   * Records the host's first appearance as `peer` unless it is already known; returns the stored
+   * record and whether this call created it.
+   */
+  firstSeen(peer: PeerDomain): Promise<{ peer: PeerDomain; created: boolean }>;
+  get(domain: string): Promise<PeerDomain | null>;
+  /** Creates or replaces the host's record. */
+  put(peer: PeerDomain): Promise<void>;
+  /** The hosts whose probation runs (started and not recorded as over), oldest start first. */
+  listRunning(): Promise<PeerDomain[]>;
+}
+
 /** Everything defederation stores. `Store.defederation` in server/domain/ports.ts. */
 export interface DefederationStore {
   rules: DomainRuleRepository;
@@ -199,4 +221,6 @@ export interface DefederationStore {
   held: HeldRepository;
   /** What domain rules severed (./severance.ts). */
   severances: SeveranceRepository;
+  /** Remote hosts seen and their probation (./defederation/probation.ts). */
+  peers: PeerDomainRepository;
 }

@@ -4,6 +4,7 @@ import type { AppealService } from "./appeals.js";
 import type { BoardService } from "./boards.js";
 import type { CaptchaService } from "./captcha.js";
 import type { Clock } from "./clock.js";
+import type { PeerProbation } from "./defederation/probation.js";
 import type { DomainPolicy } from "./defederation/rules-in-force.js";
 import type { DefederationService } from "./defederation/service.js";
 import type { DeliveryActions } from "./delivery-actions.js";
@@ -56,6 +57,8 @@ export interface Services {
   policy: DomainPolicy;
   /** Domain blocks, allows, board rules, blocklist subscriptions and their audit log. */
   defederation: DefederationService;
+  /** Probation of hosts never federated with before (PEER_PROBATION_DAYS). */
+  probation: PeerProbation;
   /**
    * Operator actions on the federation (boards following remote groups): present in the services
    * the composition root hands to the HTTP layer and the command line once the federation is

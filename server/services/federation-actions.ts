@@ -1,3 +1,4 @@
+import type { HeldReason } from "../domain/defederation-ports.js";
 import type { FollowState } from "../domain/federation-ports.js";
 import type { RemoteBan } from "../domain/remote-bans.js";
 
@@ -94,6 +95,8 @@ export interface HeldThreadView {
   subject: string | null;
   text: string;
   receivedAt: number;
+  /** Why it waits: its domain is silenced, or on probation (a new peer). */
+  reason: HeldReason;
 }
 
 /** A follow request as the admin API shows it, in Mastodon's spirit: snake_case, ISO 8601 times. */
@@ -118,6 +121,7 @@ export function heldThreadJson(h: HeldThreadView) {
     subject: h.subject,
     text: h.text,
     received_at: new Date(h.receivedAt).toISOString(),
+    reason: h.reason,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { PeerDomain } from "../../server/domain/defederation/probation.js";
 import {
   type BoardDomainRule,
   type DomainAllow,
@@ -16,6 +17,7 @@ import {
   type ConsensusSettings,
   DEFAULT_CONSENSUS,
   type HeldActivity,
+  type HeldReason,
   type RuleChange,
 } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
@@ -45,6 +47,9 @@ const AUDIT_ACTIONS: readonly AuditAction[] = [
   "subscription.update",
   "subscription.delete",
   "subscription.sync",
+  "probation.start",
+  "probation.end",
+  "probation.vouch",
 ];
 const MERGES: readonly ConsensusSettings["merge"][] = ["strictest", "mildest"];
 
@@ -163,6 +168,21 @@ export function checkedHeld(value: unknown): HeldActivity {
     actorId: nonEmpty(h.actorId, "actorId"),
     activity,
     receivedAt: int(h.receivedAt, "receivedAt"),
+    reason: h.reason === undefined ? "silenced" : oneOf(h.reason, HELD_REASONS, "reason"),
+  };
+}
+
+const HELD_REASONS: readonly HeldReason[] = ["silenced", "probation"];
+const PROBATION_ENDS: readonly NonNullable<PeerDomain["endedBy"]>[] = ["vouch", "expiry"];
+
+export function checkedPeer(value: unknown): PeerDomain {
+  const p = object(value, "peer domain") as Record<keyof PeerDomain, unknown>;
+  return {
+    domain: domainArg(p.domain),
+    firstSeenAt: int(p.firstSeenAt, "firstSeenAt"),
+    probationStart: nullableInt(p.probationStart, "probationStart"),
+    probationEnd: nullableInt(p.probationEnd, "probationEnd"),
+    endedBy: p.endedBy === null ? null : oneOf(p.endedBy, PROBATION_ENDS, "endedBy"),
   };
 }
 

@@ -56,7 +56,12 @@ import { appealsCollection, ensureAppealIndexes, MongoAppealRepository } from ".
 import { MongoBanRepository } from "./bans.js";
 import { MongoBoardRepository } from "./boards.js";
 import { databaseNameFromUrl } from "./connection.js";
-import { defederationCollectionsOf, ensureDefederationIndexes, MongoDefederationStore } from "./defederation/index.js";
+import {
+  defederationCollectionsOf,
+  ensureDefederationIndexes,
+  MongoDefederationStore,
+  seedKnownPeers,
+} from "./defederation/index.js";
 import { COLLECTIONS, collectionsOf } from "./documents.js";
 import { federationCollectionsOf } from "./federation/documents.js";
 import { ensureFederationIndexes } from "./federation/indexes.js";
@@ -145,6 +150,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await ensureAppealIndexes(appealsCollection(client.db(dbName)));
     await ensureFederationIndexes(federationCollectionsOf(client.db(dbName)));
     await ensureDefederationIndexes(defederationCollectionsOf(client.db(dbName)));
+    await seedKnownPeers(client.db(dbName), defederationCollectionsOf(client.db(dbName)), Date.now());
     await ensureLimitIndexes(limitCollectionsOf(client.db(dbName)));
     await ensureRemoteBanIndexes(remoteBanCollectionOf(client.db(dbName)));
     await new MongoModerationLog(client.db(dbName)).ensureIndexes();

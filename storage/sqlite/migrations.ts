@@ -6,6 +6,7 @@ import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MEDIA_BANS } from "./migrations/media-bans.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
+import { PEER_PROBATION } from "./migrations/peer-probation.js";
 import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
 import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
@@ -404,6 +405,7 @@ export const MIGRATIONS: readonly Migration[] = [
   POST_GROUP_REPORT_CATEGORY,
   POSTER_TOKENS,
   MEDIA_BANS,
+  PEER_PROBATION,
 ];
 
 /**

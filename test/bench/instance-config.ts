@@ -27,5 +27,7 @@ export function benchConfig(dataDir: string, port: number): Config {
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     FEDERATION: "on",
     ALLOW_PRIVATE_ADDRESSES: "on",
+    // The benches measure what a trusted peer's activities cost.
+    PEER_PROBATION_DAYS: "0",
   });
 }

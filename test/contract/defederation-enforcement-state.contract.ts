@@ -42,6 +42,7 @@ export function describeDomainEnforcementStateContract({ store }: ContractContex
       actorId: "https://quiet.example/users/a",
       activity: JSON.stringify({ id, type: "Create" }),
       receivedAt: 1000,
+      reason: "silenced",
       ...over,
     });
 
@@ -57,6 +58,16 @@ export function describeDomainEnforcementStateContract({ store }: ContractContex
       expect(await h.remove(held("1").id)).toBe(true);
       expect(await h.remove(held("1").id)).toBe(false);
       expect(await h.get(held("1").id)).toBeNull();
+    });
+
+    it("keeps why an activity is held, silenced when the caller does not say", async () => {
+      const h = store().defederation.held;
+      await h.add(held("p", { reason: "probation" }));
+      const { reason: _, ...unsaid } = held("s");
+      await h.add(unsaid);
+      expect((await h.get(held("p").id))?.reason).toBe("probation");
+      expect((await h.get(held("s").id))?.reason).toBe("silenced");
+      await expectDomainError(h.add(held("x", { reason: "bored" as never })), "invalid");
     });
 
     it("drops a domain's held activities, and refuses malformed input", async () => {

@@ -23,6 +23,7 @@ import { describeListingContract } from "./listing.contract.js";
 import { describeMediaBansContract } from "./media-bans.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describeModerationLogContract } from "./moderation-log.contract.js";
+import { describePeerDomainsContract } from "./peer-domains.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePosterTokenContract } from "./poster-tokens.contract.js";
@@ -115,5 +116,6 @@ export function describeStoreContract(
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
     describeMediaBansContract(ctx);
+    describePeerDomainsContract(ctx);
   });
 }

@@ -7,6 +7,8 @@
 //                                                                     → Create(Note) sent to `to`
 //   POST /control/lookup  {"uri"}                                      → the object as Fedify reads it
 //   GET  /control/received                                             → activities its inbox accepted
+//   GET  /control/media-requests                                       → how often /image.png was fetched
+//   POST /control/image   {"base64", "type"}                           → what /image.png serves from now on
 // Every inbound request is signature-checked by Fedify; only verified activities are recorded.
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
@@ -71,6 +73,11 @@ async function control(req, body) {
   const ctx = federation.createContext(new URL(origin), undefined);
   const url = new URL(req.url, origin);
   if (req.method === "GET" && url.pathname === "/control/received") return received;
+  if (req.method === "GET" && url.pathname === "/control/media-requests") return { count: mediaRequests };
+  if (url.pathname === "/control/image") {
+    served = { body: Buffer.from(String(body.base64), "base64"), type: String(body.type) };
+    return { ok: true };
+  }
   if (req.method !== "POST") return null;
   if (url.pathname === "/control/lookup") {
     const obj = await ctx.lookupObject(body.uri);
@@ -147,11 +154,21 @@ const PNG = Buffer.from(
   "hex",
 );
 
+// Fetches of the attachable image, so a test can tell whether its media was fetched at all.
+let mediaRequests = 0;
+// What /image.png serves: the tiny PNG until a test hands the peer a real image.
+let served = null;
+
 const server = createServer(async (req, res) => {
   try {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const raw = Buffer.concat(chunks);
+    if (req.url === "/image.png") mediaRequests++;
+    if (req.url === "/image.png" && served !== null) {
+      res.writeHead(200, { "content-type": served.type, "content-length": served.body.length });
+      return res.end(served.body);
+    }
     if (req.url === "/avatar.png" || req.url === "/image.png") {
       res.writeHead(200, { "content-type": "image/png", "content-length": PNG.length });
       return res.end(PNG);

@@ -25,6 +25,8 @@ export async function startTestInstance(
   const config = loadConfig({
     CAPTCHA: "off",
     RATE_LIMIT: "off",
+    // Peers in tests are trusted from the start unless a test is about probation.
+    PEER_PROBATION_DAYS: "0",
     LOG_LEVEL: "error",
     PORT: "0",
     HOST: "127.0.0.1",

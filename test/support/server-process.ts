@@ -74,6 +74,8 @@ export async function startServer(env: Record<string, string>, host = "127.0.0.1
     PUBLIC_URL: `http://${host}:${port}`,
     CAPTCHA: "off",
     RATE_LIMIT: "off",
+    // Peers in tests are trusted from the start unless a test is about probation.
+    PEER_PROBATION_DAYS: "0",
     ALLOW_PRIVATE_ADDRESSES: "on",
     LOG_LEVEL: "warn",
     ...env,

@@ -1,4 +1,5 @@
 import type { Board } from "../../../server/domain/board.js";
+import type { HeldReason } from "../../../server/domain/defederation-ports.js";
 import type { RemoteActor } from "../../../server/domain/federation-ports.js";
 import { type RefusedCreate, rejectCreate } from "../../documents/reject.js";
 import { RemoteError } from "../../remote/errors.js";
@@ -61,7 +62,9 @@ export async function receiveCreate(
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
   const ban = await mirrorBan(deps, target.board.uri, activity.actor);
   if (ban) throw forbidden(`${activity.actor} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
-  if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) {
+  const holdFor =
+    opts.hold && target.threadNo === null ? await holdReason(deps, activity.actor, target.board.uri) : null;
+  if (holdFor !== null) {
     const held = await deps.s.store.defederation.held.add({
       id: activity.id,
       board: target.board.uri,
@@ -69,8 +72,10 @@ export async function receiveCreate(
       actorId: activity.actor,
       activity: JSON.stringify(json),
       receivedAt: deps.s.clock(),
+      reason: holdFor,
     });
-    return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
+    const why = holdFor === "probation" ? ` (${actorDomain(activity.actor)} is on probation)` : "";
+    return accepted(held ? `Held for a moderator of /${target.board.uri}/${why}.` : "Already held for a moderator.");
   }
 
   let stored: Awaited<ReturnType<typeof storeNote>>;
@@ -91,6 +96,17 @@ export async function receiveCreate(
   await announceAccepted(deps.outbox, deps.s.logger, target.board.uri, announced);
   const where = post.no === post.threadNo ? `thread /${post.board}/${post.no}` : `reply /${post.board}/${post.no}`;
   return accepted(`Posted as ${where}${stored.imageRefused ? ` without its image (${stored.imageRefused})` : ""}.`);
+}
+
+/**
+ * Why a new thread from the actor waits for a moderator, if it does: its domain is silenced on the
+ * board, or on probation (a host first seen less than PEER_PROBATION_DAYS ago, not vouched for).
+ * Replies are never held: they join threads someone here already accepted.
+ */
+async function holdReason(deps: InboxDeps, actor: string, board: string): Promise<HeldReason | null> {
+  if (silencedOn(deps.s, actor, board)) return "silenced";
+  const domain = actorDomain(actor);
+  return domain !== "" && (await deps.s.probation.onProbation(domain)) ? "probation" : null;
 }
 
 /**
@@ -119,7 +135,8 @@ async function sendReject(
 /**
  * Where the object goes: the thread it replies to (its missing parents fetched first, see
  * placeReply), or the board it is addressed to. A chain of replies may start a thread only where a
- * top-level post could: addressed to a board, public or to the board, from a domain not silenced there.
+ * top-level post could: addressed to a board, public or to the board, from a domain neither silenced
+ * there nor on probation.
  */
 async function placeOf(
   deps: InboxDeps,
@@ -134,7 +151,10 @@ async function placeOf(
       rootBoard: async (root) => {
         const board = await addressedBoard(deps, root, inboxBoard);
         if (!board || !visibleOnBoard(root, deps.ids.board(board.uri))) return null;
-        return root.attributedTo !== undefined && silencedOn(deps.s, root.attributedTo, board.uri) ? null : board;
+        // A thread that would wait for a moderator as a top-level post is not started by a reply either.
+        return root.attributedTo !== undefined && (await holdReason(deps, root.attributedTo, board.uri)) !== null
+          ? null
+          : board;
       },
     });
   }

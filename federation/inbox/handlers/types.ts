@@ -13,7 +13,7 @@ import type { SanitizerThreads } from "../sanitizer-threads.js";
 /** The application services the inbox and its handlers use. */
 export type InboxServices = Pick<
   Services,
-  "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits" | "events"
+  "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits" | "events" | "probation"
 >;
 
 /** What every activity handler works with. */

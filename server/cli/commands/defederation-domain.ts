@@ -21,6 +21,7 @@ import {
   table,
   UsageError,
 } from "../command.js";
+import { probationCommands } from "./domain-probation.js";
 
 /** Changes made from the command line are recorded as such in the audit log. */
 export const CLI_ACTOR: Readonly<AuditActor> = Object.freeze({ kind: "cli", id: "" });
@@ -112,8 +113,10 @@ function domainArg(value: string, helpFor: string): string {
 
 export const domainCommands: CommandGroup = {
   name: "domain",
-  summary: "block and allow other servers (defederation), import and export blocklists, read the audit log",
+  summary:
+    "block and allow other servers (defederation), import and export blocklists, read the audit log, vouch for new peers",
   subcommands: [
+    ...probationCommands,
     {
       name: "block",
       summary: "block a domain and its subdomains",

@@ -67,6 +67,7 @@ export type AdminApiDeps = Pick<
   | "clock"
   | "config"
   | "defederation"
+  | "probation"
   | "deliveries"
   | "federation"
   | "logger"

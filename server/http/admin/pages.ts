@@ -30,6 +30,7 @@ export type AdminWebDeps = Pick<
   | "clock"
   | "config"
   | "defederation"
+  | "probation"
   | "deliveries"
   | "federation"
   | "logger"

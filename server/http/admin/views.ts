@@ -47,6 +47,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   domain_block_confirmed: "Staged rule raised.",
   domain_allow_created: "Domain allowed.",
   domain_allow_deleted: "Domain no longer allowed.",
+  domain_vouched: "Vouched for the domain: its probation is over.",
+  domain_probation_started: "The domain is on probation.",
   subscription_created: "Subscribed to the list.",
   subscription_saved: "Subscription saved.",
   subscription_synced: "List synced; the rules are in line with it.",

@@ -1,4 +1,5 @@
 import type { Collection, Db } from "mongodb";
+import type { PeerDomain } from "../../../server/domain/defederation/probation.js";
 import type { BoardDomainRule, DomainAllow, DomainBlock } from "../../../server/domain/defederation/rules.js";
 import type {
   AuditEntry,
@@ -75,6 +76,7 @@ export const DEFEDERATION_COLLECTIONS = {
   meta: "domainMeta",
   severanceEvents: "severanceEvents",
   severedRelationships: "severedRelationships",
+  peers: "peerDomains",
 } as const;
 
 export interface DefederationCollections {
@@ -89,6 +91,7 @@ export interface DefederationCollections {
   meta: Collection<DomainMetaDoc>;
   severanceEvents: Collection<SeveranceEventDoc>;
   severedRelationships: Collection<SeveredRelationshipDoc>;
+  peers: Collection<PeerDomain>;
 }
 
 export function defederationCollectionsOf(db: Db): DefederationCollections {
@@ -105,6 +108,7 @@ export function defederationCollectionsOf(db: Db): DefederationCollections {
     meta: db.collection<DomainMetaDoc>(n.meta),
     severanceEvents: db.collection<SeveranceEventDoc>(n.severanceEvents),
     severedRelationships: db.collection<SeveredRelationshipDoc>(n.severedRelationships),
+    peers: db.collection<PeerDomain>(n.peers),
   };
 }
 

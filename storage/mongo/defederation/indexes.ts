@@ -32,6 +32,8 @@ export async function ensureDefederationIndexes(c: DefederationCollections): Pro
   await c.held.createIndex({ id: 1 }, { unique: true });
   await c.held.createIndex({ board: 1, receivedAt: 1 });
   await c.held.createIndex({ domain: 1 });
+  await c.peers.createIndex({ domain: 1 }, { unique: true });
+  await c.peers.createIndex({ probationStart: 1 }, { partialFilterExpression: { probationEnd: { $eq: null } } });
 
   await c.severanceEvents.createIndex({ id: 1 }, { unique: true });
   await c.severanceEvents.createIndex({ at: -1, id: -1 });

@@ -11,7 +11,10 @@ import type { Fields } from "./fields.js";
 export const CSV_TYPE = "text/csv; charset=utf-8";
 
 /** What the defederation API and pages use of the services: the feature's own service and a few basics. */
-export type DefederationHttpDeps = Pick<Services, "defederation" | "clock" | "config" | "logger" | "policy">;
+export type DefederationHttpDeps = Pick<
+  Services,
+  "defederation" | "clock" | "config" | "logger" | "policy" | "probation"
+>;
 
 /** What every part of the defederation admin API reads requests with. */
 export interface ApiKit {

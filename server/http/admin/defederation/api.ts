@@ -4,6 +4,7 @@ import { apiKit, type DefederationHttpDeps } from "./api-kit.js";
 import { auditApi } from "./audit-api.js";
 import { blockApi, MAX_IMPORT_BYTES } from "./block-api.js";
 import { boardRuleApi } from "./board-rule-api.js";
+import { probationApi } from "./probation-api.js";
 import { severanceApi } from "./severance-api.js";
 import { subscriptionApi } from "./subscription-api.js";
 
@@ -29,5 +30,6 @@ export function defederationApiRouter(s: DefederationHttpDeps): Router {
   auditApi(k);
   boardRuleApi(k);
   severanceApi(k);
+  probationApi(k);
   return r;
 }

@@ -50,6 +50,7 @@ export function tabs(v: ViewContext, current: string): Html {
     ["/admin/domains/subscriptions", "Subscriptions"],
     ["/admin/domains/audit", "Audit log"],
     ["/admin/domains/severed", "Severed relationships"],
+    ["/admin/domains/probation", "Probation"],
   ];
   const mode =
     v.s.policy.mode === "allowlist"

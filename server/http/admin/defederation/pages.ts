@@ -5,6 +5,7 @@ import { auditPages } from "./audit-pages.js";
 import { blockPages } from "./block-pages.js";
 import { boardRulePages } from "./board-rule-pages.js";
 import { importPages } from "./import-pages.js";
+import { probationPages } from "./probation-pages.js";
 import { severancePages } from "./severance-pages.js";
 import { subscriptionPages } from "./subscription-pages.js";
 
@@ -24,4 +25,5 @@ export function defederationPages(s: DefederationHttpDeps, kit: AdminPageKit): v
   auditPages(s, kit);
   boardRulePages(s, kit);
   severancePages(s, kit);
+  probationPages(s, kit);
 }
