@@ -10,6 +10,7 @@ import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
+import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
   /** Strictly increasing; never renumber or edit a released step, add a new one instead. */
@@ -402,6 +403,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SEVERANCES,
   POST_GROUP_REPORT_CATEGORY,
   POSTER_TOKENS,
+  WORD_FILTERS,
 ];
 
 /**

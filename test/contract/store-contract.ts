@@ -30,6 +30,7 @@ import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
 import { describeSeverancesContract } from "./severances.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
+import { describeWordFilterContract } from "./word-filters.contract.js";
 
 export interface ContractContext {
   /** The store of the running test: fresh and empty at its start. */
@@ -113,5 +114,6 @@ export function describeStoreContract(
     describeModerationLogContract(ctx);
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
+    describeWordFilterContract(ctx);
   });
 }
