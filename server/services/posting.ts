@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type Board, isBoardUri, refuseRestrictedThread } from "../domain/board.js";
+import { type Board, refuseRestrictedThread } from "../domain/board.js";
 import { DomainError, StorageError } from "../domain/errors.js";
 import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
-import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
+import { normalizeComment } from "../domain/markup.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
@@ -14,6 +14,7 @@ import type { PostEvents } from "./events.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import { PostFiles, type StoredImage } from "./post-files.js";
+import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
 
 export interface UploadedFile {
@@ -69,8 +70,6 @@ export interface RemotePostResult {
 const LIMITS = { name: 100, email: 100, subject: 100, password: 128, filename: 255 } as const;
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
-/** Quotes resolved per post; more are rendered as plain dead links. */
-const MAX_RESOLVED_QUOTES = 50;
 
 export interface PostingDeps {
   store: Store;
@@ -429,29 +428,8 @@ export class PostingService {
     return this.render(boardUri, comment);
   }
 
-  private async render(boardUri: string, comment: string) {
-    const refs = extractQuotes(comment);
-    const sameBoard = new Map<number, number>();
-    for (const no of refs.sameBoard.slice(0, MAX_RESOLVED_QUOTES)) {
-      const p = await this.deps.store.posts.getPost(boardUri, no);
-      if (p) sameBoard.set(no, p.threadNo);
-    }
-    const cross = new Map<string, number>();
-    const boards = new Set<string>();
-    for (const ref of refs.crossBoard.slice(0, MAX_RESOLVED_QUOTES)) {
-      if (!isBoardUri(ref.board)) continue;
-      if (!boards.has(ref.board) && (await this.deps.store.boards.get(ref.board))) boards.add(ref.board);
-      if (ref.no !== null && boards.has(ref.board)) {
-        const p = await this.deps.store.posts.getPost(ref.board, ref.no);
-        if (p) cross.set(`${ref.board}/${ref.no}`, p.threadNo);
-      }
-    }
-    return renderMarkup(comment, {
-      board: boardUri,
-      threadOf: (no) => sameBoard.get(no) ?? null,
-      crossThreadOf: (b, no) => cross.get(`${b}/${no}`) ?? null,
-      boardExists: (b) => boards.has(b),
-    });
+  private render(boardUri: string, comment: string) {
+    return renderWithQuotes(this.deps.store, boardUri, comment);
   }
 
   private fileRecord(image: StoredImage, originalName: string, spoiler: boolean): PostFile {
