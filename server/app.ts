@@ -21,6 +21,7 @@ import { Cooldowns } from "./services/cooldowns.js";
 import { DomainPolicy } from "./services/defederation/rules-in-force.js";
 import { DefederationService } from "./services/defederation/service.js";
 import { PostEvents } from "./services/events.js";
+import { HeldPostService } from "./services/held-posts.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
@@ -34,6 +35,7 @@ import { Secrets } from "./services/secrets.js";
 import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
+import { WordFilterService } from "./services/word-filters.js";
 
 export interface InstanceOptions {
   clock?: Clock;
@@ -71,6 +73,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
+  const wordFilters = new WordFilterService({ store, clock });
   const posting = new PostingService({
     store,
     media,
@@ -83,6 +86,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     rateLimit: config.rateLimit,
     posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
+    filters: wordFilters,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
@@ -113,6 +117,14 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     }),
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
+    wordFilters,
+    heldPosts: new HeldPostService({
+      store,
+      clock,
+      events,
+      removeBlobs: (a) => posting.removeBlobs(a),
+      announce: config.federation,
+    }),
     reader,
     moderation,
     appeals: new AppealService({ store, posting, clock }),

@@ -2,6 +2,7 @@ import type { Board } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
+import type { FilterHold } from "../../server/services/held-posts.js";
 import type { UploadedFile } from "../../server/services/posting.js";
 import { isTransientFetchError } from "../http/fetch-errors.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
@@ -115,6 +116,8 @@ export async function storeNote(
     lastChance?: boolean;
     /** The followed group whose Announce brought the post, if one did. */
     via?: string;
+    /** What becomes of a post a word filter would hold (refused when not given). */
+    filterHold?: FilterHold;
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
@@ -147,7 +150,7 @@ export async function storeNote(
         image,
         spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
       },
-      { board, thread: target.thread ?? undefined },
+      { board, thread: target.thread ?? undefined, filterHold: target.filterHold ?? "refuse" },
     );
   } catch (err) {
     // A full image queue passes; the board's rules (a locked thread, a missing image) do not.

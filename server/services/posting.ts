@@ -11,11 +11,13 @@ import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
 import type { PostEvents } from "./events.js";
+import { FILTERED, type FilterHold, holdPost, PostHeld, screenPost } from "./held-posts.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import { PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
+import type { WordFilterService } from "./word-filters.js";
 
 export interface UploadedFile {
   buffer: Buffer;
@@ -88,6 +90,8 @@ export interface PostingDeps {
    * own transaction, so its announcement survives a crash before it is queued.
    */
   announce?: boolean;
+  /** The word filters every post is screened by; none when absent. */
+  filters?: WordFilterService;
 }
 
 /**
@@ -156,7 +160,10 @@ export class PostingService {
    * `opts` may carry the board and the thread replied to as the caller just read them, saving reading
    * them again (each is used only when it is the one `input` names).
    */
-  createRemote(input: RemotePostInput, opts: { board?: Board; thread?: ThreadState } = {}): Promise<RemotePostResult> {
+  createRemote(
+    input: RemotePostInput,
+    opts: { board?: Board; thread?: ThreadState; filterHold?: FilterHold } = {},
+  ): Promise<RemotePostResult> {
     return this.tracked(() => this.createRemoteNow(input, opts));
   }
 
@@ -202,7 +209,7 @@ export class PostingService {
    */
   private async createRemoteNow(
     input: RemotePostInput,
-    known: { board?: Board; thread?: ThreadState },
+    known: { board?: Board; thread?: ThreadState; filterHold?: FilterHold },
   ): Promise<RemotePostResult> {
     const board = known.board?.uri === input.board ? known.board : await this.board(input.board);
     const op = input.threadNo === null;
@@ -217,7 +224,17 @@ export class PostingService {
       if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
       if (thread.locked) throw new DomainError("locked", "This thread is locked.");
     }
-    const comment = normalizeComment(input.comment).slice(0, board.settings.maxCommentLength);
+    const { fields: screened, hold } = await screenPost(this.deps.filters, board.uri, "federated", {
+      name: stripFormatChars(input.name),
+      subject: stripFormatChars(input.subject ?? "").trim(),
+      comment: normalizeComment(input.comment),
+      filename: input.image?.originalName ?? "",
+    });
+    if (hold !== null && known.filterHold !== "post") {
+      if (known.filterHold !== "hold") throw new DomainError("forbidden", FILTERED);
+      throw new PostHeld({ id: input.apId, board: board.uri, threadNo: input.threadNo });
+    }
+    const comment = screened.comment.slice(0, board.settings.maxCommentLength);
     const { html, quotes } = await this.render(board.uri, comment);
     let image: StoredImage | null = null;
     let imageRefused: string | null = null;
@@ -238,19 +255,16 @@ export class PostingService {
     if (!image && !comment.trim()) throw new DomainError("invalid", "The post has neither text nor a usable image.");
     const post: NewPost = {
       createdAt: this.deps.clock(),
-      name: stripFormatChars(input.name).slice(0, LIMITS.name) || board.settings.defaultName,
+      name: screened.name.slice(0, LIMITS.name) || board.settings.defaultName,
       trip: null,
       capcode: null,
-      subject:
-        stripFormatChars(input.subject ?? "")
-          .trim()
-          .slice(0, LIMITS.subject) || null,
+      subject: screened.subject.slice(0, LIMITS.subject) || null,
       comment,
       html,
       quotes,
       posterId: null,
       sage: false,
-      file: image && input.image ? this.fileRecord(image, input.image.originalName, input.spoiler === true) : null,
+      file: image && input.image ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
       fileDeleted: false,
       ipHash: null,
       posterToken: isPosterToken(input.posterToken) ? input.posterToken : null,
@@ -362,20 +376,28 @@ export class PostingService {
         forcedAnon: board.settings.forcedAnon,
         secureSecret: this.tripKey,
       });
-      const { html, quotes } = await this.render(board.uri, fields.comment);
+      // Staff posting as staff (a staff page, an admin token) are not screened.
+      const filters = input.byStaff === true ? undefined : this.deps.filters;
+      const { fields: screened, hold } = await screenPost(filters, board.uri, "local", {
+        name,
+        subject: fields.subject,
+        comment: fields.comment,
+        filename: input.file?.originalName ?? "",
+      });
+      const { html, quotes } = await this.render(board.uri, screened.comment);
       if (input.file) image = await this.files.store(board, input.file, threadNo === null);
       const post: NewPost = {
         createdAt: now,
-        name,
+        name: screened.name,
         trip,
         capcode: null,
-        subject: fields.subject || null,
-        comment: fields.comment,
+        subject: screened.subject || null,
+        comment: screened.comment,
         html,
         quotes,
         posterId: null,
         sage: fields.sage,
-        file: image && input.file ? this.fileRecord(image, input.file.originalName, input.spoiler === true) : null,
+        file: image && input.file ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
         fileDeleted: false,
         ipHash,
         posterToken: this.posterTokenOf(ipHash, board.uri, now),
@@ -383,10 +405,13 @@ export class PostingService {
         apId: null,
         fediActor: null,
       };
+      if (hold !== null) await holdPost(this.deps, { board: board.uri, threadNo, reason: hold }, post);
       const created = await insert(post);
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {
+      // A held post keeps its file and counts against the cooldown.
+      if (err instanceof PostHeld) throw err;
       // A slot left held only makes the poster wait: the post's own error is the one to report.
       await release?.().catch((e: unknown) => this.deps.logger.warn("cooldown not given back", { err: e }));
       if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);

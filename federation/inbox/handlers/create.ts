@@ -1,5 +1,6 @@
 import type { Board } from "../../../server/domain/board.js";
 import type { RemoteActor } from "../../../server/domain/federation-ports.js";
+import { PostHeld } from "../../../server/services/held-posts.js";
 import { type RefusedCreate, rejectCreate } from "../../documents/reject.js";
 import { RemoteError } from "../../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
@@ -61,7 +62,7 @@ export async function receiveCreate(
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
   const ban = await mirrorBan(deps, target.board.uri, activity.actor);
   if (ban) throw forbidden(`${activity.actor} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
-  if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) {
+  const hold = async () => {
     const held = await deps.s.store.defederation.held.add({
       id: activity.id,
       board: target.board.uri,
@@ -71,12 +72,16 @@ export async function receiveCreate(
       receivedAt: deps.s.clock(),
     });
     return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
-  }
+  };
+  if (opts.hold && target.threadNo === null && silencedOn(deps.s, activity.actor, target.board.uri)) return hold();
 
   let stored: Awaited<ReturnType<typeof storeNote>>;
   try {
-    stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance });
+    // A post a word filter holds waits with the held threads; approving it posts it.
+    const filterHold = opts.hold ? "hold" : "post";
+    stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance, filterHold });
   } catch (err) {
+    if (err instanceof PostHeld) return hold();
     if (!(err instanceof PostRefused)) throw err;
     await sendReject(deps, boardId, { id: activity.id, actor: activity.actor, object: note.id }, err.reason, signer);
     return rejected(`Not posted on /${target.board.uri}/: ${err.reason}`);
