@@ -88,11 +88,14 @@ export interface FoldedText {
   text: string;
   /** The same text with leetspeak folded (as long as `text`, character for character): words run on it. */
   leet: string;
-  /** For each UTF-16 unit of `text`, the index in the original where its code point starts. */
-  from: Int32Array;
-  /** For each UTF-16 unit of `text`, the index in the original just after its code point. */
-  to: Int32Array;
+  /** Where the folded units [start, end) came from in the original text. */
+  original(start: number, end: number): { start: number; end: number };
 }
+
+/** Runs of word characters (letters, digits, underscore) in folded text. */
+export const WORDS = /[\p{L}\p{N}_]+/gu;
+const ASCII = /^[^\u0080-\uffff]*$/;
+const LEET_CHARS = /[013457@$l]/g;
 
 /** Folds one code point (see the file comment). Returns "" for what is dropped. */
 function foldCodePoint(cp: string): string {
@@ -109,6 +112,11 @@ function foldCodePoint(cp: string): string {
 
 /** Folds `original` for matching (see the file comment). */
 export function foldText(original: string): FoldedText {
+  // Most text is ASCII: lowercasing is its whole folding, and indices do not move.
+  if (ASCII.test(original)) {
+    const text = original.toLowerCase();
+    return { text, leet: text.replace(LEET_CHARS, (c) => LEET[c] ?? c), original: (start, end) => ({ start, end }) };
+  }
   let text = "";
   const from: number[] = [];
   const to: number[] = [];
@@ -129,15 +137,10 @@ export function foldText(original: string): FoldedText {
     // A folded character outside the BMP is two units and stays as it is; LEET keys are one unit.
     leet += l ?? ch;
   }
-  return { text, leet, from: Int32Array.from(from), to: Int32Array.from(to) };
+  return { text, leet, original: (start, end) => ({ start: from[start] ?? 0, end: to[end - 1] ?? 0 }) };
 }
 
 /** A plain filter word folded as text is, leetspeak included, its spaces collapsed. */
 export function foldWord(word: string): string {
   return foldText(word.trim()).leet.replace(/\s+/gu, " ");
-}
-
-/** Whether a folded character is part of a word (a letter, a digit or a combining sign). */
-export function isWordChar(ch: string | undefined): boolean {
-  return ch !== undefined && /[\p{L}\p{N}_]/u.test(ch);
 }

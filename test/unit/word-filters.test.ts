@@ -61,8 +61,9 @@ describe("word filter folding", () => {
   it("keeps a map back to the original text", () => {
     const f = foldText("A\u200bＢé");
     expect(f.text).toBe("abe");
-    expect(Array.from(f.from)).toEqual([0, 2, 3]);
-    expect(Array.from(f.to)).toEqual([1, 3, 4]);
+    expect(f.original(0, 1)).toEqual({ start: 0, end: 1 });
+    expect(f.original(1, 3)).toEqual({ start: 2, end: 4 });
+    expect(foldText("Plain ASCII").original(6, 11)).toEqual({ start: 6, end: 11 });
   });
 });
 
