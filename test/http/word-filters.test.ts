@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WordFilterService } from "../../server/services/word-filters.js";
+import { csrfOf, signIn } from "../support/admin-session.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
 
 /*
@@ -216,5 +217,56 @@ describe("word filters on local posts", () => {
     expect((await other.check("g", "local", fields)).action).toBe("reject");
     await t.services.wordFilters.remove(owner, mine.id);
     expect((await other.check("g", "local", fields)).action).toBe("pass");
+  });
+
+  it("has a staff page where a board owner adds, edits and removes the board's filters and decides held posts", async () => {
+    const { agent } = await signIn(t.app, "owner", "correct horse battery");
+    const page = await agent.get("/admin/filters");
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain("instancewide");
+    const csrf = csrfOf(page.text);
+    const form = { csrf, back: "/admin/filters", pattern: "pagehold", board: "g", action: "hold", scope: "both" };
+    const added = await agent.post("/admin/filters").type("form").send(form);
+    expect(added.status).toBe(303);
+    const elsewhere = await agent
+      .post("/admin/filters")
+      .type("form")
+      .send({ ...form, board: "b" });
+    expect(elsewhere.status).toBe(403);
+    const regex = await agent
+      .post("/admin/filters")
+      .type("form")
+      .send({ ...form, pattern: "(", regex: "on" });
+    expect(regex.status).toBe(400);
+    const [mine] = await t.services.wordFilters.list({ username: "owner", role: "board_owner", boards: ["g"] });
+    expect(mine).toMatchObject({ pattern: "pagehold", board: "g", action: "hold", regex: false });
+
+    const res = await api().post("/api/v1/boards/g/threads").send({ com: "pagehold me" });
+    expect(res.status).toBe(202);
+    const listed = await agent.get("/admin/filters");
+    expect(listed.text).toContain("pagehold me");
+    const [h] = await t.services.store.heldPosts.list("g");
+    const approved = await agent
+      .post("/admin/held-posts/approve")
+      .type("form")
+      .send({ csrf, back: "/admin/filters", id: h?.id });
+    expect(approved.status).toBe(303);
+    expect((await api().get("/g/catalog.json")).text).toContain("pagehold me");
+
+    const saved = await agent
+      .post(`/admin/filters/${mine?.id}`)
+      .type("form")
+      .send({ ...form, action: "replace", replacement: "" });
+    expect(saved.status).toBe(303);
+    expect(await t.services.store.wordFilters.get(mine!.id)).toMatchObject({
+      action: "replace",
+      replacement: "[filtered]",
+    });
+    const removed = await agent
+      .post(`/admin/filters/${mine?.id}/delete`)
+      .type("form")
+      .send({ csrf, back: "/admin/filters" });
+    expect(removed.status).toBe(303);
+    expect(await t.services.store.wordFilters.get(mine!.id)).toBeNull();
   });
 });

@@ -5,6 +5,7 @@ import { banPages } from "./ban-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
+import { filterPages } from "./filter-pages.js";
 import { loginPages } from "./login-pages.js";
 import { adminPageKit } from "./page-kit.js";
 import { posterTokenPages } from "./poster-token-pages.js";
@@ -31,6 +32,8 @@ export type AdminWebDeps = Pick<
   | "defederation"
   | "deliveries"
   | "federation"
+  | "heldPosts"
+  | "wordFilters"
   | "logger"
   | "moderation"
   | "policy"
@@ -54,6 +57,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   banPages(s, kit);
   appealPages(s, kit);
   posterTokenPages(s, kit);
+  filterPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);
