@@ -171,6 +171,7 @@ function heldView(h: HeldActivity): HeldThreadView {
     subject,
     text,
     receivedAt: h.receivedAt,
+    reason: h.reason ?? "Its domain is silenced on the board.",
   };
 }
 

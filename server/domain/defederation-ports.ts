@@ -166,7 +166,7 @@ export interface PurgeRepository {
   done(domain: string): Promise<void>;
 }
 
-/** An inbound activity held for a moderator: a new thread from a silenced domain. */
+/** An inbound activity held for a moderator: a new thread from a silenced domain, or a post a word filter held. */
 export interface HeldActivity {
   /** The activity's id (unique: the same activity is held once). */
   id: string;
@@ -177,6 +177,8 @@ export interface HeldActivity {
   /** The activity as received (JSON text, bounded by the inbox's size limit). */
   activity: string;
   receivedAt: number;
+  /** Why it is held, for staff; absent for threads held because their domain is silenced. */
+  reason?: string;
 }
 
 export interface HeldRepository {

@@ -54,7 +54,10 @@ class FilterGroup {
   constructor(rules: readonly WordFilter[]) {
     for (const rule of rules) {
       if (rule.regex) {
-        this.regexes.push({ rule, re: compileFilterRegex(rule.pattern) });
+        // Checked when written; one that no longer compiles (a newer engine) is skipped, not fatal to posting.
+        try {
+          this.regexes.push({ rule, re: compileFilterRegex(rule.pattern) });
+        } catch {}
         continue;
       }
       const tokens = tokensOf(foldWord(rule.pattern)).map((t) => t.word);

@@ -94,6 +94,8 @@ export interface HeldThreadView {
   subject: string | null;
   text: string;
   receivedAt: number;
+  /** Why it is held: its domain is silenced, or a word filter matched. */
+  reason: string;
 }
 
 /** A follow request as the admin API shows it, in Mastodon's spirit: snake_case, ISO 8601 times. */
@@ -117,6 +119,7 @@ export function heldThreadJson(h: HeldThreadView) {
     object_id: h.objectId,
     subject: h.subject,
     text: h.text,
+    reason: h.reason,
     received_at: new Date(h.receivedAt).toISOString(),
   };
 }

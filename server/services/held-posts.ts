@@ -26,7 +26,11 @@ export const HELD = "Your post is waiting for a moderator; it appears once appro
  */
 export class PostHeld extends Error {
   override readonly name = "PostHeld";
-  constructor(readonly held: Pick<HeldPost, "id" | "board" | "threadNo">) {
+  constructor(
+    readonly held: Pick<HeldPost, "id" | "board" | "threadNo">,
+    /** Which filter held it, for staff only. */
+    readonly reason = "",
+  ) {
     super(HELD);
   }
 }

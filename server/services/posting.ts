@@ -232,7 +232,7 @@ export class PostingService {
     });
     if (hold !== null && known.filterHold !== "post") {
       if (known.filterHold !== "hold") throw new DomainError("forbidden", FILTERED);
-      throw new PostHeld({ id: input.apId, board: board.uri, threadNo: input.threadNo });
+      throw new PostHeld({ id: input.apId, board: board.uri, threadNo: input.threadNo }, hold);
     }
     const comment = screened.comment.slice(0, board.settings.maxCommentLength);
     const { html, quotes } = await this.render(board.uri, comment);

@@ -163,6 +163,7 @@ export function checkedHeld(value: unknown): HeldActivity {
     actorId: nonEmpty(h.actorId, "actorId"),
     activity,
     receivedAt: int(h.receivedAt, "receivedAt"),
+    ...(h.reason === undefined || h.reason === null ? {} : { reason: str(h.reason, "reason") }),
   };
 }
 

@@ -121,6 +121,31 @@ export function describeWordFilterContract({ store, reopen }: ContractContext): 
       });
     });
 
+    it("keeps why a held federated activity is held, and nothing for a silenced domain's", async () => {
+      const s = store();
+      const base = {
+        board: "b",
+        domain: "peer.example",
+        actorId: "https://peer.example/u/a",
+        activity: "{}",
+        receivedAt: 5,
+      };
+      await s.defederation.held.add({ id: "https://peer.example/a/1", ...base, reason: 'Word filter "x"' });
+      await s.defederation.held.add({ id: "https://peer.example/a/2", ...base });
+      expect(await s.defederation.held.get("https://peer.example/a/1")).toEqual({
+        id: "https://peer.example/a/1",
+        ...base,
+        reason: 'Word filter "x"',
+      });
+      expect(await s.defederation.held.get("https://peer.example/a/2")).toEqual({
+        id: "https://peer.example/a/2",
+        ...base,
+      });
+      await expect(
+        s.defederation.held.add({ id: "https://peer.example/a/3", ...base, reason: 7 as never }),
+      ).rejects.toMatchObject({ kind: "invalid" });
+    });
+
     it("keeps filters, their version and held posts across a reopen", async () => {
       if (!reopen) return expect(reopen).toBeNull();
       const s = store();

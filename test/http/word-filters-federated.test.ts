@@ -80,6 +80,7 @@ describe.skipIf(unavailable !== null)(
         return list.find((h) => h["object_id"] === sent.id);
       });
       expect(held).toMatchObject({ board: "f", actor: peer.actor });
+      expect(held["reason"]).toContain("f[e3]dh[o0]ld");
       expect(await mirrorOf(A, sent.id)).toBeNull();
       const approved = await admin(A, "POST", `/api/v1/admin/held/${encodeURIComponent(held["id"] as string)}/approve`);
       expect(approved.status).toBe(200);

@@ -62,7 +62,7 @@ export async function receiveCreate(
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
   const ban = await mirrorBan(deps, target.board.uri, activity.actor);
   if (ban) throw forbidden(`${activity.actor} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
-  const hold = async () => {
+  const hold = async (reason?: string) => {
     const held = await deps.s.store.defederation.held.add({
       id: activity.id,
       board: target.board.uri,
@@ -70,6 +70,7 @@ export async function receiveCreate(
       actorId: activity.actor,
       activity: JSON.stringify(json),
       receivedAt: deps.s.clock(),
+      ...(reason === undefined ? {} : { reason }),
     });
     return accepted(held ? `Held for a moderator of /${target.board.uri}/.` : "Already held for a moderator.");
   };
@@ -81,7 +82,7 @@ export async function receiveCreate(
     const filterHold = opts.hold ? "hold" : "post";
     stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance, filterHold });
   } catch (err) {
-    if (err instanceof PostHeld) return hold();
+    if (err instanceof PostHeld) return hold(err.reason);
     if (!(err instanceof PostRefused)) throw err;
     await sendReject(deps, boardId, { id: activity.id, actor: activity.actor, object: note.id }, err.reason, signer);
     return rejected(`Not posted on /${target.board.uri}/: ${err.reason}`);

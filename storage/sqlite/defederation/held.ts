@@ -11,6 +11,7 @@ interface Row {
   actor_id: string;
   activity: string;
   received_at: number;
+  reason: string | null;
 }
 
 const fromRow = (r: Row): HeldActivity => ({
@@ -20,6 +21,7 @@ const fromRow = (r: Row): HeldActivity => ({
   actorId: r.actor_id,
   activity: r.activity,
   receivedAt: r.received_at,
+  ...(r.reason === null ? {} : { reason: r.reason }),
 });
 
 /** Held activities on SQLite. */
@@ -29,8 +31,8 @@ export class SqliteHeldRepository implements HeldRepository {
   constructor(db: Db) {
     this.s = {
       add: db.prepare<[Row]>(
-        `INSERT INTO held_activities (id, board, domain, actor_id, activity, received_at)
-         VALUES (@id, @board, @domain, @actor_id, @activity, @received_at) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO held_activities (id, board, domain, actor_id, activity, received_at, reason)
+         VALUES (@id, @board, @domain, @actor_id, @activity, @received_at, @reason) ON CONFLICT (id) DO NOTHING`,
       ),
       get: db.prepare<[string], Row>("SELECT * FROM held_activities WHERE id = ?"),
       all: db.prepare<[], Row>("SELECT * FROM held_activities ORDER BY received_at, id"),
@@ -50,6 +52,7 @@ export class SqliteHeldRepository implements HeldRepository {
         actor_id: h.actorId,
         activity: h.activity,
         received_at: h.receivedAt,
+        reason: h.reason ?? null,
       }).changes > 0
     );
   }

@@ -1,8 +1,9 @@
 import type { Migration } from "../migrations.js";
 
 /**
- * Word filters with their audit trail and a version every process watches, and the local posts a
- * filter holds for a moderator (the post as it will be written, as JSON).
+ * Word filters with their audit trail and a version every process watches, the local posts a
+ * filter holds for a moderator (the post as it will be written, as JSON), and why a held federated
+ * activity is held (none: its domain is silenced).
  */
 export const WORD_FILTERS: Migration = {
   version: 16,
@@ -36,5 +37,6 @@ export const WORD_FILTERS: Migration = {
       held_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX held_posts_board ON held_posts (board, held_at);
+    ALTER TABLE held_activities ADD COLUMN reason TEXT;
   `,
 };
