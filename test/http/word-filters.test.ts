@@ -1,5 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../server/services/logger.js";
+import { collectOrphanedMedia } from "../../server/services/media-gc.js";
 import { WordFilterService } from "../../server/services/word-filters.js";
 import { csrfOf, signIn } from "../support/admin-session.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
@@ -145,7 +147,16 @@ describe("word filters on local posts", () => {
     const page = await api().get(`/b/thread/${op}`);
     expect(page.text).not.toContain("please CHECKME");
     const held0 = await t.services.store.heldPosts.get(list[0]?.["id"] as string);
+    // Media garbage collection leaves a held post's file alone.
+    await collectOrphanedMedia(
+      t.services.store,
+      t.services.media,
+      createLogger("error", () => {}),
+      async () => {},
+      0,
+    );
     expect(await t.services.media.has(held0!.post.file!.sha256)).toBe(true);
+    expect(await t.services.media.has(held0!.post.file!.thumbSha256)).toBe(true);
 
     const ok = await api()
       .post(`/api/v1/admin/held/${encodeURIComponent(list[0]?.["id"] as string)}/approve`)
