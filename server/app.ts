@@ -22,6 +22,7 @@ import { PeerProbation } from "./services/defederation/probation.js";
 import { DomainPolicy } from "./services/defederation/rules-in-force.js";
 import { DefederationService } from "./services/defederation/service.js";
 import { PostEvents } from "./services/events.js";
+import { HeldPostService } from "./services/held-posts.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { MediaBanIndex } from "./services/media-ban-index.js";
@@ -37,6 +38,7 @@ import { Secrets } from "./services/secrets.js";
 import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
+import { WordFilterService } from "./services/word-filters.js";
 
 export interface InstanceOptions {
   clock?: Clock;
@@ -75,6 +77,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const mediaBanIndex = new MediaBanIndex(store.mediaBans);
+  const wordFilters = new WordFilterService({ store, clock });
   const posting = new PostingService({
     store,
     media,
@@ -88,6 +91,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     rateLimit: config.rateLimit,
     posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
+    filters: wordFilters,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
@@ -118,6 +122,14 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     }),
     boards: new BoardService(store, media, clock, () => reader.invalidateBoards()),
     posting,
+    wordFilters,
+    heldPosts: new HeldPostService({
+      store,
+      clock,
+      events,
+      removeBlobs: (a) => posting.removeBlobs(a),
+      announce: config.federation,
+    }),
     reader,
     moderation,
     mediaBans: new MediaBanService({ store, clock, moderation, media }),

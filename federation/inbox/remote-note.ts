@@ -3,6 +3,7 @@ import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
+import type { FilterHold } from "../../server/services/held-posts.js";
 import { reportRefusedAttachment } from "../../server/services/media-bans.js";
 import type { RemotePostResult, UploadedFile } from "../../server/services/posting.js";
 import { isTransientFetchError } from "../http/fetch-errors.js";
@@ -122,6 +123,8 @@ export async function storeNote(
     lastChance?: boolean;
     /** The followed group whose Announce brought the post, if one did. */
     via?: string;
+    /** What becomes of a post a word filter would hold (refused when not given). */
+    filterHold?: FilterHold;
   },
 ): Promise<StoredNote> {
   const { board, threadNo, author } = target;
@@ -154,7 +157,7 @@ export async function storeNote(
         image,
         spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
       },
-      { board, thread: target.thread ?? undefined },
+      { board, thread: target.thread ?? undefined, filterHold: target.filterHold ?? "refuse" },
     );
   } catch (err) {
     // A full image queue passes; the board's rules (a locked thread, a missing image) do not.

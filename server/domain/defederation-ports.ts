@@ -170,7 +170,7 @@ export interface PurgeRepository {
   done(domain: string): Promise<void>;
 }
 
-/** An inbound activity held for a moderator: a new thread from a silenced domain. */
+/** An inbound activity held for a moderator: a new thread from a silenced domain, or a post a word filter held. */
 export interface HeldActivity {
   /** The activity's id (unique: the same activity is held once). */
   id: string;
@@ -181,11 +181,15 @@ export interface HeldActivity {
   /** The activity as received (JSON text, bounded by the inbox's size limit). */
   activity: string;
   receivedAt: number;
-  /** Why it is held: the domain is silenced (the default) or on probation. */
+  /**
+   * Why it is held: `silenced` (the default: its domain is silenced on the board), `probation` (a
+   * new peer), or what a word filter said, for staff.
+   */
   reason?: HeldReason;
 }
 
-export type HeldReason = "silenced" | "probation";
+/** `silenced`, `probation`, or a word filter's description of what it matched. */
+export type HeldReason = string;
 
 export interface HeldRepository {
   /** Holds the activity; false when one with its id is already held. */

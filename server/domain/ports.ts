@@ -14,6 +14,7 @@ import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } 
 import type { HiddenPosterTokenRepository } from "./poster-token.js";
 import type { RemoteBanRepository } from "./remote-bans.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
+import type { HeldPostRepository, WordFilterRepository } from "./word-filters.js";
 
 export interface BoardRepository {
   /** Throws DomainError("conflict") when the uri is taken. */
@@ -256,6 +257,10 @@ export interface Store {
   readonly defederation: DefederationStore;
   /** What every process sharing the store enforces together: request counts, cooldowns, spent captchas. */
   readonly limits: LimitStore;
+  /** Word filters and their audit trail. */
+  readonly wordFilters: WordFilterRepository;
+  /** Local posts a word filter held for a moderator. */
+  readonly heldPosts: HeldPostRepository;
   /**
    * A cheap read that reaches the database: resolves while the store can serve, rejects when it
    * cannot (closed, unreadable, unreachable). Readiness probes call it.

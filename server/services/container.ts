@@ -10,6 +10,7 @@ import type { DefederationService } from "./defederation/service.js";
 import type { DeliveryActions } from "./delivery-actions.js";
 import type { PostEvents } from "./events.js";
 import type { FederationActions } from "./federation-actions.js";
+import type { HeldPostService } from "./held-posts.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaBanIndex } from "./media-ban-index.js";
@@ -24,6 +25,7 @@ import type { Secrets } from "./secrets.js";
 import type { SharedLimits } from "./shared-limits.js";
 import type { StaffService } from "./staff.js";
 import type { Urls } from "./urls.js";
+import type { WordFilterService } from "./word-filters.js";
 
 /** Everything one instance is made of, built by the composition root (server/app.ts) and passed down. */
 export interface Services {
@@ -42,6 +44,9 @@ export interface Services {
   limits: SharedLimits;
   boards: BoardService;
   posting: PostingService;
+  /** Word filters, and local posts they hold for a moderator. */
+  wordFilters: WordFilterService;
+  heldPosts: HeldPostService;
   reader: BoardReader;
   moderation: ModerationService;
   /** Files refused by hash: the staff actions, and the bans in force that uploads and attachments are checked against. */

@@ -95,7 +95,7 @@ export interface HeldThreadView {
   subject: string | null;
   text: string;
   receivedAt: number;
-  /** Why it waits: its domain is silenced, or on probation (a new peer). */
+  /** Why it waits: `silenced`, `probation` (a new peer), or what a word filter matched. */
   reason: HeldReason;
 }
 

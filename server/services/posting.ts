@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type Board, isBoardUri, refuseRestrictedThread } from "../domain/board.js";
+import { type Board, refuseRestrictedThread } from "../domain/board.js";
 import { DomainError, StorageError } from "../domain/errors.js";
 import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
-import { extractQuotes, normalizeComment, renderMarkup } from "../domain/markup.js";
+import { normalizeComment } from "../domain/markup.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
@@ -12,12 +12,15 @@ import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
 import type { Cooldowns } from "./cooldowns.js";
 import type { PostEvents } from "./events.js";
+import { FILTERED, type FilterHold, holdPost, PostHeld, screenPost } from "./held-posts.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
 import { PostFiles, type StoredImage } from "./post-files.js";
+import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
 import { displayName } from "./upload-name.js";
+import type { WordFilterService } from "./word-filters.js";
 
 export { displayName };
 
@@ -76,8 +79,6 @@ export interface RemotePostResult {
 const LIMITS = { name: 100, email: 100, subject: 100, password: 128 } as const;
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
-/** Quotes resolved per post; more are rendered as plain dead links. */
-const MAX_RESOLVED_QUOTES = 50;
 
 export interface PostingDeps {
   store: Store;
@@ -97,6 +98,8 @@ export interface PostingDeps {
    * own transaction, so its announcement survives a crash before it is queued.
    */
   announce?: boolean;
+  /** The word filters every post is screened by; none when absent. */
+  filters?: WordFilterService;
 }
 
 /**
@@ -165,7 +168,10 @@ export class PostingService {
    * `opts` may carry the board and the thread replied to as the caller just read them, saving reading
    * them again (each is used only when it is the one `input` names).
    */
-  createRemote(input: RemotePostInput, opts: { board?: Board; thread?: ThreadState } = {}): Promise<RemotePostResult> {
+  createRemote(
+    input: RemotePostInput,
+    opts: { board?: Board; thread?: ThreadState; filterHold?: FilterHold } = {},
+  ): Promise<RemotePostResult> {
     return this.tracked(() => this.createRemoteNow(input, opts));
   }
 
@@ -211,7 +217,7 @@ export class PostingService {
    */
   private async createRemoteNow(
     input: RemotePostInput,
-    known: { board?: Board; thread?: ThreadState },
+    known: { board?: Board; thread?: ThreadState; filterHold?: FilterHold },
   ): Promise<RemotePostResult> {
     const board = known.board?.uri === input.board ? known.board : await this.board(input.board);
     const op = input.threadNo === null;
@@ -226,7 +232,17 @@ export class PostingService {
       if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
       if (thread.locked) throw new DomainError("locked", "This thread is locked.");
     }
-    const comment = normalizeComment(input.comment).slice(0, board.settings.maxCommentLength);
+    const { fields: screened, hold } = await screenPost(this.deps.filters, board.uri, "federated", {
+      name: stripFormatChars(input.name),
+      subject: stripFormatChars(input.subject ?? "").trim(),
+      comment: normalizeComment(input.comment),
+      filename: input.image?.originalName ?? "",
+    });
+    if (hold !== null && known.filterHold !== "post") {
+      if (known.filterHold !== "hold") throw new DomainError("forbidden", FILTERED);
+      throw new PostHeld({ id: input.apId, board: board.uri, threadNo: input.threadNo }, hold);
+    }
+    const comment = screened.comment.slice(0, board.settings.maxCommentLength);
     const { html, quotes } = await this.render(board.uri, comment);
     let image: StoredImage | null = null;
     let imageRefused: string | null = null;
@@ -249,19 +265,16 @@ export class PostingService {
     if (!image && !comment.trim()) throw new DomainError("invalid", "The post has neither text nor a usable image.");
     const post: NewPost = {
       createdAt: this.deps.clock(),
-      name: stripFormatChars(input.name).slice(0, LIMITS.name) || board.settings.defaultName,
+      name: screened.name.slice(0, LIMITS.name) || board.settings.defaultName,
       trip: null,
       capcode: null,
-      subject:
-        stripFormatChars(input.subject ?? "")
-          .trim()
-          .slice(0, LIMITS.subject) || null,
+      subject: screened.subject.slice(0, LIMITS.subject) || null,
       comment,
       html,
       quotes,
       posterId: null,
       sage: false,
-      file: image && input.image ? this.fileRecord(image, input.image.originalName, input.spoiler === true) : null,
+      file: image && input.image ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
       fileDeleted: false,
       ipHash: null,
       posterToken: isPosterToken(input.posterToken) ? input.posterToken : null,
@@ -373,20 +386,28 @@ export class PostingService {
         forcedAnon: board.settings.forcedAnon,
         secureSecret: this.tripKey,
       });
-      const { html, quotes } = await this.render(board.uri, fields.comment);
+      // Staff posting as staff (a staff page, an admin token) are not screened.
+      const filters = input.byStaff === true ? undefined : this.deps.filters;
+      const { fields: screened, hold } = await screenPost(filters, board.uri, "local", {
+        name,
+        subject: fields.subject,
+        comment: fields.comment,
+        filename: input.file?.originalName ?? "",
+      });
+      const { html, quotes } = await this.render(board.uri, screened.comment);
       if (input.file) image = await this.files.store(board, input.file, threadNo === null);
       const post: NewPost = {
         createdAt: now,
-        name,
+        name: screened.name,
         trip,
         capcode: null,
-        subject: fields.subject || null,
-        comment: fields.comment,
+        subject: screened.subject || null,
+        comment: screened.comment,
         html,
         quotes,
         posterId: null,
         sage: fields.sage,
-        file: image && input.file ? this.fileRecord(image, input.file.originalName, input.spoiler === true) : null,
+        file: image && input.file ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
         fileDeleted: false,
         ipHash,
         posterToken: this.posterTokenOf(ipHash, board.uri, now),
@@ -394,10 +415,13 @@ export class PostingService {
         apId: null,
         fediActor: null,
       };
+      if (hold !== null) await holdPost(this.deps, { board: board.uri, threadNo, reason: hold }, post);
       const created = await insert(post);
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {
+      // A held post keeps its file and counts against the cooldown.
+      if (err instanceof PostHeld) throw err;
       // A slot left held only makes the poster wait: the post's own error is the one to report.
       await release?.().catch((e: unknown) => this.deps.logger.warn("cooldown not given back", { err: e }));
       if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
@@ -439,29 +463,8 @@ export class PostingService {
     return this.render(boardUri, comment);
   }
 
-  private async render(boardUri: string, comment: string) {
-    const refs = extractQuotes(comment);
-    const sameBoard = new Map<number, number>();
-    for (const no of refs.sameBoard.slice(0, MAX_RESOLVED_QUOTES)) {
-      const p = await this.deps.store.posts.getPost(boardUri, no);
-      if (p) sameBoard.set(no, p.threadNo);
-    }
-    const cross = new Map<string, number>();
-    const boards = new Set<string>();
-    for (const ref of refs.crossBoard.slice(0, MAX_RESOLVED_QUOTES)) {
-      if (!isBoardUri(ref.board)) continue;
-      if (!boards.has(ref.board) && (await this.deps.store.boards.get(ref.board))) boards.add(ref.board);
-      if (ref.no !== null && boards.has(ref.board)) {
-        const p = await this.deps.store.posts.getPost(ref.board, ref.no);
-        if (p) cross.set(`${ref.board}/${ref.no}`, p.threadNo);
-      }
-    }
-    return renderMarkup(comment, {
-      board: boardUri,
-      threadOf: (no) => sameBoard.get(no) ?? null,
-      crossThreadOf: (b, no) => cross.get(`${b}/${no}`) ?? null,
-      boardExists: (b) => boards.has(b),
-    });
+  private render(boardUri: string, comment: string) {
+    return renderWithQuotes(this.deps.store, boardUri, comment);
   }
 
   private fileRecord(image: StoredImage, originalName: string, spoiler: boolean): PostFile {

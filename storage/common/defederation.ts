@@ -17,7 +17,6 @@ import {
   type ConsensusSettings,
   DEFAULT_CONSENSUS,
   type HeldActivity,
-  type HeldReason,
   type RuleChange,
 } from "../../server/domain/defederation-ports.js";
 import { DomainError } from "../../server/domain/errors.js";
@@ -168,11 +167,10 @@ export function checkedHeld(value: unknown): HeldActivity {
     actorId: nonEmpty(h.actorId, "actorId"),
     activity,
     receivedAt: int(h.receivedAt, "receivedAt"),
-    reason: h.reason === undefined ? "silenced" : oneOf(h.reason, HELD_REASONS, "reason"),
+    reason: h.reason === undefined || h.reason === null ? "silenced" : str(h.reason, "reason"),
   };
 }
 
-const HELD_REASONS: readonly HeldReason[] = ["silenced", "probation"];
 const PROBATION_ENDS: readonly NonNullable<PeerDomain["endedBy"]>[] = ["vouch", "expiry"];
 
 export function checkedPeer(value: unknown): PeerDomain {

@@ -51,6 +51,7 @@ import type {
 } from "../../server/domain/ports.js";
 import type { HiddenPosterTokenRepository } from "../../server/domain/poster-token.js";
 import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
+import type { HeldPostRepository, WordFilterRepository } from "../../server/domain/word-filters.js";
 import { MongoPendingAnnouncements } from "./announcements.js";
 import { appealsCollection, ensureAppealIndexes, MongoAppealRepository } from "./appeals.js";
 import { MongoBanRepository } from "./bans.js";
@@ -78,6 +79,7 @@ import { MongoSessionRepository } from "./sessions.js";
 import { MongoSettingsRepository } from "./settings.js";
 import { MongoTokenRepository } from "./tokens.js";
 import { MongoUserRepository } from "./users.js";
+import { MongoHeldPosts, MongoWordFilters } from "./word-filters.js";
 
 class MongoStore implements Store {
   readonly kind = "mongodb" as const;
@@ -98,6 +100,8 @@ class MongoStore implements Store {
   readonly federation: FederationStore;
   readonly defederation: DefederationStore;
   readonly limits: LimitStore;
+  readonly wordFilters: WordFilterRepository;
+  readonly heldPosts: HeldPostRepository;
   private closed = false;
   private readonly db: Db;
 
@@ -125,6 +129,8 @@ class MongoStore implements Store {
     this.federation = new MongoFederationStore(client, federationCollectionsOf(db));
     this.defederation = new MongoDefederationStore(client, defederationCollectionsOf(db));
     this.limits = new MongoLimitStore(limitCollectionsOf(db));
+    this.wordFilters = new MongoWordFilters(client, db);
+    this.heldPosts = new MongoHeldPosts(db);
   }
 
   async ping(): Promise<void> {
@@ -156,6 +162,8 @@ export async function openMongoStore(url: string): Promise<Store> {
     await new MongoModerationLog(client.db(dbName)).ensureIndexes();
     await new MongoHiddenTokens(client.db(dbName)).ensureIndexes();
     await new MongoMediaBans(client.db(dbName)).ensureIndexes();
+    await new MongoWordFilters(client, client.db(dbName)).ensureIndexes();
+    await new MongoHeldPosts(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);
   } catch (e) {
     await client.close();

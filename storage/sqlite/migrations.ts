@@ -12,6 +12,7 @@ import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
+import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
   /** Strictly increasing; never renumber or edit a released step, add a new one instead. */
@@ -406,6 +407,7 @@ export const MIGRATIONS: readonly Migration[] = [
   POSTER_TOKENS,
   MEDIA_BANS,
   PEER_PROBATION,
+  WORD_FILTERS,
 ];
 
 /**

@@ -19,6 +19,7 @@ import type {
 } from "../../server/domain/ports.js";
 import type { HiddenPosterTokenRepository } from "../../server/domain/poster-token.js";
 import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
+import type { HeldPostRepository, WordFilterRepository } from "../../server/domain/word-filters.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteAppealRepository } from "./appeals.js";
 import { SqliteBanRepository } from "./bans.js";
@@ -40,6 +41,7 @@ import { SqliteSessionRepository } from "./sessions.js";
 import { SqliteSettingsRepository } from "./settings.js";
 import { SqliteTokenRepository } from "./tokens.js";
 import { SqliteUserRepository } from "./users.js";
+import { SqliteHeldPosts, SqliteWordFilters } from "./word-filters.js";
 
 class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -60,6 +62,8 @@ class SqliteStore implements Store {
   readonly federation: FederationStore;
   readonly defederation: DefederationStore;
   readonly limits: LimitStore;
+  readonly wordFilters: WordFilterRepository;
+  readonly heldPosts: HeldPostRepository;
 
   /** Grouped commits of the writes that come in bursts (new posts, inbox records). */
   private readonly group: CommitGroup;
@@ -91,6 +95,8 @@ class SqliteStore implements Store {
     this.federation = new SqliteFederationStore(db, this.group);
     this.defederation = new SqliteDefederationStore(db);
     this.limits = new SqliteLimitStore(db, this.group);
+    this.wordFilters = new SqliteWordFilters(db);
+    this.heldPosts = new SqliteHeldPosts(db);
     this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
   }
 

@@ -8,7 +8,8 @@
  * rounds, each right after a baseline measurement, and report the median of the rounds' ratios.
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
- * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains, media) and
+ * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains, media,
+ * filters) and
  * the baseline.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
  * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
@@ -24,6 +25,7 @@ import { FakePeer } from "../support/fake-peer.js";
 import { deliveryBench } from "./delivery.js";
 import { csvImportMs, policyBench } from "./domains.js";
 import { FanoutReceivers, fanout } from "./fanout.js";
+import { filterBench } from "./filters.js";
 import { imageBenchmarks } from "./images.js";
 import { inboxThroughput } from "./inbox-throughput.js";
 import { mediaCheckBench, mediaCheckNote, mediaCheckRows } from "./media-check.js";
@@ -38,7 +40,18 @@ const CONNECTIONS = 16;
 /** The inbox's timed run is split into this many rounds, each after a baseline measurement. */
 const INBOX_ROUNDS = 3;
 const here = fileURLToPath(new URL(".", import.meta.url));
-const SECTIONS = ["reads", "posting", "inbox", "latency", "fanout", "delivery", "images", "domains", "media"] as const;
+const SECTIONS = [
+  "reads",
+  "posting",
+  "inbox",
+  "latency",
+  "fanout",
+  "delivery",
+  "images",
+  "domains",
+  "media",
+  "filters",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: no section ${s}`);
@@ -333,6 +346,18 @@ async function main(): Promise<void> {
       );
     }
 
+    if (runs("filters")) {
+      const f = filterBench();
+      rows.push({
+        name: "word filters per post, 1,000 filters (baseline: the comment's markup)",
+        value: f.usPerPost,
+        unit: "µs/post",
+        baseline: f.markupUsPerPost,
+        ratio: f.usPerPost / f.markupUsPerPost,
+        target: 50,
+        targetKind: "max",
+      });
+    }
     if (runs("domains")) {
       const policy = policyBench();
       rows.push({

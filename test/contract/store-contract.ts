@@ -32,6 +32,7 @@ import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
 import { describeSeverancesContract } from "./severances.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
+import { describeWordFilterContract } from "./word-filters.contract.js";
 
 export interface ContractContext {
   /** The store of the running test: fresh and empty at its start. */
@@ -117,5 +118,6 @@ export function describeStoreContract(
     describePosterTokenContract(ctx);
     describeMediaBansContract(ctx);
     describePeerDomainsContract(ctx);
+    describeWordFilterContract(ctx);
   });
 }

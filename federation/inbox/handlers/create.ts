@@ -1,6 +1,7 @@
 import type { Board } from "../../../server/domain/board.js";
 import type { HeldReason } from "../../../server/domain/defederation-ports.js";
 import type { RemoteActor } from "../../../server/domain/federation-ports.js";
+import { PostHeld } from "../../../server/services/held-posts.js";
 import { type RefusedCreate, rejectCreate } from "../../documents/reject.js";
 import { RemoteError } from "../../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../../vocab/normalize.js";
@@ -62,9 +63,7 @@ export async function receiveCreate(
   if (!visibleOnBoard(note, boardId)) return ignored("The object is neither public nor addressed to the board.");
   const ban = await mirrorBan(deps, target.board.uri, activity.actor);
   if (ban) throw forbidden(`${activity.actor} is banned from ${ban.groupId}, which /${target.board.uri}/ follows.`);
-  const holdFor =
-    opts.hold && target.threadNo === null ? await holdReason(deps, activity.actor, target.board.uri) : null;
-  if (holdFor !== null) {
+  const hold = async (reason: HeldReason) => {
     const held = await deps.s.store.defederation.held.add({
       id: activity.id,
       board: target.board.uri,
@@ -72,16 +71,22 @@ export async function receiveCreate(
       actorId: activity.actor,
       activity: JSON.stringify(json),
       receivedAt: deps.s.clock(),
-      reason: holdFor,
+      reason,
     });
-    const why = holdFor === "probation" ? ` (${actorDomain(activity.actor)} is on probation)` : "";
+    const why = reason === "probation" ? ` (${actorDomain(activity.actor)} is on probation)` : "";
     return accepted(held ? `Held for a moderator of /${target.board.uri}/${why}.` : "Already held for a moderator.");
-  }
+  };
+  const holdFor =
+    opts.hold && target.threadNo === null ? await holdReason(deps, activity.actor, target.board.uri) : null;
+  if (holdFor !== null) return hold(holdFor);
 
   let stored: Awaited<ReturnType<typeof storeNote>>;
   try {
-    stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance });
+    // A post a word filter holds waits with the held threads; approving it posts it.
+    const filterHold = opts.hold ? "hold" : "post";
+    stored = await storeNote(deps, note, { ...target, author: activity.actor, signer, lastChance, filterHold });
   } catch (err) {
+    if (err instanceof PostHeld) return hold(err.reason || "word filter");
     if (!(err instanceof PostRefused)) throw err;
     await sendReject(deps, boardId, { id: activity.id, actor: activity.actor, object: note.id }, err.reason, signer);
     return rejected(`Not posted on /${target.board.uri}/: ${err.reason}`);

@@ -10,6 +10,7 @@ import { bearerAuth } from "./auth.js";
 import { adminBody, bodyKind, requireSomeField, updateRoute } from "./body.js";
 import { defederationApiRouter } from "./defederation/api.js";
 import { deliveryAdminRouter } from "./deliveries.js";
+import { filtersApiRouter } from "./filters-api.js";
 import { followRequestsRouter } from "./follow-requests.js";
 import {
   banDuration,
@@ -70,6 +71,8 @@ export type AdminApiDeps = Pick<
   | "probation"
   | "deliveries"
   | "federation"
+  | "heldPosts"
+  | "wordFilters"
   | "logger"
   | "mediaBans"
   | "moderation"
@@ -237,6 +240,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(appealsApiRouter(s));
   r.use(posterTokensApiRouter(s));
   r.use(defederationApiRouter(s));
+  r.use(filtersApiRouter(s));
   r.use(followRequestsRouter(s));
   r.use(deliveryAdminRouter(s));
   r.use(measuresRouter(s));

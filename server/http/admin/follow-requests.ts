@@ -3,6 +3,8 @@ import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { type FederationActions, followRequestJson, heldThreadJson } from "../../services/federation-actions.js";
+import { API_ACTOR } from "../../services/staff.js";
+import { heldPostJson } from "./filters-api.js";
 
 function boardParam(req: Request): string {
   const uri = String(req.params["uri"]);
@@ -27,7 +29,7 @@ function federationOf(s: Pick<Services, "federation">): FederationActions {
  * silenced domains held for approval. Ids are activity ids (URLs), percent-encoded in the path; a
  * follow request may also be named by the follower's actor id.
  */
-export function followRequestsRouter(s: Pick<Services, "federation">): Router {
+export function followRequestsRouter(s: Pick<Services, "federation" | "heldPosts">): Router {
   const r = Router();
 
   r.get("/api/v1/admin/boards/:uri/follow_requests", async (req, res) => {
@@ -43,20 +45,35 @@ export function followRequestsRouter(s: Pick<Services, "federation">): Router {
     res.json(followRequestJson(await federationOf(s).rejectFollowRequest(boardParam(req), idParam(req))));
   });
 
+  // Local posts a word filter held come first, their ids starting with "local:"; federated ones
+  // follow when federation is on.
   r.get("/api/v1/admin/held", async (req, res) => {
     const board = req.query["board"];
     if (board !== undefined && typeof board !== "string") throw new DomainError("invalid", "board: one board uri.");
-    const list = await federationOf(s).listHeld(board === undefined || board === "" ? undefined : board);
-    res.json(list.map(heldThreadJson));
+    const one = board === undefined || board === "" ? undefined : board;
+    const local = (await s.heldPosts.list(API_ACTOR, one)).map(heldPostJson);
+    const remote = s.federation ? (await s.federation.listHeld(one)).map(heldThreadJson) : [];
+    res.json([...local, ...remote]);
   });
 
   r.post("/api/v1/admin/held/:id/approve", async (req, res) => {
-    const { held, outcome, detail } = await federationOf(s).approveHeld(idParam(req));
+    const id = idParam(req);
+    if (id.startsWith("local:")) {
+      const { held, post } = await s.heldPosts.approve(API_ACTOR, id);
+      return void res.json({
+        ...heldPostJson(held),
+        outcome: "accepted",
+        detail: `Posted as /${post.board}/${post.no}.`,
+      });
+    }
+    const { held, outcome, detail } = await federationOf(s).approveHeld(id);
     res.json({ ...heldThreadJson(held), outcome, detail });
   });
 
   r.post("/api/v1/admin/held/:id/reject", async (req, res) => {
-    res.json(heldThreadJson(await federationOf(s).rejectHeld(idParam(req))));
+    const id = idParam(req);
+    if (id.startsWith("local:")) return void res.json(heldPostJson(await s.heldPosts.reject(API_ACTOR, id)));
+    res.json(heldThreadJson(await federationOf(s).rejectHeld(id)));
   });
 
   return r;

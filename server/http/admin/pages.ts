@@ -5,6 +5,7 @@ import { banPages } from "./ban-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
+import { filterPages } from "./filter-pages.js";
 import { loginPages } from "./login-pages.js";
 import { mediaBanPages } from "./media-ban-pages.js";
 import { adminPageKit } from "./page-kit.js";
@@ -33,6 +34,8 @@ export type AdminWebDeps = Pick<
   | "probation"
   | "deliveries"
   | "federation"
+  | "heldPosts"
+  | "wordFilters"
   | "logger"
   | "mediaBans"
   | "moderation"
@@ -58,6 +61,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   mediaBanPages(s, kit);
   appealPages(s, kit);
   posterTokenPages(s, kit);
+  filterPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);

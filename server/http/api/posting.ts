@@ -2,6 +2,7 @@ import express, { type CookieOptions, type Request, type Response, Router } from
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
+import { PostHeld } from "../../services/held-posts.js";
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
 import { positiveInt } from "../respond.js";
 
@@ -60,6 +61,16 @@ export function captchaCookie(s: Pick<Services, "config">): CookieOptions {
   };
 }
 
+/** 201 with the new post, or 202 when a word filter held it for a moderator. */
+async function answered(s: Pick<Services, "urls">, res: Response, work: Promise<Post>): Promise<void> {
+  try {
+    created(s, res, await work);
+  } catch (err) {
+    if (!(err instanceof PostHeld)) throw err;
+    res.status(202).json({ held: true, detail: err.message });
+  }
+}
+
 export function created(s: Pick<Services, "urls">, res: Response, post: Post): void {
   const url = s.urls.thread(post.board, post.threadNo, post.no);
   res
@@ -88,7 +99,7 @@ export function postingApiRouter(
     const input = postInput(req, board, clientIp(req));
     // An admin token is an admin's: no captcha, and it may start threads where only staff may.
     if (!byStaff) await checkCaptcha(s, req, res);
-    created(s, res, await s.posting.createThread({ ...input, byStaff }));
+    await answered(s, res, s.posting.createThread({ ...input, byStaff }));
   });
 
   r.post("/api/v1/boards/:board/threads/:no/replies", body, async (req, res) => {
@@ -97,7 +108,7 @@ export function postingApiRouter(
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req));
     await checkCaptcha(s, req, res);
-    created(s, res, await s.posting.createReply({ ...input, threadNo }));
+    await answered(s, res, s.posting.createReply({ ...input, threadNo }));
   });
 
   r.delete("/api/v1/boards/:board/posts/:no", express.json({ limit: "4kb" }), async (req, res) => {

@@ -4,6 +4,7 @@ import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
+import { PostHeld } from "../../services/held-posts.js";
 import { CAPTCHA_COOKIE, captchaCookie, checkCaptcha, heldCaptchas, MAX_CAPTCHAS_HELD } from "../api/posting.js";
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
 import { positiveInt } from "../respond.js";
@@ -44,8 +45,27 @@ export function formRoutes(s: FormRoutesDeps): Router {
     return fresh;
   };
 
-  /** Where the poster goes next: the new post in its thread, or the board with `nonoko`. */
-  const afterPost = (req: Request, res: Response, board: Board, post: Post) => {
+  /**
+   * Where the poster goes next: the new post in its thread, or the board with `nonoko`; a post a
+   * word filter held gets a page saying it waits for a moderator.
+   */
+  const afterPost = async (req: Request, res: Response, board: Board, work: Promise<Post>) => {
+    let post: Post;
+    try {
+      post = await work;
+    } catch (err) {
+      if (!(err instanceof PostHeld)) throw err;
+      const back = err.held.threadNo === null ? `/${board.uri}/` : threadPath(board.uri, err.held.threadNo);
+      res.status(202).send(
+        noticePage(s, {
+          title: "Post held for a moderator",
+          message: html`<p>${err.message}</p>`,
+          back: { href: back, label: err.held.threadNo === null ? `Back to /${board.uri}/` : "Back to the thread" },
+          board,
+        }),
+      );
+      return;
+    }
     const options = (textFields(req).email ?? "").trim().toLowerCase();
     res.redirect(303, options === "nonoko" ? `/${board.uri}/` : threadPath(board.uri, post.threadNo, post.no));
   };
@@ -66,7 +86,7 @@ export function formRoutes(s: FormRoutesDeps): Router {
     const board = boardOf(res);
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
     await checkCaptcha(s, req, res);
-    afterPost(req, res, board, await s.posting.createThread(input));
+    await afterPost(req, res, board, s.posting.createThread(input));
   });
 
   r.post("/:board/thread/:no/reply", body, async (req, res) => {
@@ -75,7 +95,7 @@ export function formRoutes(s: FormRoutesDeps): Router {
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
     await checkCaptcha(s, req, res);
-    afterPost(req, res, board, await s.posting.createReply({ ...input, threadNo }));
+    await afterPost(req, res, board, s.posting.createReply({ ...input, threadNo }));
   });
 
   r.post("/:board/delete", form, async (req, res, next) => {

@@ -21,7 +21,7 @@ const fromRow = (r: Row): HeldActivity => ({
   actorId: r.actor_id,
   activity: r.activity,
   receivedAt: r.received_at,
-  reason: r.reason === "probation" ? "probation" : "silenced",
+  reason: r.reason,
 });
 
 /** Held activities on SQLite. */
