@@ -67,7 +67,9 @@ export function describeDomainEnforcementStateContract({ store }: ContractContex
       await h.add(unsaid);
       expect((await h.get(held("p").id))?.reason).toBe("probation");
       expect((await h.get(held("s").id))?.reason).toBe("silenced");
-      await expectDomainError(h.add(held("x", { reason: "bored" as never })), "invalid");
+      await h.add(held("f", { reason: 'Word filter "x"' }));
+      expect((await h.get(held("f").id))?.reason).toBe('Word filter "x"');
+      await expectDomainError(h.add(held("x", { reason: 7 as never })), "invalid");
     });
 
     it("drops a domain's held activities, and refuses malformed input", async () => {

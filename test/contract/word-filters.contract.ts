@@ -121,7 +121,7 @@ export function describeWordFilterContract({ store, reopen }: ContractContext): 
       });
     });
 
-    it("keeps why a held federated activity is held, and nothing for a silenced domain's", async () => {
+    it("keeps why a held federated activity is held, silenced when none is given", async () => {
       const s = store();
       const base = {
         board: "b",
@@ -137,9 +137,11 @@ export function describeWordFilterContract({ store, reopen }: ContractContext): 
         ...base,
         reason: 'Word filter "x"',
       });
+      // Without a reason it is held because its domain is silenced.
       expect(await s.defederation.held.get("https://peer.example/a/2")).toEqual({
         id: "https://peer.example/a/2",
         ...base,
+        reason: "silenced",
       });
       await expect(
         s.defederation.held.add({ id: "https://peer.example/a/3", ...base, reason: 7 as never }),

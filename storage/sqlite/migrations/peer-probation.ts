@@ -31,7 +31,6 @@ export const PEER_PROBATION: Migration = {
         UNION SELECT domain FROM instances
       ) WHERE domain <> '';
 
-    ALTER TABLE held_activities ADD COLUMN reason TEXT NOT NULL DEFAULT 'silenced'
-      CHECK (reason IN ('silenced', 'probation'));
+    ALTER TABLE held_activities ADD COLUMN reason TEXT NOT NULL DEFAULT 'silenced';
   `,
 };
