@@ -3,8 +3,8 @@ import { DomainError } from "../../domain/errors.js";
 import { can } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import { html } from "../web/html.js";
+import { boardSettingsView, boardsView, SETTINGS_FORM, volunteersView } from "./board-views.js";
 import { type AdminPageKit, checked, type FormBody, field, fields } from "./page-kit.js";
-import { boardSettingsView, boardsView, SETTINGS_FORM, volunteersView } from "./views.js";
 
 /*
  * Boards and their volunteers: the list (admins see every board, owners their own), creating and
