@@ -181,6 +181,38 @@ describe("hash list subscriptions", () => {
     expect(mine.every((e) => e.actor === "api")).toBe(true);
   });
 
+  it("syncs on schedule the lists that are due, and only those", async () => {
+    const id = "scheduled";
+    await instance.services.store.mediaBanLists.create({
+      id,
+      url: lists.url,
+      format: "sha256",
+      token: null,
+      excludes: [],
+      createdAt: 0,
+      createdBy: "api",
+      lastSyncAt: null,
+      lastStatus: null,
+      lastChange: null,
+    });
+    lists.status = 200;
+    lists.body = `${FILLER}\n`;
+    const before = lists.seen.length;
+    const service = instance.services.mediaBanLists;
+    expect(service).toBeDefined();
+    await service?.syncDue();
+    expect(lists.seen.length).toBe(before + 1);
+    expect(await instance.services.store.mediaBanLists.get(id)).toMatchObject({
+      lastStatus: "ok",
+      lastChange: { added: 1, removed: 0 },
+    });
+    await service?.syncDue();
+    expect(lists.seen.length).toBe(before + 1);
+    const trail = await instance.services.store.mediaBanLists.audit(5);
+    expect(trail.find((e) => e.listId === id)).toMatchObject({ action: "list.sync", actor: "system" });
+    await request(instance.app).delete(`/api/v1/admin/media_ban_lists/${id}`).set(auth).expect(204);
+  });
+
   it("refuses what is not a list subscription", async () => {
     const cases: Array<[unknown, string]> = [
       [{ url: "ftp://x.example/list", format: "sha256" }, "https"],
