@@ -26,6 +26,7 @@ import { Backfill } from "./remote/backfill.js";
 import { RemoteFollowing } from "./remote/follows.js";
 import { dropSuspendedPeers } from "./remote/suspension.js";
 import { SignedReads } from "./routes/authorized-fetch.js";
+import { mediaBanListRouter } from "./routes/media-ban-list.js";
 import { objectsRouter } from "./routes/objects.js";
 import { wellKnownRouter } from "./routes/well-known.js";
 import { StaffActors } from "./staff-actors.js";
@@ -99,6 +100,8 @@ export function createFederation(s: Services, opts: { http?: GuardedFetch } = {}
   const inboxes = Router();
   // NodeInfo describes the instance whether or not it federates.
   router.use(wellKnownRouter(s, ids));
+  // This instance's own hash list, for chosen peers (by token even when it does not federate).
+  router.use(mediaBanListRouter(s, actors));
   if (s.config.federation) {
     const apex = new ApexEngine({
       publicUrl: s.config.publicUrl,

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { GuardedHashListFetcher } from "../federation/admin/hash-list-fetcher.js";
 import { federationActions } from "../federation/admin/index.js";
 import { guardedClient } from "../federation/context.js";
 import { createFederation, defederationHooks, type Federation } from "../federation/index.js";
@@ -26,6 +27,8 @@ import { HeldPostService } from "./services/held-posts.js";
 import { ImageProcessor, imageConcurrency } from "./services/images.js";
 import { createLogger, type Logger } from "./services/logger.js";
 import { MediaBanIndex } from "./services/media-ban-index.js";
+import { MediaBanLists } from "./services/media-ban-lists.js";
+import { MediaBanOffers } from "./services/media-ban-offers.js";
 import { MediaBanService } from "./services/media-bans.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
@@ -134,6 +137,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     moderation,
     mediaBans: new MediaBanService({ store, clock, moderation, media }),
     mediaBanIndex,
+    mediaBanOffers: new MediaBanOffers({ store, clock }),
     appeals: new AppealService({ store, posting, clock }),
     remoteBans: new RemoteBanService({ store, posting, clock, publicUrl: config.publicUrl }),
     posterTokens: new PosterTokenService({ store, moderation, clock, onChange: () => reader.invalidateBoards() }),
@@ -164,8 +168,17 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const actions = federationActions(federation);
   // What the HTTP layer and the command line reach: the services with the federation's operator
   // actions beside them, a new object rather than one changed after it was handed out.
+  const mediaBanLists = new MediaBanLists({
+    store,
+    clock,
+    logger,
+    fetcher: http ? new GuardedHashListFetcher(federation.context) : null,
+    syncIntervalMs: config.blocklistSyncMs,
+    allowPrivateAddresses: config.allowPrivateAddresses,
+  });
   const services: Services = {
     ...core,
+    mediaBanLists,
     ...(actions ? { federation: actions } : {}),
     ...(federation.deliveries ? { deliveries: federation.deliveries } : {}),
   };
@@ -199,6 +212,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       server.listen(config.port, config.host);
       await once(server, "listening");
       await services.defederation.start({ syncs: config.role !== "web" });
+      // Like blocklists, hash lists are synced by one kind of process only.
+      if (config.role !== "web") mediaBanLists.start();
       services.limits.start();
       if (media instanceof FsMediaStore) {
         media.removeAbandonedTemps().then(
@@ -222,6 +237,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       const left = () => Math.max(0, deadline - performance.now());
       for (const t of gcTimers) clearTimeout(t);
       services.defederation.stop();
+      mediaBanLists.stop();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

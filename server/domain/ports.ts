@@ -8,6 +8,7 @@ import type { Board, BoardSettings } from "./board.js";
 import type { DefederationStore } from "./defederation-ports.js";
 import type { FederationStore } from "./federation-ports.js";
 import type { LimitStore } from "./limit-ports.js";
+import type { MediaBanListRepository } from "./media-safety/media-ban-lists.js";
 import type { MediaBanRepository } from "./media-safety/media-bans.js";
 import type { ModerationLogRepository } from "./moderation-log.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
@@ -249,6 +250,8 @@ export interface Store {
   readonly hiddenTokens: HiddenPosterTokenRepository;
   /** Files refused by hash at upload and on federated attachments. */
   readonly mediaBans: MediaBanRepository;
+  /** Subscribed hash lists, and the peers and tokens this instance's list is offered to. */
+  readonly mediaBanLists: MediaBanListRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;

@@ -14,6 +14,8 @@ import type { HeldPostService } from "./held-posts.js";
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaBanIndex } from "./media-ban-index.js";
+import type { MediaBanLists } from "./media-ban-lists.js";
+import type { MediaBanOffers } from "./media-ban-offers.js";
 import type { MediaBanService } from "./media-bans.js";
 import type { ModerationService } from "./moderation.js";
 import type { PosterTokenService } from "./poster-tokens.js";
@@ -52,6 +54,10 @@ export interface Services {
   /** Files refused by hash: the staff actions, and the bans in force that uploads and attachments are checked against. */
   mediaBans: MediaBanService;
   mediaBanIndex: MediaBanIndex;
+  /** This instance's own media bans offered to chosen peers (granted domains, minted tokens). */
+  mediaBanOffers: MediaBanOffers;
+  /** Subscribed hash lists; made with the federation, whose client fetches them. */
+  mediaBanLists?: MediaBanLists;
   appeals: AppealService;
   /** Bans of fediverse accounts, per board or instance-wide. */
   remoteBans: RemoteBanService;

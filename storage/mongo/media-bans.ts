@@ -23,6 +23,19 @@ function fromDoc(d: MediaBanDoc): MediaBan {
   };
 }
 
+function toDoc(ban: MediaBan): MediaBanDoc {
+  return {
+    id: str(ban.id, "id"),
+    kind: str(ban.kind, "kind") as MediaBanKind,
+    hash: str(ban.hash, "hash"),
+    distance: nullableInt(ban.distance, "distance"),
+    reason: str(ban.reason, "reason"),
+    createdBy: str(ban.createdBy, "createdBy"),
+    createdAt: int(ban.createdAt, "createdAt"),
+    source: str(ban.source, "source"),
+  };
+}
+
 export class MongoMediaBans implements MediaBanRepository {
   private readonly c: Collection<MediaBanDoc>;
   private readonly versions: Collection<VersionDoc>;
@@ -40,16 +53,7 @@ export class MongoMediaBans implements MediaBanRepository {
   }
 
   async add(ban: MediaBan): Promise<boolean> {
-    const doc: MediaBanDoc = {
-      id: str(ban.id, "id"),
-      kind: str(ban.kind, "kind") as MediaBanKind,
-      hash: str(ban.hash, "hash"),
-      distance: nullableInt(ban.distance, "distance"),
-      reason: str(ban.reason, "reason"),
-      createdBy: str(ban.createdBy, "createdBy"),
-      createdAt: int(ban.createdAt, "createdAt"),
-      source: str(ban.source, "source"),
-    };
+    const doc = toDoc(ban);
     // An upsert that only inserts: the same hash from the same source keeps its first record.
     const res = await this.c.updateOne(
       { kind: { $eq: doc.kind }, hash: { $eq: doc.hash }, source: { $eq: doc.source } },
@@ -92,6 +96,42 @@ export class MongoMediaBans implements MediaBanRepository {
     if (!d) return null;
     await this.bump();
     return fromDoc(d);
+  }
+
+  /**
+   * Not one transaction: the additions go in before the removals, so a check running meanwhile sees
+   * the list's old and new entries together rather than neither; the version moves after both.
+   */
+  async replaceSource(source: string, bans: readonly MediaBan[]): Promise<{ added: MediaBan[]; removed: MediaBan[] }> {
+    const src = str(source, "source");
+    const docs = bans.map(toDoc);
+    if (docs.some((d) => d.source !== src)) throw new TypeError("replaceSource: a ban of another source");
+    const heldDocs = await this.c.find({ source: { $eq: src } }, { projection: { _id: 0 } }).toArray();
+    const held = new Map(heldDocs.map((d) => [`${d.kind}:${d.hash}`, d]));
+    const added: MediaBan[] = [];
+    let changed = false;
+    for (const doc of docs) {
+      const key = `${doc.kind}:${doc.hash}`;
+      const kept = held.get(key);
+      if (kept) {
+        held.delete(key);
+        if (kept.distance !== doc.distance || kept.reason !== doc.reason) {
+          await this.c.updateOne({ id: { $eq: kept.id } }, { $set: { distance: doc.distance, reason: doc.reason } });
+          changed = true;
+        }
+        continue;
+      }
+      const res = await this.c.updateOne(
+        { kind: { $eq: doc.kind }, hash: { $eq: doc.hash }, source: { $eq: src } },
+        { $setOnInsert: doc },
+        { upsert: true },
+      );
+      if (res.upsertedCount === 1) added.push(fromDoc(doc));
+    }
+    const removed = [...held.values()].map(fromDoc);
+    if (removed.length > 0) await this.c.deleteMany({ id: { $in: removed.map((b) => b.id) } });
+    if (added.length > 0 || removed.length > 0 || changed) await this.bump();
+    return { added, removed };
   }
 
   async version(): Promise<number> {

@@ -34,6 +34,7 @@ import { type Db, MongoClient } from "mongodb";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { MediaBanListRepository } from "../../server/domain/media-safety/media-ban-lists.js";
 import type { MediaBanRepository } from "../../server/domain/media-safety/media-bans.js";
 import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
@@ -70,6 +71,7 @@ import { MongoFederationStore } from "./federation/store.js";
 import { MongoHiddenTokens } from "./hidden-tokens.js";
 import { ensureIndexes } from "./indexes.js";
 import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limits.js";
+import { MongoMediaBanLists } from "./media-ban-lists.js";
 import { MongoMediaBans } from "./media-bans.js";
 import { MongoModerationLog } from "./moderation-log.js";
 import { MongoPostRepository } from "./posts.js";
@@ -93,6 +95,7 @@ class MongoStore implements Store {
   readonly modLog: ModerationLogRepository;
   readonly hiddenTokens: HiddenPosterTokenRepository;
   readonly mediaBans: MediaBanRepository;
+  readonly mediaBanLists: MediaBanListRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -122,6 +125,7 @@ class MongoStore implements Store {
     this.modLog = new MongoModerationLog(db);
     this.hiddenTokens = new MongoHiddenTokens(db);
     this.mediaBans = new MongoMediaBans(db);
+    this.mediaBanLists = new MongoMediaBanLists(db);
     this.users = new MongoUserRepository(c);
     this.sessions = new MongoSessionRepository(c);
     this.tokens = new MongoTokenRepository(c);
@@ -162,6 +166,7 @@ export async function openMongoStore(url: string): Promise<Store> {
     await new MongoModerationLog(client.db(dbName)).ensureIndexes();
     await new MongoHiddenTokens(client.db(dbName)).ensureIndexes();
     await new MongoMediaBans(client.db(dbName)).ensureIndexes();
+    await new MongoMediaBanLists(client.db(dbName)).ensureIndexes();
     await new MongoWordFilters(client, client.db(dbName)).ensureIndexes();
     await new MongoHeldPosts(client.db(dbName)).ensureIndexes();
     return new MongoStore(client, dbName);

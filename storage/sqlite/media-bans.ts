@@ -28,10 +28,24 @@ function fromRow(r: Row): MediaBan {
   };
 }
 
+function toRow(ban: MediaBan): Row {
+  return {
+    id: str(ban.id, "id"),
+    kind: str(ban.kind, "kind"),
+    hash: str(ban.hash, "hash"),
+    distance: nullableInt(ban.distance, "distance"),
+    reason: str(ban.reason, "reason"),
+    created_by: str(ban.createdBy, "createdBy"),
+    created_at: int(ban.createdAt, "createdAt"),
+    source: str(ban.source, "source"),
+  };
+}
+
 export class SqliteMediaBans implements MediaBanRepository {
   private readonly s;
   private readonly addTx;
   private readonly deleteTx;
+  private readonly replaceTx;
 
   constructor(db: Db) {
     this.s = {
@@ -46,6 +60,10 @@ export class SqliteMediaBans implements MediaBanRepository {
       ),
       list: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM media_bans ORDER BY created_at DESC, id`),
       remove: db.prepare<[string]>("DELETE FROM media_bans WHERE id = ?"),
+      bySource: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM media_bans WHERE source = ?`),
+      revise: db.prepare<[number | null, string, string]>(
+        "UPDATE media_bans SET distance = ?, reason = ? WHERE id = ?",
+      ),
       bump: db.prepare<[]>("UPDATE media_bans_version SET version = version + 1 WHERE id = 1"),
       version: db.prepare<[], number>("SELECT version FROM media_bans_version WHERE id = 1").pluck(),
     };
@@ -62,19 +80,35 @@ export class SqliteMediaBans implements MediaBanRepository {
       this.s.bump.run();
       return fromRow(row);
     });
+    this.replaceTx = db.transaction((source: string, rows: Row[]) => {
+      const held = new Map(this.s.bySource.all(source).map((r) => [`${r.kind}:${r.hash}`, r]));
+      const added: MediaBan[] = [];
+      let changed = false;
+      for (const row of rows) {
+        if (row.source !== source) throw new TypeError("replaceSource: a ban of another source");
+        const key = `${row.kind}:${row.hash}`;
+        const kept = held.get(key);
+        if (kept) {
+          held.delete(key);
+          if (kept.distance !== row.distance || kept.reason !== row.reason) {
+            this.s.revise.run(row.distance, row.reason, kept.id);
+            changed = true;
+          }
+        } else if (this.s.insert.run(row).changes === 1) added.push(fromRow(row));
+      }
+      for (const r of held.values()) this.s.remove.run(r.id);
+      if (added.length > 0 || held.size > 0 || changed) this.s.bump.run();
+      return { added, removed: [...held.values()].map(fromRow) };
+    });
+  }
+
+  async replaceSource(source: string, bans: readonly MediaBan[]): Promise<{ added: MediaBan[]; removed: MediaBan[] }> {
+    const rows = bans.map(toRow);
+    return this.replaceTx.immediate(str(source, "source"), rows);
   }
 
   async add(ban: MediaBan): Promise<boolean> {
-    return this.addTx.immediate({
-      id: str(ban.id, "id"),
-      kind: str(ban.kind, "kind"),
-      hash: str(ban.hash, "hash"),
-      distance: nullableInt(ban.distance, "distance"),
-      reason: str(ban.reason, "reason"),
-      created_by: str(ban.createdBy, "createdBy"),
-      created_at: int(ban.createdAt, "createdAt"),
-      source: str(ban.source, "source"),
-    });
+    return this.addTx.immediate(toRow(ban));
   }
 
   async get(id: string): Promise<MediaBan | null> {

@@ -4,6 +4,7 @@ import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
+import { MEDIA_BAN_LISTS } from "./migrations/media-ban-lists.js";
 import { MEDIA_BANS } from "./migrations/media-bans.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { PEER_PROBATION } from "./migrations/peer-probation.js";
@@ -408,6 +409,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MEDIA_BANS,
   PEER_PROBATION,
   WORD_FILTERS,
+  MEDIA_BAN_LISTS,
 ];
 
 /**

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { DefederationStore } from "../../server/domain/defederation-ports.js";
 import type { FederationStore } from "../../server/domain/federation-ports.js";
 import type { LimitStore } from "../../server/domain/limit-ports.js";
+import type { MediaBanListRepository } from "../../server/domain/media-safety/media-ban-lists.js";
 import type { MediaBanRepository } from "../../server/domain/media-safety/media-bans.js";
 import type { ModerationLogRepository } from "../../server/domain/moderation-log.js";
 import type {
@@ -31,6 +32,7 @@ import { SqliteDefederationStore } from "./defederation/index.js";
 import { SqliteFederationStore } from "./federation/store.js";
 import { SqliteHiddenTokens } from "./hidden-tokens.js";
 import { SqliteLimitStore } from "./limits.js";
+import { SqliteMediaBanLists } from "./media-ban-lists.js";
 import { SqliteMediaBans } from "./media-bans.js";
 import { migrate } from "./migrations.js";
 import { SqliteModerationLog } from "./moderation-log.js";
@@ -55,6 +57,7 @@ class SqliteStore implements Store {
   readonly modLog: ModerationLogRepository;
   readonly hiddenTokens: HiddenPosterTokenRepository;
   readonly mediaBans: MediaBanRepository;
+  readonly mediaBanLists: MediaBanListRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
@@ -88,6 +91,7 @@ class SqliteStore implements Store {
     this.modLog = new SqliteModerationLog(db);
     this.hiddenTokens = new SqliteHiddenTokens(db);
     this.mediaBans = new SqliteMediaBans(db);
+    this.mediaBanLists = new SqliteMediaBanLists(db);
     this.users = new SqliteUserRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.tokens = new SqliteTokenRepository(db);

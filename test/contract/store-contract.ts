@@ -20,6 +20,7 @@ import { describeFederationReopenContract } from "./federation-reopen.contract.j
 import { describeInboundRetriesContract } from "./inbound-retries.contract.js";
 import { describeLimitsContract } from "./limits.contract.js";
 import { describeListingContract } from "./listing.contract.js";
+import { describeMediaBanListsContract } from "./media-ban-lists.contract.js";
 import { describeMediaBansContract } from "./media-bans.contract.js";
 import { describeMediaRefsContract } from "./media-refs.contract.js";
 import { describeModerationLogContract } from "./moderation-log.contract.js";
@@ -117,6 +118,7 @@ export function describeStoreContract(
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
     describeMediaBansContract(ctx);
+    describeMediaBanListsContract(ctx);
     describePeerDomainsContract(ctx);
     describeWordFilterContract(ctx);
   });

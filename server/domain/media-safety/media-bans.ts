@@ -40,6 +40,12 @@ export interface MediaBanRepository {
   list(): Promise<MediaBan[]>;
   /** Removes the ban; returns it, or null when there was none. */
   delete(id: string): Promise<MediaBan | null>;
+  /**
+   * Makes the bans of `source` exactly `bans` (by kind and hash): adds the new ones, removes those
+   * no longer given, updates the distance and reason of those kept, in one step. Returns what was
+   * added and removed.
+   */
+  replaceSource(source: string, bans: readonly MediaBan[]): Promise<{ added: MediaBan[]; removed: MediaBan[] }>;
   /** Incremented by every add and delete: another process sharing the store reloads its bans when it moves. */
   version(): Promise<number>;
 }

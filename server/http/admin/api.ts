@@ -24,6 +24,7 @@ import {
   threadJson,
 } from "./json.js";
 import { measuresRouter } from "./measures.js";
+import { mediaBanListsApiRouter } from "./media-ban-lists-api.js";
 import { mediaBansApiRouter } from "./media-bans-api.js";
 import { posterTokensApiRouter } from "./poster-tokens-api.js";
 import { staffApiRouter } from "./public-names.js";
@@ -75,6 +76,8 @@ export type AdminApiDeps = Pick<
   | "wordFilters"
   | "logger"
   | "mediaBans"
+  | "mediaBanLists"
+  | "mediaBanOffers"
   | "moderation"
   | "policy"
   | "posterTokens"
@@ -245,6 +248,7 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   r.use(deliveryAdminRouter(s));
   r.use(measuresRouter(s));
   r.use(mediaBansApiRouter(s));
+  r.use(mediaBanListsApiRouter(s));
   r.use(staffApiRouter(s));
   return r;
 }

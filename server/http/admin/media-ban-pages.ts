@@ -1,6 +1,7 @@
 import { DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE, type MediaBan } from "../../domain/media-safety/media-bans.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
+import { mediaBanListPages, mediaBanListsSection } from "./media-ban-list-pages.js";
 import { type AdminPageKit, field } from "./page-kit.js";
 import { actionForm, csrfField, time, type ViewContext } from "./views.js";
 
@@ -9,7 +10,7 @@ import { actionForm, csrfField, time, type ViewContext } from "./views.js";
  * file", the one action offered on every post's staff controls and in the reports queue.
  */
 
-function mediaBansView(v: ViewContext, bans: MediaBan[]): Html {
+function mediaBansView(v: ViewContext, bans: MediaBan[], lists: Html): Html {
   const rows = bans.map(
     (b) => html`<tr>
   <td>${b.kind === "pdq" ? html`PDQ (within ${String(b.distance ?? DEFAULT_PDQ_DISTANCE)})` : "SHA-256"}</td>
@@ -43,15 +44,17 @@ function mediaBansView(v: ViewContext, bans: MediaBan[]): Html {
     <tbody>${rows}</tbody>
   </table>`
   }
-</section>`;
+</section>
+${lists}`;
 }
 
-export function mediaBanPages(s: Pick<Services, "mediaBans">, kit: AdminPageKit): void {
+export function mediaBanPages(s: Pick<Services, "mediaBans" | "mediaBanLists">, kit: AdminPageKit): void {
   const { page, post, render, back } = kit;
 
   // The service lets only instance-wide moderators see and manage the list.
   page("/admin/media-bans", { needs: "staff" }, async (req, res, v) => {
-    render(req, res, v, "Media bans", mediaBansView(v, await s.mediaBans.list(v.user)));
+    const bans = await s.mediaBans.list(v.user);
+    render(req, res, v, "Media bans", mediaBansView(v, bans, await mediaBanListsSection(s, v, v.user)));
   });
 
   post("/admin/media-bans", { needs: "staff" }, async (_req, res, v, body) => {
@@ -79,4 +82,6 @@ export function mediaBanPages(s: Pick<Services, "mediaBans">, kit: AdminPageKit)
     );
     back(res, v, "file_banned");
   });
+
+  mediaBanListPages(s, kit);
 }

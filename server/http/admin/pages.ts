@@ -38,6 +38,7 @@ export type AdminWebDeps = Pick<
   | "wordFilters"
   | "logger"
   | "mediaBans"
+  | "mediaBanLists"
   | "moderation"
   | "policy"
   | "posting"
