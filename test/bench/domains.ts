@@ -5,21 +5,10 @@
  */
 import { parseMastodonCsv, toMastodonCsv } from "../../server/domain/defederation/blocklist-csv.js";
 import { type DomainBlock, DomainPolicyIndex, type Severity } from "../../server/domain/defederation/rules.js";
+import { seededRandom as random } from "../support/seeded-random.js";
 
 const CHECKS = 1_000_000;
 const NOW = 1_700_000_000_000;
-
-/** A small deterministic generator (mulberry32): the same domains on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = [
   "mas",

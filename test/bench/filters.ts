@@ -7,20 +7,10 @@
 import { CompiledFilters, type FilterFields } from "../../server/domain/filter-matching.js";
 import { renderMarkup } from "../../server/domain/markup.js";
 import type { WordFilter } from "../../server/domain/word-filters.js";
+import { seededRandom as random } from "../support/seeded-random.js";
 
 const POSTS = 200;
 const ROUNDS = 20;
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz";
 

@@ -1,27 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hammingDistance } from "../../server/domain/media-safety/pdq.js";
 import { PdqIndex, type PdqMatch } from "../../server/domain/media-safety/pdq-index.js";
-
-/** mulberry32: the same hashes on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomHex(rnd: () => number): string {
-  let hex = "";
-  for (let i = 0; i < 8; i++)
-    hex += Math.floor(rnd() * 4294967296)
-      .toString(16)
-      .padStart(8, "0");
-  return hex;
-}
+import { seededRandom as random, randomHex } from "../support/seeded-random.js";
 
 /** `hex` with `bits` distinct bits flipped, chosen by `rnd`. */
 function flip(hex: string, bits: number, rnd: () => number): string {
