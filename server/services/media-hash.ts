@@ -38,7 +38,7 @@ export interface HashPixels {
  */
 export async function hashPixels(image: sharp.Sharp): Promise<HashPixels> {
   const { data, info } = await image
-    .resize(HASH_SIDE, HASH_SIDE, { fit: "inside", withoutEnlargement: true })
+    .resize(HASH_SIDE, HASH_SIDE, { fit: "inside", withoutEnlargement: true, kernel: "linear" })
     .toColourspace("srgb")
     // A 16-bit PNG would otherwise come out in 16-bit samples; the hash works on 0..255.
     .raw({ depth: "uchar" })
