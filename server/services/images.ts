@@ -6,7 +6,7 @@ import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { hashPixels, pdqOfPixels } from "./media-hash.js";
+import { HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
 
 export interface ProcessedImage {
   /** The re-encoded original: auto-oriented, same format, no EXIF/GPS/XMP/ICC metadata. */
@@ -115,6 +115,7 @@ export function configureSharpForServer(): void {
 export class ImageProcessor {
   readonly #queue: BoundedQueue;
   readonly #maxPixels: number;
+  readonly #hashScratch = new HashScratch();
 
   constructor(opts: ImageProcessorOptions) {
     if (!Number.isInteger(opts.maxPixels) || opts.maxPixels < 1)
@@ -271,7 +272,7 @@ export class ImageProcessor {
   ): Promise<{ data: Buffer; width: number; height: number; pdq: PdqHash | null }> {
     // Without `animated` sharp reads only the first frame, which is what the thumbnail shows.
     const pixels = await hashPixels(sharp(input, base));
-    const hash = pdq ? pdqOfPixels(pixels) : null;
+    const hash = pdq ? pdqOfPixels(pixels, this.#hashScratch) : null;
     const raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
     const { data, info } = await orient(sharp(pixels.data, { raw }), orientation)
       .resize(box, box, { fit: "inside", withoutEnlargement: true })

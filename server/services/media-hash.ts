@@ -46,12 +46,32 @@ export async function hashPixels(image: sharp.Sharp): Promise<HashPixels> {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/** The PDQ hash of pixels made by `hashPixels`. */
-export function pdqOfPixels({ data, width, height, channels }: HashPixels): PdqHash {
+/**
+ * Working memory for hashes, kept by its owner from one hash to the next: a hash then allocates
+ * none of its own, and an upload path holding a large ban list in memory is spared the garbage
+ * collections that megabytes of fresh arrays per upload would cause. Hashing is synchronous, so
+ * one owner's hashes never overlap.
+ */
+export class HashScratch {
+  #luma = new Float64Array(0);
+  #blur = new Float64Array(0);
+
+  /** Two buffers of `n` samples, their contents unspecified. */
+  take(n: number): [Float64Array, Float64Array] {
+    if (this.#luma.length < n) {
+      this.#luma = new Float64Array(Math.max(n, HASH_SIDE * HASH_SIDE));
+      this.#blur = new Float64Array(this.#luma.length);
+    }
+    return [this.#luma.subarray(0, n), this.#blur.subarray(0, n)];
+  }
+}
+
+/** The PDQ hash of pixels made by `hashPixels`, computed in `scratch` when given. */
+export function pdqOfPixels({ data, width, height, channels }: HashPixels, scratch?: HashScratch): PdqHash {
   // A plain view of the bytes: indexing a Buffer (a subclass) is slower in the hot loop.
   const src = new Uint8Array(data.buffer, data.byteOffset, data.length);
   const n = width * height;
-  const luma = new Float64Array(n);
+  const [luma, blur] = scratch?.take(n) ?? [new Float64Array(n), undefined];
   if (channels >= 3) {
     for (let p = 0, i = 0; p < n; p++, i += channels)
       luma[p] = R * (src[i] as number) + G * (src[i + 1] as number) + B * (src[i + 2] as number);
@@ -59,7 +79,7 @@ export function pdqOfPixels({ data, width, height, channels }: HashPixels): PdqH
     // Grey (with or without alpha): R = G = B, and the weights sum to one.
     for (let p = 0, i = 0; p < n; p++, i += channels) luma[p] = src[i] as number;
   }
-  return pdqFromLumaInPlace(luma, width, height);
+  return pdqFromLumaInPlace(luma, width, height, blur);
 }
 
 /** The PDQ hash of an encoded image, or null when the bytes are not an image sharp can decode. */

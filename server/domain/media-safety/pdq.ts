@@ -216,11 +216,13 @@ export function pdqFromLuma(luma: Float64Array | Float32Array, width: number, he
 
 /**
  * pdqFromLuma for a caller that has no further use of `luma`: the hash is computed in that buffer
- * (its contents are overwritten), which spares copying an image's worth of samples.
+ * (its contents are overwritten) and in `scratch` when given (at least as long; its contents are
+ * ignored), which spares allocating and copying an image's worth of samples.
  */
-export function pdqFromLumaInPlace(luma: Float64Array, width: number, height: number): PdqHash {
+export function pdqFromLumaInPlace(luma: Float64Array, width: number, height: number, scratch?: Float64Array): PdqHash {
   checkSize(luma, width, height);
-  return hashInPlace(luma, width, height);
+  if (scratch !== undefined && scratch.length < luma.length) throw new RangeError("scratch is shorter than luma");
+  return hashInPlace(luma, width, height, scratch);
 }
 
 function checkSize(luma: Float64Array | Float32Array, width: number, height: number): void {
@@ -229,8 +231,9 @@ function checkSize(luma: Float64Array | Float32Array, width: number, height: num
   if (luma.length !== width * height) throw new RangeError("luma must hold width × height values");
 }
 
-function hashInPlace(a: Float64Array, width: number, height: number): PdqHash {
-  const b = new Float64Array(a.length);
+function hashInPlace(a: Float64Array, width: number, height: number, scratch?: Float64Array): PdqHash {
+  // The filter writes every sample of its output before reading it: the scratch need not be cleared.
+  const b = scratch ?? new Float64Array(a.length);
   jarosz(a, b, width, height);
   const cells = decimate(a, width, height);
   return { hex: toHex(dct16(cells)), quality: quality(cells) };
