@@ -2,9 +2,11 @@ import { availableParallelism } from "node:os";
 import sharp from "sharp";
 import type { ImageType } from "../domain/board.js";
 import { DomainError, isDomainError } from "../domain/errors.js";
+import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
+import { HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
 
 export interface ProcessedImage {
   /** The re-encoded original: auto-oriented, same format, no EXIF/GPS/XMP/ICC metadata. */
@@ -18,6 +20,8 @@ export interface ProcessedImage {
   height: number;
   thumbWidth: number;
   thumbHeight: number;
+  /** The PDQ hash of the upload as received (see media-hash.ts), when asked for; otherwise null. */
+  pdq: PdqHash | null;
 }
 
 export interface ImageProcessorOptions {
@@ -34,6 +38,8 @@ export interface ProcessOptions {
   maxFileSize: number;
   /** An opening post gets the larger thumbnail. */
   op: boolean;
+  /** Also compute the PDQ hash, from the pixels the thumbnail is made from (no extra decoding). */
+  pdq?: boolean;
 }
 
 const OP_THUMB = 250;
@@ -109,6 +115,7 @@ export function configureSharpForServer(): void {
 export class ImageProcessor {
   readonly #queue: BoundedQueue;
   readonly #maxPixels: number;
+  readonly #hashScratch = new HashScratch();
 
   constructor(opts: ImageProcessorOptions) {
     if (!Number.isInteger(opts.maxPixels) || opts.maxPixels < 1)
@@ -138,7 +145,7 @@ export class ImageProcessor {
   async process(input: Buffer, opts: ProcessOptions): Promise<ProcessedImage> {
     // The cheap checks run before queueing so a bad upload never takes a slot.
     const type = this.#check(input, opts);
-    return this.#queue.run(() => this.#transform(input, type, opts.op));
+    return this.#queue.run(() => this.#transform(input, type, opts.op, opts.pdq === true));
   }
 
   #check(input: Buffer, opts: ProcessOptions): ImageType {
@@ -165,7 +172,7 @@ export class ImageProcessor {
     return type;
   }
 
-  async #transform(input: Buffer, type: ImageType, op: boolean): Promise<ProcessedImage> {
+  async #transform(input: Buffer, type: ImageType, op: boolean, pdq: boolean): Promise<ProcessedImage> {
     // "error" refuses truncated and corrupt pixel data but tolerates the harmless warnings many cameras
     // produce; the pixel limit makes libvips itself refuse anything the header check let through.
     const base = { failOn: "error", limitInputPixels: this.#maxPixels } as const;
@@ -194,7 +201,7 @@ export class ImageProcessor {
     try {
       const [original, thumb] = await Promise.all([
         this.#encodeOriginal(input, type, meta, animated, base),
-        this.#encodeThumb(input, animated, op ? OP_THUMB : REPLY_THUMB, base),
+        this.#encodeThumb(input, animated ? 1 : (meta.orientation ?? 1), op ? OP_THUMB : REPLY_THUMB, base, pdq),
       ]);
       return {
         original: original.data,
@@ -205,6 +212,7 @@ export class ImageProcessor {
         height: original.height,
         thumbWidth: thumb.width,
         thumbHeight: thumb.height,
+        pdq: thumb.pdq,
       };
     } catch (err) {
       if (isDomainError(err)) throw err;
@@ -250,20 +258,52 @@ export class ImageProcessor {
     return { data, width: info.width, height };
   }
 
+  /**
+   * The thumbnail is made from the hash's pixels (first frame, shrunk to at most 512 pixels a side
+   * on load, unrotated), so that a PDQ check costs no decoding of its own: the orientation the hash
+   * ignores is applied to those pixels afterwards.
+   */
   async #encodeThumb(
     input: Buffer,
-    animated: boolean,
+    orientation: number,
     box: number,
     base: sharp.SharpOptions,
-  ): Promise<{ data: Buffer; width: number; height: number }> {
+    pdq: boolean,
+  ): Promise<{ data: Buffer; width: number; height: number; pdq: PdqHash | null }> {
     // Without `animated` sharp reads only the first frame, which is what the thumbnail shows.
-    let img = sharp(input, base);
-    if (!animated) img = img.autoOrient();
-    const { data, info } = await img
+    const pixels = await hashPixels(sharp(input, base));
+    const hash = pdq ? pdqOfPixels(pixels, this.#hashScratch) : null;
+    const raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
+    const { data, info } = await orient(sharp(pixels.data, { raw }), orientation)
       .resize(box, box, { fit: "inside", withoutEnlargement: true })
       .flatten({ background: "#ffffff" })
       .jpeg({ quality: THUMB_QUALITY, mozjpeg: false })
       .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height };
+    return { data, width: info.width, height: info.height, pdq: hash };
+  }
+}
+
+/**
+ * Turns decoded pixels the way EXIF orientation `orientation` (1..8) says, as autoOrient would have
+ * done while decoding; sharp rotates before it flips.
+ */
+function orient(img: sharp.Sharp, orientation: number): sharp.Sharp {
+  switch (orientation) {
+    case 2:
+      return img.flop();
+    case 3:
+      return img.rotate(180);
+    case 4:
+      return img.flip();
+    case 5:
+      return img.rotate(90).flip();
+    case 6:
+      return img.rotate(90);
+    case 7:
+      return img.rotate(90).flop();
+    case 8:
+      return img.rotate(270);
+    default:
+      return img;
   }
 }

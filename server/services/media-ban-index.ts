@@ -6,7 +6,6 @@ import {
 } from "../domain/media-safety/media-bans.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { PdqIndex } from "../domain/media-safety/pdq-index.js";
-import { pdqOfImage } from "./media-hash.js";
 
 /**
  * PDQ hashes of lower quality say little (flat, featureless pictures all hash alike): as the
@@ -18,8 +17,13 @@ export const MIN_PDQ_QUALITY = 50;
 export interface MediaGate {
   /** Is any of these digests banned? */
   refuses(sha256s: readonly string[]): Promise<boolean>;
-  /** Does this image look like a banned one (PDQ within the ban's distance)? */
-  refusesLikeness(image: Buffer): Promise<boolean>;
+  /**
+   * Is there any ban by likeness? Only then is an upload's PDQ hash worth computing, so instances
+   * without any pay nothing for it.
+   */
+  checksLikeness(): Promise<boolean>;
+  /** Does an image of this PDQ hash look like a banned one (within the ban's distance)? */
+  matchesHash(hash: PdqHash | null): Promise<boolean>;
 }
 
 interface Loaded {
@@ -45,14 +49,8 @@ export class MediaBanIndex implements MediaGate {
     return sha256s.some((h) => sha256.has(h));
   }
 
-  /**
-   * Hashes the image only when there is a perceptual ban to compare it with, so instances without
-   * any pay nothing for it.
-   */
-  async refusesLikeness(image: Buffer): Promise<boolean> {
-    const { pdq } = await this.current();
-    if (pdq.size === 0) return false;
-    return this.matches(pdq, await pdqOfImage(image));
+  async checksLikeness(): Promise<boolean> {
+    return (await this.current()).pdq.size > 0;
   }
 
   /** Whether a hash already computed matches a perceptual ban in force. */

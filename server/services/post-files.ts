@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Board } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
+import type { PdqHash } from "../domain/media-safety/pdq.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import type { PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
@@ -28,8 +29,11 @@ export interface StoredImage {
  * identical upload reuses them), and blobs removed once no post refers to them.
  */
 export class PostFiles {
-  /** Upload digest → stored image, so a re-posted file skips the image work. Bounded. */
-  private readonly dedupe = new Map<string, StoredImage>();
+  /**
+   * Upload digest → stored image, so a re-posted file skips the image work, with the upload's PDQ
+   * hash when it was computed (undefined: it was not). Bounded.
+   */
+  private readonly dedupe = new Map<string, { stored: StoredImage; pdq: PdqHash | null | undefined }>();
 
   constructor(
     private readonly deps: {
@@ -37,7 +41,10 @@ export class PostFiles {
       media: MediaStore;
       images: ImageProcessor;
       logger: Logger;
-      /** Media bans, checked before any image work and again on the re-encoded original, before anything is stored. */
+      /**
+       * Media bans: the upload's digest before any image work; its likeness (PDQ, computed by the
+       * image work itself) and the re-encoded original's digest after it, before anything is stored.
+       */
       mediaBans?: MediaGate | undefined;
     },
   ) {}
@@ -53,23 +60,30 @@ export class PostFiles {
     }
     const uploaded = createHash("sha256").update(file.buffer).digest("hex");
     await this.refuseBanned(uploaded);
-    if (await this.deps.mediaBans?.refusesLikeness(file.buffer)) throw new MediaRefused();
+    const likeness = (await this.deps.mediaBans?.checksLikeness()) ?? false;
     const digest = `${op ? "op" : "reply"}:${uploaded}`;
-    const known = this.dedupe.get(digest);
-    if (known) await this.refuseBanned(known.sha256);
+    const entry = this.dedupe.get(digest);
+    // Without the hash a known upload cannot be checked for likeness: it is processed again.
+    const known = entry && (!likeness || entry.pdq !== undefined) ? entry : undefined;
+    if (known) {
+      await this.refuseBanned(known.stored.sha256);
+      if (likeness && (await this.deps.mediaBans?.matchesHash(known.pdq ?? null))) throw new MediaRefused();
+    }
     if (
       known &&
-      board.settings.allowedTypes.includes(known.mime) &&
-      (await this.deps.media.has(known.sha256)) &&
-      (await this.deps.media.has(known.thumbSha256))
+      board.settings.allowedTypes.includes(known.stored.mime) &&
+      (await this.deps.media.has(known.stored.sha256)) &&
+      (await this.deps.media.has(known.stored.thumbSha256))
     ) {
-      return known;
+      return known.stored;
     }
     const processed = await this.deps.images.process(file.buffer, {
       allowedTypes: board.settings.allowedTypes,
       maxFileSize: board.settings.maxFileSize,
       op,
+      pdq: likeness,
     });
+    if (likeness && (await this.deps.mediaBans?.matchesHash(processed.pdq))) throw new MediaRefused();
     // Re-encoding gives the original that is kept, and that a "delete and ban" bans, its own digest.
     await this.refuseBanned(createHash("sha256").update(processed.original).digest("hex"));
     const puts = await Promise.allSettled([
@@ -95,7 +109,7 @@ export class PostFiles {
       size: processed.original.length,
       md5: createHash("md5").update(processed.original).digest("base64"),
     };
-    this.dedupe.set(digest, stored);
+    this.dedupe.set(digest, { stored, pdq: likeness ? processed.pdq : undefined });
     if (this.dedupe.size > 1000) {
       const oldest = this.dedupe.keys().next().value;
       if (oldest !== undefined) this.dedupe.delete(oldest);
@@ -112,7 +126,8 @@ export class PostFiles {
     // Forget them for dedupe first, so a new upload of the same image is processed and stored again.
     if (addresses.length > 0) {
       const gone = new Set(addresses);
-      for (const [k, v] of this.dedupe) if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
+      for (const [k, { stored: v }] of this.dedupe)
+        if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
     }
     for (const a of addresses) {
       try {

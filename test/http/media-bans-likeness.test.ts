@@ -78,4 +78,28 @@ describe("media bans by likeness (PDQ)", () => {
     const accepted = await api.post("/api/v1/boards/b/threads").field("com", "x").attach("file", copy, "c.jpg");
     expect(accepted.status).toBe(201);
   });
+
+  it("a file posted again is checked for likeness, whether or not its hash was computed the first time", async () => {
+    const api = request(instance.app);
+    const post = (file: Buffer) =>
+      api.post("/api/v1/boards/b/threads").field("com", "again").attach("file", file, "again.jpg");
+    const banLikeness = async (file: Buffer) => {
+      const hash = await pdqOfImage(file);
+      const res = await api.post("/api/v1/admin/media_bans").set(auth).send({ pdq: hash?.hex, reason: "r" });
+      expect(res.status).toBe(201);
+    };
+    // Posted while no ban by likeness exists: its hash is not computed then.
+    const first = await picture(31);
+    expect((await post(first)).status).toBe(201);
+    await banLikeness(await sharp(first).resize(500, 375).toBuffer());
+    expect((await post(first)).status).toBe(403);
+
+    // Posted while one exists: its hash is kept with it, and a later ban applies to it too.
+    const second = await picture(32);
+    expect((await post(second)).status).toBe(201);
+    expect((await post(second)).status).toBe(201);
+    await banLikeness(await sharp(second).jpeg({ quality: 50 }).toBuffer());
+    expect((await post(second)).status).toBe(403);
+    expect(await instance.services.store.posts.countPosts()).toBe(3);
+  });
 });

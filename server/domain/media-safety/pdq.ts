@@ -85,7 +85,8 @@ function box1d(input: Float64Array, output: Float64Array, start: number, length:
 
 /**
  * box1d down every column at once, a row at a time: the same additions in the same order for each
- * column (so the same bits), but reading memory in order instead of a row's length apart.
+ * column (so the same bits), but reading memory in order instead of a row's length apart. Written
+ * out in plain loops (no helpers closing over the cursors) so that the cursors stay in registers.
  */
 function boxColumns(input: Float64Array, output: Float64Array, width: number, height: number, window: number): void {
   const half = Math.floor((window + 2) / 2);
@@ -97,32 +98,34 @@ function boxColumns(input: Float64Array, output: Float64Array, width: number, he
   let left = 0;
   let out = 0;
   let count = 0;
-  const add = () => {
-    for (let x = 0; x < width; x++) sums[x]! += input[right + x] as number;
+  for (let i = 0; i < lead; i++) {
+    for (let x = 0; x < width; x++) sums[x] = (sums[x] as number) + (input[right + x] as number);
     right += width;
-  };
-  const write = () => {
+    count++;
+  }
+  for (let i = 0; i < rising; i++) {
+    for (let x = 0; x < width; x++) sums[x] = (sums[x] as number) + (input[right + x] as number);
+    right += width;
+    count++;
     for (let x = 0; x < width; x++) output[out + x] = (sums[x] as number) / count;
     out += width;
-  };
-  for (let i = 0; i < lead; i++, count++) add();
-  for (let i = 0; i < rising; i++) {
-    add();
-    count++;
-    write();
   }
   for (let i = 0; i < full; i++) {
-    for (let x = 0; x < width; x++)
-      sums[x] = (sums[x] as number) + (input[right + x] as number) - (input[left + x] as number);
+    for (let x = 0; x < width; x++) {
+      const sum = (sums[x] as number) + (input[right + x] as number) - (input[left + x] as number);
+      sums[x] = sum;
+      output[out + x] = sum / count;
+    }
     right += width;
     left += width;
-    write();
+    out += width;
   }
   for (let i = 0; i < lead; i++) {
-    for (let x = 0; x < width; x++) sums[x]! -= input[left + x] as number;
+    for (let x = 0; x < width; x++) sums[x] = (sums[x] as number) - (input[left + x] as number);
     left += width;
     count--;
-    write();
+    for (let x = 0; x < width; x++) output[out + x] = (sums[x] as number) / count;
+    out += width;
   }
 }
 
@@ -207,11 +210,30 @@ function toHex(coeffs: Float64Array): string {
  * were made that way.
  */
 export function pdqFromLuma(luma: Float64Array | Float32Array, width: number, height: number): PdqHash {
+  checkSize(luma, width, height);
+  return hashInPlace(new Float64Array(luma), width, height);
+}
+
+/**
+ * pdqFromLuma for a caller that has no further use of `luma`: the hash is computed in that buffer
+ * (its contents are overwritten) and in `scratch` when given (at least as long; its contents are
+ * ignored), which spares allocating and copying an image's worth of samples.
+ */
+export function pdqFromLumaInPlace(luma: Float64Array, width: number, height: number, scratch?: Float64Array): PdqHash {
+  checkSize(luma, width, height);
+  if (scratch !== undefined && scratch.length < luma.length) throw new RangeError("scratch is shorter than luma");
+  return hashInPlace(luma, width, height, scratch);
+}
+
+function checkSize(luma: Float64Array | Float32Array, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError("width and height must be positive integers");
   if (luma.length !== width * height) throw new RangeError("luma must hold width × height values");
-  const a = new Float64Array(luma);
-  const b = new Float64Array(a.length);
+}
+
+function hashInPlace(a: Float64Array, width: number, height: number, scratch?: Float64Array): PdqHash {
+  // The filter writes every sample of its output before reading it: the scratch need not be cleared.
+  const b = scratch ?? new Float64Array(a.length);
   jarosz(a, b, width, height);
   const cells = decimate(a, width, height);
   return { hex: toHex(dct16(cells)), quality: quality(cells) };
