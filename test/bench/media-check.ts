@@ -20,6 +20,7 @@ import { popcount32 } from "../../server/domain/media-safety/pdq.js";
 import { PdqIndex } from "../../server/domain/media-safety/pdq-index.js";
 import { configureSharpForServer, ImageProcessor, type ProcessOptions } from "../../server/services/images.js";
 import { pdqOfImage } from "../../server/services/media-hash.js";
+import { seededRandom as random, randomHex } from "../support/seeded-random.js";
 import { photo } from "./images.js";
 import type { Row } from "./row.js";
 import { quantile } from "./stats.js";
@@ -31,27 +32,6 @@ const QUERIES = 2_000;
 const TARGET_PERCENT = 5;
 /** Rounds of upload, checked upload and separately checked upload, measured in turn. */
 const ROUNDS = 5;
-
-/** mulberry32: the same hashes on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomHex(rnd: () => number): string {
-  let hex = "";
-  for (let i = 0; i < 8; i++)
-    hex += Math.floor(rnd() * 4294967296)
-      .toString(16)
-      .padStart(8, "0");
-  return hex;
-}
 
 /** Wall-clock and CPU milliseconds per call of `op`, run back to back for about `seconds` (at least `min` calls). */
 async function perCall(op: () => Promise<unknown> | unknown, seconds: number, min = 3): Promise<Cost> {
