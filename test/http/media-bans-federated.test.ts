@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFUSED_ATTACHMENT_REPORT } from "../../server/services/media-bans.js";
 import { type FedifyPeer, fedifyPeerUnavailable, freePort, startFedifyPeer } from "../support/fedify-peer.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
+import { waitFor } from "../support/loopback.js";
 
 const unavailable = fedifyPeerUnavailable();
 const TOKEN = "f".repeat(32);
@@ -50,16 +51,6 @@ describe.skipIf(unavailable !== null)(
       await t?.stop();
     });
 
-    async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, ms = 15_000): Promise<T> {
-      const end = Date.now() + ms;
-      for (;;) {
-        const v = await probe();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-
     const replyWithImage = async (content: string) => {
       const sent = await peer.control<{ ok: boolean; id: string }>("/control/note", {
         to: `${base}/ap/boards/b`,
@@ -68,10 +59,11 @@ describe.skipIf(unavailable !== null)(
         image: imageUrl,
       });
       expect(sent.ok).toBe(true);
-      return until(async () => {
-        const posts = await t.services.store.posts.getThreadPosts("b", thread);
-        return posts.find((p) => p.apId === sent.id);
-      }, "the reply");
+      return waitFor(
+        "the reply",
+        async () => (await t.services.store.posts.getThreadPosts("b", thread)).find((p) => p.apId === sent.id),
+        15_000,
+      );
     };
 
     it("takes the image until its file is deleted and banned, then keeps such a reply without it and tells staff", async () => {
