@@ -6,6 +6,7 @@ import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
 import { filterPages } from "./filter-pages.js";
+import { heldPages } from "./held-pages.js";
 import { loginPages } from "./login-pages.js";
 import { mediaBanPages } from "./media-ban-pages.js";
 import { adminPageKit } from "./page-kit.js";
@@ -63,6 +64,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   appealPages(s, kit);
   posterTokenPages(s, kit);
   filterPages(s, kit);
+  heldPages(s, kit);
   boardPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);

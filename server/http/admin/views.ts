@@ -38,6 +38,9 @@ export const NOTICES: Readonly<Record<string, string>> = {
   filter_removed: "Filter removed.",
   held_approved: "Post approved and published.",
   held_rejected: "Held post rejected.",
+  held_thread_approved: "Thread approved and posted.",
+  held_thread_not_posted: "The thread could not be posted; see the log.",
+  held_thread_rejected: "Held thread rejected.",
   appeal_accepted: "Appeal accepted; the ban is lifted.",
   appeal_rejected: "Appeal rejected; the ban stays.",
   board_created: "Board created.",
@@ -137,6 +140,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     ["/admin/appeals", "Appeals"],
     ["/admin/hidden-posters", "Hidden posters"],
     ["/admin/filters", "Word filters"],
+    ["/admin/held", "Held"],
     ["/admin/threads", "Posts & threads"],
     ["/admin/account", "Your account"],
   ];
