@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../server/services/logger.js";
+import { admin, settled, startAtoll, TOKEN, waitFor } from "../support/defederation-parties.js";
 import { freePort } from "../support/fedify-peer.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
-import {
-  call,
-  catalogThreads,
-  type FourchanPost,
-  type Json,
-  settled as settledWithin,
-  startLoopbackInstance,
-  waitFor as waitForWithin,
-} from "../support/loopback.js";
+import { call, catalogThreads, type FourchanPost, type Json } from "../support/loopback.js";
 
 /*
  * Moderation between two Atoll instances over real HTTP on loopback: B's board /b/ (on 127.0.0.82)
@@ -19,14 +12,6 @@ import {
  * collection and /a/ announces the act. The other way, B's staff removing a mirrored post of A's
  * is noted by A and not applied: B's staff do not moderate /a/. The steps share state and run in order.
  */
-
-const TOKEN = "federation-moderation-token-0123";
-const STEP_MS = 45_000;
-
-const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => waitForWithin(what, probe, STEP_MS);
-const settled = (...instances: TestInstance[]) => settledWithin(STEP_MS, ...instances);
-const admin = (t: TestInstance, method: string, path: string, body?: unknown) =>
-  call(t.url, method, path, body, { authorization: `Bearer ${TOKEN}` });
 
 async function threadPosts(t: TestInstance, board: string, no: number): Promise<FourchanPost[]> {
   const res = await call(t.url, "GET", `/${board}/thread/${no}.json`);
@@ -79,7 +64,7 @@ describe("moderation between two Atoll instances", () => {
         },
         { listen: true, logger: createLogger("info", (line) => logA.push(line)) },
       ),
-      startLoopbackInstance("127.0.0.82", TOKEN),
+      startAtoll("127.0.0.82"),
     ]);
     const settings = { requireImageForThread: false };
     expect((await admin(A, "POST", "/api/v1/admin/boards", { uri: "a", title: "Alpha", settings })).status).toBe(201);
