@@ -6,7 +6,7 @@ import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
+import { type HashPixels, HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
 
 export interface ProcessedImage {
   /** The re-encoded original: auto-oriented, same format, no EXIF/GPS/XMP/ICC metadata. */
@@ -38,7 +38,7 @@ export interface ProcessOptions {
   maxFileSize: number;
   /** An opening post gets the larger thumbnail. */
   op: boolean;
-  /** Also compute the PDQ hash, from the pixels the thumbnail is made from (no extra decoding). */
+  /** Also compute the PDQ hash, from pixels the image work decodes anyway (no extra decoding). */
   pdq?: boolean;
 }
 
@@ -46,6 +46,11 @@ const OP_THUMB = 250;
 const REPLY_THUMB = 125;
 const JPEG_QUALITY = 90;
 const THUMB_QUALITY = 85;
+/**
+ * The largest JPEG (in pixels) decoded once for both its original and its PDQ hash: 24 megapixels
+ * hold 72 MB while decoded. Larger ones are decoded twice, as streams.
+ */
+const SHARED_DECODE_PIXELS = 24_000_000;
 
 const TYPE_NAMES: Readonly<Record<ImageType, string>> = {
   "image/jpeg": "JPEG",
@@ -198,11 +203,16 @@ export class ImageProcessor {
     }
     const animated = pages > 1;
 
+    const orientation = animated ? 1 : (meta.orientation ?? 1);
+    const box = op ? OP_THUMB : REPLY_THUMB;
     try {
-      const [original, thumb] = await Promise.all([
-        this.#encodeOriginal(input, type, meta, animated, base),
-        this.#encodeThumb(input, animated ? 1 : (meta.orientation ?? 1), op ? OP_THUMB : REPLY_THUMB, base, pdq),
-      ]);
+      const [original, thumb] =
+        pdq && type === "image/jpeg" && meta.width * meta.height <= SHARED_DECODE_PIXELS
+          ? await this.#decodeOnce(input, orientation, box, base)
+          : await Promise.all([
+              this.#encodeOriginal(input, type, meta, animated, base),
+              pdq ? this.#thumbWithHash(input, orientation, box, base) : this.#thumb(input, orientation, box, base),
+            ]);
       return {
         original: original.data,
         thumb: thumb.data,
@@ -258,29 +268,74 @@ export class ImageProcessor {
     return { data, width: info.width, height };
   }
 
+  /** The thumbnail alone, decoded straight from the upload (a JPEG shrinks on load: little is decoded). */
+  async #thumb(input: Buffer, orientation: number, box: number, base: sharp.SharpOptions): Promise<Thumb> {
+    // Without `animated` sharp reads only the first frame, which is what the thumbnail shows.
+    const img = sharp(input, base);
+    return { ...(await encodeThumb(orientation === 1 ? img : img.autoOrient(), box)), pdq: null };
+  }
+
   /**
-   * The thumbnail is made from the hash's pixels (first frame, shrunk to at most 512 pixels a side
-   * on load, unrotated), so that a PDQ check costs no decoding of its own: the orientation the hash
-   * ignores is applied to those pixels afterwards.
+   * The thumbnail made from the hash's pixels (first frame, shrunk to at most 512 pixels a side,
+   * unrotated), so that the PDQ hash costs no decoding of its own: the orientation the hash ignores
+   * is applied to those pixels afterwards.
    */
-  async #encodeThumb(
+  async #thumbWithHash(input: Buffer, orientation: number, box: number, base: sharp.SharpOptions): Promise<Thumb> {
+    return this.#thumbFromHashPixels(await hashPixels(sharp(input, base)), orientation, box);
+  }
+
+  async #thumbFromHashPixels(pixels: HashPixels, orientation: number, box: number): Promise<Thumb> {
+    const hash = pdqOfPixels(pixels, this.#hashScratch);
+    const raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
+    return { ...(await encodeThumb(orient(sharp(pixels.data, { raw }), orientation), box)), pdq: hash };
+  }
+
+  /**
+   * A JPEG checked against PDQ bans is decoded once, whole: the original is encoded from those
+   * pixels, and the hash's pixels (and from them the thumbnail) are shrunk from them too. The hash
+   * needs the image decoded at its full size (as the reference decodes it), and decoding a JPEG a
+   * second time, even shrunk on load, costs more than the hash itself; this way the check adds almost
+   * nothing to the image work. Bounded by SHARED_DECODE_PIXELS: the decoded image is held in memory.
+   */
+  async #decodeOnce(
     input: Buffer,
     orientation: number,
     box: number,
     base: sharp.SharpOptions,
-    pdq: boolean,
-  ): Promise<{ data: Buffer; width: number; height: number; pdq: PdqHash | null }> {
-    // Without `animated` sharp reads only the first frame, which is what the thumbnail shows.
-    const pixels = await hashPixels(sharp(input, base));
-    const hash = pdq ? pdqOfPixels(pixels, this.#hashScratch) : null;
-    const raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
-    const { data, info } = await orient(sharp(pixels.data, { raw }), orientation)
-      .resize(box, box, { fit: "inside", withoutEnlargement: true })
-      .flatten({ background: "#ffffff" })
-      .jpeg({ quality: THUMB_QUALITY, mozjpeg: false })
+  ): Promise<[Encoded, Thumb]> {
+    const { data, info } = await sharp(input, base)
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, pdq: hash };
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+    const originalWork = orient(sharp(data, raw), orientation)
+      .jpeg({ quality: JPEG_QUALITY, mozjpeg: false })
+      .toBuffer({ resolveWithObject: true });
+    const thumbWork = hashPixels(sharp(data, raw)).then((pixels) =>
+      this.#thumbFromHashPixels(pixels, orientation, box),
+    );
+    const [original, thumb] = await Promise.all([originalWork, thumbWork]);
+    return [{ data: original.data, width: original.info.width, height: original.info.height }, thumb];
   }
+}
+
+interface Encoded {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+interface Thumb extends Encoded {
+  pdq: PdqHash | null;
+}
+
+function encodeThumb(img: sharp.Sharp, box: number): Promise<Encoded> {
+  return img
+    .resize(box, box, { fit: "inside", withoutEnlargement: true })
+    .flatten({ background: "#ffffff" })
+    .jpeg({ quality: THUMB_QUALITY, mozjpeg: false })
+    .toBuffer({ resolveWithObject: true })
+    .then(({ data, info }) => ({ data, width: info.width, height: info.height }));
 }
 
 /**

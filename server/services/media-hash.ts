@@ -5,9 +5,9 @@
  * of an animation counts, transparency is dropped rather than flattened, and EXIF orientation is
  * ignored (the reference does not rotate, so neither do we: a rotated copy is a different hash).
  *
- * The upload path does not decode again for the hash: the image processor makes the thumbnail from
- * the same shrunk pixels (`hashPixels`) and hashes them with `pdqOfPixels`, so both routes give the
- * same hash for the same bytes.
+ * The upload path does not decode again for the hash: the image processor shrinks pixels it decodes
+ * anyway (`hashPixels`), makes the thumbnail from them and hashes them with `pdqOfPixels`, so both
+ * routes give the same hash for the same bytes.
  */
 import sharp from "sharp";
 import { type PdqHash, pdqFromLumaInPlace } from "../domain/media-safety/pdq.js";
@@ -33,12 +33,19 @@ export interface HashPixels {
 
 /**
  * Decodes the first frame of `image` (a sharp instance on the encoded bytes, with the caller's
- * limits) into the hash's pixels. For a JPEG, libvips shrinks on load, so far less than the whole
- * image is decoded.
+ * limits) into the hash's pixels. The whole image is decoded (no shrink-on-load), as the reference
+ * tool decodes it.
  */
 export async function hashPixels(image: sharp.Sharp): Promise<HashPixels> {
   const { data, info } = await image
-    .resize(HASH_SIDE, HASH_SIDE, { fit: "inside", withoutEnlargement: true, kernel: "linear" })
+    // Shrink-on-load would decode a JPEG at a smaller scale first, and the upload path, which
+    // shrinks a JPEG it has decoded whole, would then get a hash a few bits away from this one.
+    .resize(HASH_SIDE, HASH_SIDE, {
+      fit: "inside",
+      withoutEnlargement: true,
+      kernel: "linear",
+      fastShrinkOnLoad: false,
+    })
     .toColourspace("srgb")
     // A 16-bit PNG would otherwise come out in 16-bit samples; the hash works on 0..255.
     .raw({ depth: "uchar" })

@@ -7,9 +7,10 @@ import { pdqOfImage } from "../../server/services/media-hash.js";
 import { picture } from "../support/pictures.js";
 
 /*
- * The image processor makes the thumbnail from the pixels the PDQ hash is computed from, so the
- * media check decodes nothing of its own: its hash must be the one pdqOfImage gives for the same
- * bytes, and its thumbnails must still be turned the way the EXIF orientation says.
+ * Asked for a PDQ hash, the image processor decodes a JPEG once for its original and its hash and
+ * makes the thumbnail from the hash's pixels (other images: the thumbnail from the hash's pixels),
+ * so the media check decodes nothing of its own: its hash must be the one pdqOfImage gives for the
+ * same bytes, and its original and thumbnails must still be turned the way EXIF orientation says.
  */
 
 const ALL: ProcessOptions = { allowedTypes: IMAGE_TYPES, maxFileSize: 8 * 1024 * 1024, op: true };
@@ -43,7 +44,7 @@ async function animated(rgb: Buffer, width: number, height: number): Promise<Buf
     .toBuffer();
 }
 
-describe("ImageProcessor: the PDQ hash from the thumbnail's pixels", () => {
+describe("ImageProcessor: the PDQ hash from pixels the image work decodes", () => {
   it("computes the hash only when asked", async () => {
     const jpeg = await picture(3, 1200, 900);
     expect((await processor().process(jpeg, ALL)).pdq).toBeNull();
@@ -93,12 +94,16 @@ describe("ImageProcessor: the PDQ hash from the thumbnail's pixels", () => {
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) raw.set(colours[(y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1)]!, (y * w + x) * 3);
     const results: Record<number, number> = {};
+    const originals: Record<number, number> = {};
     for (let orientation = 1; orientation <= 8; orientation++) {
       const input = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
         .jpeg({ quality: 95 })
         .withMetadata({ orientation })
         .toBuffer();
-      const { thumb, thumbWidth, thumbHeight } = await processor().process(input, { ...ALL, pdq: true });
+      const { thumb, thumbWidth, thumbHeight, original } = await processor().process(input, { ...ALL, pdq: true });
+      // The original, encoded from the pixels decoded for the hash, is turned as well.
+      const upright = await sharp(input).autoOrient().jpeg({ quality: 95 }).toBuffer();
+      originals[orientation] = await difference(original, upright);
       const expected = await sharp(input)
         .autoOrient()
         .resize(250, 250, { fit: "inside" })
@@ -114,5 +119,6 @@ describe("ImageProcessor: the PDQ hash from the thumbnail's pixels", () => {
     }
     // A wrong turn differs by about a hundred on average; resampling twice, by a few.
     for (const [orientation, d] of Object.entries(results)) expect(d, `orientation ${orientation}`).toBeLessThan(6);
+    for (const [orientation, d] of Object.entries(originals)) expect(d, `original ${orientation}`).toBeLessThan(6);
   });
 });

@@ -106,7 +106,11 @@ describe("ImageProcessor: accepted images", () => {
     });
   }
 
-  it("auto-orients a JPEG and drops its EXIF, GPS included", async () => {
+  // With a hash asked for, a JPEG is decoded once for its original and its hash: both ways must agree.
+  it.each([
+    ["", false],
+    [" (decoded once for its hash too)", true],
+  ])("auto-orients a JPEG and drops its EXIF, GPS included%s", async (_, pdq) => {
     // Left half red, right half blue, stored landscape with orientation 6 (display rotated 90° clockwise).
     const raw = Buffer.alloc(60 * 20 * 3);
     for (let y = 0; y < 20; y++) {
@@ -125,7 +129,8 @@ describe("ImageProcessor: accepted images", () => {
     expect(before.orientation).toBe(6);
     expect(before.exif?.toString("latin1")).toContain("WGS84MARK");
 
-    const out = await processor().process(input, ALL);
+    const out = await processor().process(input, { ...ALL, pdq });
+    expect(out.pdq === null).toBe(!pdq);
     expect([out.width, out.height]).toEqual([20, 60]);
     const after = await sharp(out.original).metadata();
     expect([after.width, after.height]).toEqual([20, 60]);

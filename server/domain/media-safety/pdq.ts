@@ -129,22 +129,40 @@ function boxColumns(input: Float64Array, output: Float64Array, width: number, he
   }
 }
 
-function jarosz(a: Float64Array, b: Float64Array, width: number, height: number): void {
+/**
+ * The rows (or columns) box1d averages into output `at` with `window` over `length` values: the
+ * window, shrunk at the ends and set off centre exactly as box1d's running sum sets it.
+ */
+function span(at: number, window: number, length: number): [number, number] {
+  const half = Math.floor((window + 2) / 2);
+  return [Math.max(0, at - (window - half)), Math.min(length - 1, at + half - 1)];
+}
+
+/**
+ * The Jarosz filter (PASSES X-then-Y box passes) followed by decimation to CELLS×CELLS samples.
+ * Every pass but the last runs over the whole image; the last is computed only where decimation
+ * samples it (a few thousand window sums instead of two more passes over every pixel), with the
+ * same windows as the full pass, so the samples are those of filtering everything.
+ */
+function blurAndDecimate(a: Float64Array, b: Float64Array, width: number, height: number): Float64Array {
   const alongRows = windowSize(width);
   const alongCols = windowSize(height);
-  for (let pass = 0; pass < PASSES; pass++) {
+  for (let pass = 0; pass < PASSES - 1; pass++) {
     for (let y = 0; y < height; y++) box1d(a, b, y * width, width, alongRows);
     boxColumns(b, a, width, height, alongCols);
   }
-}
-
-function decimate(blurred: Float64Array, width: number, height: number): Float64Array {
   const out = new Float64Array(CELLS * CELLS);
   for (let i = 0; i < CELLS; i++) {
-    const row = Math.floor(((i + 0.5) * height) / CELLS);
+    const [top, bottom] = span(Math.floor(((i + 0.5) * height) / CELLS), alongCols, height);
     for (let j = 0; j < CELLS; j++) {
-      const col = Math.floor(((j + 0.5) * width) / CELLS);
-      out[i * CELLS + j] = blurred[row * width + col] as number;
+      const [left, right] = span(Math.floor(((j + 0.5) * width) / CELLS), alongRows, width);
+      let column = 0;
+      for (let y = top; y <= bottom; y++) {
+        let row = 0;
+        for (let x = left, at = y * width + left; x <= right; x++, at++) row += a[at] as number;
+        column += row / (right - left + 1);
+      }
+      out[i * CELLS + j] = column / (bottom - top + 1);
     }
   }
   return out;
@@ -234,8 +252,7 @@ function checkSize(luma: Float64Array | Float32Array, width: number, height: num
 function hashInPlace(a: Float64Array, width: number, height: number, scratch?: Float64Array): PdqHash {
   // The filter writes every sample of its output before reading it: the scratch need not be cleared.
   const b = scratch ?? new Float64Array(a.length);
-  jarosz(a, b, width, height);
-  const cells = decimate(a, width, height);
+  const cells = blurAndDecimate(a, b, width, height);
   return { hex: toHex(dct16(cells)), quality: quality(cells) };
 }
 
