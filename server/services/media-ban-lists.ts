@@ -37,6 +37,8 @@ const MAX_URL = 2048;
 const MAX_EXCLUDES = 10_000;
 /** How many hashes one audit entry names; the counts are always whole. */
 const AUDIT_HASHES = 200;
+/** How deep the trail may be paged: far past any list's history, short of a scan of everything. */
+const MAX_AUDIT_OFFSET = 1_000_000;
 
 /**
  * Subscriptions to hash lists: each list's entries are media bans of source `list:<id>`, brought in
@@ -148,9 +150,11 @@ export class MediaBanLists {
     return updated;
   }
 
-  async auditTrail(user: Actor, limit = 200) {
+  /** The trail of lists, offers and media bans, newest first, `offset` entries in. */
+  async auditTrail(user: Actor, limit = 200, offset = 0) {
     requireInstance(user);
-    return this.deps.store.mediaBanLists.audit(Math.max(1, Math.min(limit, 1000)));
+    const skip = Number.isSafeInteger(offset) ? Math.max(0, Math.min(offset, MAX_AUDIT_OFFSET)) : 0;
+    return this.deps.store.mediaBanLists.audit(Math.max(1, Math.min(limit, 1000)), skip);
   }
 
   /** Syncs every list whose last sync is older than the interval; failures are kept as the list's status. */

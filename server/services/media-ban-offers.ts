@@ -73,10 +73,12 @@ export class MediaBanOffers {
 
   async revokeToken(user: Actor, id: string): Promise<void> {
     requireInstance(user);
-    if (id.length > 100 || !(await this.deps.store.mediaBanLists.revokeToken(id))) {
+    // The label is read first so that the trail still says whose token it was once it is gone.
+    const record = (await this.deps.store.mediaBanLists.tokens()).find((t) => t.id === id);
+    if (!record || !(await this.deps.store.mediaBanLists.revokeToken(id))) {
       throw new DomainError("not_found", "There is no such list token.");
     }
-    await this.audit(user, "token.revoke", { token_id: id });
+    await this.audit(user, "token.revoke", { token_id: id, label: record.label });
   }
 
   /** Whether a bearer token was minted for the list (and not revoked). */

@@ -71,6 +71,7 @@ export class MediaBanService {
     }
     const ban = this.ban(user, kind, hash, distance, banReason(input.reason));
     if (!(await this.deps.store.mediaBans.add(ban))) throw new DomainError("conflict", "This file is already banned.");
+    await this.audit(user, "ban.create", ban);
     return ban;
   }
 
@@ -99,6 +100,7 @@ export class MediaBanService {
       if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
     }
     await this.deps.moderation.deletePost(user, post.board, post.no, { fileOnly: true, reason });
+    for (const ban of added) await this.audit(user, "ban.create", ban, `${post.board}/${post.no}`);
     return added;
   }
 
@@ -116,6 +118,7 @@ export class MediaBanService {
     this.requireInstance(user);
     const removed = id.length <= 100 ? await this.deps.store.mediaBans.delete(id) : null;
     if (!removed) throw new DomainError("not_found", "There is no such media ban.");
+    await this.audit(user, "ban.lift", removed);
     return removed;
   }
 
@@ -130,6 +133,25 @@ export class MediaBanService {
         .map((b) => (b.kind === "pdq" ? `pdq ${b.hash} ${b.distance ?? DEFAULT_PDQ_DISTANCE}` : `sha256 ${b.hash}`))
         .join("\n") + (own.length > 0 ? "\n" : "")
     );
+  }
+
+  /** Staff changes to bans go in the trail the hash lists keep, so one page shows both. */
+  private async audit(user: Actor, action: string, ban: MediaBan, post?: string): Promise<void> {
+    await this.deps.store.mediaBanLists.addAudit({
+      id: randomUUID(),
+      at: this.deps.clock(),
+      actor: user.username,
+      action,
+      listId: null,
+      detail: {
+        kind: ban.kind,
+        hash: ban.hash,
+        ...(ban.distance === null ? {} : { distance: ban.distance }),
+        reason: ban.reason,
+        source: ban.source,
+        ...(post === undefined ? {} : { post }),
+      },
+    });
   }
 
   private ban(user: Actor, kind: MediaBanKind, hash: string, distance: number | null, reason: string): MediaBan {

@@ -120,8 +120,13 @@ export class MongoMediaBanLists implements MediaBanListRepository {
     });
   }
 
-  async audit(limit: number): Promise<MediaBanListAudit[]> {
-    const docs = await this.audits.find({}, P).sort({ at: -1, seq: -1 }).limit(int(limit, "limit")).toArray();
+  async audit(limit: number, offset = 0): Promise<MediaBanListAudit[]> {
+    const docs = await this.audits
+      .find({}, P)
+      .sort({ at: -1, seq: -1 })
+      .skip(int(offset, "offset"))
+      .limit(int(limit, "limit"))
+      .toArray();
     return docs.map((d) => ({
       id: d.id,
       at: d.at,

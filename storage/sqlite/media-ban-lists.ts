@@ -106,8 +106,9 @@ export class SqliteMediaBanLists implements MediaBanListRepository {
         `INSERT INTO media_ban_list_audit (id, at, actor, action, list_id, detail)
          VALUES (@id, @at, @actor, @action, @list_id, @detail)`,
       ),
-      audit: db.prepare<[number], AuditRow>(
-        "SELECT id, at, actor, action, list_id, detail FROM media_ban_list_audit ORDER BY at DESC, rowid DESC LIMIT ?",
+      audit: db.prepare<[number, number], AuditRow>(
+        `SELECT id, at, actor, action, list_id, detail FROM media_ban_list_audit
+         ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`,
       ),
       grant: db.prepare<[PeerRow]>(
         `INSERT INTO media_ban_list_peers (domain, granted_by, granted_at) VALUES (@domain, @granted_by, @granted_at)
@@ -168,8 +169,8 @@ export class SqliteMediaBanLists implements MediaBanListRepository {
     });
   }
 
-  async audit(limit: number): Promise<MediaBanListAudit[]> {
-    return this.s.audit.all(int(limit, "limit")).map((r) => ({
+  async audit(limit: number, offset = 0): Promise<MediaBanListAudit[]> {
+    return this.s.audit.all(int(limit, "limit"), int(offset, "offset")).map((r) => ({
       id: r.id,
       at: r.at,
       actor: r.actor,

@@ -80,6 +80,8 @@ export function describeMediaBanListsContract({ store, reopen }: ContractContext
         ["act2", "l", { n: 2 }],
         ["act1", "l", { n: 1 }],
       ]);
+      expect((await s.audit(2, 2)).map((e) => e.action)).toEqual(["act0"]);
+      expect(await s.audit(2, 3)).toEqual([]);
     });
 
     it("grants and revokes peers, and finds tokens by their hash only", async () => {

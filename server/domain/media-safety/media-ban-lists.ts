@@ -30,7 +30,10 @@ export interface MediaBanListAudit {
   id: string;
   at: number;
   actor: string;
-  /** list.create, list.delete, list.sync, list.sync_failed, list.exclude, list.include, peer.grant, … */
+  /**
+   * list.create, list.delete, list.sync, list.sync_failed, list.exclude, list.include, peer.grant,
+   * peer.revoke, token.create, token.revoke, ban.create, ban.lift.
+   */
   action: string;
   listId: string | null;
   detail: Record<string, unknown>;
@@ -59,8 +62,8 @@ export interface MediaBanListRepository {
   update(id: string, patch: MediaBanListPatch): Promise<MediaBanList | null>;
   delete(id: string): Promise<boolean>;
   addAudit(entry: MediaBanListAudit): Promise<void>;
-  /** Newest first. */
-  audit(limit: number): Promise<MediaBanListAudit[]>;
+  /** Newest first, skipping the `offset` newest. */
+  audit(limit: number, offset?: number): Promise<MediaBanListAudit[]>;
   /** False when the domain was granted already. */
   grant(grant: ListPeerGrant): Promise<boolean>;
   revoke(domain: string): Promise<boolean>;

@@ -1,4 +1,5 @@
 import type { MediaBanList } from "../../domain/media-safety/media-ban-lists.js";
+import { can } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import type { Actor } from "../../services/staff.js";
 import { type Html, html } from "../web/html.js";
@@ -8,8 +9,8 @@ import { actionForm, csrfField, time, type ViewContext } from "./views.js";
 
 /*
  * The hash lists section of the Media bans page: subscriptions with their last sync, a form to
- * subscribe, syncing, excluding a hash and unsubscribing. Peers and tokens the instance's own list
- * is offered to are managed through the admin API.
+ * subscribe, syncing, excluding a hash and unsubscribing; for admins, links to who may fetch the
+ * instance's own list and to the audit trail (./media-ban-offer-pages.ts, ./media-ban-audit-pages.ts).
  */
 
 function listRow(v: ViewContext, l: MediaBanList): Html {
@@ -34,6 +35,11 @@ export async function mediaBanListsSection(s: Pick<Services, "mediaBanLists">, v
   const lists = s.mediaBanLists ? await s.mediaBanLists.list(user) : [];
   return html`<section>
   <h2>Subscribed hash lists</h2>
+  ${
+    can(v.user, "manage_instance", null)
+      ? html`<p><a href="/admin/media-bans/offers">Who may fetch our list</a> · <a href="/admin/media-bans/audit">Audit trail of bans and lists</a></p>`
+      : null
+  }
   ${
     lists.length === 0
       ? html`<p>No subscriptions.</p>`

@@ -1,7 +1,9 @@
 import { DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE, type MediaBan } from "../../domain/media-safety/media-bans.js";
 import type { Services } from "../../services/container.js";
 import { type Html, html } from "../web/html.js";
+import { mediaBanAuditPages } from "./media-ban-audit-pages.js";
 import { mediaBanListPages, mediaBanListsSection } from "./media-ban-list-pages.js";
+import { mediaBanOfferPages } from "./media-ban-offer-pages.js";
 import { type AdminPageKit, field } from "./page-kit.js";
 import { actionForm, csrfField, time, type ViewContext } from "./views.js";
 
@@ -48,7 +50,10 @@ function mediaBansView(v: ViewContext, bans: MediaBan[], lists: Html): Html {
 ${lists}`;
 }
 
-export function mediaBanPages(s: Pick<Services, "mediaBans" | "mediaBanLists">, kit: AdminPageKit): void {
+export function mediaBanPages(
+  s: Pick<Services, "mediaBans" | "mediaBanLists" | "mediaBanOffers" | "staff">,
+  kit: AdminPageKit,
+): void {
   const { page, post, render, back } = kit;
 
   // The service lets only instance-wide moderators see and manage the list.
@@ -84,4 +89,6 @@ export function mediaBanPages(s: Pick<Services, "mediaBans" | "mediaBanLists">, 
   });
 
   mediaBanListPages(s, kit);
+  mediaBanOfferPages(s, kit);
+  mediaBanAuditPages(s, kit);
 }

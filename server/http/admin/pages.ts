@@ -40,6 +40,7 @@ export type AdminWebDeps = Pick<
   | "logger"
   | "mediaBans"
   | "mediaBanLists"
+  | "mediaBanOffers"
   | "moderation"
   | "policy"
   | "posting"
