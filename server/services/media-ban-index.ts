@@ -22,7 +22,10 @@ export interface MediaGate {
    * without any pay nothing for it.
    */
   checksLikeness(): Promise<boolean>;
-  /** Does an image of this PDQ hash look like a banned one (within the ban's distance)? */
+  /**
+   * Does an image of this PDQ hash look like a banned one (within the ban's distance), as it is or
+   * turned or mirrored any of the eight ways?
+   */
   matchesHash(hash: PdqHash | null): Promise<boolean>;
 }
 
@@ -58,9 +61,19 @@ export class MediaBanIndex implements MediaGate {
     return this.matches((await this.current()).pdq, hash);
   }
 
+  /**
+   * Bans keep the one hash of the picture as it was banned (lists exchanged with other software hold
+   * only that), so an upload is looked up in each of its orientations instead: a copy turned by 90
+   * degrees has, as its "turned back" orientation, the banned picture's hash.
+   */
   private matches(pdq: PdqIndex<MediaBan>, hash: PdqHash | null): boolean {
     if (hash === null || hash.quality < MIN_PDQ_QUALITY || pdq.size === 0) return false;
-    return pdq.within(hash.hex, MAX_PDQ_DISTANCE).some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE));
+    // A symmetric picture gives some orientations the same hash: each is looked up once.
+    for (const hex of new Set(Object.values(hash.orientations))) {
+      const found = pdq.within(hex, MAX_PDQ_DISTANCE);
+      if (found.some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE))) return true;
+    }
+    return false;
   }
 
   /** The bans in force, reloaded when the store's version differs from the one held. */
