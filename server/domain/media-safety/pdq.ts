@@ -213,12 +213,15 @@ function dct16(cells: Float64Array): Float64Array {
   return b;
 }
 
+function medianOf(coeffs: Float64Array): number {
+  return Float64Array.from(coeffs).sort()[(coeffs.length >> 1) - 1] as number;
+}
+
 /**
  * Bit k (k = row·16 + column) is set when coefficient k exceeds the median, taken as the lower
  * middle value as the reference does. The reference prints sixteen 16-bit words, last word first.
  */
-function toHex(coeffs: Float64Array): string {
-  const median = Float64Array.from(coeffs).sort()[(coeffs.length >> 1) - 1] as number;
+function toHex(coeffs: Float64Array, median = medianOf(coeffs)): string {
   const words = new Uint16Array(16);
   for (let k = 0; k < coeffs.length; k++) if ((coeffs[k] as number) > median) words[k >> 4]! |= 1 << (k & 15);
   let hex = "";
@@ -253,6 +256,10 @@ const MOVES: Record<Orientation, { transpose: boolean; flipRows: boolean; flipCo
 function orientationHexes(coeffs: Float64Array): Record<Orientation, string> {
   const moved = new Float64Array(COEFFS * COEFFS);
   const out = {} as Record<Orientation, string>;
+  // The median depends only on which values are negated, not where they go: a transposed block
+  // mirrored along its rows holds the values of the block mirrored along its columns. Four sign
+  // patterns, four sorts.
+  const medians = new Map<number, number>();
   for (const o of ORIENTATIONS) {
     const { transpose, flipRows, flipColumns } = MOVES[o];
     for (let i = 0; i < COEFFS; i++) {
@@ -262,7 +269,13 @@ function orientationHexes(coeffs: Float64Array): Record<Orientation, string> {
         moved[i * COEFFS + j] = negate ? -v : v;
       }
     }
-    out[o] = toHex(moved);
+    const pattern = transpose ? Number(flipColumns) * 2 + Number(flipRows) : Number(flipRows) * 2 + Number(flipColumns);
+    let median = medians.get(pattern);
+    if (median === undefined) {
+      median = medianOf(moved);
+      medians.set(pattern, median);
+    }
+    out[o] = toHex(moved, median);
   }
   return out;
 }
