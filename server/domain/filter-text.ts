@@ -5,16 +5,18 @@
  *
  * Folding, code point by code point: format characters (zero-width spaces, bidirectional controls)
  * are dropped; compatibility forms are decomposed (NFKD: fullwidth letters, ligatures, circled and
- * mathematical letters) and their combining marks dropped (é → e); the result is lowercased; letters
- * of other scripts that look like Latin ones are replaced by them (CONFUSABLES below). Plain words
+ * mathematical letters) and their combining marks dropped (é → e); letters drawn like Latin capitals
+ * are replaced by them (CAPITAL_CONFUSABLES below); the result is lowercased; letters of other
+ * scripts that look like Latin ones are replaced by them (CONFUSABLES below). Plain words
  * are matched after one more step, the leetspeak digits and signs (LEET below).
  */
 
 /**
- * Cyrillic and Greek letters drawn the same as a Latin letter in common fonts: the lowercase
- * single-letter entries of Unicode's confusables table (UTS #39, confusables.txt) whose target is
- * a basic Latin letter, limited to the two scripts used to disguise Latin words in practice. Uppercase
- * forms are covered by lowercasing first.
+ * Letters drawn the same as a Latin letter in common fonts: lowercase single-letter entries of
+ * Unicode's confusables table (UTS #39, confusables.txt) whose target is a basic Latin letter, from
+ * the scripts used to disguise Latin words in practice (Cyrillic, Greek, Armenian) and the Latin
+ * small capitals and IPA letters. Uppercase forms are covered by lowercasing first. Mathematical,
+ * fullwidth and circled letters need no entry: NFKD already gives their plain letter.
  */
 const CONFUSABLES: Readonly<Record<string, string>> = {
   // Cyrillic
@@ -58,6 +60,42 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   υ: "u",
   χ: "x",
   ω: "w",
+  // Armenian (capitals lowercase to these)
+  օ: "o",
+  ս: "u",
+  ո: "n",
+  հ: "h",
+  ց: "g",
+  զ: "q",
+  // Latin small capitals, which NFKD leaves alone
+  ᴀ: "a",
+  ʙ: "b",
+  ᴄ: "c",
+  ᴅ: "d",
+  ᴇ: "e",
+  ꜰ: "f",
+  ɢ: "g",
+  ʜ: "h",
+  ɪ: "i",
+  ᴊ: "j",
+  ᴋ: "k",
+  ʟ: "l",
+  ᴍ: "m",
+  ɴ: "n",
+  ᴏ: "o",
+  ᴘ: "p",
+  ʀ: "r",
+  ꜱ: "s",
+  ᴛ: "t",
+  ᴜ: "u",
+  ᴠ: "v",
+  ᴡ: "w",
+  ʏ: "y",
+  ᴢ: "z",
+  // IPA letters
+  ɑ: "a",
+  ɩ: "i",
+  ʋ: "v",
   // Latin letters outside ASCII that NFKD leaves alone
   ı: "i",
   ȷ: "j",
@@ -66,6 +104,66 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   đ: "d",
   ß: "ss",
 };
+
+/**
+ * Letters with no lowercase Latin look-alike of their own, drawn like Latin capitals: Lisu (no case)
+ * and Cherokee (whose small letters are drawn like its capitals, so both map). Looked up before
+ * lowercasing.
+ */
+const CAPITAL_CONFUSABLES: Readonly<Record<string, string>> = withLowercase({
+  // Cherokee
+  Ꭺ: "a",
+  Ᏼ: "b",
+  Ꮯ: "c",
+  Ꭰ: "d",
+  Ꭼ: "e",
+  Ꮐ: "g",
+  Ꮋ: "h",
+  Ꭵ: "i",
+  Ꮶ: "k",
+  Ꮮ: "l",
+  Ꮇ: "m",
+  Ꮲ: "p",
+  Ꭱ: "r",
+  Ꮪ: "s",
+  Ꭲ: "t",
+  Ꮩ: "v",
+  Ꮃ: "w",
+  Ꭹ: "y",
+  Ꮓ: "z",
+  // Lisu
+  ꓮ: "a",
+  ꓐ: "b",
+  ꓚ: "c",
+  ꓓ: "d",
+  ꓰ: "e",
+  ꓝ: "f",
+  ꓖ: "g",
+  ꓧ: "h",
+  ꓲ: "i",
+  ꓙ: "j",
+  ꓗ: "k",
+  ꓡ: "l",
+  ꓟ: "m",
+  ꓠ: "n",
+  ꓳ: "o",
+  ꓑ: "p",
+  ꓣ: "r",
+  ꓢ: "s",
+  ꓔ: "t",
+  ꓴ: "u",
+  ꓦ: "v",
+  ꓪ: "w",
+  ꓫ: "x",
+  ꓬ: "y",
+  ꓜ: "z",
+});
+
+function withLowercase(table: Record<string, string>): Record<string, string> {
+  const out = { ...table };
+  for (const [k, v] of Object.entries(table)) out[k.toLowerCase()] = v;
+  return out;
+}
 
 /** Digits and signs written for letters. `1` is folded to `i`, and so is `l`, since `1` stands for both. */
 const LEET: Readonly<Record<string, string>> = {
@@ -103,9 +201,14 @@ function foldCodePoint(cp: string): string {
   if (cp.length === 1 && ascii < 0x80) return ascii >= 65 && ascii <= 90 ? String.fromCharCode(ascii + 32) : cp;
   if (FORMAT.test(cp)) return "";
   let out = "";
-  for (const ch of cp.normalize("NFKD").toLowerCase()) {
+  for (const ch of cp.normalize("NFKD")) {
     if (MARK.test(ch)) continue;
-    out += CONFUSABLES[ch] ?? ch;
+    const capital = CAPITAL_CONFUSABLES[ch];
+    if (capital !== undefined) {
+      out += capital;
+      continue;
+    }
+    for (const lower of ch.toLowerCase()) out += CONFUSABLES[lower] ?? lower;
   }
   return out;
 }

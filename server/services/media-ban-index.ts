@@ -22,7 +22,10 @@ export interface MediaGate {
    * without any pay nothing for it.
    */
   checksLikeness(): Promise<boolean>;
-  /** Does an image of this PDQ hash look like a banned one (within the ban's distance)? */
+  /**
+   * Does an image of this PDQ hash look like a banned one (within the ban's distance), as it is or
+   * turned or mirrored any of the eight ways?
+   */
   matchesHash(hash: PdqHash | null): Promise<boolean>;
 }
 
@@ -31,6 +34,11 @@ interface Loaded {
   sha256: ReadonlySet<string>;
   /** Perceptual bans, indexed for matching by likeness. */
   pdq: PdqIndex<MediaBan>;
+  /**
+   * The widest distance of any perceptual ban: lookups search that far and no farther, since the
+   * index's probes grow with the distance (at 64 bits, the most a ban may have, it scans them all).
+   */
+  widest: number;
 }
 
 /**
@@ -55,12 +63,22 @@ export class MediaBanIndex implements MediaGate {
 
   /** Whether a hash already computed matches a perceptual ban in force. */
   async matchesHash(hash: PdqHash | null): Promise<boolean> {
-    return this.matches((await this.current()).pdq, hash);
+    return this.matches(await this.current(), hash);
   }
 
-  private matches(pdq: PdqIndex<MediaBan>, hash: PdqHash | null): boolean {
+  /**
+   * Bans keep the one hash of the picture as it was banned (lists exchanged with other software hold
+   * only that), so an upload is looked up in each of its orientations instead: a copy turned by 90
+   * degrees has, as its "turned back" orientation, the banned picture's hash.
+   */
+  private matches({ pdq, widest }: Loaded, hash: PdqHash | null): boolean {
     if (hash === null || hash.quality < MIN_PDQ_QUALITY || pdq.size === 0) return false;
-    return pdq.within(hash.hex, MAX_PDQ_DISTANCE).some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE));
+    // A symmetric picture gives some orientations the same hash: each is looked up once.
+    for (const hex of new Set(Object.values(hash.orientations))) {
+      const found = pdq.within(hex, widest);
+      if (found.some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE))) return true;
+    }
+    return false;
   }
 
   /** The bans in force, reloaded when the store's version differs from the one held. */
@@ -83,8 +101,13 @@ export class MediaBanIndex implements MediaGate {
       version,
       sha256: new Set(all.filter((b) => b.kind === "sha256").map((b) => b.hash)),
       pdq: new PdqIndex<MediaBan>(),
+      widest: 0,
     };
-    for (const b of all) if (b.kind === "pdq") loaded.pdq.add(b.hash, b);
+    for (const b of all) {
+      if (b.kind !== "pdq") continue;
+      loaded.pdq.add(b.hash, b);
+      loaded.widest = Math.max(loaded.widest, Math.min(b.distance ?? DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE));
+    }
     this.#loaded = loaded;
     return loaded;
   }

@@ -3,7 +3,8 @@
  * reference implementation's own tool so that our hashes agree with lists made elsewhere: images
  * larger than 512 pixels a side are shrunk to fit (aspect kept) before hashing, only the first frame
  * of an animation counts, transparency is dropped rather than flattened, and EXIF orientation is
- * ignored (the reference does not rotate, so neither do we: a rotated copy is a different hash).
+ * ignored (the reference does not rotate, so neither do we). A turned or mirrored copy has a
+ * different hash; the hash's `orientations` carry the other seven, and the media check looks up all.
  *
  * The upload path does not decode again for the hash: the image processor shrinks pixels it decodes
  * anyway (`hashPixels`), makes the thumbnail from them and hashes them with `pdqOfPixels`, so both

@@ -42,6 +42,38 @@ describe("word filter folding", () => {
     expect(rejects("sραm")).toBe(true); // Greek rho, alpha
   });
 
+  it("folds Armenian, Cherokee and Lisu look-alikes, small capitals and IPA letters", () => {
+    const scam = new CompiledFilters([rule({ pattern: "scam" }), rule({ pattern: "hoax" })]);
+    const caught = (text: string) => scam.check("b", "local", comment(text)).action === "reject";
+    const disguises = {
+      armenian: "h\u0585ax", // Armenian o
+      "armenian capital": "h\u0555ax", // Armenian capital O, lowercased to o
+      cherokee: "\u13DA\u13DF\u13AAM", // Cherokee S C A, Latin M
+      "cherokee small letters": "\u13DA\u13DF\u13AAM".toLowerCase(),
+      lisu: "\uA4E7\uA4F3\uA4EE\uA4EB", // Lisu H O A X
+      "small capitals": "\uA731\u1D04\u1D00\u1D0D", // ꜱᴄᴀᴍ
+      ipa: "sc\u0251m", // IPA script a
+      mixed: "S\u1D04\u0430\uA4DF", // Latin S, small capital c, Cyrillic a, Lisu M
+    };
+    const missed = Object.entries(disguises).filter(([, text]) => !caught(`a ${text} here`));
+    expect(missed).toEqual([]);
+  });
+
+  it("leaves ordinary Russian, Greek and Armenian text from matching unrelated English words", () => {
+    const words = ["cop", "hot", "pop", "ham", "hyena", "mope", "coke", "taxi", "bank", "deal", "nun", "sun", "poop"];
+    const english = new CompiledFilters(words.map((pattern) => rule({ pattern })));
+    const texts = [
+      "Привет, как дела? Сегодня хорошая погода, пойдём гулять в парк.",
+      "Москва — столица России, большой город на реке Москве.",
+      "Καλημέρα, τι κάνεις; Σήμερα ο καιρός είναι ωραίος και πάμε βόλτα.",
+      "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
+      "Բարև, ինչպես ես: Այսօր եղանակը լավն է, գնանք զբոսնելու:",
+      "Երևանը Հայաստանի մայրաքաղաքն է:",
+    ];
+    const matched = texts.filter((t) => english.check("b", "local", comment(t)).action !== "pass");
+    expect(matched).toEqual([]);
+  });
+
   it("folds leetspeak digits and signs", () => {
     expect(rejects("5p4m")).toBe(true);
     expect(rejects("$p@m")).toBe(true);

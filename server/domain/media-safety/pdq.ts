@@ -12,7 +12,30 @@ export interface PdqHash {
   hex: string;
   /** 0..100: how much gradient detail the image has; below about 50 a hash matches too easily. */
   quality: number;
+  /**
+   * The hash the picture would have turned or mirrored each of the eight ways (`original` is `hex`),
+   * derived from the same coefficients: a rotated or mirrored copy of a banned picture has, in one of
+   * these, the banned picture's own hash.
+   */
+  orientations: Readonly<Record<Orientation, string>>;
 }
+
+/**
+ * The eight ways a picture maps onto a rectangle: turned clockwise by 90, 180 or 270 degrees,
+ * mirrored left to right (`mirror`), upside down (`flip`), about its main diagonal (`transpose`) or
+ * its other diagonal (`transverse`).
+ */
+export const ORIENTATIONS = [
+  "original",
+  "rotate90",
+  "rotate180",
+  "rotate270",
+  "mirror",
+  "flip",
+  "transpose",
+  "transverse",
+] as const;
+export type Orientation = (typeof ORIENTATIONS)[number];
 
 /** The reference's window divisor: two passes of a window of 1/128 of a side cover one of 64 cells. */
 const WINDOW_DIVISOR = 128;
@@ -208,17 +231,71 @@ function dct16(cells: Float64Array): Float64Array {
   return b;
 }
 
+function medianOf(coeffs: Float64Array): number {
+  return Float64Array.from(coeffs).sort()[(coeffs.length >> 1) - 1] as number;
+}
+
 /**
  * Bit k (k = row·16 + column) is set when coefficient k exceeds the median, taken as the lower
  * middle value as the reference does. The reference prints sixteen 16-bit words, last word first.
  */
-function toHex(coeffs: Float64Array): string {
-  const median = Float64Array.from(coeffs).sort()[(coeffs.length >> 1) - 1] as number;
+function toHex(coeffs: Float64Array, median = medianOf(coeffs)): string {
   const words = new Uint16Array(16);
   for (let k = 0; k < coeffs.length; k++) if ((coeffs[k] as number) > median) words[k >> 4]! |= 1 << (k & 15);
   let hex = "";
   for (let w = 15; w >= 0; w--) hex += (words[w] as number).toString(16).padStart(4, "0");
   return hex;
+}
+
+/**
+ * How each orientation moves the coefficients. Mirroring a side of n samples maps each DCT basis
+ * function of frequency k onto itself times (-1)^k, so it negates the odd frequencies along that
+ * axis (the even indices here, which start at frequency 1); turning about a diagonal swaps the axes.
+ * Each orientation is a transposition (or none) followed by mirrors of the result's rows or columns:
+ * a turn clockwise by 90 degrees is a transposition then a left-to-right mirror.
+ */
+const MOVES: Record<Orientation, { transpose: boolean; flipRows: boolean; flipColumns: boolean }> = {
+  original: { transpose: false, flipRows: false, flipColumns: false },
+  rotate90: { transpose: true, flipRows: false, flipColumns: true },
+  rotate180: { transpose: false, flipRows: true, flipColumns: true },
+  rotate270: { transpose: true, flipRows: true, flipColumns: false },
+  mirror: { transpose: false, flipRows: false, flipColumns: true },
+  flip: { transpose: false, flipRows: true, flipColumns: false },
+  transpose: { transpose: true, flipRows: false, flipColumns: false },
+  transverse: { transpose: true, flipRows: true, flipColumns: true },
+};
+
+/**
+ * The hashes of all eight orientations from one set of coefficients: each is a permutation and sign
+ * change of the 16×16 block, thresholded against its own median (negating values moves the median).
+ * Equal to hashing the turned picture, up to where the 64×64 sampling falls on a side that does
+ * not divide evenly.
+ */
+function orientationHexes(coeffs: Float64Array): Record<Orientation, string> {
+  const moved = new Float64Array(COEFFS * COEFFS);
+  const out = {} as Record<Orientation, string>;
+  // The median depends only on which values are negated, not where they go: a transposed block
+  // mirrored along its rows holds the values of the block mirrored along its columns. Four sign
+  // patterns, four sorts.
+  const medians = new Map<number, number>();
+  for (const o of ORIENTATIONS) {
+    const { transpose, flipRows, flipColumns } = MOVES[o];
+    for (let i = 0; i < COEFFS; i++) {
+      for (let j = 0; j < COEFFS; j++) {
+        const v = coeffs[transpose ? j * COEFFS + i : i * COEFFS + j] as number;
+        const negate = (flipRows && (i & 1) === 0) !== (flipColumns && (j & 1) === 0);
+        moved[i * COEFFS + j] = negate ? -v : v;
+      }
+    }
+    const pattern = transpose ? Number(flipColumns) * 2 + Number(flipRows) : Number(flipRows) * 2 + Number(flipColumns);
+    let median = medians.get(pattern);
+    if (median === undefined) {
+      median = medianOf(moved);
+      medians.set(pattern, median);
+    }
+    out[o] = toHex(moved, median);
+  }
+  return out;
 }
 
 /**
@@ -253,7 +330,8 @@ function hashInPlace(a: Float64Array, width: number, height: number, scratch?: F
   // The filter writes every sample of its output before reading it: the scratch need not be cleared.
   const b = scratch ?? new Float64Array(a.length);
   const cells = blurAndDecimate(a, b, width, height);
-  return { hex: toHex(dct16(cells)), quality: quality(cells) };
+  const orientations = orientationHexes(dct16(cells));
+  return { hex: orientations.original, quality: quality(cells), orientations };
 }
 
 const PDQ_HEX = /^[0-9a-f]{64}$/;
