@@ -6,7 +6,7 @@ import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { type HashPixels, HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
+import { HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
 
 export interface ProcessedImage {
   /** The re-encoded original: auto-oriented, same format, no EXIF/GPS/XMP/ICC metadata. */
@@ -38,7 +38,7 @@ export interface ProcessOptions {
   maxFileSize: number;
   /** An opening post gets the larger thumbnail. */
   op: boolean;
-  /** Also compute the PDQ hash, from pixels the image work decodes anyway (no extra decoding). */
+  /** Also compute the PDQ hash, from the pixels the thumbnail is then made from (no extra decoding). */
   pdq?: boolean;
 }
 
@@ -46,11 +46,6 @@ const OP_THUMB = 250;
 const REPLY_THUMB = 125;
 const JPEG_QUALITY = 90;
 const THUMB_QUALITY = 85;
-/**
- * The largest JPEG (in pixels) decoded once for both its original and its PDQ hash: 24 megapixels
- * hold 72 MB while decoded. Larger ones are decoded twice, as streams.
- */
-const SHARED_DECODE_PIXELS = 24_000_000;
 
 const TYPE_NAMES: Readonly<Record<ImageType, string>> = {
   "image/jpeg": "JPEG",
@@ -206,13 +201,10 @@ export class ImageProcessor {
     const orientation = animated ? 1 : (meta.orientation ?? 1);
     const box = op ? OP_THUMB : REPLY_THUMB;
     try {
-      const [original, thumb] =
-        pdq && type === "image/jpeg" && meta.width * meta.height <= SHARED_DECODE_PIXELS
-          ? await this.#decodeOnce(input, orientation, box, base)
-          : await Promise.all([
-              this.#encodeOriginal(input, type, meta, animated, base),
-              pdq ? this.#thumbWithHash(input, orientation, box, base) : this.#thumb(input, orientation, box, base),
-            ]);
+      const [original, thumb] = await Promise.all([
+        this.#encodeOriginal(input, type, meta, animated, base),
+        pdq ? this.#thumbWithHash(input, orientation, box, base) : this.#thumb(input, orientation, box, base),
+      ]);
       return {
         original: original.data,
         thumb: thumb.data,
@@ -281,41 +273,10 @@ export class ImageProcessor {
    * is applied to those pixels afterwards.
    */
   async #thumbWithHash(input: Buffer, orientation: number, box: number, base: sharp.SharpOptions): Promise<Thumb> {
-    return this.#thumbFromHashPixels(await hashPixels(sharp(input, base)), orientation, box);
-  }
-
-  async #thumbFromHashPixels(pixels: HashPixels, orientation: number, box: number): Promise<Thumb> {
+    const pixels = await hashPixels(sharp(input, base));
     const hash = pdqOfPixels(pixels, this.#hashScratch);
     const raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
     return { ...(await encodeThumb(orient(sharp(pixels.data, { raw }), orientation), box)), pdq: hash };
-  }
-
-  /**
-   * A JPEG checked against PDQ bans is decoded once, whole: the original is encoded from those
-   * pixels, and the hash's pixels (and from them the thumbnail) are shrunk from them too. The hash
-   * needs the image decoded at its full size (as the reference decodes it), and decoding a JPEG a
-   * second time, even shrunk on load, costs more than the hash itself; this way the check adds almost
-   * nothing to the image work. Bounded by SHARED_DECODE_PIXELS: the decoded image is held in memory.
-   */
-  async #decodeOnce(
-    input: Buffer,
-    orientation: number,
-    box: number,
-    base: sharp.SharpOptions,
-  ): Promise<[Encoded, Thumb]> {
-    const { data, info } = await sharp(input, base)
-      .toColourspace("srgb")
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
-    const originalWork = orient(sharp(data, raw), orientation)
-      .jpeg({ quality: JPEG_QUALITY, mozjpeg: false })
-      .toBuffer({ resolveWithObject: true });
-    const thumbWork = hashPixels(sharp(data, raw)).then((pixels) =>
-      this.#thumbFromHashPixels(pixels, orientation, box),
-    );
-    const [original, thumb] = await Promise.all([originalWork, thumbWork]);
-    return [{ data: original.data, width: original.info.width, height: original.info.height }, thumb];
   }
 }
 

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_PDQ_DISTANCE,
-  MAX_PDQ_DISTANCE,
-  type MediaBan,
-  type MediaBanRepository,
-} from "../domain/media-safety/media-bans.js";
+import { DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE, type MediaBanRepository } from "../domain/media-safety/media-bans.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
 import { PdqIndex } from "../domain/media-safety/pdq-index.js";
 
@@ -32,8 +27,11 @@ export interface MediaGate {
 interface Loaded {
   version: number;
   sha256: ReadonlySet<string>;
-  /** Perceptual bans, indexed for matching by likeness. */
-  pdq: PdqIndex<MediaBan>;
+  /**
+   * Perceptual bans, indexed for matching by likeness, each by its distance alone: the index then
+   * holds no object per ban, and a large list costs the garbage collector nothing to trace.
+   */
+  pdq: PdqIndex<number>;
   /**
    * The widest distance of any perceptual ban: lookups search that far and no farther, since the
    * index's probes grow with the distance (at 64 bits, the most a ban may have, it scans them all).
@@ -76,7 +74,7 @@ export class MediaBanIndex implements MediaGate {
     // A symmetric picture gives some orientations the same hash: each is looked up once.
     for (const hex of new Set(Object.values(hash.orientations))) {
       const found = pdq.within(hex, widest);
-      if (found.some((m) => m.distance <= (m.value.distance ?? DEFAULT_PDQ_DISTANCE))) return true;
+      if (found.some((m) => m.distance <= m.value)) return true;
     }
     return false;
   }
@@ -100,13 +98,14 @@ export class MediaBanIndex implements MediaGate {
     const loaded: Loaded = {
       version,
       sha256: new Set(all.filter((b) => b.kind === "sha256").map((b) => b.hash)),
-      pdq: new PdqIndex<MediaBan>(),
+      pdq: new PdqIndex<number>(),
       widest: 0,
     };
     for (const b of all) {
       if (b.kind !== "pdq") continue;
-      loaded.pdq.add(b.hash, b);
-      loaded.widest = Math.max(loaded.widest, Math.min(b.distance ?? DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE));
+      const distance = Math.min(b.distance ?? DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE);
+      loaded.pdq.add(b.hash, distance);
+      loaded.widest = Math.max(loaded.widest, distance);
     }
     this.#loaded = loaded;
     return loaded;

@@ -6,9 +6,9 @@
  * ignored (the reference does not rotate, so neither do we). A turned or mirrored copy has a
  * different hash; the hash's `orientations` carry the other seven, and the media check looks up all.
  *
- * The upload path does not decode again for the hash: the image processor shrinks pixels it decodes
- * anyway (`hashPixels`), makes the thumbnail from them and hashes them with `pdqOfPixels`, so both
- * routes give the same hash for the same bytes.
+ * The upload path does not decode again for the hash: the image processor makes the thumbnail from
+ * the same shrunk pixels (`hashPixels`) and hashes them with `pdqOfPixels`, so both routes give the
+ * same hash for the same bytes.
  */
 import sharp from "sharp";
 import { type PdqHash, pdqFromLumaInPlace } from "../domain/media-safety/pdq.js";
@@ -34,8 +34,8 @@ export interface HashPixels {
 
 /**
  * Decodes the first frame of `image` (a sharp instance on the encoded bytes, with the caller's
- * limits) into the hash's pixels. The whole image is decoded (no shrink-on-load), as the reference
- * tool decodes it.
+ * limits) into the hash's pixels. For a JPEG, libvips shrinks on load, so far less than the whole
+ * image is decoded.
  */
 export async function hashPixels(image: sharp.Sharp): Promise<HashPixels> {
   const { data, info } = await image

@@ -2,9 +2,10 @@
  * The media-check part of `npm run bench`: what checking an upload against 100,000 banned PDQ
  * hashes adds to the image work the upload does anyway (the image processor turning a 1920×1080
  * JPEG into a metadata-free original and a thumbnail, one image at a time). The check is the whole
- * of it: the image work as the processor does it when asked for a hash (a JPEG decoded once, whole,
- * for its original and its hash; the thumbnail made from the hash's pixels), the PDQ hash and the
- * lookup at distance 31, against the same image work without a check (the thumbnail decoded
+ * of it: the image work as the processor does it when asked for a hash (the thumbnail made from the
+ * hash's pixels, a decode shrunk to at most 512 pixels a side), the PDQ hash and the
+ * media gate's check (bans in a SQLite store; the hash looked up in all eight orientations at
+ * distance 31), against the same image work without a check (the thumbnail decoded
  * directly, shrunk on load). For comparison, the check done the simple way is measured in the same
  * rounds: a decode of its own for the hash (pdqOfImage) before the unchecked image work. All are
  * shares of the image work's CPU time (all threads: libvips works off the event loop) and of its
@@ -14,12 +15,17 @@
  *
  * Runs on its own too: `node dist/test/bench/media-check.js` (BENCH_SECONDS sets each measurement).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MAX_PDQ_DISTANCE } from "../../server/domain/media-safety/media-bans.js";
+import { DEFAULT_PDQ_DISTANCE } from "../../server/domain/media-safety/media-bans.js";
 import { popcount32 } from "../../server/domain/media-safety/pdq.js";
 import { PdqIndex } from "../../server/domain/media-safety/pdq-index.js";
 import { configureSharpForServer, ImageProcessor, type ProcessOptions } from "../../server/services/images.js";
+import { MediaBanIndex } from "../../server/services/media-ban-index.js";
 import { pdqOfImage } from "../../server/services/media-hash.js";
+import { openSqliteStore } from "../../storage/sqlite/store.js";
 import { seededRandom as random, randomHex } from "../support/seeded-random.js";
 import { photo } from "./images.js";
 import type { Row } from "./row.js";
@@ -114,19 +120,36 @@ export async function mediaCheckBench(seconds: number): Promise<MediaCheckFigure
     return n;
   };
 
+  // The upload path's gate, as the server has it: the same bans in a SQLite store, loaded by the
+  // media gate, which asks the store's version per check and looks the hash up in all eight
+  // orientations.
+  const dir = mkdtempSync(join(tmpdir(), "atoll-media-check-"));
+  const store = openSqliteStore(join(dir, "atoll.db"), { checkpoints: false });
+  await store.mediaBans.replaceSource(
+    "list:bench",
+    hashes.map((hash, i) => ({
+      id: `b${i}`,
+      kind: "pdq",
+      hash,
+      distance: DEFAULT_PDQ_DISTANCE,
+      reason: "",
+      createdBy: "bench",
+      createdAt: 0,
+      source: "list:bench",
+    })),
+  );
+  const gate = new MediaBanIndex(store.mediaBans);
+
   // One image at a time, as the measurements need; the limits are the server's defaults.
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: 1, queueLimit: 1 });
   const opts: ProcessOptions = { allowedTypes: ["image/jpeg"], maxFileSize: 10 * 1024 * 1024, op: true };
-  // The upload path's lookup: every ban within the largest distance a ban may have.
-  const refused = (hex: string) => index.within(hex, MAX_PDQ_DISTANCE).length > 0;
   const upload = () => images.process(jpeg, opts);
   const checked = async () => {
-    const { pdq } = await images.process(jpeg, { ...opts, pdq: true });
-    return pdq !== null && refused(pdq.hex);
+    const { pdq } = await images.process(jpeg, { ...opts, pdq: await gate.checksLikeness() });
+    return gate.matchesHash(pdq);
   };
   const separate = async () => {
-    const pdq = await pdqOfImage(jpeg);
-    const banned = pdq !== null && refused(pdq.hex);
+    const banned = await gate.matchesHash(await pdqOfImage(jpeg));
     await upload();
     return banned;
   };
@@ -161,6 +184,8 @@ export async function mediaCheckBench(seconds: number): Promise<MediaCheckFigure
   lookups = 0;
   const lookupMs = (await perCall(lookup, seconds / 2)).wall;
   const scanMs = (await perCall(scan, Math.min(seconds, 2))).wall;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
   return {
     upload: cost((r) => r.upload),
     checked: cost((r) => r.checked),

@@ -7,10 +7,9 @@ import { pdqOfImage } from "../../server/services/media-hash.js";
 import { picture } from "../support/pictures.js";
 
 /*
- * Asked for a PDQ hash, the image processor decodes a JPEG once for its original and its hash and
- * makes the thumbnail from the hash's pixels (other images: the thumbnail from the hash's pixels),
- * so the media check decodes nothing of its own: its hash must be the one pdqOfImage gives for the
- * same bytes, and its original and thumbnails must still be turned the way EXIF orientation says.
+ * Asked for a PDQ hash, the image processor makes the thumbnail from the pixels the hash is computed
+ * from, so the media check decodes nothing of its own: its hash must be the one pdqOfImage gives for
+ * the same bytes, and its original and thumbnails must still be turned the way EXIF orientation says.
  */
 
 const ALL: ProcessOptions = { allowedTypes: IMAGE_TYPES, maxFileSize: 8 * 1024 * 1024, op: true };
@@ -44,7 +43,7 @@ async function animated(rgb: Buffer, width: number, height: number): Promise<Buf
     .toBuffer();
 }
 
-describe("ImageProcessor: the PDQ hash from pixels the image work decodes", () => {
+describe("ImageProcessor: the PDQ hash from the thumbnail's pixels", () => {
   it("computes the hash only when asked", async () => {
     const jpeg = await picture(3, 1200, 900);
     expect((await processor().process(jpeg, ALL)).pdq).toBeNull();
@@ -101,7 +100,7 @@ describe("ImageProcessor: the PDQ hash from pixels the image work decodes", () =
         .withMetadata({ orientation })
         .toBuffer();
       const { thumb, thumbWidth, thumbHeight, original } = await processor().process(input, { ...ALL, pdq: true });
-      // The original, encoded from the pixels decoded for the hash, is turned as well.
+      // The original is turned as well.
       const upright = await sharp(input).autoOrient().jpeg({ quality: 95 }).toBuffer();
       originals[orientation] = await difference(original, upright);
       const expected = await sharp(input)

@@ -106,10 +106,10 @@ describe("ImageProcessor: accepted images", () => {
     });
   }
 
-  // With a hash asked for, a JPEG is decoded once for its original and its hash: both ways must agree.
+  // With a hash asked for, the thumbnail comes from the hash's pixels: both ways must agree.
   it.each([
     ["", false],
-    [" (decoded once for its hash too)", true],
+    [" (its PDQ hash computed too)", true],
   ])("auto-orients a JPEG and drops its EXIF, GPS included%s", async (_, pdq) => {
     // Left half red, right half blue, stored landscape with orientation 6 (display rotated 90° clockwise).
     const raw = Buffer.alloc(60 * 20 * 3);
