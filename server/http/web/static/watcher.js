@@ -146,7 +146,12 @@
   panel.append(bar, items);
   body.append(panel);
 
-  let folded = localStorage.getItem(FOLD_KEY) === "1";
+  let folded = false;
+  try {
+    folded = localStorage.getItem(FOLD_KEY) === "1";
+  } catch {
+    // Storage refused: the panel starts open.
+  }
   fold.addEventListener("click", () => {
     folded = !folded;
     try {
