@@ -75,6 +75,7 @@ describe.skipIf(!hasChromium)(title, () => {
 
     // New thread through the form on the board index.
     await page.goto(`${base}/b/`);
+    await page.click("#new-thread > summary");
     await page.fill("#f-sub", "Browser thread");
     await page.fill("#f-com", "Hello from Chromium\n>greentext line");
     await page.setInputFiles("#f-file", {
@@ -97,13 +98,13 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(await page.textContent(".catalog-thread .subject")).toBe("Browser thread");
     await expectImageLoaded(page, ".catalog-thumb img");
 
-    // Click-to-quote fills the reply box; the reply quotes the OP.
+    // Click-to-quote opens the quick reply with the quote; the reply quotes the OP.
     await page.goto(`${base}/b/thread/${threadNo}`);
     await page.click(`#p${threadNo} a.quote-no`);
-    expect(await page.inputValue("#f-com")).toBe(`>>${threadNo}\n`);
+    expect(await page.inputValue("#qr-f-com")).toBe(`>>${threadNo}\n`);
     expect(new URL(page.url()).hash).toBe("");
-    await page.type("#f-com", "Nice thread");
-    await Promise.all([page.waitForURL(/#p\d+$/), page.click("#post-form button[type=submit]")]);
+    await page.type("#qr-f-com", "Nice thread");
+    await Promise.all([page.waitForURL(/#p\d+$/), page.click("#qr-form button[type=submit]")]);
     const replyNo = Number(/#p(\d+)$/.exec(page.url())?.[1]);
     expect(replyNo).toBeGreaterThan(threadNo);
     expect(await page.textContent(`#p${replyNo} .comment`)).toContain("Nice thread");
@@ -133,9 +134,9 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.reload();
     expect(await page.getAttribute("html", "data-theme")).toBe(theme);
 
-    // A quote link arriving from an index page (#q) fills the reply box on load.
-    await page.goto(`${base}/b/`);
-    await Promise.all([page.waitForURL(/#q\d+$/), page.click(`#p${replyNo} a.quote-no`)]);
+    // A quote link (#q) opens the reply form at the top with the quote.
+    await page.goto(`${base}/b/thread/${threadNo}#q${replyNo}`);
+    expect(await page.isVisible("#f-com")).toBe(true);
     expect(await page.inputValue("#f-com")).toBe(`>>${replyNo}\n`);
 
     // A quote of a post in another thread is previewed from that thread's JSON.
@@ -160,6 +161,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${base}/b/`);
+    await page.click("#new-thread > summary");
     await page.fill("#f-com", "No script here");
     await page.setInputFiles("#f-file", { name: "plain.jpg", mimeType: "image/jpeg", buffer: await makeJpeg(100, 80) });
     await Promise.all([page.waitForURL(/\/b\/thread\/\d+$/), page.click("#post-form button[type=submit]")]);

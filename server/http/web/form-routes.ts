@@ -7,6 +7,7 @@ import type { Services } from "../../services/container.js";
 import { PostHeld } from "../../services/held-posts.js";
 import { CAPTCHA_COOKIE, captchaCookie, checkCaptcha, heldCaptchas, MAX_CAPTCHAS_HELD } from "../api/posting.js";
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
+import { wantsJson } from "../problem.js";
 import { positiveInt } from "../respond.js";
 import { html } from "./html.js";
 import type { LayoutDeps } from "./layout.js";
@@ -47,7 +48,8 @@ export function formRoutes(s: FormRoutesDeps): Router {
 
   /**
    * Where the poster goes next: the new post in its thread, or the board with `nonoko`; a post a
-   * word filter held gets a page saying it waits for a moderator.
+   * word filter held gets a page saying it waits for a moderator. A script posting the form (the
+   * quick reply) asks for JSON instead, since a followed redirect hides the post's number.
    */
   const afterPost = async (req: Request, res: Response, board: Board, work: Promise<Post>) => {
     let post: Post;
@@ -55,6 +57,10 @@ export function formRoutes(s: FormRoutesDeps): Router {
       post = await work;
     } catch (err) {
       if (!(err instanceof PostHeld)) throw err;
+      if (wantsJson(req)) {
+        res.status(202).json({ held: true, message: err.message });
+        return;
+      }
       const back = err.held.threadNo === null ? `/${board.uri}/` : threadPath(board.uri, err.held.threadNo);
       res.status(202).send(
         noticePage(s, {
@@ -64,6 +70,10 @@ export function formRoutes(s: FormRoutesDeps): Router {
           board,
         }),
       );
+      return;
+    }
+    if (wantsJson(req)) {
+      res.status(201).json({ board: board.uri, thread: post.threadNo, no: post.no });
       return;
     }
     const options = (textFields(req).email ?? "").trim().toLowerCase();

@@ -20,11 +20,14 @@ export function instanceName(s: Pick<Services, "config">): string {
   return s.config.instanceName;
 }
 
+/** The optional poster tools, each its own deferred script after app.js. */
+const UI_SCRIPTS = ["ui.js", "watcher.js", "quick-reply.js"] as const;
+
 /** A query suffix that changes with the static files, so browsers may cache them for long. */
 const ASSET_VERSION = (() => {
   try {
     const h = createHash("sha1");
-    for (const f of ["style.css", "app.js", "theme.js"]) h.update(readFileSync(join(staticDir(), f)));
+    for (const f of ["style.css", "app.js", "theme.js", ...UI_SCRIPTS]) h.update(readFileSync(join(staticDir(), f)));
     return h.digest("hex").slice(0, 10);
   } catch {
     return "0";
@@ -94,7 +97,10 @@ ${opts.description ? html`<meta name="description" content="${opts.description}"
 ${links}
 <script src="/static/theme.js?v=${ASSET_VERSION}"></script>
 <script src="/static/app.js?v=${ASSET_VERSION}" defer></script>
-</head>
+${UI_SCRIPTS.map(
+  (f) => html`<script src="/static/${f}?v=${ASSET_VERSION}" defer></script>
+`,
+)}</head>
 <body class="${opts.bodyClass ?? ""}" data-media-url="${s.config.mediaUrl}"${current ? html` data-board="${current}"` : ""}>
 <header class="site-header">
 <a class="site-name" href="/">${name}</a>

@@ -5,6 +5,7 @@ import type { CatalogView, ThreadView } from "../../../services/reader.js";
 import { html } from "../html.js";
 import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
+import { newThreadBox } from "./forms.js";
 import { LIMITED_TITLE, threadPath, thumbnail } from "./post.js";
 
 const ORDERS: ReadonlyArray<[ThreadOrder, string]> = [
@@ -37,7 +38,7 @@ function card(s: Pick<Services, "urls">, view: CatalogView, thread: ThreadView) 
 }
 
 /** The catalog: every live thread as a card, in the chosen order. */
-export function catalogPage(s: LayoutDeps & Pick<Services, "urls">, view: CatalogView): string {
+export function catalogPage(s: LayoutDeps & Pick<Services, "urls" | "config">, view: CatalogView): string {
   const { board } = view;
   const sort = ORDERS.map(([order, label]) =>
     order === view.order
@@ -45,10 +46,10 @@ export function catalogPage(s: LayoutDeps & Pick<Services, "urls">, view: Catalo
       : html`<a href="/${board.uri}/catalog${order === "bump" ? "" : `?sort=${order}`}">${label}</a>`,
   );
   const body = html`${boardHeader(board)}
+${newThreadBox(s, board)}
 ${boardNav(board, "catalog", "top")}
 <div class="catalog-tools">
 <p class="sort">Sort by: ${sort}</p>
-<p><a class="button" href="/${board.uri}/#post-form">Start a new thread</a></p>
 </div>
 ${limitedToggle(board, {
   showLimited: view.showLimited,

@@ -62,6 +62,14 @@ ${captchaRow(s)}
 }
 
 /**
+ * The new-thread form at the top of the index and the catalog, folded behind "[Start a New Thread]"
+ * as on 4chan. A `<details>`, so it opens without JavaScript.
+ */
+export function newThreadBox(s: Pick<Services, "config">, board: Board): Html {
+  return html`<details class="form-box top-form" id="new-thread"><summary>[Start a New Thread]</summary>${postForm(s, board)}</details>`;
+}
+
+/**
  * The bar under the posts: delete the checked posts with a password, or report them. The reason is a
  * one-line textarea because Enter in a text input would submit the form's first button, Delete.
  */

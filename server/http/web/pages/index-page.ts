@@ -3,7 +3,7 @@ import type { IndexPageView } from "../../../services/reader.js";
 import { type Html, html } from "../html.js";
 import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
-import { postForm, postsForm } from "./forms.js";
+import { newThreadBox, postsForm } from "./forms.js";
 import { renderThread } from "./post.js";
 
 function pagination(view: IndexPageView): Html {
@@ -29,7 +29,7 @@ export function indexPage(s: LayoutDeps & Pick<Services, "urls">, view: IndexPag
       ? view.threads.map((t) => html`${renderThread(s.urls, board, t, "index")}<hr>`)
       : html`<p class="empty">No threads yet. Start the first one.</p>`;
   const body = html`${boardHeader(board)}
-<details class="form-box" open><summary>Start a new thread</summary>${postForm(s, board)}</details>
+${newThreadBox(s, board)}
 ${boardNav(board, "index", "top")}
 ${limitedToggle(board, {
   showLimited: view.showLimited,

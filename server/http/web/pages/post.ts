@@ -98,7 +98,9 @@ export function renderPost(ctx: PostContext, view: PostView): Html {
   const board = ctx.board.uri;
   const head = html`<div class="post-head">
 <input class="post-select" type="checkbox" name="delete" value="${post.no}" aria-label="Select post ${post.no}">
-${post.subject ? html`<span class="subject">${post.subject}</span> ` : ""}${nameBlock(view)}
+${post.subject ? html`<span class="subject">${post.subject}</span> ` : ""}${nameBlock(view)}${
+  post.sage ? html` <span class="sage" title="Posted with sage: this reply did not bump the thread">(sage)</span>` : ""
+}
 <time datetime="${isoDate(post.createdAt)}">${displayDate(post.createdAt)}</time>
 <span class="post-no"><a href="${threadPath(board, post.threadNo, post.no)}" title="Link to this post">No.</a><a class="quote-no" href="/${board}/thread/${post.threadNo}#q${post.no}" title="Reply to this post">${post.no}</a></span>${op ? statusBadges(ctx.state) : ""}${
     op && ctx.mode === "index"
@@ -130,7 +132,7 @@ export function renderThread(urls: Urls, board: Board, thread: ThreadView, mode:
           thread.omittedImages > 0 ? html` and ${plural(thread.omittedImages, "image", "images")}` : ""
         } omitted. <a href="${threadPath(board.uri, thread.state.no)}">View the thread</a></p>`
       : "";
-  return html`<div class="thread" id="t${thread.state.no}" data-thread="${thread.state.no}">
+  return html`<div class="thread" id="t${thread.state.no}" data-thread="${thread.state.no}" data-replies="${thread.state.replyCount}">
 ${renderPost(ctx, op)}
 ${omitted}
 ${replies.map((r) => renderPost(ctx, r))}

@@ -35,7 +35,10 @@ function notices(board: Board, view: ThreadView): Html {
   return items.length > 0 ? html`<div class="notices">${items}</div>` : html``;
 }
 
-/** A thread page: every post, the thread's status, and the reply form while it takes replies. */
+/**
+ * A thread page: the reply form while it takes replies (at the top, folded behind "[Post a Reply]"
+ * as on 4chan; a `<details>`, so it opens without JavaScript), then every post and the thread's status.
+ */
 export function threadPage(
   s: LayoutDeps & Pick<Services, "urls">,
   board: Board,
@@ -55,8 +58,8 @@ ${limitedToggle(board, {
   limitedHidden: view.limitedHidden || view.limited,
   here: `/${board.uri}/thread/${view.state.no}`,
 })}
+${open ? html`<details class="form-box top-form" id="reply"><summary>[Post a Reply]</summary>${postForm(s, board, view.state)}</details>` : ""}
 ${postsForm(board, renderThread(s.urls, board, view, "thread"))}
-${open ? html`<section class="reply-box" id="reply">${postForm(s, board, view.state)}</section>` : ""}
 ${boardNav(board, "thread", "bottom", stats)}`;
   return layout(s, {
     title: `${boardTitle(board)} - ${label}`,

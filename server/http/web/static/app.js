@@ -1,6 +1,6 @@
 // Atoll's progressive enhancements. Every page works without this file; with it: quote previews,
-// inline image expansion, click-to-quote, local times and a theme switch. Plain browser JavaScript,
-// loaded from our origin only (the pages' CSP allows no inline script).
+// inline image expansion, local times and a theme switch (quoting and the quick reply are in
+// quick-reply.js). Plain browser JavaScript, loaded from our origin only (the CSP allows no inline script).
 (() => {
   const doc = document;
   const body = doc.body;
@@ -47,59 +47,6 @@
     });
   }
 
-  // ---- the new-thread form starts folded on small screens, where it would fill the first screen.
-  const formBox = doc.querySelector("details.form-box");
-  if (formBox && matchMedia("(max-width: 640px)").matches && !/^#(q\d+|post-form)$/.test(location.hash)) {
-    formBox.open = false;
-  }
-
-  // ---- click-to-quote
-  const form = doc.getElementById("post-form");
-  const textarea = form ? form.querySelector("textarea[name=com]") : null;
-  const threadEl = doc.querySelector(".thread-page .thread");
-  const pageThread = threadEl ? threadEl.dataset.thread : null;
-
-  // Quoting far from the form floats it over the page (a quick reply) instead of scrolling away.
-  const replyBox = doc.getElementById("reply");
-  function floatForm() {
-    if (!replyBox || replyBox.classList.contains("floating")) return;
-    const r = replyBox.getBoundingClientRect();
-    if (r.top < innerHeight && r.bottom > 0) return;
-    replyBox.classList.add("floating");
-    if (!replyBox.querySelector(".close-float")) {
-      const close = el("button", "close-float", "×");
-      close.type = "button";
-      close.title = "Put the form back";
-      close.setAttribute("aria-label", "Put the reply form back in the page");
-      close.addEventListener("click", () => replyBox.classList.remove("floating"));
-      replyBox.prepend(close);
-    }
-  }
-
-  function insertQuote(no, float) {
-    let text = `>>${no}\n`;
-    const sel = getSelection();
-    const selected = sel ? String(sel).trim() : "";
-    const anchor = sel?.anchorNode?.parentElement;
-    if (selected && anchor?.closest(`#p${no}`)) {
-      text += `${selected
-        .split("\n")
-        .map((line) => `>${line}`)
-        .join("\n")}\n`;
-    }
-    const start = textarea.selectionStart ?? textarea.value.length;
-    const end = textarea.selectionEnd ?? start;
-    const before = textarea.value.slice(0, start);
-    textarea.setRangeText((before && !before.endsWith("\n") ? "\n" : "") + text, start, end, "end");
-    if (float) floatForm();
-    textarea.focus();
-  }
-
-  if (textarea && pageThread) {
-    const m = /^#q(\d+)$/.exec(location.hash);
-    if (m) insertQuote(m[1], false);
-  }
-
   // ---- inline image expansion
   function expand(link) {
     const img = link.querySelector("img");
@@ -142,15 +89,6 @@
     if (thumb && !thumb.closest(".quote-preview")) {
       e.preventDefault();
       expand(thumb);
-      return;
-    }
-    const quoteNo = target.closest("a.quote-no");
-    if (quoteNo && textarea && pageThread) {
-      const m = /\/thread\/(\d+)#q(\d+)$/.exec(quoteNo.getAttribute("href") || "");
-      if (m && m[1] === pageThread) {
-        e.preventDefault();
-        insertQuote(m[2], true);
-      }
       return;
     }
     const spoiler = target.closest(".comment s");
