@@ -2,6 +2,7 @@ import type { Board } from "../../../domain/board.js";
 import { plainTextPreview } from "../../../domain/markup.js";
 import type { Services } from "../../../services/container.js";
 import type { ThreadView } from "../../../services/reader.js";
+import { liveBar, liveScript } from "../../live/page-parts.js";
 import { plural } from "../format.js";
 import { type Html, html } from "../html.js";
 import { type LayoutDeps, layout } from "../layout.js";
@@ -55,9 +56,12 @@ ${limitedToggle(board, {
   limitedHidden: view.limitedHidden || view.limited,
   here: `/${board.uri}/thread/${view.state.no}`,
 })}
+${liveBar(view, "top")}
 ${postsForm(board, renderThread(s.urls, board, view, "thread"))}
+${liveBar(view, "bottom")}
 ${open ? html`<section class="reply-box" id="reply">${postForm(s, board, view.state)}</section>` : ""}
-${boardNav(board, "thread", "bottom", stats)}`;
+${boardNav(board, "thread", "bottom", stats)}
+${liveScript()}`;
   return layout(s, {
     title: `${boardTitle(board)} - ${label}`,
     description: plainTextPreview(op?.comment ?? "", 200) || board.title,
