@@ -13,6 +13,7 @@ import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
 import { InFlightRequests } from "./http/in-flight.js";
+import { ThreadHub } from "./http/live/thread-hub.js";
 import { AppealService } from "./services/appeals.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
@@ -182,7 +183,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     ...(actions ? { federation: actions } : {}),
     ...(federation.deliveries ? { deliveries: federation.deliveries } : {}),
   };
-  const app = createHttpApp(services, federation.router, federation.inboxes);
+  const live = new ThreadHub(services, config.liveStreams);
+  const app = createHttpApp(services, federation.router, federation.inboxes, live);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
@@ -236,6 +238,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       const deadline = performance.now() + graceMs;
       const left = () => Math.max(0, deadline - performance.now());
       for (const t of gcTimers) clearTimeout(t);
+      // Event streams never finish on their own: end them so the requests in flight can.
+      live.close();
       services.defederation.stop();
       mediaBanLists.stop();
       if (server) {

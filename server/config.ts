@@ -104,6 +104,8 @@ const EnvSchema = z.object({
       'expected "off", "on", "loopback", a hop count or addresses',
     )
     .default("off"),
+  LIVE_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(16),
 });
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -155,6 +157,8 @@ export interface Config {
   role: "all" | "web" | "worker";
   /** Express "trust proxy": which proxies may set X-Forwarded-For (client addresses drive bans and cooldowns). */
   trustProxy: boolean | number | string;
+  /** Open live-thread event streams: per process, and per client address (0 in total turns them off). */
+  liveStreams: { total: number; perAddress: number };
 }
 
 export class ConfigError extends Error {
@@ -205,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     role: e.ATOLL_ROLE,
     trustProxy: trustProxy(e.TRUST_PROXY),
+    liveStreams: { total: e.LIVE_STREAMS, perAddress: e.LIVE_STREAMS_PER_ADDRESS },
   };
 }
 

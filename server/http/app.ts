@@ -13,6 +13,8 @@ import { readApiRouter } from "./api/read.js";
 import { reportsApiRouter } from "./api/reports.js";
 import { requestLimiter, sameOriginWrites } from "./guards.js";
 import { healthRouter } from "./health.js";
+import { liveRouter } from "./live/routes.js";
+import type { ThreadHub } from "./live/thread-hub.js";
 import { mediaRouter } from "./media.js";
 import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
@@ -26,7 +28,12 @@ import { webRouter } from "./web/routes.js";
  * `inboxes`: the ActivityPub inboxes, mounted before everything else (signed server-to-server
  * POSTs answered with problem documents need no cookies, page headers or cross-site checks).
  */
-export function createHttpApp(s: Services, federation: RequestHandler, inboxes?: RequestHandler): Express {
+export function createHttpApp(
+  s: Services,
+  federation: RequestHandler,
+  inboxes?: RequestHandler,
+  live?: ThreadHub,
+): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", s.config.trustProxy);
@@ -81,6 +88,8 @@ export function createHttpApp(s: Services, federation: RequestHandler, inboxes?:
   app.use(moderationLogRoutes(s));
   app.use(readApiRouter(s));
   app.use(adminWebRouter(s));
+  // Before the pages: `/:board/thread/:no?since=` (the Update link) is answered here.
+  if (live) app.use(liveRouter(s, live));
   app.use(webRouter(s));
 
   const notFound: RequestHandler = (req, res) => {

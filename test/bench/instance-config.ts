@@ -29,5 +29,7 @@ export function benchConfig(dataDir: string, port: number): Config {
     ALLOW_PRIVATE_ADDRESSES: "on",
     // The benches measure what a trusted peer's activities cost.
     PEER_PROBATION_DAYS: "0",
+    // Every live stream of the benchmark comes from one loopback address.
+    LIVE_STREAMS_PER_ADDRESS: "1000000",
   });
 }

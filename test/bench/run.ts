@@ -9,8 +9,7 @@
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
  * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains, media,
- * filters) and
- * the baseline.
+ * filters, live) and the baseline. The live section starts a second server process of its own.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
  * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
  */
@@ -28,6 +27,7 @@ import { FanoutReceivers, fanout } from "./fanout.js";
 import { filterBench } from "./filters.js";
 import { imageBenchmarks } from "./images.js";
 import { inboxThroughput } from "./inbox-throughput.js";
+import { liveStreamsBench, liveStreamsNote, liveStreamsRows } from "./live-streams.js";
 import { mediaCheckBench, mediaCheckNote, mediaCheckRows } from "./media-check.js";
 import { refusalBench } from "./refusal.js";
 import { replyLatency } from "./reply-latency.js";
@@ -51,6 +51,7 @@ const SECTIONS = [
   "domains",
   "media",
   "filters",
+  "live",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter(Boolean);
@@ -61,6 +62,8 @@ const runs = (s: Section) => only.length === 0 || only.includes(s);
 const LATENCY_REPLIES = 50;
 /** Follower instances for the fan-out, each with its own shared inbox. */
 const FANOUT_INSTANCES = 50;
+/** Event streams held open on one thread by the live section. */
+const LIVE_STREAMS = 2000;
 
 interface Ready {
   url: string;
@@ -407,6 +410,28 @@ async function main(): Promise<void> {
       const media = await mediaCheckBench(DURATION);
       rows.push(...mediaCheckRows(media));
       notes.push(mediaCheckNote(media));
+    }
+
+    if (runs("live")) {
+      // A server of its own, so the memory and CPU measured are the streams' alone.
+      const live = await startServer({});
+      const liveExited = new Promise((resolve) => live.child.once("exit", resolve));
+      try {
+        const r = await liveStreamsBench({
+          url: live.ready.url,
+          child: live.child,
+          board: "p",
+          thread: live.ready.postTargets[0]!,
+          streams: LIVE_STREAMS,
+          replies: 10,
+          idleSeconds: Math.max(2, DURATION),
+        });
+        rows.push(...liveStreamsRows(r));
+        notes.push(liveStreamsNote(r));
+      } finally {
+        live.child.kill("SIGTERM");
+        await liveExited;
+      }
     }
 
     if (runs("images")) {

@@ -2,6 +2,7 @@ import type { Board } from "../../../domain/board.js";
 import { plainTextPreview } from "../../../domain/markup.js";
 import type { Services } from "../../../services/container.js";
 import type { ThreadView } from "../../../services/reader.js";
+import { liveBar, liveScript } from "../../live/page-parts.js";
 import { plural } from "../format.js";
 import { type Html, html } from "../html.js";
 import { type LayoutDeps, layout } from "../layout.js";
@@ -59,8 +60,11 @@ ${limitedToggle(board, {
   here: `/${board.uri}/thread/${view.state.no}`,
 })}
 ${open ? html`<details class="form-box top-form" id="reply"><summary>[Post a Reply]</summary>${postForm(s, board, view.state)}</details>` : ""}
+${liveBar(view, "top")}
 ${postsForm(board, renderThread(s.urls, board, view, "thread"))}
-${boardNav(board, "thread", "bottom", stats)}`;
+${liveBar(view, "bottom")}
+${boardNav(board, "thread", "bottom", stats)}
+${liveScript()}`;
   return layout(s, {
     title: `${boardTitle(board)} - ${label}`,
     description: plainTextPreview(op?.comment ?? "", 200) || board.title,
