@@ -7,6 +7,9 @@ import { type Collections, type PostDoc, toPost } from "./documents.js";
 /** The text index search reads (see ensureIndexes): one per collection, so it is named. */
 export const POST_TEXT_INDEX = "posts_text";
 
+/** A common word matches many posts, sorted in memory (a text query uses no other index): may spill to disk. */
+const SORTED = { allowDiskUse: true } as const;
+
 /**
  * Each word as a quoted phrase: MongoDB ORs bare terms but requires every phrase, which gives the
  * same "every word" meaning as the SQLite index. The words come from searchWords, so none holds a
@@ -32,7 +35,7 @@ export class MongoPostSearch implements PostSearchRepository {
     };
     if (q.order === "number") {
       const filter: Filter<PostDoc> = q.before === null ? base : { ...base, no: { $lt: q.before } };
-      const docs = await this.c.posts.find(filter).sort({ no: -1 }).limit(q.limit).toArray();
+      const docs = await this.c.posts.find(filter, SORTED).sort({ no: -1 }).limit(q.limit).toArray();
       return docs.map(toPost);
     }
     const k = q.before;
@@ -47,7 +50,11 @@ export class MongoPostSearch implements PostSearchRepository {
               { createdAt: k.createdAt, board: { $eq: k.board }, no: { $lt: k.no } },
             ],
           };
-    const docs = await this.c.posts.find(filter).sort({ createdAt: -1, board: -1, no: -1 }).limit(q.limit).toArray();
+    const docs = await this.c.posts
+      .find(filter, SORTED)
+      .sort({ createdAt: -1, board: -1, no: -1 })
+      .limit(q.limit)
+      .toArray();
     return docs.map(toPost);
   }
 }
