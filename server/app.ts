@@ -33,11 +33,13 @@ import { MediaBanOffers } from "./services/media-ban-offers.js";
 import { MediaBanService } from "./services/media-bans.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
 import { ModerationService } from "./services/moderation.js";
+import { Overboard } from "./services/overboard.js";
 import { PosterTokenService } from "./services/poster-tokens.js";
 import { PostingService } from "./services/posting.js";
 import { BoardReader } from "./services/reader.js";
 import { RemoteBanService } from "./services/remote-bans.js";
 import { RenderCache } from "./services/render-cache.js";
+import { SearchService } from "./services/search.js";
 import { Secrets } from "./services/secrets.js";
 import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
@@ -135,6 +137,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       announce: config.federation,
     }),
     reader,
+    overboard: new Overboard({ store, reader }),
+    search: new SearchService({ store, reader }),
     moderation,
     mediaBans: new MediaBanService({ store, clock, moderation, media }),
     mediaBanIndex,

@@ -33,6 +33,8 @@ export interface BoardSettings {
   replyCooldown: number;
   /** Only staff start threads; everyone may still reply (Lemmy's `postingRestrictedToMods`). */
   postingRestrictedToMods: boolean;
+  /** Shown on the overboard and in search across boards; an unlisted board is found by its address only. */
+  listed: boolean;
 }
 
 export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
@@ -51,6 +53,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   threadCooldown: 60,
   replyCooldown: 10,
   postingRestrictedToMods: false,
+  listed: true,
 });
 
 export interface Board {
@@ -79,6 +82,8 @@ const RESERVED_URIS = new Set([
   "actor",
   "post",
   "health",
+  "overboard",
+  "search",
 ]);
 
 /** Whether a value can name a board (reserved names included): the check every route makes first. */

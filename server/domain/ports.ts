@@ -14,6 +14,7 @@ import type { ModerationLogRepository } from "./moderation-log.js";
 import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "./post.js";
 import type { HiddenPosterTokenRepository } from "./poster-token.js";
 import type { RemoteBanRepository } from "./remote-bans.js";
+import type { PostSearchQuery } from "./search.js";
 import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
 import type { HeldPostRepository, WordFilterRepository } from "./word-filters.js";
 
@@ -155,6 +156,15 @@ export interface AnnounceOption {
   announce?: boolean;
 }
 
+/**
+ * Full-text search over posts' subjects and comments (the comment as typed, not its HTML), kept in
+ * step with every post write: a deleted post is never found, an edited one by its new words only.
+ */
+export interface PostSearchRepository {
+  /** Posts holding every word (whole words, case and accents ignored), in the query's order. */
+  search(query: PostSearchQuery): Promise<Post[]>;
+}
+
 /** A post by its board and number. */
 export interface PostKey {
   board: string;
@@ -238,6 +248,7 @@ export interface Store {
   readonly kind: "sqlite" | "mongodb";
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly search: PostSearchRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   /** Bans of fediverse accounts. */

@@ -11,6 +11,7 @@ import { instanceApiRouter } from "./api/instance.js";
 import { postingApiRouter } from "./api/posting.js";
 import { readApiRouter } from "./api/read.js";
 import { reportsApiRouter } from "./api/reports.js";
+import { searchApiRouter } from "./api/search.js";
 import { requestLimiter, sameOriginWrites } from "./guards.js";
 import { healthRouter } from "./health.js";
 import { liveRouter } from "./live/routes.js";
@@ -20,7 +21,9 @@ import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { moderationLogRoutes } from "./web/moderation-log.js";
+import { overboardRoutes } from "./web/overboard-routes.js";
 import { webRouter } from "./web/routes.js";
+import { searchRoutes } from "./web/search-routes.js";
 
 /** The whole HTTP surface of one instance. */
 /**
@@ -86,6 +89,10 @@ export function createHttpApp(
   app.use(adminApiRouter(s));
   // Before the read API, whose `/:board/:page.json` would take `/:board/log.json`.
   app.use(moderationLogRoutes(s));
+  // Before the read API and the pages, whose `/:board/…` routes would take these addresses.
+  app.use(searchApiRouter(s));
+  app.use(overboardRoutes(s));
+  app.use(searchRoutes(s));
   app.use(readApiRouter(s));
   app.use(adminWebRouter(s));
   // Before the pages: `/:board/thread/:no?since=` (the Update link) is answered here.

@@ -31,6 +31,7 @@ const SettingsPatch = z
     threadCooldown: z.number().int().min(0).max(86_400),
     replyCooldown: z.number().int().min(0).max(86_400),
     postingRestrictedToMods: z.boolean(),
+    listed: z.boolean(),
   })
   .partial()
   .strict();

@@ -18,11 +18,13 @@ import type { MediaBanLists } from "./media-ban-lists.js";
 import type { MediaBanOffers } from "./media-ban-offers.js";
 import type { MediaBanService } from "./media-bans.js";
 import type { ModerationService } from "./moderation.js";
+import type { Overboard } from "./overboard.js";
 import type { PosterTokenService } from "./poster-tokens.js";
 import type { PostingService } from "./posting.js";
 import type { BoardReader } from "./reader.js";
 import type { RemoteBanService } from "./remote-bans.js";
 import type { RenderCache } from "./render-cache.js";
+import type { SearchService } from "./search.js";
 import type { Secrets } from "./secrets.js";
 import type { SharedLimits } from "./shared-limits.js";
 import type { StaffService } from "./staff.js";
@@ -50,6 +52,10 @@ export interface Services {
   wordFilters: WordFilterService;
   heldPosts: HeldPostService;
   reader: BoardReader;
+  /** The latest threads across listed boards. */
+  overboard: Overboard;
+  /** Full-text search over posts, as readers may see them. */
+  search: SearchService;
   moderation: ModerationService;
   /** Files refused by hash: the staff actions, and the bans in force that uploads and attachments are checked against. */
   mediaBans: MediaBanService;

@@ -272,6 +272,29 @@ export class BoardReader {
     return { board, order, threads, showLimited: vis.showLimited, limitedHidden: tally.limitedHidden };
   }
 
+  /**
+   * Live threads already listed (by `catalog`) with their last `n` visible replies: pages across
+   * boards pick their threads first, then read replies for those only.
+   */
+  threadsWithReplies(
+    board: Board,
+    threads: readonly ThreadSummary[],
+    n: number,
+    vis: Visibility = DEFAULT_VISIBILITY,
+  ): Promise<ThreadView[]> {
+    return this.withLastReplies(board, threads, n, vis, { limitedHidden: false });
+  }
+
+  /** One post as shown out of its thread (a search result): its poster ID, no backlinks. */
+  postView(board: Board, post: Post): PostView {
+    return {
+      post,
+      posterId: this.posterIdOf(board, post),
+      backlinks: [],
+      limited: this.postReach(board, post) === "limited",
+    };
+  }
+
   /** Archived threads, newest archived first. */
   async archive(board: Board, vis: Visibility = DEFAULT_VISIBILITY): Promise<ArchiveView> {
     const summaries = await this.store.posts.listThreads(board.uri, {

@@ -20,6 +20,8 @@ const FLUSH_INTERVAL_MS = 250;
  */
 const PRUNE_INTERVAL_MS = 10_000;
 const PRUNE_BATCH = 1000;
+/** A search costs this many page reads: the read budget divided by it is the search budget. */
+const SEARCH_COST = 20;
 /** Address hashes kept for the hot path before the memo starts afresh. */
 const MAX_MEMO = 10_000;
 
@@ -46,6 +48,7 @@ export interface SharedLimitsDeps {
 export class SharedLimits {
   private readonly windowMs: number;
   private readonly reads: BatchedCounter;
+  private readonly searches: BatchedCounter;
   private readonly inbox: BatchedCounter;
   private readonly inboxActor: BatchedCounter;
   private readonly inboxFailures: BatchedCounter;
@@ -59,6 +62,7 @@ export class SharedLimits {
     const counter = (limit: number) =>
       new BatchedCounter({ counters: d.store.counters, clock: d.clock, limit, windowMs: this.windowMs });
     this.reads = counter(d.limits.reads);
+    this.searches = counter(Math.max(1, Math.floor(d.limits.reads / SEARCH_COST)));
     const slice = (perWindow: number) =>
       new BatchedCounter({
         counters: d.store.counters,
@@ -75,6 +79,12 @@ export class SharedLimits {
   read(ip: string): number {
     if (!this.d.enabled) return 0;
     return this.reads.hit(`r:${this.addressKey(ip)}`);
+  }
+
+  /** A full-text search from `ip` (on top of the read it also is): decided without waiting for the store. */
+  search(ip: string): number {
+    if (!this.d.enabled) return 0;
+    return this.searches.hit(`s:${this.addressKey(ip)}`);
   }
 
   /** A write from `ip`: counted in the store first. Throws when the store fails (the write is not let through). */

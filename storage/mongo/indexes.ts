@@ -1,4 +1,5 @@
 import type { Collections } from "./documents.js";
+import { POST_TEXT_INDEX } from "./post-search.js";
 
 /**
  * Creates the indexes the queries rely on. createIndex is a no-op for an index that already exists
@@ -18,6 +19,11 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   // orphan checks look addresses up in both roles
   await c.posts.createIndex({ "file.sha256": 1 });
   await c.posts.createIndex({ "file.thumbSha256": 1 });
+  // full-text search: no language, so no stemming or stop words (as the SQLite index)
+  await c.posts.createIndex(
+    { subject: "text", comment: "text" },
+    { name: POST_TEXT_INDEX, default_language: "none", language_override: "searchLanguage" },
+  );
 
   await c.announcePending.createIndex({ board: 1, no: 1 }, { unique: true });
   await c.announcePending.createIndex({ createdAt: 1 });

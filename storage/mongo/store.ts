@@ -43,6 +43,7 @@ import type {
   BoardRepository,
   PendingAnnouncements,
   PostRepository,
+  PostSearchRepository,
   ReportRepository,
   SessionRepository,
   SettingsRepository,
@@ -74,6 +75,7 @@ import { ensureLimitIndexes, limitCollectionsOf, MongoLimitStore } from "./limit
 import { MongoMediaBanLists } from "./media-ban-lists.js";
 import { MongoMediaBans } from "./media-bans.js";
 import { MongoModerationLog } from "./moderation-log.js";
+import { MongoPostSearch } from "./post-search.js";
 import { MongoPostRepository } from "./posts.js";
 import { ensureRemoteBanIndexes, MongoRemoteBanRepository, remoteBanCollectionOf } from "./remote-bans.js";
 import { MongoReportRepository } from "./reports.js";
@@ -87,6 +89,7 @@ class MongoStore implements Store {
   readonly kind = "mongodb" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly search: PostSearchRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly remoteBans: RemoteBanRepository;
@@ -117,6 +120,7 @@ class MongoStore implements Store {
     const c = collectionsOf(db);
     this.boards = new MongoBoardRepository(c);
     this.posts = new MongoPostRepository(client, c);
+    this.search = new MongoPostSearch(c);
     this.announcements = new MongoPendingAnnouncements(c);
     this.bans = new MongoBanRepository(c);
     this.remoteBans = new MongoRemoteBanRepository(remoteBanCollectionOf(db));

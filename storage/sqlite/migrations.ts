@@ -9,6 +9,7 @@ import { MEDIA_BANS } from "./migrations/media-bans.js";
 import { MODERATION_LOG } from "./migrations/moderation-log.js";
 import { PEER_PROBATION } from "./migrations/peer-probation.js";
 import { POST_GROUP_REPORT_CATEGORY } from "./migrations/post-group-report-category.js";
+import { POST_SEARCH } from "./migrations/post-search.js";
 import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
@@ -410,6 +411,7 @@ export const MIGRATIONS: readonly Migration[] = [
   PEER_PROBATION,
   WORD_FILTERS,
   MEDIA_BAN_LISTS,
+  POST_SEARCH,
 ];
 
 /**

@@ -11,6 +11,7 @@ import type {
   BoardRepository,
   PendingAnnouncements,
   PostRepository,
+  PostSearchRepository,
   ReportRepository,
   SessionRepository,
   SettingsRepository,
@@ -36,6 +37,7 @@ import { SqliteMediaBanLists } from "./media-ban-lists.js";
 import { SqliteMediaBans } from "./media-bans.js";
 import { migrate } from "./migrations.js";
 import { SqliteModerationLog } from "./moderation-log.js";
+import { SqlitePostSearch } from "./post-search.js";
 import { SqlitePostRepository } from "./posts.js";
 import { SqliteRemoteBanRepository } from "./remote-bans.js";
 import { SqliteReportRepository } from "./reports.js";
@@ -49,6 +51,7 @@ class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   readonly boards: BoardRepository;
   readonly posts: PostRepository;
+  readonly search: PostSearchRepository;
   readonly announcements: PendingAnnouncements;
   readonly bans: BanRepository;
   readonly remoteBans: RemoteBanRepository;
@@ -83,6 +86,7 @@ class SqliteStore implements Store {
     this.checkpointer = db.memory || checkpoints === false ? null : new WalCheckpointer(db, checkpoints);
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
+    this.search = new SqlitePostSearch(db);
     this.announcements = new SqlitePendingAnnouncements(db);
     this.bans = new SqliteBanRepository(db);
     this.remoteBans = new SqliteRemoteBanRepository(db);

@@ -31,6 +31,7 @@ import { describePosterTokenContract } from "./poster-tokens.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
+import { describeSearchContract } from "./search.contract.js";
 import { describeSeverancesContract } from "./severances.contract.js";
 import { describeStaffContract } from "./staff.contract.js";
 import { describeWordFilterContract } from "./word-filters.contract.js";
@@ -92,6 +93,7 @@ export function describeStoreContract(
     describePostTextContract(ctx);
     describeChangeStampsContract(ctx);
     describeListingContract(ctx);
+    describeSearchContract(ctx);
     describeMediaRefsContract(ctx);
     describeStaffContract(ctx);
     describeAppealsContract(ctx);

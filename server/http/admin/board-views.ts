@@ -24,6 +24,7 @@ const BOOLEAN_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["forcedAnon", "Forced anonymity"],
   ["sfw", "Safe for work"],
   ["postingRestrictedToMods", "Only staff start threads"],
+  ["listed", "Listed on the overboard and in search across boards"],
 ];
 
 export const SETTINGS_FORM = { numbers: NUMBER_SETTINGS.map(([k]) => k), booleans: BOOLEAN_SETTINGS.map(([k]) => k) };

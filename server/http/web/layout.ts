@@ -107,6 +107,8 @@ ${UI_SCRIPTS.map(
 <nav class="board-nav" aria-label="Boards">${boards.length > 0 ? html`<span class="bracket">[</span>${nav}<span class="bracket">]</span>` : ""}</nav>
 <nav class="site-links" aria-label="Site">
 <a href="/">Home</a>
+<a href="/overboard">Overboard</a>
+<a href="/search">Search</a>
 <a href="/about">About</a>
 <button type="button" class="theme-toggle" hidden aria-label="Switch colour theme" title="Switch colour theme">Theme</button>
 </nav>

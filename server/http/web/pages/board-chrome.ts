@@ -13,7 +13,7 @@ ${board.description ? html`<p class="board-desc">${board.description}</p>` : ""}
 </div>`;
 }
 
-export type BoardSection = "index" | "catalog" | "archive" | "thread";
+export type BoardSection = "index" | "catalog" | "archive" | "thread" | "search";
 
 /** Links between a board's views; `where` says which one the reader is on. */
 export function boardNav(board: Board, where: BoardSection, position: "top" | "bottom", extra?: Html): Html {
@@ -28,7 +28,17 @@ ${link("catalog", `/${board.uri}/catalog`, "Catalog")}
 ${link("archive", `/${board.uri}/archive`, "Archive")}
 ${jump}
 ${extra ? html`<span class="nav-extra">${extra}</span>` : ""}
+${position === "top" ? boardSearchBox(board, where) : ""}
 </nav>`;
+}
+
+/** The search box of every board page: a plain GET form, so it works without JavaScript. */
+function boardSearchBox(board: Board, where: BoardSection): Html {
+  if (where === "search") return html``;
+  return html`<form class="board-search" role="search" method="get" action="/${board.uri}/search">
+<input type="search" name="q" maxlength="200" required placeholder="Search /${board.uri}/" aria-label="Search /${board.uri}/">
+<button type="submit">Search</button>
+</form>`;
 }
 
 export interface LimitedState {

@@ -1,8 +1,9 @@
+import type { Board } from "../../../domain/board.js";
 import { plainTextPreview } from "../../../domain/markup.js";
 import type { ThreadOrder } from "../../../domain/ports.js";
 import type { Services } from "../../../services/container.js";
 import type { CatalogView, ThreadView } from "../../../services/reader.js";
-import { html } from "../html.js";
+import { type Html, html } from "../html.js";
 import { type LayoutDeps, layout } from "../layout.js";
 import { boardHeader, boardNav, boardTitle, limitedToggle } from "./board-chrome.js";
 import { newThreadBox } from "./forms.js";
@@ -16,19 +17,20 @@ const ORDERS: ReadonlyArray<[ThreadOrder, string]> = [
 
 const TEASER_LENGTH = 160;
 
-function card(s: Pick<Services, "urls">, view: CatalogView, thread: ThreadView) {
+/** One thread as a catalog card; `label` goes above its stats (the overboard names the board there). */
+export function catalogCard(s: Pick<Services, "urls">, board: Board, thread: ThreadView, label?: Html): Html {
   const op = thread.posts[0]?.post;
   if (!op) return html``;
   const { state } = thread;
-  const href = threadPath(view.board.uri, state.no);
+  const href = threadPath(board.uri, state.no);
   const f = op.file;
   const image = f
-    ? thumbnail(s.urls, view.board.uri, f, op.subject ?? `Thread ${state.no}`)
+    ? thumbnail(s.urls, board.uri, f, op.subject ?? `Thread ${state.no}`)
     : html`<span class="no-image">${op.fileDeleted ? "File deleted" : "No image"}</span>`;
   const teaser = plainTextPreview(op.comment, TEASER_LENGTH);
   return html`<article class="catalog-thread${state.sticky ? " sticky" : ""}${thread.limited ? " from-limited" : ""}" id="c${state.no}">
 <a class="catalog-thumb${f?.spoiler ? " spoilered" : ""}" href="${href}">${image}</a>
-<p class="catalog-stats" title="Replies / Images"><span>R: <b>${state.replyCount}</b></span> / <span>I: <b>${state.imageCount}</b></span>${
+${label ?? ""}<p class="catalog-stats" title="Replies / Images"><span>R: <b>${state.replyCount}</b></span> / <span>I: <b>${state.imageCount}</b></span>${
     state.sticky ? html` <span class="badge badge-sticky">Sticky</span>` : ""
   }${state.locked ? html` <span class="badge badge-locked">Closed</span>` : ""}${
     thread.limited ? html` <span class="badge badge-limited" title="${LIMITED_TITLE}">Limited</span>` : ""
@@ -58,7 +60,7 @@ ${limitedToggle(board, {
 })}
 ${
   view.threads.length > 0
-    ? html`<div class="catalog">${view.threads.map((t) => card(s, view, t))}</div>`
+    ? html`<div class="catalog">${view.threads.map((t) => catalogCard(s, board, t))}</div>`
     : html`<p class="empty">No threads yet.</p>`
 }
 ${boardNav(board, "catalog", "bottom")}`;

@@ -34,6 +34,7 @@ ${posts !== null ? html`<p class="stats">${posts} ${posts === 1 ? "post" : "post
 </section>
 <section class="home-boards">
 <h2>Boards</h2>
+<p class="home-overboard"><a href="/overboard">Overboard</a>: the latest threads of every listed board · <a href="/overboard/catalog">Catalog</a> · <a href="/search">Search</a></p>
 ${boards.length > 0 ? html`<ul class="board-list">${rows}</ul>` : noBoards}
 </section>
 <section class="home-more">
