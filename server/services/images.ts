@@ -165,9 +165,7 @@ export class ImageProcessor {
     }
     if (!opts.allowedTypes.includes(type)) {
       const allowed =
-        opts.allowedTypes
-          .flatMap((t) => (t in TYPE_NAMES ? [TYPE_NAMES[t as ImageType]] : []))
-          .join(", ") || "none";
+        opts.allowedTypes.flatMap((t) => (t in TYPE_NAMES ? [TYPE_NAMES[t as ImageType]] : [])).join(", ") || "none";
       throw new DomainError(
         "unsupported_media",
         `${TYPE_NAMES[type]} images are not accepted here (accepted: ${allowed}).`,

@@ -24,7 +24,7 @@ export function instanceName(s: Pick<Services, "config">): string {
 const ASSET_VERSION = (() => {
   try {
     const h = createHash("sha1");
-    for (const f of ["style.css", "app.js", "theme.js"]) h.update(readFileSync(join(staticDir(), f)));
+    for (const f of ["style.css", "app.js", "theme.js", "video.js"]) h.update(readFileSync(join(staticDir(), f)));
     return h.digest("hex").slice(0, 10);
   } catch {
     return "0";
@@ -94,6 +94,7 @@ ${opts.description ? html`<meta name="description" content="${opts.description}"
 ${links}
 <script src="/static/theme.js?v=${ASSET_VERSION}"></script>
 <script src="/static/app.js?v=${ASSET_VERSION}" defer></script>
+<script src="/static/video.js?v=${ASSET_VERSION}" defer></script>
 </head>
 <body class="${opts.bodyClass ?? ""}" data-media-url="${s.config.mediaUrl}"${current ? html` data-board="${current}"` : ""}>
 <header class="site-header">
