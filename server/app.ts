@@ -44,6 +44,7 @@ import { Secrets } from "./services/secrets.js";
 import { SharedLimits } from "./services/shared-limits.js";
 import { StaffService } from "./services/staff.js";
 import { Urls } from "./services/urls.js";
+import { videoProcessorFor } from "./services/video-setup.js";
 import { WordFilterService } from "./services/word-filters.js";
 
 export interface InstanceOptions {
@@ -81,6 +82,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
+  const videos = videoProcessorFor(config.dataDir, logger);
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const mediaBanIndex = new MediaBanIndex(store.mediaBans);
   const wordFilters = new WordFilterService({ store, clock });
@@ -88,6 +90,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     store,
     media,
     images,
+    videos,
     secrets,
     cooldowns,
     clock,
@@ -229,6 +232,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           (err: unknown) => logger.warn("could not remove abandoned media temp files", { err }),
         );
       }
+      videos?.sweep().catch((err: unknown) => logger.warn("could not remove abandoned video work files", { err }));
       collectOrphanedMedia(store, media, logger, wait).catch((err: unknown) => {
         if (!closing) logger.warn("media garbage collection failed", { err });
       });

@@ -3,6 +3,16 @@ import { DomainError } from "./errors.js";
 /** The image types Atoll accepts. Detected from the bytes, never from names or headers. */
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
+/** The video types Atoll accepts (WebM: VP8/VP9/AV1 with Vorbis/Opus; MP4: H.264 with AAC). */
+export const VIDEO_TYPES = ["video/webm", "video/mp4"] as const;
+export type VideoType = (typeof VIDEO_TYPES)[number];
+/** Every type a board's `allowedTypes` may name. */
+export const MEDIA_TYPES = [...IMAGE_TYPES, ...VIDEO_TYPES] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+export function isVideoType(type: string): type is VideoType {
+  return (VIDEO_TYPES as readonly string[]).includes(type);
+}
 
 export interface BoardSettings {
   /** Replies after which a thread stops bumping. */
@@ -15,7 +25,10 @@ export interface BoardSettings {
   threadsPerPage: number;
   /** Largest accepted upload, in bytes. */
   maxFileSize: number;
-  allowedTypes: ImageType[];
+  /** Images by default; videos only where the board owner adds them (they need ffmpeg). */
+  allowedTypes: MediaType[];
+  /** Longest accepted video, in seconds. */
+  maxVideoDuration: number;
   defaultName: string;
   /** A new thread must carry an image. */
   requireImageForThread: boolean;
@@ -44,6 +57,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   threadsPerPage: 10,
   maxFileSize: 8 * 1024 * 1024,
   allowedTypes: [...IMAGE_TYPES],
+  maxVideoDuration: 300,
   defaultName: "Anonymous",
   requireImageForThread: true,
   posterIds: false,

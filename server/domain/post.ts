@@ -1,12 +1,19 @@
-import type { ImageType } from "./board.js";
+import type { ImageType, MediaType } from "./board.js";
 
 export type ImageExt = ".jpg" | ".png" | ".gif" | ".webp";
+export type MediaExt = ImageExt | ".webm" | ".mp4";
 
-export const EXT_BY_TYPE: Readonly<Record<ImageType, ImageExt>> = {
+export const IMAGE_EXT: Readonly<Record<ImageType, ImageExt>> = {
   "image/jpeg": ".jpg",
   "image/png": ".png",
   "image/gif": ".gif",
   "image/webp": ".webp",
+};
+
+export const EXT_BY_TYPE: Readonly<Record<MediaType, MediaExt>> = {
+  ...IMAGE_EXT,
+  "video/webm": ".webm",
+  "video/mp4": ".mp4",
 };
 
 /** A stored image attached to a post. Both files live in the media store by content address. */
@@ -17,8 +24,8 @@ export interface PostFile {
   thumbSha256: string;
   /** 4chan-style file id, unique within the board; names the file in URLs: `{tim}{ext}`, `{tim}s.jpg`. */
   tim: number;
-  ext: ImageExt;
-  mime: ImageType;
+  ext: MediaExt;
+  mime: MediaType;
   /** The uploader's file name without extension: shown as escaped text, never used in a path. */
   filename: string;
   /** Bytes of the stored original. */

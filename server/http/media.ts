@@ -2,12 +2,14 @@ import { Router } from "express";
 import { isBoardUri } from "../domain/board.js";
 import type { Services } from "../services/container.js";
 
-const FILE = /^([1-9][0-9]{0,17})(s\.jpg|\.jpg|\.png|\.gif|\.webp)$/;
+const FILE = /^([1-9][0-9]{0,17})(s\.jpg|\.jpg|\.png|\.gif|\.webp|\.webm|\.mp4)$/;
 const TYPES: Record<string, string> = {
   ".jpg": "image/jpeg",
   ".png": "image/png",
   ".gif": "image/gif",
   ".webp": "image/webp",
+  ".webm": "video/webm",
+  ".mp4": "video/mp4",
   "s.jpg": "image/jpeg",
 };
 

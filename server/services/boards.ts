@@ -3,7 +3,7 @@ import {
   type Board,
   type BoardSettings,
   DEFAULT_BOARD_SETTINGS,
-  IMAGE_TYPES,
+  MEDIA_TYPES,
   validateBoardUri,
 } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
@@ -21,7 +21,8 @@ const SettingsPatch = z
       .int()
       .min(1024)
       .max(64 * 1024 * 1024),
-    allowedTypes: z.array(z.enum(IMAGE_TYPES)).min(1),
+    allowedTypes: z.array(z.enum(MEDIA_TYPES)).min(1),
+    maxVideoDuration: z.number().int().min(1).max(3600),
     defaultName: z.string().trim().min(1).max(100),
     requireImageForThread: z.boolean(),
     posterIds: z.boolean(),

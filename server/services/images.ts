@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
 import sharp from "sharp";
-import type { ImageType } from "../domain/board.js";
+import type { ImageType, MediaType } from "../domain/board.js";
 import { DomainError, isDomainError } from "../domain/errors.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
-import { EXT_BY_TYPE, type ImageExt } from "../domain/post.js";
+import { IMAGE_EXT, type ImageExt } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { HashScratch, hashPixels, pdqOfPixels } from "./media-hash.js";
@@ -34,7 +34,8 @@ export interface ImageProcessorOptions {
 }
 
 export interface ProcessOptions {
-  allowedTypes: readonly ImageType[];
+  /** Video types in it are ignored here: videos go to the video processor. */
+  allowedTypes: readonly MediaType[];
   maxFileSize: number;
   /** An opening post gets the larger thumbnail. */
   op: boolean;
@@ -163,7 +164,8 @@ export class ImageProcessor {
       );
     }
     if (!opts.allowedTypes.includes(type)) {
-      const allowed = opts.allowedTypes.map((t) => TYPE_NAMES[t]).join(", ") || "none";
+      const allowed =
+        opts.allowedTypes.flatMap((t) => (t in TYPE_NAMES ? [TYPE_NAMES[t as ImageType]] : [])).join(", ") || "none";
       throw new DomainError(
         "unsupported_media",
         `${TYPE_NAMES[type]} images are not accepted here (accepted: ${allowed}).`,
@@ -209,7 +211,7 @@ export class ImageProcessor {
         original: original.data,
         thumb: thumb.data,
         mime: type,
-        ext: EXT_BY_TYPE[type],
+        ext: IMAGE_EXT[type],
         width: original.width,
         height: original.height,
         thumbWidth: thumb.width,

@@ -1,15 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Board } from "../domain/board.js";
+import { isVideoType } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import type { PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
-import type { ImageProcessor } from "./images.js";
+import type { ImageProcessor, ProcessedImage } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
 import type { UploadedFile } from "./posting.js";
+import { sniffVideoType } from "./video-probe.js";
+import type { ProcessedVideo, VideoProcessor } from "./videos.js";
 
 /** An upload as stored: its blobs and what a post's file record needs of it. */
 export interface StoredImage {
@@ -40,6 +43,8 @@ export class PostFiles {
       store: Store;
       media: MediaStore;
       images: ImageProcessor;
+      /** Absent or null: this server has no ffmpeg, and video uploads are refused saying so. */
+      videos?: VideoProcessor | null | undefined;
       logger: Logger;
       /**
        * Media bans: the upload's digest before any image work; its likeness (PDQ, computed by the
@@ -77,13 +82,9 @@ export class PostFiles {
     ) {
       return known.stored;
     }
-    const processed = await this.deps.images.process(file.buffer, {
-      allowedTypes: board.settings.allowedTypes,
-      maxFileSize: board.settings.maxFileSize,
-      op,
-      pdq: likeness,
-    });
-    if (likeness && (await this.deps.mediaBans?.matchesHash(processed.pdq))) throw new MediaRefused();
+    const processed = await this.process(board, file, op, likeness);
+    if (likeness && processed.pdq !== undefined && (await this.deps.mediaBans?.matchesHash(processed.pdq)))
+      throw new MediaRefused();
     // Re-encoding gives the original that is kept, and that a "delete and ban" bans, its own digest.
     await this.refuseBanned(createHash("sha256").update(processed.original).digest("hex"));
     const puts = await Promise.allSettled([
@@ -109,12 +110,43 @@ export class PostFiles {
       size: processed.original.length,
       md5: createHash("md5").update(processed.original).digest("base64"),
     };
-    this.dedupe.set(digest, { stored, pdq: likeness ? processed.pdq : undefined });
+    this.dedupe.set(digest, { stored, pdq: likeness ? (processed.pdq ?? null) : undefined });
     if (this.dedupe.size > 1000) {
       const oldest = this.dedupe.keys().next().value;
       if (oldest !== undefined) this.dedupe.delete(oldest);
     }
     return stored;
+  }
+
+  /** Images go to the image processor, videos (by their first bytes) to the video processor. */
+  private async process(
+    board: Board,
+    file: UploadedFile,
+    op: boolean,
+    likeness: boolean,
+  ): Promise<ProcessedImage | (ProcessedVideo & { pdq?: undefined })> {
+    const s = board.settings;
+    const video = sniffVideoType(file.buffer);
+    if (video === null) {
+      return this.deps.images.process(file.buffer, {
+        allowedTypes: s.allowedTypes,
+        maxFileSize: s.maxFileSize,
+        op,
+        pdq: likeness,
+      });
+    }
+    if (!s.allowedTypes.some(isVideoType)) {
+      throw new DomainError("unsupported_media", "Videos are not accepted on this board.");
+    }
+    if (!this.deps.videos) {
+      throw new DomainError("unsupported_media", "This server cannot take videos: ffmpeg is not installed.");
+    }
+    return this.deps.videos.process(file.buffer, {
+      allowedTypes: s.allowedTypes,
+      maxFileSize: s.maxFileSize,
+      maxDuration: s.maxVideoDuration,
+      op,
+    });
   }
 
   private async refuseBanned(sha256: string): Promise<void> {

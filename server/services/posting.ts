@@ -20,6 +20,7 @@ import { PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
 import { displayName } from "./upload-name.js";
+import type { VideoProcessor } from "./videos.js";
 import type { WordFilterService } from "./word-filters.js";
 
 export { displayName };
@@ -84,6 +85,8 @@ export interface PostingDeps {
   store: Store;
   media: MediaStore;
   images: ImageProcessor;
+  /** Null or absent: no ffmpeg here, video uploads are refused. */
+  videos?: VideoProcessor | null | undefined;
   secrets: Secrets;
   cooldowns: Cooldowns;
   clock: Clock;

@@ -1,4 +1,4 @@
-import { type BoardSettings, DEFAULT_BOARD_SETTINGS, IMAGE_TYPES, type ImageType } from "../../server/domain/board.js";
+import { type BoardSettings, DEFAULT_BOARD_SETTINGS, MEDIA_TYPES, type MediaType } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 
 /** The only keys a stored settings object may hold: a patch can never add a field of its own choosing. */
@@ -7,10 +7,10 @@ const SETTING_KEYS = Object.keys(DEFAULT_BOARD_SETTINGS) as (keyof BoardSettings
 function checkedValue(key: keyof BoardSettings, value: unknown): BoardSettings[keyof BoardSettings] {
   const fallback = DEFAULT_BOARD_SETTINGS[key];
   if (key === "allowedTypes") {
-    if (!Array.isArray(value) || !value.every((t) => (IMAGE_TYPES as readonly unknown[]).includes(t))) {
-      throw new DomainError("invalid", `Board setting "${key}" must be a list of image types.`);
+    if (!Array.isArray(value) || !value.every((t) => (MEDIA_TYPES as readonly unknown[]).includes(t))) {
+      throw new DomainError("invalid", `Board setting "${key}" must be a list of image and video types.`);
     }
-    return [...new Set(value as ImageType[])];
+    return [...new Set(value as MediaType[])];
   }
   if (typeof fallback === "number") {
     if (typeof value !== "number" || !Number.isFinite(value)) {

@@ -1,4 +1,4 @@
-import { IMAGE_TYPES } from "../../server/domain/board.js";
+import { MEDIA_TYPES } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../../server/domain/post.js";
 import { int, nullableStr, str } from "./guards.js";
@@ -17,9 +17,9 @@ function checkedFile(f: unknown): PostFile | null {
   const file = f as Record<keyof PostFile, unknown>;
   const mime = str(file.mime, "file.mime");
   const ext = str(file.ext, "file.ext");
-  if (!(IMAGE_TYPES as readonly string[]).includes(mime))
-    throw new DomainError("invalid", "file.mime is not an image type.");
-  if (!EXTS.has(ext)) throw new DomainError("invalid", "file.ext is not an image extension.");
+  if (!(MEDIA_TYPES as readonly string[]).includes(mime))
+    throw new DomainError("invalid", "file.mime is not an image or video type.");
+  if (!EXTS.has(ext)) throw new DomainError("invalid", "file.ext is not an image or video extension.");
   return {
     sha256: str(file.sha256, "file.sha256"),
     thumbSha256: str(file.thumbSha256, "file.thumbSha256"),

@@ -9,7 +9,7 @@
  *
  * BENCH_SECONDS sets the length of each measurement (default 5). BENCH_ONLY=inbox,latency,… runs
  * only the named sections (reads, posting, inbox, latency, fanout, delivery, images, domains, media,
- * filters, live) and the baseline. The live section starts a second server process of its own.
+ * filters, live, videos) and the baseline. The live section starts a second server process of its own.
  * BENCH_CPU_PROF=1 runs the server under `node --cpu-prof`, writing its profile into
  * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
  */
@@ -34,6 +34,7 @@ import { replyLatency } from "./reply-latency.js";
 import { meets, type Row } from "./row.js";
 import { ReplyFactory } from "./signed-replies.js";
 import { type Paired, paired, quantile } from "./stats.js";
+import { videoBench } from "./videos.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
@@ -48,6 +49,7 @@ const SECTIONS = [
   "fanout",
   "delivery",
   "images",
+  "videos",
   "domains",
   "media",
   "filters",
@@ -440,6 +442,7 @@ async function main(): Promise<void> {
       // queue; let them finish before the server closes its store.
       await new Promise((r) => setTimeout(r, 2500));
     }
+    if (runs("videos")) await videoBench(rows, notes);
     for (const note of notes) process.stdout.write(`note: ${note}\n`);
   } finally {
     child.kill("SIGTERM");

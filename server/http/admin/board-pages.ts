@@ -1,4 +1,4 @@
-import { type BoardSettings, IMAGE_TYPES } from "../../domain/board.js";
+import { type BoardSettings, MEDIA_TYPES } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import { can } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
@@ -21,7 +21,7 @@ function settingsFromForm(body: FormBody): Partial<BoardSettings> {
   }
   for (const key of SETTINGS_FORM.booleans) out[key] = checked(body, key);
   out["defaultName"] = field(body, "defaultName") ?? "";
-  out["allowedTypes"] = fields(body, "allowedTypes").filter((t) => (IMAGE_TYPES as readonly string[]).includes(t));
+  out["allowedTypes"] = fields(body, "allowedTypes").filter((t) => (MEDIA_TYPES as readonly string[]).includes(t));
   return out as Partial<BoardSettings>;
 }
 

@@ -1,4 +1,4 @@
-import { type Board, type BoardSettings, IMAGE_TYPES } from "../../domain/board.js";
+import { type Board, type BoardSettings, MEDIA_TYPES } from "../../domain/board.js";
 import { formatSize } from "../../domain/sizes.js";
 import { can } from "../../domain/staff.js";
 import type { PublicStaffUser } from "../../services/staff.js";
@@ -13,6 +13,7 @@ const NUMBER_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["imageLimit", "Image limit per thread"],
   ["threadsPerPage", "Threads per index page"],
   ["maxFileSize", "Largest file (bytes)"],
+  ["maxVideoDuration", "Longest video (seconds)"],
   ["maxCommentLength", "Longest comment (characters)"],
   ["threadCooldown", "Seconds between new threads from one address"],
   ["replyCooldown", "Seconds between replies from one address"],
@@ -48,7 +49,7 @@ export function boardSettingsView(v: ViewContext, board: Board): Html {
     ([key, label]) =>
       html`<label><input type="checkbox" name="${key}" value="1"${st[key] ? html` checked` : null}> ${label}</label> `,
   )}</fieldset>
-  <fieldset><legend>Accepted file types</legend>${IMAGE_TYPES.map(
+  <fieldset><legend>Accepted file types</legend>${MEDIA_TYPES.map(
     (t) =>
       html`<label><input type="checkbox" name="allowedTypes" value="${t}"${st.allowedTypes.includes(t) ? html` checked` : null}> ${t}</label> `,
   )}</fieldset>

@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from "express";
-import { type Board, DEFAULT_BOARD_SETTINGS, IMAGE_TYPES } from "../../domain/board.js";
+import { type Board, DEFAULT_BOARD_SETTINGS, MEDIA_TYPES } from "../../domain/board.js";
 import type { Services } from "../../services/container.js";
 import { MASTODON_COMPATIBLE_VERSION } from "../../version.js";
 import { sendRendered } from "../respond.js";
@@ -54,7 +54,7 @@ function most(boards: readonly Board[], pick: (b: Board["settings"]) => number):
 function mimeTypes(boards: readonly Board[]): string[] {
   if (boards.length === 0) return [...DEFAULT_BOARD_SETTINGS.allowedTypes];
   const any = new Set(boards.flatMap((b) => b.settings.allowedTypes));
-  return IMAGE_TYPES.filter((t) => any.has(t));
+  return MEDIA_TYPES.filter((t) => any.has(t));
 }
 
 function statusesConfig(f: InstanceFacts) {

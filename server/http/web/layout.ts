@@ -20,8 +20,8 @@ export function instanceName(s: Pick<Services, "config">): string {
   return s.config.instanceName;
 }
 
-/** The optional poster tools, each its own deferred script after app.js. */
-const UI_SCRIPTS = ["ui.js", "watcher.js", "quick-reply.js"] as const;
+/** The optional poster tools and the in-place video player, each its own deferred script after app.js. */
+const UI_SCRIPTS = ["ui.js", "watcher.js", "quick-reply.js", "video.js"] as const;
 
 /** A query suffix that changes with the static files, so browsers may cache them for long. */
 const ASSET_VERSION = (() => {

@@ -9,6 +9,8 @@ const TYPE_NAMES: Record<string, string> = {
   "image/png": "PNG",
   "image/gif": "GIF",
   "image/webp": "WEBP",
+  "video/webm": "WEBM",
+  "video/mp4": "MP4",
 };
 
 function captchaRow(s: Pick<Services, "config">): Html {

@@ -1,4 +1,5 @@
 import type { Board } from "../../../domain/board.js";
+import { isVideoType } from "../../../domain/board.js";
 import type { Post, PostFile, ThreadState } from "../../../domain/post.js";
 import type { PostView, ThreadView } from "../../../services/reader.js";
 import type { Urls } from "../../../services/urls.js";
@@ -44,6 +45,7 @@ function fileBlock(ctx: PostContext, post: Post): Html {
   }
   const full = ctx.urls.file(ctx.board.uri, f);
   const size = fileSize(f.size);
+  const video = isVideoType(f.mime);
   // A spoilered file's name often says what the spoiler hides: 4chan shows "Spoiler Image" instead.
   // The JSON API keeps the name, as 4chan's does.
   const link = f.spoiler
@@ -51,7 +53,7 @@ function fileBlock(ctx: PostContext, post: Post): Html {
     : html`<a href="${full}" target="_blank" rel="noopener" title="${f.filename + f.ext}">${shortFileName(f.filename, f.ext)}</a>`;
   return html`<div class="file">
 <div class="file-info">File: ${link} <span class="file-meta">(${size}, ${f.width}x${f.height})</span></div>
-<a class="file-thumb${f.spoiler ? " spoilered" : ""}" href="${full}" target="_blank" rel="noopener" data-w="${f.width}" data-h="${f.height}">${thumbnail(ctx.urls, ctx.board.uri, f, f.spoiler ? "Spoiler image" : `${size} ${f.ext.slice(1).toUpperCase()}`)}</a>
+<a class="file-thumb${video ? " file-video" : ""}${f.spoiler ? " spoilered" : ""}" href="${full}" target="_blank" rel="noopener" data-w="${f.width}" data-h="${f.height}">${thumbnail(ctx.urls, ctx.board.uri, f, f.spoiler ? "Spoiler image" : `${size} ${f.ext.slice(1).toUpperCase()}`)}</a>
 </div>`;
 }
 

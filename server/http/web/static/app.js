@@ -85,7 +85,8 @@
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     const target = e.target instanceof Element ? e.target : null;
     if (!target) return;
-    const thumb = target.closest("a.file-thumb");
+    // Videos are expanded by video.js.
+    const thumb = target.closest("a.file-thumb:not(.file-video)");
     if (thumb && !thumb.closest(".quote-preview")) {
       e.preventDefault();
       expand(thumb);
