@@ -18,6 +18,10 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   // orphan checks look addresses up in both roles
   await c.posts.createIndex({ "file.sha256": 1 });
   await c.posts.createIndex({ "file.thumbSha256": 1 });
+  // a post's further files, looked up the same ways (sparse: most posts have none)
+  await c.posts.createIndex({ board: 1, "extraFiles.tim": 1 }, { sparse: true });
+  await c.posts.createIndex({ "extraFiles.sha256": 1 }, { sparse: true });
+  await c.posts.createIndex({ "extraFiles.thumbSha256": 1 }, { sparse: true });
 
   await c.announcePending.createIndex({ board: 1, no: 1 }, { unique: true });
   await c.announcePending.createIndex({ createdAt: 1 });
