@@ -15,6 +15,8 @@ export interface BoardSettings {
   threadsPerPage: number;
   /** Largest accepted upload, in bytes. */
   maxFileSize: number;
+  /** Files one post may carry: the first in 4chan's file fields, the rest in `extra_files`. */
+  maxFiles: number;
   allowedTypes: ImageType[];
   defaultName: string;
   /** A new thread must carry an image. */
@@ -41,6 +43,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   imageLimit: 150,
   threadsPerPage: 10,
   maxFileSize: 8 * 1024 * 1024,
+  maxFiles: 4,
   allowedTypes: [...IMAGE_TYPES],
   defaultName: "Anonymous",
   requireImageForThread: true,

@@ -32,6 +32,9 @@ export interface PostFile {
   spoiler: boolean;
 }
 
+/** Most files one post may carry, whatever a board sets (its `maxFiles` stays at or below it). */
+export const MAX_POST_FILES = 16;
+
 export interface Post {
   board: string;
   /** Board-wide post number. */

@@ -1,6 +1,6 @@
 import { IMAGE_TYPES } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
-import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../../server/domain/post.js";
+import { EXT_BY_TYPE, MAX_POST_FILES, type NewPost, type Post, type PostFile } from "../../server/domain/post.js";
 import { int, nullableStr, str } from "./guards.js";
 
 const EXTS = new Set<string>(Object.values(EXT_BY_TYPE));
@@ -36,9 +36,6 @@ function checkedFile(f: unknown): PostFile | null {
     spoiler: bool(file.spoiler, "file.spoiler"),
   };
 }
-
-/** Most files one post may carry, whatever a board allows: a bound on what a caller may hand in. */
-export const MAX_POST_FILES = 16;
 
 function checkedFiles(p: NewPost): Pick<Post, "file" | "extraFiles"> {
   const file = checkedFile(p.file);
