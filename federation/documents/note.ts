@@ -1,6 +1,6 @@
 import type { Board } from "../../server/domain/board.js";
 import { escapeHtml } from "../../server/domain/markup.js";
-import type { Post } from "../../server/domain/post.js";
+import { filesOf, type Post } from "../../server/domain/post.js";
 import type { Urls } from "../../server/services/urls.js";
 import type { FederationIds } from "../ids.js";
 import { AS_CONTEXT, PUBLIC } from "./context.js";
@@ -85,16 +85,15 @@ export function postObject(
     object["context"] = threadId;
   }
   if (post.file) {
-    object["attachment"] = [
-      {
-        type: "Document",
-        mediaType: post.file.mime,
-        url: urls.file(board.uri, post.file),
-        name: `${post.file.filename}${post.file.ext}`,
-        width: post.file.width,
-        height: post.file.height,
-      },
-    ];
+    // One Document per file, in order, as Mastodon sends and reads them.
+    object["attachment"] = filesOf(post).map((f) => ({
+      type: "Document",
+      mediaType: f.mime,
+      url: urls.file(board.uri, f),
+      name: `${f.filename}${f.ext}`,
+      width: f.width,
+      height: f.height,
+    }));
     object["image"] = { type: "Image", mediaType: "image/jpeg", url: urls.thumb(board.uri, post.file) };
   }
   object["postNumber"] = post.no;

@@ -1,27 +1,22 @@
 import type { Board } from "../../server/domain/board.js";
-import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
 import type { RemoteActor } from "../../server/domain/federation-ports.js";
 import type { Post, ThreadState } from "../../server/domain/post.js";
 import type { FilterHold } from "../../server/services/held-posts.js";
 import { reportRefusedAttachment } from "../../server/services/media-bans.js";
-import type { RemotePostResult, UploadedFile } from "../../server/services/posting.js";
-import { isTransientFetchError } from "../http/fetch-errors.js";
-import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
+import type { RemotePostResult } from "../../server/services/posting.js";
 import { handleOf } from "../remote/actors.js";
 import { RemoteError } from "../remote/errors.js";
 import { AS_PUBLIC, type NormalizedObject } from "../vocab/normalize.js";
-import { IgnoredActivity, PostRefused, TransientFailure } from "./errors.js";
+import { IgnoredActivity, PostRefused } from "./errors.js";
 import type { InboxDeps } from "./handlers/types.js";
 import { noteText } from "./note-text.js";
 import { quoteTargets } from "./quote-links.js";
 import { refuseBannedAuthor } from "./remote-ban-check.js";
+import { fetchImages } from "./remote-media.js";
 
 /** Object types that become posts: Mastodon's and Misskey's Note, Lemmy's and Mbin's Page, Article. */
 export const POST_TYPES: ReadonlySet<string> = new Set(["Note", "Page", "Article"]);
-
-/** Media waits longer than documents: an image of several megabytes on a slow peer. */
-const IMAGE_TIMEOUT_MS = 30_000;
 
 /** Whether anyone may read the object: public, or addressed to the board itself. */
 export function visibleOnBoard(note: NormalizedObject, boardId: string): boolean {
@@ -29,59 +24,6 @@ export function visibleOnBoard(note: NormalizedObject, boardId: string): boolean
   return (
     to.includes(AS_PUBLIC) || to.includes(boardId) || note.tag.some((t) => t.type === "Mention" && t.href === boardId)
   );
-}
-
-/**
- * The object's first image attachment, fetched within the board's file size limit. An image its
- * server cannot serve now (out of reach, a timeout, 408/429/5xx) makes the post wait for another
- * try (TransientFailure), unless `lastChance`: then the post is taken without it.
- */
-export async function fetchFirstImage(
-  deps: InboxDeps,
-  note: NormalizedObject,
-  board: Board,
-  lastChance = false,
-): Promise<{ image: UploadedFile | null; refused: string | null }> {
-  const attachment = note.attachment.find(
-    (a) => a.mediaType?.startsWith("image/") || (a.mediaType === undefined && a.type === "Image"),
-  );
-  if (!attachment) return { image: null, refused: null };
-  const author = note.attributedTo === undefined ? null : domainOfUrl(note.attributedTo);
-  if (author !== null && (await deps.s.probation.onProbation(author))) {
-    // Nothing is fetched from a host on probation: the post is kept without its file, and says why.
-    return { image: null, refused: `${author} is on probation; its media is not fetched.` };
-  }
-  try {
-    const res = await deps.http.request(attachment.url, {
-      accept: "image/*",
-      maxBytes: board.settings.maxFileSize,
-      timeoutMs: IMAGE_TIMEOUT_MS,
-      // Media for this board: the instance's reject_media rules and the board's own apply.
-      scope: { media: true, board: board.uri },
-    });
-    if (res.status !== 200) {
-      const why = `The image answered ${res.status}.`;
-      if (!lastChance && new RemoteError("status", why, { status: res.status }).transient)
-        throw new TransientFailure(why);
-      return { image: null, refused: why };
-    }
-    if (!(res.headers["content-type"] ?? "").toLowerCase().startsWith("image/")) {
-      return { image: null, refused: "The attachment is not served as an image." };
-    }
-    return { image: { buffer: res.body, originalName: fileName(attachment.url) }, refused: null };
-  } catch (err) {
-    if (!(err instanceof FetchRefused || err instanceof FetchFailed)) throw err;
-    if (!lastChance && isTransientFetchError(err)) throw new TransientFailure(`The image: ${err.message}`);
-    return { image: null, refused: err.message };
-  }
-}
-
-function fileName(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "") || "image";
-  } catch {
-    return "image";
-  }
 }
 
 /**
@@ -119,7 +61,7 @@ export async function storeNote(
     signer?: RemoteActor | null;
     /** The thread's state when it was just read, saving a second read. */
     thread?: ThreadState | null;
-    /** The last try: an image still out of reach is left out (see fetchFirstImage). */
+    /** The last try: an image still out of reach is left out (see fetchImages). */
     lastChance?: boolean;
     /** The followed group whose Announce brought the post, if one did. */
     via?: string;
@@ -141,7 +83,7 @@ export async function storeNote(
     (href) => deps.ids.isLocal(href),
     (hrefs) => quoteTargets(deps.s, board.uri, hrefs),
   );
-  const { image, refused } = await fetchFirstImage(deps, note, board, target.lastChance === true);
+  const { images, refused } = await fetchImages(deps, note, board, target.lastChance === true);
   let stored: RemotePostResult;
   try {
     stored = await deps.s.posting.createRemote(
@@ -154,7 +96,7 @@ export async function storeNote(
         apId: note.id,
         fediActor: author,
         posterToken: note.atoll?.posterToken ?? null,
-        image,
+        images,
         spoiler: note.sensitive === true || note.attachment.some((a) => a.sensitive === true),
       },
       { board, thread: target.thread ?? undefined, filterHold: target.filterHold ?? "refuse" },

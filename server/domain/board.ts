@@ -25,6 +25,8 @@ export interface BoardSettings {
   threadsPerPage: number;
   /** Largest accepted upload, in bytes. */
   maxFileSize: number;
+  /** Files one post may carry: the first in 4chan's file fields, the rest in `extra_files`. */
+  maxFiles: number;
   /** Images by default; videos only where the board owner adds them (they need ffmpeg). */
   allowedTypes: MediaType[];
   /** Longest accepted video, in seconds. */
@@ -56,6 +58,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   imageLimit: 150,
   threadsPerPage: 10,
   maxFileSize: 8 * 1024 * 1024,
+  maxFiles: 4,
   allowedTypes: [...IMAGE_TYPES],
   maxVideoDuration: 300,
   defaultName: "Anonymous",

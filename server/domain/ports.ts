@@ -56,11 +56,20 @@ export interface ListThreadsQuery {
   limit: number;
 }
 
+export interface FileDeletion {
+  /** The first file removed; null when nothing was (no such post, no file, no file with that `tim`). */
+  file: PostFile | null;
+  removed: PostFile[];
+  /** The post after the deletion; null when there is no such post. */
+  post: Post | null;
+  orphans: string[];
+}
+
 export interface PostRepository {
   /**
    * A new post's file keeps the `tim` it comes with unless the board already gave out that id or a
    * later one; it then gets the next free one (`tim` is unique within the board, whatever process
-   * writes). The returned post carries the id stored.
+   * writes). Its further files (`extraFiles`) take the ids right after the first's. The returned post carries the id stored.
    *
    * Allocates the next board-wide number, stores the OP and its thread, and moves the threads beyond
    * `maxThreads` (by bump order, stickies last to go) to the archive, all in one transaction.
@@ -114,8 +123,12 @@ export interface PostRepository {
     no: number,
     text: { comment: string; html: string; subject?: string | null },
   ): Promise<Post | null>;
-  /** Removes a post's file (keeping the post, marked `fileDeleted`); returns orphaned addresses. */
-  deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }>;
+  /**
+   * Removes a post's files, or only the one named by `tim` (the next one then moves up to first),
+   * keeping the post; it is marked `fileDeleted` once none is left. Returns what was removed, the
+   * post as it now is, and the orphaned addresses.
+   */
+  deleteFile(board: string, no: number, tim?: number): Promise<FileDeletion>;
   /** Sets thread flags; archiving stamps `archivedAt`. Returns the new state, or null. */
   setThreadFlags(
     board: string,

@@ -39,6 +39,9 @@ export interface PostFile {
   spoiler: boolean;
 }
 
+/** Most files one post may carry, whatever a board sets (its `maxFiles` stays at or below it). */
+export const MAX_POST_FILES = 16;
+
 export interface Post {
   board: string;
   /** Board-wide post number. */
@@ -62,7 +65,13 @@ export interface Post {
   quotes: number[];
   posterId: string | null;
   sage: boolean;
+  /** The post's first file: 4chan's file fields. */
   file: PostFile | null;
+  /**
+   * The post's further files, in order (vichan's `extra_files`); empty when it has one file or none.
+   * Never set while `file` is null: deleting the first file moves the next one up.
+   */
+  extraFiles: PostFile[];
   /** A file was attached and later deleted by its poster or staff. */
   fileDeleted: boolean;
   /** HMAC of the poster's address (IPv6 by /64); null for posts from the fediverse. */
@@ -82,7 +91,9 @@ export interface Post {
 }
 
 /** The fields a caller supplies; storage allocates `no` and `threadNo`. */
-export type NewPost = Omit<Post, "no" | "threadNo" | "board" | "posterToken"> & {
+export type NewPost = Omit<Post, "no" | "threadNo" | "board" | "posterToken" | "extraFiles"> & {
+  /** Absent: none. */
+  extraFiles?: PostFile[] | undefined;
   /** Absent: none (a post without an address, or from a peer that sends none). */
   posterToken?: string | null | undefined;
 };
@@ -115,6 +126,11 @@ export interface ThreadState {
 export interface ThreadSummary {
   state: ThreadState;
   op: Post;
+}
+
+/** Every file of a post, the first one first. */
+export function filesOf(post: Pick<Post, "file"> & { extraFiles?: readonly PostFile[] | undefined }): PostFile[] {
+  return post.file ? [post.file, ...(post.extraFiles ?? [])] : [];
 }
 
 export function isOp(post: Pick<Post, "no" | "threadNo">): boolean {

@@ -17,10 +17,11 @@ const TEXT_FIELDS = ["name", "email", "sub", "com", "password", "spoiler", "capt
  * taken from the board (file size, one file, few short fields), before any post work starts.
  */
 export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
-  const uploaders = new Map<number, RequestHandler>();
+  const uploaders = new Map<string, RequestHandler>();
   const uploader = (board: Board): RequestHandler => {
     const size = board.settings.maxFileSize;
-    let u = uploaders.get(size);
+    const key = `${size}/${board.settings.maxFiles}`;
+    let u = uploaders.get(key);
     if (!u) {
       u = multer({
         storage: multer.memoryStorage(),
@@ -28,15 +29,15 @@ export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
         defParamCharset: "utf8",
         limits: {
           fileSize: size,
-          files: 1,
+          files: board.settings.maxFiles,
           fields: 20,
           parts: 24,
           fieldSize: 64 * 1024,
           fieldNameSize: 64,
           headerPairs: 50,
         },
-      }).single("file");
-      uploaders.set(size, u);
+      }).array("file", board.settings.maxFiles);
+      uploaders.set(key, u);
     }
     return u;
   };
@@ -49,11 +50,21 @@ export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
       if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
       res.locals["board"] = board;
       if (req.is("multipart/form-data")) {
+        const declared = Number(req.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > totalUploadBound(board)) {
+          throw new DomainError("too_large", `The post is larger than ${formatSize(totalUploadBound(board))}.`);
+        }
         uploader(board)(req, res, (err?: unknown) => {
           if (!err) next();
           else if (err instanceof multer.MulterError) {
             if (err.code === "LIMIT_FILE_SIZE") {
-              next(new DomainError("too_large", `The file is larger than ${formatSize(board.settings.maxFileSize)}.`));
+              const which = err.field === "file" ? "A file" : "The file";
+              next(new DomainError("too_large", `${which} is larger than ${formatSize(board.settings.maxFileSize)}.`));
+            } else if (
+              err.code === "LIMIT_FILE_COUNT" ||
+              (err.code === "LIMIT_UNEXPECTED_FILE" && err.field === "file")
+            ) {
+              next(tooManyFiles(board));
             } else next(err);
           } else {
             // busboy's parse errors (unterminated parts, bad headers, missing boundary) carry no status.
@@ -71,6 +82,16 @@ export function postBodyParser(s: Pick<Services, "store">): RequestHandler {
       next(err);
     }
   };
+}
+
+/** A multipart post's whole body: every file at the board's largest size, and room for the text. */
+function totalUploadBound(board: Board): number {
+  return board.settings.maxFiles * board.settings.maxFileSize + 256 * 1024;
+}
+
+function tooManyFiles(board: Board): DomainError {
+  const n = board.settings.maxFiles;
+  return new DomainError("invalid", `A post on /${board.uri}/ takes at most ${n} ${n === 1 ? "file" : "files"}.`);
 }
 
 /** The board postBodyParser resolved. */
@@ -95,11 +116,26 @@ export function textFields(req: Request): Partial<Record<(typeof TEXT_FIELDS)[nu
   return out;
 }
 
-/** The uploaded file: a multipart part, or in JSON `file: {name, data}` or a base64 data URL. */
-export function uploadedFile(req: Request): UploadedFile | null {
-  if (req.file) return { buffer: req.file.buffer, originalName: req.file.originalname };
+/**
+ * The uploaded files in order: multipart parts named `file` (repeated, or one input with
+ * `multiple`), or in JSON `file` as one file or a list, each `{name, data}` or base64 (a data URL
+ * too). More than the board's `maxFiles` is refused.
+ */
+export function uploadedFiles(req: Request, board: Board): UploadedFile[] {
+  if (Array.isArray(req.files)) {
+    return req.files.map((f) => ({ buffer: f.buffer, originalName: f.originalname }));
+  }
   const body = (req.body ?? {}) as Record<string, unknown>;
   const f = body["file"];
+  const list = Array.isArray(f) ? f : [f];
+  if (list.length > board.settings.maxFiles) throw tooManyFiles(board);
+  return list.flatMap((one, i) => {
+    const file = jsonFile(one, list.length > 1 ? `file[${i}]` : "file");
+    return file ? [file] : [];
+  });
+}
+
+function jsonFile(f: unknown, field: string): UploadedFile | null {
   if (f === undefined || f === null || f === "") return null;
   let name = "image";
   let data: unknown = f;
@@ -111,11 +147,12 @@ export function uploadedFile(req: Request): UploadedFile | null {
     data = (f as Record<string, unknown>)["data"];
   }
   if (typeof data !== "string")
-    throw new DomainError("invalid", 'The field "file" must be base64 data or {"name", "data"}.');
+    throw new DomainError("invalid", `The field "${field}" must be base64 data or {"name", "data"}.`);
   const b64 = data.startsWith("data:") ? data.slice(data.indexOf(",") + 1) : data;
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new DomainError("invalid", 'The field "file" is not valid base64.');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64))
+    throw new DomainError("invalid", `The field "${field}" is not valid base64.`);
   const buffer = Buffer.from(b64, "base64");
-  if (buffer.length === 0) throw new DomainError("invalid", 'The field "file" is empty.');
+  if (buffer.length === 0) throw new DomainError("invalid", `The field "${field}" is empty.`);
   return { buffer, originalName: name };
 }
 
@@ -132,7 +169,7 @@ export function postInput(req: Request, board: Board, ip: string, password?: str
     comment: f.com,
     password: password ?? f.password,
     spoiler: truthy(f.spoiler),
-    file: uploadedFile(req),
+    files: uploadedFiles(req, board),
     ip,
   };
 }

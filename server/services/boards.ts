@@ -8,6 +8,7 @@ import {
 } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { MediaStore, Store } from "../domain/ports.js";
+import { MAX_POST_FILES } from "../domain/post.js";
 import type { Clock } from "./clock.js";
 
 const SettingsPatch = z
@@ -21,6 +22,7 @@ const SettingsPatch = z
       .int()
       .min(1024)
       .max(64 * 1024 * 1024),
+    maxFiles: z.number().int().min(1).max(MAX_POST_FILES),
     allowedTypes: z.array(z.enum(MEDIA_TYPES)).min(1),
     maxVideoDuration: z.number().int().min(1).max(3600),
     defaultName: z.string().trim().min(1).max(100),

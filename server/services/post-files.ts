@@ -5,12 +5,13 @@ import { DomainError } from "../domain/errors.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import type { PostFile } from "../domain/post.js";
+import { EXT_BY_TYPE, type NewPost, type PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import type { ImageProcessor, ProcessedImage } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
 import type { UploadedFile } from "./posting.js";
+import { displayName } from "./upload-name.js";
 import { sniffVideoType } from "./video-probe.js";
 import type { ProcessedVideo, VideoProcessor } from "./videos.js";
 
@@ -149,6 +150,33 @@ export class PostFiles {
     });
   }
 
+  /**
+   * Stores a post's uploads in order, all or none: when one is refused (its message then names it
+   * when the post has several) or cannot be stored, the blobs stored for the others are removed
+   * again (unless a post already refers to them) before the error is thrown.
+   */
+  async storeAll(board: Board, files: readonly UploadedFile[], op: boolean): Promise<StoredImage[]> {
+    if (files.length > board.settings.maxFiles) {
+      const n = board.settings.maxFiles;
+      throw new DomainError("invalid", `A post on /${board.uri}/ takes at most ${n} ${n === 1 ? "file" : "files"}.`);
+    }
+    const stored: StoredImage[] = [];
+    try {
+      for (const file of files) {
+        try {
+          stored.push(await this.store(board, file, op));
+        } catch (err) {
+          if (files.length < 2 || !(err instanceof DomainError) || err instanceof MediaRefused) throw err;
+          throw new DomainError(err.kind, `${JSON.stringify(file.originalName || "unnamed")}: ${err.message}`);
+        }
+      }
+      return stored;
+    } catch (err) {
+      await this.collectUnreferenced(stored.flatMap((s) => [s.sha256, s.thumbSha256]));
+      throw err;
+    }
+  }
+
   private async refuseBanned(sha256: string): Promise<void> {
     if (await this.deps.mediaBans?.refuses([sha256])) throw new MediaRefused();
   }
@@ -180,4 +208,44 @@ export class PostFiles {
       this.deps.logger.warn("media cleanup after a failed post did not finish", { err });
     }
   }
+}
+
+/** The content addresses (originals and thumbnails) of stored uploads. */
+export function addresses(images: readonly StoredImage[]): string[] {
+  return images.flatMap((i) => [i.sha256, i.thumbSha256]);
+}
+
+/**
+ * A post's file fields from its stored uploads: the first file named as screened, the others by
+ * their uploads' names. Each asks for file id `tim` (milliseconds): the store raises them past any
+ * id the board already gave out, the further files right after the first.
+ */
+export function fileRecords(
+  images: readonly StoredImage[],
+  uploads: readonly UploadedFile[],
+  firstName: string,
+  spoiler: boolean,
+  tim: number,
+): Pick<NewPost, "file" | "extraFiles"> {
+  const record = (image: StoredImage, originalName: string): PostFile => ({
+    sha256: image.sha256,
+    thumbSha256: image.thumbSha256,
+    tim,
+    ext: EXT_BY_TYPE[image.mime],
+    mime: image.mime,
+    filename: displayName(originalName),
+    size: image.size,
+    width: image.width,
+    height: image.height,
+    thumbWidth: image.thumbWidth,
+    thumbHeight: image.thumbHeight,
+    md5: image.md5,
+    spoiler,
+  });
+  const [first, ...rest] = images;
+  if (!first) return { file: null, extraFiles: [] };
+  return {
+    file: record(first, firstName),
+    extraFiles: rest.map((im, i) => record(im, uploads[i + 1]?.originalName ?? "")),
+  };
 }

@@ -6,7 +6,7 @@ import { hashIp } from "../domain/ip.js";
 import { normalizeComment } from "../domain/markup.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import { EXT_BY_TYPE, type NewPost, type Post, type PostFile, type ThreadState } from "../domain/post.js";
+import type { NewPost, Post, ThreadState } from "../domain/post.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
 import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
@@ -16,7 +16,7 @@ import { FILTERED, type FilterHold, holdPost, PostHeld, screenPost } from "./hel
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
-import { PostFiles, type StoredImage } from "./post-files.js";
+import { addresses, fileRecords, PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
 import { displayName } from "./upload-name.js";
@@ -39,6 +39,8 @@ export interface PostInput {
   password?: string | undefined;
   spoiler?: boolean | undefined;
   file?: UploadedFile | null | undefined;
+  /** Several files in order (up to the board's `maxFiles`); used instead of `file` when given. */
+  files?: UploadedFile[] | undefined;
   /** The poster's address as the server saw it (behind a trusted proxy, the forwarded one). */
   ip: string;
   /**
@@ -64,8 +66,8 @@ export interface RemotePostInput {
   fediActor: string;
   /** The poster token another Atoll instance gave its post, kept so staff here can act on it. */
   posterToken?: string | null | undefined;
-  /** The first image, fetched by federation; refused images leave the post without one. */
-  image?: UploadedFile | null | undefined;
+  /** The images, fetched by federation, in order; each refused one is left out. */
+  images?: UploadedFile[] | undefined;
   spoiler?: boolean | undefined;
 }
 
@@ -181,7 +183,7 @@ export class PostingService {
   private async createThreadNow(input: PostInput): Promise<Post> {
     const board = await this.board(input.board);
     if (input.byStaff !== true) refuseRestrictedThread(board);
-    const file = input.file ?? null;
+    const file = uploadsOf(input).length > 0;
     if (board.settings.requireImageForThread && !file) {
       throw new DomainError("invalid", "A new thread needs an image.");
     }
@@ -201,7 +203,8 @@ export class PostingService {
     if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
     if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
     if (thread.locked) throw new DomainError("locked", "This thread is locked.");
-    if (!input.file && !input.comment?.trim()) throw new DomainError("invalid", "A reply needs a comment or an image.");
+    if (uploadsOf(input).length === 0 && !input.comment?.trim())
+      throw new DomainError("invalid", "A reply needs a comment or an image.");
     return this.write(board, input.threadNo, input, (post) =>
       this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
         bumpLimit: board.settings.bumpLimit,
@@ -239,7 +242,7 @@ export class PostingService {
       name: stripFormatChars(input.name),
       subject: stripFormatChars(input.subject ?? "").trim(),
       comment: normalizeComment(input.comment),
-      filename: input.image?.originalName ?? "",
+      filename: input.images?.[0]?.originalName ?? "",
     });
     if (hold !== null && known.filterHold !== "post") {
       if (known.filterHold !== "hold") throw new DomainError("forbidden", FILTERED);
@@ -247,21 +250,25 @@ export class PostingService {
     }
     const comment = screened.comment.slice(0, board.settings.maxCommentLength);
     const { html, quotes } = await this.render(board.uri, comment);
-    let image: StoredImage | null = null;
+    const images: StoredImage[] = [];
+    const kept: UploadedFile[] = [];
     let imageRefused: string | null = null;
     let imageBanned = false;
-    if (input.image) {
+    for (const upload of (input.images ?? []).slice(0, board.settings.maxFiles)) {
       try {
-        image = await this.files.store(board, input.image, op);
+        images.push(await this.files.store(board, upload, op));
+        kept.push(upload);
       } catch (err) {
         // A refused image leaves the post without it; our disk being full fails the post.
         if (!(err instanceof DomainError)) {
+          await this.files.collectUnreferenced(images.flatMap((i) => [i.sha256, i.thumbSha256]));
           throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
         }
-        imageRefused = err.message;
-        imageBanned = err instanceof MediaRefused;
+        imageRefused ??= err.message;
+        imageBanned ||= err instanceof MediaRefused;
       }
     }
+    const image = images[0] ?? null;
     if (op && !image && board.settings.requireImageForThread) {
       throw new DomainError("invalid", "A new thread on this board needs an image.");
     }
@@ -277,7 +284,7 @@ export class PostingService {
       quotes,
       posterId: null,
       sage: false,
-      file: image && input.image ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
+      ...fileRecords(images, kept, screened.filename, input.spoiler === true, this.deps.clock()),
       fileDeleted: false,
       ipHash: null,
       posterToken: isPosterToken(input.posterToken) ? input.posterToken : null,
@@ -302,11 +309,11 @@ export class PostingService {
         // The thread reached its image limit: the text still goes in.
         if (!(err instanceof DomainError && err.kind === "forbidden" && post.file)) throw err;
         imageRefused = "The thread has reached its image limit.";
-        created = await insert({ ...post, file: null });
-        await this.files.collectUnreferenced([image!.sha256, image!.thumbSha256]);
+        created = await insert({ ...post, file: null, extraFiles: [] });
+        await this.files.collectUnreferenced(addresses(images));
       }
     } catch (err) {
-      if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
+      await this.files.collectUnreferenced(addresses(images));
       throw this.reported(err, { board: board.uri, thread: input.threadNo, remote: input.apId });
     }
     this.deps.events.emit({ type: "post_created", post: created });
@@ -382,7 +389,8 @@ export class PostingService {
     const kind = threadNo === null ? "thread" : "reply";
     const seconds = kind === "thread" ? board.settings.threadCooldown : board.settings.replyCooldown;
     const release = this.deps.rateLimit ? await this.deps.cooldowns.take(ipHash, kind, seconds) : null;
-    let image: StoredImage | null = null;
+    const uploads = uploadsOf(input);
+    let images: StoredImage[] = [];
     try {
       const { name, trip } = parseNameField(fields.name, {
         defaultName: board.settings.defaultName,
@@ -395,10 +403,10 @@ export class PostingService {
         name,
         subject: fields.subject,
         comment: fields.comment,
-        filename: input.file?.originalName ?? "",
+        filename: uploads[0]?.originalName ?? "",
       });
       const { html, quotes } = await this.render(board.uri, screened.comment);
-      if (input.file) image = await this.files.store(board, input.file, threadNo === null);
+      images = await this.files.storeAll(board, uploads, threadNo === null);
       const post: NewPost = {
         createdAt: now,
         name: screened.name,
@@ -410,7 +418,7 @@ export class PostingService {
         quotes,
         posterId: null,
         sage: fields.sage,
-        file: image && input.file ? this.fileRecord(image, screened.filename, input.spoiler === true) : null,
+        ...fileRecords(images, uploads, screened.filename, input.spoiler === true, now),
         fileDeleted: false,
         ipHash,
         posterToken: this.posterTokenOf(ipHash, board.uri, now),
@@ -427,7 +435,7 @@ export class PostingService {
       if (err instanceof PostHeld) throw err;
       // A slot left held only makes the poster wait: the post's own error is the one to report.
       await release?.().catch((e: unknown) => this.deps.logger.warn("cooldown not given back", { err: e }));
-      if (image) await this.files.collectUnreferenced([image.sha256, image.thumbSha256]);
+      await this.files.collectUnreferenced(addresses(images));
       throw this.reported(err, { board: board.uri, thread: threadNo });
     }
   }
@@ -469,25 +477,10 @@ export class PostingService {
   private render(boardUri: string, comment: string) {
     return renderWithQuotes(this.deps.store, boardUri, comment);
   }
+}
 
-  private fileRecord(image: StoredImage, originalName: string, spoiler: boolean): PostFile {
-    return {
-      sha256: image.sha256,
-      thumbSha256: image.thumbSha256,
-      // 4chan's file id, milliseconds: the store raises it past any id the board already gave out.
-      tim: this.deps.clock(),
-      ext: EXT_BY_TYPE[image.mime],
-      mime: image.mime,
-      filename: displayName(originalName),
-      size: image.size,
-      width: image.width,
-      height: image.height,
-      thumbWidth: image.thumbWidth,
-      thumbHeight: image.thumbHeight,
-      md5: image.md5,
-      spoiler,
-    };
-  }
+function uploadsOf(input: PostInput): UploadedFile[] {
+  return input.files ?? (input.file ? [input.file] : []);
 }
 
 function safeEqual(a: string, b: string): boolean {

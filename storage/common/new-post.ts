@@ -1,6 +1,6 @@
 import { MEDIA_TYPES } from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
-import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../../server/domain/post.js";
+import { EXT_BY_TYPE, MAX_POST_FILES, type NewPost, type Post, type PostFile } from "../../server/domain/post.js";
 import { int, nullableStr, str } from "./guards.js";
 
 const EXTS = new Set<string>(Object.values(EXT_BY_TYPE));
@@ -37,6 +37,19 @@ function checkedFile(f: unknown): PostFile | null {
   };
 }
 
+function checkedFiles(p: NewPost): Pick<Post, "file" | "extraFiles"> {
+  const file = checkedFile(p.file);
+  const extra = p.extraFiles ?? [];
+  if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
+  if (extra.length > 0 && !file) throw new DomainError("invalid", "extraFiles needs a first file.");
+  if (extra.length + 1 > MAX_POST_FILES) throw new DomainError("invalid", "Too many files for one post.");
+  return { file, extraFiles: extra.map((f) => checkedFile(f) ?? invalidFile()) };
+}
+
+function invalidFile(): never {
+  throw new DomainError("invalid", "extraFiles holds an empty entry.");
+}
+
 /**
  * The post a NewPost becomes once numbered, checked and copied field by field: no stray property
  * reaches a table or document, and a value of the wrong type is a DomainError rather than a driver
@@ -60,7 +73,7 @@ export function buildPost(board: string, no: number, threadNo: number, p: NewPos
     quotes: quotes.map((q) => int(q, "quotes")),
     posterId: nullableStr(p.posterId, "posterId"),
     sage: bool(p.sage, "sage"),
-    file: checkedFile(p.file),
+    ...checkedFiles(p),
     fileDeleted: bool(p.fileDeleted, "fileDeleted"),
     ipHash: nullableStr(p.ipHash, "ipHash"),
     posterToken: nullableStr(p.posterToken, "posterToken"),

@@ -71,6 +71,8 @@ export class MongoBoardRepository implements BoardRepository {
     const candidates = [
       ...(await this.c.posts.distinct("file.sha256", { board: { $eq: board } })),
       ...(await this.c.posts.distinct("file.thumbSha256", { board: { $eq: board } })),
+      ...(await this.c.posts.distinct("extraFiles.sha256", { board: { $eq: board } })),
+      ...(await this.c.posts.distinct("extraFiles.thumbSha256", { board: { $eq: board } })),
     ].filter((a): a is string => typeof a === "string");
     const { deletedCount } = await this.c.boards.deleteOne({ uri: { $eq: board } });
     if (deletedCount === 0) return { deleted: false, orphans: [] };

@@ -139,6 +139,8 @@ export function toPost(d: Post): Post {
     posterId: d.posterId ?? null,
     sage: d.sage === true,
     file: toFile(d.file),
+    // Documents written before posts had several files have no list.
+    extraFiles: d.file && Array.isArray(d.extraFiles) ? d.extraFiles.flatMap((f) => toFile(f) ?? []) : [],
     fileDeleted: d.fileDeleted === true,
     ipHash: d.ipHash ?? null,
     posterToken: d.posterToken ?? null,

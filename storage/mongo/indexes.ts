@@ -25,6 +25,11 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     { name: POST_TEXT_INDEX, default_language: "none", language_override: "searchLanguage" },
   );
 
+  // a post's further files, looked up the same ways (sparse: most posts have none)
+  await c.posts.createIndex({ board: 1, "extraFiles.tim": 1 }, { sparse: true });
+  await c.posts.createIndex({ "extraFiles.sha256": 1 }, { sparse: true });
+  await c.posts.createIndex({ "extraFiles.thumbSha256": 1 }, { sparse: true });
+
   await c.announcePending.createIndex({ board: 1, no: 1 }, { unique: true });
   await c.announcePending.createIndex({ createdAt: 1 });
 

@@ -22,6 +22,16 @@ export async function findOrphans(
     for (const a of await posts.distinct("file.thumbSha256", { "file.thumbSha256": { $in: chunk } }, opts)) {
       referenced.add(a);
     }
+    for (const a of await posts.distinct("extraFiles.sha256", { "extraFiles.sha256": { $in: chunk } }, opts)) {
+      referenced.add(a);
+    }
+    for (const a of await posts.distinct(
+      "extraFiles.thumbSha256",
+      { "extraFiles.thumbSha256": { $in: chunk } },
+      opts,
+    )) {
+      referenced.add(a);
+    }
   }
   return unique.filter((a) => !referenced.has(a)).sort();
 }

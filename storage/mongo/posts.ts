@@ -1,8 +1,17 @@
 import type { ClientSession, Filter, MongoClient } from "mongodb";
 import { DomainError } from "../../server/domain/errors.js";
-import type { AnnounceOption, ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
-import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import type { AnnounceOption, FileDeletion, ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
+import {
+  filesOf,
+  type NewPost,
+  type Post,
+  type PostFile,
+  type PostOrigin,
+  type ThreadState,
+  type ThreadSummary,
+} from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
+import { withoutFile } from "../common/file-deletion.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
 import { buildPost } from "../common/new-post.js";
@@ -45,7 +54,13 @@ export class MongoPostRepository implements PostRepository {
       modifiedAt: { $max: [{ $ifNull: ["$modifiedAt", 0] }, Date.now()] },
     };
     const wanted = input.file ? int(input.file.tim, "file.tim") : null;
-    if (wanted !== null) set["lastTim"] = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1] }, wanted] };
+    const extra = input.extraFiles ?? [];
+    if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
+    // Further files take the ids right after the first's: the board's last id moves past all of them.
+    const more = input.file ? extra.length : 0;
+    if (wanted !== null) {
+      set["lastTim"] = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1 + more] }, wanted + more] };
+    }
     const doc = await this.c.boards.findOneAndUpdate({ uri: { $eq: board } }, [{ $set: set }], {
       session,
       returnDocument: "after",
@@ -53,8 +68,15 @@ export class MongoPostRepository implements PostRepository {
     });
     if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
     const no = doc.nextNo - 1;
-    const tim = doc.lastTim;
-    const post = input.file && tim !== undefined && tim !== wanted ? { ...input, file: { ...input.file, tim } } : input;
+    const first = doc.lastTim === undefined ? undefined : doc.lastTim - more;
+    const post =
+      input.file && first !== undefined
+        ? {
+            ...input,
+            file: first === wanted ? input.file : { ...input.file, tim: first },
+            extraFiles: extra.map((f, i) => ({ ...f, tim: first + 1 + i })),
+          }
+        : input;
     return buildPost(board, no, threadNo ?? no, post);
   }
 
@@ -227,9 +249,16 @@ export class MongoPostRepository implements PostRepository {
   }
 
   async findFileByTim(board: string, tim: number): Promise<PostFile | null> {
-    const filter = { board: { $eq: str(board, "board") }, "file.tim": int(tim, "tim") } as Filter<PostDoc>;
-    const doc = await this.c.posts.findOne(filter, { projection: { _id: 0, file: 1 } });
-    return toFile(doc?.file);
+    const t = int(tim, "tim");
+    const b = { $eq: str(board, "board") };
+    const doc = await this.c.posts.findOne({ board: b, "file.tim": t } as Filter<PostDoc>, {
+      projection: { _id: 0, file: 1 },
+    });
+    if (doc) return toFile(doc.file);
+    const extra = await this.c.posts.findOne({ board: b, "extraFiles.tim": t } as Filter<PostDoc>, {
+      projection: { _id: 0, extraFiles: 1 },
+    });
+    return toFile(extra?.extraFiles?.find((f) => f.tim === t));
   }
 
   async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {
@@ -267,7 +296,8 @@ export class MongoPostRepository implements PostRepository {
         );
       }
       await this.touchBoard(b, session);
-      return { deleted, orphans: await findOrphans(this.c.posts, addressesOf(deleted.map((p) => p.file)), session) };
+      const files = deleted.flatMap(filesOf);
+      return { deleted, orphans: await findOrphans(this.c.posts, addressesOf(files), session) };
     });
   }
 
@@ -300,19 +330,24 @@ export class MongoPostRepository implements PostRepository {
     });
   }
 
-  async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {
+  async deleteFile(board: string, no: number, tim?: number): Promise<FileDeletion> {
     const b = str(board, "board");
     const n = int(no, "no");
+    const t = tim === undefined ? undefined : int(tim, "tim");
     return inTransaction(this.client, async (session) => {
       const doc = await this.c.posts.findOne({ board: { $eq: b }, no: n }, { session });
-      const file = toFile(doc?.file);
-      if (!doc || !file) return { file: null, orphans: [] };
+      if (!doc) return { file: null, removed: [], post: null, orphans: [] };
+      const before = toPost(doc);
+      const { post, removed } = withoutFile(before, t);
+      const [file] = removed;
+      if (!file) return { file: null, removed, post: before, orphans: [] };
       await this.c.posts.updateOne(
         { board: { $eq: b }, no: n },
-        { $set: { file: null, fileDeleted: true } },
+        { $set: { file: post.file, extraFiles: post.extraFiles, fileDeleted: post.fileDeleted } },
         { session },
       );
-      const images = doc.no === doc.threadNo ? 0 : 1; // an OP's image is not counted
+      // an OP's image is not counted; a reply counts once, however many files it has
+      const images = doc.no !== doc.threadNo && post.file === null ? 1 : 0;
       await this.c.threads.updateOne(
         { board: { $eq: b }, no: doc.threadNo },
         [
@@ -327,7 +362,7 @@ export class MongoPostRepository implements PostRepository {
         { session },
       );
       await this.touchBoard(b, session);
-      return { file, orphans: await findOrphans(this.c.posts, addressesOf([file]), session) };
+      return { file, removed, post, orphans: await findOrphans(this.c.posts, addressesOf(removed), session) };
     });
   }
 
@@ -368,12 +403,22 @@ export class MongoPostRepository implements PostRepository {
     const out = new Set<string>();
     const cursor = this.c.posts.find(
       { file: { $ne: null } },
-      { projection: { _id: 0, "file.sha256": 1, "file.thumbSha256": 1 } },
+      {
+        projection: {
+          _id: 0,
+          "file.sha256": 1,
+          "file.thumbSha256": 1,
+          "extraFiles.sha256": 1,
+          "extraFiles.thumbSha256": 1,
+        },
+      },
     );
     for await (const doc of cursor) {
-      if (!doc.file) continue;
-      out.add(doc.file.sha256);
-      out.add(doc.file.thumbSha256);
+      for (const f of [doc.file, ...(doc.extraFiles ?? [])]) {
+        if (!f) continue;
+        out.add(f.sha256);
+        out.add(f.thumbSha256);
+      }
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import type { Collection, Db, MongoClient } from "mongodb";
 import { DomainError } from "../../server/domain/errors.js";
+import { filesOf } from "../../server/domain/post.js";
 import type {
   FilterAuditEntry,
   HeldPost,
@@ -161,9 +162,9 @@ export class MongoHeldPosts implements HeldPostRepository {
 
   async referencedMedia(): Promise<Set<string>> {
     const out = new Set<string>();
-    for await (const d of this.c.find({ "post.file": { $ne: null } }, { projection: { "post.file": 1 } })) {
-      const file = d.post?.file;
-      if (file) {
+    const projection = { "post.file": 1, "post.extraFiles": 1 };
+    for await (const d of this.c.find({ "post.file": { $ne: null } }, { projection })) {
+      for (const file of d.post ? filesOf(d.post) : []) {
         out.add(file.sha256);
         out.add(file.thumbSha256);
       }

@@ -72,8 +72,9 @@ export class SqliteBoardRepository implements BoardRepository {
            modified_at = max(modified_at, @now)
          WHERE uri = @uri`,
       ),
-      files: db.prepare<[string], { a: string; b: string }>(
-        "SELECT DISTINCT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE board = ? AND file_sha256 IS NOT NULL",
+      files: db.prepare<[string, string], { a: string; b: string }>(
+        "SELECT DISTINCT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE board = ? AND file_sha256 IS NOT NULL " +
+          "UNION SELECT sha256, thumb_sha256 FROM post_extra_files WHERE board = ?",
       ),
       deleteReports: db.prepare<[string]>("DELETE FROM reports WHERE board = ?"),
       // threads and posts follow through the foreign-key cascades
@@ -109,7 +110,7 @@ export class SqliteBoardRepository implements BoardRepository {
 
     this.deleteTx = db.transaction((uri: string) => {
       const candidates = new Set<string>();
-      for (const { a, b } of this.s.files.iterate(uri)) {
+      for (const { a, b } of this.s.files.iterate(uri, uri)) {
         candidates.add(a);
         candidates.add(b);
       }

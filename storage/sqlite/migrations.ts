@@ -2,6 +2,7 @@ import type { Db } from "./database.js";
 import { APPEALS } from "./migrations/appeals.js";
 import { CHANGE_STAMPS } from "./migrations/change-stamps.js";
 import { DELIVERY_ORDER } from "./migrations/delivery-order.js";
+import { EXTRA_FILES } from "./migrations/extra-files.js";
 import { GROUP_BANS } from "./migrations/group-bans.js";
 import { INBOUND_RETRIES } from "./migrations/inbound-retries.js";
 import { MEDIA_BAN_LISTS } from "./migrations/media-ban-lists.js";
@@ -412,6 +413,7 @@ export const MIGRATIONS: readonly Migration[] = [
   WORD_FILTERS,
   MEDIA_BAN_LISTS,
   POST_SEARCH,
+  EXTRA_FILES,
 ];
 
 /**

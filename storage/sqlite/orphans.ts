@@ -14,7 +14,9 @@ export class OrphanFinder {
       .prepare<[string], string>(
         `SELECT c.value FROM json_each(?) AS c
          WHERE NOT EXISTS (SELECT 1 FROM posts WHERE file_sha256 = c.value)
-           AND NOT EXISTS (SELECT 1 FROM posts WHERE file_thumb_sha256 = c.value)`,
+           AND NOT EXISTS (SELECT 1 FROM posts WHERE file_thumb_sha256 = c.value)
+           AND NOT EXISTS (SELECT 1 FROM post_extra_files WHERE sha256 = c.value)
+           AND NOT EXISTS (SELECT 1 FROM post_extra_files WHERE thumb_sha256 = c.value)`,
       )
       .pluck();
   }

@@ -143,6 +143,17 @@ export function preparePostStatements(db: Db) {
     fileByTim: db.prepare<[string, number], FileRow>(
       `SELECT ${FILE_COLUMNS} FROM posts WHERE board = ? AND file_tim = ? LIMIT 1`,
     ),
+    extraFilesByTim: db
+      .prepare<[string, number], string | null>(
+        `SELECT p.extra_files FROM post_extra_files e
+         JOIN posts p ON p.board = e.board AND p.no = e.no
+         WHERE e.board = ? AND e.tim = ? LIMIT 1`,
+      )
+      .pluck(),
+    setFiles: db.prepare<[PostRow]>(
+      `UPDATE posts SET ${[...FILE_COLUMNS.split(", "), "file_deleted", "extra_files"].map((c) => `${c} = @${c}`).join(", ")}
+       WHERE board = @board AND no = @no`,
+    ),
     deleteThread: db.prepare<[string, number]>("DELETE FROM threads WHERE board = ? AND no = ?"),
     deletePost: db.prepare<[string, number]>("DELETE FROM posts WHERE board = ? AND no = ?"),
     setText: db.prepare<[{ board: string; no: number; comment: string; html: string }], PostRow>(
@@ -157,12 +168,6 @@ export function preparePostStatements(db: Db) {
     ),
     touchThread: db.prepare<[number, string, number]>(
       "UPDATE threads SET version = version + 1, modified_at = max(modified_at, ?) WHERE board = ? AND no = ?",
-    ),
-    clearFile: db.prepare<[string, number]>(
-      `UPDATE posts SET file_sha256 = NULL, file_thumb_sha256 = NULL, file_tim = NULL, file_ext = NULL,
-         file_mime = NULL, file_name = NULL, file_size = NULL, file_width = NULL, file_height = NULL,
-         file_thumb_width = NULL, file_thumb_height = NULL, file_md5 = NULL, file_spoiler = NULL, file_deleted = 1
-       WHERE board = ? AND no = ?`,
     ),
     setFlags: db.prepare<
       [
@@ -190,7 +195,8 @@ export function preparePostStatements(db: Db) {
        RETURNING ${THREAD_COLUMNS}`,
     ),
     referenced: db.prepare<[], { a: string; b: string }>(
-      "SELECT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE file_sha256 IS NOT NULL",
+      "SELECT file_sha256 AS a, file_thumb_sha256 AS b FROM posts WHERE file_sha256 IS NOT NULL " +
+        "UNION ALL SELECT sha256, thumb_sha256 FROM post_extra_files",
     ),
     lastThreadTime: db
       .prepare<[string], number>(

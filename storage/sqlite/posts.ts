@@ -1,7 +1,22 @@
 import { DomainError } from "../../server/domain/errors.js";
-import type { AnnounceOption, ListThreadsQuery, PostRepository, ThreadOrder } from "../../server/domain/ports.js";
-import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } from "../../server/domain/post.js";
+import type {
+  AnnounceOption,
+  FileDeletion,
+  ListThreadsQuery,
+  PostRepository,
+  ThreadOrder,
+} from "../../server/domain/ports.js";
+import {
+  filesOf,
+  type NewPost,
+  type Post,
+  type PostFile,
+  type PostOrigin,
+  type ThreadState,
+  type ThreadSummary,
+} from "../../server/domain/post.js";
 import { addressesOf } from "../common/addresses.js";
+import { withoutFile } from "../common/file-deletion.js";
 import { int, intList, nullableStr, num, optBool, page, str } from "../common/guards.js";
 import { countLimit } from "../common/limits.js";
 import { buildPost } from "../common/new-post.js";
@@ -15,6 +30,7 @@ import {
   fileFromRow,
   POST_COLUMNS,
   type PostRow,
+  parseFiles,
   postFromRow,
   postRowFromValues,
   postToRow,
@@ -96,8 +112,18 @@ export class SqlitePostRepository implements PostRepository {
     /** The post as given, its file id raised where needed to stay unique within the board. */
     const withTim = (board: string, input: NewPost): NewPost => {
       if (!input.file) return input;
-      const tim = s.takeTim.get(int(input.file.tim, "file.tim"), board);
-      return tim === undefined || tim === input.file.tim ? input : { ...input, file: { ...input.file, tim } };
+      // Further files take the ids right after the first's.
+      const take = (f: PostFile, wanted: number): PostFile => {
+        const tim = s.takeTim.get(wanted, board);
+        return tim === undefined || tim === f.tim ? f : { ...f, tim };
+      };
+      const extra = input.extraFiles ?? [];
+      if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
+      return {
+        ...input,
+        file: take(input.file, int(input.file.tim, "file.tim")),
+        extraFiles: extra.map((f) => take(f, 0)),
+      };
     };
 
     this.tx = {
@@ -143,19 +169,23 @@ export class SqlitePostRepository implements PostRepository {
           s.afterReplyDeleted.run({ board, no: row.thread_no, images: row.file_sha256 === null ? 0 : 1, now });
         }
         s.touchBoard.run(now, board);
-        return { deleted, orphans: this.orphans.find(addressesOf(deleted.map((p) => p.file))) };
+        return { deleted, orphans: this.orphans.find(addressesOf(deleted.flatMap(filesOf))) };
       }),
 
-      deleteFile: db.transaction((board: string, no: number) => {
+      deleteFile: db.transaction((board: string, no: number, tim: number | undefined) => {
         const row = s.getPost.get(board, no);
-        const file = row ? fileFromRow(row) : null;
-        if (!row || !file) return { file: null, orphans: [] as string[] };
-        s.clearFile.run(board, no);
+        if (!row) return { file: null, removed: [], post: null, orphans: [] as string[] };
+        const before = postFromRow(row);
+        const { post, removed } = withoutFile(before, tim);
+        const [file] = removed;
+        if (!file) return { file: null, removed, post: before, orphans: [] as string[] };
+        s.setFiles.run(postToRow(post));
         // an OP's image is not counted in imageCount, but the thread still renders differently
         const now = Date.now();
-        s.afterFileDeleted.run({ board, no: row.thread_no, images: row.no === row.thread_no ? 0 : 1, now });
+        const images = row.no !== row.thread_no && post.file === null ? 1 : 0;
+        s.afterFileDeleted.run({ board, no: row.thread_no, images, now });
         s.touchBoard.run(now, board);
-        return { file, orphans: this.orphans.find(addressesOf([file])) };
+        return { file, removed, post, orphans: this.orphans.find(addressesOf(removed)) };
       }),
 
       updatePostText: db.transaction(
@@ -255,7 +285,9 @@ export class SqlitePostRepository implements PostRepository {
 
   async findFileByTim(board: string, tim: number): Promise<PostFile | null> {
     const row = this.s.fileByTim.get(str(board, "board"), int(tim, "tim"));
-    return row ? fileFromRow(row) : null;
+    if (row) return fileFromRow(row);
+    const extra = this.s.extraFilesByTim.get(board, tim);
+    return extra ? (parseFiles(extra).find((f) => f.tim === tim) ?? null) : null;
   }
 
   async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {
@@ -277,8 +309,12 @@ export class SqlitePostRepository implements PostRepository {
     );
   }
 
-  async deleteFile(board: string, no: number): Promise<{ file: PostFile | null; orphans: string[] }> {
-    return this.tx.deleteFile.immediate(str(board, "board"), int(no, "no"));
+  async deleteFile(board: string, no: number, tim?: number): Promise<FileDeletion> {
+    return this.tx.deleteFile.immediate(
+      str(board, "board"),
+      int(no, "no"),
+      tim === undefined ? undefined : int(tim, "tim"),
+    );
   }
 
   async setThreadFlags(

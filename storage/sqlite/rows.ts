@@ -30,6 +30,8 @@ export interface PostRow {
   file_md5: string | null;
   file_spoiler: number | null;
   file_deleted: number;
+  /** The post's further files: a JSON list of PostFile, null when there are none. */
+  extra_files: string | null;
   ip_hash: string | null;
   password_hash: string | null;
   ap_id: string | null;
@@ -60,7 +62,7 @@ export const FILE_COLUMNS =
 
 export const POST_COLUMNS =
   "board, no, thread_no, created_at, name, trip, capcode, subject, comment, html, quotes, poster_id, sage, " +
-  `${FILE_COLUMNS}, file_deleted, ip_hash, password_hash, ap_id, fedi_actor, poster_token`;
+  `${FILE_COLUMNS}, file_deleted, ip_hash, password_hash, ap_id, fedi_actor, poster_token, extra_files`;
 
 /** Where each named column is in a row read as values (`statement.raw()`), from a column list. */
 function columnPlaces<R>(columns: string): Record<keyof R, number> {
@@ -109,6 +111,7 @@ export function postRowFromValues(v: readonly unknown[]): PostRow {
     ap_id: v[at.ap_id] as string | null,
     fedi_actor: v[at.fedi_actor] as string | null,
     poster_token: v[at.poster_token] as string | null,
+    extra_files: v[at.extra_files] as string | null,
   };
 }
 
@@ -152,6 +155,27 @@ function parseQuotes(json: string): number[] {
   }
 }
 
+/** The `extra_files` column read back: files this store wrote, copied field by field. */
+export function parseFiles(json: string): PostFile[] {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value)) return [];
+  return value.map((f: PostFile) => ({
+    sha256: f.sha256,
+    thumbSha256: f.thumbSha256,
+    tim: f.tim,
+    ext: f.ext,
+    mime: f.mime,
+    filename: f.filename,
+    size: f.size,
+    width: f.width,
+    height: f.height,
+    thumbWidth: f.thumbWidth,
+    thumbHeight: f.thumbHeight,
+    md5: f.md5,
+    spoiler: f.spoiler === true,
+  }));
+}
+
 export function postFromRow(row: PostRow): Post {
   return {
     board: row.board,
@@ -168,6 +192,7 @@ export function postFromRow(row: PostRow): Post {
     posterId: row.poster_id,
     sage: row.sage === 1,
     file: fileFromRow(row),
+    extraFiles: row.extra_files === null ? [] : parseFiles(row.extra_files),
     fileDeleted: row.file_deleted === 1,
     ipHash: row.ip_hash,
     posterToken: row.poster_token,
@@ -212,6 +237,7 @@ export function postToRow(p: Post): PostRow {
     ap_id: p.apId,
     fedi_actor: p.fediActor,
     poster_token: p.posterToken ?? null,
+    extra_files: p.extraFiles.length > 0 ? JSON.stringify(p.extraFiles) : null,
   };
 }
 

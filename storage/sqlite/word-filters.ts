@@ -1,4 +1,5 @@
 import { DomainError } from "../../server/domain/errors.js";
+import { filesOf } from "../../server/domain/post.js";
 import type {
   FilterAuditEntry,
   HeldPost,
@@ -178,8 +179,7 @@ export class SqliteHeldPosts implements HeldPostRepository {
   async referencedMedia(): Promise<Set<string>> {
     const out = new Set<string>();
     for (const { post } of this.s.files.iterate()) {
-      const file = (JSON.parse(post) as HeldPost["post"]).file;
-      if (file) {
+      for (const file of filesOf(JSON.parse(post) as HeldPost["post"])) {
         out.add(file.sha256);
         out.add(file.thumbSha256);
       }

@@ -47,6 +47,7 @@ export function newPost(overrides: Partial<NewPost> = {}): NewPost {
     posterId: null,
     sage: false,
     file: null,
+    extraFiles: [],
     fileDeleted: false,
     ipHash: "ip-a",
     posterToken: null,

@@ -35,8 +35,8 @@ export function describeMediaRefsContract({ store }: ContractContext): void {
       expect(after!.version).toBeGreaterThan(before!.version);
       expect(await s.boards.version("b")).toBeGreaterThan(boardVersion);
       expect(await s.posts.findFileByTim("b", file.tim)).toBeNull();
-      expect(await s.posts.deleteFile("b", reply.no)).toEqual({ file: null, orphans: [] });
-      expect(await s.posts.deleteFile("b", 999)).toEqual({ file: null, orphans: [] });
+      expect(await s.posts.deleteFile("b", reply.no)).toMatchObject({ file: null, removed: [], orphans: [] });
+      expect(await s.posts.deleteFile("b", 999)).toEqual({ file: null, removed: [], post: null, orphans: [] });
     });
 
     it("deletes an OP's file without touching the reply image count", async () => {

@@ -9,6 +9,7 @@ import { describeDomainEnforcementStateContract } from "./defederation-enforceme
 import { describeDomainReopenContract } from "./defederation-reopen.contract.js";
 import { describeDomainRulesContract } from "./defederation-rules.contract.js";
 import { describeDomainSubscriptionsContract } from "./defederation-subscriptions.contract.js";
+import { describeExtraFilesContract } from "./extra-files.contract.js";
 import { describeFederationActorsContract } from "./federation-actors.contract.js";
 import { describeDeliveryContract } from "./federation-deliveries.contract.js";
 import { describeDeliveryRecoveryContract } from "./federation-delivery-recovery.contract.js";
@@ -95,6 +96,7 @@ export function describeStoreContract(
     describeListingContract(ctx);
     describeSearchContract(ctx);
     describeMediaRefsContract(ctx);
+    describeExtraFilesContract(ctx);
     describeStaffContract(ctx);
     describeAppealsContract(ctx);
     describeRemoteBanContract(ctx);

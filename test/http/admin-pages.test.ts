@@ -192,6 +192,7 @@ describe("admin pages", () => {
       imageLimit: "100",
       threadsPerPage: "15",
       maxFileSize: "1048576",
+      maxFiles: "3",
       maxCommentLength: "2000",
       threadCooldown: "30",
       replyCooldown: "5",

@@ -38,7 +38,7 @@ describe("what a domain rule does to held data, on one instance", () => {
       comment: `from ${host}`,
       apId: `https://${host}/notes/${++seq}`,
       fediActor: `https://${host}/users/someone`,
-      image: image ? { buffer: await makeJpeg(40 + seq, 30), originalName: "x.jpg" } : null,
+      images: image ? [{ buffer: await makeJpeg(40 + seq, 30), originalName: "x.jpg" }] : [],
     });
     await t.services.store.federation.remotePosts.put({ apId: post.apId!, board: "e", no: post.no });
     return post;

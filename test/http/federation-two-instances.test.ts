@@ -176,6 +176,34 @@ describe("two Atoll instances federating over loopback", () => {
     expect((await threadPosts(B, "b", mirrorNo))[0]?.ext).toBeUndefined();
   });
 
+  it("a reply with three images crosses both ways with all of them, in order", async () => {
+    const files = await Promise.all([makeJpeg(40, 30), makeJpeg(50, 30), makeJpeg(60, 30)]);
+    const file = files.map((b, i) => ({ name: `pic${i}.jpg`, data: b.toString("base64") }));
+    const fromA = await call(A.url, "POST", `/api/v1/boards/a/threads/${threadA.no}/replies`, {
+      com: "three on A",
+      file,
+    });
+    expect(fromA.status).toBe(201);
+    const apIdA = (fromA.json as Json)["ap_id"] as string;
+    const onB = await waitFor("A's three images on B", async () =>
+      (await threadPosts(B, "b", mirrorNo)).find((p) => p.ap_id === apIdA),
+    );
+    const widths = (p: FourchanPost) => [p.w, ...((p as Json)["extra_files"] as Json[]).map((f) => f["w"])];
+    expect(widths(onB)).toEqual([40, 50, 60]);
+
+    const fromB = await call(B.url, "POST", `/api/v1/boards/b/threads/${mirrorNo}/replies`, {
+      com: "three on B",
+      file,
+    });
+    expect(fromB.status).toBe(201);
+    const apIdB = (fromB.json as Json)["ap_id"] as string;
+    const onA = await waitFor("B's three images on A", async () =>
+      (await threadPosts(A, "a", threadA.no)).find((p) => p.ap_id === apIdB),
+    );
+    expect(widths(onA)).toEqual([40, 50, 60]);
+    await settled(A, B);
+  });
+
   it("after B unfollows, A forgets the follower and new threads on A no longer reach B", async () => {
     const res = await admin(B, "DELETE", `/api/v1/admin/boards/b/follows?target=${encodeURIComponent(groupA)}`);
     expect(res.status).toBe(204);

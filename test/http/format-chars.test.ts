@@ -47,7 +47,7 @@ describe("format characters in posts", () => {
       comment: "hello \u202Eworld\u200B",
       apId: "https://example.social/notes/1",
       fediActor: "https://example.social/users/alice",
-      image: { buffer: await makeJpeg(), originalName: "pic\u202Egpj.png" },
+      images: [{ buffer: await makeJpeg(), originalName: "pic\u202Egpj.png" }],
     });
     expect(post.name).toBe("alice@example.social");
     expect(post.subject).toBe("Title");

@@ -129,7 +129,7 @@ describe.skipIf(cannotMount !== null)(
           comment: "from afar",
           apId: "https://remote.example/notes/1",
           fediActor: "https://remote.example/users/alice",
-          image: { buffer: await makeJpeg(900, 700), originalName: "far.jpg" },
+          images: [{ buffer: await makeJpeg(900, 700), originalName: "far.jpg" }],
         })
         .catch((e: unknown) => e);
       expect(remote).toBeInstanceOf(StorageError);

@@ -13,6 +13,7 @@ export const board: Board = {
 
 export function post(overrides: Partial<Post> = {}): Post {
   return {
+    extraFiles: [],
     board: "b",
     no: 1,
     threadNo: 1,

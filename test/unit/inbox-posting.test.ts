@@ -84,7 +84,7 @@ describe("PostingService.createRemote", () => {
       board: "b",
       threadNo: op,
       ...remote(),
-      image: { buffer: await makeJpeg(100, 80), originalName: "cat.jpg" },
+      images: [{ buffer: await makeJpeg(100, 80), originalName: "cat.jpg" }],
       spoiler: true,
     });
     expect(jpeg.post.file).toMatchObject({
@@ -100,7 +100,7 @@ describe("PostingService.createRemote", () => {
       board: "b",
       threadNo: op,
       ...remote(),
-      image: { buffer: await makePng(), originalName: "x.png" },
+      images: [{ buffer: await makePng(), originalName: "x.png" }],
     });
     expect(png.post.file).toBeNull();
     expect(png.imageRefused).toMatch(/PNG/);
@@ -108,7 +108,7 @@ describe("PostingService.createRemote", () => {
       board: "b",
       threadNo: op,
       ...remote(),
-      image: { buffer: Buffer.from("not an image"), originalName: "x.jpg" },
+      images: [{ buffer: Buffer.from("not an image"), originalName: "x.jpg" }],
     });
     expect(junk.post.file).toBeNull();
     expect(junk.imageRefused).not.toBeNull();
@@ -119,13 +119,13 @@ describe("PostingService.createRemote", () => {
       board: "b",
       threadNo: op,
       ...remote(),
-      image: { buffer: await makeJpeg(50, 50), originalName: "two.jpg" },
+      images: [{ buffer: await makeJpeg(50, 50), originalName: "two.jpg" }],
     });
     const over = await t.services.posting.createRemote({
       board: "b",
       threadNo: op,
       ...remote(),
-      image: { buffer: await makeJpeg(60, 60), originalName: "three.jpg" },
+      images: [{ buffer: await makeJpeg(60, 60), originalName: "three.jpg" }],
     });
     expect(over.post.file).toBeNull();
     expect(over.imageRefused).toMatch(/image limit/);
@@ -155,7 +155,7 @@ describe("PostingService.createRemote", () => {
       board: "b",
       threadNo: null,
       ...remote(),
-      image: { buffer: await makeJpeg(70, 70), originalName: "gone.jpg" },
+      images: [{ buffer: await makeJpeg(70, 70), originalName: "gone.jpg" }],
     });
     const deleted = await t.services.posting.deleteRemote("b", post.no);
     expect(deleted.map((p) => p.no)).toEqual([post.no]);

@@ -13,6 +13,7 @@ const NUMBER_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["imageLimit", "Image limit per thread"],
   ["threadsPerPage", "Threads per index page"],
   ["maxFileSize", "Largest file (bytes)"],
+  ["maxFiles", "Files per post"],
   ["maxVideoDuration", "Longest video (seconds)"],
   ["maxCommentLength", "Longest comment (characters)"],
   ["threadCooldown", "Seconds between new threads from one address"],

@@ -3,7 +3,7 @@
  * it read an Atoll board unchanged. Atoll adds `ap_id` (and `fedi_actor` for fediverse posts).
  */
 import { type Board, pageCapacity } from "../../domain/board.js";
-import type { ThreadState } from "../../domain/post.js";
+import type { PostFile, ThreadState } from "../../domain/post.js";
 import type { PostView, ThreadView } from "../../services/reader.js";
 import type { Urls } from "../../services/urls.js";
 
@@ -51,17 +51,9 @@ export function postJson(board: Board, view: PostView, state: ThreadState, urls:
   if (post.subject) out["sub"] = post.subject;
   if (post.html) out["com"] = post.html;
   if (post.file) {
-    const f = post.file;
-    out["tim"] = f.tim;
-    out["filename"] = f.filename;
-    out["ext"] = f.ext;
-    out["fsize"] = f.size;
-    out["md5"] = f.md5;
-    out["w"] = f.width;
-    out["h"] = f.height;
-    out["tn_w"] = f.thumbWidth;
-    out["tn_h"] = f.thumbHeight;
-    if (f.spoiler) out["spoiler"] = 1;
+    Object.assign(out, fileJson(post.file));
+    // vichan's shape: each further file with the same fields as the first.
+    if (post.extraFiles.length > 0) out["extra_files"] = post.extraFiles.map(fileJson);
   } else if (post.fileDeleted) {
     out["filedeleted"] = 1;
   }
@@ -166,4 +158,21 @@ export function boardJson(board: Board): Json {
     ...(s.posterIds ? { user_ids: 1 } : {}),
     ...(s.forcedAnon ? { forced_anon: 1 } : {}),
   };
+}
+
+/** A file's 4chan fields. */
+function fileJson(f: PostFile): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    tim: f.tim,
+    filename: f.filename,
+    ext: f.ext,
+    fsize: f.size,
+    md5: f.md5,
+    w: f.width,
+    h: f.height,
+    tn_w: f.thumbWidth,
+    tn_h: f.thumbHeight,
+  };
+  if (f.spoiler) out["spoiler"] = 1;
+  return out;
 }

@@ -49,14 +49,14 @@ ${
 ${reply ? "" : html`<div class="form-row"><label for="f-sub">Subject</label><div class="field"><input id="f-sub" name="sub" maxlength="100" autocomplete="off"></div></div>`}
 <div class="form-row"><label for="f-com">Comment</label><div class="field"><textarea id="f-com" name="com" rows="5" maxlength="${set.maxCommentLength}"></textarea></div></div>
 <div class="form-row"><label for="f-file">File${needsFile ? html` <abbr title="required">*</abbr>` : ""}</label><div class="field">
-<input id="f-file" type="file" name="file" accept="${set.allowedTypes.join(",")}"${needsFile ? html` required` : ""}>
+<input id="f-file" type="file" name="file" accept="${set.allowedTypes.join(",")}"${set.maxFiles > 1 ? html` multiple` : ""}${needsFile ? html` required` : ""}>
 <label class="inline"><input type="checkbox" name="spoiler" value="on"> Spoiler</label>
 </div></div>
 <div class="form-row"><label for="f-password">Password</label><div class="field"><input id="f-password" type="password" name="password" maxlength="128" autocomplete="off" placeholder="Optional: for deleting the post"></div></div>
 ${captchaRow(s)}
 <div class="form-row submit-row"><span></span><div class="field"><button type="submit">${reply ? "Post reply" : "Create thread"}</button></div></div>
 <ul class="form-rules">
-<li>${types} up to ${fileSize(set.maxFileSize)}.${needsFile ? " A new thread needs an image." : ""}</li>
+<li>${types} up to ${fileSize(set.maxFileSize)}${set.maxFiles > 1 ? ` each, ${set.maxFiles} files at most` : ""}.${needsFile ? " A new thread needs an image." : ""}</li>
 <li>Markup: <code>&gt;</code> greentext, <code>&gt;&gt;123</code> quotes, <code>[spoiler]…[/spoiler]</code>, <code>[code]…[/code]</code>.</li>
 <li>Leave the password empty to use the one this browser remembers. Read the <a href="/about/moderation">rules</a>.</li>
 </ul>

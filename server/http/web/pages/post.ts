@@ -43,6 +43,12 @@ function fileBlock(ctx: PostContext, post: Post): Html {
   if (!f) {
     return post.fileDeleted ? html`<div class="file"><div class="file-deleted">File deleted.</div></div>` : html``;
   }
+  if (post.extraFiles.length === 0) return oneFile(ctx, f);
+  // Several files: a row of thumbnails, each with its own info line, each expanding on its own.
+  return html`<div class="files">${[f, ...post.extraFiles].map((one) => oneFile(ctx, one))}</div>`;
+}
+
+function oneFile(ctx: PostContext, f: PostFile): Html {
   const full = ctx.urls.file(ctx.board.uri, f);
   const size = fileSize(f.size);
   const video = isVideoType(f.mime);

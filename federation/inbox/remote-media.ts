@@ -1,0 +1,99 @@
+import type { Board } from "../../server/domain/board.js";
+import { domainOfUrl } from "../../server/domain/defederation/rules.js";
+import type { UploadedFile } from "../../server/services/posting.js";
+import { isTransientFetchError } from "../http/fetch-errors.js";
+import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
+import { RemoteError } from "../remote/errors.js";
+import type { NormalizedObject } from "../vocab/normalize.js";
+import { TransientFailure } from "./errors.js";
+import type { InboxDeps } from "./handlers/types.js";
+
+/** Media waits longer than documents: an image of several megabytes on a slow peer. */
+const IMAGE_TIMEOUT_MS = 30_000;
+
+type Attachment = NormalizedObject["attachment"][number];
+
+function isImage(a: Attachment): boolean {
+  return a.mediaType?.startsWith("image/") === true || (a.mediaType === undefined && a.type === "Image");
+}
+
+/** Mastodon's and Lemmy's videos: type `Video`, or a `Document` whose media type is video/*. */
+function isVideo(a: Attachment): boolean {
+  return a.mediaType?.startsWith("video/") === true || (a.mediaType === undefined && a.type === "Video");
+}
+
+/**
+ * The object's image attachments, in order and up to the board's `maxFiles`, each fetched through
+ * the guarded client within the board's file size limit. An image its server cannot serve now (out
+ * of reach, a timeout, 408/429/5xx) makes the post wait for another try (TransientFailure), unless
+ * `lastChance`: then the post is taken without it. Videos are left out (with a log line) until a
+ * video processor handles them. `refused` says why the first left-out attachment was.
+ */
+export async function fetchImages(
+  deps: InboxDeps,
+  note: NormalizedObject,
+  board: Board,
+  lastChance = false,
+): Promise<{ images: UploadedFile[]; refused: string | null }> {
+  const videos = note.attachment.filter(isVideo);
+  if (videos.length > 0) {
+    deps.s.logger.info("video attachments left out: this server does not process video", {
+      object: note.id,
+      videos: videos.length,
+    });
+  }
+  const wanted = note.attachment.filter(isImage).slice(0, board.settings.maxFiles);
+  if (wanted.length === 0) return { images: [], refused: null };
+  const author = note.attributedTo === undefined ? null : domainOfUrl(note.attributedTo);
+  if (author !== null && (await deps.s.probation.onProbation(author))) {
+    // Nothing is fetched from a host on probation: the post is kept without its files, and says why.
+    return { images: [], refused: `${author} is on probation; its media is not fetched.` };
+  }
+  const images: UploadedFile[] = [];
+  let refused: string | null = null;
+  for (const attachment of wanted) {
+    const one = await fetchImage(deps, attachment, board, lastChance);
+    if (one.image) images.push(one.image);
+    else refused ??= one.refused;
+  }
+  return { images, refused };
+}
+
+async function fetchImage(
+  deps: InboxDeps,
+  attachment: Attachment,
+  board: Board,
+  lastChance: boolean,
+): Promise<{ image: UploadedFile | null; refused: string | null }> {
+  try {
+    const res = await deps.http.request(attachment.url, {
+      accept: "image/*",
+      maxBytes: board.settings.maxFileSize,
+      timeoutMs: IMAGE_TIMEOUT_MS,
+      // Media for this board: the instance's reject_media rules and the board's own apply.
+      scope: { media: true, board: board.uri },
+    });
+    if (res.status !== 200) {
+      const why = `The image answered ${res.status}.`;
+      if (!lastChance && new RemoteError("status", why, { status: res.status }).transient)
+        throw new TransientFailure(why);
+      return { image: null, refused: why };
+    }
+    if (!(res.headers["content-type"] ?? "").toLowerCase().startsWith("image/")) {
+      return { image: null, refused: "The attachment is not served as an image." };
+    }
+    return { image: { buffer: res.body, originalName: fileName(attachment.url) }, refused: null };
+  } catch (err) {
+    if (!(err instanceof FetchRefused || err instanceof FetchFailed)) throw err;
+    if (!lastChance && isTransientFetchError(err)) throw new TransientFailure(`The image: ${err.message}`);
+    return { image: null, refused: err.message };
+  }
+}
+
+function fileName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "") || "image";
+  } catch {
+    return "image";
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { newBoard, newFile, newPost, ROOMY } from "./factories.js";
+import type { ContractContext } from "./store-contract.js";
+
+export function describeExtraFilesContract({ store }: ContractContext): void {
+  describe("posts with several files", () => {
+    it("keeps the files in order, with consecutive ids after the first, and finds each by tim", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const [a, b, c] = [newFile(), newFile(), newFile()];
+      const { post } = await s.posts.createThread("b", newPost({ file: a, extraFiles: [b, c] }), ROOMY);
+      expect(post.file).toEqual(a);
+      expect(post.extraFiles.map((f) => f.sha256)).toEqual([b.sha256, c.sha256]);
+      expect(post.extraFiles.map((f) => f.tim)).toEqual([a.tim + 1, a.tim + 2]);
+      expect(await s.posts.getPost("b", post.no)).toEqual(post);
+      expect((await s.posts.getThreadPosts("b", post.no))[0]).toEqual(post);
+      for (const f of [post.file!, ...post.extraFiles]) expect(await s.posts.findFileByTim("b", f.tim)).toEqual(f);
+      const referenced = await s.posts.referencedMedia();
+      for (const f of [a, b, c]) {
+        expect(referenced.has(f.sha256)).toBe(true);
+        expect(referenced.has(f.thumbSha256)).toBe(true);
+      }
+      // a later file id stays above every id given out, extra ones included
+      const reply = await s.posts.createReply("b", post.no, newPost({ file: newFile({ tim: a.tim }) }), ROOMY);
+      expect(reply.file!.tim).toBeGreaterThan(a.tim + 2);
+    });
+
+    it("refuses extra files without a first one, writing nothing", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      await expect(s.posts.createThread("b", newPost({ extraFiles: [newFile()] }), ROOMY)).rejects.toMatchObject({
+        kind: "invalid",
+      });
+      expect(await s.posts.countPosts()).toBe(0);
+    });
+
+    it("deletes one file: the next moves up, the post keeps the rest and is not marked", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const { post: op } = await s.posts.createThread("b", newPost(), ROOMY);
+      const reply = await s.posts.createReply(
+        "b",
+        op.no,
+        newPost({ file: newFile(), extraFiles: [newFile(), newFile()] }),
+        ROOMY,
+      );
+      const [first, second, third] = [reply.file!, ...reply.extraFiles];
+
+      const one = await s.posts.deleteFile("b", reply.no, first.tim);
+      expect(one.removed).toEqual([first]);
+      expect(one.orphans).toEqual([first.sha256, first.thumbSha256].sort());
+      expect(one.post).toMatchObject({ file: second, extraFiles: [third], fileDeleted: false });
+      expect(await s.posts.getPost("b", reply.no)).toEqual(one.post);
+      expect(await s.posts.findFileByTim("b", first.tim)).toBeNull();
+      expect(await s.posts.findFileByTim("b", third!.tim)).toEqual(third);
+      expect((await s.posts.getThread("b", op.no))?.imageCount).toBe(1);
+
+      const missing = await s.posts.deleteFile("b", reply.no, first.tim);
+      expect(missing).toMatchObject({ file: null, removed: [] });
+
+      const rest = await s.posts.deleteFile("b", reply.no);
+      expect(rest.removed).toEqual([second, third]);
+      expect(rest.post).toMatchObject({ file: null, extraFiles: [], fileDeleted: true });
+      expect(await s.posts.findFileByTim("b", third!.tim)).toBeNull();
+      expect((await s.posts.getThread("b", op.no))?.imageCount).toBe(0);
+      expect((await s.posts.referencedMedia()).has(third!.sha256)).toBe(false);
+    });
+
+    it("reports an extra file's blobs as orphans only when no other post holds them", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const shared = newFile();
+      const { post: op } = await s.posts.createThread("b", newPost({ file: newFile(), extraFiles: [shared] }), ROOMY);
+      const reply = await s.posts.createReply(
+        "b",
+        op.no,
+        newPost({ file: newFile(), extraFiles: [newFile({ sha256: shared.sha256, thumbSha256: shared.thumbSha256 })] }),
+        ROOMY,
+      );
+      const { orphans } = await s.posts.deletePost("b", reply.no);
+      expect(orphans).toEqual([reply.file!.sha256, reply.file!.thumbSha256].sort());
+      const all = await s.posts.deletePost("b", op.no);
+      expect(all.orphans).toEqual([op.file!.sha256, op.file!.thumbSha256, shared.sha256, shared.thumbSha256].sort());
+      expect(await s.posts.findFileByTim("b", op.extraFiles[0]!.tim)).toBeNull();
+    });
+  });
+}
