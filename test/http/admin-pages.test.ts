@@ -193,6 +193,7 @@ describe("admin pages", () => {
       threadsPerPage: "15",
       maxFileSize: "1048576",
       maxFiles: "3",
+      maxVideoDuration: "300",
       maxCommentLength: "2000",
       threadCooldown: "30",
       replyCooldown: "5",
