@@ -77,14 +77,21 @@ export function checked(body: FormBody, name: string): boolean {
   return v !== undefined && v !== "";
 }
 
-/** Only admin paths are places to come back to, so `back` can never send anyone elsewhere. */
+/**
+ * Only admin paths and a board's own pages (index, index page, catalog, thread: where the inline staff
+ * controls are) are places to come back to, so `back` can never send anyone elsewhere.
+ */
 function safeBack(value: string | undefined): string {
-  return typeof value === "string" && /^\/admin(\/[A-Za-z0-9_-]+)*(\?[A-Za-z0-9_=&%.-]*)?$/.test(value)
-    ? value
-    : ADMIN_PATH;
+  if (typeof value !== "string") return ADMIN_PATH;
+  if (/^\/admin(\/[A-Za-z0-9_-]+)*(\?[A-Za-z0-9_=&%.-]*)?$/.test(value)) return value;
+  return BOARD_PAGE.test(value) ? value : ADMIN_PATH;
 }
 
+const BOARD_PAGE = /^\/[a-z0-9]{1,30}\/(?:[1-9][0-9]{0,5}|catalog|thread\/[1-9][0-9]{0,14})?$/;
+
 function withNotice(path: string, notice: string): string {
+  // A board's page is the same for everyone who reads it: it gets no notice in its address.
+  if (BOARD_PAGE.test(path)) return path;
   const u = new URL(path, "http://admin.invalid");
   u.searchParams.set("ok", notice);
   return `${u.pathname}${u.search}`;
