@@ -4,6 +4,16 @@ import { DomainError } from "./errors.js";
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
+/**
+ * When a board asks for a captcha: as the instance's CAPTCHA setting says (`default`), never, for new
+ * threads only, or for every post.
+ */
+export const CAPTCHA_MODES = ["default", "off", "threads", "all"] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+
+/** Longest board announcement, in characters. */
+export const MAX_ANNOUNCEMENT = 2000;
+
 export interface BoardSettings {
   /** Replies after which a thread stops bumping. */
   bumpLimit: number;
@@ -33,6 +43,10 @@ export interface BoardSettings {
   replyCooldown: number;
   /** Only staff start threads; everyone may still reply (Lemmy's `postingRestrictedToMods`). */
   postingRestrictedToMods: boolean;
+  /** When posting here needs a captcha (see CAPTCHA_MODES). */
+  captchaMode: CaptchaMode;
+  /** The board owner's announcement, shown under the header (comment markup's safe subset); "" for none. */
+  announcement: string;
 }
 
 export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
@@ -51,6 +65,8 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   threadCooldown: 60,
   replyCooldown: 10,
   postingRestrictedToMods: false,
+  captchaMode: "default",
+  announcement: "",
 });
 
 export interface Board {
@@ -110,4 +126,26 @@ export function refuseRestrictedThread(board: Board): void {
   if (board.settings.postingRestrictedToMods) {
     throw new DomainError("forbidden", `Only staff start threads on /${board.uri}/; anyone may reply.`);
   }
+}
+
+/** Whether a new thread (`thread`) or a reply on `board` needs a captcha, given the instance's default. */
+export function captchaNeeded(
+  board: Pick<Board, "settings">,
+  instanceDefault: boolean,
+  kind: "thread" | "reply",
+): boolean {
+  switch (board.settings.captchaMode) {
+    case "default":
+      return instanceDefault;
+    case "off":
+      return false;
+    case "threads":
+      return kind === "thread";
+    case "all":
+      return true;
+  }
+}
+
+export function isCaptchaMode(value: unknown): value is CaptchaMode {
+  return typeof value === "string" && (CAPTCHA_MODES as readonly string[]).includes(value);
 }

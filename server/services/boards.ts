@@ -2,8 +2,10 @@ import { z } from "zod";
 import {
   type Board,
   type BoardSettings,
+  CAPTCHA_MODES,
   DEFAULT_BOARD_SETTINGS,
   IMAGE_TYPES,
+  MAX_ANNOUNCEMENT,
   validateBoardUri,
 } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
@@ -31,6 +33,8 @@ const SettingsPatch = z
     threadCooldown: z.number().int().min(0).max(86_400),
     replyCooldown: z.number().int().min(0).max(86_400),
     postingRestrictedToMods: z.boolean(),
+    captchaMode: z.enum(CAPTCHA_MODES),
+    announcement: z.string().trim().max(MAX_ANNOUNCEMENT),
   })
   .partial()
   .strict();

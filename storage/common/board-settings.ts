@@ -1,4 +1,10 @@
-import { type BoardSettings, DEFAULT_BOARD_SETTINGS, IMAGE_TYPES, type ImageType } from "../../server/domain/board.js";
+import {
+  type BoardSettings,
+  DEFAULT_BOARD_SETTINGS,
+  IMAGE_TYPES,
+  type ImageType,
+  isCaptchaMode,
+} from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 
 /** The only keys a stored settings object may hold: a patch can never add a field of its own choosing. */
@@ -11,6 +17,9 @@ function checkedValue(key: keyof BoardSettings, value: unknown): BoardSettings[k
       throw new DomainError("invalid", `Board setting "${key}" must be a list of image types.`);
     }
     return [...new Set(value as ImageType[])];
+  }
+  if (key === "captchaMode" && !isCaptchaMode(value)) {
+    throw new DomainError("invalid", `Board setting "${key}" must be default, off, threads or all.`);
   }
   if (typeof fallback === "number") {
     if (typeof value !== "number" || !Number.isFinite(value)) {

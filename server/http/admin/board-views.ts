@@ -1,4 +1,4 @@
-import { type Board, type BoardSettings, IMAGE_TYPES } from "../../domain/board.js";
+import { type Board, type BoardSettings, CAPTCHA_MODES, IMAGE_TYPES, MAX_ANNOUNCEMENT } from "../../domain/board.js";
 import { formatSize } from "../../domain/sizes.js";
 import { can } from "../../domain/staff.js";
 import type { PublicStaffUser } from "../../services/staff.js";
@@ -26,6 +26,13 @@ const BOOLEAN_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["postingRestrictedToMods", "Only staff start threads"],
 ];
 
+const CAPTCHA_LABELS: Record<(typeof CAPTCHA_MODES)[number], string> = {
+  default: "As the instance's CAPTCHA setting says",
+  off: "Off",
+  threads: "New threads only",
+  all: "All posts",
+};
+
 export const SETTINGS_FORM = { numbers: NUMBER_SETTINGS.map(([k]) => k), booleans: BOOLEAN_SETTINGS.map(([k]) => k) };
 
 export function boardSettingsView(v: ViewContext, board: Board): Html {
@@ -51,6 +58,10 @@ export function boardSettingsView(v: ViewContext, board: Board): Html {
     (t) =>
       html`<label><input type="checkbox" name="allowedTypes" value="${t}"${st.allowedTypes.includes(t) ? html` checked` : null}> ${t}</label> `,
   )}</fieldset>
+  <p><label>Captcha <select name="captchaMode">${CAPTCHA_MODES.map(
+    (m) => html`<option value="${m}"${st.captchaMode === m ? html` selected` : null}>${CAPTCHA_LABELS[m]}</option>`,
+  )}</select></label></p>
+  <p><label>Announcement, shown under the board's header (greentext, spoilers, code and links as in comments) <textarea name="announcement" maxlength="${MAX_ANNOUNCEMENT}" rows="3">${st.announcement}</textarea></label></p>
   <p><button type="submit">Save settings</button></p>
 </form>`;
 }
