@@ -13,6 +13,7 @@ import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
+import { STAFF_TOTP } from "./migrations/staff-totp.js";
 import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
@@ -410,6 +411,7 @@ export const MIGRATIONS: readonly Migration[] = [
   PEER_PROBATION,
   WORD_FILTERS,
   MEDIA_BAN_LISTS,
+  STAFF_TOTP,
 ];
 
 /**
