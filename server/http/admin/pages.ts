@@ -1,5 +1,7 @@
 import type { Router } from "express";
 import type { Services } from "../../services/container.js";
+import { TwoFactorService } from "../../services/two-factor.js";
+import { accountPages } from "./account-pages.js";
 import { appealPages } from "./appeal-pages.js";
 import { banPages } from "./ban-pages.js";
 import { boardPages } from "./board-pages.js";
@@ -55,8 +57,15 @@ export type AdminWebDeps = Pick<
 
 export function adminWebRouter(s: AdminWebDeps): Router {
   const kit = adminPageKit(s);
+  const twoFactor = new TwoFactorService({
+    store: s.store,
+    clock: s.clock,
+    secrets: s.secrets,
+    issuer: s.config.instanceName,
+  });
   // Sign-in comes first: GET /admin is its form until there is a session, then the reports queue.
-  loginPages(s, kit);
+  loginPages(s, kit, twoFactor);
+  accountPages(s, kit, twoFactor);
   reportPages(s, kit);
   threadPages(s, kit);
   staffThreadPages(s, kit);

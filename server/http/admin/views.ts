@@ -20,6 +20,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   file_deleted: "File deleted.",
   file_banned: "File deleted and banned.",
   media_banned: "Media ban placed.",
+  two_factor_off: "Two-factor sign-in is off.",
+  two_factor_cancelled: "Two-factor set-up cancelled.",
   media_ban_lifted: "Media ban lifted.",
   list_subscribed: "Subscribed to the hash list.",
   list_synced: "Hash list synced.",

@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
+import { mustEnrol } from "../../services/two-factor.js";
 import { CsrfTokens, cookie, SESSION_COOKIE } from "../admin/auth.js";
 import { capcodeRow, postControls } from "./pages/staff-controls.js";
 
@@ -12,7 +13,7 @@ import { capcodeRow, postControls } from "./pages/staff-controls.js";
  * markup.
  */
 
-export type StaffViewDeps = Pick<Services, "staff" | "secrets" | "store">;
+export type StaffViewDeps = Pick<Services, "staff" | "secrets" | "store" | "config">;
 
 export interface StaffViewer {
   user: StaffUser;
@@ -32,6 +33,8 @@ export class StaffView {
     const token = cookie(req, SESSION_COOKIE);
     if (!token) return null;
     const user = await this.s.staff.userForSession(token);
+    // An admin REQUIRE_ADMIN_2FA holds back acts nowhere, the board pages included, until they enrol.
+    if (user && mustEnrol(user, this.s.config.requireAdmin2fa)) return null;
     return user ? { user, csrf: this.csrf.token(token) } : null;
   }
 
