@@ -14,6 +14,13 @@ export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
 /** Longest board announcement, in characters. */
 export const MAX_ANNOUNCEMENT = 2000;
 
+/** A board banner's bounds, as 4chan's: at most 300×100 pixels and 500 KB. */
+export const BANNER_MAX_WIDTH = 300;
+export const BANNER_MAX_HEIGHT = 100;
+export const BANNER_MAX_BYTES = 500 * 1024;
+/** A banner as stored in the settings: the media blob's sha256 and the extension of its type. */
+export const BANNER_FILE = /^([0-9a-f]{64})(\.jpg|\.png|\.gif|\.webp)$/;
+
 export interface BoardSettings {
   /** Replies after which a thread stops bumping. */
   bumpLimit: number;
@@ -47,6 +54,8 @@ export interface BoardSettings {
   captchaMode: CaptchaMode;
   /** The board owner's announcement, shown under the header (comment markup's safe subset); "" for none. */
   announcement: string;
+  /** The banner shown atop the board's pages, as `<sha256><ext>` of a stored blob (BANNER_FILE); "" for none. */
+  banner: string;
 }
 
 export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
@@ -67,6 +76,7 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   postingRestrictedToMods: false,
   captchaMode: "default",
   announcement: "",
+  banner: "",
 });
 
 export interface Board {

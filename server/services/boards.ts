@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  BANNER_FILE,
   type Board,
   type BoardSettings,
   CAPTCHA_MODES,
@@ -10,6 +11,7 @@ import {
 } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { MediaStore, Store } from "../domain/ports.js";
+import { bannerMedia } from "./board-banner.js";
 import type { Clock } from "./clock.js";
 
 const SettingsPatch = z
@@ -35,6 +37,8 @@ const SettingsPatch = z
     postingRestrictedToMods: z.boolean(),
     captchaMode: z.enum(CAPTCHA_MODES),
     announcement: z.string().trim().max(MAX_ANNOUNCEMENT),
+    // Set by an upload (board-banner.ts); a patch may name a stored banner or clear it.
+    banner: z.union([z.literal(""), z.string().regex(BANNER_FILE)]),
   })
   .partial()
   .strict();
@@ -113,6 +117,7 @@ export class BoardService {
     const { deleted, orphans } = await this.store.boards.delete(uri);
     if (!deleted) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     this.onChange();
-    for (const sha of orphans) await this.media.delete(sha);
+    const banners = await bannerMedia(this.store);
+    for (const sha of orphans) if (!banners.has(sha)) await this.media.delete(sha);
   }
 }

@@ -1,4 +1,5 @@
 import {
+  BANNER_FILE,
   type BoardSettings,
   DEFAULT_BOARD_SETTINGS,
   IMAGE_TYPES,
@@ -17,6 +18,9 @@ function checkedValue(key: keyof BoardSettings, value: unknown): BoardSettings[k
       throw new DomainError("invalid", `Board setting "${key}" must be a list of image types.`);
     }
     return [...new Set(value as ImageType[])];
+  }
+  if (key === "banner" && value !== "" && !(typeof value === "string" && BANNER_FILE.test(value))) {
+    throw new DomainError("invalid", `Board setting "${key}" must name a stored banner, or be empty.`);
   }
   if (key === "captchaMode" && !isCaptchaMode(value)) {
     throw new DomainError("invalid", `Board setting "${key}" must be default, off, threads or all.`);

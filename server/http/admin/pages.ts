@@ -4,6 +4,7 @@ import { TwoFactorService } from "../../services/two-factor.js";
 import { accountPages } from "./account-pages.js";
 import { appealPages } from "./appeal-pages.js";
 import { banPages } from "./ban-pages.js";
+import { bannerPages } from "./banner-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
@@ -38,6 +39,8 @@ export type AdminWebDeps = Pick<
   | "deliveries"
   | "federation"
   | "heldPosts"
+  | "images"
+  | "media"
   | "wordFilters"
   | "logger"
   | "mediaBans"
@@ -76,6 +79,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   filterPages(s, kit);
   heldPages(s, kit);
   boardPages(s, kit);
+  bannerPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);
   tokenPages(s, kit);

@@ -21,6 +21,8 @@ export const NOTICES: Readonly<Record<string, string>> = {
   file_banned: "File deleted and banned.",
   media_banned: "Media ban placed.",
   two_factor_off: "Two-factor sign-in is off.",
+  banner_saved: "Banner saved.",
+  banner_removed: "Banner removed.",
   two_factor_cancelled: "Two-factor set-up cancelled.",
   media_ban_lifted: "Media ban lifted.",
   list_subscribed: "Subscribed to the hash list.",

@@ -9,9 +9,20 @@ export function boardTitle(board: Board): string {
 
 export function boardHeader(board: Board): Html {
   return html`<div class="board-header">
+${banner(board)}
 <h1><a href="/${board.uri}/">${boardTitle(board)}</a></h1>
 ${board.description ? html`<p class="board-desc">${board.description}</p>` : ""}
 </div>${announcement(board)}`;
+}
+
+/** Where a board's banner is served (server/http/media.ts): named by its hash, so it is cached for good. */
+export function bannerPath(uri: string, file: string): string {
+  return `/media/${uri}/banner/${file}`;
+}
+
+function banner(board: Board): Html | null {
+  const file = board.settings.banner;
+  return file ? html`<img class="board-banner" src="${bannerPath(board.uri, file)}" alt="">` : null;
 }
 
 /** What the announcement's markup may refer to: nothing, so a `>>N` in it stays plain. */
