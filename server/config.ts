@@ -61,6 +61,7 @@ const EnvSchema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, "MONGODB_URL must start with mongodb:// or mongodb+srv://")
     .optional(),
   ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
+  REQUIRE_ADMIN_2FA: onOff("off"),
   CAPTCHA: onOff("on"),
   RATE_LIMIT: onOff("on"),
   RATE_LIMIT_READS: perMinute("RATE_LIMIT_READS", DEFAULT_REQUEST_LIMITS.reads),
@@ -125,6 +126,8 @@ export interface Config {
   mediaUrl: string;
   mongodbUrl: string | null;
   adminToken: string | null;
+  /** REQUIRE_ADMIN_2FA: admins without two-factor sign-in may do nothing in /admin but enrol. */
+  requireAdmin2fa: boolean;
   captcha: boolean;
   rateLimit: boolean;
   /** Requests per minute, shared by every process on the store (with `rateLimit`). */
@@ -187,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mediaUrl,
     mongodbUrl: e.MONGODB_URL ?? null,
     adminToken: e.ADMIN_TOKEN ?? null,
+    requireAdmin2fa: e.REQUIRE_ADMIN_2FA,
     captcha: e.CAPTCHA,
     rateLimit: e.RATE_LIMIT,
     requestLimits: {

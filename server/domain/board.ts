@@ -14,6 +14,23 @@ export function isVideoType(type: string): type is VideoType {
   return (VIDEO_TYPES as readonly string[]).includes(type);
 }
 
+/**
+ * When a board asks for a captcha: as the instance's CAPTCHA setting says (`default`), never, for new
+ * threads only, or for every post.
+ */
+export const CAPTCHA_MODES = ["default", "off", "threads", "all"] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+
+/** Longest board announcement, in characters. */
+export const MAX_ANNOUNCEMENT = 2000;
+
+/** A board banner's bounds, as 4chan's: at most 300×100 pixels and 500 KB. */
+export const BANNER_MAX_WIDTH = 300;
+export const BANNER_MAX_HEIGHT = 100;
+export const BANNER_MAX_BYTES = 500 * 1024;
+/** A banner as stored in the settings: the media blob's sha256 and the extension of its type. */
+export const BANNER_FILE = /^([0-9a-f]{64})(\.jpg|\.png|\.gif|\.webp)$/;
+
 export interface BoardSettings {
   /** Replies after which a thread stops bumping. */
   bumpLimit: number;
@@ -50,6 +67,12 @@ export interface BoardSettings {
   postingRestrictedToMods: boolean;
   /** Shown on the overboard and in search across boards; an unlisted board is found by its address only. */
   listed: boolean;
+  /** When posting here needs a captcha (see CAPTCHA_MODES). */
+  captchaMode: CaptchaMode;
+  /** The board owner's announcement, shown under the header (comment markup's safe subset); "" for none. */
+  announcement: string;
+  /** The banner shown atop the board's pages, as `<sha256><ext>` of a stored blob (BANNER_FILE); "" for none. */
+  banner: string;
 }
 
 export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
@@ -71,6 +94,9 @@ export const DEFAULT_BOARD_SETTINGS: Readonly<BoardSettings> = Object.freeze({
   replyCooldown: 10,
   postingRestrictedToMods: false,
   listed: true,
+  captchaMode: "default",
+  announcement: "",
+  banner: "",
 });
 
 export interface Board {
@@ -132,4 +158,26 @@ export function refuseRestrictedThread(board: Board): void {
   if (board.settings.postingRestrictedToMods) {
     throw new DomainError("forbidden", `Only staff start threads on /${board.uri}/; anyone may reply.`);
   }
+}
+
+/** Whether a new thread (`thread`) or a reply on `board` needs a captcha, given the instance's default. */
+export function captchaNeeded(
+  board: Pick<Board, "settings">,
+  instanceDefault: boolean,
+  kind: "thread" | "reply",
+): boolean {
+  switch (board.settings.captchaMode) {
+    case "default":
+      return instanceDefault;
+    case "off":
+      return false;
+    case "threads":
+      return kind === "thread";
+    case "all":
+      return true;
+  }
+}
+
+export function isCaptchaMode(value: unknown): value is CaptchaMode {
+  return typeof value === "string" && (CAPTCHA_MODES as readonly string[]).includes(value);
 }

@@ -15,7 +15,7 @@ import type { NewPost, Post, PostFile, PostOrigin, ThreadState, ThreadSummary } 
 import type { HiddenPosterTokenRepository } from "./poster-token.js";
 import type { RemoteBanRepository } from "./remote-bans.js";
 import type { PostSearchQuery } from "./search.js";
-import type { ApiToken, Ban, Report, Session, StaffUser } from "./staff.js";
+import type { ApiToken, Ban, Report, Session, StaffTotp, StaffUser } from "./staff.js";
 import type { HeldPostRepository, WordFilterRepository } from "./word-filters.js";
 
 export interface BoardRepository {
@@ -230,8 +230,16 @@ export interface UserRepository {
   /** `publicName: null` clears the chosen public name. */
   update(
     username: string,
-    patch: Partial<Omit<StaffUser, "username" | "createdAt" | "publicName">> & { publicName?: string | null },
+    patch: Partial<Omit<StaffUser, "username" | "createdAt" | "publicName" | "totp">> & {
+      publicName?: string | null;
+      /** null turns two-factor sign-in off. */
+      totp?: StaffTotp | null;
+    },
   ): Promise<boolean>;
+  /** Records `step` as the newest used code's step if it is newer than the one recorded; false otherwise. */
+  useTotpStep(username: string, step: number): Promise<boolean>;
+  /** Removes one recovery code's hash from an enabled two-factor sign-in; false when it was not there. */
+  useRecoveryCode(username: string, hash: string): Promise<boolean>;
   delete(username: string): Promise<boolean>;
 }
 

@@ -19,6 +19,26 @@ export interface StaffUser {
    * unless someone typed it.
    */
   publicName?: string;
+  /** Time-based codes asked at sign-in after the password (see StaffTotp); absent: password alone. */
+  totp?: StaffTotp;
+}
+
+/**
+ * A staff account's two-factor sign-in. The shared secret is stored sealed (encrypted under a key
+ * derived from the instance secret), recovery codes only as sha256 hashes. Until `enabledAt` is set the
+ * enrolment is pending: the secret was shown but no code from it has confirmed it yet.
+ */
+export interface StaffTotp {
+  sealedSecret: string;
+  recoveryHashes: string[];
+  enabledAt: number | null;
+  /** The newest 30-second step whose code was accepted: a code is good once. */
+  lastStep: number;
+}
+
+/** Whether the account signs in with a code after its password. */
+export function hasTwoFactor(user: Pick<StaffUser, "totp">): boolean {
+  return typeof user.totp?.enabledAt === "number";
 }
 
 export type Permission =

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { isBoardUri } from "../domain/board.js";
+import { BANNER_FILE, isBoardUri } from "../domain/board.js";
 import type { Services } from "../services/container.js";
 
 const FILE = /^([1-9][0-9]{0,17})(s\.jpg|\.jpg|\.png|\.gif|\.webp|\.webm|\.mp4)$/;
@@ -20,6 +20,26 @@ const TYPES: Record<string, string> = {
  */
 export function mediaRouter(s: Pick<Services, "store" | "media">): Router {
   const r = Router();
+  // A board's banner, served only while the board names it; its name is its hash.
+  r.get("/:board/banner/:file", async (req, res) => {
+    const board = String(req.params["board"]);
+    const name = String(req.params["file"]);
+    const m = BANNER_FILE.exec(name);
+    const current = m && isBoardUri(board) ? (await s.store.boards.get(board))?.settings.banner : undefined;
+    const blob = m && current === name ? await s.media.open(m[1] as string) : null;
+    if (!m || !blob) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
+    res.setHeader("Content-Type", TYPES[m[2] as string] ?? "application/octet-stream");
+    res.setHeader("Content-Length", blob.size);
+    res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+    res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+    blob.stream.on("error", () => res.destroy());
+    blob.stream.pipe(res);
+  });
   r.get("/:board/:file", async (req, res) => {
     const m = FILE.exec(String(req.params["file"]));
     const board = String(req.params["board"]);

@@ -1,14 +1,18 @@
 import { z } from "zod";
 import {
+  BANNER_FILE,
   type Board,
   type BoardSettings,
+  CAPTCHA_MODES,
   DEFAULT_BOARD_SETTINGS,
+  MAX_ANNOUNCEMENT,
   MEDIA_TYPES,
   validateBoardUri,
 } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { MAX_POST_FILES } from "../domain/post.js";
+import { bannerMedia } from "./board-banner.js";
 import type { Clock } from "./clock.js";
 
 const SettingsPatch = z
@@ -35,6 +39,10 @@ const SettingsPatch = z
     replyCooldown: z.number().int().min(0).max(86_400),
     postingRestrictedToMods: z.boolean(),
     listed: z.boolean(),
+    captchaMode: z.enum(CAPTCHA_MODES),
+    announcement: z.string().trim().max(MAX_ANNOUNCEMENT),
+    // Set by an upload (board-banner.ts); a patch may name a stored banner or clear it.
+    banner: z.union([z.literal(""), z.string().regex(BANNER_FILE)]),
   })
   .partial()
   .strict();
@@ -113,6 +121,7 @@ export class BoardService {
     const { deleted, orphans } = await this.store.boards.delete(uri);
     if (!deleted) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     this.onChange();
-    for (const sha of orphans) await this.media.delete(sha);
+    const banners = await bannerMedia(this.store);
+    for (const sha of orphans) if (!banners.has(sha)) await this.media.delete(sha);
   }
 }

@@ -7,6 +7,7 @@ import type { PdqHash } from "../domain/media-safety/pdq.js";
 import type { MediaStore, Store } from "../domain/ports.js";
 import { EXT_BY_TYPE, type NewPost, type PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
+import { bannerMedia } from "./board-banner.js";
 import type { ImageProcessor, ProcessedImage } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
@@ -189,7 +190,10 @@ export class PostFiles {
       for (const [k, { stored: v }] of this.dedupe)
         if (gone.has(v.sha256) || gone.has(v.thumbSha256)) this.dedupe.delete(k);
     }
+    // A board's banner may be the very image a post had: it stays.
+    const banners = addresses.length > 0 ? await bannerMedia(this.deps.store) : new Set<string>();
     for (const a of addresses) {
+      if (banners.has(a)) continue;
       try {
         await this.deps.media.delete(a);
       } catch (err) {

@@ -48,6 +48,11 @@ export interface PostInput {
    * token): they may start threads where only staff may.
    */
   byStaff?: boolean | undefined;
+  /**
+   * A capcode a signed-in staff member chose for this post (checked by the route against their role),
+   * with the public name their account shows; the post carries both instead of a name and tripcode.
+   */
+  capcode?: { code: string; name: string } | undefined;
 }
 
 /** A post from the fediverse, already verified, sanitized and reduced to text by federation. */
@@ -409,9 +414,9 @@ export class PostingService {
       images = await this.files.storeAll(board, uploads, threadNo === null);
       const post: NewPost = {
         createdAt: now,
-        name: screened.name,
-        trip,
-        capcode: null,
+        name: input.capcode ? input.capcode.name : screened.name,
+        trip: input.capcode ? null : trip,
+        capcode: input.capcode?.code ?? null,
         subject: screened.subject || null,
         comment: screened.comment,
         html,

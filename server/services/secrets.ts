@@ -10,7 +10,9 @@ export type SecretPurpose =
   | "password"
   | "csrf"
   | "login-device"
-  | "staff-actor";
+  | "staff-actor"
+  | "totp"
+  | "pending-login";
 
 /**
  * The instance's secret, generated at first start and kept in the store so that IP hashes, secure

@@ -34,8 +34,8 @@ export function isBoardRole(role: Role): boolean {
   return role === "board_owner" || role === "board_volunteer";
 }
 
-/** A staff user as shown to other staff: everything but the password hash. */
-export type PublicStaffUser = Omit<StaffUser, "passwordHash">;
+/** A staff user as shown to other staff: everything but the password hash and the two-factor record. */
+export type PublicStaffUser = Omit<StaffUser, "passwordHash" | "totp">;
 
 export function publicUser(u: StaffUser): PublicStaffUser {
   return {
@@ -190,6 +190,18 @@ export class StaffService {
     const left = user.boards.filter((b) => b !== board);
     if (left.length === 0) await this.deleteUser(user.username);
     else await this.updateUser(user.username, { boards: left });
+  }
+
+  /**
+   * Turns two-factor sign-in off for an account that lost both its app and its recovery codes: the
+   * operator's way back in (the command line). Returns whether it was on or being set up.
+   */
+  async resetTwoFactor(username: string): Promise<boolean> {
+    const user = await this.getUser(username);
+    if (!user) throw new DomainError("not_found", `There is no user "${username}".`);
+    if (!user.totp) return false;
+    await this.deps.store.users.update(user.username, { totp: null });
+    return true;
   }
 
   async deleteUser(username: string): Promise<void> {

@@ -1,4 +1,11 @@
-import { type BoardSettings, DEFAULT_BOARD_SETTINGS, MEDIA_TYPES, type MediaType } from "../../server/domain/board.js";
+import {
+  BANNER_FILE,
+  type BoardSettings,
+  DEFAULT_BOARD_SETTINGS,
+  isCaptchaMode,
+  MEDIA_TYPES,
+  type MediaType,
+} from "../../server/domain/board.js";
 import { DomainError } from "../../server/domain/errors.js";
 
 /** The only keys a stored settings object may hold: a patch can never add a field of its own choosing. */
@@ -11,6 +18,12 @@ function checkedValue(key: keyof BoardSettings, value: unknown): BoardSettings[k
       throw new DomainError("invalid", `Board setting "${key}" must be a list of image and video types.`);
     }
     return [...new Set(value as MediaType[])];
+  }
+  if (key === "banner" && value !== "" && !(typeof value === "string" && BANNER_FILE.test(value))) {
+    throw new DomainError("invalid", `Board setting "${key}" must name a stored banner, or be empty.`);
+  }
+  if (key === "captchaMode" && !isCaptchaMode(value)) {
+    throw new DomainError("invalid", `Board setting "${key}" must be default, off, threads or all.`);
   }
   if (typeof fallback === "number") {
     if (typeof value !== "number" || !Number.isFinite(value)) {

@@ -1,5 +1,5 @@
 import { DomainError } from "../../server/domain/errors.js";
-import { ROLES, type Role, type StaffUser } from "../../server/domain/staff.js";
+import { ROLES, type Role, type StaffTotp, type StaffUser } from "../../server/domain/staff.js";
 
 /*
  * Runtime checks on arguments that reach a query. The types already say what they are, but values
@@ -59,18 +59,26 @@ export function strList(values: unknown, what: string): string[] {
   return values.map((v) => str(v, what));
 }
 
-export type UserPatch = Partial<Omit<StaffUser, "username" | "createdAt" | "publicName">> & {
+export type UserPatch = Partial<Omit<StaffUser, "username" | "createdAt" | "publicName" | "totp">> & {
   publicName?: string | null;
+  totp?: StaffTotp | null;
 };
 
-/** The fields of a user patch, checked; keys outside the known four are ignored. */
+/** The fields of a user patch, checked; keys outside the known five are ignored. */
 export function checkedUserPatch(patch: UserPatch): {
   passwordHash?: string;
   role?: Role;
   boards?: string[];
   publicName?: string | null;
+  totp?: StaffTotp | null;
 } {
-  const out: { passwordHash?: string; role?: Role; boards?: string[]; publicName?: string | null } = {};
+  const out: {
+    passwordHash?: string;
+    role?: Role;
+    boards?: string[];
+    publicName?: string | null;
+    totp?: StaffTotp | null;
+  } = {};
   if (patch.publicName !== undefined) out.publicName = nullableStr(patch.publicName, "publicName");
   if (patch.passwordHash !== undefined) out.passwordHash = str(patch.passwordHash, "passwordHash");
   if (patch.role !== undefined) {
@@ -78,5 +86,18 @@ export function checkedUserPatch(patch: UserPatch): {
     out.role = patch.role;
   }
   if (patch.boards !== undefined) out.boards = strList(patch.boards, "boards");
+  if (patch.totp !== undefined) out.totp = patch.totp === null ? null : checkedTotp(patch.totp);
   return out;
+}
+
+/** A two-factor record, checked field by field (and copied, so no other key reaches the store). */
+export function checkedTotp(t: unknown): StaffTotp {
+  if (typeof t !== "object" || t === null) throw new DomainError("invalid", "totp must be an object.");
+  const r = t as Record<string, unknown>;
+  return {
+    sealedSecret: str(r["sealedSecret"], "totp.sealedSecret"),
+    recoveryHashes: strList(r["recoveryHashes"], "totp.recoveryHashes"),
+    enabledAt: nullableInt(r["enabledAt"], "totp.enabledAt"),
+    lastStep: int(r["lastStep"], "totp.lastStep"),
+  };
 }

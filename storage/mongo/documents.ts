@@ -209,6 +209,7 @@ export function toUser(d: StaffUser): StaffUser {
     boards: Array.isArray(d.boards) ? [...d.boards] : [],
     createdAt: d.createdAt,
     ...(typeof d.publicName === "string" ? { publicName: d.publicName } : {}),
+    ...(d.totp ? { totp: { ...d.totp, recoveryHashes: [...d.totp.recoveryHashes] } } : {}),
   };
 }
 

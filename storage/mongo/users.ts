@@ -1,7 +1,7 @@
 import { DomainError } from "../../server/domain/errors.js";
 import type { UserRepository } from "../../server/domain/ports.js";
 import { ROLES, type StaffUser } from "../../server/domain/staff.js";
-import { checkedUserPatch, int, str, strList, type UserPatch } from "../common/guards.js";
+import { checkedTotp, checkedUserPatch, int, str, strList, type UserPatch } from "../common/guards.js";
 import { type Collections, toUser, type UserDoc } from "./documents.js";
 import { conflictOnDuplicate } from "./errors.js";
 
@@ -17,6 +17,7 @@ export class MongoUserRepository implements UserRepository {
       boards: strList(user.boards ?? [], "boards"),
       createdAt: int(user.createdAt, "createdAt"),
       ...(user.publicName !== undefined ? { publicName: str(user.publicName, "publicName") } : {}),
+      ...(user.totp !== undefined ? { totp: checkedTotp(user.totp) } : {}),
     };
     await conflictOnDuplicate(this.c.users.insertOne(doc), `The user "${doc.username}" already exists.`);
   }
@@ -33,16 +34,48 @@ export class MongoUserRepository implements UserRepository {
 
   async update(username: string, patch: UserPatch): Promise<boolean> {
     const name = str(username, "username");
-    const { publicName, ...set } = checkedUserPatch(patch);
-    const update: { $set?: Partial<UserDoc>; $unset?: { publicName: "" } } = {};
-    if (Object.keys(set).length > 0 || typeof publicName === "string") {
-      update.$set = { ...set, ...(typeof publicName === "string" ? { publicName } : {}) };
-    }
-    if (publicName === null) update.$unset = { publicName: "" };
+    const { publicName, totp, ...set } = checkedUserPatch(patch);
+    const $set: Partial<UserDoc> = { ...set };
+    const $unset: { publicName?: ""; totp?: "" } = {};
+    if (typeof publicName === "string") $set.publicName = publicName;
+    if (publicName === null) $unset.publicName = "";
+    if (totp) $set.totp = totp;
+    if (totp === null) $unset.totp = "";
+    const update: { $set?: Partial<UserDoc>; $unset?: { publicName?: ""; totp?: "" } } = {};
+    if (Object.keys($set).length > 0) update.$set = $set;
+    if (Object.keys($unset).length > 0) update.$unset = $unset;
     if (Object.keys(update).length === 0) {
       return (await this.c.users.countDocuments({ username: { $eq: name } })) > 0;
     }
     return (await this.c.users.updateOne({ username: { $eq: name } }, update)).matchedCount > 0;
+  }
+
+  /** One conditional update: two requests cannot both spend the same step. */
+  async useTotpStep(username: string, step: number): Promise<boolean> {
+    const at = int(step, "step");
+    const { modifiedCount } = await this.c.users.updateOne(
+      {
+        username: { $eq: str(username, "username") },
+        "totp.enabledAt": { $type: "number" },
+        "totp.lastStep": { $lt: at },
+      },
+      { $set: { "totp.lastStep": at } },
+    );
+    return modifiedCount > 0;
+  }
+
+  /** One conditional update: a recovery code is pulled by at most one request. */
+  async useRecoveryCode(username: string, hash: string): Promise<boolean> {
+    const h = str(hash, "hash");
+    const { modifiedCount } = await this.c.users.updateOne(
+      {
+        username: { $eq: str(username, "username") },
+        "totp.enabledAt": { $type: "number" },
+        "totp.recoveryHashes": { $eq: h },
+      },
+      { $pull: { "totp.recoveryHashes": h } },
+    );
+    return modifiedCount > 0;
   }
 
   /** Also ends the account's sessions: a deleted account must not stay logged in anywhere. */

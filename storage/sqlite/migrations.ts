@@ -15,6 +15,7 @@ import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
+import { STAFF_TOTP } from "./migrations/staff-totp.js";
 import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
@@ -414,6 +415,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MEDIA_BAN_LISTS,
   POST_SEARCH,
   EXTRA_FILES,
+  STAFF_TOTP,
 ];
 
 /**

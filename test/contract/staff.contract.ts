@@ -154,6 +154,31 @@ export function describeStaffContract({ store }: ContractContext): void {
       await expectDomainError(s.users.update("mod", { publicName: 7 as never }), "invalid");
     });
 
+    it("keeps a two-factor record, spends each step and recovery code once, and clears it", async () => {
+      const s = store();
+      const pending = { sealedSecret: "sealed", recoveryHashes: [], enabledAt: null, lastStep: 0 };
+      await s.users.create(user({ totp: pending }));
+      expect((await s.users.get("mod"))?.totp).toEqual(pending);
+      // A pending enrolment spends nothing.
+      expect(await s.users.useTotpStep("mod", 5)).toBe(false);
+      const enabled = { sealedSecret: "sealed2", recoveryHashes: ["h1", "h2"], enabledAt: 2000, lastStep: 10 };
+      expect(await s.users.update("mod", { totp: enabled })).toBe(true);
+      expect(await s.users.update("mod", { boards: ["b", "c"] })).toBe(true);
+      expect((await s.users.get("mod"))?.totp).toEqual(enabled);
+      expect(await s.users.useTotpStep("mod", 10)).toBe(false);
+      expect(await s.users.useTotpStep("mod", 11)).toBe(true);
+      expect(await s.users.useTotpStep("mod", 11)).toBe(false);
+      expect(await s.users.useRecoveryCode("mod", "h2")).toBe(true);
+      expect(await s.users.useRecoveryCode("mod", "h2")).toBe(false);
+      expect(await s.users.useRecoveryCode("mod", "nope")).toBe(false);
+      expect(await s.users.useRecoveryCode("nobody", "h1")).toBe(false);
+      expect((await s.users.get("mod"))?.totp).toEqual({ ...enabled, recoveryHashes: ["h1"], lastStep: 11 });
+      expect(await s.users.update("mod", { totp: null })).toBe(true);
+      expect(await s.users.get("mod")).toEqual(user({ boards: ["b", "c"] }));
+      expect(await s.users.useRecoveryCode("mod", "h1")).toBe(false);
+      await expectDomainError(s.users.update("mod", { totp: { sealedSecret: 1 } as never }), "invalid");
+    });
+
     it("deletes a user and their sessions", async () => {
       const s = store();
       await s.users.create(user({}));

@@ -42,7 +42,7 @@ describe("admin pages", () => {
     const cookie = (res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("atoll_session="));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
-    expect(cookie).toMatch(/Path=\/admin/);
+    expect(cookie).toMatch(/Path=\/;/);
     expect(cookie).not.toMatch(/Secure/);
 
     const dash = await agent.get("/admin");

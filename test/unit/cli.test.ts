@@ -152,6 +152,27 @@ describe("atoll command line", () => {
     expect((await atoll("user", "delete", "vol")).code).toBe(1);
   });
 
+  it("turns an account's two-factor sign-in off", async () => {
+    expect((await atoll("user", "create", "dana", "--role", "admin", "--password", "long enough password")).code).toBe(
+      0,
+    );
+    const totp = { sealedSecret: "v1.x", recoveryHashes: ["h"], enabledAt: 1, lastStep: 1 };
+    const store = await openStore({ dataDir, mongodbUrl: null });
+    await store.users.update("dana", { totp });
+    await store.close();
+    const reset = await atoll("user", "reset-2fa", "dana");
+    expect(reset).toMatchObject({ code: 0, out: expect.stringContaining("Two-factor sign-in is off for dana.") });
+    const again = await atoll("user", "reset-2fa", "dana");
+    expect(again.out).toContain("dana had no two-factor sign-in.");
+    expect((await atoll("user", "reset-2fa", "nobody")).code).toBe(1);
+    const after = await openStore({ dataDir, mongodbUrl: null });
+    try {
+      expect((await after.users.get("dana"))?.totp).toBeUndefined();
+    } finally {
+      await after.close();
+    }
+  });
+
   it("asks for the password when there is someone to ask", async () => {
     const answers = ["typed at terminal", "typed at terminal"];
     const out: string[] = [];

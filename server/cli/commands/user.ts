@@ -94,6 +94,19 @@ export const userCommands: CommandGroup = {
       },
     },
     {
+      name: "reset-2fa",
+      summary: "turn two-factor sign-in off for an account that lost its app and recovery codes",
+      usage: "<username>",
+      options: {},
+      positionals: { min: 1, max: 1, names: ["username"] },
+      async run(ctx, args) {
+        const { staff } = await ctx.services();
+        const username = args.positionals[0] as string;
+        const was = await staff.resetTwoFactor(username);
+        ctx.out(was ? `Two-factor sign-in is off for ${username}.` : `${username} had no two-factor sign-in.`);
+      },
+    },
+    {
       name: "delete",
       summary: "delete a staff account (its sessions end at once)",
       usage: "<username>",

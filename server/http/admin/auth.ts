@@ -55,12 +55,19 @@ export function cookieOptions(s: Pick<Services, "config">, maxAge: number) {
   };
 }
 
+/**
+ * The session cookie goes to the whole site, not only /admin: a board's pages read it to show their
+ * moderators the staff controls (web/staff-view.ts). It stays HttpOnly and SameSite=Strict, so a
+ * link from elsewhere arrives without it.
+ */
 export function setSessionCookie(s: Pick<Services, "config">, res: Response, token: string): void {
-  res.cookie(SESSION_COOKIE, token, cookieOptions(s, SESSION_TTL_MS));
+  res.cookie(SESSION_COOKIE, token, { ...cookieOptions(s, SESSION_TTL_MS), path: "/" });
 }
 
 export function clearSessionCookie(s: Pick<Services, "config">, res: Response): void {
   const { maxAge: _unused, ...opts } = cookieOptions(s, 0);
+  res.clearCookie(SESSION_COOKIE, { ...opts, path: "/" });
+  // A cookie set when sessions were scoped to /admin alone.
   res.clearCookie(SESSION_COOKIE, opts);
 }
 

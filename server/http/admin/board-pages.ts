@@ -21,6 +21,11 @@ function settingsFromForm(body: FormBody): Partial<BoardSettings> {
   }
   for (const key of SETTINGS_FORM.booleans) out[key] = checked(body, key);
   out["defaultName"] = field(body, "defaultName") ?? "";
+  // Absent from an older form: the board keeps what it has.
+  const captchaMode = field(body, "captchaMode");
+  if (captchaMode !== undefined) out["captchaMode"] = captchaMode;
+  const announcement = field(body, "announcement");
+  if (announcement !== undefined) out["announcement"] = announcement;
   out["allowedTypes"] = fields(body, "allowedTypes").filter((t) => (MEDIA_TYPES as readonly string[]).includes(t));
   return out as Partial<BoardSettings>;
 }

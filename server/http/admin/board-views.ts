@@ -1,8 +1,17 @@
-import { type Board, type BoardSettings, MEDIA_TYPES } from "../../domain/board.js";
+import {
+  BANNER_MAX_HEIGHT,
+  BANNER_MAX_WIDTH,
+  type Board,
+  type BoardSettings,
+  CAPTCHA_MODES,
+  MAX_ANNOUNCEMENT,
+  MEDIA_TYPES,
+} from "../../domain/board.js";
 import { formatSize } from "../../domain/sizes.js";
 import { can } from "../../domain/staff.js";
 import type { PublicStaffUser } from "../../services/staff.js";
 import { type Html, html } from "../web/html.js";
+import { bannerPath } from "../web/pages/board-chrome.js";
 import { actionForm, csrfField, time, type ViewContext } from "./views.js";
 
 /* The staff pages' board views: the list of boards, a board's settings, its volunteers. */
@@ -29,6 +38,13 @@ const BOOLEAN_SETTINGS: ReadonlyArray<[keyof BoardSettings, string]> = [
   ["listed", "Listed on the overboard and in search across boards"],
 ];
 
+const CAPTCHA_LABELS: Record<(typeof CAPTCHA_MODES)[number], string> = {
+  default: "As the instance's CAPTCHA setting says",
+  off: "Off",
+  threads: "New threads only",
+  all: "All posts",
+};
+
 export const SETTINGS_FORM = { numbers: NUMBER_SETTINGS.map(([k]) => k), booleans: BOOLEAN_SETTINGS.map(([k]) => k) };
 
 export function boardSettingsView(v: ViewContext, board: Board): Html {
@@ -54,8 +70,27 @@ export function boardSettingsView(v: ViewContext, board: Board): Html {
     (t) =>
       html`<label><input type="checkbox" name="allowedTypes" value="${t}"${st.allowedTypes.includes(t) ? html` checked` : null}> ${t}</label> `,
   )}</fieldset>
+  <p><label>Captcha <select name="captchaMode">${CAPTCHA_MODES.map(
+    (m) => html`<option value="${m}"${st.captchaMode === m ? html` selected` : null}>${CAPTCHA_LABELS[m]}</option>`,
+  )}</select></label></p>
+  <p><label>Announcement, shown under the board's header (greentext, spoilers, code and links as in comments) <textarea name="announcement" maxlength="${MAX_ANNOUNCEMENT}" rows="3">${st.announcement}</textarea></label></p>
   <p><button type="submit">Save settings</button></p>
-</form>`;
+</form>
+${bannerForms(v, board)}`;
+}
+
+/** The banner atop the board's pages: the current one, a form to upload another, a button to remove it. */
+function bannerForms(v: ViewContext, board: Board): Html {
+  const current = board.settings.banner;
+  return html`<h2 id="banner">Banner</h2>
+${current ? html`<p><img class="board-banner" src="${bannerPath(board.uri, current)}" alt="The current banner"></p>` : html`<p>No banner.</p>`}
+<form method="post" action="/admin/boards/${board.uri}/banner" enctype="multipart/form-data" class="admin-form">
+  ${csrfField(v.csrf)}
+  <p><label>Image (JPEG, PNG, GIF or WebP; at most ${String(BANNER_MAX_WIDTH)}×${String(BANNER_MAX_HEIGHT)} pixels and 500 KB)
+  <input type="file" name="banner" accept="image/jpeg,image/png,image/gif,image/webp" required></label></p>
+  <p><button type="submit">Upload banner</button></p>
+</form>
+${current ? actionForm(v, `/admin/boards/${board.uri}/banner/remove`, "Remove the banner", {}, "danger") : null}`;
 }
 
 /**

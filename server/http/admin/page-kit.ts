@@ -3,6 +3,7 @@ import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import { can, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
+import { mustEnrol } from "../../services/two-factor.js";
 import { toProblem } from "../problem.js";
 import { type Html, html } from "../web/html.js";
 import { type LayoutDeps, layout } from "../web/layout.js";
@@ -31,6 +32,11 @@ export type Needs = "staff" | "manage_instance" | "manage_board" | "manage_a_boa
 
 export interface RouteOptions {
   needs: Needs;
+  /**
+   * Open to an admin whom REQUIRE_ADMIN_2FA holds back until they enrol (their account page, the
+   * enrolment forms, signing out); every other route sends them to enrol or refuses them.
+   */
+  beforeEnrolment?: boolean;
 }
 
 /** What the admin pages router lends the page modules: its session and CSRF handling, its frame. */
@@ -77,14 +83,21 @@ export function checked(body: FormBody, name: string): boolean {
   return v !== undefined && v !== "";
 }
 
-/** Only admin paths are places to come back to, so `back` can never send anyone elsewhere. */
+/**
+ * Only admin paths and a board's own pages (index, index page, catalog, thread: where the inline staff
+ * controls are) are places to come back to, so `back` can never send anyone elsewhere.
+ */
 function safeBack(value: string | undefined): string {
-  return typeof value === "string" && /^\/admin(\/[A-Za-z0-9_-]+)*(\?[A-Za-z0-9_=&%.-]*)?$/.test(value)
-    ? value
-    : ADMIN_PATH;
+  if (typeof value !== "string") return ADMIN_PATH;
+  if (/^\/admin(\/[A-Za-z0-9_-]+)*(\?[A-Za-z0-9_=&%.-]*)?$/.test(value)) return value;
+  return BOARD_PAGE.test(value) ? value : ADMIN_PATH;
 }
 
+const BOARD_PAGE = /^\/[a-z0-9]{1,30}\/(?:[1-9][0-9]{0,5}|catalog|thread\/[1-9][0-9]{0,14})?$/;
+
 function withNotice(path: string, notice: string): string {
+  // A board's page is the same for everyone who reads it: it gets no notice in its address.
+  if (BOARD_PAGE.test(path)) return path;
   const u = new URL(path, "http://admin.invalid");
   u.searchParams.set("ok", notice);
   return `${u.pathname}${u.search}`;
@@ -96,6 +109,9 @@ function currentPath(req: Request): string {
   u.searchParams.delete("ok");
   return safeBack(`${u.pathname}${u.search}`);
 }
+
+const ACCOUNT_PATH = "/admin/account";
+const ENROL_FIRST = "This instance requires admins to sign in with a second factor: set it up on Your account first.";
 
 const EXPIRED_FORM = "This form has expired or did not come from this site. Go back, reload the page and try again.";
 
@@ -161,12 +177,16 @@ export function adminPageKit(s: AdminKitDeps): AdminWebKit {
    * then the handler. A refusal is shown inside the admin frame with its status.
    */
   const signedIn =
-    (method: "get" | "post", needs: Needs, action: PageAction) =>
+    (method: "get" | "post", route: RouteOptions, action: PageAction) =>
     async (req: Request, res: Response): Promise<void> => {
       const user = staffUser(res);
       const session = res.locals["session"] as string | undefined;
       if (!user || !session) {
         res.redirect(303, ADMIN_PATH);
+        return;
+      }
+      if (method === "get" && !route.beforeEnrolment && mustEnrol(user, s.config.requireAdmin2fa)) {
+        res.redirect(303, `${ACCOUNT_PATH}#two-factor`);
         return;
       }
       const body = (method === "post" ? (req.body ?? {}) : {}) as FormBody;
@@ -180,7 +200,10 @@ export function adminPageKit(s: AdminKitDeps): AdminWebKit {
         if (method === "post" && !csrf.check(session, field(body, "csrf"))) {
           throw new DomainError("forbidden", EXPIRED_FORM);
         }
-        if (!(await allowed(user, needs, req))) throw new DomainError("forbidden", "Your role does not allow this.");
+        if (!route.beforeEnrolment && mustEnrol(user, s.config.requireAdmin2fa))
+          throw new DomainError("forbidden", ENROL_FIRST);
+        if (!(await allowed(user, route.needs, req)))
+          throw new DomainError("forbidden", "Your role does not allow this.");
         await action(req, res, v, body);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
@@ -199,8 +222,8 @@ export function adminPageKit(s: AdminKitDeps): AdminWebKit {
     };
 
   /** The route's options and handler, from either call shape. */
-  const split = (args: [PageAction] | [RouteOptions, PageAction]): [Needs, PageAction] =>
-    args.length === 1 ? ["staff", args[0]] : [args[0].needs, args[1]];
+  const split = (args: [PageAction] | [RouteOptions, PageAction]): [RouteOptions, PageAction] =>
+    args.length === 1 ? [{ needs: "staff" }, args[0]] : [args[0], args[1]];
 
   return {
     router,
@@ -209,16 +232,16 @@ export function adminPageKit(s: AdminKitDeps): AdminWebKit {
     send,
     render,
     page(path: string, ...args: [PageAction] | [RouteOptions, PageAction]) {
-      const [needs, action] = split(args);
-      router.get(path, signedIn("get", needs, action));
+      const [route, action] = split(args);
+      router.get(path, signedIn("get", route, action));
     },
     post(path: string, ...args: [PageAction] | [RouteOptions, PageAction]) {
-      const [needs, action] = split(args);
-      router.post(path, form, signedIn("post", needs, action));
+      const [route, action] = split(args);
+      router.post(path, form, signedIn("post", route, action));
     },
     postWith(path: string, parsers: RequestHandler[], ...args: [PageAction] | [RouteOptions, PageAction]) {
-      const [needs, action] = split(args);
-      router.post(path, ...parsers, signedIn("post", needs, action));
+      const [route, action] = split(args);
+      router.post(path, ...parsers, signedIn("post", route, action));
     },
     back(res: Response, v: ViewContext, notice: string, to = v.path) {
       res.redirect(303, withNotice(to, notice));

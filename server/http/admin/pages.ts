@@ -1,7 +1,10 @@
 import type { Router } from "express";
 import type { Services } from "../../services/container.js";
+import { TwoFactorService } from "../../services/two-factor.js";
+import { accountPages } from "./account-pages.js";
 import { appealPages } from "./appeal-pages.js";
 import { banPages } from "./ban-pages.js";
+import { bannerPages } from "./banner-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
@@ -36,6 +39,8 @@ export type AdminWebDeps = Pick<
   | "deliveries"
   | "federation"
   | "heldPosts"
+  | "images"
+  | "media"
   | "wordFilters"
   | "logger"
   | "mediaBans"
@@ -55,8 +60,15 @@ export type AdminWebDeps = Pick<
 
 export function adminWebRouter(s: AdminWebDeps): Router {
   const kit = adminPageKit(s);
+  const twoFactor = new TwoFactorService({
+    store: s.store,
+    clock: s.clock,
+    secrets: s.secrets,
+    issuer: s.config.instanceName,
+  });
   // Sign-in comes first: GET /admin is its form until there is a session, then the reports queue.
-  loginPages(s, kit);
+  loginPages(s, kit, twoFactor);
+  accountPages(s, kit, twoFactor);
   reportPages(s, kit);
   threadPages(s, kit);
   staffThreadPages(s, kit);
@@ -67,6 +79,7 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   filterPages(s, kit);
   heldPages(s, kit);
   boardPages(s, kit);
+  bannerPages(s, kit);
   userPages(s, kit);
   publicNamePages(s, kit);
   tokenPages(s, kit);

@@ -42,7 +42,11 @@ export function staffApiRouter(s: Pick<Services, "staff">): Router {
   return r;
 }
 
-function publicNameForm(v: ViewContext, action: string, user: Pick<PublicStaffUser, "role" | "publicName">): Html {
+export function publicNameForm(
+  v: ViewContext,
+  action: string,
+  user: Pick<PublicStaffUser, "role" | "publicName">,
+): Html {
   return html`<form method="post" action="${action}" class="admin-form">
   ${csrfField(v.csrf)}
   <p>Shown to the public as <strong>${staffPublicName(user)}</strong> on staff actions (the moderation log, and the
@@ -56,10 +60,7 @@ export function publicNamePages(s: Pick<Services, "staff">, kit: AdminPageKit): 
   const { page, post, render, back } = kit;
   const ADMINS = { needs: "manage_instance" } as const;
 
-  page("/admin/account", async (req, res, v) => {
-    render(req, res, v, "Your account", publicNameForm(v, "/admin/account", v.user));
-  });
-
+  // The account page itself is ./account-pages.ts.
   post("/admin/account", async (_req, res, v, body) => {
     await s.staff.setPublicName(v.user, v.user.username, field(body, "public_name") ?? "");
     back(res, v, "public_name_saved", "/admin/account");

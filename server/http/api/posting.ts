@@ -1,4 +1,5 @@
 import express, { type CookieOptions, type Request, type Response, Router } from "express";
+import { type Board, captchaNeeded } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Post } from "../../domain/post.js";
 import type { Services } from "../../services/container.js";
@@ -30,8 +31,10 @@ export async function checkCaptcha(
   s: Pick<Services, "config" | "captcha">,
   req: Request,
   res: Response,
+  board: Board,
+  kind: "thread" | "reply",
 ): Promise<void> {
-  if (!s.config.captcha) return;
+  if (!captchaNeeded(board, s.config.captcha, kind)) return;
   const f = textFields(req);
   if (f.captcha_id) {
     await s.captcha.verify(f.captcha_id, f.captcha_answer);
@@ -98,7 +101,7 @@ export function postingApiRouter(
     const byStaff = await adminBearer(s, req);
     const input = postInput(req, board, clientIp(req));
     // An admin token is an admin's: no captcha, and it may start threads where only staff may.
-    if (!byStaff) await checkCaptcha(s, req, res);
+    if (!byStaff) await checkCaptcha(s, req, res, board, "thread");
     await answered(s, res, s.posting.createThread({ ...input, byStaff }));
   });
 
@@ -107,7 +110,7 @@ export function postingApiRouter(
     const threadNo = positiveInt(req.params["no"]);
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req));
-    await checkCaptcha(s, req, res);
+    await checkCaptcha(s, req, res, board, "reply");
     await answered(s, res, s.posting.createReply({ ...input, threadNo }));
   });
 

@@ -9,10 +9,12 @@ import { CAPTCHA_COOKIE, captchaCookie, checkCaptcha, heldCaptchas, MAX_CAPTCHAS
 import { boardOf, clientIp, postBodyParser, postInput, textFields } from "../post-input.js";
 import { wantsJson } from "../problem.js";
 import { positiveInt } from "../respond.js";
+import { staffCapcode } from "./capcode-input.js";
 import { html } from "./html.js";
 import type { LayoutDeps } from "./layout.js";
 import { noticePage } from "./pages/notice-page.js";
 import { threadPath } from "./pages/post.js";
+import { StaffView, type StaffViewDeps } from "./staff-view.js";
 
 /** The deletion password a browser posts with when its form leaves the field empty. */
 export const PASSWORD_COOKIE = "atoll_pw";
@@ -26,10 +28,12 @@ const MAX_SELECTED = 50;
  */
 /** What the forms use: posting, reports, captchas, and the board and post lookups around them. */
 export type FormRoutesDeps = LayoutDeps &
+  StaffViewDeps &
   Pick<Services, "config" | "captcha" | "posting" | "moderation" | "reader" | "store">;
 
 export function formRoutes(s: FormRoutesDeps): Router {
   const r = Router();
+  const staffView = new StaffView(s);
   const body = postBodyParser(s);
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: MAX_SELECTED + 10 });
   const secure = s.config.publicUrl.startsWith("https://");
@@ -95,8 +99,9 @@ export function formRoutes(s: FormRoutesDeps): Router {
   r.post("/:board/post", body, async (req, res) => {
     const board = boardOf(res);
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
-    await checkCaptcha(s, req, res);
-    await afterPost(req, res, board, s.posting.createThread(input));
+    const capcode = await staffCapcode(staffView, req, board);
+    await checkCaptcha(s, req, res, board, "thread");
+    await afterPost(req, res, board, s.posting.createThread({ ...input, capcode }));
   });
 
   r.post("/:board/thread/:no/reply", body, async (req, res) => {
@@ -104,8 +109,9 @@ export function formRoutes(s: FormRoutesDeps): Router {
     const threadNo = positiveInt(req.params["no"]);
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req), postingPassword(req, res));
-    await checkCaptcha(s, req, res);
-    await afterPost(req, res, board, s.posting.createReply({ ...input, threadNo }));
+    const capcode = await staffCapcode(staffView, req, board);
+    await checkCaptcha(s, req, res, board, "reply");
+    await afterPost(req, res, board, s.posting.createReply({ ...input, threadNo, capcode }));
   });
 
   r.post("/:board/delete", form, async (req, res, next) => {

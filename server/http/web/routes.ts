@@ -16,6 +16,7 @@ import { indexPage } from "./pages/index-page.js";
 import { threadPath } from "./pages/post.js";
 import { threadPage } from "./pages/thread-page.js";
 import { loadSite, type Site } from "./site.js";
+import { StaffView, type StaffViewDeps, sendStaffPage } from "./staff-view.js";
 
 const HTML_TYPE = "text/html; charset=utf-8";
 
@@ -27,10 +28,11 @@ const HTML_TYPE = "text/html; charset=utf-8";
  * with its ETag.
  */
 /** Every collaborator of the public pages, the forms they mount included. */
-export type WebDeps = FormRoutesDeps & Pick<Services, "cache" | "urls" | "policy" | "defederation">;
+export type WebDeps = FormRoutesDeps & StaffViewDeps & Pick<Services, "cache" | "urls" | "policy" | "defederation">;
 
 export function webRouter(s: WebDeps): Router {
   const r = Router();
+  const staffView = new StaffView(s);
 
   /**
    * `modifiedAt`: the store's time of the last change the page shows (0 for pages with none). The
@@ -43,7 +45,14 @@ export function webRouter(s: WebDeps): Router {
     version: string,
     build: () => Promise<string>,
     modifiedAt = 0,
+    board?: string,
   ) => {
+    // A moderator of the board gets the page with its staff controls, built for them alone.
+    const viewer = board === undefined ? null : await staffView.moderatorOf(req, board);
+    if (viewer && board !== undefined) {
+      sendStaffPage(res, await staffView.decorate(await build(), board, viewer, req.path));
+      return;
+    }
     sendRendered(req, res, await s.cache.get(`html:${key}`, version, HTML_TYPE, build, modifiedAt), "no-cache", [
       "Cookie",
     ]);
@@ -116,6 +125,7 @@ export function webRouter(s: WebDeps): Router {
       `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
       async () => catalogPage(s, await s.reader.catalog(board, order, 0, vis)),
       stamp.modifiedAt,
+      board.uri,
     );
   });
 
@@ -166,6 +176,7 @@ export function webRouter(s: WebDeps): Router {
         return threadPage(s, board, view, vis.showLimited);
       },
       state.modifiedAt,
+      board.uri,
     );
   });
 
@@ -218,6 +229,7 @@ export function webRouter(s: WebDeps): Router {
         return indexPage(s, view);
       },
       stamp.modifiedAt,
+      board.uri,
     );
   };
 

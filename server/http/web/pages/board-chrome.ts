@@ -1,5 +1,6 @@
 import type { Board } from "../../../domain/board.js";
-import { type Html, html } from "../html.js";
+import { type MarkupContext, renderMarkup } from "../../../domain/markup.js";
+import { type Html, html, trusted } from "../html.js";
 
 /** The page title of a board page: `/b/ - Random`. */
 export function boardTitle(board: Board): string {
@@ -8,9 +9,38 @@ export function boardTitle(board: Board): string {
 
 export function boardHeader(board: Board): Html {
   return html`<div class="board-header">
+${banner(board)}
 <h1><a href="/${board.uri}/">${boardTitle(board)}</a></h1>
 ${board.description ? html`<p class="board-desc">${board.description}</p>` : ""}
-</div>`;
+</div>${announcement(board)}`;
+}
+
+/** Where a board's banner is served (server/http/media.ts): named by its hash, so it is cached for good. */
+export function bannerPath(uri: string, file: string): string {
+  return `/media/${uri}/banner/${file}`;
+}
+
+function banner(board: Board): Html | null {
+  const file = board.settings.banner;
+  return file ? html`<img class="board-banner" src="${bannerPath(board.uri, file)}" alt="">` : null;
+}
+
+/** What the announcement's markup may refer to: nothing, so a `>>N` in it stays plain. */
+const NO_POSTS: MarkupContext = {
+  board: "",
+  threadOf: () => null,
+  crossThreadOf: () => null,
+  boardExists: () => false,
+};
+
+/**
+ * The board owner's announcement under the header, in the comment markup (greentext, spoilers, code,
+ * links; quotes of posts are not links), rendered escaped as comments are.
+ */
+function announcement(board: Board): Html {
+  const text = board.settings.announcement;
+  if (!text) return html``;
+  return html`<div class="board-announcement" role="note">${trusted(renderMarkup(text, { ...NO_POSTS, board: board.uri }).html)}</div>`;
 }
 
 export type BoardSection = "index" | "catalog" | "archive" | "thread" | "search";

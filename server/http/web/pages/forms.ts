@@ -1,4 +1,4 @@
-import type { Board } from "../../../domain/board.js";
+import { type Board, captchaNeeded } from "../../../domain/board.js";
 import type { ThreadState } from "../../../domain/post.js";
 import type { Services } from "../../../services/container.js";
 import { fileSize } from "../format.js";
@@ -13,8 +13,8 @@ const TYPE_NAMES: Record<string, string> = {
   "video/mp4": "MP4",
 };
 
-function captchaRow(s: Pick<Services, "config">): Html {
-  if (!s.config.captcha) return html``;
+function captchaRow(s: Pick<Services, "config">, board: Board, reply: boolean): Html {
+  if (!captchaNeeded(board, s.config.captcha, reply ? "reply" : "thread")) return html``;
   return html`<div class="form-row captcha-row">
 <label for="f-captcha">Captcha</label>
 <div class="field">
@@ -53,7 +53,7 @@ ${reply ? "" : html`<div class="form-row"><label for="f-sub">Subject</label><div
 <label class="inline"><input type="checkbox" name="spoiler" value="on"> Spoiler</label>
 </div></div>
 <div class="form-row"><label for="f-password">Password</label><div class="field"><input id="f-password" type="password" name="password" maxlength="128" autocomplete="off" placeholder="Optional: for deleting the post"></div></div>
-${captchaRow(s)}
+${captchaRow(s, board, reply)}
 <div class="form-row submit-row"><span></span><div class="field"><button type="submit">${reply ? "Post reply" : "Create thread"}</button></div></div>
 <ul class="form-rules">
 <li>${types} up to ${fileSize(set.maxFileSize)}${set.maxFiles > 1 ? ` each, ${set.maxFiles} files at most` : ""}.${needsFile ? " A new thread needs an image." : ""}</li>
