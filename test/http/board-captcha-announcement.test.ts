@@ -90,6 +90,8 @@ describe("per-board captcha mode and announcement", () => {
       imageLimit: "150",
       threadsPerPage: "10",
       maxFileSize: String(8 * 1024 * 1024),
+      maxFiles: "4",
+      maxVideoDuration: "300",
       maxCommentLength: "4000",
       threadCooldown: "60",
       replyCooldown: "10",
