@@ -15,6 +15,7 @@ import { POSTER_TOKENS } from "./migrations/poster-tokens.js";
 import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
+import { VIDEO_DURATION } from "./migrations/video-duration.js";
 import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
@@ -414,6 +415,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MEDIA_BAN_LISTS,
   POST_SEARCH,
   EXTRA_FILES,
+  VIDEO_DURATION,
 ];
 
 /**
