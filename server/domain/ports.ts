@@ -311,8 +311,14 @@ export interface Store {
 export interface MediaStore {
   /** Stores `data` under its sha256 (computed here) atomically; idempotent. */
   put(data: Buffer): Promise<string>;
-  /** A stream of the blob and its size, or null when absent. */
-  open(sha256: string): Promise<{ stream: Readable; size: number } | null>;
+  /**
+   * A stream of the blob and its size, or null when absent. `span`, given the size, may choose a
+   * part to stream instead (bytes start..end, both included, within the blob).
+   */
+  open(
+    sha256: string,
+    span?: (size: number) => { start: number; end: number } | null,
+  ): Promise<{ stream: Readable; size: number } | null>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
   /** Every stored address, for garbage collection. */

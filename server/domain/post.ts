@@ -37,6 +37,8 @@ export interface PostFile {
   /** base64 MD5 of the stored original, as 4chan reports it. */
   md5: string;
   spoiler: boolean;
+  /** A video's length in seconds; absent for images (and for videos stored before it was kept). */
+  duration?: number;
 }
 
 /** Most files one post may carry, whatever a board sets (its `maxFiles` stays at or below it). */

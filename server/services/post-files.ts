@@ -27,6 +27,8 @@ export interface StoredImage {
   thumbHeight: number;
   size: number;
   md5: string;
+  /** Seconds, for a video. */
+  duration?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export class PostFiles {
       thumbHeight: processed.thumbHeight,
       size: processed.original.length,
       md5: createHash("md5").update(processed.original).digest("base64"),
+      ...("duration" in processed ? { duration: processed.duration } : {}),
     };
     this.dedupe.set(digest, { stored, pdq: likeness ? (processed.pdq ?? null) : undefined });
     if (this.dedupe.size > 1000) {
@@ -245,6 +248,7 @@ export function fileRecords(
     thumbHeight: image.thumbHeight,
     md5: image.md5,
     spoiler,
+    ...(image.duration === undefined ? {} : { duration: image.duration }),
   });
   const [first, ...rest] = images;
   if (!first) return { file: null, extraFiles: [] };

@@ -134,6 +134,11 @@ export class PostingService {
     this.tokenKey = deps.secrets.key("poster-token");
   }
 
+  /** Whether this server processes videos (ffmpeg is present). */
+  get takesVideos(): boolean {
+    return this.deps.videos != null;
+  }
+
   /** The token a poster with this address hash has on the board at `at` (see poster-token.ts). */
   posterTokenOf(ipHash: string, board: string, at: number): string {
     const days = this.deps.posterTokenRotationDays ?? DEFAULT_TOKEN_ROTATION_DAYS;

@@ -34,7 +34,14 @@ function checkedFile(f: unknown): PostFile | null {
     thumbHeight: int(file.thumbHeight, "file.thumbHeight"),
     md5: str(file.md5, "file.md5"),
     spoiler: bool(file.spoiler, "file.spoiler"),
+    ...(file.duration === undefined || file.duration === null ? {} : { duration: duration(file.duration) }),
   };
+}
+
+function duration(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw new DomainError("invalid", "file.duration must be a number of seconds.");
+  return value;
 }
 
 function checkedFiles(p: NewPost): Pick<Post, "file" | "extraFiles"> {

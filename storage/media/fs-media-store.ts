@@ -100,7 +100,10 @@ export class FsMediaStore implements MediaStore {
     return sha256;
   }
 
-  async open(sha256: string): Promise<{ stream: Readable; size: number } | null> {
+  async open(
+    sha256: string,
+    span?: (size: number) => { start: number; end: number } | null,
+  ): Promise<{ stream: Readable; size: number } | null> {
     const { file } = this.pathOf(checkAddress(sha256));
     let handle: Awaited<ReturnType<typeof open>>;
     try {
@@ -112,7 +115,7 @@ export class FsMediaStore implements MediaStore {
     try {
       const { size } = await handle.stat();
       // The stream owns the handle from here and closes it when done or destroyed.
-      return { stream: handle.createReadStream(), size };
+      return { stream: handle.createReadStream(span?.(size) ?? {}), size };
     } catch (e) {
       await handle.close();
       throw e;

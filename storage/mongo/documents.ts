@@ -120,6 +120,7 @@ export function toFile(f: PostFile | null | undefined): PostFile | null {
     thumbHeight: f.thumbHeight,
     md5: f.md5,
     spoiler: f.spoiler === true,
+    ...(typeof f.duration === "number" ? { duration: f.duration } : {}),
   };
 }
 

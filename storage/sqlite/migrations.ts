@@ -16,6 +16,7 @@ import { REMOTE_BANS } from "./migrations/remote-bans.js";
 import { SEVERANCES } from "./migrations/severances.js";
 import { SHARED_LIMITS } from "./migrations/shared-limits.js";
 import { STAFF_TOTP } from "./migrations/staff-totp.js";
+import { VIDEO_DURATION } from "./migrations/video-duration.js";
 import { WORD_FILTERS } from "./migrations/word-filters.js";
 
 export interface Migration {
@@ -416,6 +417,7 @@ export const MIGRATIONS: readonly Migration[] = [
   POST_SEARCH,
   EXTRA_FILES,
   STAFF_TOTP,
+  VIDEO_DURATION,
 ];
 
 /**

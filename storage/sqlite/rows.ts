@@ -29,6 +29,7 @@ export interface PostRow {
   file_thumb_height: number | null;
   file_md5: string | null;
   file_spoiler: number | null;
+  file_duration: number | null;
   file_deleted: number;
   /** The post's further files: a JSON list of PostFile, null when there are none. */
   extra_files: string | null;
@@ -54,11 +55,12 @@ export type FileRow = Pick<
   | "file_thumb_height"
   | "file_md5"
   | "file_spoiler"
+  | "file_duration"
 >;
 
 export const FILE_COLUMNS =
   "file_sha256, file_thumb_sha256, file_tim, file_ext, file_mime, file_name, file_size, file_width, file_height, " +
-  "file_thumb_width, file_thumb_height, file_md5, file_spoiler";
+  "file_thumb_width, file_thumb_height, file_md5, file_spoiler, file_duration";
 
 export const POST_COLUMNS =
   "board, no, thread_no, created_at, name, trip, capcode, subject, comment, html, quotes, poster_id, sage, " +
@@ -105,6 +107,7 @@ export function postRowFromValues(v: readonly unknown[]): PostRow {
     file_thumb_height: v[at.file_thumb_height] as number | null,
     file_md5: v[at.file_md5] as string | null,
     file_spoiler: v[at.file_spoiler] as number | null,
+    file_duration: v[at.file_duration] as number | null,
     file_deleted: v[at.file_deleted] as number,
     ip_hash: v[at.ip_hash] as string | null,
     password_hash: v[at.password_hash] as string | null,
@@ -143,6 +146,7 @@ export function fileFromRow(row: FileRow): PostFile | null {
     thumbHeight: row.file_thumb_height ?? 0,
     md5: row.file_md5 ?? "",
     spoiler: row.file_spoiler === 1,
+    ...(row.file_duration === null ? {} : { duration: row.file_duration }),
   };
 }
 
@@ -173,6 +177,7 @@ export function parseFiles(json: string): PostFile[] {
     thumbHeight: f.thumbHeight,
     md5: f.md5,
     spoiler: f.spoiler === true,
+    ...(typeof f.duration === "number" ? { duration: f.duration } : {}),
   }));
 }
 
@@ -231,6 +236,7 @@ export function postToRow(p: Post): PostRow {
     file_thumb_height: f?.thumbHeight ?? null,
     file_md5: f?.md5 ?? null,
     file_spoiler: f ? (f.spoiler ? 1 : 0) : null,
+    file_duration: f?.duration ?? null,
     file_deleted: p.fileDeleted ? 1 : 0,
     ip_hash: p.ipHash,
     password_hash: p.passwordHash,

@@ -25,6 +25,25 @@ export function describeExtraFilesContract({ store }: ContractContext): void {
       expect(reply.file!.tim).toBeGreaterThan(a.tim + 2);
     });
 
+    it("keeps a video's duration on the first file and the further ones, and none on an image", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const video = (duration: number) => newFile({ mime: "video/webm", ext: ".webm", duration });
+      const [a, b, c] = [video(5.04), newFile(), video(12)];
+      const { post } = await s.posts.createThread("b", newPost({ file: a, extraFiles: [b, c] }), ROOMY);
+      const read = await s.posts.getPost("b", post.no);
+      expect(read?.file?.duration).toBe(5.04);
+      expect(read?.extraFiles.map((f) => f.duration)).toEqual([undefined, 12]);
+      expect(read?.extraFiles[0]).not.toHaveProperty("duration");
+      expect((await s.posts.findFileByTim("b", post.file!.tim))?.duration).toBe(5.04);
+      // the next file moves up with its own duration
+      const moved = await s.posts.deleteFile("b", post.no, post.file!.tim);
+      expect(moved.post?.file).not.toHaveProperty("duration");
+      const gone = await s.posts.deleteFile("b", post.no, moved.post!.file!.tim);
+      expect(gone.post?.file?.duration).toBe(12);
+      expect((await s.posts.getPost("b", post.no))?.file?.duration).toBe(12);
+    });
+
     it("refuses extra files without a first one, writing nothing", async () => {
       const s = store();
       await s.boards.create(newBoard("b"));

@@ -57,10 +57,20 @@ function oneFile(ctx: PostContext, f: PostFile): Html {
   const link = f.spoiler
     ? html`<a href="${full}" target="_blank" rel="noopener">${SPOILER_FILE_NAME}</a>`
     : html`<a href="${full}" target="_blank" rel="noopener" title="${f.filename + f.ext}">${shortFileName(f.filename, f.ext)}</a>`;
+  const length = video && f.duration !== undefined ? clockTime(f.duration) : null;
   return html`<div class="file">
-<div class="file-info">File: ${link} <span class="file-meta">(${size}, ${f.width}x${f.height})</span></div>
-<a class="file-thumb${video ? " file-video" : ""}${f.spoiler ? " spoilered" : ""}" href="${full}" target="_blank" rel="noopener" data-w="${f.width}" data-h="${f.height}">${thumbnail(ctx.urls, ctx.board.uri, f, f.spoiler ? "Spoiler image" : `${size} ${f.ext.slice(1).toUpperCase()}`)}</a>
+<div class="file-info">File: ${link} <span class="file-meta">(${size}, ${f.width}x${f.height}${length ? `, ${length}` : ""})</span></div>
+<a class="file-thumb${video ? " file-video" : ""}${f.spoiler ? " spoilered" : ""}" href="${full}" target="_blank" rel="noopener" data-w="${f.width}" data-h="${f.height}">${thumbnail(ctx.urls, ctx.board.uri, f, f.spoiler ? "Spoiler image" : `${size} ${f.ext.slice(1).toUpperCase()}`)}${length ? html`<span class="video-duration">${length}</span>` : ""}</a>
 </div>`;
+}
+
+/** Seconds as a player shows them: "0:05", "12:34", "1:02:03" (a clip under a second shows as 0:01). */
+export function clockTime(seconds: number): string {
+  const total = seconds > 0 ? Math.max(1, Math.round(seconds)) : 0;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const ss = String(total % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
 function nameBlock(view: PostView): Html {
