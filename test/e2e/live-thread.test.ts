@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+const TOKEN = "a".repeat(32);
 const hasChromium = existsSync(CHROMIUM);
 const title = hasChromium
   ? "live threads in headless Chromium"
@@ -18,7 +19,7 @@ describe.skipIf(!hasChromium)(title, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    t = await startTestInstance({}, { listen: true });
+    t = await startTestInstance({ ADMIN_TOKEN: TOKEN }, { listen: true });
     await t.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -83,6 +84,47 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.waitForSelector(`#p${more[0]}.deleted`);
     expect(await page.$$eval(".thread .post", (posts) => posts.length)).toBe(4);
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("marks a reply deleted while the stream was down once it reconnects", async () => {
+    const op = (await t.services.posting.createThread({ board: "b", comment: "flaky wifi", ip: "192.0.2.7" })).no;
+    const kept = await reply(op, "stays");
+    const gone = await reply(op, "goes while away");
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // Keeps the page's event streams reachable, so the test can drop the connection as a network would.
+    await page.addInitScript(`(() => {
+      const Real = window.EventSource;
+      window.__streams = [];
+      window.EventSource = class extends Real {
+        constructor(...args) { super(...args); window.__streams.push(this); }
+      };
+    })()`);
+    await page.goto(`${t.url}/b/thread/${op}`);
+    await page.waitForFunction(`document.querySelector(".live-status")?.textContent === "Auto-update on"`);
+
+    // The stream drops and cannot come back while the events URL is unreachable.
+    await page.route("**/events?*", (route) => route.abort("internetdisconnected"));
+    await page.evaluate(`(() => {
+      const s = window.__streams.at(-1);
+      s.close();
+      s.dispatchEvent(new Event("error"));
+    })()`);
+    await page.waitForFunction(`document.querySelector(".live-status")?.textContent !== "Auto-update on"`);
+    const del = await fetch(`${t.url}/api/v1/admin/boards/b/posts/${gone}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: "{}",
+    });
+    expect(del.status).toBeLessThan(300);
+    expect(await page.$(`#p${gone}.deleted`)).toBeNull();
+
+    await page.unroute("**/events?*");
+    await page.waitForSelector(`#p${gone}.deleted .badge-deleted`);
+    expect(await page.$(`#p${kept}.deleted`)).toBeNull();
+    expect(await page.$(`#p${op}.deleted`)).toBeNull();
+    expect(await page.textContent(".live-status")).toBe("Auto-update on");
     await context.close();
   });
 

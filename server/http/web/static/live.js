@@ -1,7 +1,8 @@
 // Live threads: follows the thread's event stream and inserts new replies as the server renders them
 // (GET /:board/thread/:no/posts?after=N), with backlinks on the posts they quote; marks deleted posts,
 // counts new replies in the title while the tab is in the background, and lets the stream go while
-// the tab stays hidden. Without this file the "Update" link reloads the thread at the first new reply.
+// the tab stays hidden. After a reconnect it checks the thread JSON once for posts deleted while it was
+// away (the stream replays new posts, not deletions). Without this file the "Update" link reloads the thread at the first new reply.
 (() => {
   const doc = document;
   const bars = [...doc.querySelectorAll(".live-bar[data-events]")];
@@ -23,6 +24,9 @@
   let fetching = null;
   let again = false;
   let ended = false;
+  /** Whether the stream has opened before: a later open is a reconnect, which may have missed deletions. */
+  let opened = false;
+  let etag = null;
   const pad = (n) => String(n).padStart(2, "0");
   const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
@@ -144,6 +148,31 @@
     old.replaceWith(fresh);
   }
 
+  /**
+   * Marks the posts on the page that the thread JSON no longer lists. Only posts shown before the
+   * request count: one inserted meanwhile may be newer than the JSON.
+   */
+  async function syncDeletions() {
+    const shown = last;
+    const headers = { Accept: "application/json" };
+    if (etag) headers["If-None-Match"] = etag;
+    const res = await fetch(`${base}.json`, { headers, cache: "no-store" }).catch(() => null);
+    if (!res) return;
+    if (res.status === 404) {
+      threadGone();
+      return;
+    }
+    if (!res.ok) return; // 304: nothing changed since the last check.
+    etag = res.headers.get("ETag");
+    const body = await res.json().catch(() => null);
+    if (!body || !Array.isArray(body.posts)) return;
+    const listed = new Set(body.posts.map((p) => Number(p.no)));
+    for (const post of thread.querySelectorAll(".post[data-no]")) {
+      const no = Number(post.dataset.no);
+      if (no <= shown && !listed.has(no)) markDeleted(no);
+    }
+  }
+
   const json = (e) => {
     try {
       return JSON.parse(e.data);
@@ -161,6 +190,8 @@
     source.addEventListener("open", () => {
       backoff = 2000;
       status("Auto-update on");
+      if (opened) syncDeletions();
+      opened = true;
     });
     source.addEventListener("post", (e) => {
       if (Number(json(e).no) > last) insertNew();
@@ -169,11 +200,7 @@
     source.addEventListener("delete", (e) => {
       const no = Number(json(e).no);
       markDeleted(no);
-      if (no === threadNo) {
-        ended = true;
-        disconnect();
-        status("This thread was deleted.");
-      }
+      if (no === threadNo) threadGone();
     });
     source.addEventListener("thread", (e) => {
       const t = json(e);
@@ -191,6 +218,13 @@
       retryTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     });
+  }
+
+  function threadGone() {
+    markDeleted(threadNo);
+    ended = true;
+    disconnect();
+    status("This thread was deleted.");
   }
 
   function disconnect() {
