@@ -67,16 +67,16 @@ describe("page navigation and notices", () => {
 
   it("shows the file limit in one unit system in the form and in the error", async () => {
     const page = await request(instance.app).get("/b/");
-    expect(page.text).toContain("up to 2 MB.");
+    expect(page.text).toContain("up to 2 MB each, 4 files at most.");
     const big = Buffer.alloc(2 * 1024 * 1024 + 1, 1);
     const refused = await request(instance.app).post("/b/post").field("com", "big").attach("file", big, "big.jpg");
     expect(refused.status).toBe(413);
-    expect(refused.text).toContain("The file is larger than 2 MB.");
+    expect(refused.text).toContain("A file is larger than 2 MB.");
     const api = await request(instance.app)
       .post("/api/v1/boards/b/threads")
       .field("com", "big")
       .attach("file", big, "big.jpg");
-    expect(api.body.detail).toBe("The file is larger than 2 MB.");
+    expect(api.body.detail).toBe("A file is larger than 2 MB.");
     // The board settings take bytes, and say what that is in the same units.
     await instance.services.staff.createUser("boss", "correct horse battery", "admin", []);
     const { agent } = await signIn(instance.app, "boss", "correct horse battery");
