@@ -1,14 +1,10 @@
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSuiteTitle, hasChromium, launchChromium } from "../support/chromium.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "a".repeat(32);
-const hasChromium = existsSync(CHROMIUM);
-const title = hasChromium
-  ? "live threads in headless Chromium"
-  : `live threads in headless Chromium (skipped: ${CHROMIUM} not installed)`;
+const title = browserSuiteTitle("live threads in headless Chromium");
 
 /*
  * A thread page open in Chromium follows the thread: a reply posted through the API appears without
@@ -21,10 +17,7 @@ describe.skipIf(!hasChromium)(title, () => {
   beforeAll(async () => {
     t = await startTestInstance({ ADMIN_TOKEN: TOKEN }, { listen: true });
     await t.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

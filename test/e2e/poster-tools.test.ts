@@ -1,15 +1,13 @@
-import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSuiteTitle, hasChromium, launchChromium } from "../support/chromium.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OP_PASSWORD = "op-password-1";
-const hasChromium = existsSync(CHROMIUM);
-const title = hasChromium
-  ? "poster tools in headless Chromium: watcher, (You), (OP), sage, hide, hover, top form, quick reply"
-  : `poster tools in headless Chromium (skipped: ${CHROMIUM} not installed)`;
+const title = browserSuiteTitle(
+  "poster tools in headless Chromium: watcher, (You), (OP), sage, hide, hover, top form, quick reply",
+);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,10 +64,7 @@ describe.skipIf(!hasChromium)(title, () => {
     base = `http://127.0.0.1:${port}`;
     instance = await startTestInstance({ PORT: String(port), PUBLIC_URL: base }, { listen: true });
     await instance.services.boards.create({ uri: "b", title: "Random" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

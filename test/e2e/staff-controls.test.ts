@@ -1,14 +1,10 @@
-import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSuiteTitle, hasChromium, launchChromium } from "../support/chromium.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-const title = hasChromium
-  ? "the staff controls in headless Chromium"
-  : `the staff controls in headless Chromium (skipped: ${CHROMIUM} not installed)`;
+const title = browserSuiteTitle("the staff controls in headless Chromium");
 const PASSWORD = "correct horse battery";
 
 /** A port nobody listens on right now, so PUBLIC_URL can name it before the server starts. */
@@ -35,10 +31,7 @@ describe.skipIf(!hasChromium)(title, () => {
     instance = await startTestInstance({ PORT: String(port), PUBLIC_URL: base }, { listen: true });
     await instance.services.boards.create({ uri: "b", title: "Random", settings: { requireImageForThread: false } });
     await instance.services.staff.createUser("vol", PASSWORD, "board_volunteer", ["b"]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

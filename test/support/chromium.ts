@@ -1,0 +1,19 @@
+import { existsSync } from "node:fs";
+import { type Browser, chromium } from "playwright-core";
+
+/** Debian's Chromium, which `.ci/run` installs; browser tests are skipped, saying so, without it. */
+export const CHROMIUM = "/usr/bin/chromium";
+export const hasChromium = existsSync(CHROMIUM);
+
+/** The title of a browser test's suite, naming why it is skipped when Chromium is missing. */
+export function browserSuiteTitle(what: string): string {
+  return hasChromium ? what : `${what} (skipped: ${CHROMIUM} not installed)`;
+}
+
+/** Headless Chromium as the tests run it: no sandbox (root), no GPU, no background network calls. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+}
