@@ -31,7 +31,7 @@ export function threadPages(s: Pick<Services, "moderation" | "store">, kit: Admi
       reason: field(body, "reason"),
       ...(tim === undefined ? {} : { tim }),
     });
-    back(res, v, fileOnly ? "file_deleted" : "deleted");
+    back(res, v, fileOnly || tim !== undefined ? "file_deleted" : "deleted");
   });
 
   page("/admin/threads", { needs: "staff" }, async (req, res, v) => {
