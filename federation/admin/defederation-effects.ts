@@ -1,6 +1,6 @@
 import { domainOfUrl, domainSuffixes, normalizeDomain } from "../../server/domain/defederation/rules.js";
 import { DomainError } from "../../server/domain/errors.js";
-import type { Post } from "../../server/domain/post.js";
+import { type Post, withoutFiles } from "../../server/domain/post.js";
 import type { Services } from "../../server/services/container.js";
 import type { BlocklistFetcher, HeldDataEffects, SeveredFollow } from "../../server/services/defederation/types.js";
 import { FetchFailed, FetchRefused, type GuardedFetch } from "../http/guarded-fetch.js";
@@ -110,10 +110,10 @@ export class FederationHeldDataEffects implements HeldDataEffects {
       if (!post.file) continue;
       const host = domainOfUrl(post.fediActor ?? "");
       if (host === null || !rejecting(host, post.board)) continue;
-      const { file, orphans } = await s.store.posts.deleteFile(post.board, post.no);
+      const { file, orphans, post: after } = await s.store.posts.deleteFile(post.board, post.no);
       if (!file) continue;
       await s.posting.removeBlobs(orphans);
-      s.events.emit({ type: "file_deleted", post });
+      s.events.emit({ type: "file_deleted", post: after ?? withoutFiles(post) });
       dropped++;
     }
     return dropped;

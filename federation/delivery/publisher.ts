@@ -204,8 +204,8 @@ export class DeliveryPublisher {
       if (e.type === "file_deleted") {
         if (!board) continue;
         const thread = e.post.no === e.post.threadNo ? null : await s.store.posts.getPost(boardUri, e.post.threadNo);
-        const changed = { ...e.post, file: null, fileDeleted: true };
-        activities.push(...updateActivities(board, changed, s, ids, thread, now));
+        // The event's post is as it is now: the Update carries the files it still has, or none.
+        activities.push(...updateActivities(board, e.post, s, ids, thread, now));
         continue;
       }
       if (e.type !== "post_created" && e.type !== "post_deleted") continue;

@@ -1,6 +1,8 @@
 import { type Board, isVideoType } from "../../server/domain/board.js";
 import { domainOfUrl } from "../../server/domain/defederation/rules.js";
+import type { PostFile } from "../../server/domain/post.js";
 import type { UploadedFile } from "../../server/services/posting.js";
+import { displayName } from "../../server/services/upload-name.js";
 import { isTransientFetchError } from "../http/fetch-errors.js";
 import { FetchFailed, FetchRefused } from "../http/guarded-fetch.js";
 import { RemoteError } from "../remote/errors.js";
@@ -108,6 +110,18 @@ async function fetchImage(
     if (!lastChance && isTransientFetchError(err)) throw new TransientFailure(`The ${kind}: ${err.message}`);
     return { image: null, refused: err.message };
   }
+}
+
+/**
+ * Which of a mirrored post's files an Update still lists: each file is known by the name it was
+ * fetched under (the last part of its URL). An Update with no attachment lists none; one whose
+ * attachments name none of the files (they moved, or were renamed) is taken to change none.
+ */
+export function filesStillListed(files: readonly PostFile[], attachments: readonly Attachment[]): PostFile[] {
+  if (attachments.length === 0) return [];
+  const names = new Set(attachments.map((a) => displayName(fileName(a.url))));
+  const kept = files.filter((f) => names.has(f.filename));
+  return kept.length === 0 ? [...files] : kept;
 }
 
 function fileName(url: string): string {

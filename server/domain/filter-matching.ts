@@ -10,6 +10,8 @@ export interface FilterFields {
   comment: string;
   /** The uploaded file's name; "" when there is none. */
   filename: string;
+  /** The names of a post's further files, in order: each is screened like the first. */
+  otherFilenames?: readonly string[];
 }
 
 export type FilterOrigin = "local" | "federated";
@@ -128,23 +130,23 @@ export class CompiledFilters {
   check(board: string, origin: FilterOrigin, fields: FilterFields): FilterVerdict {
     const group = this.#group(board, origin);
     if (group.words.size === 0 && group.regexes.length === 0) return { action: "pass", rule: null, fields };
-    let decided: Match | null = null;
+    // Set inside screen(): typed wide so the checks after it are not narrowed to null.
+    let decided = null as Match | null;
     let replaced = false;
     const out: FilterFields = { ...fields };
-    for (const key of ["name", "subject", "comment", "filename"] as const) {
-      const original = fields[key];
-      if (original === "") continue;
-      const matches = matchesIn(group, foldText(original));
+    const screen = (original: string): string => {
+      if (original === "") return original;
       const replacing: Match[] = [];
-      for (const m of matches) {
+      for (const m of matchesIn(group, foldText(original))) {
         if (m.rule.action === "replace") replacing.push(m);
         else if (decided === null || (m.rule.action === "reject" && decided.rule.action === "hold")) decided = m;
       }
-      if (replacing.length > 0) {
-        out[key] = replaceAll(original, replacing);
-        replaced = true;
-      }
-    }
+      if (replacing.length === 0) return original;
+      replaced = true;
+      return replaceAll(original, replacing);
+    };
+    for (const key of ["name", "subject", "comment", "filename"] as const) out[key] = screen(fields[key]);
+    if (fields.otherFilenames) out.otherFilenames = fields.otherFilenames.map(screen);
     if (decided) return { action: decided.rule.action as "reject" | "hold", rule: decided.rule, fields: out };
     return { action: replaced ? "replace" : "pass", rule: null, fields: out };
   }

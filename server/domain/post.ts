@@ -138,3 +138,8 @@ export function filesOf(post: Pick<Post, "file"> & { extraFiles?: readonly PostF
 export function isOp(post: Pick<Post, "no" | "threadNo">): boolean {
   return post.no === post.threadNo;
 }
+
+/** The post with all its files gone, as a deletion of its files leaves it. */
+export function withoutFiles(post: Post): Post {
+  return { ...post, file: null, extraFiles: [], fileDeleted: true };
+}

@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import { DomainError } from "../domain/errors.js";
 import type { Rendered } from "../services/render-cache.js";
 
 /**
@@ -67,4 +68,12 @@ export function statedModified(lastModified: number, now: number): number {
 export function positiveInt(value: unknown): number | null {
   if (typeof value !== "string" || !/^[1-9][0-9]{0,14}$/.test(value)) return null;
   return Number(value);
+}
+
+/** A file id (`tim`) naming one file of a post: undefined when not given, "invalid" when malformed. */
+export function fileTim(value: unknown): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const tim = positiveInt(typeof value === "number" ? String(value) : value);
+  if (tim === null) throw new DomainError("invalid", "tim: the id of one of the post's files, a positive integer.");
+  return tim;
 }

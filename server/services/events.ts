@@ -21,6 +21,7 @@ export interface FlagChange {
 export type PostEvent =
   | { type: "post_created"; post: Post }
   | { type: "post_deleted"; post: Post; by?: StaffAct }
+  /** `post` as it is after the deletion: the files it still has, if only some went. */
   | { type: "file_deleted"; post: Post; by?: StaffAct }
   | { type: "thread_changed"; thread: ThreadState; by?: StaffAct; changed?: FlagChange }
   /** A reader reported a post (the federation passes on reports of mirrored posts). */

@@ -3,7 +3,7 @@ import { isBoardUri } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { type ModerationAction, publicReason, staffPublicName } from "../domain/moderation-log.js";
 import type { Store } from "../domain/ports.js";
-import type { Post, ThreadState } from "../domain/post.js";
+import { type Post, type ThreadState, withoutFiles } from "../domain/post.js";
 import {
   type Ban,
   banTerms,
@@ -134,25 +134,28 @@ export class ModerationService {
   }
 
   /**
-   * Deletes a post (an OP takes its thread) or only its file; settles the reports on what went. The
-   * public reason goes into the board's log and with the removal to the board's followers.
+   * Deletes a post (an OP takes its thread) or only its files (all of them, or the one named by
+   * `tim`); settles the reports on what went. The public reason goes into the board's log and with
+   * the removal to the board's followers.
    */
   async deletePost(
     user: Actor,
     board: string,
     no: number,
-    opts: { fileOnly?: boolean; reason?: unknown } = {},
+    opts: { fileOnly?: boolean; tim?: number; reason?: unknown } = {},
   ): Promise<void> {
     this.require(user, "moderate", board);
     const reason = publicReason(opts.reason);
     const post = await this.post(board, no);
     const by: StaffAct = { username: user.username, role: user.role, postNo: post.no, reason };
-    if (opts.fileOnly) {
+    if (opts.fileOnly || opts.tim !== undefined) {
       if (!post.file) throw new DomainError("invalid", "This post has no file.");
-      const { orphans } = await this.deps.store.posts.deleteFile(board, no);
-      await this.deps.posting.removeBlobs(orphans);
+      const gone = await this.deps.store.posts.deleteFile(board, no, opts.tim);
+      if (gone.removed.length === 0)
+        throw new DomainError("not_found", `Post /${board}/${no} has no file ${opts.tim}.`);
+      await this.deps.posting.removeBlobs(gone.orphans);
       await this.record(user, board, "delete_file", post.no, reason);
-      this.deps.events.emit({ type: "file_deleted", post, by });
+      this.deps.events.emit({ type: "file_deleted", post: gone.post ?? withoutFiles(post), by });
       await this.settleReports(board, no);
       return;
     }

@@ -6,7 +6,7 @@ import { hashIp } from "../domain/ip.js";
 import { normalizeComment } from "../domain/markup.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import type { NewPost, Post, ThreadState } from "../domain/post.js";
+import { type NewPost, type Post, type ThreadState, withoutFiles } from "../domain/post.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
 import { parseNameField } from "../domain/tripcode.js";
 import type { Clock } from "./clock.js";
@@ -19,7 +19,7 @@ import type { MediaGate } from "./media-ban-index.js";
 import { addresses, fileRecords, PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
-import { displayName } from "./upload-name.js";
+import { displayName, filenamesOf, renamed } from "./upload-name.js";
 import type { VideoProcessor } from "./videos.js";
 import type { WordFilterService } from "./word-filters.js";
 
@@ -252,7 +252,7 @@ export class PostingService {
       name: stripFormatChars(input.name),
       subject: stripFormatChars(input.subject ?? "").trim(),
       comment: normalizeComment(input.comment),
-      filename: input.images?.[0]?.originalName ?? "",
+      ...filenamesOf(input.images ?? []),
     });
     if (hold !== null && known.filterHold !== "post") {
       if (known.filterHold !== "hold") throw new DomainError("forbidden", FILTERED);
@@ -264,7 +264,7 @@ export class PostingService {
     const kept: UploadedFile[] = [];
     let imageRefused: string | null = null;
     let imageBanned = false;
-    for (const upload of (input.images ?? []).slice(0, board.settings.maxFiles)) {
+    for (const upload of renamed(input.images ?? [], screened).slice(0, board.settings.maxFiles)) {
       try {
         images.push(await this.files.store(board, upload, op));
         kept.push(upload);
@@ -294,7 +294,7 @@ export class PostingService {
       quotes,
       posterId: null,
       sage: false,
-      ...fileRecords(images, kept, screened.filename, input.spoiler === true, this.deps.clock()),
+      ...fileRecords(images, kept, kept[0]?.originalName ?? "", input.spoiler === true, this.deps.clock()),
       fileDeleted: false,
       ipHash: null,
       posterToken: isPosterToken(input.posterToken) ? input.posterToken : null,
@@ -347,9 +347,9 @@ export class PostingService {
     }
     if (fileOnly) {
       if (!post.file) throw new DomainError("invalid", "This post has no file.");
-      const { orphans } = await this.deps.store.posts.deleteFile(boardUri, no);
-      await this.removeBlobs(orphans);
-      this.deps.events.emit({ type: "file_deleted", post });
+      const gone = await this.deps.store.posts.deleteFile(boardUri, no);
+      await this.removeBlobs(gone.orphans);
+      this.deps.events.emit({ type: "file_deleted", post: gone.post ?? withoutFiles(post) });
     } else {
       const { deleted, orphans } = await this.deps.store.posts.deletePost(boardUri, no);
       await this.removeBlobs(orphans);
@@ -413,7 +413,7 @@ export class PostingService {
         name,
         subject: fields.subject,
         comment: fields.comment,
-        filename: uploads[0]?.originalName ?? "",
+        ...filenamesOf(uploads),
       });
       const { html, quotes } = await this.render(board.uri, screened.comment);
       images = await this.files.storeAll(board, uploads, threadNo === null);
@@ -428,7 +428,7 @@ export class PostingService {
         quotes,
         posterId: null,
         sage: fields.sage,
-        ...fileRecords(images, uploads, screened.filename, input.spoiler === true, now),
+        ...fileRecords(images, renamed(uploads, screened), screened.filename, input.spoiler === true, now),
         fileDeleted: false,
         ipHash,
         posterToken: this.posterTokenOf(ipHash, board.uri, now),

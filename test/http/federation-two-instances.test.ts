@@ -50,6 +50,8 @@ describe("two Atoll instances federating over loopback", () => {
   let threadA: { no: number; apId: string };
   let mirrorNo: number;
   let replyA: { no: number; apId: string };
+  /** A's reply with three images. */
+  let threeA: { no: number; apId: string };
 
   beforeAll(async () => {
     [A, B] = await Promise.all([startPeer("127.0.0.1"), startPeer("127.0.0.3")]);
@@ -185,6 +187,7 @@ describe("two Atoll instances federating over loopback", () => {
     });
     expect(fromA.status).toBe(201);
     const apIdA = (fromA.json as Json)["ap_id"] as string;
+    threeA = { no: (fromA.json as Json)["no"] as number, apId: apIdA };
     const onB = await waitFor("A's three images on B", async () =>
       (await threadPosts(B, "b", mirrorNo)).find((p) => p.ap_id === apIdA),
     );
@@ -201,6 +204,25 @@ describe("two Atoll instances federating over loopback", () => {
       (await threadPosts(A, "a", threadA.no)).find((p) => p.ap_id === apIdB),
     );
     expect(widths(onA)).toEqual([40, 50, 60]);
+    await settled(A, B);
+  });
+
+  // Staff removing one file of several: the Update carries the files left, and the mirror drops just that one.
+  it("staff on A deleting the second of three images removes just that one, on A and on B", async () => {
+    const before = (await threadPosts(A, "a", threadA.no)).find((p) => p.no === threeA.no)!;
+    const second = ((before as Json)["extra_files"] as Json[])[0]!;
+    const del = await admin(A, "DELETE", `/api/v1/admin/boards/a/posts/${threeA.no}?tim=${String(second["tim"])}`);
+    expect(del.status).toBe(204);
+    const widths = (p: FourchanPost) => [p.w, ...((p as Json)["extra_files"] as Json[]).map((f) => f["w"])];
+    const onA = (await threadPosts(A, "a", threadA.no)).find((p) => p.no === threeA.no)!;
+    expect(widths(onA)).toEqual([40, 60]);
+    await waitFor("B to drop the second image", async () => {
+      const onB = (await threadPosts(B, "b", mirrorNo)).find((p) => p.ap_id === threeA.apId);
+      return onB && widths(onB).length === 2 ? onB : undefined;
+    });
+    const onB = (await threadPosts(B, "b", mirrorNo)).find((p) => p.ap_id === threeA.apId)!;
+    expect(widths(onB)).toEqual([40, 60]);
+    expect(onB.com).toContain("three on A");
     await settled(A, B);
   });
 

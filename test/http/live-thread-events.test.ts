@@ -90,6 +90,30 @@ describe("live thread event stream", () => {
     expect(ev.id).toBeNull();
   });
 
+  it("sends one file of several deleted by staff as an `update` carrying the files left", async () => {
+    const op = await thread("files op");
+    const pic = await request(t.app)
+      .post(`/api/v1/boards/b/threads/${op}/replies`)
+      .field("com", "three files")
+      .attach("file", await makeJpeg(40, 30), "one.jpg")
+      .attach("file", await makeJpeg(50, 30), "two.jpg")
+      .attach("file", await makeJpeg(60, 30), "three.jpg");
+    expect(pic.status).toBe(201);
+    const post = await t.services.store.posts.getPost("b", pic.body.no);
+    const second = post!.extraFiles[0]!;
+    // From an address of its own: the streams of 127.0.0.1 are counted by the limit test below.
+    const s = await openEventStream(`${t.url}/b/thread/${op}/events`, {}, "127.0.0.78");
+    streams.push(s);
+    const del = await request(t.app)
+      .delete(`/api/v1/admin/boards/b/posts/${pic.body.no}?tim=${second.tim}`)
+      .set(auth)
+      .send({});
+    expect(del.status).toBe(204);
+    const updated = data(await s.next("the update", (e) => e.event === "update"));
+    expect(updated).toMatchObject({ no: pic.body.no, filename: "one", w: 40 });
+    expect((updated["extra_files"] as Json[]).map((f) => [f["filename"], f["w"]])).toEqual([["three", 60]]);
+  });
+
   it("resumes after Last-Event-ID (header or query) with the missed posts, each once", async () => {
     const op = await thread("resume op");
     const first = await reply(op, "one");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { csrfOf, signIn } from "../support/admin-session.js";
 import { makeJpeg, makePng, startTestInstance, type TestInstance } from "../support/instance.js";
 
 /* Several files per post: the form and the API, the board's maxFiles, media bans, reading, deletion. */
@@ -157,5 +158,50 @@ describe("several files per post", () => {
     const json = await api.get(`/b/thread/${post.no}.json`).expect(200);
     expect(json.body.posts[0].extra_files).toHaveLength(1);
     expect(await mediaCount(instance)).toBe(4);
+  });
+  it("lets staff delete the second of three files from the post's staff page; the JSON keeps the other two", async () => {
+    await instance.services.staff.createUser("mod", "a long enough password", "admin", []);
+    const api = request(instance.app);
+    const res = await api
+      .post("/api/v1/boards/b/threads")
+      .field("com", "staff removes one")
+      .attach("file", images[0]!, "one.jpg")
+      .attach("file", images[1]!, "two.png")
+      .attach("file", images[2]!, "three.jpg");
+    const no = res.body.no as number;
+    const before = (await api.get(`/b/thread/${no}.json`).expect(200)).body.posts[0];
+    const second = before.extra_files[0];
+
+    const { agent } = await signIn(instance.app, "mod", "a long enough password");
+    const page = await agent.get(`/admin/threads?board=b&no=${no}`).expect(200);
+    expect(page.text).toContain("Delete file 2 (two.png)");
+    expect(page.text).toContain(`name="tim" value="${second.tim}"`);
+    const del = await agent
+      .post("/admin/posts/delete")
+      .type("form")
+      .send({ csrf: csrfOf(page.text), back: "/admin/threads", board: "b", no: String(no), tim: String(second.tim) });
+    expect(del.status).toBe(303);
+    expect(del.headers["location"]).toContain("ok=file_deleted");
+
+    const after = (await api.get(`/b/thread/${no}.json`).expect(200)).body.posts[0];
+    expect([after.filename, ...after.extra_files.map((f: { filename: string }) => f.filename)]).toEqual([
+      "one",
+      "three",
+    ]);
+    expect(after.tim).toBe(before.tim);
+    expect((await api.get(`/media/b/${second.tim}${second.ext}`)).status).toBe(404);
+
+    // The admin API names a file the same way; a malformed or unknown one is a clear 4xx.
+    const bad = await api.delete(`/api/v1/admin/boards/b/posts/${no}?tim=abc`).set(auth);
+    expect(bad.status).toBe(400);
+    const unknown = await api.delete(`/api/v1/admin/boards/b/posts/${no}?tim=${second.tim}`).set(auth);
+    expect(unknown.status).toBe(404);
+    const third = after.extra_files[0];
+    expect((await api.delete(`/api/v1/admin/boards/b/posts/${no}`).query({ tim: third.tim }).set(auth)).status).toBe(
+      204,
+    );
+    const last = (await api.get(`/b/thread/${no}.json`).expect(200)).body.posts[0];
+    expect(last.filename).toBe("one");
+    expect(last.extra_files ?? []).toEqual([]);
   });
 });

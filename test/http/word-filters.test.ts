@@ -132,6 +132,34 @@ describe("word filters on local posts", () => {
     for (const x of [f, re]) await api().delete(`/api/v1/admin/filters/${x["id"]}`).set(auth);
   });
 
+  it("screens every file's name of a post with several files, not only the first", async () => {
+    await t.services.boards.create({ uri: "m", title: "Many", settings: { maxFiles: 3 } });
+    const f = await addFilter({ pattern: "darn it", action: "replace", replacement: "[oops]" });
+    const res = await api()
+      .post("/api/v1/boards/m/threads")
+      .field("com", "three files")
+      .attach("file", await makeJpeg(), "fine.jpg")
+      .attach("file", await makeJpeg(), "also fine.jpg")
+      .attach("file", await makeJpeg(), "darn-it.jpg");
+    expect(res.status).toBe(201);
+    const post = await t.services.store.posts.getPost("m", res.body["no"]);
+    expect([post?.file?.filename, ...(post?.extraFiles ?? []).map((x) => x.filename)]).toEqual([
+      "fine",
+      "also fine",
+      "[oops]",
+    ]);
+    const reject = await addFilter({ pattern: "secondbad", action: "reject" });
+    const count = await t.services.store.posts.countPosts();
+    const refused = await api()
+      .post("/api/v1/boards/m/threads")
+      .field("com", "a bad second name")
+      .attach("file", await makeJpeg(), "fine.jpg")
+      .attach("file", await makeJpeg(), "secondbad.jpg");
+    expect(refused.status).toBe(403);
+    expect(await t.services.store.posts.countPosts()).toBe(count);
+    for (const x of [f, reject]) await api().delete(`/api/v1/admin/filters/${x["id"]}`).set(auth);
+  });
+
   it("holds a post: not shown, waiting in /api/v1/admin/held with the reason; approve publishes it", async () => {
     const f = await addFilter({ pattern: "checkme", action: "hold" });
     const res = await api()

@@ -1,7 +1,9 @@
+import { filesOf } from "../../../server/domain/post.js";
 import { accepted, forbidden, ignored, malformed } from "../errors.js";
 import { noteText } from "../note-text.js";
 import { announceAccepted } from "../outbox.js";
 import { quoteTargets } from "../quote-links.js";
+import { filesStillListed } from "../remote-media.js";
 import { POST_TYPES } from "../remote-note.js";
 import { embeddedJson, remoteRefusal, trustedObject } from "../trust.js";
 import type { Handler } from "./types.js";
@@ -62,10 +64,17 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
     html: (await s.posting.renderComment(post.board, text.comment)).html,
     ...(op ? { subject: text.subject } : {}),
   });
-  // An update that no longer carries an image removes the post's file (an author or moderator took it down).
-  if (post.file && note.attachment.length === 0) {
+  // An update that no longer carries an image removes that file (an author or moderator took it down).
+  const files = filesOf(post);
+  const listed = filesStillListed(files, note.attachment);
+  if (listed.length === 0 && files.length > 0) {
     const { orphans } = await s.store.posts.deleteFile(post.board, post.no);
     await s.posting.removeBlobs(orphans);
+  } else {
+    for (const f of files.filter((one) => !listed.includes(one))) {
+      const { orphans } = await s.store.posts.deleteFile(post.board, post.no, f.tim);
+      await s.posting.removeBlobs(orphans);
+    }
   }
   await announceAccepted(deps.outbox, deps.s.logger, post.board, {
     ...json,

@@ -4,7 +4,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { boardFollowJson, type FederationActions } from "../../services/federation-actions.js";
 import { API_ACTOR } from "../../services/staff.js";
-import { positiveInt } from "../respond.js";
+import { fileTim, positiveInt } from "../respond.js";
 import { appealsApiRouter } from "./appeals-api.js";
 import { bearerAuth } from "./auth.js";
 import { adminBody, bodyKind, requireSomeField, updateRoute } from "./body.js";
@@ -159,11 +159,16 @@ export function adminApiRouter(s: AdminApiDeps): Router {
   // The public reason may come in a JSON (or form) body or in the query, as DELETE bodies are not
   // sent by every client.
   r.delete("/api/v1/admin/boards/:uri/posts/:no", ...body, async (req, res) => {
-    const fields = jsonObject(req.body, ["reason", "file_only"]);
+    const fields = jsonObject(req.body, ["reason", "file_only", "tim"]);
     const fileOnly =
       truthyQuery(req.query["file_only"]) || fields["file_only"] === true || truthyQuery(fields["file_only"]);
     const reason = optionalString(fields, "reason") ?? queryReason(req.query["reason"]);
-    await s.moderation.deletePost(actor, boardParam(req), postNoParam(req), { fileOnly, reason });
+    const tim = fileTim(fields["tim"] ?? req.query["tim"]);
+    await s.moderation.deletePost(actor, boardParam(req), postNoParam(req), {
+      fileOnly,
+      reason,
+      ...(tim === undefined ? {} : { tim }),
+    });
     res.status(204).end();
   });
 

@@ -1,7 +1,7 @@
 import { isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
-import { positiveInt } from "../respond.js";
+import { fileTim, positiveInt } from "../respond.js";
 import { type Html, html } from "../web/html.js";
 import { type AdminPageKit, checked, type FormBody, field } from "./page-kit.js";
 import { hiddenSet } from "./poster-token-pages.js";
@@ -25,8 +25,13 @@ export function threadPages(s: Pick<Services, "moderation" | "store">, kit: Admi
   post("/admin/posts/delete", { needs: "staff" }, async (_req, res, v, body) => {
     const { board, no } = postRef(body);
     const fileOnly = checked(body, "file_only");
-    await s.moderation.deletePost(v.user, board, no, { fileOnly, reason: field(body, "reason") });
-    back(res, v, fileOnly ? "file_deleted" : "deleted");
+    const tim = fileTim(field(body, "tim"));
+    await s.moderation.deletePost(v.user, board, no, {
+      fileOnly,
+      reason: field(body, "reason"),
+      ...(tim === undefined ? {} : { tim }),
+    });
+    back(res, v, fileOnly || tim !== undefined ? "file_deleted" : "deleted");
   });
 
   page("/admin/threads", { needs: "staff" }, async (req, res, v) => {

@@ -1,5 +1,5 @@
 import type { Board } from "../../domain/board.js";
-import type { Post, ThreadState } from "../../domain/post.js";
+import { filesOf, type Post, type ThreadState } from "../../domain/post.js";
 import { type Ban, can, type Report, ROLES, type StaffUser } from "../../domain/staff.js";
 import type { Services } from "../../services/container.js";
 import type { PublicStaffUser } from "../../services/staff.js";
@@ -233,7 +233,8 @@ export function postActions(v: ViewContext, post: Post, hidden: HiddenSet = NONE
   const global = can(v.user, "moderate", null);
   return html`<div class="admin-actions">
   ${actionForm(v, "/admin/posts/delete", post.no === post.threadNo ? "Delete thread" : "Delete post", ref, "danger")}
-  ${post.file ? actionForm(v, "/admin/posts/delete", "Delete file", { ...ref, file_only: "1" }) : null}
+  ${post.file ? actionForm(v, "/admin/posts/delete", post.extraFiles.length > 0 ? "Delete all files" : "Delete file", { ...ref, file_only: "1" }) : null}
+  ${post.extraFiles.length > 0 ? filesOf(post).map((f, i) => actionForm(v, "/admin/posts/delete", `Delete file ${i + 1} (${f.filename}${f.ext})`, { ...ref, tim: String(f.tim) })) : null}
   ${post.file ? actionForm(v, "/admin/media-bans/post", "Delete and ban this file", ref, "danger") : null}
   ${
     post.ipHash
