@@ -12,7 +12,7 @@ import {
 } from "../domain/media-safety/media-bans.js";
 import { publicReason } from "../domain/moderation-log.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import type { Post } from "../domain/post.js";
+import { filesOf, type Post } from "../domain/post.js";
 import { can } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
 import { MIN_PDQ_QUALITY } from "./media-ban-index.js";
@@ -79,27 +79,35 @@ export class MediaBanService {
    * Delete and ban this file: bans the post's file by its hash (a hash banned already stays as it
    * is), then deletes the file from the post as a moderator's file deletion does: logged publicly
    * without any hash, the removal sent to the board's followers, the reports on the post settled.
+   * `tim` names one file of several; without it every file of the post is banned and deleted.
    * Returns the bans added.
    */
-  async banPostFile(user: Actor, ref: unknown, reasonInput: unknown): Promise<MediaBan[]> {
+  async banPostFile(user: Actor, ref: unknown, reasonInput: unknown, tim?: number): Promise<MediaBan[]> {
     const post = await this.postOf(user, ref);
     const reason = banReason(reasonInput);
     // The deletion's public reason is checked first, so nothing is banned when the deletion would be refused.
     publicReason(reason);
-    const file = post.file;
-    if (!file || post.fileDeleted) throw new DomainError("invalid", "This post has no file.");
+    const present = post.fileDeleted ? [] : filesOf(post);
+    if (present.length === 0) throw new DomainError("invalid", "This post has no file.");
+    const files = tim === undefined ? present : present.filter((f) => f.tim === tim);
+    if (files.length === 0) throw new DomainError("not_found", `Post /${post.board}/${post.no} has no file ${tim}.`);
     const added: MediaBan[] = [];
-    if (!(await this.deps.store.mediaBans.find("sha256", file.sha256, LOCAL_SOURCE))) {
-      const ban = this.ban(user, "sha256", file.sha256, null, reason);
-      if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
+    for (const file of files) {
+      if (!(await this.deps.store.mediaBans.find("sha256", file.sha256, LOCAL_SOURCE))) {
+        const ban = this.ban(user, "sha256", file.sha256, null, reason);
+        if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
+      }
+      // Resized and re-encoded copies are caught by the picture's likeness (featureless pictures excepted).
+      const likeness = file.mime.startsWith("image/") ? await this.pdqOfStored(file.sha256) : null;
+      if (likeness && !(await this.deps.store.mediaBans.find("pdq", likeness, LOCAL_SOURCE))) {
+        const ban = this.ban(user, "pdq", likeness, DEFAULT_PDQ_DISTANCE, reason);
+        if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
+      }
     }
-    // Resized and re-encoded copies are caught by the picture's likeness (featureless pictures excepted).
-    const likeness = file.mime.startsWith("image/") ? await this.pdqOfStored(file.sha256) : null;
-    if (likeness && !(await this.deps.store.mediaBans.find("pdq", likeness, LOCAL_SOURCE))) {
-      const ban = this.ban(user, "pdq", likeness, DEFAULT_PDQ_DISTANCE, reason);
-      if (await this.deps.store.mediaBans.add(ban)) added.push(ban);
-    }
-    await this.deps.moderation.deletePost(user, post.board, post.no, { fileOnly: true, reason });
+    await this.deps.moderation.deletePost(user, post.board, post.no, {
+      reason,
+      ...(tim === undefined ? { fileOnly: true } : { tim }),
+    });
     for (const ban of added) await this.audit(user, "ban.create", ban, `${post.board}/${post.no}`);
     return added;
   }

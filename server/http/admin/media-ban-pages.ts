@@ -1,5 +1,6 @@
 import { DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE, type MediaBan } from "../../domain/media-safety/media-bans.js";
 import type { Services } from "../../services/container.js";
+import { fileTim } from "../respond.js";
 import { type Html, html } from "../web/html.js";
 import { mediaBanAuditPages } from "./media-ban-audit-pages.js";
 import { mediaBanListPages, mediaBanListsSection } from "./media-ban-list-pages.js";
@@ -84,6 +85,7 @@ export function mediaBanPages(
       v.user,
       `${field(body, "board") ?? ""}/${field(body, "no") ?? ""}`,
       field(body, "reason"),
+      fileTim(field(body, "tim")),
     );
     back(res, v, "file_banned");
   });

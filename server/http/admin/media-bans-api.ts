@@ -3,6 +3,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { MediaBan } from "../../domain/media-safety/media-bans.js";
 import type { Services } from "../../services/container.js";
 import { API_ACTOR } from "../../services/staff.js";
+import { fileTim } from "../respond.js";
 import { adminBody } from "./body.js";
 import { jsonObject } from "./json.js";
 
@@ -44,15 +45,24 @@ export function mediaBansApiRouter(s: Pick<Services, "mediaBans">): Router {
   });
 
   r.post("/api/v1/admin/media_bans", ...body, async (req, res) => {
-    const fields = jsonObject(req.body, ["sha256", "pdq", "post", "reason", "distance"]);
+    const fields = jsonObject(req.body, ["sha256", "pdq", "post", "tim", "reason", "distance"]);
     if (fields["post"] !== undefined) {
       if (fields["sha256"] !== undefined || fields["pdq"] !== undefined || fields["distance"] !== undefined) {
         throw new DomainError("invalid", 'Give exactly one of "sha256", "pdq" or "post".');
       }
-      const bans = await s.mediaBans.banPostFile(actor, fields["post"], fields["reason"]);
-      res.status(201).json({ post: fields["post"], file_deleted: true, bans: bans.map(mediaBanJson) });
+      const tim = fileTim(fields["tim"]);
+      const bans = await s.mediaBans.banPostFile(actor, fields["post"], fields["reason"], tim);
+      res
+        .status(201)
+        .json({
+          post: fields["post"],
+          ...(tim === undefined ? {} : { tim }),
+          file_deleted: true,
+          bans: bans.map(mediaBanJson),
+        });
       return;
     }
+    if (fields["tim"] !== undefined) throw new DomainError("invalid", '"tim" names a file of the "post" given.');
     const ban = await s.mediaBans.create(actor, {
       sha256: fields["sha256"],
       pdq: fields["pdq"],

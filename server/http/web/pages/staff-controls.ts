@@ -1,4 +1,4 @@
-import type { Post, ThreadState } from "../../../domain/post.js";
+import { filesOf, type Post, type PostFile, type ThreadState } from "../../../domain/post.js";
 import type { Role } from "../../../domain/staff.js";
 import { type Html, html } from "../html.js";
 
@@ -40,21 +40,29 @@ function flagForm(ctx: ControlContext, state: ThreadState, change: Partial<Threa
   return html`<form method="post" action="/admin/threads/flags">${hidden(ctx, ctx.back, flags)}<button type="submit">${label}</button></form>`;
 }
 
+/** With several files, which one a file action takes (all of them unless one is chosen). */
+function fileChoice(files: readonly PostFile[]): Html {
+  if (files.length < 2) return html``;
+  return html`<select name="tim" aria-label="Which file"><option value="">all files</option>${files.map(
+    (f, i) => html`<option value="${String(f.tim)}">file ${String(i + 1)}: ${f.filename}${f.ext}</option>`,
+  )}</select>`;
+}
+
 /** The controls of one post. `state` is its thread's; the thread's own flags are offered on the OP only. */
 export function postControls(ctx: ControlContext, post: Post, state: ThreadState): Html {
   const op = post.no === post.threadNo;
   const no = String(post.no);
   // Deleting an OP removes its thread: the board index is then the page to come back to.
   const afterDelete = op ? `/${ctx.board}/` : ctx.back;
-  const file = post.file !== null && !post.fileDeleted;
+  const files = post.fileDeleted ? [] : filesOf(post);
   const remote = post.fediActor !== null;
   return html`<details class="staff-controls" data-no="${no}"><summary title="Staff controls for No. ${no}">Mod</summary>
 <div class="staff-controls-body">
 <form method="post" action="/admin/posts/delete">${hidden(ctx, afterDelete, { no })}<button type="submit" class="staff-delete">Delete</button></form>
 ${
-  file
-    ? html`<form method="post" action="/admin/posts/delete">${hidden(ctx, ctx.back, { no, file_only: "on" })}<button type="submit" class="staff-delete-file">Delete file</button></form>
-<form method="post" action="/admin/media-bans/post">${hidden(ctx, ctx.back, { no })}<input name="reason" maxlength="500" required placeholder="Reason (public)" aria-label="Reason for banning the file"><button type="submit" class="staff-ban-file">Delete and ban file</button></form>`
+  files.length > 0
+    ? html`<form method="post" action="/admin/posts/delete">${hidden(ctx, ctx.back, { no, file_only: "on" })}${fileChoice(files)}<button type="submit" class="staff-delete-file">Delete file</button></form>
+<form method="post" action="/admin/media-bans/post">${hidden(ctx, ctx.back, { no })}${fileChoice(files)}<input name="reason" maxlength="500" required placeholder="Reason (public)" aria-label="Reason for banning the file"><button type="submit" class="staff-ban-file">Delete and ban file</button></form>`
     : ""
 }
 <form method="post" action="/admin/bans" class="staff-ban">${hidden(ctx, afterDelete, { post: `${ctx.board}/${no}` })}
