@@ -16,6 +16,7 @@ import { FILTERED, type FilterHold, holdPost, PostHeld, screenPost } from "./hel
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
+import { LIMITS, postFields } from "./post-fields.js";
 import { addresses, fileRecords, PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
@@ -84,7 +85,6 @@ export interface RemotePostResult {
   imageBanned: boolean;
 }
 
-const LIMITS = { name: 100, email: 100, subject: 100, password: 128 } as const;
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
 
@@ -378,7 +378,7 @@ export class PostingService {
     input: PostInput,
     insert: (post: NewPost) => Promise<Post>,
   ): Promise<Post> {
-    const fields = this.validate(board, input);
+    const fields = postFields(board, input);
     const ipHash = this.hashIp(input.ip);
     const now = this.deps.clock();
     const ban = await this.deps.store.bans.findActive(ipHash, board.uri, now);
@@ -459,24 +459,6 @@ export class PostingService {
       err,
     });
     return err.withDetail(NOT_SAVED);
-  }
-
-  private validate(board: Board, input: PostInput) {
-    const text = (v: unknown, field: string, max: number): string => {
-      if (v === undefined || v === null) return "";
-      if (typeof v !== "string") throw new DomainError("invalid", `The field "${field}" must be text.`);
-      if (v.length > max) throw new DomainError("invalid", `The field "${field}" is longer than ${max} characters.`);
-      return v;
-    };
-    const comment = normalizeComment(text(input.comment, "com", board.settings.maxCommentLength));
-    const email = text(input.email, "email", LIMITS.email).trim().toLowerCase();
-    return {
-      name: stripFormatChars(text(input.name, "name", LIMITS.name)),
-      subject: stripFormatChars(text(input.subject, "sub", LIMITS.subject)).trim(),
-      comment,
-      password: text(input.password, "password", LIMITS.password),
-      sage: email === "sage",
-    };
   }
 
   /** A comment in the imageboard's markup as the HTML a post on `boardUri` shows (see renderMarkup). */
