@@ -75,6 +75,8 @@ interface Ready {
   fedThreads: number[];
   latencyThread: number;
   fanFollowers: number;
+  /** A thread on /v/, a board that takes videos. */
+  videoThread: number;
   /** The bench server's data directory: the delivery section queues into its store. */
   dataDir: string;
 }
@@ -442,7 +444,7 @@ async function main(): Promise<void> {
       // queue; let them finish before the server closes its store.
       await new Promise((r) => setTimeout(r, 2500));
     }
-    if (runs("videos")) await videoBench(rows, notes);
+    if (runs("videos")) await videoBench(rows, notes, { url: ready.url, thread: ready.videoThread });
     for (const note of notes) process.stdout.write(`note: ${note}\n`);
   } finally {
     child.kill("SIGTERM");

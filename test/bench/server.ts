@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import express from "express";
 import { createInstance } from "../../server/app.js";
+import { MEDIA_TYPES } from "../../server/domain/board.js";
 import type { NewPost } from "../../server/domain/post.js";
 import { configureSharpForServer } from "../../server/services/images.js";
 import { createLogger } from "../../server/services/logger.js";
@@ -65,6 +66,20 @@ await services.boards.create({
     replyCooldown: 0,
   },
 });
+// /v/: video replies over HTTP (the video section of the benchmark).
+await services.boards.create({
+  uri: "v",
+  title: "Video",
+  settings: {
+    requireImageForThread: false,
+    allowedTypes: [...MEDIA_TYPES],
+    maxFileSize: 16 * 1024 * 1024,
+    bumpLimit: 10_000,
+    imageLimit: 10_000,
+    threadCooldown: 0,
+    replyCooldown: 0,
+  },
+});
 const lorem =
   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. >quoted line here";
 const { post: big } = await services.store.posts.createThread(
@@ -88,6 +103,9 @@ for (let t = 0; t < 150; t++) {
     await services.store.posts.createReply("cat", op.no, post(r, `${lorem} ${r}`), { bumpLimit: 300, imageLimit: 150 });
   }
 }
+const { post: videoThread } = await services.store.posts.createThread("v", post(0, "Video replies"), {
+  maxThreads: 150,
+});
 const targets: number[] = [];
 for (let t = 0; t < 10; t++) {
   const { post: op } = await services.store.posts.createThread("p", post(t, `Posting target ${t}`), {
@@ -154,6 +172,7 @@ process.stdout.write(
     fedThreads: fedThreads.slice(0, 10),
     latencyThread: fedThreads[10],
     fanFollowers: FOLLOWERS,
+    videoThread: videoThread.no,
     dataDir,
   })}\n`,
 );
