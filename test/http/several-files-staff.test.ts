@@ -23,9 +23,7 @@ describe("staff actions on one file of several", () => {
     await instance.stop();
   });
 
-  async function threeFiles(
-    com: string,
-  ): Promise<{
+  async function threeFiles(com: string): Promise<{
     no: number;
     post: Record<string, unknown> & { extra_files: Array<{ tim: number; filename: string; ext: string }> };
   }> {

@@ -52,14 +52,12 @@ export function mediaBansApiRouter(s: Pick<Services, "mediaBans">): Router {
       }
       const tim = fileTim(fields["tim"]);
       const bans = await s.mediaBans.banPostFile(actor, fields["post"], fields["reason"], tim);
-      res
-        .status(201)
-        .json({
-          post: fields["post"],
-          ...(tim === undefined ? {} : { tim }),
-          file_deleted: true,
-          bans: bans.map(mediaBanJson),
-        });
+      res.status(201).json({
+        post: fields["post"],
+        ...(tim === undefined ? {} : { tim }),
+        file_deleted: true,
+        bans: bans.map(mediaBanJson),
+      });
       return;
     }
     if (fields["tim"] !== undefined) throw new DomainError("invalid", '"tim" names a file of the "post" given.');
