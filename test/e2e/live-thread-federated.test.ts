@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserSuiteTitle, hasChromium, launchChromium } from "../support/chromium.js";
+import { browserSuiteTitle, hasChromium, launchChromium, pageProblems } from "../support/chromium.js";
 import { type FedifyPeer, fedifyPeerUnavailable, freePort, startFedifyPeer } from "../support/fedify-peer.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
@@ -43,11 +43,7 @@ describe.skipIf(!hasChromium || peerMissing !== null)(title, () => {
       .no;
     const context = await browser.newContext();
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (err) => problems.push(String(err)));
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(m.text());
-    });
+    const problems = pageProblems(page);
     await page.goto(`${base}/b/thread/${op}`);
     await page.waitForFunction(`document.querySelector(".live-status")?.textContent === "Auto-update on"`);
 

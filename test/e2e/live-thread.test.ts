@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserSuiteTitle, hasChromium, launchChromium } from "../support/chromium.js";
+import { browserSuiteTitle, hasChromium, launchChromium, pageProblems } from "../support/chromium.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
 const TOKEN = "a".repeat(32);
@@ -37,11 +37,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const op = (await t.services.posting.createThread({ board: "b", comment: "watch me", ip: "192.0.2.5" })).no;
     const context = await browser.newContext();
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (err) => problems.push(String(err)));
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(m.text());
-    });
+    const problems = pageProblems(page);
     await page.goto(`${t.url}/b/thread/${op}`);
     await page.waitForFunction(`document.querySelector(".live-status")?.textContent === "Auto-update on"`);
     const baseTitle = await page.title();
