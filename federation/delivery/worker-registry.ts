@@ -29,6 +29,7 @@ export class WorkerRegistry {
   /** When this process started: the same for every worker in it, different in any other process. */
   readonly #processStartedAt = Math.round(performance.timeOrigin);
   #id: string | null = null;
+  #live = 1;
 
   constructor(queue: DeliveryQueue, logger: Logger, opts: WorkerRegistryOptions) {
     this.#queue = queue;
@@ -41,6 +42,19 @@ export class WorkerRegistry {
   /** The id of the current registration, or null before `register`. */
   get id(): string | null {
     return this.#id;
+  }
+
+  /** Workers alive (this one included) when the others were last judged; at least 1. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Counts the workers alive now (see `live`) without forgetting the dead ones. */
+  async countLive(): Promise<number> {
+    const now = this.#clock();
+    const others = (await this.#queue.listWorkers()).filter((w) => w.id !== this.#id && this.deathOf(w, now) === null);
+    this.#live = others.length + 1;
+    return this.#live;
   }
 
   /** Registers under a new id. */
@@ -67,14 +81,19 @@ export class WorkerRegistry {
   async reap(): Promise<number> {
     const now = this.#clock();
     let voided = 0;
+    let live = 1;
     for (const w of await this.#queue.listWorkers()) {
       if (w.id === this.#id) continue;
       const why = this.deathOf(w, now);
-      if (why === null) continue;
+      if (why === null) {
+        live++;
+        continue;
+      }
       const n = await this.#queue.removeWorker(w.id);
       voided += n;
       this.#logger.info("forgot a dead delivery worker", { worker: w.id, host: w.host, pid: w.pid, why, leases: n });
     }
+    this.#live = live;
     return voided;
   }
 

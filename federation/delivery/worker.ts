@@ -96,6 +96,7 @@ export class DeliveryWorker {
   /** Bumped when stop() gives up on sends still in flight: their late outcomes are not written. */
   #epoch = 0;
   #prunedAt = Number.NEGATIVE_INFINITY;
+  #countedAt = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: FederationContext, opts: DeliveryWorkerOptions = {}) {
     this.#ctx = ctx;
@@ -247,6 +248,16 @@ export class DeliveryWorker {
     return this.#peers.onBack(listener);
   }
 
+  /**
+   * How many of a domain's `perDomain` sends this worker holds at most: its even part among the
+   * workers alive when it last looked (at most a poll ago), rounded up. Without it, the worker whose send finishes
+   * first takes each freed slot at once (a finished send claims again), and a worker that only
+   * polls finds every domain full and sends nothing.
+   */
+  get domainShare(): number {
+    return Math.ceil(this.#perDomain / this.#registry.live);
+  }
+
   /** The wait before the next try of a destination failing for `failingForMs` (see retrySpacing). */
   retryDelay(failingForMs: number): number {
     return retrySpacing(failingForMs, this.#spacing);
@@ -310,7 +321,20 @@ export class DeliveryWorker {
   async #claim(limit: number): Promise<Delivery[]> {
     try {
       const { deliveries } = this.#ctx.s.store.federation;
-      return await deliveries.claim(this.#clock(), limit, this.#leaseMs, this.#perDomain, this.#registry.id);
+      // A worker that joined since the last look gets its share within a poll, not a heartbeat.
+      const now = this.#clock();
+      if (now - this.#countedAt >= this.#pollMs) {
+        this.#countedAt = now;
+        await this.#registry.countLive();
+      }
+      return await deliveries.claim(
+        this.#clock(),
+        limit,
+        this.#leaseMs,
+        this.#perDomain,
+        this.#registry.id,
+        this.domainShare,
+      );
     } catch (err) {
       this.#ctx.s.logger.error("could not claim deliveries", { err });
       return [];

@@ -126,6 +126,9 @@ export interface DeliveryQueue {
    * never hold the same inbox. A lease is in force until `leasedUntil`, unless it names a worker
    * that is no longer registered. Takes at most `perDomainLimit` inboxes of one domain, counting
    * the leases in force there, so a slow peer cannot occupy every worker. The leases name `worker`.
+   * Of a domain's inboxes, `worker` holds at most `workerShare` (default `perDomainLimit`),
+   * counting its own leases in force, so workers sharing the queue share each domain's limit
+   * instead of the one whose sends finish first taking every slot as it frees.
    */
   claim(
     now: number,
@@ -133,6 +136,7 @@ export interface DeliveryQueue {
     leaseMs: number,
     perDomainLimit: number,
     worker?: string | null,
+    workerShare?: number,
   ): Promise<Delivery[]>;
   /**
    * Delivered: removes the item, releases its inbox and ends the inbox's failure run; the inbox's

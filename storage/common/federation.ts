@@ -123,13 +123,16 @@ export function checkedClaim(
   leaseMs: unknown,
   perDomainLimit: unknown,
   worker: unknown,
-): { now: number; limit: number; until: number; perDomain: number; worker: string | null } {
+  workerShare: unknown = undefined,
+): { now: number; limit: number; until: number; perDomain: number; share: number; worker: string | null } {
   const at = int(now, "now");
+  const perDomain = nonNegativeInt(perDomainLimit, "perDomainLimit");
   return {
     now: at,
     limit: nonNegativeInt(limit, "limit"),
     until: at + nonNegativeInt(leaseMs, "leaseMs"),
-    perDomain: nonNegativeInt(perDomainLimit, "perDomainLimit"),
+    perDomain,
+    share: workerShare === undefined ? perDomain : Math.min(nonNegativeInt(workerShare, "workerShare"), perDomain),
     worker: nullableStr(worker, "worker"),
   };
 }
@@ -173,39 +176,51 @@ export function checkedSeqs(values: unknown): number[] {
 
 /**
  * Chooses, from due inboxes offered in the order they should go, those a claim may lease: at most
- * `limit` in all and at most `perDomain` per domain, counting `active` (leases in force by domain).
- * The adapters stop reading due inboxes as soon as `offer` says the claim is full.
+ * `limit` in all, at most `perDomain` per domain counting every worker's leases in force, and at
+ * most `share` per domain counting the claiming worker's own. `active` gives, by domain, the leases
+ * in force and how many of them are the claiming worker's. The adapters stop reading due inboxes as
+ * soon as `offer` says the claim is full.
  */
 export class ClaimPicker {
   readonly picked: string[] = [];
   private readonly taken: Map<string, number>;
+  private readonly mine: Map<string, number>;
+  private readonly share: number;
 
   constructor(
-    active: Iterable<readonly [string, number]>,
+    active: Iterable<readonly [domain: string, leases: number, mine?: number]>,
     private readonly limit: number,
     private readonly perDomain: number,
+    share?: number,
   ) {
-    this.taken = new Map(active);
+    const rows = [...active];
+    this.taken = new Map(rows.map(([domain, n]) => [domain, n]));
+    this.mine = new Map(rows.map(([domain, , m]) => [domain, m ?? 0]));
+    this.share = Math.min(share ?? perDomain, perDomain);
   }
 
   /** True once nothing more can be taken. */
   get full(): boolean {
-    return this.picked.length >= this.limit || this.perDomain <= 0;
+    return this.picked.length >= this.limit || this.share <= 0;
   }
 
-  /** The domains that have no room left, which a query may leave out. */
+  /** The domains that have no room left for this claim, which a query may leave out. */
   saturated(): string[] {
-    return [...this.taken].filter(([, n]) => n >= this.perDomain).map(([domain]) => domain);
+    return [...this.taken.keys()].filter((domain) => !this.#room(domain));
   }
 
   /** Takes the inbox if its domain has room; returns whether the claim is now full. */
   offer(item: { id: string; domain: string }): boolean {
-    const n = this.taken.get(item.domain) ?? 0;
-    if (n < this.perDomain) {
-      this.taken.set(item.domain, n + 1);
+    if (this.#room(item.domain)) {
+      this.taken.set(item.domain, (this.taken.get(item.domain) ?? 0) + 1);
+      this.mine.set(item.domain, (this.mine.get(item.domain) ?? 0) + 1);
       this.picked.push(item.id);
     }
     return this.full;
+  }
+
+  #room(domain: string): boolean {
+    return (this.taken.get(domain) ?? 0) < this.perDomain && (this.mine.get(domain) ?? 0) < this.share;
   }
 }
 

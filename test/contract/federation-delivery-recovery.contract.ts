@@ -57,6 +57,41 @@ export function describeDeliveryRecoveryContract({ store }: ContractContext): vo
       expect(await queue.pendingInboxes(1000, 10)).toHaveLength(4);
       expect((await queue.pendingInboxes(1000, 10)).filter((p) => p.inFlight)).toHaveLength(2);
     });
+
+    it("holds the per-domain limit across two workers' claims, each within its share of it", async () => {
+      const queue = store().federation.deliveries;
+      await queue.registerWorker(workerRecord("w1"));
+      await queue.registerWorker(workerRecord("w2", { pid: 7 }));
+      await queue.enqueue(
+        [
+          ...range(1, 6).map((i) => delivery(`a${i}`, "a.example", { inbox: `/u${i}` })),
+          ...range(1, 2).map((i) => delivery(`b${i}`, "b.example", { inbox: `/u${i}` })),
+        ],
+        1000,
+      );
+      // each worker holds at most one inbox of a domain: the other gets the second slot
+      const first = await queue.claim(1000, 10, LEASE, 2, "w1", 1);
+      expect(first.map((d) => d.domain).sort()).toEqual(["a.example", "b.example"]);
+      expect(first.every((d) => d.leasedBy === "w1")).toBe(true);
+      expect(await queue.claim(1000, 10, LEASE, 2, "w1", 1)).toEqual([]);
+      const second = await queue.claim(1000, 10, LEASE, 2, "w2", 1);
+      expect(second.map((d) => d.domain).sort()).toEqual(["a.example", "b.example"]);
+      expect(second.every((d) => d.leasedBy === "w2")).toBe(true);
+      // both domains hold two leases, whoever's they are: neither worker gets more, whatever its share
+      expect(await queue.claim(1000, 10, LEASE, 2, "w1", 2)).toEqual([]);
+      expect(await queue.claim(1000, 10, LEASE, 2, "w2", 5)).toEqual([]);
+      // a send that ends frees its worker's slot, which that worker's share lets it take again
+      await queue.complete(first.find((d) => d.domain === "a.example")!.id, 1000);
+      expect((await queue.claim(1000, 10, LEASE, 2, "w2", 1)).length).toBe(0);
+      const again = await queue.claim(1000, 10, LEASE, 2, "w1", 1);
+      expect(again.map((d) => d.domain)).toEqual(["a.example"]);
+      // a share above the limit is the limit; a share of 0 takes nothing
+      expect(await queue.claim(1000, 10, LEASE, 2, "w2", 0)).toEqual([]);
+      await queue.complete(second.find((d) => d.domain === "a.example")!.id, 1000);
+      await queue.complete(again[0]!.id, 1000);
+      expect((await queue.claim(1000, 10, LEASE, 2, "w2", 9)).map((d) => d.domain)).toEqual(["a.example", "a.example"]);
+      await expectDomainError(queue.claim(1000, 10, LEASE, 2, "w1", -1), "invalid");
+    });
   });
 
   describe("federation: the backlog and the dropped list", () => {

@@ -90,22 +90,27 @@ export class MongoDeliveryQueue implements DeliveryQueue {
     leaseMs: number,
     perDomainLimit: number,
     worker: string | null = null,
+    workerShare?: number,
   ): Promise<Delivery[]> {
-    const c = checkedClaim(now, limit, leaseMs, perDomainLimit, worker);
-    if (c.limit === 0 || c.perDomain === 0) return [];
+    const c = checkedClaim(now, limit, leaseMs, perDomainLimit, worker, workerShare);
+    if (c.limit === 0 || c.share === 0) return [];
     return inTransaction(this.client, async (session) => {
       // upsert: should the document have gone missing, the claim recreates it rather than run unguarded
       await this.c.locks.updateOne({ name: CLAIM_LOCK }, { $inc: { seq: 1 } }, { session, upsert: true });
       const inForce = await this.leaseInForce(c.now, session);
+      // a claim without a worker id has no leases of its own to count
+      const mine = c.worker === null ? 0 : { $cond: [{ $eq: ["$leasedBy", c.worker] }, 1, 0] };
       const active = await this.c.deliveryInboxes
-        .aggregate<{ _id: string; n: number }>([{ $match: inForce }, { $group: { _id: "$domain", n: { $sum: 1 } } }], {
-          session,
-        })
+        .aggregate<{ _id: string; n: number; mine: number }>(
+          [{ $match: inForce }, { $group: { _id: "$domain", n: { $sum: 1 }, mine: { $sum: mine } } }],
+          { session },
+        )
         .toArray();
       const picker = new ClaimPicker(
-        active.map((r) => [r._id, r.n] as const),
+        active.map((r) => [r._id, r.n, r.mine] as const),
         c.limit,
         c.perDomain,
+        c.share,
       );
       const due = this.c.deliveryInboxes
         .find(

@@ -65,8 +65,9 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
         `INSERT INTO delivery_inboxes (inbox, domain, next_attempt_at) VALUES (@inbox, @domain, @now)
          ON CONFLICT (inbox) DO NOTHING`,
       ),
-      activeLeases: db.prepare<[{ now: number }], { domain: string; n: number }>(
-        `SELECT i.domain, count(*) AS n FROM delivery_inboxes AS i INDEXED BY delivery_inboxes_leased
+      activeLeases: db.prepare<[{ now: number; worker: string | null }], { domain: string; n: number; mine: number }>(
+        `SELECT i.domain, count(*) AS n, coalesce(sum(i.leased_by = @worker), 0) AS mine
+         FROM delivery_inboxes AS i INDEXED BY delivery_inboxes_leased
          WHERE i.leased_until > @now AND ${LEASE_IN_FORCE} GROUP BY i.domain`,
       ),
       /**
@@ -192,26 +193,29 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
           s.insertInbox.run({ inbox: row.inbox, domain: row.domain, now });
         }
       }),
-      claim: db.transaction((now: number, limit: number, until: number, perDomain: number, worker: string | null) => {
-        const picker = new ClaimPicker(
-          s.activeLeases.all({ now }).map((r) => [r.domain, r.n] as const),
-          limit,
-          perDomain,
-        );
-        this.pickDue(picker, now);
-        const out: Delivery[] = [];
-        for (const inbox of picker.picked) {
-          const head = s.head.get(inbox);
-          if (!head) {
-            // Nothing queued for it any more: the row is a leftover, not a destination.
-            s.removeInbox.run(inbox);
-            continue;
+      claim: db.transaction(
+        (now: number, limit: number, until: number, perDomain: number, share: number, worker: string | null) => {
+          const picker = new ClaimPicker(
+            s.activeLeases.all({ now, worker }).map((r) => [r.domain, r.n, r.mine] as const),
+            limit,
+            perDomain,
+            share,
+          );
+          this.pickDue(picker, now);
+          const out: Delivery[] = [];
+          for (const inbox of picker.picked) {
+            const head = s.head.get(inbox);
+            if (!head) {
+              // Nothing queued for it any more: the row is a leftover, not a destination.
+              s.removeInbox.run(inbox);
+              continue;
+            }
+            const row = s.lease.get({ inbox, until, worker });
+            if (row) out.push(deliveryFromRows(head, row));
           }
-          const row = s.lease.get({ inbox, until, worker });
-          if (row) out.push(deliveryFromRows(head, row));
-        }
-        return out;
-      }),
+          return out;
+        },
+      ),
       complete: db.transaction((id: string, now: number) => {
         const item = s.takeItem.get(id);
         if (!item) return false;
@@ -323,10 +327,11 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     leaseMs: number,
     perDomainLimit: number,
     worker: string | null = null,
+    workerShare?: number,
   ): Promise<Delivery[]> {
-    const c = checkedClaim(now, limit, leaseMs, perDomainLimit, worker);
-    if (c.limit === 0 || c.perDomain === 0) return [];
-    return this.tx.claim.immediate(c.now, c.limit, c.until, c.perDomain, c.worker);
+    const c = checkedClaim(now, limit, leaseMs, perDomainLimit, worker, workerShare);
+    if (c.limit === 0 || c.share === 0) return [];
+    return this.tx.claim.immediate(c.now, c.limit, c.until, c.perDomain, c.share, c.worker);
   }
 
   async complete(id: string, now: number = Date.now()): Promise<boolean> {
