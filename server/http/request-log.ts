@@ -60,6 +60,8 @@ export class RequestLog implements RequestObserver {
 function routeOf(req: Request): string {
   const path: unknown = req.route?.path;
   if (typeof path === "string") return `${req.baseUrl}${path}` || "/";
+  // A route on several paths (the inboxes): which one matched is not kept, so all are named.
+  if (Array.isArray(path)) return path.map((p) => `${req.baseUrl}${String(p)}`).join("|");
   // Routers mounted on a path answer these whatever lies below them.
   const url = req.originalUrl;
   if (url.startsWith("/static/") || url === "/static") return "/static";

@@ -135,6 +135,26 @@ describe("GET /metrics", () => {
     }
   });
 
+  it("counts the inbox POSTs answered ahead of the app under their inbox's pattern", async () => {
+    const served = await startTestInstance({ METRICS_TOKEN }, { listen: true });
+    try {
+      const route = { method: "POST", route: "/ap/inbox", status: "401" };
+      const before = sample(await scrape(served), "atoll_http_requests_total", route);
+      const res = await fetch(`${served.url}/ap/inbox?x=1`, {
+        method: "POST",
+        headers: { "Content-Type": "application/activity+json" },
+        body: JSON.stringify({ type: "Create", id: "https://peer.test/a/2", actor: "https://peer.test/u/x" }),
+      });
+      await res.arrayBuffer();
+      expect(res.status).toBe(401);
+      const text = await scrape(served);
+      expect(sample(text, "atoll_http_requests_total", route) - before).toBe(1);
+      expect(sample(text, "atoll_inbox_activities_refused_total", { reason: "signature" })).toBe(1);
+    } finally {
+      await served.stop();
+    }
+  });
+
   it("writes one access log line per request, without the client's address", async () => {
     lines.length = 0;
     await request(t.app)
