@@ -14,6 +14,7 @@ import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
 import { InFlightRequests } from "./http/in-flight.js";
 import { ThreadHub } from "./http/live/thread-hub.js";
+import { inboxRoute, RequestLog, watchRequest } from "./http/request-log.js";
 import { AppealService } from "./services/appeals.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
@@ -32,6 +33,7 @@ import { MediaBanLists } from "./services/media-ban-lists.js";
 import { MediaBanOffers } from "./services/media-ban-offers.js";
 import { MediaBanService } from "./services/media-bans.js";
 import { collectOrphanedMedia } from "./services/media-gc.js";
+import { InstanceMetrics } from "./services/metrics.js";
 import { ModerationService } from "./services/moderation.js";
 import { Overboard } from "./services/overboard.js";
 import { PosterTokenService } from "./services/poster-tokens.js";
@@ -81,6 +83,15 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const secrets = await Secrets.load(store.settings);
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
+  // One registry per instance: several instances in one process never share a series.
+  const metrics = new InstanceMetrics({
+    store,
+    clock,
+    onError: (err) => logger.warn("could not read the delivery queue for the metrics", { err }),
+  });
+  events.on((e) => {
+    if (e.type === "post_created") metrics.postCreated(e.post.apId !== null);
+  });
   const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
   const videos = videoProcessorFor(config.dataDir, logger);
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
@@ -101,6 +112,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     posterTokenRotationDays: config.posterTokenRotationDays,
     announce: config.federation,
     filters: wordFilters,
+    uploads: metrics.uploads,
   });
   const policy = new DomainPolicy({ clock, mode: config.federationMode, publicUrl: config.publicUrl });
   const reader = new BoardReader(store, secrets, policy, clock);
@@ -119,7 +131,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     urls,
     events,
     images,
-    cache: new RenderCache(),
+    metrics,
+    cache: new RenderCache(undefined, metrics.cache),
     captcha: new CaptchaService(secrets.keyBytes("captcha"), clock, store.limits.tokens),
     limits: new SharedLimits({
       store: store.limits,
@@ -191,7 +204,12 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     ...(federation.deliveries ? { deliveries: federation.deliveries } : {}),
   };
   const live = new ThreadHub(services, config.liveStreams);
-  const app = createHttpApp(services, federation.router, federation.inboxes, live);
+  const observer = new RequestLog({
+    metrics,
+    logger: config.accessLog ? logger : null,
+    key: secrets.key("access-log"),
+  });
+  const app = createHttpApp(services, federation.router, federation.inboxes, live, observer);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
@@ -215,7 +233,10 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     async listen() {
       server = createServer((req, res) => {
         requests.track(req, res);
-        if (federation.serveEarly?.(req, res)) return;
+        if (federation.serveEarly?.(req, res)) {
+          watchRequest(observer, req, res, () => inboxRoute(req), req.socket.remoteAddress);
+          return;
+        }
         app(req, res);
       });
       server.listen(config.port, config.host);

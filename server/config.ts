@@ -61,6 +61,8 @@ const EnvSchema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, "MONGODB_URL must start with mongodb:// or mongodb+srv://")
     .optional(),
   ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  ACCESS_LOG: onOff("on"),
   REQUIRE_ADMIN_2FA: onOff("off"),
   CAPTCHA: onOff("on"),
   RATE_LIMIT: onOff("on"),
@@ -126,6 +128,10 @@ export interface Config {
   mediaUrl: string;
   mongodbUrl: string | null;
   adminToken: string | null;
+  /** METRICS_TOKEN: the bearer token Prometheus sends for GET /metrics (an admin token works too). */
+  metricsToken: string | null;
+  /** ACCESS_LOG: one JSON line per answered request on the log (default on). */
+  accessLog: boolean;
   /** REQUIRE_ADMIN_2FA: admins without two-factor sign-in may do nothing in /admin but enrol. */
   requireAdmin2fa: boolean;
   captcha: boolean;
@@ -190,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mediaUrl,
     mongodbUrl: e.MONGODB_URL ?? null,
     adminToken: e.ADMIN_TOKEN ?? null,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    accessLog: e.ACCESS_LOG,
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA,
     captcha: e.CAPTCHA,
     rateLimit: e.RATE_LIMIT,

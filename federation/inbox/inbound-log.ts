@@ -1,5 +1,6 @@
 import { domainOfUrl } from "../../server/domain/defederation/rules.js";
 import type { Logger } from "../../server/services/logger.js";
+import type { InboxCounts } from "../../server/services/metrics.js";
 import { keyOwnerOf } from "../http/signatures.js";
 
 /** What is known of an inbound activity when it is decided: filled in as the pipeline learns it. */
@@ -26,18 +27,23 @@ export class InboundLog {
   constructor(
     private readonly logger: Logger,
     private readonly clock: () => number,
+    /** Told of every decision, limited ones included (the metrics). */
+    private readonly counts?: InboxCounts,
   ) {}
 
   taken(facts: InboundFacts, board: string | null, outcome: string, detail: string): void {
+    this.counts?.taken(outcome);
     this.logger.info(`inbox: ${outcome}`, { ...fields(facts, board), reason: detail });
   }
 
   refused(facts: InboundFacts, board: string | null, status: number, reason: string): void {
+    this.counts?.refused(status);
     this.logger.info("inbox: refused", { ...fields(facts, board), status, reason });
   }
 
   /** A refusal by the inbound limits (429): logged when the domain's last one was a minute ago or more. */
   limited(keyId: string, board: string | null, reason: string): void {
+    this.counts?.refused(429);
     const domain = domainOfUrl(keyId) ?? "";
     const now = this.clock();
     const last = this.#limited.get(domain);

@@ -120,7 +120,7 @@ export class Inbox {
       followAccepted: opts.onFollowAccepted ?? (() => {}),
     };
     this.#onPeerActive = opts.onPeerActive ?? (() => {});
-    this.log = new InboundLog(s.logger, s.clock);
+    this.log = new InboundLog(s.logger, s.clock, s.metrics?.inbox);
     this.followed = new FollowedActors(s);
   }
 

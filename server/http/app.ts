@@ -17,8 +17,11 @@ import { healthRouter } from "./health.js";
 import { liveRouter } from "./live/routes.js";
 import type { ThreadHub } from "./live/thread-hub.js";
 import { mediaRouter } from "./media.js";
+import { metricsRouter } from "./metrics-route.js";
 import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
+import { observeRequests } from "./request-log.js";
+import type { RequestObserver } from "./request-observer.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { moderationLogRoutes } from "./web/moderation-log.js";
 import { overboardRoutes } from "./web/overboard-routes.js";
@@ -36,6 +39,7 @@ export function createHttpApp(
   federation: RequestHandler,
   inboxes?: RequestHandler,
   live?: ThreadHub,
+  observer?: RequestObserver,
 ): Express {
   const app = express();
   app.disable("x-powered-by");
@@ -44,6 +48,10 @@ export function createHttpApp(
   app.set("query parser", "simple");
   // Probes first: answered whatever the limits, cookies or rules below would say.
   app.use(healthRouter(s));
+  // Every other request is counted and logged, whatever answers it.
+  if (observer) app.use(observeRequests(observer));
+  // Scraped by Prometheus with its own token: no cookies, limits or page headers.
+  app.use(metricsRouter(s));
   if (inboxes) app.use(inboxes);
 
   const media = new URL(s.config.mediaUrl).origin;

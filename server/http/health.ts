@@ -13,7 +13,7 @@ function plain(res: Response, status: number, body: string): void {
  * the process runs, `/readyz` while the store answers too. The app mounts them ahead of every other
  * middleware, so no rate limit, cookie or domain rule ever stands between a probe and its answer.
  */
-export function healthRouter(s: Pick<Services, "store" | "logger">): Router {
+export function healthRouter(s: Pick<Services, "store" | "logger"> & Partial<Pick<Services, "metrics">>): Router {
   const r = Router();
   // Logged when readiness changes, not on every probe.
   let ready = true;
@@ -26,7 +26,8 @@ export function healthRouter(s: Pick<Services, "store" | "logger">): Router {
       timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     });
     try {
-      await Promise.race([s.store.ping(), timeout]);
+      const ping = s.metrics ? s.metrics.timeStore("ping", () => s.store.ping()) : s.store.ping();
+      await Promise.race([ping, timeout]);
       if (!ready) s.logger.info("ready again: the store answers");
       ready = true;
       plain(res, 200, "ready");

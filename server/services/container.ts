@@ -17,6 +17,7 @@ import type { MediaBanIndex } from "./media-ban-index.js";
 import type { MediaBanLists } from "./media-ban-lists.js";
 import type { MediaBanOffers } from "./media-ban-offers.js";
 import type { MediaBanService } from "./media-bans.js";
+import type { InstanceMetrics } from "./metrics.js";
 import type { ModerationService } from "./moderation.js";
 import type { Overboard } from "./overboard.js";
 import type { PosterTokenService } from "./poster-tokens.js";
@@ -84,4 +85,6 @@ export interface Services {
   federation?: FederationActions;
   /** The delivery backlog and the dropped deliveries, present like `federation`; absent with FEDERATION=off. */
   deliveries?: DeliveryActions;
+  /** The Prometheus metrics (GET /metrics); absent in instances built without them. */
+  metrics?: InstanceMetrics;
 }

@@ -11,6 +11,7 @@ import { bannerMedia } from "./board-banner.js";
 import type { ImageProcessor, ProcessedImage } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
+import type { UploadCounts } from "./metrics.js";
 import type { UploadedFile } from "./posting.js";
 import { displayName } from "./upload-name.js";
 import { sniffVideoType } from "./video-probe.js";
@@ -55,6 +56,8 @@ export class PostFiles {
        * image work itself) and the re-encoded original's digest after it, before anything is stored.
        */
       mediaBans?: MediaGate | undefined;
+      /** Told of every upload stored or refused (the metrics). */
+      uploads?: UploadCounts | undefined;
     },
   ) {}
 
@@ -64,6 +67,19 @@ export class PostFiles {
    * post already refers to it) before the error is thrown.
    */
   async store(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
+    const counts = this.deps.uploads;
+    if (!counts) return this.storeOne(board, file, op);
+    try {
+      const stored = await this.storeOne(board, file, op);
+      counts.stored(stored.mime.startsWith("video/") ? "video" : "image");
+      return stored;
+    } catch (err) {
+      counts.refused(err instanceof MediaRefused ? "banned" : err instanceof DomainError ? err.kind : "error");
+      throw err;
+    }
+  }
+
+  private async storeOne(board: Board, file: UploadedFile, op: boolean): Promise<StoredImage> {
     if (file.buffer.length > board.settings.maxFileSize) {
       throw new DomainError("too_large", `The file is larger than ${formatSize(board.settings.maxFileSize)}.`);
     }

@@ -16,6 +16,7 @@ import { FILTERED, type FilterHold, holdPost, PostHeld, screenPost } from "./hel
 import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
+import type { UploadCounts } from "./metrics.js";
 import { LIMITS, postFields } from "./post-fields.js";
 import { addresses, fileRecords, PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
@@ -110,6 +111,8 @@ export interface PostingDeps {
   announce?: boolean;
   /** The word filters every post is screened by; none when absent. */
   filters?: WordFilterService;
+  /** Told of every upload stored or refused (the metrics). */
+  uploads?: UploadCounts;
 }
 
 /**

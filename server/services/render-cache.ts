@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
+import type { CacheCounts } from "./metrics.js";
 
 export interface Rendered {
   body: Buffer;
@@ -25,7 +26,11 @@ export class RenderCache {
   private readonly pending = new Map<string, Promise<Rendered>>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  /** `counts`: told of every lookup, hit or miss (the metrics). */
+  constructor(
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly counts?: CacheCounts,
+  ) {}
 
   async get(
     key: string,
@@ -39,8 +44,10 @@ export class RenderCache {
       // Refresh recency: Map iteration order is insertion order.
       this.entries.delete(key);
       this.entries.set(key, hit);
+      this.counts?.lookup(true);
       return hit.value;
     }
+    this.counts?.lookup(false);
     const flightKey = `${key}\u0000${version}`;
     const inFlight = this.pending.get(flightKey);
     if (inFlight) return inFlight;

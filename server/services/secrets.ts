@@ -12,7 +12,8 @@ export type SecretPurpose =
   | "login-device"
   | "staff-actor"
   | "totp"
-  | "pending-login";
+  | "pending-login"
+  | "access-log";
 
 /**
  * The instance's secret, generated at first start and kept in the store so that IP hashes, secure

@@ -14,7 +14,8 @@ import type { SanitizerThreads } from "../sanitizer-threads.js";
 export type InboxServices = Pick<
   Services,
   "store" | "logger" | "clock" | "config" | "reader" | "posting" | "policy" | "limits" | "events" | "probation"
->;
+> &
+  Partial<Pick<Services, "metrics">>;
 
 /** What every activity handler works with. */
 export interface InboxDeps {

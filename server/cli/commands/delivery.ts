@@ -5,6 +5,7 @@ import { age } from "../../http/admin/delivery-pages.js";
 import type { DeliveryActions } from "../../services/delivery-actions.js";
 import { createLogger } from "../../services/logger.js";
 import { type CliContext, type CommandGroup, iso, stringOption, table, UsageError } from "../command.js";
+import { deliveryStatsCommand } from "./delivery-stats.js";
 
 /**
  * Runs `work` with the delivery actions over the command line's store. The instance is built as a
@@ -36,6 +37,7 @@ export const deliveryCommands: CommandGroup = {
   name: "delivery",
   summary: "see the outbound delivery queue and send dropped deliveries again",
   subcommands: [
+    deliveryStatsCommand,
     {
       name: "list",
       summary: "list what waits per destination inbox, the dropped deliveries, or what was received",

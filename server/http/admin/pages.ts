@@ -8,6 +8,7 @@ import { bannerPages } from "./banner-pages.js";
 import { boardPages } from "./board-pages.js";
 import { defederationPages } from "./defederation/pages.js";
 import { deliveryPages } from "./delivery-pages.js";
+import { federationPages } from "./federation-pages.js";
 import { filterPages } from "./filter-pages.js";
 import { heldPages } from "./held-pages.js";
 import { loginPages } from "./login-pages.js";
@@ -85,5 +86,6 @@ export function adminWebRouter(s: AdminWebDeps): Router {
   tokenPages(s, kit);
   defederationPages(s, kit);
   deliveryPages(s, kit);
+  federationPages(s, kit);
   return kit.router;
 }

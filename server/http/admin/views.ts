@@ -157,6 +157,7 @@ export function shell(v: ViewContext, heading: string, body: Html, notice: strin
     links.push(
       ["/admin/domains", "Domains"],
       ["/admin/deliveries", "Deliveries"],
+      ["/admin/federation", "Federation"],
       ["/admin/users", "Staff"],
       ["/admin/tokens", "API tokens"],
     );
