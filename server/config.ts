@@ -93,6 +93,7 @@ const EnvSchema = z.object({
   ATOLL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   PEER_PROBATION_DAYS: z.coerce.number().min(0).max(3650).default(7),
   POSTER_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   BLOCKLIST_SYNC_HOURS: z.coerce
@@ -145,6 +146,8 @@ export interface Config {
   purgeGraceMs: number;
   /** How long a delivery is retried while its destination fails, before it is dropped, in ms. */
   deliveryMaxAgeMs: number;
+  /** Sends one delivery worker keeps in flight at once (each peer domain's own limit still holds). */
+  deliveryConcurrency: number;
   /**
    * How many days a local poster's per-board token (the handle peers name to hide or report a
    * poster) stays the same before it rotates: POSTER_TOKEN_ROTATION_DAYS, whole days, default 7.
@@ -214,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authorizedFetch: e.AUTHORIZED_FETCH,
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
     deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
+    deliveryConcurrency: e.DELIVERY_CONCURRENCY,
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
     peerProbationDays: e.PEER_PROBATION_DAYS,
     posterTokenRotationDays: e.POSTER_TOKEN_ROTATION_DAYS,

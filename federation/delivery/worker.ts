@@ -100,7 +100,7 @@ export class DeliveryWorker {
 
   constructor(ctx: FederationContext, opts: DeliveryWorkerOptions = {}) {
     this.#ctx = ctx;
-    this.#concurrency = atLeastOne(opts.concurrency ?? 8, "concurrency");
+    this.#concurrency = atLeastOne(opts.concurrency ?? ctx.s.config.deliveryConcurrency, "concurrency");
     this.#perDomain = atLeastOne(opts.perDomain ?? 2, "perDomain");
     this.#leaseMs = atLeastOne(opts.leaseMs ?? 60_000, "leaseMs");
     this.#pollMs = atLeastOne(opts.pollMs ?? 1000, "pollMs");
