@@ -186,3 +186,28 @@ describe("cached reads answered ahead of Express", () => {
     expect(opted.status).toBe(200);
   });
 });
+
+describe("cached reads with the request limiter on", () => {
+  let t: TestInstance;
+  const seen: ObservedRequest[] = [];
+  afterAll(() => t.stop());
+
+  it("counts each read against the client's limit and leaves the refusal to Express", async () => {
+    t = await startTestInstance(
+      { PUBLIC_URL: "http://atoll.test", RATE_LIMIT: "on", RATE_LIMIT_READS: "5", RATE_LIMIT_WRITES: "100" },
+      { listen: true, observer: { observe: (r) => seen.push(r) } },
+    );
+    await t.services.boards.create({ uri: "t", title: "Text", settings: { requireImageForThread: false } });
+    const res = await request(t.app).post("/api/v1/boards/t/threads").send({ com: "limited reads" });
+    expect(res.status).toBe(201);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await raw(t.url, "/t/thread/1.json")).status);
+    // The first builds the entry through Express, the next are answered ahead of it until the limit,
+    // then every answer is Express's 429, none from the cache.
+    const refused = statuses.indexOf(429);
+    expect(refused).toBeGreaterThan(1);
+    expect(statuses.slice(0, refused).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(refused).every((s) => s === 429)).toBe(true);
+    expect(seen.length).toBe(refused - 1);
+  });
+});
