@@ -12,9 +12,11 @@ import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
 import { createHttpApp } from "./http/app.js";
+import { FastReads } from "./http/fast-reads.js";
 import { InFlightRequests } from "./http/in-flight.js";
 import { ThreadHub } from "./http/live/thread-hub.js";
 import { inboxRoute, RequestLog, watchRequest } from "./http/request-log.js";
+import type { RequestObserver } from "./http/request-observer.js";
 import { AppealService } from "./services/appeals.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
@@ -55,6 +57,10 @@ export interface InstanceOptions {
   /** Use this store instead of opening one from the config (tests sharing a store). */
   store?: Store;
   media?: MediaStore;
+  /** Told about every request answered ahead of Express (the cached reads). */
+  observer?: RequestObserver;
+  /** false: every request goes through Express (to compare the two paths). Default true. */
+  fastReads?: boolean;
 }
 
 export interface Instance {
@@ -204,12 +210,23 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     ...(federation.deliveries ? { deliveries: federation.deliveries } : {}),
   };
   const live = new ThreadHub(services, config.liveStreams);
-  const observer = new RequestLog({
+  const log = new RequestLog({
     metrics,
     logger: config.accessLog ? logger : null,
     key: secrets.key("access-log"),
   });
+  // A caller's own observer (tests, embedding) hears every request the instance's log hears.
+  const extra = options.observer;
+  const observer: RequestObserver = extra
+    ? {
+        observe(r) {
+          log.observe(r);
+          extra.observe(r);
+        },
+      }
+    : log;
   const app = createHttpApp(services, federation.router, federation.inboxes, live, observer);
+  const fast = options.fastReads === false ? null : new FastReads(services, app, observer);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;
@@ -237,7 +254,14 @@ export async function createInstance(config: Config, options: InstanceOptions = 
           watchRequest(observer, req, res, () => inboxRoute(req), req.socket.remoteAddress);
           return;
         }
-        app(req, res);
+        if (!fast) return app(req, res);
+        // A cached read is sent from the cache; anything else reaches Express as if this were not here.
+        fast.serve(req, res).then(
+          (answered) => {
+            if (!answered) app(req, res);
+          },
+          () => app(req, res),
+        );
       });
       server.listen(config.port, config.host);
       await once(server, "listening");

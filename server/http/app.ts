@@ -1,7 +1,5 @@
-import compression from "compression";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
-import helmet from "helmet";
 import { staticDir } from "../paths.js";
 import type { Services } from "../services/container.js";
 import { adminApiRouter } from "./admin/api.js";
@@ -22,6 +20,8 @@ import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
 import { observeRequests } from "./request-log.js";
 import type { RequestObserver } from "./request-observer.js";
+import { securityHeaders } from "./security-headers.js";
+import { staticAssets } from "./static-assets.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { moderationLogRoutes } from "./web/moderation-log.js";
 import { overboardRoutes } from "./web/overboard-routes.js";
@@ -54,40 +54,13 @@ export function createHttpApp(
   app.use(metricsRouter(s));
   if (inboxes) app.use(inboxes);
 
-  const media = new URL(s.config.mediaUrl).origin;
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          "default-src": ["'self'"],
-          "img-src": ["'self'", "data:", media],
-          "media-src": ["'self'", media],
-          "script-src": ["'self'"],
-          "style-src": ["'self'"],
-          "font-src": ["'self'"],
-          "connect-src": ["'self'"],
-          "form-action": ["'self'"],
-          "frame-ancestors": ["'none'"],
-          "object-src": ["'none'"],
-          "base-uri": ["'none'"],
-        },
-      },
-      crossOriginEmbedderPolicy: false,
-      crossOriginResourcePolicy: { policy: "same-site" },
-      // Thumbnails are linked from other sites and from fediverse clients.
-      referrerPolicy: { policy: "same-origin" },
-      strictTransportSecurity: s.config.publicUrl.startsWith("https://"),
-    }),
-  );
+  app.use(securityHeaders(s.config));
   app.use(cookieParser());
   app.use(sameOriginWrites(s.config.publicUrl));
   if (s.config.rateLimit) app.use(requestLimiter(s.limits));
 
-  // The stylesheet and scripts are text read on every first visit: gzip them when the browser takes
-  // it. Compressed per response by the middleware (a few kilobytes, cached by browsers for a day and
-  // by version), so a changed file needs no build step to be served right.
-  app.use("/static", compression(), express.static(staticDir(), { maxAge: "1d", fallthrough: false, index: false }));
+  // The stylesheet and scripts are text read on every first visit: compressed once at start.
+  app.use("/static", staticAssets(staticDir()));
   app.use("/media", mediaRouter(s));
   app.use(federation);
   app.use(postingApiRouter(s));

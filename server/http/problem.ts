@@ -139,8 +139,10 @@ export function errorHandler(logger: Logger, htmlPage: HtmlErrorPage): ErrorRequ
     }
     if (wantsJson(req)) sendProblem(res, problem);
     else {
+      // As the API's problem documents do: a full upload queue (503) is worth retrying in a moment.
       if (problem.status === 429 && typeof problem["retry_after"] === "number")
         res.setHeader("Retry-After", String(problem["retry_after"]));
+      else if (problem.status === 503) res.setHeader("Retry-After", String(problem["retry_after"] ?? 5));
       res.status(problem.status).type("html").send(htmlPage(problem, req));
     }
   };

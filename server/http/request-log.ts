@@ -10,13 +10,6 @@ const USER_AGENT_CHARS = 200;
 /** Hex characters of the client's keyed hash: enough to follow one client through a log, no more. */
 const CLIENT_HASH_CHARS = 16;
 
-/** What the access log adds to an observed request when the answering side knows it. */
-export interface RequestDetails {
-  userAgent?: string | undefined;
-  /** The client's address: never written, only its keyed hash. */
-  address?: string | undefined;
-}
-
 /**
  * The instance's RequestObserver: every answered request moves the HTTP metrics and, with
  * ACCESS_LOG=on, writes one JSON line on the instance's log (at info level, message "request"):
@@ -35,7 +28,7 @@ export class RequestLog implements RequestObserver {
     this.#key = deps.key;
   }
 
-  observe(request: ObservedRequest & RequestDetails): void {
+  observe(request: ObservedRequest): void {
     this.#metrics?.request(request);
     if (!this.#logger) return;
     this.#logger.info("request", {
@@ -89,7 +82,7 @@ export function watchRequest(
     told = true;
     const q = url.indexOf("?");
     const bytes = Number(res.getHeader("content-length"));
-    const observed: ObservedRequest & RequestDetails = {
+    const observed: ObservedRequest = {
       method: req.method ?? "GET",
       route: route(),
       path: q < 0 ? url : url.slice(0, q),

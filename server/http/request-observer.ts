@@ -19,4 +19,8 @@ export interface ObservedRequest {
   seconds: number;
   /** Bytes of the response body sent, when known. */
   bytes?: number;
+  /** The client's user agent, for the access log. */
+  userAgent?: string | undefined;
+  /** The client's address as the routes see it (TRUST_PROXY honoured): never logged, only hashed. */
+  address?: string | undefined;
 }

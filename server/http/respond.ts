@@ -1,16 +1,16 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError } from "../domain/errors.js";
 import type { Rendered } from "../services/render-cache.js";
 
 /**
- * Sends a cached rendering, gzipped when the client accepts it, with its ETag and Last-Modified,
+ * Sends a cached rendering, compressed when the client accepts it (brotli, else gzip), with its ETag and Last-Modified,
  * answering a conditional GET with 304: `If-None-Match` when the client sends it (it is exact),
  * else `If-Modified-Since` (what 4chan's API asks of its clients). `vary` names the request headers
  * besides Accept and Accept-Encoding that choose the variant (the pages' opt-in cookie).
  */
 export function sendRendered(
-  req: Request,
-  res: Response,
+  req: Pick<IncomingMessage, "headers">,
+  res: ServerResponse,
   r: Rendered,
   cacheControl = "no-cache",
   vary: readonly string[] = [],
@@ -21,11 +21,16 @@ export function sendRendered(
   res.setHeader("Cache-Control", cacheControl);
   res.setHeader("Vary", ["Accept", "Accept-Encoding", ...vary].join(", "));
   if (notModified(req, r)) {
-    res.status(304).end();
+    res.statusCode = 304;
+    res.end();
     return;
   }
   const accepts = req.headers["accept-encoding"];
-  if (typeof accepts === "string" && /\bgzip\b/.test(accepts)) {
+  if (typeof accepts === "string" && /\bbr\b/.test(accepts)) {
+    res.setHeader("Content-Encoding", "br");
+    res.setHeader("Content-Length", r.brotli.length);
+    res.end(r.brotli);
+  } else if (typeof accepts === "string" && /\bgzip\b/.test(accepts)) {
     res.setHeader("Content-Encoding", "gzip");
     res.setHeader("Content-Length", r.gzip.length);
     res.end(r.gzip);
@@ -36,7 +41,10 @@ export function sendRendered(
 }
 
 /** Whether the client's copy is current (RFC 9110 13.2.2: If-None-Match wins over If-Modified-Since). */
-export function notModified(req: Pick<Request, "headers">, r: Pick<Rendered, "etag" | "lastModified">): boolean {
+export function notModified(
+  req: Pick<IncomingMessage, "headers">,
+  r: Pick<Rendered, "etag" | "lastModified">,
+): boolean {
   const tags = req.headers["if-none-match"];
   if (typeof tags === "string") {
     return tags.split(",").some((t) => {

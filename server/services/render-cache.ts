@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import type { CacheCounts } from "./metrics.js";
 
 export interface Rendered {
   body: Buffer;
   gzip: Buffer;
+  brotli: Buffer;
   etag: string;
   contentType: string;
   /** Milliseconds: when what this rendering shows last changed (the HTTP `Last-Modified`). */
@@ -31,6 +32,18 @@ export class RenderCache {
     private readonly maxBytes = 64 * 1024 * 1024,
     private readonly counts?: CacheCounts,
   ) {}
+
+  /**
+   * The rendering of `key` when it is the one for `version`, else undefined; never builds. For the
+   * path ahead of the router, which answers only what is already current and leaves the rest to it.
+   */
+  peek(key: string, version: string): Rendered | undefined {
+    const hit = this.entries.get(key);
+    if (!hit || hit.version !== version) return undefined;
+    // Only hits are counted here: a miss goes on to `get`, which counts it once.
+    this.counts?.lookup(true);
+    return hit.value;
+  }
 
   async get(
     key: string,
@@ -94,9 +107,14 @@ function etagOf(body: Buffer): string {
 }
 
 function pack(body: Buffer, etag: string, contentType: string, lastModified: number): Rendered {
-  return { body, gzip: gzipSync(body, { level: 6 }), etag, contentType, lastModified };
+  // Compressed once per version, at a brotli quality that costs about what gzip does: a page is
+  // rebuilt after every post, so the slowest qualities would cost more than they save.
+  const brotli = brotliCompressSync(body, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+  });
+  return { body, gzip: gzipSync(body, { level: 6 }), brotli, etag, contentType, lastModified };
 }
 
 function size(r: Rendered): number {
-  return r.body.length + r.gzip.length;
+  return r.body.length + r.gzip.length + r.brotli.length;
 }

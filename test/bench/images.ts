@@ -10,7 +10,7 @@ import type { Row } from "./row.js";
 /** run.ts's autocannon run against the bench server. */
 export type Load = (
   opts: Partial<autocannon.Options> & { url: string },
-) => Promise<{ rps: number; errors: number; non2xx: number; total: number }>;
+) => Promise<{ rps: number; errors: number; non2xx: number; total: number; p99: number }>;
 
 /** A 1920×1080 JPEG with real detail, like a photo. */
 export async function photo(): Promise<Buffer> {
@@ -82,7 +82,6 @@ async function sharpAlone(images: Buffer[], seconds: number, parallel: number): 
 export async function imageBenchmarks(
   ready: { url: string; postTargets: number[]; bigThread: number },
   rows: Row[],
-  plain: number,
   duration: number,
   load: Load,
 ): Promise<void> {
@@ -126,7 +125,8 @@ export async function imageBenchmarks(
     ratio: images.rps / sharpRate,
     target: 0.7,
   });
-  // Then pages while uploads keep the image queue busy.
+  // The page alone, then the same page while uploads keep the image queue busy.
+  const pageAlone = await load({ url: `${ready.url}/big/thread/${ready.bigThread}`, headers: gzip, duration });
   const background = uploads(duration + 1);
   await new Promise((r) => setTimeout(r, 500));
   const pagesDuringUploads = await load({
@@ -135,12 +135,21 @@ export async function imageBenchmarks(
     duration: duration - 0.5,
   });
   await background;
+  // Against the same page's rate without uploads: what the uploads take from readers.
   rows.push({
-    name: "thread page while uploads run",
+    name: "thread page while 4 clients upload",
     value: pagesDuringUploads.rps,
     unit: "req/s",
-    baseline: plain,
-    ratio: pagesDuringUploads.rps / plain,
+    baseline: pageAlone.rps,
+    ratio: pagesDuringUploads.rps / pageAlone.rps,
+    target: 0.7,
+  });
+  rows.push({
+    name: "thread page p99 while 4 clients upload",
+    value: pagesDuringUploads.p99,
+    unit: "ms",
+    baseline: pageAlone.p99,
+    ratio: pageAlone.p99 > 0 ? pagesDuringUploads.p99 / pageAlone.p99 : 0,
     target: null,
   });
   if (images.non2xx) process.stdout.write(`note: ${images.non2xx} image posts were refused (queue full: 503)\n`);

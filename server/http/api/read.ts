@@ -3,6 +3,7 @@ import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { ThreadOrder } from "../../domain/ports.js";
 import type { Services } from "../../services/container.js";
+import { type CacheSlot, jsonSlots } from "../read-keys.js";
 import { positiveInt, sendRendered } from "../respond.js";
 import { listedThread, variantKey, visibilityOf } from "../web/limited.js";
 import { boardJson, catalogThreadJson, indexThreadJson, paginate, threadJson } from "./fourchan.js";
@@ -26,23 +27,11 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     return b;
   };
 
-  const send = async (
-    req: Request,
-    res: Response,
-    key: string,
-    stamp: Stamp,
-    build: () => Promise<unknown>,
-  ): Promise<void> => {
+  const send = async (req: Request, res: Response, slot: CacheSlot, build: () => Promise<unknown>): Promise<void> => {
     const build_ = async () => JSON.stringify(await build());
-    const rendered = await s.cache.get(key, stamp.version, JSON_TYPE, build_, stamp.modifiedAt);
+    const rendered = await s.cache.get(slot.key, slot.version, JSON_TYPE, build_, slot.modifiedAt);
     res.setHeader("Access-Control-Allow-Origin", "*");
     sendRendered(req, res, rendered, "no-cache", ["Cookie"]);
-  };
-
-  /** A board's listings change with its threads and with the domain rules. */
-  const boardStamp = async (b: Board): Promise<Stamp> => {
-    const stamp = await s.reader.boardStamp(b);
-    return { version: `${stamp.version}:${s.reader.rulesVersion()}`, modifiedAt: stamp.modifiedAt };
   };
 
   r.get("/boards.json", async (req, res) => {
@@ -50,7 +39,7 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     // Only the boards' settings show here; each board's stamp moves with them (and with its posts).
     const stamps = await Promise.all(snapshot.boards.map((b) => s.store.boards.stamp(b.uri)));
     const modifiedAt = Math.max(0, ...stamps.map((t) => t?.modifiedAt ?? 0));
-    await send(req, res, "json:boards", { version: snapshot.version, modifiedAt }, async () => ({
+    await send(req, res, { key: "json:boards", version: snapshot.version, modifiedAt }, async () => ({
       boards: snapshot.boards.map((b) => boardJson(b)),
     }));
   });
@@ -58,7 +47,8 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   r.get("/:board/catalog.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:catalog:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
+    const slot = jsonSlots.board("catalog", b, await s.reader.boardStamp(b), s.reader.rulesVersion(), variantKey(vis));
+    await send(req, res, slot, async () => {
       const view = await s.reader.catalog(b, "bump", 5, vis);
       return paginate(
         view.threads.map((t) => catalogThreadJson(b, t, s.urls)),
@@ -70,7 +60,8 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   r.get("/:board/threads.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:threads:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
+    const slot = jsonSlots.board("threads", b, await s.reader.boardStamp(b), s.reader.rulesVersion(), variantKey(vis));
+    await send(req, res, slot, async () => {
       const view = await s.reader.catalog(b, "bump", 0, vis);
       const entries = view.threads.map((t) => ({
         no: t.state.no,
@@ -84,7 +75,8 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   r.get("/:board/archive.json", async (req, res) => {
     const b = await board(req);
     const vis = visibilityOf(req);
-    await send(req, res, `json:archive:${b.uri}:${variantKey(vis)}`, await boardStamp(b), async () => {
+    const slot = jsonSlots.board("archive", b, await s.reader.boardStamp(b), s.reader.rulesVersion(), variantKey(vis));
+    await send(req, res, slot, async () => {
       const view = await s.reader.archive(b, vis);
       return view.threads.map((t) => t.state.no);
     });
@@ -95,21 +87,13 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     const vis = visibilityOf(req);
     const state = await listedThread(s, b, req.params["no"], vis);
     const missing = () => new DomainError("not_found", `Thread /${b.uri}/${state.no} does not exist.`);
-    await send(
-      req,
-      res,
-      `json:thread:${b.uri}:${state.no}:${variantKey(vis)}`,
-      {
-        // The board's settings show too (bumplimit, imagelimit, poster ids).
-        version: `${state.version}:${(await s.reader.boardSnapshot()).fingerprints.get(b.uri)}:${s.reader.rulesVersion()}`,
-        modifiedAt: state.modifiedAt,
-      },
-      async () => {
-        const view = await s.reader.thread(b, state, vis);
-        if (!view) throw missing();
-        return threadJson(b, view, s.urls);
-      },
-    );
+    const fingerprint = (await s.reader.boardSnapshot()).fingerprints.get(b.uri);
+    const slot = jsonSlots.thread(b, state, fingerprint, s.reader.rulesVersion(), variantKey(vis));
+    await send(req, res, slot, async () => {
+      const view = await s.reader.thread(b, state, vis);
+      if (!view) throw missing();
+      return threadJson(b, view, s.urls);
+    });
   });
 
   r.get("/:board/:page.json", async (req, res) => {
@@ -117,7 +101,8 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
     const page = positiveInt(req.params["page"]);
     if (page === null) throw new DomainError("not_found", "No such page.");
     const vis = visibilityOf(req);
-    await send(req, res, `json:page:${b.uri}:${page}:${variantKey(vis)}`, await boardStamp(b), async () => {
+    const slot = jsonSlots.page(b, page, await s.reader.boardStamp(b), s.reader.rulesVersion(), variantKey(vis));
+    await send(req, res, slot, async () => {
       const view = await s.reader.indexPage(b, page, vis);
       if (!view) throw new DomainError("not_found", `Page ${page} of /${b.uri}/ does not exist.`);
       return { threads: view.threads.map((t) => indexThreadJson(b, t, s.urls)) };
@@ -125,12 +110,6 @@ export function readApiRouter(s: Pick<Services, "reader" | "cache" | "store" | "
   });
 
   return r;
-}
-
-/** What a cached answer is keyed on, and when what it shows last changed (milliseconds). */
-interface Stamp {
-  version: string;
-  modifiedAt: number;
 }
 
 export function parseOrder(value: unknown): ThreadOrder {

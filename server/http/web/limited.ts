@@ -32,6 +32,11 @@ export function visibilityOf(req: Request): Visibility {
   return choice ? SHOWN : DEFAULT_VISIBILITY;
 }
 
+/** The opt-in a request without the query parameter has, from its cookie's value (for the path ahead of Express). */
+export function visibilityFromCookie(value: string | undefined): Visibility {
+  return flag(value) ? SHOWN : DEFAULT_VISIBILITY;
+}
+
 /** The part of a cache key that tells the variants apart. */
 export function variantKey(vis: Visibility): string {
   return vis.showLimited ? "limited" : "default";

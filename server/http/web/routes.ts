@@ -4,6 +4,7 @@ import { type Board, isBoardUri } from "../../domain/board.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Services } from "../../services/container.js";
 import { parseOrder } from "../api/read.js";
+import { htmlKey, pageSlots } from "../read-keys.js";
 import { positiveInt, sendRendered } from "../respond.js";
 import { feedsRouter } from "./feeds.js";
 import { type FormRoutesDeps, formRoutes } from "./form-routes.js";
@@ -53,7 +54,7 @@ export function webRouter(s: WebDeps): Router {
       sendStaffPage(res, await staffView.decorate(await build(), board, viewer, req.path));
       return;
     }
-    sendRendered(req, res, await s.cache.get(`html:${key}`, version, HTML_TYPE, build, modifiedAt), "no-cache", [
+    sendRendered(req, res, await s.cache.get(htmlKey(key), version, HTML_TYPE, build, modifiedAt), "no-cache", [
       "Cookie",
     ]);
   };
@@ -118,13 +119,14 @@ export function webRouter(s: WebDeps): Router {
     const order = parseOrder(req.query["sort"]);
     const vis = visibilityOf(req);
     const stamp = await s.reader.boardStamp(board);
+    const slot = pageSlots.catalog(board, order, stamp, site.version, s.reader.rulesVersion(), variantKey(vis));
     await send(
       req,
       res,
-      `catalog:${board.uri}:${order}:${variantKey(vis)}`,
-      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
+      slot.key,
+      slot.version,
       async () => catalogPage(s, await s.reader.catalog(board, order, 0, vis)),
-      stamp.modifiedAt,
+      slot.modifiedAt,
       board.uri,
     );
   });
@@ -135,13 +137,14 @@ export function webRouter(s: WebDeps): Router {
     if (!board) return next();
     const vis = visibilityOf(req);
     const stamp = await s.reader.boardStamp(board);
+    const slot = pageSlots.archive(board, stamp, site.version, s.reader.rulesVersion(), variantKey(vis));
     await send(
       req,
       res,
-      `archive:${board.uri}:${variantKey(vis)}`,
-      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
+      slot.key,
+      slot.version,
       async () => archivePage(s, await s.reader.archive(board, vis)),
-      stamp.modifiedAt,
+      slot.modifiedAt,
     );
   });
 
@@ -165,17 +168,18 @@ export function webRouter(s: WebDeps): Router {
     if (!state || (await s.reader.threadReach(board, state)) === "hidden") throw missing();
     const vis = visibilityOf(req);
     // The thread's own counter, not the board's: a thread page stays cached while other threads change.
+    const slot = pageSlots.thread(board, state, site.version, s.reader.rulesVersion(), variantKey(vis));
     await send(
       req,
       res,
-      `thread:${board.uri}:${state.no}:${variantKey(vis)}`,
-      `${state.version}:${site.version}:${s.reader.rulesVersion()}`,
+      slot.key,
+      slot.version,
       async () => {
         const view = await s.reader.thread(board, state, vis);
         if (!view) throw missing();
         return threadPage(s, board, view, vis.showLimited);
       },
-      state.modifiedAt,
+      slot.modifiedAt,
       board.uri,
     );
   });
@@ -218,17 +222,18 @@ export function webRouter(s: WebDeps): Router {
   const sendIndex = async (req: Request, res: Response, site: Site, board: Board, page: number) => {
     const vis = visibilityOf(req);
     const stamp = await s.reader.boardStamp(board);
+    const slot = pageSlots.index(board, page, stamp, site.version, s.reader.rulesVersion(), variantKey(vis));
     await send(
       req,
       res,
-      `index:${board.uri}:${page}:${variantKey(vis)}`,
-      `${stamp.version}:${site.version}:${s.reader.rulesVersion()}`,
+      slot.key,
+      slot.version,
       async () => {
         const view = await s.reader.indexPage(board, page, vis);
         if (!view) throw new DomainError("not_found", `Page ${page} of /${board.uri}/ does not exist.`);
         return indexPage(s, view);
       },
-      stamp.modifiedAt,
+      slot.modifiedAt,
       board.uri,
     );
   };

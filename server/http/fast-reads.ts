@@ -1,0 +1,205 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { Express, Request } from "express";
+import { isBoardUri } from "../domain/board.js";
+import type { Services } from "../services/container.js";
+import type { Visibility } from "../services/reader.js";
+import type { Rendered } from "../services/render-cache.js";
+import { SESSION_COOKIE } from "./admin/auth.js";
+import { clientIp } from "./post-input.js";
+import { type CacheSlot, htmlKey, jsonSlots, pageSlots } from "./read-keys.js";
+import type { RequestObserver } from "./request-observer.js";
+import { sendRendered } from "./respond.js";
+import { type HeaderLine, recordHeaders, securityHeaders } from "./security-headers.js";
+import { listedThread, SHOW_LIMITED_COOKIE, variantKey, visibilityFromCookie } from "./web/limited.js";
+
+type Kind = "thread" | "catalog" | "index" | "threadJson" | "catalogJson" | "threadsJson" | "pageJson";
+
+/** The reads answered here: the path, what it is, and its route pattern as the Express routers name it. */
+const ROUTES: readonly (readonly [RegExp, Kind, string])[] = [
+  [/^\/([a-z0-9]+)\/thread\/([1-9][0-9]{0,14})$/, "thread", "/:board/thread/:no"],
+  [/^\/([a-z0-9]+)\/thread\/([1-9][0-9]{0,14})\.json$/, "threadJson", "/:board/thread/:no.json"],
+  [/^\/([a-z0-9]+)\/catalog$/, "catalog", "/:board/catalog"],
+  [/^\/([a-z0-9]+)\/catalog\.json$/, "catalogJson", "/:board/catalog.json"],
+  [/^\/([a-z0-9]+)\/threads\.json$/, "threadsJson", "/:board/threads.json"],
+  [/^\/([a-z0-9]+)\/()$/, "index", "/:board/"],
+  [/^\/([a-z0-9]+)\/([2-9]|[1-9][0-9]{1,14})$/, "index", "/:board/:page"],
+  [/^\/([a-z0-9]+)\/([1-9][0-9]{0,14})\.json$/, "pageJson", "/:board/:page.json"],
+];
+
+const JSON_KINDS: ReadonlySet<Kind> = new Set(["threadJson", "catalogJson", "threadsJson", "pageJson"]);
+
+interface Candidate {
+  kind: Kind;
+  route: string;
+  board: string;
+  /** The thread's or the page's number (1 for a board's first page). */
+  no: number;
+  vis: Visibility;
+}
+
+/**
+ * Cached reads answered by the HTTP server before Express: a thread page, catalog, board index page
+ * or 4chan JSON whose rendering for the CURRENT version is in the render cache is sent from there,
+ * with the headers the Express routes send (the security headers recorded from the same middleware,
+ * ETag, Last-Modified, Vary, 304s, the compressed body kept with the entry). The version is read
+ * from the store exactly as the routes read it, so invalidation is the same in every process.
+ *
+ * Everything it is not sure of goes to Express untouched: other methods and paths, query strings,
+ * a staff session cookie (staff get pages with controls), cookies it cannot read plainly,
+ * ActivityPub content negotiation, a store error, a miss (Express builds the entry), and a client
+ * over the request limit (Express counts the read again and answers the 429).
+ */
+export class FastReads {
+  private readonly headers: HeaderLine[];
+
+  constructor(
+    private readonly s: Pick<Services, "reader" | "cache" | "config" | "limits">,
+    /** The Express app, whose request prototype gives the client address as its routes see it. */
+    private readonly app: Express,
+    private readonly observer?: RequestObserver,
+  ) {
+    this.headers = recordHeaders(securityHeaders(s.config));
+  }
+
+  /**
+   * Answers `req` when it is a current cached read; resolves false (having touched nothing) when
+   * Express must answer it.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const started = performance.now();
+    const candidate = this.candidate(req);
+    if (!candidate) return false;
+    if (this.s.config.rateLimit && !this.withinLimit(req)) return false;
+    let rendered: Rendered | undefined;
+    try {
+      rendered = await this.lookup(candidate);
+    } catch {
+      // Express reads the store again and answers the failure as it does for every route.
+      return false;
+    }
+    if (!rendered) return false;
+    for (const [name, value] of this.headers) res.setHeader(name, value);
+    if (JSON_KINDS.has(candidate.kind)) res.setHeader("Access-Control-Allow-Origin", "*");
+    sendRendered(req, res, rendered, "no-cache", ["Cookie"]);
+    const observer = this.observer;
+    if (observer) {
+      const bytes = req.method === "HEAD" || res.statusCode === 304 ? 0 : Number(res.getHeader("Content-Length") ?? 0);
+      res.once("finish", () =>
+        observer.observe({
+          method: req.method ?? "GET",
+          route: candidate.route,
+          path: req.url ?? "/",
+          status: res.statusCode,
+          seconds: (performance.now() - started) / 1000,
+          bytes,
+          userAgent: req.headers["user-agent"],
+          address: this.clientAddress(req),
+        }),
+      );
+    }
+    return true;
+  }
+
+  /** What the request asks for, when it is a read this path may answer; decided without the store. */
+  private candidate(req: IncomingMessage): Candidate | null {
+    if (req.method !== "GET" && req.method !== "HEAD") return null;
+    const url = req.url;
+    if (url === undefined || url.includes("?")) return null;
+    const accept = req.headers.accept;
+    if (accept !== undefined && /application\/(activity|ld)\+json/i.test(accept)) return null;
+    const vis = this.visibility(req.headers.cookie);
+    if (!vis) return null;
+    for (const [pattern, kind, route] of ROUTES) {
+      const m = pattern.exec(url);
+      if (!m) continue;
+      const board = m[1] ?? "";
+      if (!isBoardUri(board)) return null;
+      return { kind, route, board, no: m[2] ? Number(m[2]) : 1, vis };
+    }
+    return null;
+  }
+
+  /**
+   * The variant the cookies choose; null when Express must decide (a staff session, or an opt-in
+   * cookie whose value is not a plain token, which cookie-parser might read otherwise).
+   */
+  private visibility(header: string | undefined): Visibility | null {
+    if (header === undefined) return visibilityFromCookie(undefined);
+    let choice: string | undefined;
+    for (const part of header.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq < 0) continue;
+      const name = part.slice(0, eq).trim();
+      if (name === SESSION_COOKIE) return null;
+      // The first of repeated cookies counts, as cookie-parser reads them.
+      if (name !== SHOW_LIMITED_COOKIE || choice !== undefined) continue;
+      choice = part.slice(eq + 1).trim();
+      if (!/^[A-Za-z0-9]*$/.test(choice)) return null;
+    }
+    return visibilityFromCookie(choice);
+  }
+
+  /** The request limiter's decision on this read, counted as the Express path counts it. */
+  private withinLimit(req: IncomingMessage): boolean {
+    return this.s.limits.read(this.clientAddress(req)) === 0;
+  }
+
+  /** The client's address as Express's routes see it. */
+  private clientAddress(req: IncomingMessage): string {
+    // What Express does first with every request: its `req.ip` then honours TRUST_PROXY.
+    if (Object.getPrototypeOf(req) !== this.app.request) Object.setPrototypeOf(req, this.app.request);
+    return clientIp(req as Request);
+  }
+
+  /** The current rendering, when the cache holds it; the store reads are those of the Express routes. */
+  private async lookup(c: Candidate): Promise<Rendered | undefined> {
+    const slot = await this.slot(c);
+    if (!slot) return undefined;
+    return this.s.cache.peek(JSON_KINDS.has(c.kind) ? slot.key : htmlKey(slot.key), slot.version);
+  }
+
+  private async slot(c: Candidate): Promise<CacheSlot | null> {
+    const reader = this.s.reader;
+    const variant = variantKey(c.vis);
+    const snapshot = await reader.boardSnapshot();
+    const board = snapshot.byUri.get(c.board);
+    if (!board) return null;
+    switch (c.kind) {
+      case "thread": {
+        const state = await reader.getThreadState(board.uri, c.no);
+        if (!state || (await reader.threadReach(board, state)) === "hidden") return null;
+        return pageSlots.thread(board, state, snapshot.version, reader.rulesVersion(), variant);
+      }
+      case "catalog":
+        return pageSlots.catalog(
+          board,
+          "bump",
+          await reader.boardStamp(board),
+          snapshot.version,
+          reader.rulesVersion(),
+          variant,
+        );
+      case "index":
+        return pageSlots.index(
+          board,
+          c.no,
+          await reader.boardStamp(board),
+          snapshot.version,
+          reader.rulesVersion(),
+          variant,
+        );
+      case "threadJson": {
+        const state = await listedThread(this.s, board, String(c.no), c.vis);
+        const fingerprint = (await reader.boardSnapshot()).fingerprints.get(board.uri);
+        return jsonSlots.thread(board, state, fingerprint, reader.rulesVersion(), variant);
+      }
+      case "catalogJson":
+        return jsonSlots.board("catalog", board, await reader.boardStamp(board), reader.rulesVersion(), variant);
+      case "threadsJson":
+        return jsonSlots.board("threads", board, await reader.boardStamp(board), reader.rulesVersion(), variant);
+      case "pageJson":
+        return jsonSlots.page(board, c.no, await reader.boardStamp(board), reader.rulesVersion(), variant);
+    }
+  }
+}
