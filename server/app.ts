@@ -57,8 +57,8 @@ export interface InstanceOptions {
   /** Use this store instead of opening one from the config (tests sharing a store). */
   store?: Store;
   media?: MediaStore;
-  /** Told about every request answered ahead of Express (the cached reads). */
-  observer?: RequestObserver;
+  /** Told, besides the instance's request log, of every request the cached-read path answers (tests). */
+  fastReadObserver?: RequestObserver;
   /** false: every request goes through Express (to compare the two paths). Default true. */
   fastReads?: boolean;
 }
@@ -215,9 +215,9 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     logger: config.accessLog ? logger : null,
     key: secrets.key("access-log"),
   });
-  // A caller's own observer (tests, embedding) hears every request the instance's log hears.
-  const extra = options.observer;
-  const observer: RequestObserver = extra
+  const observer: RequestObserver = log;
+  const extra = options.fastReadObserver;
+  const fastObserver: RequestObserver = extra
     ? {
         observe(r) {
           log.observe(r);
@@ -226,7 +226,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       }
     : log;
   const app = createHttpApp(services, federation.router, federation.inboxes, live, observer);
-  const fast = options.fastReads === false ? null : new FastReads(services, app, observer);
+  const fast = options.fastReads === false ? null : new FastReads(services, app, fastObserver);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();
   let closing = false;

@@ -83,7 +83,7 @@ describe("cached reads answered ahead of Express", () => {
   beforeAll(async () => {
     t = await startTestInstance(
       { PUBLIC_URL: "http://atoll.test" },
-      { listen: true, observer: { observe: (r) => seen.push(r) } },
+      { listen: true, fastReadObserver: { observe: (r) => seen.push(r) } },
     );
     await t.services.boards.create({
       uri: "t",
@@ -195,7 +195,7 @@ describe("cached reads with the request limiter on", () => {
   it("counts each read against the client's limit and leaves the refusal to Express", async () => {
     t = await startTestInstance(
       { PUBLIC_URL: "http://atoll.test", RATE_LIMIT: "on", RATE_LIMIT_READS: "5", RATE_LIMIT_WRITES: "100" },
-      { listen: true, observer: { observe: (r) => seen.push(r) } },
+      { listen: true, fastReadObserver: { observe: (r) => seen.push(r) } },
     );
     await t.services.boards.create({ uri: "t", title: "Text", settings: { requireImageForThread: false } });
     const res = await request(t.app).post("/api/v1/boards/t/threads").send({ com: "limited reads" });
