@@ -172,4 +172,43 @@ describe("GET /metrics", () => {
     const text = lines.join("\n");
     expect(text).not.toMatch(/127\.0\.0\.1|::ffff|::1\b/);
   });
+
+  it("counts and logs cached reads answered ahead of Express like any other request", async () => {
+    const served = await startTestInstance(
+      { METRICS_TOKEN, PUBLIC_URL: "http://atoll.test" },
+      { listen: true, logger: createLogger("info", (l) => lines.push(l)) },
+    );
+    try {
+      await served.services.boards.create({ uri: "t", title: "Text", settings: { requireImageForThread: false } });
+      const op = await served.services.posting.createThread({ board: "t", comment: "cached", ip: "192.0.2.1" });
+      const route = { method: "GET", route: "/:board/thread/:no", status: "200" };
+      const hits = { result: "hit" };
+      const before = await scrape(served);
+      lines.length = 0;
+      // The first read renders through Express; the second is the cached one the fast path sends.
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${served.url}/t/thread/${op.no}`, { headers: { "User-Agent": "probe/2" } });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      const after = await scrape(served);
+      expect(
+        sample(after, "atoll_http_requests_total", route) - sample(before, "atoll_http_requests_total", route),
+      ).toBe(2);
+      expect(
+        sample(after, "atoll_render_cache_lookups_total", hits) -
+          sample(before, "atoll_render_cache_lookups_total", hits),
+      ).toBeGreaterThanOrEqual(1);
+      const logged = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l["msg"] === "request" && l["route"] === "/:board/thread/:no");
+      expect(logged).toHaveLength(2);
+      for (const line of logged) {
+        expect(line).toMatchObject({ ua: "probe/2", status: 200 });
+        expect(line["client"]).toMatch(/^[0-9a-f]{16}$/);
+      }
+    } finally {
+      await served.stop();
+    }
+  });
 });
