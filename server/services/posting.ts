@@ -87,6 +87,9 @@ export interface RemotePostResult {
 
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
+/** What a poster is told when the storage did not answer (an object storage service out of reach). */
+const NOT_SAVED_UNAVAILABLE =
+  "The server's storage is not answering right now, so your post was not saved. Please try again shortly.";
 
 export interface PostingDeps {
   store: Store;
@@ -453,11 +456,12 @@ export class PostingService {
   /** Logs a full disk as the error it is for the operator, and gives the poster's account of it. */
   private reported(err: unknown, where: Record<string, unknown>): unknown {
     if (!(err instanceof StorageError)) return err;
-    this.deps.logger.error(`post not saved: the ${err.store === "media" ? "media storage" : "database"} is full`, {
-      ...where,
-      full: err.store,
-      err,
-    });
+    const what = err.store === "media" ? "media storage" : "database";
+    if (err.reason === "unavailable") {
+      this.deps.logger.error(`post not saved: the ${what} is unavailable`, { ...where, unavailable: err.store, err });
+      return err.withDetail(NOT_SAVED_UNAVAILABLE);
+    }
+    this.deps.logger.error(`post not saved: the ${what} is full`, { ...where, full: err.store, err });
     return err.withDetail(NOT_SAVED);
   }
 
