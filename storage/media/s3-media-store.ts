@@ -74,10 +74,13 @@ export function s3Client(s: S3Settings): S3Client {
 export class S3MediaStore implements MediaStore {
   readonly #client: S3Client;
   readonly #bucket: string;
+  /** Keys per ListObjectsV2 page (S3's own default and ceiling is 1000). */
+  readonly #pageSize: number;
 
-  constructor(settings: S3Settings, client: S3Client = s3Client(settings)) {
-    this.#client = client;
+  constructor(settings: S3Settings, options: { client?: S3Client; pageSize?: number } = {}) {
+    this.#client = options.client ?? s3Client(settings);
     this.#bucket = settings.bucket;
+    this.#pageSize = options.pageSize ?? 1000;
   }
 
   static key(sha256: string): string {
@@ -148,7 +151,12 @@ export class S3MediaStore implements MediaStore {
     do {
       const page = await this.#call("list", "", () =>
         this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: KEY_PREFIX, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: KEY_PREFIX,
+            MaxKeys: this.#pageSize,
+            ContinuationToken: token,
+          }),
         ),
       );
       for (const o of page.Contents ?? []) {
