@@ -173,6 +173,9 @@ describe("media in an S3-compatible bucket (MEDIA_STORE=s3)", () => {
     expect(reply.body.type).toContain("storage-unavailable");
     expect(reply.body.detail).toContain("not saved");
     expect(await posts(op.body.no)).toEqual(before);
+    // Reading a stored file while the bucket is gone is the same passing trouble, not a 404 or a 500.
+    const read = await request(t.app).get(`/media/wsg/${before[0]!.tim}.jpg`);
+    expect(read.status).toBe(503);
     // The HEAD the thread page's files rely on fails loudly too, rather than answering "absent".
     await expect(t.services.media.has("0".repeat(64))).rejects.toMatchObject({
       name: "StorageError",
