@@ -29,6 +29,19 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * A post's file id was asked for exactly (`exactTim`) and the board had already given it out: nothing
+ * was stored. `next` is the id the board would have given instead.
+ */
+export class TimTaken extends DomainError {
+  constructor(
+    readonly wanted: number,
+    readonly next: number,
+  ) {
+    super("conflict", `File id ${wanted} is already taken on this board.`);
+  }
+}
+
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;
 }

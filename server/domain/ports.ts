@@ -167,6 +167,12 @@ export interface PostRepository {
  */
 export interface AnnounceOption {
   announce?: boolean;
+  /**
+   * The post's files take exactly the ids they come with (the first's `tim`, the further ones right
+   * after it), or nothing is stored and TimTaken is thrown: for media already published under those
+   * ids.
+   */
+  exactTim?: boolean;
 }
 
 /**
@@ -323,4 +329,12 @@ export interface MediaStore {
   delete(sha256: string): Promise<void>;
   /** Every stored address, for garbage collection. */
   list(): AsyncIterable<string>;
+  /**
+   * Present only where media are also served by name straight from the store (a bucket behind
+   * MEDIA_URL): makes blob `sha256` readable as `name` (`board/tim.ext`, `board/tims.jpg`), with its
+   * content type and cache header. Idempotent.
+   */
+  publish?(name: string, sha256: string): Promise<void>;
+  /** Removes what `publish` made readable under `name`; an absent name is no error. */
+  unpublish?(name: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { ClientSession, Filter, MongoClient } from "mongodb";
-import { DomainError } from "../../server/domain/errors.js";
+import { DomainError, TimTaken } from "../../server/domain/errors.js";
 import type { AnnounceOption, FileDeletion, ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
 import {
   filesOf,
@@ -47,6 +47,7 @@ export class MongoPostRepository implements PostRepository {
     threadNo: number | null,
     input: NewPost,
     session: ClientSession,
+    exact = false,
   ): Promise<Post> {
     const set: Record<string, unknown> = {
       nextNo: { $add: ["$nextNo", 1] },
@@ -69,6 +70,8 @@ export class MongoPostRepository implements PostRepository {
     if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
     const no = doc.nextNo - 1;
     const first = doc.lastTim === undefined ? undefined : doc.lastTim - more;
+    // Thrown inside the transaction, so the number and the file ids taken above are given back.
+    if (exact && wanted !== null && first !== undefined && first !== wanted) throw new TimTaken(wanted, first);
     const post =
       input.file && first !== undefined
         ? {
@@ -96,9 +99,10 @@ export class MongoPostRepository implements PostRepository {
     const b = str(board, "board");
     const maxThreads = countLimit(limits.maxThreads, "maxThreads");
     const announce = optBool(limits.announce, "announce") === true;
+    const exact = optBool(limits.exactTim, "exactTim") === true;
     buildPost(b, 0, 0, input); // refuse a malformed post before opening a transaction
     const work = inTransaction(this.client, async (session) => {
-      const post = await this.allocate(b, null, input, session);
+      const post = await this.allocate(b, null, input, session, exact);
       const no = post.no;
       const thread: ThreadState = {
         board: b,
@@ -152,6 +156,7 @@ export class MongoPostRepository implements PostRepository {
     const b = str(board, "board");
     const t = int(threadNo, "threadNo");
     const announce = optBool(limits.announce, "announce") === true;
+    const exact = optBool(limits.exactTim, "exactTim") === true;
     const bumpLimit = num(limits.bumpLimit, "bumpLimit");
     const imageLimit = num(limits.imageLimit, "imageLimit");
     buildPost(b, 0, t, input);
@@ -162,7 +167,7 @@ export class MongoPostRepository implements PostRepository {
         throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
       }
       if (input.file && thread.imageCount >= imageLimit) throw new DomainError("forbidden", "image limit reached");
-      const post = await this.allocate(b, t, input, session);
+      const post = await this.allocate(b, t, input, session, exact);
       await this.c.posts.insertOne(postDoc(post), { session });
       if (announce) {
         await this.c.announcePending.insertOne({ board: b, no: post.no, createdAt: post.createdAt }, { session });

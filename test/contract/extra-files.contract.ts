@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TimTaken } from "../../server/domain/errors.js";
 import { newBoard, newFile, newPost, ROOMY } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -23,6 +24,36 @@ export function describeExtraFilesContract({ store }: ContractContext): void {
       // a later file id stays above every id given out, extra ones included
       const reply = await s.posts.createReply("b", post.no, newPost({ file: newFile({ tim: a.tim }) }), ROOMY);
       expect(reply.file!.tim).toBeGreaterThan(a.tim + 2);
+    });
+
+    it("exact tim refused when taken: nothing stored, and the id offered is then taken exactly", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const a = newFile();
+      const { post: op } = await s.posts.createThread("b", newPost({ file: a }), ROOMY);
+      const exact = { ...ROOMY, exactTim: true };
+      const refused = await s.posts
+        .createReply("b", op.no, newPost({ file: newFile({ tim: a.tim }) }), exact)
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TimTaken);
+      const next = (refused as TimTaken).next;
+      expect(next).toBeGreaterThan(a.tim);
+      // the refusal kept nothing: no reply, no number used
+      expect((await s.posts.getThread("b", op.no))?.replyCount).toBe(0);
+      await expect(
+        s.posts.createThread("b", newPost({ file: newFile({ tim: a.tim - 5 }) }), exact),
+      ).rejects.toBeInstanceOf(TimTaken);
+      const reply = await s.posts.createReply(
+        "b",
+        op.no,
+        newPost({ file: newFile({ tim: next }), extraFiles: [newFile({ tim: next })] }),
+        exact,
+      );
+      expect(reply.no).toBe(op.no + 1);
+      expect([reply.file!.tim, reply.extraFiles[0]!.tim]).toEqual([next, next + 1]);
+      // without exactTim the id is still raised as before
+      const raised = await s.posts.createReply("b", op.no, newPost({ file: newFile({ tim: next }) }), ROOMY);
+      expect(raised.file!.tim).toBe(next + 2);
     });
 
     it("keeps a video's duration on the first file and the further ones, and none on an image", async () => {
