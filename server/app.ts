@@ -138,6 +138,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       events,
       removeBlobs: (a) => posting.removeBlobs(a),
       announce: config.federation,
+      media,
+      logger,
     }),
     reader,
     overboard: new Overboard({ store, reader }),

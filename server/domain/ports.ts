@@ -337,4 +337,6 @@ export interface MediaStore {
   publish?(name: string, sha256: string): Promise<void>;
   /** Removes what `publish` made readable under `name`; an absent name is no error. */
   unpublish?(name: string): Promise<void>;
+  /** Removes every name published for `board` (the board is deleted). */
+  unpublishBoard?(board: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -14,6 +15,8 @@ import type { MediaStore } from "../../server/domain/ports.js";
 import { mediaTypeOf } from "./media-types.js";
 
 const ADDRESS = /^[0-9a-f]{64}$/;
+/** A published name: `board/tim.ext` or `board/tims.jpg` (board names are short lowercase words). */
+const NAME = /^[a-z0-9_]{1,32}\/[0-9]{1,16}s?\.[a-z0-9]{1,5}$/;
 
 /** Where the operator's bucket is, and the keys to it (see S3_* in the configuration). */
 export interface S3Settings {
@@ -38,6 +41,13 @@ function checkAddress(sha256: unknown): string {
     throw new DomainError("invalid", "A media address is 64 lowercase hex digits.");
   }
   return sha256;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== "string" || !NAME.test(name)) {
+    throw new DomainError("invalid", "A published media name is board/tim.ext.");
+  }
+  return name;
 }
 
 function isMissing(e: unknown): boolean {
@@ -77,10 +87,24 @@ export class S3MediaStore implements MediaStore {
   /** Keys per ListObjectsV2 page (S3's own default and ceiling is 1000). */
   readonly #pageSize: number;
 
-  constructor(settings: S3Settings, options: { client?: S3Client; pageSize?: number } = {}) {
+  /** Present with `named`: see MediaStore.publish. */
+  readonly publish?: (name: string, sha256: string) => Promise<void>;
+  readonly unpublish?: (name: string) => Promise<void>;
+  readonly unpublishBoard?: (board: string) => Promise<void>;
+
+  /**
+   * `named`: pages link files straight at the bucket (MEDIA_URL is not Atoll's own /media), so each
+   * file is also copied to the name the pages use.
+   */
+  constructor(settings: S3Settings, options: { client?: S3Client; pageSize?: number; named?: boolean } = {}) {
     this.#client = options.client ?? s3Client(settings);
     this.#bucket = settings.bucket;
     this.#pageSize = options.pageSize ?? 1000;
+    if (options.named === true) {
+      this.publish = (name, sha256) => this.#publish(name, sha256);
+      this.unpublish = (name) => this.#unpublish(name);
+      this.unpublishBoard = (board) => this.#unpublishBoard(board);
+    }
   }
 
   static key(sha256: string): string {
@@ -147,24 +171,63 @@ export class S3MediaStore implements MediaStore {
   }
 
   async *list(): AsyncIterable<string> {
+    for await (const key of this.#keys(KEY_PREFIX)) {
+      const name = key.slice(KEY_PREFIX.length);
+      if (ADDRESS.test(name)) yield name;
+    }
+  }
+
+  async *#keys(prefix: string): AsyncIterable<string> {
     let token: string | undefined;
     do {
       const page = await this.#call("list", "", () =>
         this.#client.send(
           new ListObjectsV2Command({
             Bucket: this.#bucket,
-            Prefix: KEY_PREFIX,
+            Prefix: prefix,
             MaxKeys: this.#pageSize,
             ContinuationToken: token,
           }),
         ),
       );
-      for (const o of page.Contents ?? []) {
-        const name = o.Key?.slice(KEY_PREFIX.length) ?? "";
-        if (ADDRESS.test(name)) yield name;
-      }
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield o.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * A server-side copy of `media/<sha256>` to `name`: no bytes pass through this process, and the
+   * copy keeps the source's Content-Type and Cache-Control (the default metadata directive, COPY).
+   */
+  async #publish(name: string, sha256: string): Promise<void> {
+    const source = S3MediaStore.key(checkAddress(sha256));
+    await this.#call("publish", sha256, () =>
+      this.#client.send(
+        new CopyObjectCommand({
+          Bucket: this.#bucket,
+          Key: checkName(name),
+          CopySource: `${this.#bucket}/${source}`,
+          MetadataDirective: "COPY",
+        }),
+      ),
+    );
+  }
+
+  async #unpublish(name: string): Promise<void> {
+    const key = checkName(name);
+    await this.#call("unpublish", "", () =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key })),
+    );
+  }
+
+  /**
+   * Deletes the board's names page by page. Only keys shaped as names go, so a board called `media`
+   * never takes the blobs under `media/` with it.
+   */
+  async #unpublishBoard(board: string): Promise<void> {
+    const names: string[] = [];
+    for await (const key of this.#keys(`${board}/`)) if (NAME.test(key)) names.push(key);
+    for (const name of names) await this.#unpublish(name);
   }
 
   /** Lets go of the client's connections. */
