@@ -29,16 +29,10 @@ export class DomainError extends Error {
   }
 }
 
-/**
- * A post's file id was asked for exactly (`exactTim`) and the board had already given it out: nothing
- * was stored. `next` is the id the board would have given instead.
- */
+/** A post's file id was asked for exactly (`exactTim`) and a stored post holds it: nothing was stored. */
 export class TimTaken extends DomainError {
-  constructor(
-    readonly wanted: number,
-    readonly next: number,
-  ) {
-    super("conflict", `File id ${wanted} is already taken on this board.`);
+  constructor(readonly tim: number) {
+    super("conflict", `File id ${tim} is already taken on this board.`);
   }
 }
 

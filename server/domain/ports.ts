@@ -94,6 +94,13 @@ export interface PostRepository {
     limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post>;
 
+  /**
+   * Gives out `count` consecutive file ids on `board`, the first being `wanted` unless the board already
+   * gave out that id or a later one (then one past the last given out), and never gives them out again:
+   * for files to be published under their ids before their post is stored (`exactTim`).
+   * Throws DomainError("not_found") for an unknown board.
+   */
+  reserveTims(board: string, count: number, wanted: number): Promise<number>;
   getPost(board: string, no: number): Promise<Post | null>;
   /** Where a post comes from, without its text or file: for the checks made on every inbound reply. */
   getOrigin(board: string, no: number): Promise<PostOrigin | null>;
@@ -168,9 +175,9 @@ export interface PostRepository {
 export interface AnnounceOption {
   announce?: boolean;
   /**
-   * The post's files take exactly the ids they come with (the first's `tim`, the further ones right
-   * after it), or nothing is stored and TimTaken is thrown: for media already published under those
-   * ids.
+   * Every file of the post keeps exactly the id it comes with (ids from reserveTims, under which its
+   * media were already published), or nothing is stored and TimTaken is thrown when a stored post
+   * holds one.
    */
   exactTim?: boolean;
 }

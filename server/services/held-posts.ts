@@ -122,7 +122,7 @@ export class HeldPostService {
           });
     let created: Post;
     try {
-      created = await insertPublished(this.deps.media ?? {}, board.uri, post, insert, (m, f) =>
+      created = await insertPublished(this.deps.media ?? {}, this.deps.store.posts, board.uri, post, insert, (m, f) =>
         this.deps.logger?.warn(m, f),
       );
     } catch (err) {

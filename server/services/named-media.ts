@@ -1,9 +1,5 @@
-import { TimTaken } from "../domain/errors.js";
-import type { MediaStore } from "../domain/ports.js";
+import type { MediaStore, PostRepository } from "../domain/ports.js";
 import type { NewPost, PostFile } from "../domain/post.js";
-
-/** Refusals of a wanted file id before the post fails: each retry takes an id the board offered. */
-const ATTEMPTS = 6;
 
 type Publisher = Pick<MediaStore, "publish" | "unpublish">;
 type Files = Pick<NewPost, "file" | "extraFiles">;
@@ -55,30 +51,28 @@ export async function unpublishFiles(
 
 /**
  * Stores a post whose files must be readable by name before anyone can see it. Where the media store
- * publishes names (a bucket behind MEDIA_URL), the names are written first for the ids the post asks
- * for, then the post is stored taking exactly those ids; when the board has given one out meanwhile
- * (another post, another process), the store refuses and keeps nothing, the names are removed, and
- * the next attempt uses the id the board offered. Elsewhere the post is stored as it always was.
+ * publishes names (a bucket behind MEDIA_URL), ids are first reserved on the board (no other post
+ * can ever get them, whatever process writes), the files are published under them, and the post is
+ * stored keeping exactly those ids. A failure at any step removes the names, which were this post's
+ * alone. Elsewhere the post is stored as it always was, its ids given out by the store.
  */
 export async function insertPublished<T>(
   media: Publisher,
+  posts: Pick<PostRepository, "reserveTims">,
   board: string,
   post: NewPost,
   insert: (post: NewPost, exactTim: boolean) => Promise<T>,
   warn: Warn,
 ): Promise<T> {
   if (!media.publish || !post.file) return insert(post, false);
-  let attempt = withTims(post, post.file.tim);
-  for (let i = 1; ; i++) {
-    const files = filesOf(attempt);
-    try {
-      for (const f of files) for (const [name, sha256] of namesOf(board, f)) await media.publish(name, sha256);
-      return await insert(attempt, true);
-    } catch (err) {
-      await unpublishFiles(media, board, files, warn);
-      if (!(err instanceof TimTaken) || i >= ATTEMPTS) throw err;
-      // Posts racing for the same offered id spread over the next few.
-      attempt = withTims(attempt, err.next + Math.floor(Math.random() * i * files.length));
-    }
+  const count = 1 + (post.extraFiles ?? []).length;
+  const reserved = withTims(post, await posts.reserveTims(board, count, post.file.tim));
+  const files = filesOf(reserved);
+  try {
+    for (const f of files) for (const [name, sha256] of namesOf(board, f)) await media.publish(name, sha256);
+    return await insert(reserved, true);
+  } catch (err) {
+    await unpublishFiles(media, board, files, warn);
+    throw err;
   }
 }

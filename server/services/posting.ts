@@ -321,7 +321,7 @@ export class PostingService {
     let created: Post;
     try {
       try {
-        created = await insertPublished(this.deps.media, board.uri, post, insert, this.warn);
+        created = await insertPublished(this.deps.media, this.deps.store.posts, board.uri, post, insert, this.warn);
       } catch (err) {
         // The thread reached its image limit: the text still goes in.
         if (!(err instanceof DomainError && err.kind === "forbidden" && post.file)) throw err;
@@ -447,7 +447,7 @@ export class PostingService {
         fediActor: null,
       };
       if (hold !== null) await holdPost(this.deps, { board: board.uri, threadNo, reason: hold }, post);
-      const created = await insertPublished(this.deps.media, board.uri, post, insert, this.warn);
+      const created = await insertPublished(this.deps.media, this.deps.store.posts, board.uri, post, insert, this.warn);
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {

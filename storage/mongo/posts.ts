@@ -59,7 +59,22 @@ export class MongoPostRepository implements PostRepository {
     if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
     // Further files take the ids right after the first's: the board's last id moves past all of them.
     const more = input.file ? extra.length : 0;
-    if (wanted !== null) {
+    if (wanted !== null && exact) {
+      // Ids reserved beforehand (reserveTims): kept as they are, refused only when a stored post holds one.
+      const tims = [wanted, ...extra.map((f) => int(f.tim, "file.tim"))];
+      const holder = await this.c.posts.findOne(
+        {
+          board: { $eq: board },
+          $or: [{ "file.tim": { $in: tims } }, { "extraFiles.tim": { $in: tims } }],
+        } as Filter<PostDoc>,
+        { session, projection: { _id: 0, file: 1, extraFiles: 1 } },
+      );
+      if (holder) {
+        const held = [holder.file?.tim, ...(holder.extraFiles ?? []).map((f) => f.tim)];
+        throw new TimTaken(tims.find((t) => held.includes(t)) ?? wanted);
+      }
+      set["lastTim"] = { $max: [{ $ifNull: ["$lastTim", 0] }, Math.max(...tims)] };
+    } else if (wanted !== null) {
       set["lastTim"] = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1 + more] }, wanted + more] };
     }
     const doc = await this.c.boards.findOneAndUpdate({ uri: { $eq: board } }, [{ $set: set }], {
@@ -70,10 +85,8 @@ export class MongoPostRepository implements PostRepository {
     if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
     const no = doc.nextNo - 1;
     const first = doc.lastTim === undefined ? undefined : doc.lastTim - more;
-    // Thrown inside the transaction, so the number and the file ids taken above are given back.
-    if (exact && wanted !== null && first !== undefined && first !== wanted) throw new TimTaken(wanted, first);
     const post =
-      input.file && first !== undefined
+      input.file && first !== undefined && !exact
         ? {
             ...input,
             file: first === wanted ? input.file : { ...input.file, tim: first },
@@ -187,6 +200,20 @@ export class MongoPostRepository implements PostRepository {
       return post;
     });
     return conflictOnDuplicate(work, "That post number is already taken.");
+  }
+
+  async reserveTims(board: string, count: number, wanted: number): Promise<number> {
+    const n = int(count, "count");
+    if (n < 1) throw new DomainError("invalid", "count must be at least 1.");
+    const w = int(wanted, "wanted");
+    const next = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1] }, w] };
+    const doc = await this.c.boards.findOneAndUpdate(
+      { uri: { $eq: str(board, "board") } },
+      [{ $set: { lastTim: { $add: [next, n - 1] } } }],
+      { returnDocument: "after", projection: { _id: 0, lastTim: 1 } },
+    );
+    if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
+    return (doc.lastTim ?? 0) - (n - 1);
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {

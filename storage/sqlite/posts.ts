@@ -123,9 +123,16 @@ export class SqlitePostRepository implements PostRepository {
       const extra = input.extraFiles ?? [];
       if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
       const wanted = int(input.file.tim, "file.tim");
-      const file = take(input.file, wanted);
-      if (exact && file.tim !== wanted) throw new TimTaken(wanted, file.tim);
-      return { ...input, file, extraFiles: extra.map((f) => take(f, 0)) };
+      if (exact) {
+        const files = [input.file, ...extra];
+        for (const f of files) {
+          const tim = int(f.tim, "file.tim");
+          if (s.fileByTim.get(board, tim) || s.extraFilesByTim.get(board, tim)) throw new TimTaken(tim);
+          s.raiseTim.run(tim, board);
+        }
+        return input;
+      }
+      return { ...input, file: take(input.file, wanted), extraFiles: extra.map((f) => take(f, 0)) };
     };
 
     this.tx = {
@@ -251,6 +258,14 @@ export class SqlitePostRepository implements PostRepository {
     const announce = optBool(limits.announce, "announce") === true;
     const exact = optBool(limits.exactTim, "exactTim") === true;
     return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit, announce, exact));
+  }
+
+  async reserveTims(board: string, count: number, wanted: number): Promise<number> {
+    const n = int(count, "count");
+    if (n < 1) throw new DomainError("invalid", "count must be at least 1.");
+    const first = this.s.reserveTims.get(int(wanted, "wanted"), n - 1, str(board, "board"), n - 1);
+    if (first === undefined) throw new DomainError("not_found", `No board /${board}/.`);
+    return first;
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {

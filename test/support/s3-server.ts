@@ -12,6 +12,8 @@ export interface TestS3 {
   env: Record<string, string>;
   /** Stops the server (its files stay until `remove`); the endpoint then refuses connections. */
   stop(): Promise<void>;
+  /** Starts it again after `stop`, on the same address and port, with the objects it had. */
+  restart(): Promise<void>;
   /** Stops the server if it runs and removes its files. */
   remove(): Promise<void>;
 }
@@ -19,7 +21,7 @@ export interface TestS3 {
 /** An S3-compatible server (s3rver) in this process on loopback, with an empty bucket. */
 export async function startS3(address = "127.0.0.1"): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), "atoll-s3-"));
-  const server = new S3rver({ address, port: 0, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }] });
+  let server = new S3rver({ address, port: 0, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }] });
   const { port } = await server.run();
   let running = true;
   const settings: S3Settings = {
@@ -47,6 +49,12 @@ export async function startS3(address = "127.0.0.1"): Promise<TestS3> {
       S3_FORCE_PATH_STYLE: "on",
     },
     stop,
+    async restart() {
+      if (running) return;
+      server = new S3rver({ address, port, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }] });
+      await server.run();
+      running = true;
+    },
     async remove() {
       await stop();
       await rm(directory, { recursive: true, force: true });
