@@ -201,11 +201,12 @@ export class S3MediaStore implements MediaStore {
    */
   async #publish(name: string, sha256: string): Promise<void> {
     const source = S3MediaStore.key(checkAddress(sha256));
+    const key = checkName(name);
     await this.#call("publish", sha256, () =>
       this.#client.send(
         new CopyObjectCommand({
           Bucket: this.#bucket,
-          Key: checkName(name),
+          Key: key,
           CopySource: `${this.#bucket}/${source}`,
           MetadataDirective: "COPY",
         }),

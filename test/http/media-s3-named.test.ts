@@ -145,6 +145,18 @@ describe("MEDIA_URL at the bucket (MEDIA_STORE=s3)", () => {
     for (const n of opNames) expect((await fromBucket(n)).status).toBe(404);
   });
 
+  it("removes a deleted board's names, and keeps the other boards'", async () => {
+    await t.services.boards.create({ uri: "d", title: "d" });
+    const op = await post("d", null, 12);
+    await post("d", op.no, 13);
+    expect(await keysOf("d")).toHaveLength(4);
+    const others = await keysOf("b");
+    expect(others.length).toBeGreaterThan(0);
+    await t.services.boards.delete("d");
+    expect(await keysOf("d")).toEqual([]);
+    expect(await keysOf("b")).toEqual(others);
+  });
+
   it("ends with the right names for every post when file ids collide", async () => {
     // A file id far ahead is already taken, and the posts below race each other: each asks for an id
     // the board gave out (the test clock stands still), so each must be published under ids reserved
