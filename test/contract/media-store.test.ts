@@ -13,8 +13,9 @@ mediaStoreContract("file system", async () => {
   return { media: new FsMediaStore(join(dir, "media")), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
-// s3rver cannot page ListObjectsV2 under Node 20: its continuation token is DES-encrypted, which
-// OpenSSL 3 leaves out, so a truncated listing answers 500. The contract lists fewer than a page.
+// s3rver cannot page ListObjectsV2 in this process under Node 20: its continuation token is
+// DES-encrypted, which OpenSSL 3 leaves out, so a truncated listing answers 500. The contract lists
+// fewer than a page; media-store-paging.test.ts pages on an s3rver in a child process instead.
 mediaStoreContract("S3 (s3rver)", async () => {
   const s3 = await startS3();
   const media = new S3MediaStore(s3.settings);
