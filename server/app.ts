@@ -1,13 +1,13 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { GuardedHashListFetcher } from "../federation/admin/hash-list-fetcher.js";
 import { federationActions } from "../federation/admin/index.js";
 import { guardedClient } from "../federation/context.js";
 import { createFederation, defederationHooks, type Federation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
+import { closeMediaStore, openMediaStore } from "../storage/media/open-media-store.js";
 import { openStore } from "../storage/open.js";
 import type { Config } from "./config.js";
 import type { MediaStore, Store } from "./domain/ports.js";
@@ -85,7 +85,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       mongodbUrl: config.mongodbUrl,
       onWarning: (message, err) => logger.warn(message, { err }),
     }));
-  const media = options.media ?? new FsMediaStore(join(config.dataDir, "media"));
+  const media = options.media ?? openMediaStore(config);
   const secrets = await Secrets.load(store.settings);
   const urls = new Urls(config.publicUrl, config.mediaUrl);
   const events = new PostEvents();
@@ -157,6 +157,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       events,
       removeBlobs: (a) => posting.removeBlobs(a),
       announce: config.federation,
+      media,
+      logger,
     }),
     reader,
     overboard: new Overboard({ store, reader }),
@@ -315,6 +317,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       // Counts this process has not yet shared go to the store before it closes.
       await services.limits.stop();
       await store.close();
+      // A media store given by the caller is the caller's to close.
+      if (!options.media) closeMediaStore(media);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import type { S3Settings } from "../storage/media/s3-media-store.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS } from "./domain/poster-token.js";
 
 const onOff = (fallback: "on" | "off") =>
@@ -110,6 +111,16 @@ const EnvSchema = z.object({
     .default("off"),
   LIVE_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(16),
+  MEDIA_STORE: z.enum(["fs", "s3"], { message: 'expected "fs" or "s3"' }).default("fs"),
+  S3_ENDPOINT: url("S3_ENDPOINT").optional(),
+  S3_REGION: z.string().trim().min(1).optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "S3_BUCKET must be a bucket name (3–63 of a-z, 0-9, . and -)")
+    .optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: onOff("off"),
 });
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -171,6 +182,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Open live-thread event streams: per process, and per client address (0 in total turns them off). */
   liveStreams: { total: number; perAddress: number };
+  /** Where media blobs live: DATA_DIR/media (`fs`), or an S3-compatible bucket (MEDIA_STORE=s3). */
+  mediaStore: { kind: "fs" } | ({ kind: "s3" } & S3Settings);
 }
 
 export class ConfigError extends Error {
@@ -186,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const mediaStore = mediaStoreOf(e);
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   const mediaUrl = e.MEDIA_URL ?? `${publicUrl}/media`;
   return {
@@ -226,6 +240,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     role: e.ATOLL_ROLE,
     trustProxy: trustProxy(e.TRUST_PROXY),
     liveStreams: { total: e.LIVE_STREAMS, perAddress: e.LIVE_STREAMS_PER_ADDRESS },
+    mediaStore,
+  };
+}
+
+/** MEDIA_STORE=s3 needs its bucket, region and keys; the endpoint defaults to Amazon S3's. */
+function mediaStoreOf(e: z.infer<typeof EnvSchema>): Config["mediaStore"] {
+  if (e.MEDIA_STORE === "fs") return { kind: "fs" };
+  const required = { S3_REGION: e.S3_REGION, S3_BUCKET: e.S3_BUCKET, S3_ACCESS_KEY_ID: e.S3_ACCESS_KEY_ID };
+  const missing = Object.entries({ ...required, S3_SECRET_ACCESS_KEY: e.S3_SECRET_ACCESS_KEY })
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => `  ${k}: required with MEDIA_STORE=s3`);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join("\n")}`);
+  return {
+    kind: "s3",
+    endpoint: e.S3_ENDPOINT ?? null,
+    region: e.S3_REGION as string,
+    bucket: e.S3_BUCKET as string,
+    accessKeyId: e.S3_ACCESS_KEY_ID as string,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY as string,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
   };
 }
 

@@ -110,9 +110,9 @@ export class FederationHeldDataEffects implements HeldDataEffects {
       if (!post.file) continue;
       const host = domainOfUrl(post.fediActor ?? "");
       if (host === null || !rejecting(host, post.board)) continue;
-      const { file, orphans, post: after } = await s.store.posts.deleteFile(post.board, post.no);
+      const { file, removed, orphans, post: after } = await s.store.posts.deleteFile(post.board, post.no);
       if (!file) continue;
-      await s.posting.removeBlobs(orphans);
+      await s.posting.removeBlobs(orphans, { board: post.board, files: removed });
       s.events.emit({ type: "file_deleted", post: after ?? withoutFiles(post) });
       dropped++;
     }

@@ -1,11 +1,11 @@
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { FsMediaStore } from "../../storage/media/fs-media-store.js";
+import { closeMediaStore, openMediaStore } from "../../storage/media/open-media-store.js";
 import { locateStore, openStore } from "../../storage/open.js";
 import { createInstance, type Instance } from "../app.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { checkDataDir, DataDirError } from "../data-dir.js";
 import { isDomainError } from "../domain/errors.js";
+import type { MediaStore } from "../domain/ports.js";
 import { BoardService } from "../services/boards.js";
 import { systemClock } from "../services/clock.js";
 import { createLogger } from "../services/logger.js";
@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
   const write = (sink: (s: string) => void) => (line: string) => sink(`${line}\n`);
   const out = write((s) => io.out(s));
   const err = write((s) => io.err(s));
-  const state: { opened: Promise<CliServices> | null; instance: Promise<Instance> | null } = {
+  const state: { opened: Promise<CliServices> | null; instance: Promise<Instance> | null; media?: MediaStore } = {
     opened: null,
     instance: null,
   };
@@ -114,7 +114,8 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
         }
         await checkDataDir(config.dataDir, { sqlite: config.mongodbUrl === null });
         const store = await openStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl });
-        const media = new FsMediaStore(join(config.dataDir, "media"));
+        const media = openMediaStore(config);
+        state.media = media;
         return {
           config,
           store,
@@ -154,6 +155,7 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
       // The store never opened (the error was reported above) or is already closed.
     }
   }
+  if (state.media) closeMediaStore(state.media);
   return closed ? code : EXIT.failed;
 }
 

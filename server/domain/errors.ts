@@ -29,6 +29,13 @@ export class DomainError extends Error {
   }
 }
 
+/** A post's file id was asked for exactly (`exactTim`) and a stored post holds it: nothing was stored. */
+export class TimTaken extends DomainError {
+  constructor(readonly tim: number) {
+    super("conflict", `File id ${tim} is already taken on this board.`);
+  }
+}
+
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;
 }
@@ -42,24 +49,33 @@ export function isDomainError(e: unknown): e is DomainError {
  */
 export class StorageError extends Error {
   override readonly name = "StorageError";
-  readonly reason = "full" as const;
+  /**
+   * `full`: out of space (507). `unavailable`: the store did not answer or failed on its side (an
+   * object storage service unreachable, throttling, a 5xx), so nothing was saved (503).
+   */
+  readonly reason: "full" | "unavailable";
   constructor(
-    /** What is full: the media files or the database. */
+    /** What is full or unavailable: the media files or the database. */
     readonly store: "media" | "database",
     /** For the log: what failed, with the underlying code. */
     message: string,
     /** For the client: what happened to what they sent. */
     readonly detail = "The server's storage is full, so nothing was saved. Please try again later.",
-    options?: ErrorOptions,
+    options?: ErrorOptions & { reason?: "full" | "unavailable" },
   ) {
     super(message, options);
+    this.reason = options?.reason ?? "full";
   }
 
   /** The same failure, telling the client `detail`. */
   withDetail(detail: string): StorageError {
-    return new StorageError(this.store, this.message, detail, { cause: this.cause });
+    return new StorageError(this.store, this.message, detail, { cause: this.cause, reason: this.reason });
   }
 }
+
+/** The client's account of a store that did not answer: nothing was saved, and a retry may work. */
+export const STORE_UNAVAILABLE =
+  "The server's storage is not answering right now, so nothing was saved. Please try again shortly.";
 
 /** Error codes of a full disk or quota from the file system. */
 export function isDiskFull(e: unknown): boolean {

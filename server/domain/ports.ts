@@ -94,6 +94,13 @@ export interface PostRepository {
     limits: { bumpLimit: number; imageLimit: number } & AnnounceOption,
   ): Promise<Post>;
 
+  /**
+   * Gives out `count` consecutive file ids on `board`, the first being `wanted` unless the board already
+   * gave out that id or a later one (then one past the last given out), and never gives them out again:
+   * for files to be published under their ids before their post is stored (`exactTim`).
+   * Throws DomainError("not_found") for an unknown board.
+   */
+  reserveTims(board: string, count: number, wanted: number): Promise<number>;
   getPost(board: string, no: number): Promise<Post | null>;
   /** Where a post comes from, without its text or file: for the checks made on every inbound reply. */
   getOrigin(board: string, no: number): Promise<PostOrigin | null>;
@@ -167,6 +174,12 @@ export interface PostRepository {
  */
 export interface AnnounceOption {
   announce?: boolean;
+  /**
+   * Every file of the post keeps exactly the id it comes with (ids from reserveTims, under which its
+   * media were already published), or nothing is stored and TimTaken is thrown when a stored post
+   * holds one.
+   */
+  exactTim?: boolean;
 }
 
 /**
@@ -323,4 +336,14 @@ export interface MediaStore {
   delete(sha256: string): Promise<void>;
   /** Every stored address, for garbage collection. */
   list(): AsyncIterable<string>;
+  /**
+   * Present only where media are also served by name straight from the store (a bucket behind
+   * MEDIA_URL): makes blob `sha256` readable as `name` (`board/tim.ext`, `board/tims.jpg`), with its
+   * content type and cache header. Idempotent.
+   */
+  publish?(name: string, sha256: string): Promise<void>;
+  /** Removes what `publish` made readable under `name`; an absent name is no error. */
+  unpublish?(name: string): Promise<void>;
+  /** Removes every name published for `board` (the board is deleted). */
+  unpublishBoard?(board: string): Promise<void>;
 }

@@ -16,7 +16,12 @@ type Hyphenated<S extends string> = S extends `${infer Head}_${infer Tail}` ? `$
  * What went wrong, as the last segment of a problem's `type`: a domain error's kind (hyphenated), or
  * one of the few an edge answers without a domain error behind it.
  */
-export type ProblemKind = Hyphenated<DomainErrorKind> | "method-not-allowed" | "insufficient-storage" | "internal";
+export type ProblemKind =
+  | Hyphenated<DomainErrorKind>
+  | "method-not-allowed"
+  | "insufficient-storage"
+  | "storage-unavailable"
+  | "internal";
 
 /** The one namespace of problem types: `urn:atoll:problem:<kind>`. */
 export function problemType(kind: ProblemKind): string {

@@ -54,6 +54,14 @@ const KIND_OF_STATUS: Partial<Record<number, DomainErrorKind>> = {
  * service that met it has logged it).
  */
 export function toProblem(err: unknown, logger: Logger): Problem {
+  if (err instanceof StorageError && err.reason === "unavailable") {
+    return {
+      type: problemType("storage-unavailable"),
+      title: "Storage unavailable",
+      status: 503,
+      detail: err.detail,
+    };
+  }
   if (err instanceof StorageError) {
     return {
       type: problemType("insufficient-storage"),

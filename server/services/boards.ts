@@ -121,6 +121,7 @@ export class BoardService {
     const { deleted, orphans } = await this.store.boards.delete(uri);
     if (!deleted) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     this.onChange();
+    await this.media.unpublishBoard?.(uri);
     const banners = await bannerMedia(this.store);
     for (const sha of orphans) if (!banners.has(sha)) await this.media.delete(sha);
   }

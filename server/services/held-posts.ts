@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { DomainError } from "../domain/errors.js";
 import type { FilterFields, FilterOrigin } from "../domain/filter-matching.js";
-import type { Store } from "../domain/ports.js";
+import type { MediaStore, Store } from "../domain/ports.js";
 import type { NewPost, Post } from "../domain/post.js";
 import { can } from "../domain/staff.js";
 import type { HeldPost } from "../domain/word-filters.js";
 import type { Clock } from "./clock.js";
 import type { PostEvents } from "./events.js";
+import type { Logger } from "./logger.js";
+import { insertPublished } from "./named-media.js";
 import type { Actor } from "./staff.js";
 import type { WordFilterService } from "./word-filters.js";
 
@@ -70,6 +72,9 @@ export interface HeldPostDeps {
   removeBlobs: (addresses: readonly string[]) => Promise<void>;
   /** Local posts are announced to followers (federation is on). */
   announce: boolean;
+  /** Where files are published by name (see MediaStore.publish), approving publishes the post's first. */
+  media?: Pick<MediaStore, "publish" | "unpublish">;
+  logger?: Pick<Logger, "warn">;
 }
 
 /**
@@ -100,21 +105,26 @@ export class HeldPostService {
     const post: NewPost = { ...held.post, createdAt: this.deps.clock() };
     // Taken out first, so two moderators approving at once write it once; put back if it cannot be written.
     if (!(await this.deps.store.heldPosts.remove(held.id))) throw new DomainError("not_found", "No such held post.");
+    const insert = async (p: NewPost, exactTim: boolean): Promise<Post> =>
+      held.threadNo === null
+        ? (
+            await this.deps.store.posts.createThread(board.uri, p, {
+              maxThreads: board.settings.maxThreads,
+              announce: this.deps.announce,
+              exactTim,
+            })
+          ).post
+        : await this.deps.store.posts.createReply(board.uri, held.threadNo, p, {
+            bumpLimit: board.settings.bumpLimit,
+            imageLimit: board.settings.imageLimit,
+            announce: this.deps.announce,
+            exactTim,
+          });
     let created: Post;
     try {
-      created =
-        held.threadNo === null
-          ? (
-              await this.deps.store.posts.createThread(board.uri, post, {
-                maxThreads: board.settings.maxThreads,
-                announce: this.deps.announce,
-              })
-            ).post
-          : await this.deps.store.posts.createReply(board.uri, held.threadNo, post, {
-              bumpLimit: board.settings.bumpLimit,
-              imageLimit: board.settings.imageLimit,
-              announce: this.deps.announce,
-            });
+      created = await insertPublished(this.deps.media ?? {}, this.deps.store.posts, board.uri, post, insert, (m, f) =>
+        this.deps.logger?.warn(m, f),
+      );
     } catch (err) {
       await this.deps.store.heldPosts.add(held);
       throw err;

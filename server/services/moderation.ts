@@ -15,6 +15,7 @@ import {
 } from "../domain/staff.js";
 import type { Clock } from "./clock.js";
 import type { FlagChange, PostEvents, StaffAct } from "./events.js";
+import { goneWith } from "./post-files.js";
 import type { PostingService } from "./posting.js";
 import type { Actor } from "./staff.js";
 
@@ -153,14 +154,14 @@ export class ModerationService {
       const gone = await this.deps.store.posts.deleteFile(board, no, opts.tim);
       if (gone.removed.length === 0)
         throw new DomainError("not_found", `Post /${board}/${no} has no file ${opts.tim}.`);
-      await this.deps.posting.removeBlobs(gone.orphans);
+      await this.deps.posting.removeBlobs(gone.orphans, { board, files: gone.removed });
       await this.record(user, board, "delete_file", post.no, reason);
       this.deps.events.emit({ type: "file_deleted", post: gone.post ?? withoutFiles(post), by });
       await this.settleReports(board, no);
       return;
     }
     const { deleted, orphans } = await this.deps.store.posts.deletePost(board, no);
-    await this.deps.posting.removeBlobs(orphans);
+    await this.deps.posting.removeBlobs(orphans, goneWith(board, deleted));
     if (deleted.length > 0) await this.record(user, board, "delete", post.no, reason);
     // One look at the board's open reports for a whole thread's posts.
     const open = await this.deps.store.reports.listOpen([board]);

@@ -5,13 +5,14 @@ import { DomainError } from "../domain/errors.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
 import type { PdqHash } from "../domain/media-safety/pdq.js";
 import type { MediaStore, Store } from "../domain/ports.js";
-import { EXT_BY_TYPE, type NewPost, type PostFile } from "../domain/post.js";
+import { EXT_BY_TYPE, type NewPost, type Post, type PostFile } from "../domain/post.js";
 import { formatSize } from "../domain/sizes.js";
 import { bannerMedia } from "./board-banner.js";
 import type { ImageProcessor, ProcessedImage } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
 import type { UploadCounts } from "./metrics.js";
+import { unpublishFiles } from "./named-media.js";
 import type { UploadedFile } from "./posting.js";
 import { displayName } from "./upload-name.js";
 import { sniffVideoType } from "./video-probe.js";
@@ -201,8 +202,14 @@ export class PostFiles {
     if (await this.deps.mediaBans?.refuses([sha256])) throw new MediaRefused();
   }
 
-  /** Removes blobs the store reported as no longer referenced. */
-  async removeBlobs(addresses: readonly string[]): Promise<void> {
+  /**
+   * Removes the published names of the files `gone` lists (each post's own, whether or not its blobs
+   * stay for another post), then the blobs the store reported as no longer referenced.
+   */
+  async removeBlobs(addresses: readonly string[], gone?: GoneFiles): Promise<void> {
+    if (gone) {
+      await unpublishFiles(this.deps.media, gone.board, gone.files, (m, f) => this.deps.logger.warn(m, f));
+    }
     // Forget them for dedupe first, so a new upload of the same image is processed and stored again.
     if (addresses.length > 0) {
       const gone = new Set(addresses);
@@ -231,6 +238,17 @@ export class PostFiles {
       this.deps.logger.warn("media cleanup after a failed post did not finish", { err });
     }
   }
+}
+
+/** Files taken off a board (deleted posts, deleted files): their published names go with them. */
+export interface GoneFiles {
+  board: string;
+  files: readonly PostFile[];
+}
+
+/** The files of `posts` deleted from `board`. */
+export function goneWith(board: string, posts: readonly Post[]): GoneFiles {
+  return { board, files: posts.flatMap((p) => (p.file ? [p.file, ...p.extraFiles] : [])) };
 }
 
 /** The content addresses (originals and thumbnails) of stored uploads. */

@@ -17,8 +17,9 @@ import type { ImageProcessor } from "./images.js";
 import type { Logger } from "./logger.js";
 import type { MediaGate } from "./media-ban-index.js";
 import type { UploadCounts } from "./metrics.js";
+import { insertPublished } from "./named-media.js";
 import { LIMITS, postFields } from "./post-fields.js";
-import { addresses, fileRecords, PostFiles, type StoredImage } from "./post-files.js";
+import { addresses, fileRecords, type GoneFiles, goneWith, PostFiles, type StoredImage } from "./post-files.js";
 import { renderWithQuotes } from "./quote-render.js";
 import type { Secrets } from "./secrets.js";
 import { displayName, filenamesOf, renamed } from "./upload-name.js";
@@ -88,6 +89,9 @@ export interface RemotePostResult {
 
 /** What a poster is told when a full disk stopped their post. */
 const NOT_SAVED = "The server's storage is full, so your post was not saved. Please try again later.";
+/** What a poster is told when the storage did not answer (an object storage service out of reach). */
+const NOT_SAVED_UNAVAILABLE =
+  "The server's storage is not answering right now, so your post was not saved. Please try again shortly.";
 
 export interface PostingDeps {
   store: Store;
@@ -201,10 +205,11 @@ export class PostingService {
       throw new DomainError("invalid", "A new thread needs an image.");
     }
     if (!file && !input.comment?.trim()) throw new DomainError("invalid", "A new thread needs a comment or an image.");
-    return this.write(board, null, input, async (post) => {
+    return this.write(board, null, input, async (post, exactTim) => {
       const { post: created } = await this.deps.store.posts.createThread(board.uri, post, {
         maxThreads: board.settings.maxThreads,
         announce: this.deps.announce === true,
+        exactTim,
       });
       return created;
     });
@@ -218,11 +223,12 @@ export class PostingService {
     if (thread.locked) throw new DomainError("locked", "This thread is locked.");
     if (uploadsOf(input).length === 0 && !input.comment?.trim())
       throw new DomainError("invalid", "A reply needs a comment or an image.");
-    return this.write(board, input.threadNo, input, (post) =>
+    return this.write(board, input.threadNo, input, (post, exactTim) =>
       this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
         bumpLimit: board.settings.bumpLimit,
         imageLimit: board.settings.imageLimit,
         announce: this.deps.announce === true,
+        exactTim,
       }),
     );
   }
@@ -305,19 +311,20 @@ export class PostingService {
       apId: input.apId,
       fediActor: input.fediActor,
     };
-    const insert = (p: NewPost): Promise<Post> =>
+    const insert = (p: NewPost, exactTim = false): Promise<Post> =>
       input.threadNo === null
         ? this.deps.store.posts
-            .createThread(board.uri, p, { maxThreads: board.settings.maxThreads })
+            .createThread(board.uri, p, { maxThreads: board.settings.maxThreads, exactTim })
             .then((r) => r.post)
         : this.deps.store.posts.createReply(board.uri, input.threadNo, p, {
             bumpLimit: board.settings.bumpLimit,
             imageLimit: board.settings.imageLimit,
+            exactTim,
           });
     let created: Post;
     try {
       try {
-        created = await insert(post);
+        created = await insertPublished(this.deps.media, this.deps.store.posts, board.uri, post, insert, this.warn);
       } catch (err) {
         // The thread reached its image limit: the text still goes in.
         if (!(err instanceof DomainError && err.kind === "forbidden" && post.file)) throw err;
@@ -336,7 +343,7 @@ export class PostingService {
   /** Deletes a post without a password check (its fediverse author deleted it); returns what went. */
   async deleteRemote(boardUri: string, no: number): Promise<Post[]> {
     const { deleted, orphans } = await this.deps.store.posts.deletePost(boardUri, no);
-    await this.removeBlobs(orphans);
+    await this.removeBlobs(orphans, goneWith(boardUri, deleted));
     for (const p of deleted) this.deps.events.emit({ type: "post_deleted", post: p });
     return deleted;
   }
@@ -351,11 +358,11 @@ export class PostingService {
     if (fileOnly) {
       if (!post.file) throw new DomainError("invalid", "This post has no file.");
       const gone = await this.deps.store.posts.deleteFile(boardUri, no);
-      await this.removeBlobs(gone.orphans);
+      await this.removeBlobs(gone.orphans, { board: boardUri, files: gone.removed });
       this.deps.events.emit({ type: "file_deleted", post: gone.post ?? withoutFiles(post) });
     } else {
       const { deleted, orphans } = await this.deps.store.posts.deletePost(boardUri, no);
-      await this.removeBlobs(orphans);
+      await this.removeBlobs(orphans, goneWith(boardUri, deleted));
       for (const p of deleted) this.deps.events.emit({ type: "post_deleted", post: p });
     }
   }
@@ -364,10 +371,13 @@ export class PostingService {
     return createHmac("sha256", this.passwordKey).update(password).digest("base64url");
   }
 
-  /** Removes blobs the store reported as no longer referenced. */
-  removeBlobs(addresses: readonly string[]): Promise<void> {
-    return this.files.removeBlobs(addresses);
+  /** Removes the names of the files `gone` lists, then the blobs no post refers to any more. */
+  removeBlobs(addresses: readonly string[], gone?: GoneFiles): Promise<void> {
+    return this.files.removeBlobs(addresses, gone);
   }
+
+  private readonly warn = (message: string, fields: Record<string, unknown>): void =>
+    this.deps.logger.warn(message, fields);
 
   private async board(uri: string): Promise<Board> {
     const board = await this.deps.store.boards.get(uri);
@@ -379,7 +389,7 @@ export class PostingService {
     board: Board,
     threadNo: number | null,
     input: PostInput,
-    insert: (post: NewPost) => Promise<Post>,
+    insert: (post: NewPost, exactTim: boolean) => Promise<Post>,
   ): Promise<Post> {
     const fields = postFields(board, input);
     const ipHash = this.hashIp(input.ip);
@@ -440,7 +450,7 @@ export class PostingService {
         fediActor: null,
       };
       if (hold !== null) await holdPost(this.deps, { board: board.uri, threadNo, reason: hold }, post);
-      const created = await insert(post);
+      const created = await insertPublished(this.deps.media, this.deps.store.posts, board.uri, post, insert, this.warn);
       this.deps.events.emit({ type: "post_created", post: created });
       return created;
     } catch (err) {
@@ -456,11 +466,12 @@ export class PostingService {
   /** Logs a full disk as the error it is for the operator, and gives the poster's account of it. */
   private reported(err: unknown, where: Record<string, unknown>): unknown {
     if (!(err instanceof StorageError)) return err;
-    this.deps.logger.error(`post not saved: the ${err.store === "media" ? "media storage" : "database"} is full`, {
-      ...where,
-      full: err.store,
-      err,
-    });
+    const what = err.store === "media" ? "media storage" : "database";
+    if (err.reason === "unavailable") {
+      this.deps.logger.error(`post not saved: the ${what} is unavailable`, { ...where, unavailable: err.store, err });
+      return err.withDetail(NOT_SAVED_UNAVAILABLE);
+    }
+    this.deps.logger.error(`post not saved: the ${what} is full`, { ...where, full: err.store, err });
     return err.withDetail(NOT_SAVED);
   }
 

@@ -1,5 +1,5 @@
 import type { ClientSession, Filter, MongoClient } from "mongodb";
-import { DomainError } from "../../server/domain/errors.js";
+import { DomainError, TimTaken } from "../../server/domain/errors.js";
 import type { AnnounceOption, FileDeletion, ListThreadsQuery, PostRepository } from "../../server/domain/ports.js";
 import {
   filesOf,
@@ -47,6 +47,7 @@ export class MongoPostRepository implements PostRepository {
     threadNo: number | null,
     input: NewPost,
     session: ClientSession,
+    exact = false,
   ): Promise<Post> {
     const set: Record<string, unknown> = {
       nextNo: { $add: ["$nextNo", 1] },
@@ -58,7 +59,22 @@ export class MongoPostRepository implements PostRepository {
     if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
     // Further files take the ids right after the first's: the board's last id moves past all of them.
     const more = input.file ? extra.length : 0;
-    if (wanted !== null) {
+    if (wanted !== null && exact) {
+      // Ids reserved beforehand (reserveTims): kept as they are, refused only when a stored post holds one.
+      const tims = [wanted, ...extra.map((f) => int(f.tim, "file.tim"))];
+      const holder = await this.c.posts.findOne(
+        {
+          board: { $eq: board },
+          $or: [{ "file.tim": { $in: tims } }, { "extraFiles.tim": { $in: tims } }],
+        } as Filter<PostDoc>,
+        { session, projection: { _id: 0, file: 1, extraFiles: 1 } },
+      );
+      if (holder) {
+        const held = [holder.file?.tim, ...(holder.extraFiles ?? []).map((f) => f.tim)];
+        throw new TimTaken(tims.find((t) => held.includes(t)) ?? wanted);
+      }
+      set["lastTim"] = { $max: [{ $ifNull: ["$lastTim", 0] }, Math.max(...tims)] };
+    } else if (wanted !== null) {
       set["lastTim"] = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1 + more] }, wanted + more] };
     }
     const doc = await this.c.boards.findOneAndUpdate({ uri: { $eq: board } }, [{ $set: set }], {
@@ -70,7 +86,7 @@ export class MongoPostRepository implements PostRepository {
     const no = doc.nextNo - 1;
     const first = doc.lastTim === undefined ? undefined : doc.lastTim - more;
     const post =
-      input.file && first !== undefined
+      input.file && first !== undefined && !exact
         ? {
             ...input,
             file: first === wanted ? input.file : { ...input.file, tim: first },
@@ -96,9 +112,10 @@ export class MongoPostRepository implements PostRepository {
     const b = str(board, "board");
     const maxThreads = countLimit(limits.maxThreads, "maxThreads");
     const announce = optBool(limits.announce, "announce") === true;
+    const exact = optBool(limits.exactTim, "exactTim") === true;
     buildPost(b, 0, 0, input); // refuse a malformed post before opening a transaction
     const work = inTransaction(this.client, async (session) => {
-      const post = await this.allocate(b, null, input, session);
+      const post = await this.allocate(b, null, input, session, exact);
       const no = post.no;
       const thread: ThreadState = {
         board: b,
@@ -152,6 +169,7 @@ export class MongoPostRepository implements PostRepository {
     const b = str(board, "board");
     const t = int(threadNo, "threadNo");
     const announce = optBool(limits.announce, "announce") === true;
+    const exact = optBool(limits.exactTim, "exactTim") === true;
     const bumpLimit = num(limits.bumpLimit, "bumpLimit");
     const imageLimit = num(limits.imageLimit, "imageLimit");
     buildPost(b, 0, t, input);
@@ -162,7 +180,7 @@ export class MongoPostRepository implements PostRepository {
         throw new DomainError("locked", thread.archived ? "This thread is archived." : "This thread is locked.");
       }
       if (input.file && thread.imageCount >= imageLimit) throw new DomainError("forbidden", "image limit reached");
-      const post = await this.allocate(b, t, input, session);
+      const post = await this.allocate(b, t, input, session, exact);
       await this.c.posts.insertOne(postDoc(post), { session });
       if (announce) {
         await this.c.announcePending.insertOne({ board: b, no: post.no, createdAt: post.createdAt }, { session });
@@ -182,6 +200,20 @@ export class MongoPostRepository implements PostRepository {
       return post;
     });
     return conflictOnDuplicate(work, "That post number is already taken.");
+  }
+
+  async reserveTims(board: string, count: number, wanted: number): Promise<number> {
+    const n = int(count, "count");
+    if (n < 1) throw new DomainError("invalid", "count must be at least 1.");
+    const w = int(wanted, "wanted");
+    const next = { $max: [{ $add: [{ $ifNull: ["$lastTim", 0] }, 1] }, w] };
+    const doc = await this.c.boards.findOneAndUpdate(
+      { uri: { $eq: str(board, "board") } },
+      [{ $set: { lastTim: { $add: [next, n - 1] } } }],
+      { returnDocument: "after", projection: { _id: 0, lastTim: 1 } },
+    );
+    if (!doc) throw new DomainError("not_found", `No board /${board}/.`);
+    return (doc.lastTim ?? 0) - (n - 1);
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {

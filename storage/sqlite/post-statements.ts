@@ -64,6 +64,14 @@ export function preparePostStatements(db: Db) {
         "UPDATE boards SET last_tim = max(last_tim + 1, ?) WHERE uri = ? RETURNING last_tim",
       )
       .pluck(),
+    /** `n` consecutive file ids from the wanted one (or past the last given out): see reserveTims. */
+    reserveTims: db
+      .prepare<[number, number, string, number], number>(
+        "UPDATE boards SET last_tim = max(last_tim + 1, ?) + ? WHERE uri = ? RETURNING last_tim - ?",
+      )
+      .pluck(),
+    /** Keeps the board's last file id at or past one stored as asked (`exactTim`). */
+    raiseTim: db.prepare<[number, string]>("UPDATE boards SET last_tim = max(last_tim, ?) WHERE uri = ?"),
     touchBoard: db.prepare<[number, string]>(
       "UPDATE boards SET version = version + 1, modified_at = max(modified_at, ?) WHERE uri = ?",
     ),

@@ -1,4 +1,4 @@
-import { DomainError } from "../../server/domain/errors.js";
+import { DomainError, TimTaken } from "../../server/domain/errors.js";
 import type {
   AnnounceOption,
   FileDeletion,
@@ -109,8 +109,11 @@ export class SqlitePostRepository implements PostRepository {
       if (announce) pending.run({ board: post.board, no: post.no, created_at: post.createdAt });
     };
     const pending = prepareAnnounceInsert(db);
-    /** The post as given, its file id raised where needed to stay unique within the board. */
-    const withTim = (board: string, input: NewPost): NewPost => {
+    /**
+     * The post as given, its file id raised where needed to stay unique within the board; `exact`:
+     * refused (TimTaken, the transaction rolled back) instead.
+     */
+    const withTim = (board: string, input: NewPost, exact: boolean): NewPost => {
       if (!input.file) return input;
       // Further files take the ids right after the first's.
       const take = (f: PostFile, wanted: number): PostFile => {
@@ -119,26 +122,42 @@ export class SqlitePostRepository implements PostRepository {
       };
       const extra = input.extraFiles ?? [];
       if (!Array.isArray(extra)) throw new DomainError("invalid", "extraFiles must be a list.");
-      return {
-        ...input,
-        file: take(input.file, int(input.file.tim, "file.tim")),
-        extraFiles: extra.map((f) => take(f, 0)),
-      };
+      const wanted = int(input.file.tim, "file.tim");
+      if (exact) {
+        const files = [input.file, ...extra];
+        for (const f of files) {
+          const tim = int(f.tim, "file.tim");
+          if (s.fileByTim.get(board, tim) || s.extraFilesByTim.get(board, tim)) throw new TimTaken(tim);
+          s.raiseTim.run(tim, board);
+        }
+        return input;
+      }
+      return { ...input, file: take(input.file, wanted), extraFiles: extra.map((f) => take(f, 0)) };
     };
 
     this.tx = {
-      createThread: db.transaction((board: string, input: NewPost, maxThreads: number, announce: boolean) => {
-        const no = allocate(board, Date.now());
-        const post = buildPost(board, no, no, withTim(board, input));
-        s.insertThread.run({ board, no, created_at: post.createdAt });
-        insert(post, announce);
-        const excess = s.countLive.get(board)! - maxThreads;
-        const archived = excess > 0 ? s.archiveOldest.all({ board, n: excess, at: post.createdAt }) : [];
-        return { post, archived: archived.sort((a, b) => a - b) };
-      }),
+      createThread: db.transaction(
+        (board: string, input: NewPost, maxThreads: number, announce: boolean, exact: boolean) => {
+          const no = allocate(board, Date.now());
+          const post = buildPost(board, no, no, withTim(board, input, exact));
+          s.insertThread.run({ board, no, created_at: post.createdAt });
+          insert(post, announce);
+          const excess = s.countLive.get(board)! - maxThreads;
+          const archived = excess > 0 ? s.archiveOldest.all({ board, n: excess, at: post.createdAt }) : [];
+          return { post, archived: archived.sort((a, b) => a - b) };
+        },
+      ),
 
       createReply: db.transaction(
-        (board: string, threadNo: number, input: NewPost, bumpLimit: number, imageLimit: number, announce: boolean) => {
+        (
+          board: string,
+          threadNo: number,
+          input: NewPost,
+          bumpLimit: number,
+          imageLimit: number,
+          announce: boolean,
+          exact: boolean,
+        ) => {
           const values = s.getThreadValues.get(board, threadNo);
           if (!values) throw new DomainError("not_found", `No thread ${threadNo} on /${board}/.`);
           const thread = threadRowFromValues(values);
@@ -147,7 +166,7 @@ export class SqlitePostRepository implements PostRepository {
           }
           if (input.file && thread.image_count >= imageLimit) throw new DomainError("forbidden", "image limit reached");
           const now = Date.now();
-          const post = buildPost(board, allocate(board, now), threadNo, withTim(board, input));
+          const post = buildPost(board, allocate(board, now), threadNo, withTim(board, input, exact));
           insert(post, announce);
           const bump = !post.sage && thread.reply_count < bumpLimit;
           s.afterReply.run({ board, no: threadNo, images: post.file ? 1 : 0, bump: bump ? post.createdAt : null, now });
@@ -222,7 +241,8 @@ export class SqlitePostRepository implements PostRepository {
     const uri = str(board, "board");
     const maxThreads = countLimit(limits.maxThreads, "maxThreads");
     const announce = optBool(limits.announce, "announce") === true;
-    return this.group.run(() => this.tx.createThread(uri, post, maxThreads, announce));
+    const exact = optBool(limits.exactTim, "exactTim") === true;
+    return this.group.run(() => this.tx.createThread(uri, post, maxThreads, announce, exact));
   }
 
   async createReply(
@@ -236,7 +256,16 @@ export class SqlitePostRepository implements PostRepository {
     const bumpLimit = num(limits.bumpLimit, "bumpLimit");
     const imageLimit = num(limits.imageLimit, "imageLimit");
     const announce = optBool(limits.announce, "announce") === true;
-    return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit, announce));
+    const exact = optBool(limits.exactTim, "exactTim") === true;
+    return this.group.run(() => this.tx.createReply(uri, thread, post, bumpLimit, imageLimit, announce, exact));
+  }
+
+  async reserveTims(board: string, count: number, wanted: number): Promise<number> {
+    const n = int(count, "count");
+    if (n < 1) throw new DomainError("invalid", "count must be at least 1.");
+    const first = this.s.reserveTims.get(int(wanted, "wanted"), n - 1, str(board, "board"), n - 1);
+    if (first === undefined) throw new DomainError("not_found", `No board /${board}/.`);
+    return first;
   }
 
   async getPost(board: string, no: number): Promise<Post | null> {

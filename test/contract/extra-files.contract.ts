@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TimTaken } from "../../server/domain/errors.js";
 import { newBoard, newFile, newPost, ROOMY } from "./factories.js";
 import type { ContractContext } from "./store-contract.js";
 
@@ -23,6 +24,49 @@ export function describeExtraFilesContract({ store }: ContractContext): void {
       // a later file id stays above every id given out, extra ones included
       const reply = await s.posts.createReply("b", post.no, newPost({ file: newFile({ tim: a.tim }) }), ROOMY);
       expect(reply.file!.tim).toBeGreaterThan(a.tim + 2);
+    });
+
+    it("reserves file ids no post gets again, and an exact tim is refused when taken", async () => {
+      const s = store();
+      await s.boards.create(newBoard("b"));
+      const a = newFile();
+      const { post: op } = await s.posts.createThread("b", newPost({ file: a }), ROOMY);
+      // an id the board gave out is not reserved again: the range starts past it
+      const first = await s.posts.reserveTims("b", 2, a.tim);
+      expect(first).toBe(a.tim + 1);
+      expect(await s.posts.reserveTims("b", 1, a.tim + 1)).toBe(a.tim + 3);
+      await expect(s.posts.reserveTims("nope", 1, 1)).rejects.toMatchObject({ kind: "not_found" });
+      // a post asking for its ids on its own goes past every reserved one
+      const later = await s.posts.createReply("b", op.no, newPost({ file: newFile({ tim: a.tim }) }), ROOMY);
+      expect(later.file!.tim).toBe(a.tim + 4);
+
+      const exact = { ...ROOMY, exactTim: true };
+      const refused = await s.posts
+        .createReply(
+          "b",
+          op.no,
+          newPost({ file: newFile({ tim: first }), extraFiles: [newFile({ tim: a.tim })] }),
+          exact,
+        )
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TimTaken);
+      expect((refused as TimTaken).tim).toBe(a.tim);
+      // the refusal kept nothing: no reply, no number used
+      expect((await s.posts.getThread("b", op.no))?.replyCount).toBe(1);
+      await expect(
+        s.posts.createThread("b", newPost({ file: newFile({ tim: later.file!.tim }) }), exact),
+      ).rejects.toBeInstanceOf(TimTaken);
+
+      const reply = await s.posts.createReply(
+        "b",
+        op.no,
+        newPost({ file: newFile({ tim: first }), extraFiles: [newFile({ tim: first + 1 })] }),
+        exact,
+      );
+      expect(reply.no).toBe(later.no + 1);
+      expect([reply.file!.tim, reply.extraFiles[0]!.tim]).toEqual([first, first + 1]);
+      expect(await s.posts.getPost("b", reply.no)).toEqual(reply);
+      expect((await s.posts.findFileByTim("b", first + 1))?.sha256).toBe(reply.extraFiles[0]!.sha256);
     });
 
     it("keeps a video's duration on the first file and the further ones, and none on an image", async () => {

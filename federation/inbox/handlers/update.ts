@@ -68,12 +68,12 @@ export const handleUpdate: Handler = async (deps, { activity, json }) => {
   const files = filesOf(post);
   const listed = filesStillListed(files, note.attachment);
   if (listed.length === 0 && files.length > 0) {
-    const { orphans } = await s.store.posts.deleteFile(post.board, post.no);
-    await s.posting.removeBlobs(orphans);
+    const { orphans, removed } = await s.store.posts.deleteFile(post.board, post.no);
+    await s.posting.removeBlobs(orphans, { board: post.board, files: removed });
   } else {
     for (const f of files.filter((one) => !listed.includes(one))) {
-      const { orphans } = await s.store.posts.deleteFile(post.board, post.no, f.tim);
-      await s.posting.removeBlobs(orphans);
+      const { orphans, removed } = await s.store.posts.deleteFile(post.board, post.no, f.tim);
+      await s.posting.removeBlobs(orphans, { board: post.board, files: removed });
     }
   }
   await announceAccepted(deps.outbox, deps.s.logger, post.board, {

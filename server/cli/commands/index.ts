@@ -3,6 +3,7 @@ import { boardCommands } from "./board.js";
 import { domainCommands } from "./defederation-domain.js";
 import { subscriptionCommands } from "./defederation-subscription.js";
 import { deliveryCommands } from "./delivery.js";
+import { mediaCommands } from "./media.js";
 import { tokenCommands } from "./token.js";
 import { userCommands } from "./user.js";
 
@@ -14,4 +15,5 @@ export const COMMANDS: readonly CommandGroup[] = [
   domainCommands,
   subscriptionCommands,
   deliveryCommands,
+  mediaCommands,
 ];
