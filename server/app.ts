@@ -98,7 +98,11 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   events.on((e) => {
     if (e.type === "post_created") metrics.postCreated(e.post.apId !== null);
   });
-  const images = new ImageProcessor({ maxPixels: 40_000_000, concurrency: imageConcurrency(), queueLimit: 32 });
+  const images = new ImageProcessor({
+    maxPixels: 40_000_000,
+    concurrency: imageConcurrency(),
+    queueLimit: config.imageQueueLimit,
+  });
   const videos = videoProcessorFor(config.dataDir, logger);
   const cooldowns = new Cooldowns(store.limits.slots, store.posts, clock);
   const mediaBanIndex = new MediaBanIndex(store.mediaBans);
@@ -313,6 +317,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       // A post whose client went away is still being written: let it finish before the store closes.
       const unfinished = await posting.drain(left());
       if (unfinished > 0) logger.warn("posts still being written were cut at shutdown", { posts: unfinished });
+      await images.close();
       await federation.close();
       // Counts this process has not yet shared go to the store before it closes.
       await services.limits.stop();

@@ -95,6 +95,7 @@ const EnvSchema = z.object({
   PURGE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   DELIVERY_RETRY_DAYS: z.coerce.number().min(0.01).max(365).default(7),
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  IMAGE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(32),
   PEER_PROBATION_DAYS: z.coerce.number().min(0).max(3650).default(7),
   POSTER_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   BLOCKLIST_SYNC_HOURS: z.coerce
@@ -159,6 +160,8 @@ export interface Config {
   deliveryMaxAgeMs: number;
   /** Sends one delivery worker keeps in flight at once (each peer domain's own limit still holds). */
   deliveryConcurrency: number;
+  /** Uploads allowed to wait for an image worker; beyond that they are answered 503 with Retry-After. */
+  imageQueueLimit: number;
   /**
    * How many days a local poster's per-board token (the handle peers name to hide or report a
    * poster) stays the same before it rotates: POSTER_TOKEN_ROTATION_DAYS, whole days, default 7.
@@ -232,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeGraceMs: Math.round(e.PURGE_GRACE_DAYS * 86_400_000),
     deliveryMaxAgeMs: Math.round(e.DELIVERY_RETRY_DAYS * 86_400_000),
     deliveryConcurrency: e.DELIVERY_CONCURRENCY,
+    imageQueueLimit: e.IMAGE_QUEUE_LIMIT,
     blocklistSyncMs: Math.round(e.BLOCKLIST_SYNC_HOURS * 3_600_000),
     peerProbationDays: e.PEER_PROBATION_DAYS,
     posterTokenRotationDays: e.POSTER_TOKEN_ROTATION_DAYS,
