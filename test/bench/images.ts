@@ -52,7 +52,11 @@ function multipart(file: Buffer, boundary: string): Buffer {
   ]);
 }
 
-/** sharp alone doing what the upload path does: auto-orient, metadata-free original, thumbnail. */
+/**
+ * sharp alone doing what the upload path does (auto-orient, metadata-free original, then thumbnail),
+ * with the server's settings: one libvips thread per image, cores − 1 images at once, in this process
+ * at normal priority (the server's workers run niced).
+ */
 async function sharpAlone(images: Buffer[], seconds: number, parallel: number): Promise<number> {
   let done = 0;
   const end = Date.now() + seconds * 1000;
@@ -61,15 +65,14 @@ async function sharpAlone(images: Buffer[], seconds: number, parallel: number): 
       const input = images[i % images.length]!;
       await sharp(input, { failOn: "error", limitInputPixels: false }).metadata();
       const opts = { failOn: "error", limitInputPixels: 40_000_000 } as const;
-      await Promise.all([
-        sharp(input, opts).autoOrient().jpeg({ quality: 90, mozjpeg: false }).toBuffer(),
-        sharp(input, opts)
-          .autoOrient()
-          .resize(125, 125, { fit: "inside", withoutEnlargement: true })
-          .flatten({ background: "#ffffff" })
-          .jpeg({ quality: 85, mozjpeg: false })
-          .toBuffer(),
-      ]);
+      // One after the other, as the server's image workers make them (one core per image).
+      await sharp(input, opts).autoOrient().jpeg({ quality: 90, mozjpeg: false }).toBuffer();
+      await sharp(input, opts)
+        .autoOrient()
+        .resize(125, 125, { fit: "inside", withoutEnlargement: true })
+        .flatten({ background: "#ffffff" })
+        .jpeg({ quality: 85, mozjpeg: false })
+        .toBuffer();
       done++;
     }
   };
