@@ -14,7 +14,6 @@
  * bench-results/profiles when it exits. BENCH_RATE_LIMIT=on keeps its limits on, out of reach.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -33,7 +32,7 @@ import { refusalBench } from "./refusal.js";
 import { replyLatency } from "./reply-latency.js";
 import { meets, type Row } from "./row.js";
 import { ReplyFactory } from "./signed-replies.js";
-import { type Paired, paired, quantile } from "./stats.js";
+import { type Paired, paired, processCpuMs, quantile } from "./stats.js";
 import { videoBench } from "./videos.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
@@ -98,22 +97,6 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 }
 
 type Options = autocannon.Options;
-
-/**
- * The CPU time a process has used so far (user and system, all its threads), in ms, from
- * /proc/<pid>/stat (in clock ticks, 100 per second on Linux); null where there is no /proc.
- */
-function processCpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces; the fields after it are space-separated.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
 
 async function load(
   opts: Partial<Options> & { url: string },

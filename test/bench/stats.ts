@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** The benchmark's arithmetic: quantiles, and paired rounds against a baseline. */
 
 export function quantile(values: number[], q: number): number {
@@ -48,4 +50,20 @@ export async function paired(
     ),
     rounds: measured,
   };
+}
+
+/**
+ * The CPU time a process has used so far (user and system, all its threads), in ms, from
+ * /proc/<pid>/stat (in clock ticks, 100 per second on Linux); null where there is no /proc.
+ */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces; the fields after it are space-separated.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
