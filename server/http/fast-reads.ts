@@ -82,13 +82,15 @@ export class FastReads {
     const candidate = this.candidate(req);
     if (!candidate) return false;
     if (this.s.config.rateLimit && !this.withinLimit(req)) return false;
-    let rendered: Rendered | undefined;
+    let slot: CacheSlot | null;
     try {
-      rendered = await this.lookup(candidate);
+      slot = await this.slot(candidate);
     } catch {
       // Express reads the store again and answers the failure as it does for every route.
       return false;
     }
+    if (!slot) return false;
+    const rendered = this.s.cache.peek(JSON_KINDS.has(candidate.kind) ? slot.key : htmlKey(slot.key), slot.version);
     if (!rendered) return false;
     const bytes = this.send(req, res, rendered, JSON_KINDS.has(candidate.kind));
     // Told once the response is handed to the connection: what is left is the socket's work.
@@ -202,13 +204,7 @@ export class FastReads {
     return this.s.limits.read(this.clientAddress(req)) === 0;
   }
 
-  /** The current rendering, when the cache holds it; the store reads are those of the Express routes. */
-  private async lookup(c: Candidate): Promise<Rendered | undefined> {
-    const slot = await this.slot(c);
-    if (!slot) return undefined;
-    return this.s.cache.peek(JSON_KINDS.has(c.kind) ? slot.key : htmlKey(slot.key), slot.version);
-  }
-
+  /** Where the current rendering would be in the cache; the store reads are those of the Express routes. */
   private async slot(c: Candidate): Promise<CacheSlot | null> {
     const reader = this.s.reader;
     const variant = variantKey(c.vis);
@@ -241,7 +237,7 @@ export class FastReads {
         );
       case "threadJson": {
         const state = await listedThread(this.s, board, String(c.no), c.vis);
-        const fingerprint = (await reader.boardSnapshot()).fingerprints.get(board.uri);
+        const fingerprint = snapshot.fingerprints.get(board.uri);
         return jsonSlots.thread(board, state, fingerprint, reader.rulesVersion(), variant);
       }
       case "catalogJson":
