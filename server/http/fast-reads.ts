@@ -8,8 +8,8 @@ import type { Rendered } from "../services/render-cache.js";
 import { SESSION_COOKIE } from "./admin/auth.js";
 import { clientIp } from "./post-input.js";
 import { type CacheSlot, htmlKey, jsonSlots, pageSlots } from "./read-keys.js";
-import type { RequestObserver } from "./request-observer.js";
-import { sendRendered } from "./respond.js";
+import type { ObservedRequest, RequestObserver } from "./request-observer.js";
+import { notModified, statedModified } from "./respond.js";
 import { type HeaderLine, recordHeaders, securityHeaders } from "./security-headers.js";
 import { listedThread, SHOW_LIMITED_COOKIE, variantKey, visibilityFromCookie } from "./web/limited.js";
 
@@ -26,6 +26,11 @@ const ROUTES: readonly (readonly [RegExp, Kind, string])[] = [
   [/^\/([a-z0-9]+)\/([2-9]|[1-9][0-9]{1,14})$/, "index", "/:board/:page"],
   [/^\/([a-z0-9]+)\/([1-9][0-9]{0,14})\.json$/, "pageJson", "/:board/:page.json"],
 ];
+
+/** sendRendered's Vary for these reads: the opt-in cookie chooses the variant besides the encodings. */
+const VARY = "Accept, Accept-Encoding, Cookie";
+const BROTLI = /\bbr\b/;
+const GZIP = /\bgzip\b/;
 
 const JSON_KINDS: ReadonlySet<Kind> = new Set(["threadJson", "catalogJson", "threadsJson", "pageJson"]);
 
@@ -51,7 +56,12 @@ interface Candidate {
  * over the request limit (Express counts the read again and answers the 429).
  */
 export class FastReads {
-  private readonly headers: HeaderLine[];
+  /** The security headers as a flat name, value list; the JSON's with its CORS header after them. */
+  private readonly htmlHead: string[];
+  private readonly jsonHead: string[];
+  /** Last-Modified values formatted within the current second (they depend on it), by change time. */
+  private readonly dated = new Map<number, string>();
+  private datedSecond = 0;
 
   constructor(
     private readonly s: Pick<Services, "reader" | "cache" | "config" | "limits">,
@@ -59,7 +69,8 @@ export class FastReads {
     private readonly app: Express,
     private readonly observer?: RequestObserver,
   ) {
-    this.headers = recordHeaders(securityHeaders(s.config));
+    this.htmlHead = flatHeaders(recordHeaders(securityHeaders(s.config)));
+    this.jsonHead = [...this.htmlHead, "Access-Control-Allow-Origin", "*"];
   }
 
   /**
@@ -71,34 +82,82 @@ export class FastReads {
     const candidate = this.candidate(req);
     if (!candidate) return false;
     if (this.s.config.rateLimit && !this.withinLimit(req)) return false;
-    let rendered: Rendered | undefined;
+    let slot: CacheSlot | null;
     try {
-      rendered = await this.lookup(candidate);
+      slot = await this.slot(candidate);
     } catch {
       // Express reads the store again and answers the failure as it does for every route.
       return false;
     }
+    if (!slot) return false;
+    const rendered = this.s.cache.peek(JSON_KINDS.has(candidate.kind) ? slot.key : htmlKey(slot.key), slot.version);
     if (!rendered) return false;
-    for (const [name, value] of this.headers) res.setHeader(name, value);
-    if (JSON_KINDS.has(candidate.kind)) res.setHeader("Access-Control-Allow-Origin", "*");
-    sendRendered(req, res, rendered, "no-cache", ["Cookie"]);
-    const observer = this.observer;
-    if (observer) {
-      const bytes = req.method === "HEAD" || res.statusCode === 304 ? 0 : Number(res.getHeader("Content-Length") ?? 0);
-      res.once("finish", () =>
-        observer.observe({
-          method: req.method ?? "GET",
-          route: candidate.route,
-          path: req.url ?? "/",
-          status: res.statusCode,
-          seconds: (performance.now() - started) / 1000,
-          bytes,
-          userAgent: req.headers["user-agent"],
-          address: this.clientAddress(req),
-        }),
-      );
-    }
+    const bytes = this.send(req, res, rendered, JSON_KINDS.has(candidate.kind));
+    // Told once the response is handed to the connection: what is left is the socket's work.
+    this.observer?.observe(new Observed(this, req, candidate.route, res.statusCode, started, bytes));
     return true;
+  }
+
+  /**
+   * Sends `r` with the headers, in the order, that the Express routes send (the security headers,
+   * then sendRendered's), as one prebuilt list given to writeHead rather than header by header.
+   * Returns the body bytes sent.
+   */
+  private send(req: IncomingMessage, res: ServerResponse, r: Rendered, json: boolean): number {
+    const head = (json ? this.jsonHead : this.htmlHead).slice();
+    head.push(
+      "Content-Type",
+      r.contentType,
+      "ETag",
+      r.etag,
+      "Last-Modified",
+      this.lastModified(r.lastModified),
+      "Cache-Control",
+      "no-cache",
+      "Vary",
+      VARY,
+    );
+    if (notModified(req, r)) {
+      res.writeHead(304, head);
+      res.end();
+      return 0;
+    }
+    const accepts = req.headers["accept-encoding"];
+    let body = r.body;
+    if (typeof accepts === "string" && BROTLI.test(accepts)) {
+      body = r.brotli;
+      head.push("Content-Encoding", "br");
+    } else if (typeof accepts === "string" && GZIP.test(accepts)) {
+      body = r.gzip;
+      head.push("Content-Encoding", "gzip");
+    }
+    head.push("Content-Length", String(body.length));
+    res.writeHead(200, head);
+    res.end(body);
+    return req.method === "HEAD" ? 0 : body.length;
+  }
+
+  /** The Last-Modified stated for a change at `at`, formatted once per second for each time. */
+  private lastModified(at: number): string {
+    const now = Date.now();
+    const second = now - (now % 1000);
+    if (second !== this.datedSecond) {
+      this.dated.clear();
+      this.datedSecond = second;
+    }
+    let text = this.dated.get(at);
+    if (text === undefined) {
+      text = new Date(statedModified(at, now)).toUTCString();
+      this.dated.set(at, text);
+    }
+    return text;
+  }
+
+  /** The client's address as Express's routes see it (for the access log's hash, and the limiter). */
+  clientAddress(req: IncomingMessage): string {
+    // What Express does first with every request: its `req.ip` then honours TRUST_PROXY.
+    if (Object.getPrototypeOf(req) !== this.app.request) Object.setPrototypeOf(req, this.app.request);
+    return clientIp(req as Request);
   }
 
   /** What the request asks for, when it is a read this path may answer; decided without the store. */
@@ -145,20 +204,7 @@ export class FastReads {
     return this.s.limits.read(this.clientAddress(req)) === 0;
   }
 
-  /** The client's address as Express's routes see it. */
-  private clientAddress(req: IncomingMessage): string {
-    // What Express does first with every request: its `req.ip` then honours TRUST_PROXY.
-    if (Object.getPrototypeOf(req) !== this.app.request) Object.setPrototypeOf(req, this.app.request);
-    return clientIp(req as Request);
-  }
-
-  /** The current rendering, when the cache holds it; the store reads are those of the Express routes. */
-  private async lookup(c: Candidate): Promise<Rendered | undefined> {
-    const slot = await this.slot(c);
-    if (!slot) return undefined;
-    return this.s.cache.peek(JSON_KINDS.has(c.kind) ? slot.key : htmlKey(slot.key), slot.version);
-  }
-
+  /** Where the current rendering would be in the cache; the store reads are those of the Express routes. */
   private async slot(c: Candidate): Promise<CacheSlot | null> {
     const reader = this.s.reader;
     const variant = variantKey(c.vis);
@@ -191,7 +237,7 @@ export class FastReads {
         );
       case "threadJson": {
         const state = await listedThread(this.s, board, String(c.no), c.vis);
-        const fingerprint = (await reader.boardSnapshot()).fingerprints.get(board.uri);
+        const fingerprint = snapshot.fingerprints.get(board.uri);
         return jsonSlots.thread(board, state, fingerprint, reader.rulesVersion(), variant);
       }
       case "catalogJson":
@@ -201,5 +247,41 @@ export class FastReads {
       case "pageJson":
         return jsonSlots.page(board, c.no, await reader.boardStamp(board), reader.rulesVersion(), variant);
     }
+  }
+}
+
+/** `lines` as the flat name, value list writeHead takes. */
+function flatHeaders(lines: readonly HeaderLine[]): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of lines) {
+    if (typeof value === "object") for (const v of value) flat.push(name, v);
+    else flat.push(name, String(value));
+  }
+  return flat;
+}
+
+/** What the observer is told of a read answered here; the client's address is worked out only if asked. */
+class Observed implements ObservedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly seconds: number;
+  readonly userAgent: string | undefined;
+
+  constructor(
+    private readonly reads: FastReads,
+    private readonly req: IncomingMessage,
+    readonly route: string,
+    readonly status: number,
+    started: number,
+    readonly bytes: number,
+  ) {
+    this.method = req.method ?? "GET";
+    this.path = req.url ?? "/";
+    this.seconds = (performance.now() - started) / 1000;
+    this.userAgent = req.headers["user-agent"];
+  }
+
+  get address(): string {
+    return this.reads.clientAddress(this.req);
   }
 }

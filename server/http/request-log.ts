@@ -9,6 +9,8 @@ import type { ObservedRequest, RequestObserver } from "./request-observer.js";
 const USER_AGENT_CHARS = 200;
 /** Hex characters of the client's keyed hash: enough to follow one client through a log, no more. */
 const CLIENT_HASH_CHARS = 16;
+/** Client hashes kept: a busy log sees the same few addresses again and again, and an HMAC costs. */
+const CLIENT_HASHES_KEPT = 4096;
 
 /**
  * The instance's RequestObserver: every answered request moves the HTTP metrics and, with
@@ -21,10 +23,12 @@ export class RequestLog implements RequestObserver {
   readonly #metrics: InstanceMetrics | undefined;
   readonly #logger: Logger | null;
   readonly #key: string;
+  readonly #hashes = new Map<string, string>();
 
   constructor(deps: { metrics?: InstanceMetrics | undefined; logger: Logger | null; key: string }) {
     this.#metrics = deps.metrics;
-    this.#logger = deps.logger;
+    // A logger filtering out info lines writes none of these: none is built (nor its client hash).
+    this.#logger = deps.logger?.enabled?.("info") === false ? null : deps.logger;
     this.#key = deps.key;
   }
 
@@ -45,7 +49,13 @@ export class RequestLog implements RequestObserver {
 
   /** The keyed hash written for a client address. */
   clientHash(address: string): string {
-    return createHmac("sha256", this.#key).update(address).digest("hex").slice(0, CLIENT_HASH_CHARS);
+    let hash = this.#hashes.get(address);
+    if (hash === undefined) {
+      hash = createHmac("sha256", this.#key).update(address).digest("hex").slice(0, CLIENT_HASH_CHARS);
+      if (this.#hashes.size >= CLIENT_HASHES_KEPT) this.#hashes.clear();
+      this.#hashes.set(address, hash);
+    }
+    return hash;
   }
 }
 

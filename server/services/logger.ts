@@ -7,6 +7,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** Whether a line at `level` would be written, so a caller can skip building one that would not. */
+  enabled?(level: LogLevel): boolean;
 }
 
 /** One JSON line per event on stderr, filtered by level; one logger per instance. */
@@ -26,5 +28,6 @@ export function createLogger(level: LogLevel, sink: (line: string) => void = (l)
     info: (m, f) => emit("info", m, f),
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
+    enabled: (lvl) => ORDER[lvl] >= min,
   };
 }
