@@ -19,6 +19,7 @@ import { type Collections, type PostDoc, postDoc, type ThreadDoc, toFile, toPost
 import { conflictOnDuplicate } from "./errors.js";
 import { lastRepliesPipeline, listingPipeline, THREAD_ORDERS } from "./listing.js";
 import { findOrphans } from "./orphans.js";
+import { MongoPostQueries } from "./post-queries.js";
 import { inTransaction } from "./transactions.js";
 
 /** In a pipeline update: a thread's `modifiedAt` moved to `now` unless it is later already. */
@@ -31,11 +32,13 @@ function laterOf(now: number) {
  * thread's counters runs in one transaction (see transactions.ts); string arguments are checked
  * to be strings and matched with `$eq`, so no caller value can act as a query operator.
  */
-export class MongoPostRepository implements PostRepository {
+export class MongoPostRepository extends MongoPostQueries implements PostRepository {
   constructor(
     private readonly client: MongoClient,
-    private readonly c: Collections,
-  ) {}
+    c: Collections,
+  ) {
+    super(c);
+  }
 
   /**
    * Takes the board's next number (and marks the board changed) inside the transaction, and with a
@@ -429,96 +432,5 @@ export class MongoPostRepository implements PostRepository {
       await this.touchBoard(b, session);
       return toThread(doc);
     });
-  }
-
-  async referencedMedia(): Promise<Set<string>> {
-    const out = new Set<string>();
-    const cursor = this.c.posts.find(
-      { file: { $ne: null } },
-      {
-        projection: {
-          _id: 0,
-          "file.sha256": 1,
-          "file.thumbSha256": 1,
-          "extraFiles.sha256": 1,
-          "extraFiles.thumbSha256": 1,
-        },
-      },
-    );
-    for await (const doc of cursor) {
-      for (const f of [doc.file, ...(doc.extraFiles ?? [])]) {
-        if (!f) continue;
-        out.add(f.sha256);
-        out.add(f.thumbSha256);
-      }
-    }
-    return out;
-  }
-
-  async lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null> {
-    if (kind !== "thread" && kind !== "reply") throw new DomainError("invalid", "Unknown post kind.");
-    const doc = await this.c.posts.findOne(
-      { ipHash: { $eq: str(ipHash, "ipHash") }, op: kind === "thread" },
-      { sort: { createdAt: -1 }, projection: { _id: 0, createdAt: 1 } },
-    );
-    return doc?.createdAt ?? null;
-  }
-
-  async postsByPosterToken(board: string, token: string, limit: number): Promise<Post[]> {
-    const { limit: max } = page(0, limit);
-    if (max === 0) return [];
-    const docs = await this.c.posts
-      .find({ board: { $eq: str(board, "board") }, posterToken: { $eq: str(token, "token") } })
-      .sort({ no: -1 })
-      .limit(max)
-      .toArray();
-    return docs.map(toPost);
-  }
-
-  async postsByIpHash(ipHash: string, limit: number): Promise<Post[]> {
-    const { limit: max } = page(0, limit);
-    if (max === 0) return [];
-    const docs = await this.c.posts
-      .find({ ipHash: { $eq: str(ipHash, "ipHash") } })
-      .sort({ createdAt: -1, board: 1, no: -1 })
-      .limit(max)
-      .toArray();
-    return docs.map(toPost);
-  }
-
-  async countPosts(): Promise<number> {
-    return this.c.posts.countDocuments({});
-  }
-
-  async recentPosts(board: string, offset: number, limit: number): Promise<Post[]> {
-    const p = page(offset, limit);
-    if (p.limit === 0) return [];
-    const docs = await this.c.posts
-      .find({ board: { $eq: str(board, "board") } })
-      .sort({ no: -1 })
-      .skip(p.offset)
-      .limit(p.limit)
-      .toArray();
-    return docs.map(toPost);
-  }
-
-  async countBoardPosts(board: string): Promise<number> {
-    return this.c.posts.countDocuments({ board: { $eq: str(board, "board") } });
-  }
-
-  async remoteAuthors(): Promise<string[]> {
-    const authors = await this.c.posts.distinct("fediActor", { fediActor: { $type: "string" } });
-    return (authors as unknown[]).filter((a): a is string => typeof a === "string").sort();
-  }
-
-  async listByAuthors(actorIds: string[]): Promise<Post[]> {
-    if (!Array.isArray(actorIds)) throw new DomainError("invalid", "actorIds must be a list.");
-    const ids = [...new Set(actorIds.map((id) => str(id, "actorId")))];
-    if (ids.length === 0) return [];
-    const docs = await this.c.posts
-      .find({ fediActor: { $in: ids } })
-      .sort({ board: 1, no: 1 })
-      .toArray();
-    return docs.map(toPost);
   }
 }
