@@ -10,6 +10,7 @@ import {
   type StaffUser,
 } from "../../server/domain/staff.js";
 import { settingsFromStorage } from "../common/board-settings.js";
+import { storedFile } from "../common/post-file.js";
 import { checkedFlag } from "../common/report-flag.js";
 
 /*
@@ -105,23 +106,7 @@ export function toBoard(d: BoardDoc): Board {
 }
 
 export function toFile(f: PostFile | null | undefined): PostFile | null {
-  if (!f) return null;
-  return {
-    sha256: f.sha256,
-    thumbSha256: f.thumbSha256,
-    tim: f.tim,
-    ext: f.ext,
-    mime: f.mime,
-    filename: f.filename,
-    size: f.size,
-    width: f.width,
-    height: f.height,
-    thumbWidth: f.thumbWidth,
-    thumbHeight: f.thumbHeight,
-    md5: f.md5,
-    spoiler: f.spoiler === true,
-    ...(typeof f.duration === "number" ? { duration: f.duration } : {}),
-  };
+  return f ? storedFile(f) : null;
 }
 
 export function toPost(d: Post): Post {

@@ -1,5 +1,6 @@
 import type { ImageType } from "../../server/domain/board.js";
 import type { ImageExt, Post, PostFile, ThreadState } from "../../server/domain/post.js";
+import { storedFile } from "../common/post-file.js";
 
 /** A `posts` row as SQLite returns it: booleans are 0/1, the file is flattened, quotes are JSON. */
 export interface PostRow {
@@ -163,22 +164,7 @@ function parseQuotes(json: string): number[] {
 export function parseFiles(json: string): PostFile[] {
   const value: unknown = JSON.parse(json);
   if (!Array.isArray(value)) return [];
-  return value.map((f: PostFile) => ({
-    sha256: f.sha256,
-    thumbSha256: f.thumbSha256,
-    tim: f.tim,
-    ext: f.ext,
-    mime: f.mime,
-    filename: f.filename,
-    size: f.size,
-    width: f.width,
-    height: f.height,
-    thumbWidth: f.thumbWidth,
-    thumbHeight: f.thumbHeight,
-    md5: f.md5,
-    spoiler: f.spoiler === true,
-    ...(typeof f.duration === "number" ? { duration: f.duration } : {}),
-  }));
+  return value.map((f: PostFile) => storedFile(f));
 }
 
 export function postFromRow(row: PostRow): Post {
