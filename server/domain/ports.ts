@@ -310,6 +310,13 @@ export interface Store {
   /** Local posts a word filter held for a moderator. */
   readonly heldPosts: HeldPostRepository;
   /**
+   * A value that moves whenever something may have been committed to the store, by this process or
+   * another, since it was last read: two equal readings mean nothing changed in between. Synchronous
+   * and cheap where the database can tell; absent where it cannot, and callers then read what they
+   * need each time.
+   */
+  changeStamp?(): string;
+  /**
    * A cheap read that reaches the database: resolves while the store can serve, rejects when it
    * cannot (closed, unreadable, unreachable). Readiness probes call it.
    */

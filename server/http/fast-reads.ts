@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { Express, Request } from "express";
 import { isBoardUri } from "../domain/board.js";
 import type { Services } from "../services/container.js";
-import type { Visibility } from "../services/reader.js";
+import type { BoardSnapshot, Visibility } from "../services/reader.js";
 import type { Rendered } from "../services/render-cache.js";
 import { SESSION_COOKIE } from "./admin/auth.js";
 import { clientIp } from "./post-input.js";
@@ -26,6 +26,9 @@ const ROUTES: readonly (readonly [RegExp, Kind, string])[] = [
   [/^\/([a-z0-9]+)\/([2-9]|[1-9][0-9]{1,14})$/, "index", "/:board/:page"],
   [/^\/([a-z0-9]+)\/([1-9][0-9]{0,14})\.json$/, "pageJson", "/:board/:page.json"],
 ];
+
+/** Slots kept between two changes of the store; more distinct reads than this start the set again. */
+const SETTLED_SLOTS = 4096;
 
 /** sendRendered's Vary for these reads: the opt-in cookie chooses the variant besides the encodings. */
 const VARY = "Accept, Accept-Encoding, Cookie";
@@ -59,12 +62,20 @@ export class FastReads {
   /** The security headers as a flat name, value list; the JSON's with its CORS header after them. */
   private readonly htmlHead: string[];
   private readonly jsonHead: string[];
+  /**
+   * The slots worked out while the store, the board snapshot and the rules stayed as they are (see
+   * `slot`), by read; emptied when any of them moves.
+   */
+  private readonly settled = new Map<string, CacheSlot>();
+  private settledStamp: string | undefined;
+  private settledSnapshot: BoardSnapshot | undefined;
+  private settledRules: string | undefined;
   /** Last-Modified values formatted within the current second (they depend on it), by change time. */
   private readonly dated = new Map<number, string>();
   private datedSecond = 0;
 
   constructor(
-    private readonly s: Pick<Services, "reader" | "cache" | "config" | "limits">,
+    private readonly s: Pick<Services, "reader" | "cache" | "config" | "limits" | "store">,
     /** The Express app, whose request prototype gives the client address as its routes see it. */
     private readonly app: Express,
     private readonly observer?: RequestObserver,
@@ -204,11 +215,44 @@ export class FastReads {
     return this.s.limits.read(this.clientAddress(req)) === 0;
   }
 
-  /** Where the current rendering would be in the cache; the store reads are those of the Express routes. */
+  /**
+   * Where the current rendering would be in the cache. A slot depends only on what the store holds,
+   * the board snapshot and the rules' version; where the store tells cheaply whether anything was
+   * committed since (its change stamp), a slot worked out while none of the three moved is used
+   * again instead of reading the store for it. A slot worked out while something moved is not kept.
+   */
   private async slot(c: Candidate): Promise<CacheSlot | null> {
+    const store = this.s.store;
+    if (!store.changeStamp) return this.workOut(c, await this.s.reader.boardSnapshot());
+    const stamp = store.changeStamp();
+    const snapshot = await this.s.reader.boardSnapshot();
+    const rules = this.s.reader.rulesVersion();
+    if (stamp !== this.settledStamp || snapshot !== this.settledSnapshot || rules !== this.settledRules) {
+      this.settled.clear();
+      this.settledStamp = stamp;
+      this.settledSnapshot = snapshot;
+      this.settledRules = rules;
+    }
+    const key = `${c.kind}:${c.board}:${c.no}:${variantKey(c.vis)}`;
+    const kept = this.settled.get(key);
+    if (kept) return kept;
+    const slot = await this.workOut(c, snapshot);
+    if (
+      slot &&
+      store.changeStamp() === stamp &&
+      this.settledStamp === stamp &&
+      this.s.reader.rulesVersion() === rules
+    ) {
+      if (this.settled.size >= SETTLED_SLOTS) this.settled.clear();
+      this.settled.set(key, slot);
+    }
+    return slot;
+  }
+
+  /** The slot read from the store as the Express routes read it. */
+  private async workOut(c: Candidate, snapshot: BoardSnapshot): Promise<CacheSlot | null> {
     const reader = this.s.reader;
     const variant = variantKey(c.vis);
-    const snapshot = await reader.boardSnapshot();
     const board = snapshot.byUri.get(c.board);
     if (!board) return null;
     switch (c.kind) {

@@ -77,6 +77,12 @@ class SqliteStore implements Store {
   private readonly checkpointer: WalCheckpointer | null;
   /** Reads a page of the schema table: a closed or unreadable database fails it. */
   private readonly probe: Database.Statement<[], unknown>;
+  /** Moves when another connection commits (another process on the same file). */
+  private readonly dataVersion: Database.Statement<[], number>;
+  /** Rows this connection has changed since it opened: moves with every write of this process. */
+  private readonly totalChanges: Database.Statement<[], number>;
+  /** Told while a transaction is open, so that nothing read inside one is taken as settled. */
+  private opened = 0;
 
   constructor(
     private readonly db: Db,
@@ -106,6 +112,18 @@ class SqliteStore implements Store {
     this.wordFilters = new SqliteWordFilters(db);
     this.heldPosts = new SqliteHeldPosts(db);
     this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
+    this.dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
+    this.totalChanges = db.prepare<[], number>("SELECT total_changes()").pluck();
+  }
+
+  /**
+   * SQLite's data version (commits by other connections) with this connection's change count
+   * (its own writes, counted as each statement completes, so a write rolled back moves it too: the
+   * stamp may move without a change, never the other way round).
+   */
+  changeStamp(): string {
+    if (this.db.inTransaction) return `open:${++this.opened}`;
+    return `${this.dataVersion.get()}:${this.totalChanges.get()}`;
   }
 
   async ping(): Promise<void> {

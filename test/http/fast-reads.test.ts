@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ObservedRequest } from "../../server/http/request-observer.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
 
@@ -150,6 +150,22 @@ describe("cached reads answered ahead of Express", () => {
     expect(json.body.toString()).not.toContain("a reply that arrives later");
     const page = await raw(t.url, "/t/thread/1");
     expect(page.body.toString()).not.toContain("a reply that arrives later");
+  });
+
+  it("reads the store again for a read only once something was committed", async () => {
+    await same("/t/thread/1");
+    const reads = vi.spyOn(t.services.store.posts, "getThread");
+    try {
+      for (let i = 0; i < 3; i++) expect((await raw(t.url, "/t/thread/1")).status).toBe(200);
+      // Nothing was written since the slot was worked out: it was used again, the store not read.
+      expect(reads).not.toHaveBeenCalled();
+      await post({ com: "a reply that moves the stamp" }, 1);
+      const page = await raw(t.url, "/t/thread/1");
+      expect(page.body.toString()).toContain("a reply that moves the stamp");
+      expect(reads).toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it("sees a post made by another instance on the same store", async () => {
