@@ -37,6 +37,8 @@ import { videoBench } from "./videos.js";
 
 const DURATION = Number(process.env["BENCH_SECONDS"] ?? 5);
 const CONNECTIONS = 16;
+/** Each read is measured in this many rounds, each after a baseline measurement; the median counts. */
+const READ_ROUNDS = 5;
 /** The inbox's timed run is split into this many rounds, each after a baseline measurement. */
 const INBOX_ROUNDS = 3;
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
             return r.rps;
           },
           () => baseline(round),
+          READ_ROUNDS,
         );
         readResults.push({ name, ...measured });
       }
