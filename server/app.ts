@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { GuardedHashListFetcher } from "../federation/admin/hash-list-fetcher.js";
 import { federationActions } from "../federation/admin/index.js";
 import { guardedClient } from "../federation/context.js";
+import { isInboxPath } from "../federation/inbox/router.js";
 import { createFederation, defederationHooks, type Federation } from "../federation/index.js";
 import { FsMediaStore } from "../storage/media/fs-media-store.js";
 import { closeMediaStore, openMediaStore } from "../storage/media/open-media-store.js";
@@ -17,6 +18,7 @@ import { InFlightRequests } from "./http/in-flight.js";
 import { ThreadHub } from "./http/live/thread-hub.js";
 import { inboxRoute, RequestLog, watchRequest } from "./http/request-log.js";
 import type { RequestObserver } from "./http/request-observer.js";
+import { gated } from "./http/route-gates.js";
 import { AppealService } from "./services/appeals.js";
 import { BoardService } from "./services/boards.js";
 import { CaptchaService } from "./services/captcha.js";
@@ -231,7 +233,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
         },
       }
     : log;
-  const app = createHttpApp(services, federation.router, federation.inboxes, live, observer);
+  const inboxes = gated((req) => isInboxPath(req.path), federation.inboxes);
+  const app = createHttpApp(services, federation.router, inboxes, live, observer);
   const fast = options.fastReads === false ? null : new FastReads(services, app, fastObserver);
   let server: Server | null = null;
   const gcTimers = new Set<NodeJS.Timeout>();

@@ -147,6 +147,16 @@ async function answer(inbox: Inbox, logger: Logger, res: ServerResponse, request
 
 const BOARD_INBOX = /^\/ap\/boards\/([a-z0-9]{1,30})\/inbox$/;
 
+/** Where the inboxes are routed (the instance's, the instance actor's, each board's). */
+const INBOX_PATHS = ["/ap/inbox", "/ap/actor/inbox", "/ap/boards/:board/inbox"];
+/** Any request the inbox routes take, as Express matches INBOX_PATHS (any case, an optional final slash). */
+const ROUTED_INBOX = /^\/ap\/(?:inbox|actor\/inbox|boards\/[^/]+\/inbox)\/?$/i;
+
+/** Whether the inbox routes answer `path` (so that a router holding only them is entered for nothing else). */
+export function isInboxPath(path: string): boolean {
+  return ROUTED_INBOX.test(path);
+}
+
 /**
  * The inbox POSTs, for the HTTP server to try before it hands a request to the app. Server-to-server
  * deliveries need nothing of the app (no cookies, sessions, page headers, cross-site checks or
@@ -223,7 +233,7 @@ export function inboxRouter(inbox: Inbox, logger: Logger): Router {
     });
   };
 
-  const paths = ["/ap/inbox", "/ap/actor/inbox", "/ap/boards/:board/inbox"];
+  const paths = INBOX_PATHS;
   const boardOf = (req: Request): string | null => {
     const b: unknown = req.params["board"];
     if (b === undefined) return null;

@@ -20,6 +20,7 @@ import { errorHandler, toProblem, wantsJson } from "./problem.js";
 import { sendProblem } from "./problem-document.js";
 import { observeRequests } from "./request-log.js";
 import type { RequestObserver } from "./request-observer.js";
+import { forPaths, gated, reads, underPrefix } from "./route-gates.js";
 import { securityHeaders } from "./security-headers.js";
 import { staticAssets } from "./static-assets.js";
 import { renderErrorPage } from "./web/error-page.js";
@@ -47,11 +48,11 @@ export function createHttpApp(
   app.set("etag", false);
   app.set("query parser", "simple");
   // Probes first: answered whatever the limits, cookies or rules below would say.
-  app.use(healthRouter(s));
+  app.use(gated(forPaths("/livez", "/readyz"), healthRouter(s)));
   // Every other request is counted and logged, whatever answers it.
   if (observer) app.use(observeRequests(observer));
   // Scraped by Prometheus with its own token: no cookies, limits or page headers.
-  app.use(metricsRouter(s));
+  app.use(gated(forPaths("/metrics"), metricsRouter(s)));
   if (inboxes) app.use(inboxes);
 
   app.use(securityHeaders(s.config));
@@ -62,16 +63,17 @@ export function createHttpApp(
   // The stylesheet and scripts are text read on every first visit: compressed once at start.
   app.use("/static", staticAssets(staticDir()));
   app.use("/media", mediaRouter(s));
-  app.use(federation);
-  app.use(postingApiRouter(s));
-  app.use(reportsApiRouter(s));
+  // The ActivityPub objects, WebFinger, NodeInfo and the hash list are read with GET alone.
+  app.use(gated(reads, federation));
+  app.use(gated(underPrefix("/api/"), postingApiRouter(s)));
+  app.use(gated(underPrefix("/api/"), reportsApiRouter(s)));
   app.use(appealsRouter(s));
   app.use(instanceApiRouter(s));
   app.use(adminApiRouter(s));
   // Before the read API, whose `/:board/:page.json` would take `/:board/log.json`.
   app.use(moderationLogRoutes(s));
   // Before the read API and the pages, whose `/:board/…` routes would take these addresses.
-  app.use(searchApiRouter(s));
+  app.use(gated(forPaths("/api/v1/search"), searchApiRouter(s)));
   app.use(overboardRoutes(s));
   app.use(searchRoutes(s));
   app.use(readApiRouter(s));
