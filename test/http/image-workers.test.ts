@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import request from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -9,6 +11,8 @@ import { picture } from "../support/pictures.js";
 vi.setConfig({ testTimeout: 120_000 });
 
 const MB = 1024 * 1024;
+/** Linux's idle scheduling class, as /proc reports a process's policy. */
+const SCHED_IDLE = 5;
 /** Whether a process exists (signal 0 checks without sending anything). */
 function alive(pid: number): boolean {
   try {
@@ -47,6 +51,20 @@ describe("image workers", () => {
     await t.stop();
     expect(t.services.images.workers).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it("run below the request thread: in the idle scheduling class where chrt can set it, else niced", async () => {
+    const t = await boardInstance();
+    started.push(t);
+    expect((await upload(t, await makeJpeg(64, 48))).status).toBe(201);
+    const [pid] = t.services.images.workerPids;
+    expect(pid).toBeDefined();
+    if (process.platform !== "linux") return;
+    // /proc/<pid>/stat after the command name: nice is field 19, the scheduling policy field 41.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const idleClass = spawnSync("chrt", ["--idle", "0", "true"]).status === 0;
+    if (idleClass) expect(Number(fields[38])).toBe(SCHED_IDLE);
+    else expect(Number(fields[16])).toBeGreaterThanOrEqual(10);
   });
 
   it("answer 503 with Retry-After when every worker is busy and the waiting line is full", async () => {
