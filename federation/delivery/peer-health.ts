@@ -45,6 +45,11 @@ export class PeerHealth {
     return this.#failing.has(item.domain) || item.failingSince !== null;
   }
 
+  /** Whether any domain is failing, as far as this worker knows. */
+  get anyFailing(): boolean {
+    return this.#failing.size > 0;
+  }
+
   /** Reads the failing domains from the store. */
   async refresh(): Promise<void> {
     this.#failing = new Set(await this.#s.store.federation.peerHealth.failing());

@@ -15,23 +15,32 @@ export interface SanitizerOptions {
   onError?: (err: Error) => void;
 }
 
+/** One body sent to the thread, and its answer: the clean HTML, or why there is none. */
+type Job = [id: number, html: string];
+type Answer = [id: number, clean: string | null, error: string | null];
+
 /*
  * The body of a sanitizer thread: the same policy function as the calling thread's (its source),
- * applied to each `[id, html]` it is sent, answering `[id, clean, error]`.
+ * applied to each `[id, html]` of a batch it is sent, answering the batch's `[id, clean, error]`s
+ * in one message.
  */
 function threadSource(): string {
   return `
 const { parentPort, workerData } = require("node:worker_threads");
 const sanitize = (${contentPolicy.toString()})(require(workerData.lib), workerData.nonTextTags);
-parentPort.on("message", ([id, html]) => {
-  let clean = null;
-  let error = null;
-  try {
-    clean = sanitize(html);
-  } catch (err) {
-    error = String((err && err.message) || err);
+parentPort.on("message", (jobs) => {
+  const answers = [];
+  for (const [id, html] of jobs) {
+    let clean = null;
+    let error = null;
+    try {
+      clean = sanitize(html);
+    } catch (err) {
+      error = String((err && err.message) || err);
+    }
+    answers.push([id, clean, error]);
   }
-  parentPort.postMessage([id, clean, error]);
+  parentPort.postMessage(answers);
 });
 `;
 }
@@ -50,6 +59,10 @@ interface Waiting {
  * fail, whatever it held and everything after is sanitized in the calling thread, with the same
  * policy (the thread runs that very function's source). One per inbox: nothing is shared between
  * instances in one process.
+ *
+ * The bodies that arrive in one turn of the event loop go to the thread as one message, answered
+ * by one: a message costs both threads far more than a short body's sanitizing, and an inbox under
+ * load receives several activities per turn.
  */
 export class SanitizerThreads {
   readonly #useThread: boolean;
@@ -60,6 +73,9 @@ export class SanitizerThreads {
   #closed = false;
   #next = 0;
   readonly #waiting = new Map<number, Waiting>();
+  /** Bodies of this turn not yet sent to the thread. */
+  #batch: Job[] = [];
+  #sending: NodeJS.Immediate | null = null;
 
   constructor(opts: SanitizerOptions = {}) {
     this.#useThread = opts.thread ?? availableParallelism() > 1;
@@ -86,8 +102,18 @@ export class SanitizerThreads {
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { html, resolve, reject });
       if (this.#waiting.size === 1) worker.ref();
-      worker.postMessage([id, html]);
+      this.#batch.push([id, html]);
+      this.#sending ??= setImmediate(() => this.#send(worker));
     });
+  }
+
+  /** Sends the turn's bodies to the thread they were queued for, unless it has failed since. */
+  #send(worker: Worker): void {
+    this.#sending = null;
+    const batch = this.#batch;
+    this.#batch = [];
+    if (this.#worker !== worker || batch.length === 0) return;
+    worker.postMessage(batch);
   }
 
   #thread(): Worker | null {
@@ -101,13 +127,15 @@ export class SanitizerThreads {
       },
     });
     worker.unref();
-    worker.on("message", ([id, clean, error]: [number, string | null, string | null]) => {
-      const w = this.#waiting.get(id);
-      if (!w) return;
-      this.#waiting.delete(id);
+    worker.on("message", (answers: Answer[]) => {
+      for (const [id, clean, error] of answers) {
+        const w = this.#waiting.get(id);
+        if (!w) continue;
+        this.#waiting.delete(id);
+        if (clean === null) w.reject(new Error(`sanitizing failed: ${error ?? "no answer"}`));
+        else w.resolve(withText(clean));
+      }
       if (this.#waiting.size === 0) worker.unref();
-      if (clean === null) w.reject(new Error(`sanitizing failed: ${error ?? "no answer"}`));
-      else w.resolve(withText(clean));
     });
     worker.on("error", (err) => this.#fail(worker, err.message));
     worker.on("exit", (code) => {
@@ -128,6 +156,9 @@ export class SanitizerThreads {
   }
 
   #settleHere(): void {
+    if (this.#sending) clearImmediate(this.#sending);
+    this.#sending = null;
+    this.#batch = [];
     for (const [id, w] of this.#waiting) {
       this.#waiting.delete(id);
       try {

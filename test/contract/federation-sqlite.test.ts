@@ -135,6 +135,13 @@ describe("SQLite federation storage", () => {
       // Through this connection too: its own write drops what it kept.
       await a.federation.follows.remove(second.actorId, second.objectId);
       expect(await a.federation.follows.followersOf("b")).toEqual([]);
+      // The board's own follows too: one accepted on the other connection is seen accepted.
+      const group = "https://peer.example/c/g";
+      const out = follow({ actorId: first.objectId, objectId: group, direction: "outbound", state: "pending" });
+      await a.federation.follows.add(out);
+      expect((await a.federation.follows.followingOf("b")).map((f) => f.state)).toEqual(["pending"]);
+      await b.federation.follows.accept(out.actorId, group);
+      expect((await a.federation.follows.followingOf("b")).map((f) => f.state)).toEqual(["accepted"]);
     } finally {
       await a.close();
       await b.close();

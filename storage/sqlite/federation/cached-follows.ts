@@ -2,9 +2,9 @@ import type { Follow, FollowRepository } from "../../../server/domain/federation
 import type { Db } from "../database.js";
 
 /**
- * The follow repository with each board's followers (`followersOf`, frozen) and delivery addresses
- * (`inboxesForBoard`) kept in memory, since the inbox asks for them on every remote post it accepts
- * and the answer only changes when a follow does. The memory is exact, never merely recent:
+ * The follow repository with each board's followers (`followersOf`, frozen), delivery addresses
+ * (`inboxesForBoard`) and follows of others (`followingOf`, frozen) kept in memory, since the inbox
+ * asks for them on every remote post it accepts and the answer only changes when a follow does. The memory is exact, never merely recent:
  * - every write through this repository drops it (all boards: writes are rare, and one by domain
  *   touches many boards);
  * - a commit by another connection on the same file (another process) moves SQLite's
@@ -21,6 +21,7 @@ export class CachedFollowRepository implements FollowRepository {
   #generation = 0;
   readonly #inboxes = new Map<string, readonly string[]>();
   readonly #followers = new Map<string, readonly Follow[]>();
+  readonly #following = new Map<string, readonly Follow[]>();
 
   constructor(inner: FollowRepository, db: Db) {
     this.#inner = inner;
@@ -87,8 +88,11 @@ export class CachedFollowRepository implements FollowRepository {
     return this.#inner.getById(id);
   }
 
-  followingOf(board: string): Promise<Follow[]> {
-    return this.#inner.followingOf(board);
+  async followingOf(board: string): Promise<Follow[]> {
+    const following = await this.#remembered(this.#following, board, async () =>
+      (await this.#inner.followingOf(board)).map((f) => Object.freeze(f)),
+    );
+    return [...following];
   }
 
   countFollowers(board: string): Promise<number> {
@@ -116,5 +120,6 @@ export class CachedFollowRepository implements FollowRepository {
     this.#generation++;
     this.#inboxes.clear();
     this.#followers.clear();
+    this.#following.clear();
   }
 }
