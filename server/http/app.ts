@@ -21,7 +21,7 @@ import { sendProblem } from "./problem-document.js";
 import { observeRequests } from "./request-log.js";
 import type { RequestObserver } from "./request-observer.js";
 import { forPaths, gated, reads, underPrefix } from "./route-gates.js";
-import { securityHeaders } from "./security-headers.js";
+import { recordHeaders, securityHeaders, setHeaderLines } from "./security-headers.js";
 import { staticAssets } from "./static-assets.js";
 import { renderErrorPage } from "./web/error-page.js";
 import { moderationLogRoutes } from "./web/moderation-log.js";
@@ -55,7 +55,7 @@ export function createHttpApp(
   app.use(gated(forPaths("/metrics"), metricsRouter(s)));
   if (inboxes) app.use(inboxes);
 
-  app.use(securityHeaders(s.config));
+  app.use(setHeaderLines(recordHeaders(securityHeaders(s.config))));
   app.use(cookieParser());
   app.use(sameOriginWrites(s.config.publicUrl));
   if (s.config.rateLimit) app.use(requestLimiter(s.limits));

@@ -60,3 +60,15 @@ export function recordHeaders(middleware: RequestHandler): HeaderLine[] {
   }
   return lines;
 }
+
+/**
+ * A middleware setting recorded header lines on every response: the same headers `recordHeaders`
+ * saw, in the same order, for the cost of the calls that set them (helmet passes each request
+ * through a dozen middlewares to set the same static set).
+ */
+export function setHeaderLines(lines: readonly HeaderLine[]): RequestHandler {
+  return (_req, res, next) => {
+    for (const [name, value] of lines) res.setHeader(name, value);
+    next();
+  };
+}

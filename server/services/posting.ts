@@ -178,18 +178,16 @@ export class PostingService {
     }
   }
 
-  createThread(input: PostInput): Promise<Post> {
-    return this.tracked(() => this.createThreadNow(input));
+  /** `known.board`: the board the route read for this request (see boardFor). */
+  createThread(input: PostInput, known: { board?: Board } = {}): Promise<Post> {
+    return this.tracked(() => this.createThreadNow(input, known));
   }
 
-  createReply(input: PostInput & { threadNo: number }): Promise<Post> {
-    return this.tracked(() => this.createReplyNow(input));
+  createReply(input: PostInput & { threadNo: number }, known: { board?: Board } = {}): Promise<Post> {
+    return this.tracked(() => this.createReplyNow(input, known));
   }
 
-  /**
-   * `opts` may carry the board and the thread replied to as the caller just read them, saving reading
-   * them again (each is used only when it is the one `input` names).
-   */
+  /** `opts`: the board and thread as the caller just read them, each used when it is `input`'s. */
   createRemote(
     input: RemotePostInput,
     opts: { board?: Board; thread?: ThreadState; filterHold?: FilterHold } = {},
@@ -197,8 +195,8 @@ export class PostingService {
     return this.tracked(() => this.createRemoteNow(input, opts));
   }
 
-  private async createThreadNow(input: PostInput): Promise<Post> {
-    const board = await this.board(input.board);
+  private async createThreadNow(input: PostInput, known: { board?: Board }): Promise<Post> {
+    const board = await this.boardFor(input.board, known.board);
     if (input.byStaff !== true) refuseRestrictedThread(board);
     const file = uploadsOf(input).length > 0;
     if (board.settings.requireImageForThread && !file) {
@@ -215,8 +213,8 @@ export class PostingService {
     });
   }
 
-  private async createReplyNow(input: PostInput & { threadNo: number }): Promise<Post> {
-    const board = await this.board(input.board);
+  private async createReplyNow(input: PostInput & { threadNo: number }, known: { board?: Board }): Promise<Post> {
+    const board = await this.boardFor(input.board, known.board);
     const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo);
     if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
     if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
@@ -244,7 +242,7 @@ export class PostingService {
     input: RemotePostInput,
     known: { board?: Board; thread?: ThreadState; filterHold?: FilterHold },
   ): Promise<RemotePostResult> {
-    const board = known.board?.uri === input.board ? known.board : await this.board(input.board);
+    const board = await this.boardFor(input.board, known.board);
     const op = input.threadNo === null;
     if (op) refuseRestrictedThread(board);
     if (!op) {
@@ -383,6 +381,11 @@ export class PostingService {
     const board = await this.deps.store.boards.get(uri);
     if (!board) throw new DomainError("not_found", `Board /${uri}/ does not exist.`);
     return board;
+  }
+
+  /** The board a caller read for this request when it is `uri`'s: one reading judges one request. */
+  private boardFor(uri: string, known: Board | undefined): Promise<Board> {
+    return known?.uri === uri ? Promise.resolve(known) : this.board(uri);
   }
 
   private async write(

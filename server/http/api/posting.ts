@@ -102,7 +102,7 @@ export function postingApiRouter(
     const input = postInput(req, board, clientIp(req));
     // An admin token is an admin's: no captcha, and it may start threads where only staff may.
     if (!byStaff) await checkCaptcha(s, req, res, board, "thread");
-    await answered(s, res, s.posting.createThread({ ...input, byStaff }));
+    await answered(s, res, s.posting.createThread({ ...input, byStaff }, { board }));
   });
 
   r.post("/api/v1/boards/:board/threads/:no/replies", body, async (req, res) => {
@@ -111,7 +111,7 @@ export function postingApiRouter(
     if (threadNo === null) throw new DomainError("not_found", "No such thread.");
     const input = postInput(req, board, clientIp(req));
     await checkCaptcha(s, req, res, board, "reply");
-    await answered(s, res, s.posting.createReply({ ...input, threadNo }));
+    await answered(s, res, s.posting.createReply({ ...input, threadNo }, { board }));
   });
 
   r.delete("/api/v1/boards/:board/posts/:no", express.json({ limit: "4kb" }), async (req, res) => {
