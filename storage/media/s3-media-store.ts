@@ -231,6 +231,18 @@ export class S3MediaStore implements MediaStore {
     for (const name of names) await this.#unpublish(name);
   }
 
+  /** Whether the bucket holds an object under the published name (HeadObject). */
+  async isPublished(name: string): Promise<boolean> {
+    const key = checkName(name);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      return true;
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw unavailable("look up", name, e);
+    }
+  }
+
   /** Lets go of the client's connections. */
   close(): void {
     this.#client.destroy();
