@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
+import { utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostFile } from "../../server/domain/post.js";
@@ -119,6 +120,40 @@ describe.skipIf(!serverBuilt)("atoll media publish (skipped when dist/ is not bu
     const bad = await atoll(["media", "publish", "--after", "b"], env);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--after takes board/number");
+  });
+
+  it("prunes, with --prune, the names no post holds that were written more than a day ago", async () => {
+    const [held, blob] = names[0]!;
+    const leftovers = ["b/5.jpg", "b/5s.jpg", "gone/7.png"];
+    const fresh = "b/6.jpg";
+    const client = s3Client(s3.settings);
+    try {
+      for (const key of [...leftovers, fresh]) {
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: s3.settings.bucket,
+            Key: key,
+            CopySource: `${s3.settings.bucket}/media/${blob}`,
+          }),
+        );
+      }
+    } finally {
+      client.destroy();
+    }
+    // s3rver dates an object by its file's modification time
+    const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+    for (const key of [...leftovers, held]) {
+      await utimes(join(s3.directory, s3.settings.bucket, `${key}._S3rver_object`), twoDaysAgo, twoDaysAgo);
+    }
+
+    const run = await atoll(["media", "publish", "--prune"], env);
+    expect(withoutNotice(run.err)).toBe("");
+    expect(run.code).toBe(0);
+    for (const key of leftovers) expect(run.out).toContain(`${key}  removed: no post holds it`);
+    expect(run.out).toContain("Pruned: 3 names no post holds removed, 1 held, 12 younger than a day left, 0 failed.");
+    for (const key of leftovers) expect((await fromBucket(key)).status).toBe(404);
+    expect((await fromBucket(fresh)).status).toBe(200);
+    for (const [name] of names) expect((await fromBucket(name)).status).toBe(200);
   });
 
   it("names each name not copied and exits non-zero, saying when the file itself is not in the bucket", async () => {

@@ -2,7 +2,7 @@ import { publishesNames } from "../../../storage/media/open-media-store.js";
 import { S3MediaStore } from "../../../storage/media/s3-media-store.js";
 import type { PostKey, PostRepository } from "../../domain/ports.js";
 import type { PostFile } from "../../domain/post.js";
-import { namesOf } from "../../services/named-media.js";
+import { namesOf, PUBLISH_DEADLINE_MS } from "../../services/named-media.js";
 import { type CliContext, type Subcommand, stringOption, UsageError } from "../command.js";
 
 /** Posts read per page of the walk. */
@@ -11,6 +11,15 @@ const PAGE = 200;
 const FAILURES_IN_A_ROW = 10;
 
 const KEY = /^([a-z0-9_]{1,32})\/([0-9]{1,15})$/;
+const NAME = /^([a-z0-9_]{1,32})\/([0-9]{1,16})s?\.[a-z0-9]{1,5}$/;
+
+/**
+ * How old a name no post holds must be before --prune removes it. A post's names are copied before
+ * the post is stored, and a post not stored within PUBLISH_DEADLINE_MS of its ids' reservation is
+ * refused with its names removed; a day is far past that, and past any difference between the
+ * bucket's clock (which dates the objects) and this machine's.
+ */
+const PRUNE_AGE_MS = Math.max(24 * 3_600_000, 100 * PUBLISH_DEADLINE_MS);
 
 function parseAfter(value: string | undefined): PostKey | null {
   if (value === undefined) return null;
@@ -78,12 +87,58 @@ async function publishFile(
   }
 }
 
+/**
+ * Removes the names no post holds that are older than PRUNE_AGE_MS: copies left by a process that died
+ * between copying a post's names and storing it, or by a deletion while the bucket did not answer.
+ * Each is checked against the posts right before it goes.
+ */
+async function prune(
+  bucket: S3MediaStore,
+  posts: Pick<PostRepository, "findFileByTim">,
+  ctx: CliContext,
+  now: number,
+): Promise<{ removed: number; failed: number }> {
+  let removed = 0;
+  let kept = 0;
+  let recent = 0;
+  let failed = 0;
+  for await (const { name, modified } of bucket.publishedNames()) {
+    const m = NAME.exec(name);
+    if (!m) continue;
+    if (modified > now - PRUNE_AGE_MS) {
+      recent++;
+      continue;
+    }
+    const board = m[1]!;
+    try {
+      const file = await posts.findFileByTim(board, Number(m[2]));
+      if (file && namesOf(board, file).some(([held]) => held === name)) {
+        kept++;
+        continue;
+      }
+      await bucket.unpublish?.(name);
+      removed++;
+      ctx.out(`${name}  removed: no post holds it`);
+    } catch (e) {
+      failed++;
+      ctx.err(`${name}  FAILED to prune: ${message(e)}`);
+    }
+  }
+  ctx.out(
+    `Pruned: ${removed} names no post holds removed, ${kept} held, ${recent} younger than a day left, ${failed} failed.`,
+  );
+  return { removed, failed };
+}
+
 export const mediaPublish: Subcommand = {
   name: "publish",
   summary: "copy every post's files to the names pages link in the bucket (MEDIA_URL at the bucket)",
-  usage: "[--after board/number]",
+  usage: "[--after board/number] [--prune]",
   details: [
     "--after B/N         start after post N of board B (a progress line's post), skipping those before",
+    "--prune             then remove the names no post holds (left by a crash or by a deletion while",
+    "                    the bucket did not answer), only those written more than a day ago, and",
+    "                    only after a walk with no failure",
     "",
     "For an instance whose MEDIA_URL now points at the bucket (or a CDN in front of it): files posted",
     "before then have no copies under the names pages link ({board}/{tim}{ext}, {board}/{tim}s.jpg).",
@@ -92,7 +147,7 @@ export const mediaPublish: Subcommand = {
     "again after an interruption, and while the server runs. Needs MEDIA_STORE=s3, the S3_* variables",
     "and MEDIA_URL as the server has them, and the files in the bucket (atoll media migrate first).",
   ],
-  options: { after: { type: "string" } },
+  options: { after: { type: "string" }, prune: { type: "boolean" } },
   positionals: { min: 0, max: 0, names: [] },
   async run(ctx, args) {
     const after = parseAfter(stringOption(args, "after"));
@@ -143,6 +198,12 @@ export const mediaPublish: Subcommand = {
         `Done: ${walked} posts with files, ${tally.copied} names copied, ${tally.there} already there, ` +
           `${tally.failed} failed.`,
       );
+      // Pruning waits for a walk with no failure: a bucket that just failed would fail it too.
+      const wanted = args.values["prune"] === true && tally.failed === 0;
+      const pruned = wanted ? await prune(bucket, store.posts, ctx, Date.now()) : null;
+      if (pruned && pruned.failed > 0 && tally.failed === 0) {
+        throw new Error(`${pruned.failed} names could not be pruned; run the command again to retry them.`);
+      }
       if (tally.failed > 0) {
         const from = clean ? ` (--after ${clean.board}/${clean.no} skips the posts before the first failure)` : "";
         const why = stopped ? `the bucket failed ${FAILURES_IN_A_ROW} times in a row, so the walk stopped; ` : "";
