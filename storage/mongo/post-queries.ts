@@ -50,10 +50,7 @@ export class MongoPostQueries {
             ],
           };
     const docs = await this.c.posts
-      .find(
-        { file: { $ne: null }, ...past },
-        { projection: { _id: 0, board: 1, no: 1, file: 1, extraFiles: 1 } },
-      )
+      .find({ file: { $ne: null }, ...past }, { projection: { _id: 0, board: 1, no: 1, file: 1, extraFiles: 1 } })
       .sort({ board: 1, no: 1 })
       .limit(max)
       .toArray();

@@ -329,7 +329,10 @@ export class SqlitePostRepository implements PostRepository {
     return this.s.filesAfter.all({ ...from, limit: max }).map((row) => ({
       board: row.board,
       no: row.no,
-      files: filesOf({ file: fileFromRow(row), extraFiles: row.extra_files === null ? [] : parseFiles(row.extra_files) }),
+      files: filesOf({
+        file: fileFromRow(row),
+        extraFiles: row.extra_files === null ? [] : parseFiles(row.extra_files),
+      }),
     }));
   }
 

@@ -150,7 +150,11 @@ export function describeExtraFilesContract({ store }: ContractContext): void {
     it("walks every post's files in pages, by board then number, archived threads and all boards included", async () => {
       const s = store();
       for (const uri of ["b", "a"]) await s.boards.create(newBoard(uri));
-      const { post: bOp } = await s.posts.createThread("b", newPost({ file: newFile(), extraFiles: [newFile()] }), ROOMY);
+      const { post: bOp } = await s.posts.createThread(
+        "b",
+        newPost({ file: newFile(), extraFiles: [newFile()] }),
+        ROOMY,
+      );
       await s.posts.createReply("b", bOp.no, newPost(), ROOMY); // no file: not listed
       const bReply = await s.posts.createReply("b", bOp.no, newPost({ file: newFile() }), ROOMY);
       const { post: aOp } = await s.posts.createThread("a", newPost({ file: newFile() }), ROOMY);
