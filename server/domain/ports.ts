@@ -114,6 +114,12 @@ export interface PostRepository {
   lastReplies(board: string, threadNos: number[], n: number): Promise<Map<number, Post[]>>;
   /** The file named by `tim` on `board`, if a live post holds it. */
   findFileByTim(board: string, tim: number): Promise<PostFile | null>;
+  /**
+   * The files of the posts that have any, on every board, live and archived threads alike, in
+   * (board, number) order from just after `after` (from the first when null), at most `limit` posts:
+   * a walk in pages that posts made or deleted meanwhile do not throw off.
+   */
+  filesAfter(after: PostKey | null, limit: number): Promise<PostFiles[]>;
 
   /**
    * Deletes a post; an OP takes its whole thread with it. Returns the deleted posts and the
@@ -195,6 +201,11 @@ export interface PostSearchRepository {
 export interface PostKey {
   board: string;
   no: number;
+}
+
+/** A post's files, first to last. */
+export interface PostFiles extends PostKey {
+  files: PostFile[];
 }
 
 /** Local posts whose announcement to followers is not queued yet. */

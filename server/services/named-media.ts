@@ -1,5 +1,13 @@
+import { STORE_UNAVAILABLE, StorageError } from "../domain/errors.js";
 import type { MediaStore, PostRepository } from "../domain/ports.js";
 import type { NewPost, PostFile } from "../domain/post.js";
+
+/**
+ * Longest a post's names may wait for the post: past it the post is refused and its names removed.
+ * So a name far older than this that no post holds is one no insert can still claim, and
+ * `atoll media publish --prune` may remove it.
+ */
+export const PUBLISH_DEADLINE_MS = 10 * 60_000;
 
 type Publisher = Pick<MediaStore, "publish" | "unpublish">;
 type Files = Pick<NewPost, "file" | "extraFiles">;
@@ -68,8 +76,14 @@ export async function insertPublished<T>(
   const count = 1 + (post.extraFiles ?? []).length;
   const reserved = withTims(post, await posts.reserveTims(board, count, post.file.tim));
   const files = filesOf(reserved);
+  const started = performance.now();
   try {
     for (const f of files) for (const [name, sha256] of namesOf(board, f)) await media.publish(name, sha256);
+    if (performance.now() - started > PUBLISH_DEADLINE_MS) {
+      throw new StorageError("media", "object storage took too long to copy a post's names", STORE_UNAVAILABLE, {
+        reason: "unavailable",
+      });
+    }
     return await insert(reserved, true);
   } catch (err) {
     await unpublishFiles(media, board, files, warn);

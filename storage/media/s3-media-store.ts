@@ -178,6 +178,13 @@ export class S3MediaStore implements MediaStore {
   }
 
   async *#keys(prefix: string): AsyncIterable<string> {
+    for await (const page of this.#pages(prefix, undefined)) {
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield o.Key;
+    }
+  }
+
+  /** The listing of `prefix`, page by page; with `delimiter`, keys past it are folded into prefixes. */
+  async *#pages(prefix: string, delimiter: string | undefined) {
     let token: string | undefined;
     do {
       const page = await this.#call("list", "", () =>
@@ -185,14 +192,35 @@ export class S3MediaStore implements MediaStore {
           new ListObjectsV2Command({
             Bucket: this.#bucket,
             Prefix: prefix,
+            Delimiter: delimiter,
             MaxKeys: this.#pageSize,
             ContinuationToken: token,
           }),
         ),
       );
-      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield o.Key;
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * Every published name in the bucket, with when its object was written (the bucket's clock): the
+   * keys under each top-level folder but `media/` shaped as names, whatever board they are on.
+   */
+  async *publishedNames(): AsyncIterable<{ name: string; modified: number }> {
+    const folders: string[] = [];
+    for await (const page of this.#pages("", "/")) {
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix && p.Prefix !== KEY_PREFIX) folders.push(p.Prefix);
+    }
+    for (const folder of folders) {
+      for await (const page of this.#pages(folder, undefined)) {
+        for (const o of page.Contents ?? []) {
+          if (o.Key !== undefined && NAME.test(o.Key))
+            // Without a date it counts as just written: never old enough to be taken for a leftover.
+            yield { name: o.Key, modified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY };
+        }
+      }
+    }
   }
 
   /**
@@ -229,6 +257,18 @@ export class S3MediaStore implements MediaStore {
     const names: string[] = [];
     for await (const key of this.#keys(`${board}/`)) if (NAME.test(key)) names.push(key);
     for (const name of names) await this.#unpublish(name);
+  }
+
+  /** Whether the bucket holds an object under the published name (HeadObject). */
+  async isPublished(name: string): Promise<boolean> {
+    const key = checkName(name);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      return true;
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw unavailable("look up", name, e);
+    }
   }
 
   /** Lets go of the client's connections. */

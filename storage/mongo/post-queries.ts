@@ -1,7 +1,9 @@
+import type { Filter } from "mongodb";
 import { DomainError } from "../../server/domain/errors.js";
-import type { Post } from "../../server/domain/post.js";
-import { page, str } from "../common/guards.js";
-import { type Collections, toPost } from "./documents.js";
+import type { PostFiles, PostKey } from "../../server/domain/ports.js";
+import { filesOf, type Post } from "../../server/domain/post.js";
+import { int, page, str } from "../common/guards.js";
+import { type Collections, type PostDoc, toPost } from "./documents.js";
 
 /**
  * The post repository's reads that stand apart from threads and numbering: the media posts refer
@@ -33,6 +35,29 @@ export class MongoPostQueries {
       }
     }
     return out;
+  }
+
+  async filesAfter(after: PostKey | null, limit: number): Promise<PostFiles[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    const past: Filter<PostDoc> =
+      after === null
+        ? {}
+        : {
+            $or: [
+              { board: { $gt: str(after.board, "board") } },
+              { board: { $eq: after.board }, no: { $gt: int(after.no, "no") } },
+            ],
+          };
+    const docs = await this.c.posts
+      .find({ file: { $ne: null }, ...past }, { projection: { _id: 0, board: 1, no: 1, file: 1, extraFiles: 1 } })
+      .sort({ board: 1, no: 1 })
+      .limit(max)
+      .toArray();
+    return docs.map((d) => {
+      const { file, extraFiles } = toPost(d);
+      return { board: d.board, no: d.no, files: filesOf({ file, extraFiles }) };
+    });
   }
 
   async lastPostTime(ipHash: string, kind: "thread" | "reply"): Promise<number | null> {

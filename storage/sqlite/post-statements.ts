@@ -11,6 +11,9 @@ import {
   type ThreadRow,
 } from "./rows.js";
 
+/** A post's key and files, for walking every post's files. */
+export type FilesRow = FileRow & Pick<PostRow, "board" | "no" | "extra_files">;
+
 /** A listing row: the OP's columns plus the thread's, prefixed `t_`. */
 export type ListingRow = PostRow & { [K in keyof ThreadRow as `t_${K}`]: ThreadRow[K] };
 
@@ -158,6 +161,11 @@ export function preparePostStatements(db: Db) {
          WHERE e.board = ? AND e.tim = ? LIMIT 1`,
       )
       .pluck(),
+    /** A page of posts with files after a (board, no), walking the primary key. */
+    filesAfter: db.prepare<[{ board: string; no: number; limit: number }], FilesRow>(
+      `SELECT board, no, ${FILE_COLUMNS}, extra_files FROM posts
+       WHERE (board, no) > (@board, @no) AND file_sha256 IS NOT NULL ORDER BY board, no LIMIT @limit`,
+    ),
     setFiles: db.prepare<[PostRow]>(
       `UPDATE posts SET ${[...FILE_COLUMNS.split(", "), "file_deleted", "extra_files"].map((c) => `${c} = @${c}`).join(", ")}
        WHERE board = @board AND no = @no`,

@@ -3,6 +3,8 @@ import type {
   AnnounceOption,
   FileDeletion,
   ListThreadsQuery,
+  PostFiles,
+  PostKey,
   PostRepository,
   ThreadOrder,
 } from "../../server/domain/ports.js";
@@ -317,6 +319,21 @@ export class SqlitePostRepository implements PostRepository {
     if (row) return fileFromRow(row);
     const extra = this.s.extraFilesByTim.get(board, tim);
     return extra ? (parseFiles(extra).find((f) => f.tim === tim) ?? null) : null;
+  }
+
+  async filesAfter(after: PostKey | null, limit: number): Promise<PostFiles[]> {
+    const { limit: max } = page(0, limit);
+    if (max === 0) return [];
+    // Board names are never empty, so ("", 0) comes before every post.
+    const from = after === null ? { board: "", no: 0 } : { board: str(after.board, "board"), no: int(after.no, "no") };
+    return this.s.filesAfter.all({ ...from, limit: max }).map((row) => ({
+      board: row.board,
+      no: row.no,
+      files: filesOf({
+        file: fileFromRow(row),
+        extraFiles: row.extra_files === null ? [] : parseFiles(row.extra_files),
+      }),
+    }));
   }
 
   async deletePost(board: string, no: number): Promise<{ deleted: Post[]; orphans: string[] }> {

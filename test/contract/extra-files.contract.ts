@@ -146,5 +146,32 @@ export function describeExtraFilesContract({ store }: ContractContext): void {
       expect(all.orphans).toEqual([op.file!.sha256, op.file!.thumbSha256, shared.sha256, shared.thumbSha256].sort());
       expect(await s.posts.findFileByTim("b", op.extraFiles[0]!.tim)).toBeNull();
     });
+
+    it("walks every post's files in pages, by board then number, archived threads and all boards included", async () => {
+      const s = store();
+      for (const uri of ["b", "a"]) await s.boards.create(newBoard(uri));
+      const { post: bOp } = await s.posts.createThread(
+        "b",
+        newPost({ file: newFile(), extraFiles: [newFile()] }),
+        ROOMY,
+      );
+      await s.posts.createReply("b", bOp.no, newPost(), ROOMY); // no file: not listed
+      const bReply = await s.posts.createReply("b", bOp.no, newPost({ file: newFile() }), ROOMY);
+      const { post: aOp } = await s.posts.createThread("a", newPost({ file: newFile() }), ROOMY);
+      await s.posts.setThreadFlags("a", aOp.no, { archived: true });
+      const gone = await s.posts.createReply("b", bOp.no, newPost({ file: newFile() }), ROOMY);
+      await s.posts.deleteFile("b", gone.no);
+
+      const first = await s.posts.filesAfter(null, 2);
+      expect(first).toEqual([
+        { board: "a", no: aOp.no, files: [aOp.file] },
+        { board: "b", no: bOp.no, files: [bOp.file, ...bOp.extraFiles] },
+      ]);
+      const rest = await s.posts.filesAfter(first[1]!, 2);
+      expect(rest).toEqual([{ board: "b", no: bReply.no, files: [bReply.file] }]);
+      expect(await s.posts.filesAfter(rest[0]!, 2)).toEqual([]);
+      expect(await s.posts.filesAfter({ board: "a", no: aOp.no }, 10)).toHaveLength(2);
+      expect(await s.posts.filesAfter(null, 0)).toEqual([]);
+    });
   });
 }

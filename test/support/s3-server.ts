@@ -8,6 +8,8 @@ export const TEST_BUCKET = "atoll-media";
 
 export interface TestS3 {
   settings: S3Settings;
+  /** Where s3rver keeps the objects (an object's file's mtime is its LastModified). */
+  directory: string;
   /** MEDIA_STORE=s3 and the S3_* variables for this server. */
   env: Record<string, string>;
   /** Stops the server (its files stay until `remove`); the endpoint then refuses connections. */
@@ -39,6 +41,7 @@ export async function startS3(address = "127.0.0.1"): Promise<TestS3> {
   };
   return {
     settings,
+    directory,
     env: {
       MEDIA_STORE: "s3",
       S3_ENDPOINT: settings.endpoint as string,

@@ -4,6 +4,7 @@ import { FsMediaStore } from "../../../storage/media/fs-media-store.js";
 import { S3MediaStore } from "../../../storage/media/s3-media-store.js";
 import { formatSize } from "../../domain/sizes.js";
 import { type CommandGroup, stringOption, UsageError } from "../command.js";
+import { mediaPublish } from "./media-publish.js";
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -13,7 +14,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 export const mediaCommands: CommandGroup = {
   name: "media",
-  summary: "move the media files to object storage",
+  summary: "move the media files to object storage, and publish them under the names pages link",
   subcommands: [
     {
       name: "migrate",
@@ -85,5 +86,6 @@ export const mediaCommands: CommandGroup = {
         }
       },
     },
+    mediaPublish,
   ],
 };
