@@ -1,11 +1,8 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewDelivery } from "../../server/domain/federation-ports.js";
-import { projectRoot } from "../../server/paths.js";
 import { signIn } from "../support/admin-session.js";
 import { startTestInstance, type TestInstance } from "../support/instance.js";
-import { serverBuilt } from "../support/server-process.js";
+import { runCli, serverBuilt } from "../support/server-process.js";
 
 const PUBLIC_URL = "http://atoll.test";
 const PASSWORD = "correct horse battery";
@@ -22,17 +19,8 @@ function item(id: string, inbox: string): NewDelivery {
 }
 
 /** `atoll …` as a real process on the instance's data directory: its output and exit code. */
-function atoll(dataDir: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), "bin", "atoll.js"), ...args], {
-    env: { PATH: process.env["PATH"] ?? "", DATA_DIR: dataDir, PUBLIC_URL, LOG_LEVEL: "error" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, out, err })));
-}
+const atoll = (dataDir: string, ...args: string[]) =>
+  runCli(args, { DATA_DIR: dataDir, PUBLIC_URL, LOG_LEVEL: "error" });
 
 describe("the delivery queue per peer: /admin/federation and `atoll delivery stats`", () => {
   let t: TestInstance;

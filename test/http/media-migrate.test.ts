@@ -1,32 +1,16 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
-import { projectRoot } from "../../server/paths.js";
 import { FsMediaStore } from "../../storage/media/fs-media-store.js";
 import { S3MediaStore } from "../../storage/media/s3-media-store.js";
 import { openStore } from "../../storage/open.js";
 import { startS3, type TestS3 } from "../support/s3-server.js";
-import { exitCode, runServer, serverBuilt } from "../support/server-process.js";
-
-const ATOLL = join(projectRoot(), "bin", "atoll.js");
+import { exitCode, runCli, runServer, serverBuilt } from "../support/server-process.js";
 
 /** `atoll …` as a child process; the S3 server answers from this process meanwhile. */
-function atoll(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [ATOLL, ...args],
-      { env: { PATH: process.env["PATH"] ?? "", ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, out: stdout, err: stderr });
-      },
-    );
-  });
-}
+const atoll = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { utimes } from "node:fs/promises";
 import { join } from "node:path";
@@ -6,34 +5,19 @@ import { CopyObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostFile } from "../../server/domain/post.js";
-import { projectRoot } from "../../server/paths.js";
 import { namesOf } from "../../server/services/named-media.js";
 import { s3Client } from "../../storage/media/s3-media-store.js";
 import { makeJpeg, startTestInstance, type TestInstance } from "../support/instance.js";
 import { startS3, type TestS3 } from "../support/s3-server.js";
-import { serverBuilt } from "../support/server-process.js";
+import { runCli, serverBuilt } from "../support/server-process.js";
 
 /*
  * An instance that took posts while MEDIA_URL pointed at its own /media, then moved MEDIA_URL to the
  * bucket: `atoll media publish` makes the names its pages now link.
  */
 
-const ATOLL = join(projectRoot(), "bin", "atoll.js");
-
-/** `atoll …` as a child process; the S3 server and the instance answer from this process meanwhile. */
-function atoll(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [ATOLL, ...args],
-      { env: { PATH: process.env["PATH"] ?? "", ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, out: stdout, err: stderr });
-      },
-    );
-  });
-}
+/** `atoll …` as a child process; the S3 server answers from this process meanwhile. */
+const atoll = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 /** Leaves out the SDK's notice about Node versions, which is not the command's output. */
 const withoutNotice = (err: string) => err.replace(/.*NodeVersionSupportWarning[\s\S]*?trace-warnings[^\n]*\n/, "");

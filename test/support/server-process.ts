@@ -12,6 +12,8 @@ import { freePort } from "./fedify-peer.js";
  */
 
 export const SERVER_ENTRY = join(projectRoot(), "dist", "server", "main.js");
+/** The command line, as an operator runs it. */
+export const CLI_ENTRY = join(projectRoot(), "bin", "atoll.js");
 export const serverBuilt = existsSync(SERVER_ENTRY);
 
 /** One server process. */
@@ -129,4 +131,20 @@ export async function exitCode(p: ServerRun, ms = 60_000): Promise<number | null
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `atoll …` as a real process with only `env` (and PATH) set: its exit code and output, once it ends. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, out, err })));
 }
