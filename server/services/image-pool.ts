@@ -48,10 +48,23 @@ export type ImageReply =
   | { id: number; ok: true; image: ProcessedImage }
   | { id: number; ok: false; kind: DomainErrorKind | null; message: string };
 
+interface Job {
+  request: ImageRequest;
+  resolve: (image: ProcessedImage) => void;
+  reject: (err: unknown) => void;
+}
+
 interface Slot {
   worker: ChildProcess;
-  job: { id: number; resolve: (image: ProcessedImage) => void; reject: (err: unknown) => void } | null;
+  /** Sent and not answered, oldest first: the worker makes the first while the others wait in it. */
+  jobs: Job[];
 }
+
+/**
+ * Uploads a worker holds at once: the one it works on and the next, already sent, so that moving the
+ * bytes between processes overlaps image work instead of leaving the worker idle between uploads.
+ */
+export const IMAGES_PER_WORKER = 2;
 
 /**
  * The compiled worker script. From dist/ it sits beside this module; from the TypeScript sources
@@ -67,10 +80,11 @@ export function imageWorkerScript(): string {
 }
 
 /**
- * A fixed number of worker processes doing image work, one upload each at a time, at a lower
- * priority than the server; the caller bounds what is sent (ImageProcessor's queue), so jobs here
- * never wait for a worker. A worker that dies is replaced and its upload fails as an error, never
- * silently. Belongs to one instance: `close` ends its processes.
+ * A fixed number of worker processes doing image work, one upload each at a time (with the next one
+ * sent ahead), at a lower priority than the server; the caller bounds what is sent (ImageProcessor's
+ * queue) to IMAGES_PER_WORKER per worker. A worker that dies is replaced: the upload it was making
+ * fails as an error, never silently, and those it had not started go to its replacement. Belongs to
+ * one instance: `close` ends its processes.
  */
 export class ImagePool {
   readonly #slots: Slot[] = [];
@@ -101,20 +115,28 @@ export class ImagePool {
 
   run(input: Buffer, job: Omit<TransformJob, "input">): Promise<ProcessedImage> {
     if (this.#closed) return Promise.reject(new DomainError("busy", "The server is shutting down."));
-    // Workers start with the first uploads that need them: an instance that never sees one starts none.
-    let slot = this.#slots.find((s) => s.job === null);
+    const id = this.#nextId++;
+    return new Promise<ProcessedImage>((resolve, reject) => {
+      this.#send({ request: { id, input, job }, resolve, reject });
+    });
+  }
+
+  #send(job: Job): void {
+    // An idle worker first, then a new one (workers start with the first uploads that need them: an
+    // instance that never sees one starts none), then one with room for a next upload.
+    let slot = this.#slots.find((s) => s.jobs.length === 0);
     if (!slot && this.#slots.length < this.#size) {
       slot = this.#start();
       this.#slots.push(slot);
     }
-    if (!slot) return Promise.reject(new Error("image pool overcommitted: more jobs than workers"));
-    const id = this.#nextId++;
-    return new Promise<ProcessedImage>((resolve, reject) => {
-      slot.job = { id, resolve, reject };
-      ref(slot.worker);
-      const request: ImageRequest = { id, input, job };
-      slot.worker.send(request);
-    });
+    slot ??= this.#slots.find((s) => s.jobs.length < IMAGES_PER_WORKER);
+    if (!slot) {
+      job.reject(new Error("image pool overcommitted: more jobs than workers can hold"));
+      return;
+    }
+    slot.jobs.push(job);
+    ref(slot.worker);
+    slot.worker.send(job.request);
   }
 
   /** Ends every worker; uploads still in a worker fail. */
@@ -122,7 +144,8 @@ export class ImagePool {
     this.#closed = true;
     const slots = this.#slots.splice(0);
     await Promise.all(slots.map((s) => stop(s.worker)));
-    for (const s of slots) s.job?.reject(new DomainError("busy", "The server is shutting down."));
+    for (const s of slots)
+      for (const job of s.jobs) job.reject(new DomainError("busy", "The server is shutting down."));
   }
 
   #start(): Slot {
@@ -144,24 +167,32 @@ export class ImagePool {
     }
     // An idle worker does not keep the process alive; one with an upload does.
     unref(worker);
-    const slot: Slot = { worker, job: null };
+    const slot: Slot = { worker, jobs: [] };
     worker.on("message", (message: unknown) => {
       const reply = message as ImageReply;
-      const job = slot.job;
-      if (!job || job.id !== reply.id) return;
-      slot.job = null;
-      unref(slot.worker);
+      // The worker answers in the order it was sent uploads.
+      const job = slot.jobs[0];
+      if (!job || job.request.id !== reply.id) return;
+      slot.jobs.shift();
+      if (slot.jobs.length === 0) unref(slot.worker);
       if (reply.ok) job.resolve(revive(reply.image));
       else job.reject(reply.kind ? new DomainError(reply.kind, reply.message) : new Error(reply.message));
     });
+    let failed = false;
     const fail = (err: Error) => {
-      const job = slot.job;
-      slot.job = null;
-      job?.reject(err);
+      if (failed) return;
+      failed = true;
+      const [current, ...unstarted] = slot.jobs.splice(0);
+      current?.reject(this.#closed ? new DomainError("busy", "The server is shutting down.") : err);
+      // An error other than its exit (a message it could not be sent) leaves no worker behind either.
+      if (worker.exitCode === null && worker.signalCode === null) worker.kill("SIGKILL");
       const at = this.#slots.indexOf(slot);
-      if (at < 0 || this.#closed) return;
-      // Started again with the next upload that needs it.
-      this.#slots.splice(at, 1);
+      if (at >= 0) this.#slots.splice(at, 1);
+      // The uploads it had not begun are not lost with it: a replacement (or another worker) takes them.
+      for (const job of unstarted) {
+        if (this.#closed) job.reject(new DomainError("busy", "The server is shutting down."));
+        else this.#send(job);
+      }
     };
     worker.on("error", fail);
     worker.on("exit", (code, signal) => fail(new Error(`image worker exited (${signal ?? code})`)));

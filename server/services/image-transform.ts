@@ -3,6 +3,7 @@
  * and a thumbnail (and, when asked, its PDQ hash). It runs in the image workers (image-worker.ts), so
  * no decoding, encoding or hashing happens on the thread that answers requests.
  */
+import { createHash } from "node:crypto";
 import sharp from "sharp";
 import type { ImageType } from "../domain/board.js";
 import { DomainError, isDomainError } from "../domain/errors.js";
@@ -24,6 +25,12 @@ export interface ProcessedImage {
   thumbHeight: number;
   /** The PDQ hash of the upload as received (see media-hash.ts), when asked for; otherwise null. */
   pdq: PdqHash | null;
+  /**
+   * Digests of `original` (sha256 in hex, md5 in base64), made beside the image so that the thread
+   * answering requests does not hash the bytes again.
+   */
+  sha256: string;
+  md5: string;
 }
 
 /** What an image worker is asked to do with one upload. */
@@ -100,6 +107,8 @@ export async function transformImage(job: TransformJob, scratch: HashScratch): P
       thumbWidth: thumb.width,
       thumbHeight: thumb.height,
       pdq: thumb.pdq,
+      sha256: createHash("sha256").update(original.data).digest("hex"),
+      md5: createHash("md5").update(original.data).digest("base64"),
     };
   } catch (err) {
     if (isDomainError(err)) throw err;

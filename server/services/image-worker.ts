@@ -1,6 +1,6 @@
 /**
- * An image worker process: takes one upload at a time from the pool (image-pool.ts), does the image
- * work, and sends the results back. It is a process rather than a thread because libvips decodes on
+ * An image worker process: makes one upload at a time from those the pool (image-pool.ts) sent it,
+ * in the order they came, and sends the results back in that order. It is a process rather than a thread because libvips decodes on
  * the process's own thread pool: only a separate process can run all of it at a lower priority than
  * the thread answering requests.
  */
@@ -19,21 +19,30 @@ sharp.cache(false);
 sharp.concurrency(settings.vipsThreads ?? 1);
 const scratch = new HashScratch();
 
-process.on("message", async (message: unknown) => {
+/** One image after another: the next upload may arrive while one is being made, and waits. */
+let line: Promise<void> = Promise.resolve();
+
+process.on("message", (message: unknown) => {
   const req = message as ImageRequest;
-  let reply: ImageReply;
+  line = line
+    .then(() => make(req))
+    .then((reply) => {
+      send(reply);
+    });
+});
+
+async function make(req: ImageRequest): Promise<ImageReply> {
   try {
     const done = await transformImage(
       { ...req.job, input: Buffer.from(req.input.buffer, req.input.byteOffset, req.input.byteLength) },
       scratch,
     );
-    reply = { id: req.id, ok: true, image: done };
+    return { id: req.id, ok: true, image: done };
   } catch (err) {
-    reply = isDomainError(err)
+    return isDomainError(err)
       ? { id: req.id, ok: false, kind: err.kind, message: err.message }
       : { id: req.id, ok: false, kind: null, message: err instanceof Error ? err.message : String(err) };
   }
-  send(reply);
-});
+}
 // The server going away ends its image work too.
 process.on("disconnect", () => process.exit(0));

@@ -4,7 +4,7 @@ import type { ImageType, MediaType } from "../domain/board.js";
 import { DomainError } from "../domain/errors.js";
 import { formatSize } from "../domain/sizes.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { ImagePool } from "./image-pool.js";
+import { IMAGES_PER_WORKER, ImagePool } from "./image-pool.js";
 import type { ProcessedImage } from "./image-transform.js";
 
 export type { ProcessedImage } from "./image-transform.js";
@@ -96,12 +96,14 @@ export class ImageProcessor {
     if (!Number.isInteger(opts.maxPixels) || opts.maxPixels < 1)
       throw new RangeError("maxPixels must be a positive integer");
     this.#maxPixels = opts.maxPixels;
+    // Each worker is sent its next upload while it makes one, taken from the waiting line's share, so
+    // the images accepted (in work or waiting) stay the workers plus `queueLimit`.
+    const sentAhead = Math.min(opts.concurrency * (IMAGES_PER_WORKER - 1), opts.queueLimit);
     this.#queue = new BoundedQueue(
-      opts.concurrency,
-      opts.queueLimit,
+      opts.concurrency + sentAhead,
+      opts.queueLimit - sentAhead,
       "Too many images are being processed right now; try again in a moment.",
     );
-    // The queue never runs more images than there are workers, so none waits inside the pool.
     this.#pool = new ImagePool(opts.concurrency, { vipsThreads: IMAGE_VIPS_THREADS });
   }
 

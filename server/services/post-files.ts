@@ -107,7 +107,9 @@ export class PostFiles {
     if (likeness && processed.pdq !== undefined && (await this.deps.mediaBans?.matchesHash(processed.pdq)))
       throw new MediaRefused();
     // Re-encoding gives the original that is kept, and that a "delete and ban" bans, its own digest.
-    await this.refuseBanned(createHash("sha256").update(processed.original).digest("hex"));
+    const digest256 =
+      "sha256" in processed ? processed.sha256 : createHash("sha256").update(processed.original).digest("hex");
+    await this.refuseBanned(digest256);
     const puts = await Promise.allSettled([
       this.deps.media.put(processed.original),
       this.deps.media.put(processed.thumb),
@@ -120,6 +122,11 @@ export class PostFiles {
     }
     const sha256 = original.value;
     const thumbSha256 = thumb.value;
+    if (sha256 !== digest256) {
+      // The bytes stored are not those the ban check saw: nothing is kept under a digest never checked.
+      await this.collectUnreferenced([sha256, thumbSha256]);
+      throw new Error("the processed original changed between its ban check and its storage");
+    }
     const stored: StoredImage = {
       sha256,
       thumbSha256,
@@ -129,7 +136,7 @@ export class PostFiles {
       thumbWidth: processed.thumbWidth,
       thumbHeight: processed.thumbHeight,
       size: processed.original.length,
-      md5: createHash("md5").update(processed.original).digest("base64"),
+      md5: "md5" in processed ? processed.md5 : createHash("md5").update(processed.original).digest("base64"),
       ...("duration" in processed ? { duration: processed.duration } : {}),
     };
     this.dedupe.set(digest, { stored, pdq: likeness ? (processed.pdq ?? null) : undefined });

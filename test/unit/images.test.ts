@@ -330,6 +330,14 @@ describe("ImageProcessor: bounded queue", () => {
     expect((await p.process(input, ALL)).height).toBe(800);
   });
 
+  it("gives each upload its own result when a worker is sent the next one while it works", async () => {
+    const p = processor({ concurrency: 1, queueLimit: 8 });
+    const inputs = await Promise.all([300, 200, 400, 100].map((w) => noise(w, 50, "jpeg")));
+    const done = await Promise.all(inputs.map((input) => p.process(input, ALL)));
+    expect(done.map((d) => d.width)).toEqual([300, 200, 400, 100]);
+    expect(p.pending).toBe(0);
+  });
+
   it("does not let a refused image take a slot", async () => {
     const p = processor({ concurrency: 1, queueLimit: 0 });
     const bad = p.process(Buffer.from("not an image"), ALL);
