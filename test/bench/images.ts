@@ -93,6 +93,7 @@ export async function imageBenchmarks(
   const variants = Array.from({ length: 64 }, (_, i) => uniqueJpeg(base, i));
   // The same libvips settings and parallelism as the server's upload queue.
   configureSharpForServer();
+  await sharpAlone(variants, 1, imageConcurrency());
   const sharpRate = await sharpAlone(variants, duration, imageConcurrency());
   const boundary = "atollbenchboundary";
   let m = 0;
@@ -117,6 +118,9 @@ export async function imageBenchmarks(
         },
       ],
     });
+  // Warm up as the reads are warmed up: the server starts its image workers at the first upload, and
+  // that start (a process, sharp loading) is not the steady rate being measured.
+  await uploads(1);
   // Uploads alone, against sharp alone.
   const images = await uploads(duration);
   if (images.errors) throw new Error(`image posting: ${images.errors} errors`);
