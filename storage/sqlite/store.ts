@@ -93,7 +93,7 @@ class SqliteStore implements Store {
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
     this.search = new SqlitePostSearch(db);
-    this.announcements = new SqlitePendingAnnouncements(db);
+    this.announcements = new SqlitePendingAnnouncements(db, this.group);
     this.bans = new SqliteBanRepository(db);
     this.remoteBans = new SqliteRemoteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
