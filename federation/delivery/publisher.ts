@@ -195,6 +195,9 @@ export class DeliveryPublisher {
   async #publishBoard(boardUri: string, events: PostEvent[]): Promise<number> {
     const { s, ids } = this.#ctx;
     const inboxes = await this.followerInboxes(boardUri);
+    // No follower and no group followed: nothing of these events can go anywhere, so the board
+    // and the threads (reads of their own) are not looked at.
+    if (inboxes.length === 0 && !(await this.#followsGroups(boardUri))) return 0;
     const now = s.clock();
     const activities: OutgoingActivity[] = [];
     let queued = 0;
@@ -227,6 +230,12 @@ export class DeliveryPublisher {
     }
     if (inboxes.length === 0) return queued;
     return queued + (await this.#enqueue(activities, inboxes, now, true));
+  }
+
+  /** Whether the board follows some group (accepted), so that replies may go upstream. */
+  async #followsGroups(boardUri: string): Promise<boolean> {
+    const follows = await this.#ctx.s.store.federation.follows.followingOf(boardUri);
+    return follows.some((f) => f.state === "accepted");
   }
 
   /** The inboxes of the groups this board follows (accepted) on the origin of a mirrored thread. */

@@ -289,6 +289,16 @@ export interface SettingsRepository {
   set(key: string, value: string): Promise<void>;
 }
 
+/** What a local post is checked against before it is written, read together (see Store.postingChecks). */
+export interface PostingChecks {
+  /** The thread replied to; null for a new thread or when there is no such thread. */
+  thread: ThreadState | null;
+  /** The ban in force on the poster for the board (as BanRepository.findActive). */
+  ban: Ban | null;
+  /** The word filters' version (as WordFilterRepository.version). */
+  filterVersion: number;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "mongodb";
   readonly boards: BoardRepository;
@@ -327,6 +337,11 @@ export interface Store {
    * need each time.
    */
   changeStamp?(): string;
+  /**
+   * The thread (when `threadNo` is given), the poster's ban and the filter version, as the three
+   * repositories answer them; on SQLite in one read transaction instead of three.
+   */
+  postingChecks(board: string, threadNo: number | null, ipHash: string, now: number): Promise<PostingChecks>;
   /**
    * A cheap read that reaches the database: resolves while the store can serve, rejects when it
    * cannot (closed, unreadable, unreachable). Readiness probes call it.

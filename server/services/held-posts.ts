@@ -43,9 +43,10 @@ export async function screenPost(
   board: string,
   origin: FilterOrigin,
   fields: FilterFields,
+  filterVersion?: number,
 ): Promise<{ fields: FilterFields; hold: string | null }> {
   if (!filters) return { fields, hold: null };
-  const v = await filters.check(board, origin, fields);
+  const v = await filters.check(board, origin, fields, filterVersion);
   if (v.action === "reject") throw new DomainError("forbidden", FILTERED);
   return {
     fields: v.fields,

@@ -5,7 +5,7 @@ import { stripFormatChars } from "../domain/format-chars.js";
 import { hashIp } from "../domain/ip.js";
 import { normalizeComment } from "../domain/markup.js";
 import { MediaRefused } from "../domain/media-safety/media-bans.js";
-import type { MediaStore, Store } from "../domain/ports.js";
+import type { MediaStore, PostingChecks, Store } from "../domain/ports.js";
 import { type NewPost, type Post, type ThreadState, withoutFiles } from "../domain/post.js";
 import { DEFAULT_TOKEN_ROTATION_DAYS, isPosterToken, posterToken, tokenPeriod } from "../domain/poster-token.js";
 import { parseNameField } from "../domain/tripcode.js";
@@ -215,20 +215,23 @@ export class PostingService {
 
   private async createReplyNow(input: PostInput & { threadNo: number }, known: { board?: Board }): Promise<Post> {
     const board = await this.boardFor(input.board, known.board);
-    const thread = await this.deps.store.posts.getThread(board.uri, input.threadNo);
+    const ipHash = this.hashIp(input.ip);
+    const now = this.deps.clock();
+    const checks = await this.deps.store.postingChecks(board.uri, input.threadNo, ipHash, now);
+    const { thread } = checks;
     if (!thread) throw new DomainError("not_found", `Thread /${board.uri}/${input.threadNo} does not exist.`);
     if (thread.archived) throw new DomainError("locked", "This thread is archived; it takes no more replies.");
     if (thread.locked) throw new DomainError("locked", "This thread is locked.");
     if (uploadsOf(input).length === 0 && !input.comment?.trim())
       throw new DomainError("invalid", "A reply needs a comment or an image.");
-    return this.write(board, input.threadNo, input, (post, exactTim) =>
+    const insert = (post: NewPost, exactTim: boolean) =>
       this.deps.store.posts.createReply(board.uri, input.threadNo, post, {
         bumpLimit: board.settings.bumpLimit,
         imageLimit: board.settings.imageLimit,
         announce: this.deps.announce === true,
         exactTim,
-      }),
-    );
+      });
+    return this.write(board, input.threadNo, input, insert, { ipHash, now, checks });
   }
 
   /**
@@ -393,11 +396,12 @@ export class PostingService {
     threadNo: number | null,
     input: PostInput,
     insert: (post: NewPost, exactTim: boolean) => Promise<Post>,
+    read?: { ipHash: string; now: number; checks: PostingChecks },
   ): Promise<Post> {
     const fields = postFields(board, input);
-    const ipHash = this.hashIp(input.ip);
-    const now = this.deps.clock();
-    const ban = await this.deps.store.bans.findActive(ipHash, board.uri, now);
+    const ipHash = read?.ipHash ?? this.hashIp(input.ip);
+    const now = read?.now ?? this.deps.clock();
+    const { ban, filterVersion } = read?.checks ?? (await this.deps.store.postingChecks(board.uri, null, ipHash, now));
     if (ban) {
       const until = ban.expiresAt === null ? "permanently" : `until ${new Date(ban.expiresAt).toUTCString()}`;
       // The poster may appeal once; the answer is shown with the ban.
@@ -425,12 +429,8 @@ export class PostingService {
       });
       // Staff posting as staff (a staff page, an admin token) are not screened.
       const filters = input.byStaff === true ? undefined : this.deps.filters;
-      const { fields: screened, hold } = await screenPost(filters, board.uri, "local", {
-        name,
-        subject: fields.subject,
-        comment: fields.comment,
-        ...filenamesOf(uploads),
-      });
+      const typed = { name, subject: fields.subject, comment: fields.comment, ...filenamesOf(uploads) };
+      const { fields: screened, hold } = await screenPost(filters, board.uri, "local", typed, filterVersion);
       const { html, quotes } = await this.render(board.uri, screened.comment);
       images = await this.files.storeAll(board, uploads, threadNo === null);
       const post: NewPost = {

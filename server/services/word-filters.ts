@@ -103,14 +103,17 @@ export class WordFilterService {
     return all.filter((e) => mayManage(user, e.filter.board));
   }
 
-  /** What the filters of `board` make of a post from `origin`. */
-  async check(board: string, origin: FilterOrigin, fields: FilterFields): Promise<FilterVerdict> {
-    return (await this.compiled()).check(board, origin, fields);
+  /**
+   * What the filters of `board` make of a post from `origin`. `version`: the store's filter version
+   * as the caller just read it, so it is not read again.
+   */
+  async check(board: string, origin: FilterOrigin, fields: FilterFields, version?: number): Promise<FilterVerdict> {
+    return (await this.compiled(version)).check(board, origin, fields);
   }
 
-  /** The rules in force, recompiled when the store's version has moved. */
-  async compiled(): Promise<CompiledFilters> {
-    const version = await this.deps.store.wordFilters.version();
+  /** The rules in force, recompiled when the store's version (or `known`, just read) has moved. */
+  async compiled(known?: number): Promise<CompiledFilters> {
+    const version = known ?? (await this.deps.store.wordFilters.version());
     if (version === this.#version) return this.#compiled;
     this.#loading ??= (async () => {
       try {

@@ -42,6 +42,7 @@ import type {
   BanRepository,
   BoardRepository,
   PendingAnnouncements,
+  PostingChecks,
   PostRepository,
   PostSearchRepository,
   ReportRepository,
@@ -139,6 +140,15 @@ class MongoStore implements Store {
     this.limits = new MongoLimitStore(limitCollectionsOf(db));
     this.wordFilters = new MongoWordFilters(client, db);
     this.heldPosts = new MongoHeldPosts(db);
+  }
+
+  async postingChecks(board: string, threadNo: number | null, ipHash: string, now: number): Promise<PostingChecks> {
+    const [thread, ban, filterVersion] = await Promise.all([
+      threadNo === null ? null : this.posts.getThread(board, threadNo),
+      this.bans.findActive(ipHash, board, now),
+      this.wordFilters.version(),
+    ]);
+    return { thread, ban, filterVersion };
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { PendingAnnouncements, PostKey } from "../../server/domain/ports.js";
 import { int, page, str } from "../common/guards.js";
+import type { CommitGroup } from "./commit-group.js";
 import type { Db } from "./database.js";
 
 /** The statement the post transactions record a pending announcement with. */
@@ -9,12 +10,19 @@ export function prepareAnnounceInsert(db: Db) {
   );
 }
 
-/** Pending announcements on SQLite (recorded by the post repository, in each post's transaction). */
+/**
+ * Pending announcements on SQLite (recorded by the post repository, in each post's transaction).
+ * Forgetting them joins the store's grouped commit (see CommitGroup): a post's record is removed in
+ * the commit of the next posts instead of in a write transaction of its own.
+ */
 export class SqlitePendingAnnouncements implements PendingAnnouncements {
   private readonly s;
   private readonly doneTx;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly group: CommitGroup,
+  ) {
     this.s = {
       list: db.prepare<[number, number], PostKey>(
         "SELECT board, no FROM announce_pending WHERE created_at < ? ORDER BY created_at, board, no LIMIT ?",
@@ -35,6 +43,6 @@ export class SqlitePendingAnnouncements implements PendingAnnouncements {
 
   async done(posts: PostKey[]): Promise<void> {
     const keys = posts.map((p) => ({ board: str(p.board, "board"), no: int(p.no, "no") }));
-    if (keys.length > 0) this.doneTx.immediate(keys);
+    if (keys.length > 0) await this.group.run(() => this.doneTx(keys));
   }
 }

@@ -10,6 +10,7 @@ import type {
   BanRepository,
   BoardRepository,
   PendingAnnouncements,
+  PostingChecks,
   PostRepository,
   PostSearchRepository,
   ReportRepository,
@@ -19,8 +20,10 @@ import type {
   TokenRepository,
   UserRepository,
 } from "../../server/domain/ports.js";
+import type { ThreadState } from "../../server/domain/post.js";
 import type { HiddenPosterTokenRepository } from "../../server/domain/poster-token.js";
 import type { RemoteBanRepository } from "../../server/domain/remote-bans.js";
+import type { Ban } from "../../server/domain/staff.js";
 import type { HeldPostRepository, WordFilterRepository } from "../../server/domain/word-filters.js";
 import { SqlitePendingAnnouncements } from "./announcements.js";
 import { SqliteAppealRepository } from "./appeals.js";
@@ -81,6 +84,17 @@ class SqliteStore implements Store {
   private readonly dataVersion: Database.Statement<[], number>;
   /** Rows this connection has changed since it opened: moves with every write of this process. */
   private readonly totalChanges: Database.Statement<[], number>;
+  /**
+   * postingChecks' reads in one read transaction (one lock taken and released) instead of three.
+   * The repositories' reads run their statement as they are called, so each runs inside it; only
+   * their answers are awaited after it.
+   */
+  private readonly checksTx: (
+    board: string,
+    threadNo: number | null,
+    ipHash: string,
+    now: number,
+  ) => { thread: Promise<ThreadState | null> | null; ban: Promise<Ban | null>; filterVersion: Promise<number> };
   /** Told while a transaction is open, so that nothing read inside one is taken as settled. */
   private opened = 0;
 
@@ -93,7 +107,7 @@ class SqliteStore implements Store {
     this.boards = new SqliteBoardRepository(db);
     this.posts = new SqlitePostRepository(db, this.group);
     this.search = new SqlitePostSearch(db);
-    this.announcements = new SqlitePendingAnnouncements(db);
+    this.announcements = new SqlitePendingAnnouncements(db, this.group);
     this.bans = new SqliteBanRepository(db);
     this.remoteBans = new SqliteRemoteBanRepository(db);
     this.reports = new SqliteReportRepository(db);
@@ -111,6 +125,11 @@ class SqliteStore implements Store {
     this.limits = new SqliteLimitStore(db, this.group);
     this.wordFilters = new SqliteWordFilters(db);
     this.heldPosts = new SqliteHeldPosts(db);
+    this.checksTx = db.transaction((board: string, threadNo: number | null, ipHash: string, now: number) => ({
+      thread: threadNo === null ? null : this.posts.getThread(board, threadNo),
+      ban: this.bans.findActive(ipHash, board, now),
+      filterVersion: this.wordFilters.version(),
+    }));
     this.probe = db.prepare("SELECT version FROM schema_migrations LIMIT 1");
     this.dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
     this.totalChanges = db.prepare<[], number>("SELECT total_changes()").pluck();
@@ -121,6 +140,11 @@ class SqliteStore implements Store {
    * (its own writes, counted as each statement completes, so a write rolled back moves it too: the
    * stamp may move without a change, never the other way round).
    */
+  async postingChecks(board: string, threadNo: number | null, ipHash: string, now: number): Promise<PostingChecks> {
+    const reads = this.checksTx(board, threadNo, ipHash, now);
+    return { thread: await reads.thread, ban: await reads.ban, filterVersion: await reads.filterVersion };
+  }
+
   changeStamp(): string {
     if (this.db.inTransaction) return `open:${++this.opened}`;
     return `${this.dataVersion.get()}:${this.totalChanges.get()}`;

@@ -29,6 +29,7 @@ import { describePeerDomainsContract } from "./peer-domains.contract.js";
 import { describePingContract } from "./ping.contract.js";
 import { describePostTextContract } from "./post-text.contract.js";
 import { describePosterTokenContract } from "./poster-tokens.contract.js";
+import { describePostingChecksContract } from "./posting-checks.contract.js";
 import { describePostContract } from "./posts.contract.js";
 import { describeRemoteBanContract } from "./remote-bans.contract.js";
 import { describeReopenContract } from "./reopen.contract.js";
@@ -118,6 +119,7 @@ export function describeStoreContract(
     describeDefederationDataContract(ctx);
     describeLimitsContract(ctx);
     describePingContract(ctx);
+    describePostingChecksContract(ctx);
     describeModerationLogContract(ctx);
     describeSeverancesContract(ctx);
     describePosterTokenContract(ctx);
