@@ -1,16 +1,10 @@
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MediaStore } from "../../server/domain/ports.js";
 
 /** A fresh, empty media store, and how to remove it after the test. */
 export type MediaStoreFactory = () => Promise<{ media: MediaStore; cleanup(): Promise<void> }>;
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -40,7 +34,7 @@ export function mediaStoreContract(name: string, make: MediaStoreFactory): void 
       expect(await media.has(address)).toBe(true);
       const blob = await media.open(address);
       expect(blob?.size).toBe(data.length);
-      expect(await readAll(blob!.stream)).toEqual(data);
+      expect(await buffer(blob!.stream)).toEqual(data);
     });
 
     it("round-trips binary data of several sizes, including empty", async () => {
@@ -49,7 +43,7 @@ export function mediaStoreContract(name: string, make: MediaStoreFactory): void 
         const address = await media.put(data);
         const blob = await media.open(address);
         expect(blob?.size).toBe(size);
-        expect((await readAll(blob!.stream)).equals(data)).toBe(true);
+        expect((await buffer(blob!.stream)).equals(data)).toBe(true);
       }
     });
 
@@ -63,11 +57,11 @@ export function mediaStoreContract(name: string, make: MediaStoreFactory): void 
       });
       expect(seen).toEqual([5000]);
       expect(part?.size).toBe(5000);
-      expect((await readAll(part!.stream)).equals(data.subarray(1000, 2000))).toBe(true);
+      expect((await buffer(part!.stream)).equals(data.subarray(1000, 2000))).toBe(true);
       const tail = await media.open(address, (size) => ({ start: size - 1, end: size - 1 }));
-      expect((await readAll(tail!.stream)).equals(data.subarray(4999))).toBe(true);
+      expect((await buffer(tail!.stream)).equals(data.subarray(4999))).toBe(true);
       const whole = await media.open(address, () => null);
-      expect((await readAll(whole!.stream)).equals(data)).toBe(true);
+      expect((await buffer(whole!.stream)).equals(data)).toBe(true);
     });
 
     it("is idempotent: the same bytes put again, even at once, are one blob", async () => {
@@ -76,7 +70,7 @@ export function mediaStoreContract(name: string, make: MediaStoreFactory): void 
       const again = await Promise.all([media.put(data), media.put(Buffer.from(data)), media.put(data)]);
       expect(again).toEqual([first, first, first]);
       expect(await collect(media.list())).toEqual([first]);
-      expect(await readAll((await media.open(first))!.stream)).toEqual(data);
+      expect(await buffer((await media.open(first))!.stream)).toEqual(data);
     });
 
     it("answers null and false for an absent blob, and deletes idempotently", async () => {

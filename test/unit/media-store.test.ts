@@ -4,16 +4,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync }
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsMediaStore } from "../../storage/media/fs-media-store.js";
 import { ABANDONED_AFTER_MS, localHost, tempName } from "../../storage/media/temp-files.js";
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -50,7 +44,7 @@ describe("FsMediaStore", () => {
     expect(await media.has(address)).toBe(true);
     const blob = await media.open(address);
     expect(blob?.size).toBe(data.length);
-    expect(await readAll(blob!.stream)).toEqual(data);
+    expect(await buffer(blob!.stream)).toEqual(data);
   });
 
   it("is idempotent: putting the same bytes again keeps one file", async () => {

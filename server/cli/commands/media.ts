@@ -1,16 +1,10 @@
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { FsMediaStore } from "../../../storage/media/fs-media-store.js";
 import { S3MediaStore } from "../../../storage/media/s3-media-store.js";
 import { formatSize } from "../../domain/sizes.js";
 import { type CommandGroup, stringOption, UsageError } from "../command.js";
 import { mediaPublish } from "./media-publish.js";
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export const mediaCommands: CommandGroup = {
   name: "media",
@@ -66,7 +60,7 @@ export const mediaCommands: CommandGroup = {
                 ctx.out(`${step}  ${sha}  gone from the disk`);
                 continue;
               }
-              const data = await readAll(blob.stream);
+              const data = await buffer(blob.stream);
               const stored = await target.put(data);
               if (stored !== sha) throw new Error(`its bytes hash to ${stored}: the local file is damaged`);
               copied++;
