@@ -135,16 +135,17 @@ class SqliteStore implements Store {
     this.totalChanges = db.prepare<[], number>("SELECT total_changes()").pluck();
   }
 
-  /**
-   * SQLite's data version (commits by other connections) with this connection's change count
-   * (its own writes, counted as each statement completes, so a write rolled back moves it too: the
-   * stamp may move without a change, never the other way round).
-   */
+  /** The three reads of a post's checks, in one read transaction (see checksTx). */
   async postingChecks(board: string, threadNo: number | null, ipHash: string, now: number): Promise<PostingChecks> {
     const reads = this.checksTx(board, threadNo, ipHash, now);
     return { thread: await reads.thread, ban: await reads.ban, filterVersion: await reads.filterVersion };
   }
 
+  /**
+   * SQLite's data version (commits by other connections) with this connection's change count
+   * (its own writes, counted as each statement completes, so a write rolled back moves it too: the
+   * stamp may move without a change, never the other way round).
+   */
   changeStamp(): string {
     if (this.db.inTransaction) return `open:${++this.opened}`;
     return `${this.dataVersion.get()}:${this.totalChanges.get()}`;
